@@ -1,0 +1,90 @@
+package dev.genmesh.config;
+
+import dev.genmesh.config.impl.Node;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The whole, validated configuration of a genmesh process. Build it with {@link ConfigLoader}. */
+public record GenmeshConfig(
+    EdgeConfig edge,
+    Map<String, RegionConfig> regions,
+    Map<String, ModelConfig> models,
+    WorkerConfig worker,
+    QueueConfig queue,
+    HealthConfig health,
+    BreakerConfig breakers,
+    AutoscalingConfig autoscaling,
+    Map<String, GpuConfig> gpus,
+    Map<String, List<String>> routing,
+    DrConfig dr) {
+
+  public RegionConfig region(String name) {
+    RegionConfig region = regions.get(name);
+    if (region == null) {
+      throw new ConfigException("regions", "has no region named '" + name + "' (known: " + regions.keySet() + ")");
+    }
+    return region;
+  }
+
+  public Optional<RegionConfig> regionByCode(String code) {
+    return regions.values().stream().filter(r -> r.code().equals(code)).findFirst();
+  }
+
+  public GenmeshConfig withEdge(EdgeConfig newEdge) {
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr);
+  }
+
+  public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
+    return new GenmeshConfig(edge, Map.copyOf(newRegions), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr);
+  }
+
+  public GenmeshConfig withWorker(WorkerConfig newWorker) {
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr);
+  }
+
+  /** Names that point elsewhere in the file must resolve. */
+  private void checkReferences() {
+    routing.forEach((requestClass, gpuNames) -> gpuNames.forEach(gpu -> {
+      if (!gpus.containsKey(gpu)) {
+        throw new ConfigException("routing." + requestClass, "names GPU class '" + gpu + "', which is not in gpus " + gpus.keySet());
+      }
+    }));
+    for (String model : worker.models()) {
+      if (!models.containsKey(model)) {
+        throw new ConfigException("worker.models", "names model '" + model + "', which is not in models " + models.keySet());
+      }
+    }
+    for (String region : edge.latencyMs().keySet()) {
+      if (!regions.containsKey(region)) {
+        throw new ConfigException("edge.latency_ms." + region, "is not a region in regions " + regions.keySet());
+      }
+    }
+    long distinctCodes = regions.values().stream().map(RegionConfig::code).distinct().count();
+    if (distinctCodes != regions.size()) {
+      throw new ConfigException("regions", "every region needs its own code");
+    }
+  }
+
+  static GenmeshConfig read(Node root) {
+    Map<String, RegionConfig> regions = root.entries("regions", RegionConfig::read);
+    Map<String, ModelConfig> models = root.entries("models", ModelConfig::read);
+    Map<String, GpuConfig> gpus = root.entries("gpus", GpuConfig::read);
+    Map<String, List<String>> routing = Map.copyOf(root.lists("routing"));
+    GenmeshConfig config = new GenmeshConfig(
+        EdgeConfig.read(root.child("edge")),
+        regions,
+        models,
+        WorkerConfig.read(root.child("worker")),
+        QueueConfig.read(root.child("queue")),
+        HealthConfig.read(root.child("health")),
+        BreakerConfig.read(root.child("breakers")),
+        AutoscalingConfig.read(root.child("autoscaling")),
+        gpus,
+        routing,
+        DrConfig.read(root.child("dr")));
+    root.finish();
+    config.checkReferences();
+    return config;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.genmesh.config;
+
+import dev.genmesh.config.impl.Node;
+import java.util.List;
+
+/**
+ * A model users can ask for, and the limits the edge enforces for it.
+ *
+ * @param path SavedModel bundle directory; empty means the bundled model that the worker
+ *     builds into its model directory on first start
+ */
+public record ModelConfig(
+    String name,
+    String version,
+    String path,
+    int minSize,
+    int maxSize,
+    int sizeMultiple,
+    int defaultWidth,
+    int defaultHeight,
+    int minSteps,
+    int maxSteps,
+    int defaultSteps,
+    int maxBatch,
+    double minGuidance,
+    double maxGuidance,
+    double defaultGuidance,
+    List<String> requestClasses) {
+
+  public boolean isBundled() {
+    return path.isBlank();
+  }
+
+  static ModelConfig read(Node n) {
+    ModelConfig config = new ModelConfig(
+        n.name(),
+        n.string("version"),
+        n.string("path", ""),
+        n.integer("min_size", 8, 8192),
+        n.integer("max_size", 8, 8192),
+        n.integer("size_multiple", 8, 1024),
+        n.integer("default_width", 8, 8192),
+        n.integer("default_height", 8, 8192),
+        n.integer("min_steps", 1, 1000),
+        n.integer("max_steps", 1, 1000),
+        n.integer("default_steps", 1, 1000),
+        n.integer("max_batch", 1, 64),
+        n.decimal("min_guidance", 0, 100),
+        n.decimal("max_guidance", 0, 100),
+        n.decimal("default_guidance", 0, 100),
+        n.strings("request_classes"));
+    n.finish();
+    if (config.minSize > config.maxSize) {
+      throw new ConfigException(n.keyPath("min_size"), "must not exceed max_size");
+    }
+    if (config.minSize % 8 != 0 || config.maxSize % 8 != 0 || config.sizeMultiple % 8 != 0) {
+      throw new ConfigException(n.keyPath("size_multiple"), "sizes must be multiples of 8 (latents are 1/8 of the image)");
+    }
+    if (config.defaultSteps < config.minSteps || config.defaultSteps > config.maxSteps) {
+      throw new ConfigException(n.keyPath("default_steps"), "must lie between min_steps and max_steps");
+    }
+    if (config.defaultGuidance < config.minGuidance || config.defaultGuidance > config.maxGuidance) {
+      throw new ConfigException(n.keyPath("default_guidance"), "must lie between min_guidance and max_guidance");
+    }
+    return config;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.genmesh.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void defaultsCarryTheDesignNumbers() {
+    GenmeshConfig config = ConfigLoader.defaults();
+
+    assertThat(config.regions()).containsOnlyKeys("us-west", "us-east", "eu-west");
+    assertThat(config.region("us-west").code()).isEqualTo("usw");
+    assertThat(config.edge().port()).isEqualTo(8080);
+    assertThat(config.autoscaling().minWorkers()).isEqualTo(20);
+    assertThat(config.autoscaling().maxWorkers()).isEqualTo(200);
+    assertThat(config.autoscaling().cooldownUpMs()).isEqualTo(120_000);
+    assertThat(config.autoscaling().cooldownDownMs()).isEqualTo(300_000);
+    assertThat(config.autoscaling().stepUp()).isEqualTo(5);
+    assertThat(config.autoscaling().stepDown()).isEqualTo(3);
+    assertThat(config.autoscaling().tierMinimums()).containsEntry("turbo", 5L).containsEntry("fast", 10L).containsEntry("relax", 5L);
+    assertThat(config.autoscaling().modelMix()).containsEntry("sdxl", 0.60).containsEntry("flux", 0.15);
+    assertThat(config.autoscaling().timeOfDay()).containsEntry("02:00", 0.3).containsEntry("10:00", 1.0);
+    assertThat(config.autoscaling().scaleUp())
+        .anySatisfy(t -> {
+          assertThat(t.signal()).isEqualTo("depth.turbo");
+          assertThat(t.above()).isTrue();
+          assertThat(t.threshold()).isEqualTo(10);
+          assertThat(t.forMs()).isEqualTo(30_000);
+        });
+    assertThat(config.health().heartbeatIntervalMs()).isEqualTo(10_000);
+    assertThat(config.health().heartbeatTimeoutMs()).isEqualTo(30_000);
+    assertThat(config.health().unhealthyAfterMisses()).isEqualTo(3);
+    assertThat(config.breakers().model()).isEqualTo(new BreakerConfig.Breaker(5, 3, 60_000));
+    assertThat(config.breakers().worker()).isEqualTo(new BreakerConfig.Breaker(3, 2, 30_000));
+    assertThat(config.breakers().global().failureRate()).isEqualTo(0.10);
+    assertThat(config.queue().maxRetries()).isEqualTo(3);
+    assertThat(config.queue().retryPriorityBoost()).isEqualTo(50);
+    assertThat(config.queue().backoffCapMs()).isEqualTo(30_000);
+    assertThat(config.gpus()).containsOnlyKeys("A10G", "L4", "A100-40", "A100-80", "H100");
+    assertThat(config.gpus().get("A100-80").vramGb()).isEqualTo(80);
+    assertThat(config.routing().get("high_res")).containsExactly("A100-80", "H100");
+  }
+
+  @Test
+  void fileOverridesDefaultsAndKeepsTheRest() throws Exception {
+    Path file = write("edge:\n  port: 9090\nregions:\n  us-west:\n    http_port: 9191\n");
+
+    GenmeshConfig config = ConfigLoader.load(file, Map.of());
+
+    assertThat(config.edge().port()).isEqualTo(9090);
+    assertThat(config.edge().maxPromptChars()).isEqualTo(2000);
+    assertThat(config.region("us-west").httpPort()).isEqualTo(9191);
+    assertThat(config.region("us-west").code()).isEqualTo("usw");
+  }
+
+  @Test
+  void environmentOverridesFileWithDoubleUnderscorePaths() throws Exception {
+    Path file = write("edge:\n  port: 9090\n");
+
+    GenmeshConfig config = ConfigLoader.load(file, Map.of(
+        "GENMESH_EDGE__PORT", "7070",
+        "GENMESH_REGIONS__US_WEST__POSTGRES__PASSWORD", "s3cret",
+        "GENMESH_WORKER__MODELS", "[genmesh-tiny]",
+        "GENMESH_DATA_DIR", "/ignored/not/a/config/key",
+        "PATH", "/usr/bin"));
+
+    assertThat(config.edge().port()).isEqualTo(7070);
+    assertThat(config.region("us-west").postgres().password()).isEqualTo("s3cret");
+    assertThat(config.worker().models()).containsExactly("genmesh-tiny");
+  }
+
+  @Test
+  void outOfRangeValueNamesTheKey() throws Exception {
+    Path file = write("regions:\n  us-east:\n    http_port: 70000\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("regions.us-east.http_port")
+        .hasMessageContaining("70000");
+  }
+
+  @Test
+  void wrongTypeNamesTheKey() throws Exception {
+    Path file = write("queue:\n  lease_ms: soon\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("queue.lease_ms"))
+        .hasMessageContaining("whole number");
+  }
+
+  @Test
+  void misspelledKeyIsRejected() throws Exception {
+    Path file = write("edge:\n  prot: 9090\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("edge.prot: is not a known setting");
+  }
+
+  @Test
+  void badEnvironmentValueNamesTheKey() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_HEALTH__UNHEALTHY_AFTER_MISSES", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("health.unhealthy_after_misses");
+  }
+
+  @Test
+  void danglingReferencesAreRejected() throws Exception {
+    Path file = write("routing:\n  sdxl: [L4, B200]\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("routing.sdxl")
+        .hasMessageContaining("B200");
+  }
+
+  @Test
+  void brokenYamlAndMissingFileAreReported() throws Exception {
+    Path broken = write("edge: [unclosed\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(broken, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not valid YAML");
+    assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not found");
+  }
+
+  @Test
+  void inconsistentModelLimitsAreRejected() throws Exception {
+    Path file = write("models:\n  genmesh-tiny:\n    default_steps: 80\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("models.genmesh-tiny.default_steps");
+  }
+
+  private Path write(String yaml) throws Exception {
+    Path file = dir.resolve("genmesh.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+}

@@ -1,0 +1,49 @@
+package dev.genmesh.protocol;
+
+/** Event-bus addresses inside one region's cluster. Declared here and nowhere else. */
+public final class Addresses {
+  private Addresses() {}
+
+  /** Request: a worker asks for work ({@link WorkerMessages#claim}); answer: an assignment or fail(NO_WORK). */
+  public static String claim(String region) {
+    return "genmesh." + region + ".queue.claim";
+  }
+
+  /** Publish: the region tells idle workers that work arrived (body: tier name). */
+  public static String workAvailable(String region) {
+    return "genmesh." + region + ".queue.available";
+  }
+
+  /** Send: a worker reports one finished denoising step. */
+  public static String progress(String region) {
+    return "genmesh." + region + ".progress";
+  }
+
+  /** Request: a worker hands in the images of a finished request. */
+  public static String result(String region) {
+    return "genmesh." + region + ".result";
+  }
+
+  /** Request: a worker reports that a request failed on it. */
+  public static String failure(String region) {
+    return "genmesh." + region + ".failure";
+  }
+
+  /** Publish: worker heartbeats (every 10 s by default). */
+  public static String heartbeat(String region) {
+    return "genmesh." + region + ".worker.heartbeat";
+  }
+
+  /** Publish: the request was cancelled; the worker running it stops at the next step. */
+  public static String cancel(String region) {
+    return "genmesh." + region + ".request.cancel";
+  }
+
+  /** Publish: every progress event of the region, for stream subscribers. */
+  public static String events(String region) {
+    return "genmesh." + region + ".events";
+  }
+
+  /** Publish: alerts for internal services. */
+  public static final String ALERTS = "genmesh.alerts";
+}

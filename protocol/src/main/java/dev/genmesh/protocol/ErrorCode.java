@@ -1,0 +1,35 @@
+package dev.genmesh.protocol;
+
+import java.util.Locale;
+
+/** Error codes of the public and regional APIs, each with the HTTP status it maps to. */
+public enum ErrorCode {
+  INVALID_JSON(400),
+  BODY_TOO_LARGE(413),
+  MISSING_FIELD(400),
+  INVALID_FIELD(400),
+  PROMPT_TOO_LONG(400),
+  UNKNOWN_MODEL(400),
+  UNKNOWN_TIER(400),
+  UNSUPPORTED_SIZE(400),
+  OUT_OF_RANGE(400),
+  NOT_FOUND(404),
+  NOT_READY(409),
+  REGION_UNAVAILABLE(503),
+  STORAGE_UNAVAILABLE(503),
+  INTERNAL(500);
+
+  private final int httpStatus;
+
+  ErrorCode(int httpStatus) {
+    this.httpStatus = httpStatus;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,21 @@
+package dev.genmesh.protocol;
+
+import java.util.Locale;
+
+/** The {@code type} of a progress event on a request's stream. */
+public enum EventType {
+  QUEUED, ASSIGNED, STEP, SAFETY_PENDING, COMPLETED, FAILED, CANCELLED;
+
+  public String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  public static EventType fromWire(String text) {
+    return valueOf(text.trim().toUpperCase(Locale.ROOT));
+  }
+
+  /** True for the last event a stream carries. */
+  public boolean isFinal() {
+    return this == COMPLETED || this == FAILED || this == CANCELLED;
+  }
+}
