@@ -1,0 +1,146 @@
+package dev.genmesh.edge;
+
+import dev.genmesh.config.EdgeConfig;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.edge.impl.EdgeMetrics;
+import dev.genmesh.edge.impl.GenerationRoutes;
+import dev.genmesh.edge.impl.ImageProxy;
+import dev.genmesh.edge.impl.OpsRoutes;
+import dev.genmesh.edge.impl.ProgressRelay;
+import dev.genmesh.edge.impl.PublicApi;
+import dev.genmesh.edge.impl.RegionClient;
+import dev.genmesh.edge.impl.RegionDirectory;
+import dev.genmesh.edge.impl.RegionHealth;
+import dev.genmesh.edge.impl.RegionPicker;
+import dev.genmesh.edge.impl.RequestValidator;
+import dev.genmesh.edge.impl.SubmissionForwarder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge router: the public HTTP API and WebSocket progress in front of the regions.
+ * Validates submits, sends each to the lowest-latency healthy region (spilling over to the
+ * next one when a region cannot take it), and relays status, events and images from the
+ * region that holds a request. Regions are reached over HTTP only.
+ */
+public final class EdgeVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeVerticle.class);
+  private static final String INDEX_PAGE = "/webroot/index.html";
+  private static final int REGION_POOL_SIZE = 64;
+
+  private final GenmeshConfig config;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private WebClient web;
+  private WebSocketClient webSockets;
+  private RegionHealth health;
+  private EdgeMetrics metrics;
+  private volatile int actualPort = -1;
+
+  public EdgeVerticle(GenmeshConfig config, MeterRegistry registry) {
+    this(config, registry, Clock.systemUTC());
+  }
+
+  /** @param clock stamps region health changes */
+  public EdgeVerticle(GenmeshConfig config, MeterRegistry registry, Clock clock) {
+    this.config = config;
+    this.registry = registry;
+    this.clock = clock;
+  }
+
+  /** The port the edge listens on once started (useful when the configured port is 0). */
+  public int actualPort() {
+    if (actualPort < 0) {
+      throw new IllegalStateException("the edge has not started");
+    }
+    return actualPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    return loadIndexPage()
+        .map(this::router)
+        .compose(this::listen)
+        .onSuccess(server -> {
+          actualPort = server.actualPort();
+          health.start();
+          LOG.info("edge listening on {}:{}, regions {}", config.edge().host(), actualPort, new TreeSet<>(config.regions().keySet()));
+        })
+        .onFailure(failed -> {
+          LOG.error("edge failed to start on {}:{}", config.edge().host(), config.edge().port(), failed);
+          stop();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (health != null) {
+      health.stop();
+    }
+    if (metrics != null) {
+      metrics.close();
+    }
+    if (web != null) {
+      web.close();
+    }
+    return webSockets == null ? Future.succeededFuture() : webSockets.close();
+  }
+
+  private Future<Buffer> loadIndexPage() {
+    return vertx.executeBlocking(() -> {
+      try (InputStream in = EdgeVerticle.class.getResourceAsStream(INDEX_PAGE)) {
+        if (in == null) {
+          throw new IllegalStateException("web page missing from the classpath: " + INDEX_PAGE);
+        }
+        return Buffer.buffer(in.readAllBytes());
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read " + INDEX_PAGE, e);
+      }
+    });
+  }
+
+  private Router router(Buffer indexPage) {
+    EdgeConfig edge = config.edge();
+    long timeoutMs = edge.regionTimeoutMs();
+    web = WebClient.create(vertx,
+        new WebClientOptions().setUserAgent("genmesh-edge").setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs)),
+        new PoolOptions().setHttp1MaxSize(REGION_POOL_SIZE));
+    webSockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(Integer.MAX_VALUE));
+    RegionDirectory regions = RegionDirectory.of(config.regions(), region -> new RegionClient(region, web, webSockets, timeoutMs));
+    health = new RegionHealth(vertx, regions.all(), edge.regionHealthIntervalMs(),
+        Math.min(timeoutMs, edge.regionHealthIntervalMs()), clock);
+    metrics = new EdgeMetrics(registry);
+    metrics.watchHealthyRegions(health::healthyCount);
+    long retryAfterSeconds = Math.max(1, (edge.regionHealthIntervalMs() + 999) / 1000);
+    SubmissionForwarder forwarder = new SubmissionForwarder(
+        regions, new RegionPicker(config.regions().keySet(), edge.latencyMs()), health, metrics, retryAfterSeconds);
+    return PublicApi.router(vertx, edge.maxBodyBytes(),
+        new GenerationRoutes(new RequestValidator(config), forwarder, regions, metrics, retryAfterSeconds),
+        new ProgressRelay(regions, retryAfterSeconds),
+        new ImageProxy(regions, retryAfterSeconds),
+        new OpsRoutes(health, registry),
+        indexPage);
+  }
+
+  private Future<HttpServer> listen(Router router) {
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.edge().host()).setPort(config.edge().port()))
+        .requestHandler(router)
+        .listen();
+  }
+}

@@ -1,0 +1,168 @@
+package dev.genmesh.edge.impl;
+
+import dev.genmesh.protocol.ApiError;
+import dev.genmesh.protocol.ErrorCode;
+import dev.genmesh.protocol.Tier;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code POST /v1/generations} (validate, pick a region, forward) and {@code GET /v1/generations/{id}}. */
+public final class GenerationRoutes {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationRoutes.class);
+
+  private final RequestValidator validator;
+  private final SubmissionForwarder forwarder;
+  private final RegionDirectory regions;
+  private final EdgeMetrics metrics;
+  private final long retryAfterSeconds;
+
+  public GenerationRoutes(
+      RequestValidator validator, SubmissionForwarder forwarder, RegionDirectory regions, EdgeMetrics metrics,
+      long retryAfterSeconds) {
+    this.validator = validator;
+    this.forwarder = forwarder;
+    this.regions = regions;
+    this.metrics = metrics;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  public void submit(RoutingContext ctx) {
+    Timer.Sample timer = metrics.startSubmit();
+    JsonObject body = parse(ctx.body().buffer());
+    if (body == null) {
+      reject(ctx, timer, null, ApiError.of(ErrorCode.INVALID_JSON, "the body must be one JSON object"));
+      return;
+    }
+    Validation request = validator.validate(body, ctx.request().getHeader(RequestValidator.IDEMPOTENCY_HEADER));
+    if (!request.isValid()) {
+      reject(ctx, timer, tierTag(body), request.error());
+      return;
+    }
+    String tier = request.spec().tier().wireName();
+    String logRef = request.idempotencyKey() != null
+        ? "key=" + request.idempotencyKey()
+        : "ref=" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+    forwarder.forward(request, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+  }
+
+  /** The body handler refused the body (too large): answer JSON, and count it like any rejection. */
+  public void submitFailed(RoutingContext ctx) {
+    if (ctx.statusCode() == 413) {
+      reject(ctx, metrics.startSubmit(), null,
+          ApiError.of(ErrorCode.BODY_TOO_LARGE, "the body is larger than this edge accepts"));
+    } else {
+      ctx.next();
+    }
+  }
+
+  private void answer(
+      RoutingContext ctx, Timer.Sample timer, String tier, String logRef, Validation request,
+      AsyncResult<SubmissionForwarder.Forwarded> answer) {
+    if (answer.failed()) {
+      long wait = answer.cause() instanceof SubmissionForwarder.NoRegionAvailable none
+          ? none.retryAfterSeconds() : retryAfterSeconds;
+      LOG.warn("request {} ({}): answering 503, {}", logRef, tier, answer.cause().getMessage());
+      metrics.unavailable(tier);
+      metrics.stopSubmit(timer, "unavailable");
+      JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "no region can take the request now; retry later", wait);
+      return;
+    }
+    SubmissionForwarder.Forwarded forwarded = answer.result();
+    if (!forwarded.accepted()) {
+      HttpResponse<Buffer> response = forwarded.response();
+      String code = regionErrorCode(response);
+      LOG.info("request {}: region {} rejected it with {} {}", logRef, forwarded.region(), response.statusCode(), code);
+      metrics.rejected(tier, code);
+      metrics.stopSubmit(timer, "rejected");
+      JsonReplies.send(ctx, response.statusCode(), response.body() == null ? Buffer.buffer() : response.body());
+      return;
+    }
+    JsonObject view = Links.addTo(forwarded.view(), request.spec().batchSize());
+    String id = view.getString("id");
+    LOG.info("request {} ({}, {}): accepted by region {}", id, logRef, tier, forwarded.region());
+    metrics.accepted(tier);
+    metrics.stopSubmit(timer, "accepted");
+    ctx.response().putHeader("Location", Links.self(id));
+    JsonReplies.json(ctx, 202, view);
+  }
+
+  public void view(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    RegionClient region = regions.forRequestId(id).orElse(null);
+    if (region == null) {
+      JsonReplies.notFound(ctx, "generation " + id);
+      return;
+    }
+    region.view(id).onComplete(answer -> {
+      if (answer.failed() || answer.result().statusCode() >= 500) {
+        String why = answer.failed() ? answer.cause().toString() : "answered " + answer.result().statusCode();
+        LOG.warn("request {}: region {} could not show it ({})", id, region.name(), why);
+        JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot answer now", retryAfterSeconds);
+        return;
+      }
+      HttpResponse<Buffer> response = answer.result();
+      if (response.statusCode() == 404) {
+        JsonReplies.notFound(ctx, "generation " + id);
+      } else if (response.statusCode() == 200) {
+        JsonObject view = parse(response.body());
+        if (view == null) {
+          LOG.error("request {}: region {} answered a view that is not JSON", id, region.name());
+          JsonReplies.error(ctx, ApiError.of(ErrorCode.INTERNAL, "region " + region.name() + " answered garbage"));
+        } else {
+          JsonReplies.json(ctx, 200, Links.addTo(view, 1));
+        }
+      } else {
+        JsonReplies.send(ctx, response.statusCode(), response.body() == null ? Buffer.buffer() : response.body());
+      }
+    });
+  }
+
+  /** The body as a JSON object, or null when it is empty, malformed or not an object. */
+  static JsonObject parse(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return null;
+    }
+    try {
+      return Json.decodeValue(body) instanceof JsonObject object ? object : null;
+    } catch (DecodeException malformed) {
+      return null;
+    }
+  }
+
+  private void reject(RoutingContext ctx, Timer.Sample timer, String tier, ApiError error) {
+    // A user's mistake, not the system's: debug only. It has no id yet; name it by its key.
+    String key = ctx.request().getHeader(RequestValidator.IDEMPOTENCY_HEADER);
+    LOG.debug("submit (key={}) rejected: {} {}", key == null ? "-" : abbreviate(key), error.code().wireName(), error.message());
+    metrics.rejected(tier, error.code().wireName());
+    metrics.stopSubmit(timer, "rejected");
+    JsonReplies.error(ctx, error);
+  }
+
+  private static String abbreviate(String key) {
+    return key.length() <= RequestValidator.MAX_IDEMPOTENCY_KEY_CHARS ? key : key.substring(0, 40) + "...";
+  }
+
+  /** A bounded tag value: the tier asked for if it is one, the default if absent, else "unknown". */
+  private static String tierTag(JsonObject body) {
+    Object tier = body.getValue("tier");
+    if (tier == null) {
+      return Tier.DEFAULT.wireName();
+    }
+    return tier instanceof String text ? Tier.parse(text).map(Tier::wireName).orElse(null) : null;
+  }
+
+  private static String regionErrorCode(HttpResponse<Buffer> response) {
+    JsonObject body = parse(response.body());
+    Object code = body == null ? null : body.getValue("code");
+    return code instanceof String text && text.matches("[a-z_]{1,40}") ? text : "region_" + response.statusCode();
+  }
+}

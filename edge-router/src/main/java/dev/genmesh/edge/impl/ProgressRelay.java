@@ -1,0 +1,125 @@
+package dev.genmesh.edge.impl;
+
+import dev.genmesh.protocol.ApiError;
+import dev.genmesh.protocol.ErrorCode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /v1/generations/{id}/events}: a WebSocket relayed frame by frame from the
+ * region's event stream. The region socket is opened before the client is upgraded, so an
+ * unknown id gets a plain 404 JSON answer. The region replays history first, so a late or
+ * resuming client ({@code ?after=N} or {@code Last-Event-ID}) misses nothing.
+ */
+public final class ProgressRelay {
+  private static final Logger LOG = LoggerFactory.getLogger(ProgressRelay.class);
+  /** Close code for "stream broke, resume with after=<last id>" (1000 means the stream is done). */
+  static final short RESUMABLE = 1011;
+
+  private final RegionDirectory regions;
+  private final long retryAfterSeconds;
+
+  public ProgressRelay(RegionDirectory regions, long retryAfterSeconds) {
+    this.regions = regions;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  public void handle(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    RegionClient region = regions.forRequestId(id).orElse(null);
+    if (region == null) {
+      JsonReplies.notFound(ctx, "generation " + id);
+      return;
+    }
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      JsonReplies.error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "Upgrade",
+          "this is a WebSocket endpoint: connect with ws:// (or wss://)"));
+      return;
+    }
+    long after;
+    try {
+      after = Math.max(eventId(ctx.request().getParam("after")), eventId(ctx.request().getHeader("Last-Event-ID")));
+    } catch (NumberFormatException e) {
+      JsonReplies.error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "after", "after must be an event id (a whole number >= 0)"));
+      return;
+    }
+    ctx.request().pause();
+    region.events(id, after).onComplete(connected -> {
+      if (connected.failed()) {
+        refuse(ctx, id, region, connected.cause());
+        return;
+      }
+      WebSocket upstream = connected.result();
+      ctx.request().toWebSocket().onComplete(upgraded -> {
+        if (upgraded.failed()) {
+          LOG.info("request {}: client left before its event stream opened ({})", id, upgraded.cause().getMessage());
+          upstream.close();
+        } else {
+          relay(id, region.name(), after, upstream, upgraded.result());
+        }
+      });
+    });
+  }
+
+  private void refuse(RoutingContext ctx, String id, RegionClient region, Throwable cause) {
+    if (cause instanceof UpgradeRejectedException rejected && rejected.getStatus() == 404) {
+      JsonReplies.notFound(ctx, "generation " + id);
+    } else if (cause instanceof UpgradeRejectedException rejected && rejected.getStatus() < 500) {
+      LOG.info("request {}: region {} refused its event stream with {}", id, region.name(), rejected.getStatus());
+      JsonReplies.send(ctx, rejected.getStatus(), rejected.getBody() == null ? Buffer.buffer() : rejected.getBody());
+    } else {
+      LOG.warn("request {}: cannot open its event stream at region {} ({})", id, region.name(), cause.toString());
+      JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot stream events now", retryAfterSeconds);
+    }
+  }
+
+  private static void relay(String id, String region, long after, WebSocket upstream, ServerWebSocket client) {
+    LOG.debug("request {}: relaying events after {} from region {}", id, after, region);
+    upstream.textMessageHandler(text -> {
+      client.writeTextMessage(text);
+      if (client.writeQueueFull()) {
+        upstream.pause();
+        client.drainHandler(drained -> upstream.resume());
+      }
+    });
+    upstream.exceptionHandler(e -> LOG.warn("request {}: event stream from region {} failed: {}", id, region, e.toString()));
+    upstream.closeHandler(closed -> {
+      short code = passOn(upstream.closeStatusCode());
+      LOG.debug("request {}: region {} closed the event stream ({})", id, region, code);
+      if (!client.isClosed()) {
+        client.close(code, code == RESUMABLE ? "region stream broke; resume with after=<last id>" : upstream.closeReason());
+      }
+    });
+    client.exceptionHandler(e -> LOG.debug("request {}: client event socket failed: {}", id, e.toString()));
+    client.closeHandler(closed -> {
+      if (!upstream.isClosed()) {
+        upstream.close();
+      }
+    });
+    upstream.resume();
+  }
+
+  /** Codes that cannot be sent on the wire (no status, abnormal closure, TLS) become "resumable". */
+  private static short passOn(Short code) {
+    if (code == null || code == 1005 || code == 1006 || code == 1015) {
+      return RESUMABLE;
+    }
+    return code;
+  }
+
+  private static long eventId(String text) {
+    if (text == null || text.isBlank()) {
+      return 0;
+    }
+    long id = Long.parseLong(text.trim());
+    if (id < 0) {
+      throw new NumberFormatException("negative event id");
+    }
+    return id;
+  }
+}

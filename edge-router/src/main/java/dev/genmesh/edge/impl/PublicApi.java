@@ -1,0 +1,55 @@
+package dev.genmesh.edge.impl;
+
+import dev.genmesh.protocol.ApiError;
+import dev.genmesh.protocol.ErrorCode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The edge's routes: public API v1, the web page, probes and metrics; JSON errors for everything. */
+public final class PublicApi {
+  private static final Logger LOG = LoggerFactory.getLogger(PublicApi.class);
+
+  private PublicApi() {}
+
+  public static Router router(
+      Vertx vertx, int maxBodyBytes, GenerationRoutes generations, ProgressRelay progress, ImageProxy images,
+      OpsRoutes ops, Buffer indexPage) {
+    Router router = Router.router(vertx);
+    router.post("/v1/generations")
+        .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(generations::submit)
+        .failureHandler(generations::submitFailed);
+    router.get("/v1/generations/:id/events").handler(progress::handle);
+    router.get("/v1/generations/:id").handler(generations::view);
+    router.get("/v1/images/:id/:file").handler(images::handle);
+    router.get("/health/live").handler(ops::live);
+    router.get("/health/ready").handler(ops::ready);
+    router.get("/metrics").handler(ops::metrics);
+    router.get("/").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/html; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache")
+        .end(indexPage));
+    router.route().last().handler(ctx -> JsonReplies.notFound(ctx, ctx.request().method() + " " + ctx.normalizedPath()));
+    router.route().failureHandler(PublicApi::failure);
+    return router;
+  }
+
+  private static void failure(RoutingContext ctx) {
+    int status = ctx.statusCode();
+    if (status == 413) {
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.BODY_TOO_LARGE, "the body is larger than this edge accepts"));
+    } else if (status == 400) {
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.INVALID_JSON, "the body could not be read"));
+    } else if (status == 404 || status == 405) {
+      JsonReplies.notFound(ctx, ctx.request().method() + " " + ctx.normalizedPath());
+    } else {
+      LOG.error("unexpected failure on {} {} (status {})", ctx.request().method(), ctx.normalizedPath(), status, ctx.failure());
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.INTERNAL, "internal error"));
+    }
+  }
+}

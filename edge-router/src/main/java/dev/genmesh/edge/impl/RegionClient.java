@@ -1,0 +1,104 @@
+package dev.genmesh.edge.impl;
+
+import dev.genmesh.config.RegionConfig;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The regional API of one region, over HTTP only (DESIGN.md: regions never share a cluster
+ * with the edge). Every call is bounded by the edge's region timeout.
+ */
+public final class RegionClient {
+  static final String GENERATIONS = "/regional/v1/generations";
+  static final String IMAGES = "/regional/v1/images";
+  static final String READY = "/health/ready";
+
+  private final RegionConfig region;
+  private final WebClient web;
+  private final WebSocketClient webSockets;
+  private final long timeoutMs;
+  private final String base;
+  private final URI baseUri;
+
+  public RegionClient(RegionConfig region, WebClient web, WebSocketClient webSockets, long timeoutMs) {
+    this.region = region;
+    this.web = web;
+    this.webSockets = webSockets;
+    this.timeoutMs = timeoutMs;
+    String url = region.effectiveApiUrl();
+    this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    this.baseUri = URI.create(base);
+  }
+
+  public String name() {
+    return region.name();
+  }
+
+  public RegionConfig config() {
+    return region;
+  }
+
+  /** Submits a validated spec; the region answers 202 only once the request is in its log. */
+  public Future<HttpResponse<Buffer>> submit(JsonObject body) {
+    return bounded(request(HttpMethod.POST, GENERATIONS, timeoutMs).sendJsonObject(body), timeoutMs);
+  }
+
+  public Future<HttpResponse<Buffer>> view(String requestId) {
+    return bounded(request(HttpMethod.GET, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs);
+  }
+
+  public Future<HttpResponse<Buffer>> image(String requestId, int index, String ifNoneMatch) {
+    HttpRequest<Buffer> request = request(HttpMethod.GET, IMAGES + "/" + requestId + "/" + index + ".png", timeoutMs);
+    if (ifNoneMatch != null) {
+      request.putHeader("If-None-Match", ifNoneMatch);
+    }
+    return bounded(request.send(), timeoutMs);
+  }
+
+  public Future<HttpResponse<Buffer>> ready(long pollTimeoutMs) {
+    return bounded(request(HttpMethod.GET, READY, pollTimeoutMs).send(), pollTimeoutMs);
+  }
+
+  /**
+   * Opens the request's event stream. The socket comes back paused so that no frame is lost
+   * before the caller has somewhere to put it. Only the handshake is bounded: a stream may
+   * stay quiet for minutes while a relax request waits in its queue.
+   */
+  public Future<WebSocket> events(String requestId, long after) {
+    boolean tls = "https".equalsIgnoreCase(baseUri.getScheme());
+    int port = baseUri.getPort() != -1 ? baseUri.getPort() : (tls ? 443 : 80);
+    String prefix = baseUri.getRawPath() == null ? "" : baseUri.getRawPath();
+    WebSocketConnectOptions options = new WebSocketConnectOptions()
+        .setHost(baseUri.getHost())
+        .setPort(port)
+        .setSsl(tls)
+        .setConnectTimeout(timeoutMs)
+        .setURI(prefix + GENERATIONS + "/" + requestId + "/events?after=" + after);
+    Future<WebSocket> connecting = webSockets.connect(options).map(socket -> {
+      socket.pause();
+      return socket;
+    });
+    return connecting
+        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .onFailure(late -> connecting.onSuccess(WebSocket::close));
+  }
+
+  private HttpRequest<Buffer> request(HttpMethod method, String path, long timeout) {
+    return web.requestAbs(method, base + path).connectTimeout(timeout).idleTimeout(timeout);
+  }
+
+  /** Idle and connect timeouts do not bound a slow trickle; this bounds the whole call. */
+  private static <T> Future<T> bounded(Future<T> call, long timeout) {
+    return call.timeout(timeout, TimeUnit.MILLISECONDS);
+  }
+}

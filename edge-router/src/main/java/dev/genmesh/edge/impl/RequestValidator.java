@@ -1,0 +1,206 @@
+package dev.genmesh.edge.impl;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ModelConfig;
+import dev.genmesh.protocol.ApiError;
+import dev.genmesh.protocol.ErrorCode;
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.Tier;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+
+/**
+ * Turns a submit body into a {@link GenerationSpec} with every default applied, or into the
+ * first error it finds. Pure: no I/O, and the random seed source is injected.
+ */
+public final class RequestValidator {
+  /** The fields a submit body may carry; anything else is most likely a typo. */
+  public static final List<String> FIELDS = List.of(
+      "prompt", "negative_prompt", "model", "tier", "width", "height", "steps", "seed", "guidance", "batch_size");
+  public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+  public static final int MAX_IDEMPOTENCY_KEY_CHARS = 200;
+  /** Random seeds stay below 2^32: common for diffusion tools and exact in JavaScript. */
+  static final long RANDOM_SEED_BOUND = 1L << 32;
+
+  private final Map<String, ModelConfig> models;
+  private final String defaultModel;
+  private final int maxPromptChars;
+  private final LongSupplier seeds;
+
+  public RequestValidator(GenmeshConfig config) {
+    this(config, () -> ThreadLocalRandom.current().nextLong(RANDOM_SEED_BOUND));
+  }
+
+  public RequestValidator(GenmeshConfig config, LongSupplier seeds) {
+    this.models = config.models();
+    this.defaultModel = models.isEmpty() ? null : models.keySet().iterator().next();
+    this.maxPromptChars = config.edge().maxPromptChars();
+    this.seeds = seeds;
+  }
+
+  public Validation validate(JsonObject body, String idempotencyKey) {
+    try {
+      String key = idempotencyKey(idempotencyKey);
+      return Validation.accepted(spec(body), key);
+    } catch (Rejected rejected) {
+      return Validation.rejected(rejected.error);
+    }
+  }
+
+  private GenerationSpec spec(JsonObject body) {
+    for (String name : new TreeSet<>(body.fieldNames())) {
+      if (!FIELDS.contains(name)) {
+        throw reject(ErrorCode.INVALID_FIELD, name, "is not a known field (known: " + String.join(", ", FIELDS) + ")");
+      }
+    }
+    String prompt = text(body, "prompt");
+    if (prompt == null) {
+      throw reject(ErrorCode.MISSING_FIELD, "prompt", "is required");
+    }
+    if (prompt.isBlank()) {
+      throw reject(ErrorCode.MISSING_FIELD, "prompt", "must not be blank");
+    }
+    checkLength("prompt", prompt);
+    String negative = text(body, "negative_prompt");
+    negative = negative == null ? "" : negative;
+    checkLength("negative_prompt", negative);
+
+    String modelName = text(body, "model");
+    modelName = modelName == null ? defaultModel : modelName;
+    ModelConfig model = modelName == null ? null : models.get(modelName);
+    if (model == null) {
+      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "'" + modelName + "' is not a model here (known: " + models.keySet() + ")");
+    }
+    String tierName = text(body, "tier");
+    Tier tier = tierName == null ? Tier.DEFAULT : Tier.parse(tierName).orElseThrow(
+        () -> reject(ErrorCode.UNKNOWN_TIER, "tier", "'" + tierName + "' is not a tier (known: turbo, fast, relax)"));
+
+    int width = size(body, "width", model.defaultWidth(), model);
+    int height = size(body, "height", model.defaultHeight(), model);
+    int steps = (int) whole(body, "steps", model.defaultSteps(), model.minSteps(), model.maxSteps(), ErrorCode.OUT_OF_RANGE);
+    Long seed = wholeOrNull(body, "seed", 0, Long.MAX_VALUE, ErrorCode.OUT_OF_RANGE);
+    double guidance = decimal(body, "guidance", model.defaultGuidance(), model.minGuidance(), model.maxGuidance());
+    int batch = (int) whole(body, "batch_size", 1, 1, model.maxBatch(), ErrorCode.OUT_OF_RANGE);
+    return new GenerationSpec(
+        prompt, negative, model.name(), tier, width, height, steps,
+        seed == null ? seeds.getAsLong() : seed, guidance, batch);
+  }
+
+  private static String idempotencyKey(String key) {
+    if (key == null || key.isBlank()) {
+      return null;
+    }
+    if (key.length() > MAX_IDEMPOTENCY_KEY_CHARS) {
+      throw reject(ErrorCode.INVALID_FIELD, IDEMPOTENCY_HEADER, "must be at most " + MAX_IDEMPOTENCY_KEY_CHARS + " characters");
+    }
+    return key;
+  }
+
+  private void checkLength(String field, String value) {
+    if (value.codePointCount(0, value.length()) > maxPromptChars) {
+      throw reject(ErrorCode.PROMPT_TOO_LONG, field, "must be at most " + maxPromptChars + " characters");
+    }
+  }
+
+  private static String text(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null || value instanceof String) {
+      return (String) value;
+    }
+    throw reject(ErrorCode.INVALID_FIELD, field, "must be a string");
+  }
+
+  private static int size(JsonObject body, String field, int fallback, ModelConfig model) {
+    int value = (int) whole(body, field, fallback, model.minSize(), model.maxSize(), ErrorCode.UNSUPPORTED_SIZE);
+    if (value % model.sizeMultiple() != 0) {
+      throw reject(ErrorCode.UNSUPPORTED_SIZE, field, sizeRule(model));
+    }
+    return value;
+  }
+
+  private static String sizeRule(ModelConfig model) {
+    return "must be between " + model.minSize() + " and " + model.maxSize() + " and a multiple of " + model.sizeMultiple()
+        + " for model " + model.name();
+  }
+
+  private static long whole(JsonObject body, String field, long fallback, long min, long max, ErrorCode rangeCode) {
+    Long value = wholeOrNull(body, field, min, max, rangeCode);
+    return value == null ? fallback : value;
+  }
+
+  /** A whole number within [min, max], or null when absent. Integral decimals (512.0) count as whole. */
+  private static Long wholeOrNull(JsonObject body, String field, long min, long max, ErrorCode rangeCode) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    BigInteger number = asWhole(value);
+    if (number == null) {
+      throw reject(ErrorCode.INVALID_FIELD, field, "must be a whole number");
+    }
+    if (number.compareTo(BigInteger.valueOf(min)) < 0 || number.compareTo(BigInteger.valueOf(max)) > 0) {
+      String range = max == Long.MAX_VALUE ? "must be " + min + " or more" : "must be between " + min + " and " + max;
+      throw reject(rangeCode, field, range);
+    }
+    return number.longValue();
+  }
+
+  private static BigInteger asWhole(Object value) {
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return BigInteger.valueOf(((Number) value).longValue());
+    }
+    if (value instanceof BigInteger big) {
+      return big;
+    }
+    BigDecimal decimal = asDecimal(value);
+    if (decimal == null || decimal.stripTrailingZeros().scale() > 0) {
+      return null;
+    }
+    return decimal.toBigIntegerExact();
+  }
+
+  private static BigDecimal asDecimal(Object value) {
+    if (value instanceof BigDecimal decimal) {
+      return decimal;
+    }
+    if ((value instanceof Double || value instanceof Float) && Double.isFinite(((Number) value).doubleValue())) {
+      return BigDecimal.valueOf(((Number) value).doubleValue());
+    }
+    return null;
+  }
+
+  private static double decimal(JsonObject body, String field, double fallback, double min, double max) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Number) || !Double.isFinite(((Number) value).doubleValue())) {
+      throw reject(ErrorCode.INVALID_FIELD, field, "must be a number");
+    }
+    double number = ((Number) value).doubleValue();
+    if (number < min || number > max) {
+      throw reject(ErrorCode.OUT_OF_RANGE, field, "must be between " + min + " and " + max);
+    }
+    return number;
+  }
+
+  private static Rejected reject(ErrorCode code, String field, String message) {
+    return new Rejected(ApiError.onField(code, field, field + " " + message));
+  }
+
+  /** Unwinds validation at the first error; carries no stack trace. */
+  private static final class Rejected extends RuntimeException {
+    final ApiError error;
+
+    Rejected(ApiError error) {
+      super(error.message(), null, false, false);
+      this.error = error;
+    }
+  }
+}

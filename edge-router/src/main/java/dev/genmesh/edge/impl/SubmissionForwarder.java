@@ -1,0 +1,143 @@
+package dev.genmesh.edge.impl;
+
+import dev.genmesh.protocol.RequestIds;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Submits a validated request to the best region and, when that region cannot take it
+ * (no connection, timeout, 5xx), to the next candidate: the spill-over. A 4xx is the
+ * region's considered answer about the request itself and is not retried elsewhere.
+ */
+public final class SubmissionForwarder {
+  private static final Logger LOG = LoggerFactory.getLogger(SubmissionForwarder.class);
+
+  /** A region's answer that the client gets: 2xx with a view, or a 4xx about the request. */
+  public record Forwarded(String region, HttpResponse<Buffer> response, JsonObject view) {
+    public boolean accepted() {
+      return view != null;
+    }
+  }
+
+  /** No candidate region took the request; the client may retry after the given time. */
+  public static final class NoRegionAvailable extends RuntimeException {
+    private final long retryAfterSeconds;
+
+    NoRegionAvailable(String message, long retryAfterSeconds) {
+      super(message, null, false, false);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public long retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+  }
+
+  private final RegionDirectory regions;
+  private final RegionPicker picker;
+  private final RegionHealth health;
+  private final EdgeMetrics metrics;
+  private final long defaultRetryAfterSeconds;
+
+  public SubmissionForwarder(
+      RegionDirectory regions, RegionPicker picker, RegionHealth health, EdgeMetrics metrics, long defaultRetryAfterSeconds) {
+    this.regions = regions;
+    this.picker = picker;
+    this.health = health;
+    this.metrics = metrics;
+    this.defaultRetryAfterSeconds = defaultRetryAfterSeconds;
+  }
+
+  /** @param logRef how log lines name this request before it has an id (its idempotency key) */
+  public Future<Forwarded> forward(Validation request, String logRef) {
+    JsonObject body = request.spec().toJson();
+    if (request.idempotencyKey() != null) {
+      body.put("idempotency_key", request.idempotencyKey());
+    }
+    List<String> candidates = picker.candidates(health.snapshot());
+    return attempt(candidates, 0, body, logRef, Long.MAX_VALUE);
+  }
+
+  private Future<Forwarded> attempt(List<String> candidates, int index, JsonObject body, String logRef, long retryAfter) {
+    if (index >= candidates.size()) {
+      long wait = retryAfter == Long.MAX_VALUE ? defaultRetryAfterSeconds : retryAfter;
+      return Future.failedFuture(new NoRegionAvailable("no region accepted the request (tried " + candidates + ")", wait));
+    }
+    String region = candidates.get(index);
+    return regions.byName(region).submit(body).transform(answer -> {
+      Forwarded forwarded = usable(region, answer);
+      if (forwarded != null) {
+        return Future.succeededFuture(forwarded);
+      }
+      String reason = failure(answer);
+      health.markUnhealthy(region, "submit failed: " + reason);
+      long nextRetryAfter = Math.min(retryAfter, retryAfterOf(answer));
+      if (index + 1 < candidates.size()) {
+        String next = candidates.get(index + 1);
+        metrics.spillover(region, next);
+        LOG.warn("request {}: region {} could not take it ({}); spilling over to {}", logRef, region, reason, next);
+      } else {
+        LOG.warn("request {}: region {} could not take it ({}); no region left to try", logRef, region, reason);
+      }
+      return attempt(candidates, index + 1, body, logRef, nextRetryAfter);
+    });
+  }
+
+  /** The answer the client should get, or null when the next region should be tried. */
+  private Forwarded usable(String region, AsyncResult<HttpResponse<Buffer>> answer) {
+    if (answer.failed()) {
+      return null;
+    }
+    HttpResponse<Buffer> response = answer.result();
+    int status = response.statusCode();
+    if (status >= 400 && status < 500) {
+      return new Forwarded(region, response, null);
+    }
+    if (status >= 200 && status < 300) {
+      JsonObject view = viewOf(response);
+      if (view != null) {
+        health.markHealthy(region, "accepted a submit");
+        return new Forwarded(region, response, view);
+      }
+    }
+    return null;
+  }
+
+  private static JsonObject viewOf(HttpResponse<Buffer> response) {
+    try {
+      JsonObject view = response.bodyAsJsonObject();
+      return view != null && RequestIds.isWellFormed(view.getString("id")) ? view : null;
+    } catch (RuntimeException notJson) {
+      return null;
+    }
+  }
+
+  private static String failure(AsyncResult<HttpResponse<Buffer>> answer) {
+    if (answer.failed()) {
+      String message = answer.cause().getMessage();
+      return answer.cause().getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+    int status = answer.result().statusCode();
+    return status >= 500 ? "answered " + status : "answered " + status + " without a usable view";
+  }
+
+  private static long retryAfterOf(AsyncResult<HttpResponse<Buffer>> answer) {
+    if (answer.succeeded()) {
+      String header = answer.result().getHeader("Retry-After");
+      if (header != null) {
+        try {
+          return Math.max(1, Long.parseLong(header.trim()));
+        } catch (NumberFormatException httpDate) {
+          return Long.MAX_VALUE;
+        }
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+}

@@ -1,0 +1,184 @@
+package dev.genmesh.edge;
+
+import dev.genmesh.protocol.RequestIds;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real HTTP server speaking the few regional API routes the edge uses
+ * (region-node/API.md): submit, view, events (WebSocket), images, readiness. The real region
+ * node lives in another module; the launcher's end-to-end test runs the edge against it.
+ */
+final class FakeRegion {
+  static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3, 4};
+  static final String IMAGE_CACHE = "public, max-age=31536000, immutable";
+
+  final String name;
+  final String code;
+  final List<JsonObject> submits = new CopyOnWriteArrayList<>();
+  final AtomicInteger requests = new AtomicInteger();
+  final List<Long> streamAfters = new CopyOnWriteArrayList<>();
+  final AtomicInteger streamsClosedByEdge = new AtomicInteger();
+  final Map<String, JsonObject> views = new ConcurrentHashMap<>();
+  final Map<String, List<JsonObject>> events = new ConcurrentHashMap<>();
+  /** Ids whose stream stays open after the history (a request still running). */
+  final List<String> running = new CopyOnWriteArrayList<>();
+  /** 202 accepts; 0 never answers (a hung region); anything else is answered as an error. */
+  volatile int submitStatus = 202;
+  volatile boolean ready = true;
+
+  private final Vertx vertx;
+  private HttpServer server;
+
+  FakeRegion(Vertx vertx, String name, String code) {
+    this.vertx = vertx;
+    this.name = name;
+    this.code = code;
+  }
+
+  Future<FakeRegion> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      requests.incrementAndGet();
+      ctx.next();
+    });
+    router.post("/regional/v1/generations").handler(BodyHandler.create(false)).handler(this::submit);
+    router.get("/regional/v1/generations/:id/events").handler(this::events);
+    router.get("/regional/v1/generations/:id").handler(this::view);
+    router.get("/regional/v1/images/:id/:file").handler(this::image);
+    router.get("/health/ready").handler(ctx -> ctx.response().setStatusCode(ready ? 200 : 503).end());
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(s -> {
+      server = s;
+      return this;
+    });
+  }
+
+  Future<Void> stop() {
+    return server.close();
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  /** Records a request as if a worker had produced these events for it. */
+  String addRequest(List<JsonObject> history) {
+    String id = RequestIds.next(code, System.currentTimeMillis());
+    views.put(id, new JsonObject().put("id", id).put("region", name).put("status", "completed")
+        .put("spec", new JsonObject().put("batch_size", 1)));
+    List<JsonObject> stamped = new CopyOnWriteArrayList<>();
+    for (int i = 0; i < history.size(); i++) {
+      stamped.add(history.get(i).copy().put("id", i + 1).put("request_id", id).put("time", Instant.now().toString()));
+    }
+    events.put(id, stamped);
+    return id;
+  }
+
+  private void submit(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    submits.add(body);
+    if (submitStatus == 0) {
+      return;
+    }
+    if (submitStatus != 202) {
+      ctx.response().setStatusCode(submitStatus).putHeader("Retry-After", "7")
+          .putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("code", "storage_unavailable").put("message", "request log is down").encode());
+      return;
+    }
+    String id = RequestIds.next(code, System.currentTimeMillis());
+    JsonObject spec = body.copy();
+    spec.remove("idempotency_key");
+    JsonArray images = new JsonArray();
+    for (int i = 0; i < spec.getInteger("batch_size"); i++) {
+      images.add("/v1/images/" + id + "/" + i + ".png");
+    }
+    String now = Instant.now().toString();
+    JsonObject view = new JsonObject()
+        .put("id", id).put("region", name).put("status", "queued").put("tier", spec.getString("tier"))
+        .put("model", spec.getString("model")).put("spec", spec).put("attempt", 0).putNull("worker")
+        .put("created_at", now).put("queued_at", now).putNull("started_at").putNull("completed_at")
+        .put("timings", new JsonObject()).putNull("error").put("images", images).put("queue_position", 1);
+    views.put(id, view);
+    ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(view.encode());
+  }
+
+  private void view(RoutingContext ctx) {
+    JsonObject view = views.get(ctx.pathParam("id"));
+    if (view == null) {
+      notFound(ctx);
+    } else {
+      ctx.response().putHeader("Content-Type", "application/json").end(view.encode());
+    }
+  }
+
+  private void events(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    List<JsonObject> history = events.get(id);
+    if (history == null) {
+      notFound(ctx);
+      return;
+    }
+    long after = Long.parseLong(ctx.request().getParam("after", "0"));
+    streamAfters.add(after);
+    boolean keepOpen = running.contains(id);
+    ctx.request().toWebSocket().onSuccess(ws -> {
+      ws.closeHandler(v -> streamsClosedByEdge.incrementAndGet());
+      List<JsonObject> due = history.stream().filter(e -> e.getLong("id") > after).toList();
+      // The first half is history, sent at once; the rest arrives "live", a frame per timer tick.
+      int split = due.size() / 2;
+      due.subList(0, split).forEach(e -> ws.writeTextMessage(e.encode()));
+      sendLive(ws, due.subList(split, due.size()), 0, keepOpen);
+    });
+  }
+
+  private void sendLive(ServerWebSocket ws, List<JsonObject> rest, int index, boolean keepOpen) {
+    if (index == rest.size()) {
+      if (!keepOpen) {
+        ws.close((short) 1000, "done");
+      }
+      return;
+    }
+    vertx.setTimer(5, t -> {
+      if (!ws.isClosed()) {
+        ws.writeTextMessage(rest.get(index).encode());
+        sendLive(ws, rest, index + 1, keepOpen);
+      }
+    });
+  }
+
+  private void image(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    String file = ctx.pathParam("file");
+    if (!views.containsKey(id) || !file.equals("0.png")) {
+      notFound(ctx);
+      return;
+    }
+    String etag = "\"" + id + "-0\"";
+    ctx.response().putHeader("Cache-Control", IMAGE_CACHE).putHeader("ETag", etag);
+    if (etag.equals(ctx.request().getHeader("If-None-Match"))) {
+      ctx.response().setStatusCode(304).end();
+    } else {
+      ctx.response().putHeader("Content-Type", "image/png").end(Buffer.buffer(PNG));
+    }
+  }
+
+  private static void notFound(RoutingContext ctx) {
+    ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("code", "not_found").put("message", "no such request").encode());
+  }
+}

@@ -1,0 +1,58 @@
+package dev.genmesh.inference.impl;
+
+import dev.genmesh.config.ModelConfig;
+import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.inference.model.TinyModelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds the directory of a configured model. A bundled model is built on first use into
+ * {@code <model root>/<name>/<version>}: into a temporary directory first, then moved into
+ * place atomically, so that workers sharing a model root never see half a model.
+ */
+public final class ModelInstaller {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelInstaller.class);
+
+  private ModelInstaller() {}
+
+  public static Path resolve(ModelConfig model, Path modelRoot) {
+    if (!model.isBundled()) {
+      return Path.of(model.path());
+    }
+    Path target = modelRoot.resolve(model.name()).resolve(model.version());
+    if (Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
+      return target;
+    }
+    try {
+      Files.createDirectories(target.getParent());
+      Path staging = Files.createTempDirectory(target.getParent(), ".building-");
+      LOG.info("building bundled model {} {} into {}", model.name(), model.version(), target);
+      TinyModelBuilder.build(staging, model.name(), model.version(), TinyModelBuilder.DEFAULT_WEIGHT_SEED);
+      try {
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+        deleteTree(staging); // another worker finished first; its copy is identical
+      }
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot build bundled model " + model.name() + " in " + target, e);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package dev.genmesh.inference.pipeline;
+
+import dev.genmesh.inference.model.FileDigest;
+import dev.genmesh.inference.model.ModelContract;
+import dev.genmesh.inference.model.ModelManifest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.proto.ConfigProto;
+
+/**
+ * Loads models from disk, and only models whose every file matches the SHA-256 in
+ * {@code manifest.json}: a damaged model fails here with the file named, not later with garbage
+ * images.
+ */
+public final class ModelStore {
+
+  private static final Logger log = LoggerFactory.getLogger(ModelStore.class);
+
+  private ModelStore() {}
+
+  /**
+   * Verifies then loads. TF's thread pools are private to this model's session and capped at
+   * the given sizes, so several workers on one machine do not fight over cores.
+   *
+   * @throws ModelCorruptedException if the manifest or a file it lists is missing or damaged
+   * @throws IncompatibleModelException if the model lacks a contract signature
+   */
+  public static LoadedModel load(Path modelDir, int intraOpThreads, int interOpThreads) {
+    if (intraOpThreads < 1 || interOpThreads < 1) {
+      throw new IllegalArgumentException("thread counts must be at least 1");
+    }
+    long start = System.nanoTime();
+    ModelManifest manifest = verify(modelDir);
+    ConfigProto config = ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(intraOpThreads)
+        .setInterOpParallelismThreads(interOpThreads)
+        .setUsePerSessionThreads(true)
+        .build();
+    SavedModelBundle bundle = SavedModelBundle.loader(modelDir.toString())
+        .withTags(ModelContract.SERVE_TAG)
+        .withConfigProto(config)
+        .load();
+    try {
+      LoadedModel model = new LoadedModel(modelDir, manifest, bundle);
+      log.info("loaded model {} {} from {} in {} ms", manifest.name(), manifest.version(),
+          modelDir, (System.nanoTime() - start) / 1_000_000);
+      return model;
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  /** Checks every file listed in the manifest; returns the manifest. */
+  public static ModelManifest verify(Path modelDir) {
+    ModelManifest manifest;
+    try {
+      manifest = ModelManifest.read(modelDir);
+    } catch (NoSuchFileException e) {
+      throw new ModelCorruptedException(ModelManifest.FILE_NAME, "is missing");
+    } catch (IOException | RuntimeException e) {
+      throw new ModelCorruptedException(ModelManifest.FILE_NAME, "is unreadable: " + e);
+    }
+    if (manifest.files().isEmpty()) {
+      throw new ModelCorruptedException(ModelManifest.FILE_NAME, "lists no files");
+    }
+    Path root = modelDir.toAbsolutePath().normalize();
+    for (ModelManifest.FileEntry entry : manifest.files()) {
+      verifyFile(root, entry);
+    }
+    return manifest;
+  }
+
+  private static void verifyFile(Path root, ModelManifest.FileEntry entry) {
+    Path file = root.resolve(entry.path()).normalize();
+    if (!file.startsWith(root)) {
+      throw new ModelCorruptedException(entry.path(), "lies outside the model directory");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ModelCorruptedException(entry.path(), "is missing");
+    }
+    try {
+      long size = Files.size(file);
+      if (size != entry.size()) {
+        throw new ModelCorruptedException(entry.path(),
+            "has " + size + " bytes, the manifest says " + entry.size());
+      }
+      String actual = FileDigest.sha256(file);
+      if (!actual.equalsIgnoreCase(entry.sha256())) {
+        throw new ModelCorruptedException(entry.path(),
+            "has SHA-256 " + actual + ", the manifest says " + entry.sha256());
+      }
+    } catch (IOException e) {
+      throw new ModelCorruptedException(entry.path(), "is unreadable: " + e.getMessage());
+    }
+  }
+}

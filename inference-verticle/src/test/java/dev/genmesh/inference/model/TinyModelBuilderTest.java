@@ -1,0 +1,99 @@
+package dev.genmesh.inference.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
+import org.tensorflow.proto.DataType;
+
+class TinyModelBuilderTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void writesASavedModelAndAManifestThatDescribesIt() throws IOException {
+    Path out = dir.resolve("tiny");
+    ModelManifest manifest = TinyModelBuilder.build(out, "tiny", "3", 1L);
+
+    assertThat(manifest.signatures())
+        .containsExactly(
+            ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DECODE);
+    assertThat(manifest.files()).extracting(ModelManifest.FileEntry::path).containsExactly(
+        "saved_model.pb", "variables/variables.data-00000-of-00001", "variables/variables.index");
+    for (ModelManifest.FileEntry file : manifest.files()) {
+      Path p = out.resolve(file.path());
+      assertThat(file.size()).isEqualTo(Files.size(p));
+      assertThat(file.sha256()).isEqualTo(FileDigest.sha256(p)).hasSize(64);
+    }
+    assertThat(manifest.width().contains(512)).isTrue();
+    assertThat(manifest.width().contains(1088)).isFalse();
+    assertThat(manifest.steps().contains(50)).isTrue();
+    assertThat(ModelManifest.read(out)).isEqualTo(manifest);
+  }
+
+  @Test
+  void exportsTheContractSignatures() throws IOException {
+    Path out = dir.resolve("tiny");
+    TinyModelBuilder.build(out, "tiny", "1", 1L);
+    try (SavedModelBundle bundle = SavedModelBundle.load(out.toString(), ModelContract.SERVE_TAG)) {
+      Map<String, Signature> byName = new HashMap<>();
+      bundle.signatures().forEach(s -> byName.put(s.key(), s));
+      assertThat(byName).containsOnlyKeys(
+          ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DECODE);
+
+      Signature encode = byName.get(ModelContract.ENCODE_TEXT);
+      assertTensor(encode.getInputs(), "tokens", DataType.DT_INT32, -1, 77);
+      assertTensor(encode.getOutputs(), "embedding", DataType.DT_FLOAT, -1, 256);
+
+      Signature denoise = byName.get(ModelContract.DENOISE_STEP);
+      assertTensor(denoise.getInputs(), "latent", DataType.DT_FLOAT, -1, -1, -1, 4);
+      assertTensor(denoise.getInputs(), "cond", DataType.DT_FLOAT, -1, 256);
+      assertTensor(denoise.getInputs(), "uncond", DataType.DT_FLOAT, -1, 256);
+      assertTensor(denoise.getInputs(), "sigma", DataType.DT_FLOAT);
+      assertTensor(denoise.getInputs(), "sigma_next", DataType.DT_FLOAT);
+      assertTensor(denoise.getInputs(), "guidance", DataType.DT_FLOAT);
+      assertTensor(denoise.getOutputs(), "latent", DataType.DT_FLOAT, -1, -1, -1, 4);
+
+      Signature decode = byName.get(ModelContract.DECODE);
+      assertTensor(decode.getInputs(), "latent", DataType.DT_FLOAT, -1, -1, -1, 4);
+      assertTensor(decode.getOutputs(), "image", DataType.DT_FLOAT, -1, -1, -1, 3);
+    }
+  }
+
+  private static void assertTensor(Map<String, Signature.TensorDescription> tensors, String key,
+      DataType type, long... dims) {
+    assertThat(tensors).containsKey(key);
+    assertThat(tensors.get(key).dataType).as(key).isEqualTo(type);
+    // Shape.equals is false whenever a dimension is unknown, so compare the dimensions.
+    assertThat(tensors.get(key).shape.asArray()).as(key).containsExactly(dims);
+  }
+
+  @Test
+  void sameSeedGivesTheSameBytesAndAnotherSeedDoesNot() throws IOException {
+    ModelManifest first = TinyModelBuilder.build(dir.resolve("a"), "tiny", "1", 5L);
+    ModelManifest again = TinyModelBuilder.build(dir.resolve("b"), "tiny", "1", 5L);
+    ModelManifest other = TinyModelBuilder.build(dir.resolve("c"), "tiny", "1", 6L);
+    assertThat(again.files()).isEqualTo(first.files());
+    assertThat(other.files().get(1).sha256()).isNotEqualTo(first.files().get(1).sha256());
+  }
+
+  @Test
+  void rebuildsInPlaceButRefusesADirectoryWithOtherFiles() throws IOException {
+    Path out = dir.resolve("tiny");
+    ModelManifest first = TinyModelBuilder.build(out, "tiny", "1", 5L);
+    assertThat(TinyModelBuilder.build(out, "tiny", "1", 5L)).isEqualTo(first);
+
+    Files.writeString(out.resolve("notes.txt"), "mine");
+    assertThatThrownBy(() -> TinyModelBuilder.build(out, "tiny", "1", 5L))
+        .isInstanceOf(IOException.class).hasMessageContaining("notes.txt");
+    assertThat(out.resolve("notes.txt")).exists();
+  }
+}
