@@ -1,0 +1,33 @@
+package dev.genmesh.launcher;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options every role shares: where its configuration and data live. */
+final class CommonOptions {
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML file merged over the defaults (env GENMESH_A__B overrides both).")
+  Path configFile;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where data is kept (default: $GENMESH_DATA_DIR or ~/.genmesh).")
+  Path dataDir;
+
+  @Option(names = "--bind", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Address for cluster and event-bus traffic (default: ${DEFAULT-VALUE}).")
+  String bindHost;
+
+  GenmeshConfig loadConfig() {
+    return ConfigLoader.load(configFile, System.getenv());
+  }
+
+  Path dataDir() {
+    if (dataDir != null) {
+      return dataDir.toAbsolutePath();
+    }
+    String fromEnv = System.getenv("GENMESH_DATA_DIR");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return Path.of(fromEnv).toAbsolutePath();
+    }
+    return Path.of(System.getProperty("user.home"), ".genmesh");
+  }
+}

@@ -1,0 +1,34 @@
+package dev.genmesh.launcher;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code genmesh} command. */
+@Command(
+    name = "genmesh",
+    mixinStandardHelpOptions = true,
+    version = "genmesh 0.1.0",
+    description = "Serves text-to-image generation across regions.",
+    subcommands = {UpCommand.class, RoleCommands.Edge.class, RoleCommands.Region.class, RoleCommands.Worker.class,
+        BuildModelCommand.class})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    System.setProperty("hazelcast.phone.home.enabled", "false");
+    int code = new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportFailure).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  private static int reportFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+    cmd.getErr().println("genmesh: " + e.getMessage());
+    return 1;
+  }
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+}

@@ -1,0 +1,172 @@
+package dev.genmesh.launcher;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import dev.genmesh.edge.EdgeVerticle;
+import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.launcher.impl.RegionCluster;
+import dev.genmesh.region.RegionNodeVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole mesh in one process: embedded PostgreSQL and Redis, one Hazelcast cluster per
+ * region (a region-node member and a worker member each), and the edge router.
+ */
+public final class Mesh implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
+  private static final long STEP_TIMEOUT_S = 180;
+
+  /**
+   * @param randomPorts pick free ports for every listener (tests, or a second mesh on one machine)
+   * @param durable fsync on in the embedded stores
+   */
+  public record Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost) {}
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<Vertx> members = new ArrayList<>();
+  private final List<Vertx> workers = new ArrayList<>();
+  private EmbeddedStores stores;
+  private Vertx edgeVertx;
+  private EdgeVerticle edge;
+  private GenmeshConfig config;
+
+  private Mesh() {}
+
+  /** Starts everything and returns once the edge can take requests; reports steps to {@code progress}. */
+  public static Mesh start(GenmeshConfig base, Options options, Consumer<String> progress) {
+    Mesh mesh = new Mesh();
+    try {
+      mesh.startAll(base, options, progress);
+      return mesh;
+    } catch (RuntimeException e) {
+      mesh.close();
+      throw e;
+    }
+  }
+
+  private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
+    progress.accept("starting embedded PostgreSQL and Redis in " + options.dataDir());
+    List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
+    stores = EmbeddedStores.start(options.dataDir(), databases, options.durable());
+    config = withLocalEndpoints(base, options);
+
+    Map<String, RegionConfig> started = new LinkedHashMap<>();
+    for (RegionConfig region : config.regions().values()) {
+      progress.accept("starting region " + region.name() + " (Hazelcast cluster genmesh-" + region.name() + ")");
+      Vertx node = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
+      members.add(node);
+      RegionNodeVerticle verticle = new RegionNodeVerticle(
+          config, region.name(), registry, options.dataDir().resolve("images").resolve(region.name()));
+      await(node.deployVerticle(verticle), "start region node " + region.name());
+      started.put(region.name(), region.withHttpPort(verticle.actualPort())
+          .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
+    }
+    config = config.withRegions(started);
+
+    for (RegionConfig region : config.regions().values()) {
+      progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
+      Vertx worker = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
+      workers.add(worker);
+      InferenceVerticle verticle = new InferenceVerticle(
+          config, region.name(), region.code() + "-worker-1", registry, options.dataDir().resolve("models"));
+      await(worker.deployVerticle(verticle), "start inference worker of " + region.name());
+    }
+
+    progress.accept("starting the edge router");
+    edgeVertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    edge = new EdgeVerticle(config, registry);
+    await(edgeVertx.deployVerticle(edge), "start the edge router");
+  }
+
+  private GenmeshConfig withLocalEndpoints(GenmeshConfig base, Options options) {
+    Map<String, RegionConfig> regions = new LinkedHashMap<>();
+    for (RegionConfig region : base.regions().values()) {
+      RegionConfig local = region.withStores(
+          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
+          new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix()));
+      if (options.randomPorts()) {
+        int clusterPort = EmbeddedStores.freePort();
+        local = local.withHttpPort(0)
+            .withCluster(clusterPort, List.of(options.bindHost() + ":" + clusterPort + "-" + (clusterPort + 4)));
+      }
+      regions.put(region.name(), local);
+    }
+    GenmeshConfig local = base.withRegions(regions);
+    return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
+  }
+
+  public int edgePort() {
+    return edge.actualPort();
+  }
+
+  /** The configuration as running: actual ports and store endpoints. */
+  public GenmeshConfig config() {
+    return config;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public EmbeddedStores stores() {
+    return stores;
+  }
+
+  /**
+   * Stops in the order that loses nothing: the edge first (no new submissions), then the
+   * workers (a request they were running stays in the request log and is queued again when
+   * its lease lapses), then the region nodes, then the stores.
+   */
+  @Override
+  public void close() {
+    if (edgeVertx != null) {
+      closeQuietly(edgeVertx, "edge");
+    }
+    workers.forEach(v -> closeQuietly(v, "worker"));
+    members.forEach(v -> closeQuietly(v, "region node"));
+    if (stores != null) {
+      stores.close();
+    }
+    registry.close();
+  }
+
+  private static void closeQuietly(Vertx vertx, String what) {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("{} did not stop cleanly: {}", what, e.toString());
+    }
+  }
+
+  static <T> T await(Future<T> future, String what) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(STEP_TIMEOUT_S, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("could not " + what + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("could not " + what + " within " + STEP_TIMEOUT_S + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while trying to " + what);
+    }
+  }
+}

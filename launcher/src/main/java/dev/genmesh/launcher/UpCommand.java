@@ -1,0 +1,48 @@
+package dev.genmesh.launcher;
+
+import dev.genmesh.config.GenmeshConfig;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code genmesh up}: the whole mesh on this machine, on embedded defaults. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = "Start the whole mesh here: embedded PostgreSQL and Redis, three regions with a CPU worker each, and the edge.")
+final class UpCommand implements Runnable {
+  @Mixin CommonOptions common;
+
+  @Option(names = "--random-ports", description = "Listen on free ports instead of the configured ones.")
+  boolean randomPorts;
+
+  @Option(names = "--no-fsync", description = "Run the embedded stores without fsync (faster, loses data on power loss).")
+  boolean noFsync;
+
+  @Override
+  public void run() {
+    GenmeshConfig config = common.loadConfig();
+    long started = System.nanoTime();
+    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost);
+    Mesh mesh = Mesh.start(config, options, step -> System.out.println("[genmesh] " + step + " ..."));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("[genmesh] shutting down: edge, workers, regions, stores (queued work stays in the request log)");
+      mesh.close();
+      stopped.countDown();
+    }, "genmesh-shutdown"));
+    String base = "http://localhost:" + mesh.edgePort();
+    System.out.printf("%n[genmesh] ready in %.1f s. Data in %s%n", (System.nanoTime() - started) / 1e9, options.dataDir());
+    System.out.println("  web UI        " + base + "/");
+    System.out.println("  API           " + base + "/v1/generations");
+    System.out.println("  readiness     " + base + "/health/ready");
+    System.out.println("  metrics       " + base + "/metrics");
+    mesh.config().regions().values().forEach(r ->
+        System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
+    System.out.println("Press Ctrl-C to stop.");
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.genmesh.launcher.impl;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.genmesh.config.RegionConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds a Vert.x instance that is a member of one region's Hazelcast cluster. Each region
+ * has its own cluster name and TCP-IP member list, so regions never merge (no stretched
+ * cluster across a WAN), and joins are fast (no multicast).
+ */
+public final class RegionCluster {
+  /** A dead member is dropped after this long even if its sockets stay open (default 60 s). */
+  static final String MAX_NO_HEARTBEAT_SECONDS = "10";
+
+  private RegionCluster() {}
+
+  public static Config hazelcastConfig(RegionConfig region, String bindHost) {
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName("genmesh-" + region.name());
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(region.clusterPort()).setPortAutoIncrement(true).setPortCount(20);
+    network.getInterfaces().setEnabled(true).addInterface(bindHost);
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(expandMembers(region.clusterMembers()));
+    return config;
+  }
+
+  /** Hazelcast takes no port ranges in member addresses: {@code host:5701-5703} becomes three members. */
+  static List<String> expandMembers(List<String> members) {
+    List<String> out = new ArrayList<>();
+    for (String member : members) {
+      int colon = member.lastIndexOf(':');
+      String ports = colon < 0 ? "" : member.substring(colon + 1);
+      int dash = ports.indexOf('-');
+      if (dash < 0) {
+        out.add(member);
+        continue;
+      }
+      String host = member.substring(0, colon);
+      int first = Integer.parseInt(ports.substring(0, dash).trim());
+      int last = Integer.parseInt(ports.substring(dash + 1).trim());
+      for (int port = first; port <= last; port++) {
+        out.add(host + ":" + port);
+      }
+    }
+    return out;
+  }
+
+  /** Starts a clustered Vert.x member of {@code region}; {@code registry} may be null (no Vert.x metrics). */
+  public static Future<Vertx> join(RegionConfig region, String bindHost, MeterRegistry registry) {
+    VertxOptions options = new VertxOptions()
+        .setEventBusOptions(new EventBusOptions().setHost(bindHost).setPort(0).setClusterPublicHost(bindHost));
+    var builder = Vertx.builder().withClusterManager(new HazelcastClusterManager(hazelcastConfig(region, bindHost)));
+    if (registry != null) {
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+      builder.withMetrics(new MicrometerMetricsFactory(registry));
+    }
+    return builder.with(options).buildClustered();
+  }
+}

@@ -1,0 +1,239 @@
+package dev.genmesh.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole mesh as a user meets it: embedded PostgreSQL and Redis, three regions each with
+ * its own Hazelcast cluster, a CPU worker running the bundled TensorFlow model, and the edge.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MeshEndToEndTest {
+  private static final long WAIT_S = 120;
+
+  @TempDir static Path dataDir;
+  private Mesh mesh;
+  private Vertx vertx;
+  private WebClient http;
+  private WebSocketClient ws;
+
+  @BeforeAll
+  void startMesh() {
+    GenmeshConfig config = ConfigLoader.load(null, Map.of(
+        "GENMESH_WORKER__CLAIM_POLL_MS", "200",
+        "GENMESH_EDGE__REGION_HEALTH_INTERVAL_MS", "500"));
+    mesh = Mesh.start(config, new Mesh.Options(dataDir, true, false, "127.0.0.1"), step -> {});
+    vertx = Vertx.vertx();
+    http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(mesh.edgePort()));
+    ws = vertx.createWebSocketClient();
+  }
+
+  @AfterAll
+  void stopMesh() {
+    if (vertx != null) {
+      await(vertx.close().toCompletionStage().toCompletableFuture());
+    }
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  @Test
+  void promptInPngOutWithLiveProgress() throws Exception {
+    JsonObject accepted = submit(new JsonObject().put("prompt", "a lighthouse at dusk").put("seed", 7).put("steps", 4)
+        .put("tier", "turbo"));
+    String id = accepted.getString("id");
+
+    assertThat(accepted.getString("region")).isEqualTo("us-west"); // lowest latency in the default table
+    assertThat(accepted.getString("status")).isEqualTo("queued");
+    assertThat(accepted.getJsonObject("links").getString("events")).isEqualTo("/v1/generations/" + id + "/events");
+    assertThat(rowsIn("genmesh_us_west", "SELECT count(*) FROM requests WHERE id = '" + id + "'")).isEqualTo(1);
+
+    List<JsonObject> events = followEvents(id, 0);
+    assertThat(events).extracting(e -> e.getString("type"))
+        .containsExactly("queued", "assigned", "step", "step", "step", "step", "completed");
+    assertThat(events).extracting(e -> e.getLong("id")).isSorted().doesNotHaveDuplicates();
+    assertThat(events.subList(2, 6)).extracting(e -> e.getInteger("step")).containsExactly(1, 2, 3, 4);
+    assertThat(events.get(2).getInteger("total")).isEqualTo(4);
+    assertThat(events.get(1).getString("worker")).isEqualTo("usw-worker-1");
+
+    HttpResponse<Buffer> image = get(accepted.getJsonObject("links").getJsonArray("images").getString(0));
+    assertThat(image.statusCode()).isEqualTo(200);
+    assertThat(image.getHeader("Content-Type")).isEqualTo("image/png");
+    assertThat(image.getHeader("Cache-Control")).contains("max-age");
+    BufferedImage png = ImageIO.read(new ByteArrayInputStream(image.body().getBytes()));
+    assertThat(png.getWidth()).isEqualTo(512);
+    assertThat(png.getHeight()).isEqualTo(512);
+
+    JsonObject status = get("/v1/generations/" + id).bodyAsJsonObject();
+    assertThat(status.getString("status")).isEqualTo("completed");
+    assertThat(status.getJsonObject("timings").getLong("total_ms")).isNotNull();
+    assertThat(status.getValue("error")).isNull();
+
+    List<JsonObject> replay = followEvents(id, 0);
+    assertThat(replay).extracting(e -> e.getString("type")).endsWith("completed").hasSize(events.size());
+    List<JsonObject> resumed = followEvents(id, events.get(3).getLong("id"));
+    assertThat(resumed).extracting(e -> e.getLong("id")).containsExactlyElementsOf(
+        events.subList(4, events.size()).stream().map(e -> e.getLong("id")).toList());
+  }
+
+  @Test
+  void samePromptAndSeedGiveSameBytesAndAnotherSeedAnotherImage() throws Exception {
+    JsonObject request = new JsonObject().put("prompt", "a red fox in snow").put("steps", 3).put("width", 256).put("height", 256);
+    byte[] first = generate(request.copy().put("seed", 11));
+    byte[] again = generate(request.copy().put("seed", 11));
+    byte[] other = generate(request.copy().put("seed", 12));
+
+    assertThat(again).isEqualTo(first);
+    assertThat(other).isNotEqualTo(first);
+    BufferedImage png = ImageIO.read(new ByteArrayInputStream(first));
+    assertThat(png.getWidth()).isEqualTo(256);
+  }
+
+  @Test
+  void idempotencyKeyMakesARetriedSubmitReturnTheFirstAnswer() throws Exception {
+    JsonObject body = new JsonObject().put("prompt", "retry me").put("steps", 1).put("width", 256).put("height", 256).put("seed", 1);
+    String key = "retry-" + System.nanoTime();
+    HttpResponse<Buffer> first = await(http.post("/v1/generations").putHeader("Idempotency-Key", key).sendJsonObject(body));
+    HttpResponse<Buffer> second = await(http.post("/v1/generations").putHeader("Idempotency-Key", key).sendJsonObject(body));
+
+    assertThat(first.statusCode()).isEqualTo(202);
+    assertThat(second.statusCode()).isEqualTo(202);
+    String id = first.bodyAsJsonObject().getString("id");
+    assertThat(second.bodyAsJsonObject().getString("id")).isEqualTo(id);
+    assertThat(rowsIn("genmesh_us_west", "SELECT count(*) FROM requests WHERE idempotency_key = '" + key + "'")).isEqualTo(1);
+    assertThat(followEvents(id, 0)).last().satisfies(e -> assertThat(e.getString("type")).isEqualTo("completed"));
+  }
+
+  @Test
+  void badInputIsRejectedWithAClearErrorAndNothingIsQueued() throws Exception {
+    long before = requestsInAllRegions();
+    String longPrompt = "x".repeat(mesh.config().edge().maxPromptChars() + 1);
+
+    assertRejected("{not json", 400, "invalid_json", null);
+    assertRejected("{}", 400, "missing_field", "prompt");
+    assertRejected(new JsonObject().put("prompt", longPrompt).encode(), 400, "prompt_too_long", "prompt");
+    assertRejected(new JsonObject().put("prompt", "cat").put("model", "dall-e").encode(), 400, "unknown_model", "model");
+    assertRejected(new JsonObject().put("prompt", "cat").put("tier", "ultra").encode(), 400, "unknown_tier", "tier");
+    assertRejected(new JsonObject().put("prompt", "cat").put("width", 500).encode(), 400, "unsupported_size", "width");
+    assertRejected(new JsonObject().put("prompt", "cat").put("height", 4096).encode(), 400, "unsupported_size", "height");
+    assertRejected(new JsonObject().put("prompt", "cat").put("steps", 0).encode(), 400, "out_of_range", "steps");
+    assertRejected(new JsonObject().put("prompt", "cat").put("batch_size", 99).encode(), 400, "out_of_range", "batch_size");
+    assertRejected(new JsonObject().put("prompt", "y".repeat(200_000)).encode(), 413, "body_too_large", null);
+
+    HttpResponse<Buffer> unknown = get("/v1/generations/usw_00000000000000000000000000");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
+    assertThat(requestsInAllRegions()).isEqualTo(before);
+  }
+
+  @Test
+  void operatorSurfacesAnswer() throws Exception {
+    generate(new JsonObject().put("prompt", "metrics please").put("steps", 2).put("width", 256).put("height", 256).put("seed", 3));
+
+    assertThat(get("/health/ready").statusCode()).isEqualTo(200);
+    String metrics = get("/metrics").bodyAsString();
+    assertThat(metrics).contains("genmesh_requests_total").contains("tier=\"fast\"").contains("status=\"completed\"");
+    assertThat(metrics).contains("genmesh_step_time_seconds");
+    String page = get("/").bodyAsString();
+    assertThat(page).containsIgnoringCase("<html").contains("/v1/generations");
+  }
+
+  private byte[] generate(JsonObject request) throws Exception {
+    JsonObject accepted = submit(request);
+    List<JsonObject> events = followEvents(accepted.getString("id"), 0);
+    assertThat(events).last().satisfies(e -> assertThat(e.getString("type")).isEqualTo("completed"));
+    HttpResponse<Buffer> image = get(accepted.getJsonObject("links").getJsonArray("images").getString(0));
+    assertThat(image.statusCode()).isEqualTo(200);
+    return image.body().getBytes();
+  }
+
+  private JsonObject submit(JsonObject request) throws Exception {
+    HttpResponse<Buffer> response = await(http.post("/v1/generations").sendJsonObject(request));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
+    assertThat(response.getHeader("Location")).isEqualTo("/v1/generations/" + response.bodyAsJsonObject().getString("id"));
+    return response.bodyAsJsonObject();
+  }
+
+  private void assertRejected(String body, int status, String code, String field) throws Exception {
+    HttpResponse<Buffer> response = await(http.post("/v1/generations").putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(body)));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(status);
+    JsonObject error = response.bodyAsJsonObject();
+    assertThat(error.getString("code")).isEqualTo(code);
+    assertThat(error.getString("message")).isNotBlank();
+    if (field != null) {
+      assertThat(error.getString("field")).isEqualTo(field);
+    }
+  }
+
+  /** Follows the event stream until the server closes it, and returns every event seen. */
+  private List<JsonObject> followEvents(String id, long after) throws Exception {
+    List<JsonObject> events = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(mesh.edgePort())
+        .setURI("/v1/generations/" + id + "/events" + (after > 0 ? "?after=" + after : ""));
+    await(ws.connect(options).onSuccess(socket -> {
+      socket.textMessageHandler(text -> events.add(new JsonObject(text)));
+      socket.closeHandler(v -> closed.complete(null));
+    }));
+    closed.get(WAIT_S, TimeUnit.SECONDS);
+    return new ArrayList<>(events);
+  }
+
+  private HttpResponse<Buffer> get(String path) throws Exception {
+    return await(http.get(path).send());
+  }
+
+  private long requestsInAllRegions() throws Exception {
+    long total = 0;
+    for (var region : mesh.config().regions().values()) {
+      total += rowsIn(region.postgres().database(), "SELECT count(*) FROM requests");
+    }
+    return total;
+  }
+
+  private long rowsIn(String database, String sql) throws Exception {
+    String url = "jdbc:postgresql://127.0.0.1:" + mesh.stores().postgresPort() + "/" + database;
+    try (Connection c = DriverManager.getConnection(url, "postgres", ""); ResultSet rows = c.createStatement().executeQuery(sql)) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
+  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    return future.orTimeout(WAIT_S, TimeUnit.SECONDS).join();
+  }
+}

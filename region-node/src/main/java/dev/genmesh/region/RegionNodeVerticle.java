@@ -1,0 +1,293 @@
+package dev.genmesh.region;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.region.impl.ClaimHandler;
+import dev.genmesh.region.impl.ImageStore;
+import dev.genmesh.region.impl.Migrations;
+import dev.genmesh.region.impl.ProgressHub;
+import dev.genmesh.region.impl.QueueRebuild;
+import dev.genmesh.region.impl.RegionMetrics;
+import dev.genmesh.region.impl.RegionalApi;
+import dev.genmesh.region.impl.RequestLog;
+import dev.genmesh.region.impl.Submissions;
+import dev.genmesh.region.impl.TierQueue;
+import dev.genmesh.region.impl.WorkerRegistry;
+import dev.genmesh.region.impl.WorkerReports;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The region node: the region's request log (Postgres), tier queues and leases (Redis), the
+ * scheduler workers claim from over the event bus, and the regional HTTP API the edge calls.
+ * Deploy one per region member; several may share one region's stores.
+ */
+public final class RegionNodeVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(RegionNodeVerticle.class);
+  private static final long DEPTH_REFRESH_MS = 1000;
+  private static final int PG_CONNECT_TIMEOUT_MS = 3000;
+  private static final int PG_POOL_WAIT_SECONDS = 5;
+
+  private final GenmeshConfig config;
+  private final RegionConfig region;
+  private final MeterRegistry registry;
+  private final Path imageDir;
+  private final Clock clock = Clock.systemUTC();
+
+  private Pool pool;
+  private Redis redis;
+  private WorkerExecutor io;
+  private volatile HttpServer server;
+  private RegionMetrics metrics;
+  private RequestLog log;
+  private TierQueue queue;
+  private ProgressHub hub;
+  private WorkerRegistry workers;
+  private ImageStore images;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long depthTimer = -1;
+  private boolean depthInFlight;
+  private long leaseTimer = -1;
+  private boolean leaseCheckInFlight;
+  private QueueRebuild rebuild;
+
+  /**
+   * @param regionName a key of {@code config.regions()}
+   * @param imageDir where finished images are stored ({@code <imageDir>/<id>/<index>.png})
+   */
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.region = config.region(regionName);
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.imageDir = Objects.requireNonNull(imageDir, "imageDir");
+  }
+
+  @Override
+  public Future<?> start() {
+    metrics = new RegionMetrics(registry, region.name());
+    io = vertx.createSharedWorkerExecutor("genmesh-region-io-" + region.name(), 4);
+    hub = new ProgressHub(vertx, region.name());
+    images = new ImageStore(imageDir, io);
+    return connectPostgres()
+        .compose(v -> migrate())
+        .compose(v -> connectRedis())
+        .compose(v -> hub.start())
+        .compose(v -> rebuildQueues())
+        .compose(v -> registerConsumers())
+        .compose(v -> startHttp())
+        .onSuccess(v -> {
+          depthTimer = vertx.setPeriodic(DEPTH_REFRESH_MS, id -> refreshDepths());
+          leaseTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> checkLeases());
+          LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
+        })
+        .recover(err -> closeAll().transform(ignored -> Future.failedFuture(
+            new IllegalStateException("region node " + region.name() + " failed to start: " + err.getMessage(), err))));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return closeAll();
+  }
+
+  /** The HTTP port the node listens on (the real one when the config asked for port 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  public String regionName() {
+    return region.name();
+  }
+
+  /** The workers this node has heard from (safe from any thread). */
+  public Collection<KnownWorker> knownWorkers() {
+    return workers == null ? List.of() : workers.workers();
+  }
+
+  private Future<Void> connectPostgres() {
+    RegionConfig.PostgresConfig pg = region.postgres();
+    PgConnectOptions connect = new PgConnectOptions()
+        .setHost(pg.host())
+        .setPort(pg.port())
+        .setDatabase(pg.database())
+        .setUser(pg.user());
+    if (!pg.password().isBlank()) {
+      connect.setPassword(pg.password());
+    }
+    PoolOptions poolOptions = new PoolOptions()
+        .setMaxSize(pg.poolSize())
+        .setName("genmesh-region-" + region.name())
+        .setConnectionTimeout(PG_POOL_WAIT_SECONDS)
+        .setConnectionTimeoutUnit(TimeUnit.SECONDS);
+    pool = PgBuilder.pool()
+        .with(poolOptions)
+        .with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+    log = new RequestLog(pool);
+    return log.ping().recover(err -> Future.failedFuture(new IllegalStateException(
+        "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + pg.database() + " is unreachable: " + err.getMessage(), err)));
+  }
+
+  private Future<Void> migrate() {
+    return new Migrations(vertx, pool).apply()
+        .onSuccess(applied -> {
+          if (!applied.isEmpty()) {
+            LOG.info("region {}: schema migrations applied: {}", region.name(), applied);
+          }
+        })
+        .recover(err -> Future.failedFuture(new IllegalStateException("schema migration failed: " + err.getMessage(), err)))
+        .mapEmpty();
+  }
+
+  private Future<Void> connectRedis() {
+    RegionConfig.RedisConfig rd = region.redis();
+    redis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(rd.url())
+        .setMaxPoolSize(Math.max(8, region.postgres().poolSize()))
+        .setMaxPoolWaiting(1024)
+        .setMaxWaitingHandlers(4096));
+    queue = new TierQueue(redis, rd.keyPrefix(), metrics);
+    return queue.ping().recover(err -> Future.failedFuture(new IllegalStateException(
+        "Redis at " + withoutCredentials(rd.url()) + " is unreachable: " + err.getMessage(), err)));
+  }
+
+  private Future<Void> rebuildQueues() {
+    rebuild = new QueueRebuild(log, queue, hub);
+    return rebuild.run()
+        .recover(err -> Future.failedFuture(new IllegalStateException("queue rebuild failed: " + err.getMessage(), err)))
+        .compose(report -> queue.depths())
+        .onSuccess(depths -> {
+          metrics.depths(depths);
+          depths.forEach((tier, depth) -> {
+            if (depth > 0) {
+              vertx.eventBus().publish(Addresses.workAvailable(region.name()), tier.wireName());
+            }
+          });
+        })
+        .mapEmpty();
+  }
+
+  private Future<Void> registerConsumers() {
+    String name = region.name();
+    long leaseMs = config.queue().leaseMs();
+    workers = new WorkerRegistry(queue, leaseMs, clock);
+    ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, leaseMs);
+    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics);
+    EventBus bus = vertx.eventBus();
+    consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
+    consumers.add(bus.consumer(Addresses.progress(name), reports::step));
+    consumers.add(bus.consumer(Addresses.result(name), reports::result));
+    consumers.add(bus.consumer(Addresses.failure(name), reports::failure));
+    consumers.add(bus.consumer(Addresses.heartbeat(name), workers::heartbeat));
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  private Future<Void> startHttp() {
+    Submissions submissions = new Submissions(vertx, region.name(), region.code(), log, queue, hub, metrics, clock);
+    RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics);
+    return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
+        .requestHandler(api.router())
+        .listen()
+        .onSuccess(listening -> server = listening)
+        .recover(err -> Future.failedFuture(new IllegalStateException(
+            "cannot listen on " + region.httpHost() + ":" + region.httpPort() + ": " + err.getMessage(), err)))
+        .mapEmpty();
+  }
+
+  private void refreshDepths() {
+    if (depthInFlight) {
+      return;
+    }
+    depthInFlight = true;
+    queue.depths()
+        .onSuccess(metrics::depths)
+        .onComplete(ar -> depthInFlight = false);
+  }
+
+  private void checkLeases() {
+    if (leaseCheckInFlight) {
+      return;
+    }
+    leaseCheckInFlight = true;
+    rebuild.reclaimLostLeases()
+        .onSuccess(count -> {
+          if (count > 0) {
+            vertx.eventBus().publish(Addresses.workAvailable(region.name()), "requeued");
+          }
+        })
+        .onFailure(err -> LOG.warn("region {}: lease check failed: {}", region.name(), err.getMessage()))
+        .onComplete(ar -> leaseCheckInFlight = false);
+  }
+
+  /** Closes whatever was opened, in reverse order; never fails. In-flight requests stay in the log. */
+  private Future<Void> closeAll() {
+    if (depthTimer >= 0) {
+      vertx.cancelTimer(depthTimer);
+      depthTimer = -1;
+    }
+    if (leaseTimer >= 0) {
+      vertx.cancelTimer(leaseTimer);
+      leaseTimer = -1;
+    }
+    Future<Void> chain = Future.succeededFuture();
+    if (server != null) {
+      HttpServer closing = server;
+      server = null;
+      chain = chain.transform(v -> closing.close());
+    }
+    for (MessageConsumer<?> consumer : consumers) {
+      chain = chain.transform(v -> consumer.unregister());
+    }
+    consumers.clear();
+    if (hub != null) {
+      chain = chain.transform(v -> hub.stop());
+    }
+    if (redis != null) {
+      Redis closing = redis;
+      redis = null;
+      chain = chain.transform(v -> closing.close());
+    }
+    if (pool != null) {
+      Pool closing = pool;
+      pool = null;
+      chain = chain.transform(v -> closing.close());
+    }
+    if (io != null) {
+      WorkerExecutor closing = io;
+      io = null;
+      chain = chain.transform(v -> closing.close());
+    }
+    if (metrics != null) {
+      chain = chain.andThen(v -> metrics.close());
+    }
+    return chain.transform(v -> Future.succeededFuture());
+  }
+
+  private static String withoutCredentials(String url) {
+    return url.replaceAll("//[^@/]*@", "//***@");
+  }
+}

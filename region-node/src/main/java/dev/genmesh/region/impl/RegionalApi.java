@@ -1,0 +1,284 @@
+package dev.genmesh.region.impl;
+
+import dev.genmesh.protocol.ApiError;
+import dev.genmesh.protocol.ErrorCode;
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestIds;
+import dev.genmesh.protocol.RequestStatus;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The regional HTTP API (region-node/API.md): submit, status, event stream, images, health
+ * and metrics. Every user error is a 4xx with an {@link ApiError} body; every system error is
+ * logged once with the request id and counted.
+ */
+public final class RegionalApi {
+  private static final Logger LOG = LoggerFactory.getLogger(RegionalApi.class);
+  public static final String PREFIX = "/regional/v1";
+  static final long MAX_BODY_BYTES = 256 * 1024;
+  static final int MAX_IDEMPOTENCY_KEY = 256;
+  static final String RETRY_AFTER_SECONDS = "2";
+  private static final Pattern IMAGE_FILE = Pattern.compile("(\\d{1,4})\\.png");
+  private static final String JSON = "application/json";
+
+  private final Vertx vertx;
+  private final String region;
+  private final RequestLog log;
+  private final TierQueue queue;
+  private final Submissions submissions;
+  private final ProgressHub hub;
+  private final ImageStore images;
+  private final MeterRegistry registry;
+  private final RegionMetrics metrics;
+
+  public RegionalApi(Vertx vertx, String region, RequestLog log, TierQueue queue, Submissions submissions,
+      ProgressHub hub, ImageStore images, MeterRegistry registry, RegionMetrics metrics) {
+    this.vertx = vertx;
+    this.region = region;
+    this.log = log;
+    this.queue = queue;
+    this.submissions = submissions;
+    this.hub = hub;
+    this.images = images;
+    this.registry = registry;
+    this.metrics = metrics;
+  }
+
+  public Router router() {
+    Router router = Router.router(vertx);
+    router.post(PREFIX + "/generations")
+        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+        .handler(this::submit);
+    router.get(PREFIX + "/generations/:id").handler(this::status);
+    router.get(PREFIX + "/generations/:id/events").handler(this::events);
+    router.get(PREFIX + "/images/:id/:file").handler(this::image);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP").put("region", region)));
+    router.get("/health/ready").handler(readiness());
+    router.get("/metrics").handler(this::metrics);
+
+    router.errorHandler(400, ctx -> error(ctx, 400, ApiError.of(ErrorCode.INVALID_JSON, "bad request")));
+    router.errorHandler(404, ctx -> error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path())));
+    router.errorHandler(405, ctx -> error(ctx, 405,
+        ApiError.of(ErrorCode.NOT_FOUND, "method " + ctx.request().method() + " not allowed on " + ctx.request().path())));
+    router.errorHandler(413, ctx -> error(ctx, 413,
+        ApiError.onField(ErrorCode.BODY_TOO_LARGE, "body", "body exceeds " + MAX_BODY_BYTES + " bytes")));
+    router.errorHandler(500, ctx -> {
+      metrics.systemError("http");
+      LOG.error("unhandled error on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+      error(ctx, 500, ApiError.of(ErrorCode.INTERNAL, "internal error"));
+    });
+    return router;
+  }
+
+  private void submit(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      error(ctx, 400, ApiError.of(ErrorCode.INVALID_JSON, "body is not a JSON object: " + e.getMessage()));
+      return;
+    }
+    if (body == null) {
+      error(ctx, 400, ApiError.of(ErrorCode.INVALID_JSON, "body must be a JSON object"));
+      return;
+    }
+    Object key = body.getValue("idempotency_key");
+    if (key != null && !(key instanceof String text && !text.isBlank() && text.length() <= MAX_IDEMPOTENCY_KEY)) {
+      error(ctx, 400, ApiError.onField(ErrorCode.INVALID_FIELD, "idempotency_key",
+          "idempotency_key must be a non-empty string of at most " + MAX_IDEMPOTENCY_KEY + " characters"));
+      return;
+    }
+    GenerationSpec spec;
+    try {
+      spec = GenerationSpec.fromJson(body);
+    } catch (RuntimeException e) {
+      error(ctx, 400, ApiError.of(ErrorCode.INVALID_FIELD, "generation spec fields are missing or of the wrong type"));
+      return;
+    }
+    if (spec.prompt() == null || spec.model() == null || spec.model().isBlank()) {
+      String field = spec.prompt() == null ? "prompt" : "model";
+      error(ctx, 400, ApiError.onField(ErrorCode.MISSING_FIELD, field, field + " is required"));
+      return;
+    }
+    submissions.submit(spec, (String) key)
+        .compose(accepted -> accepted.created()
+            ? Future.succeededFuture(RequestView.of(accepted.row(), region, accepted.queuePosition().orElse(null)))
+            : view(accepted.row()))
+        .onSuccess(view -> {
+          ctx.response().putHeader(HttpHeaders.LOCATION, PREFIX + "/generations/" + view.getString("id"));
+          json(ctx, 202, view);
+        })
+        .onFailure(err -> storageError(ctx, "submit", null, err));
+  }
+
+  private void status(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!RequestIds.isWellFormed(id)) {
+      notFound(ctx, id);
+      return;
+    }
+    log.find(id).compose(row -> row.isEmpty() ? Future.succeededFuture(Optional.<JsonObject>empty()) : view(row.get()).map(Optional::of))
+        .onSuccess(view -> {
+          if (view.isEmpty()) {
+            notFound(ctx, id);
+          } else {
+            json(ctx, 200, view.get());
+          }
+        })
+        .onFailure(err -> storageError(ctx, "status", id, err));
+  }
+
+  /** The view with the live queue position (ZRANK) of a QUEUED request; null if Redis cannot tell. */
+  private Future<JsonObject> view(RequestRow row) {
+    if (row.status() != RequestStatus.QUEUED) {
+      return Future.succeededFuture(RequestView.of(row, region, null));
+    }
+    return queue.rank(row.id(), row.tier())
+        .map(rank -> RequestView.of(row, region, rank.orElse(null)))
+        .otherwise(err -> RequestView.of(row, region, null));
+  }
+
+  private void events(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    long after;
+    try {
+      String text = ctx.queryParams().get("after");
+      after = text == null || text.isBlank() ? 0 : Long.parseLong(text.trim());
+      if (after < 0) {
+        throw new NumberFormatException("negative");
+      }
+    } catch (NumberFormatException e) {
+      error(ctx, 400, ApiError.onField(ErrorCode.INVALID_FIELD, "after", "after must be a whole number >= 0"));
+      return;
+    }
+    if (!RequestIds.isWellFormed(id)) {
+      notFound(ctx, id);
+      return;
+    }
+    String upgrade = ctx.request().getHeader(HttpHeaders.UPGRADE);
+    boolean webSocket = upgrade != null && upgrade.toLowerCase().contains("websocket");
+    long from = after;
+    if (webSocket) {
+      // Hold the request unread while the log answers, or the upgrade finds it consumed.
+      ctx.request().pause();
+    }
+    log.find(id).onComplete(ar -> {
+      if (ar.failed()) {
+        storageError(ctx, "events", id, ar.cause());
+      } else if (ar.result().isEmpty()) {
+        notFound(ctx, id);
+      } else if (webSocket) {
+        EventStream stream = new EventStream(id, from, ar.result().get().status().isTerminal(), log, hub);
+        upgrade(ctx).onSuccess(stream::attach).onFailure(err -> {
+          stream.cancel();
+          LOG.debug("request {}: WebSocket upgrade failed: {}", id, err.toString());
+          error(ctx, 400, ApiError.of(ErrorCode.INVALID_FIELD, "WebSocket upgrade failed: " + err.getMessage()));
+        });
+      } else {
+        // Plain GET: the stored events after N, for callers that poll.
+        log.eventsAfter(id, from).onSuccess(events -> {
+          JsonArray list = new JsonArray();
+          events.forEach(event -> list.add(event.toJson()));
+          json(ctx, 200, new JsonObject().put("id", id).put("status", ar.result().get().status().wireName()).put("events", list));
+        }).onFailure(err -> storageError(ctx, "events", id, err));
+      }
+    });
+  }
+
+  private static Future<ServerWebSocket> upgrade(RoutingContext ctx) {
+    try {
+      return ctx.request().toWebSocket();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private void image(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    Matcher file = IMAGE_FILE.matcher(ctx.pathParam("file"));
+    if (!RequestIds.isWellFormed(id) || !file.matches()) {
+      error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such image"));
+      return;
+    }
+    Path path = images.file(id, Integer.parseInt(file.group(1)));
+    vertx.fileSystem().props(path.toString()).onComplete(ar -> {
+      if (ar.failed() || !ar.result().isRegularFile()) {
+        error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such image"));
+        return;
+      }
+      String etag = "\"" + Long.toHexString(ar.result().size()) + "-" + Long.toHexString(ar.result().lastModifiedTime()) + "\"";
+      ctx.response()
+          .putHeader(HttpHeaders.CONTENT_TYPE, "image/png")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "public, max-age=31536000, immutable")
+          .putHeader(HttpHeaders.ETAG, etag);
+      if (etag.equals(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH))) {
+        ctx.response().setStatusCode(304).end();
+      } else {
+        ctx.response().sendFile(path.toString()).onFailure(err -> LOG.debug("request {}: image not sent: {}", id, err.toString()));
+      }
+    });
+  }
+
+  private HealthCheckHandler readiness() {
+    HealthCheckHandler health = HealthCheckHandler.create(vertx);
+    health.register("postgres", 2000, promise -> log.ping().onComplete(ar -> promise.complete(
+        ar.succeeded() ? io.vertx.ext.healthchecks.Status.OK()
+            : io.vertx.ext.healthchecks.Status.KO(new JsonObject().put("error", String.valueOf(ar.cause().getMessage()))))));
+    health.register("redis", 2000, promise -> queue.ping().onComplete(ar -> promise.complete(
+        ar.succeeded() ? io.vertx.ext.healthchecks.Status.OK()
+            : io.vertx.ext.healthchecks.Status.KO(new JsonObject().put("error", String.valueOf(ar.cause().getMessage()))))));
+    return health;
+  }
+
+  private void metrics(RoutingContext ctx) {
+    if (registry instanceof PrometheusMeterRegistry prometheus) {
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(prometheus.scrape());
+    } else {
+      error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "metrics are not exported in Prometheus format by this node"));
+    }
+  }
+
+  private void notFound(RoutingContext ctx, String id) {
+    error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no request " + id + " in region " + region));
+  }
+
+  private void storageError(RoutingContext ctx, String op, String id, Throwable err) {
+    metrics.systemError(op);
+    if (StorageErrors.isUnavailable(err)) {
+      LOG.warn("{} {}: request log unavailable: {}", op, id == null ? "(new request)" : "request " + id, err.toString());
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+      error(ctx, 503, ApiError.of(ErrorCode.STORAGE_UNAVAILABLE, "the region's request log is unavailable, retry shortly"));
+    } else {
+      LOG.error("{} {} failed", op, id == null ? "(new request)" : "request " + id, err);
+      error(ctx, 500, ApiError.of(ErrorCode.INTERNAL, "internal error"));
+    }
+  }
+
+  private static void error(RoutingContext ctx, int status, ApiError error) {
+    json(ctx, status, error.toJson());
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+  }
+}

@@ -1,0 +1,80 @@
+package dev.genmesh.region.impl;
+
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.Tier;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+
+/** One row of the {@code requests} table. */
+public record RequestRow(
+    String id,
+    String idempotencyKey,
+    Tier tier,
+    String model,
+    JsonObject spec,
+    RequestStatus status,
+    int priority,
+    int attempt,
+    int retryCount,
+    String workerId,
+    String errorCode,
+    String errorMessage,
+    Integer imageCount,
+    long lastEventSeq,
+    Instant createdAt,
+    Instant queuedAt,
+    Instant assignedAt,
+    Instant startedAt,
+    Instant completedAt,
+    Instant updatedAt) {
+
+  /** Milliseconds of one priority point in the queue score: +50 priority jumps 50 s ahead. */
+  public static final long PRIORITY_UNIT_MS = 1000;
+
+  public GenerationSpec generationSpec() {
+    return GenerationSpec.fromJson(spec);
+  }
+
+  /** The tier-queue score: enqueue time minus the priority boost, so older (and boosted) first. */
+  public double queueScore() {
+    Instant since = queuedAt != null ? queuedAt : createdAt;
+    return since.toEpochMilli() - (double) priority * PRIORITY_UNIT_MS;
+  }
+
+  /** True while a worker holds it (or should). */
+  public boolean isRunning() {
+    return status == RequestStatus.ASSIGNED || status == RequestStatus.GENERATING;
+  }
+
+  static RequestRow from(Row row) {
+    return new RequestRow(
+        row.getString("id"),
+        row.getString("idempotency_key"),
+        Tier.parse(row.getString("tier")).orElse(Tier.DEFAULT),
+        row.getString("model"),
+        row.getJsonObject("spec"),
+        RequestStatus.valueOf(row.getString("status")),
+        row.getInteger("priority"),
+        row.getInteger("attempt"),
+        row.getInteger("retry_count"),
+        row.getString("worker_id"),
+        row.getString("error_code"),
+        row.getString("error_message"),
+        row.getInteger("image_count"),
+        row.getLong("last_event_seq"),
+        instant(row, "created_at"),
+        instant(row, "queued_at"),
+        instant(row, "assigned_at"),
+        instant(row, "started_at"),
+        instant(row, "completed_at"),
+        instant(row, "updated_at"));
+  }
+
+  static Instant instant(Row row, String column) {
+    OffsetDateTime value = row.getOffsetDateTime(column);
+    return value == null ? null : value.toInstant();
+  }
+}

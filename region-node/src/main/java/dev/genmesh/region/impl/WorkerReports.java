@@ -1,0 +1,142 @@
+package dev.genmesh.region.impl;
+
+import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.RequestIds;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.WorkerMessages.Failure;
+import dev.genmesh.protocol.WorkerMessages.Result;
+import dev.genmesh.protocol.WorkerMessages.Step;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What workers report about the requests they run: steps, results, failures. Every change is
+ * a compare-and-set on the attempt, so a report of a stale attempt changes nothing
+ * (DESIGN.md I3). Reports about one request are applied in arrival order.
+ */
+public final class WorkerReports {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerReports.class);
+
+  private final RequestLog log;
+  private final TierQueue queue;
+  private final ImageStore images;
+  private final ProgressHub hub;
+  private final RegionMetrics metrics;
+  private final KeyedSequencer sequencer = new KeyedSequencer();
+
+  public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics) {
+    this.log = log;
+    this.queue = queue;
+    this.images = images;
+    this.hub = hub;
+    this.metrics = metrics;
+  }
+
+  /** {@code send}: no answer; stale or malformed steps are counted and dropped. */
+  public void step(Message<Object> message) {
+    Step step = BusBodies.parse(message, Step::fromJson);
+    if (step == null || step.requestId() == null) {
+      metrics.staleStep();
+      LOG.debug("malformed step message dropped");
+      return;
+    }
+    JsonObject data = new JsonObject().put("step", step.step()).put("total", step.total()).put("step_ms", step.stepMs());
+    sequencer.run(step.requestId(), () -> log.step(step.requestId(), step.attempt(), data)).onComplete(ar -> {
+      if (ar.failed()) {
+        metrics.systemError("step");
+        LOG.warn("request {}: step {} of attempt {} not recorded: {}", step.requestId(), step.step(), step.attempt(),
+            ar.cause().toString());
+      } else if (ar.result().isEmpty()) {
+        metrics.staleStep();
+        LOG.debug("request {}: step of stale attempt {} from worker {} ignored", step.requestId(), step.attempt(),
+            step.workerId());
+      } else {
+        hub.publish(ar.result().get().event());
+        metrics.stepTime(ar.result().get().row().model(), step.stepMs());
+      }
+    });
+  }
+
+  /** {@code request}: answers {@code {status, images}} or fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE. */
+  public void result(Message<Object> message) {
+    Result result = BusBodies.parse(message, Result::fromJson);
+    if (result == null || !RequestIds.isWellFormed(result.requestId()) || result.pngs().isEmpty()
+        || !result.pngs().stream().allMatch(ImageStore::isPng)) {
+      message.fail(BusFailure.BAD_MESSAGE, "result needs request_id, attempt and at least one PNG image");
+      return;
+    }
+    String id = result.requestId();
+    sequencer.run(id, () -> completeIfCurrent(result)).onComplete(ar -> {
+      if (ar.failed()) {
+        metrics.systemError("result");
+        LOG.warn("request {}: result of attempt {} not recorded: {}", id, result.attempt(), ar.cause().toString());
+        message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
+      } else if (ar.result().isEmpty()) {
+        metrics.discarded("result");
+        LOG.info("request {}: result of stale attempt {} from worker {} discarded", id, result.attempt(), result.workerId());
+        message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
+      } else {
+        RequestLog.Change change = ar.result().get();
+        finished(change, "completed");
+        message.reply(new JsonObject().put("status", RequestStatus.COMPLETED.wireName())
+            .put("images", change.event().data().getJsonArray("images")));
+      }
+    });
+  }
+
+  /** {@code request}: answers {@code {status}} or fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE. */
+  public void failure(Message<Object> message) {
+    Failure failure = BusBodies.parse(message, Failure::fromJson);
+    if (failure == null || failure.requestId() == null) {
+      message.fail(BusFailure.BAD_MESSAGE, "failure needs request_id and attempt");
+      return;
+    }
+    String id = failure.requestId();
+    sequencer.run(id, () -> log.fail(id, failure.attempt(), failure.failureType(), failure.message())).onComplete(ar -> {
+      if (ar.failed()) {
+        metrics.systemError("failure");
+        LOG.warn("request {}: failure of attempt {} not recorded: {}", id, failure.attempt(), ar.cause().toString());
+        message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
+      } else if (ar.result().isEmpty()) {
+        metrics.discarded("failure");
+        LOG.info("request {}: failure report of stale attempt {} discarded", id, failure.attempt());
+        message.fail(BusFailure.STALE_ATTEMPT, "attempt " + failure.attempt() + " of " + id + " is not current");
+      } else {
+        LOG.info("request {} failed on worker {}: {} {}", id, failure.workerId(), failure.failureType(), failure.message());
+        finished(ar.result().get(), "failed");
+        message.reply(new JsonObject().put("status", RequestStatus.FAILED.wireName()));
+      }
+    });
+  }
+
+  /**
+   * Checks the attempt before touching the disk, so a stale result never overwrites the images
+   * of the attempt that completed; the log update then compare-and-sets again.
+   */
+  private Future<Optional<RequestLog.Change>> completeIfCurrent(Result result) {
+    String id = result.requestId();
+    return log.find(id).compose(row -> {
+      if (row.isEmpty() || row.get().attempt() != result.attempt() || !row.get().isRunning()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      JsonArray paths = new JsonArray();
+      for (int i = 0; i < result.pngs().size(); i++) {
+        paths.add(ImageStore.publicPath(id, i));
+      }
+      return images.write(id, result.pngs()).compose(v -> log.complete(id, result.attempt(), paths));
+    });
+  }
+
+  private void finished(RequestLog.Change change, String what) {
+    RequestRow row = change.row();
+    hub.publish(change.event());
+    metrics.request(row.tier(), row.status());
+    queue.deleteLease(row.id()).onFailure(err ->
+        LOG.debug("request {} {}, lease key not deleted (it expires): {}", row.id(), what, err.toString()));
+  }
+}

@@ -1,0 +1,140 @@
+package dev.genmesh.region;
+
+import static dev.genmesh.region.Await.result;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.Tier;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import redis.embedded.RedisServer;
+
+/** What the node does when its stores are not there. */
+@ExtendWith(VertxExtension.class)
+class StorageOutageTest {
+  private static EmbeddedStores stores;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void startStores() throws Exception {
+    stores = EmbeddedStores.start();
+  }
+
+  @AfterAll
+  static void stopStores() throws Exception {
+    stores.close();
+  }
+
+  private static JsonObject spec() {
+    return new GenerationSpec("a quiet harbour", "", "genmesh-tiny", Tier.FAST, 512, 512, 2, 1, 7.5, 1).toJson();
+  }
+
+  private static Map<String, String> checks(HttpResponse<Buffer> ready) {
+    Map<String, String> checks = new HashMap<>();
+    ready.bodyAsJsonObject().getJsonArray("checks")
+        .forEach(c -> checks.put(((JsonObject) c).getString("id"), ((JsonObject) c).getString("status")));
+    return checks;
+  }
+
+  @Test
+  void postgresDownAnswers503WithRetryAfter(Vertx vertx) throws Exception {
+    EmbeddedPostgres own = EmbeddedStores.startPostgres(dir.resolve("pg"));
+    NodeUnderTest node;
+    String id;
+    try {
+      GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", own.getPort(), "postgres",
+          stores.redisUrl(), EmbeddedStores.newKeyPrefix());
+      node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+      HttpResponse<Buffer> before = result(node.submit(spec()));
+      assertThat(before.statusCode()).isEqualTo(202);
+      id = before.bodyAsJsonObject().getString("id");
+    } finally {
+      own.close();
+    }
+
+    HttpResponse<Buffer> submit = result(node.submit(spec()));
+    assertThat(submit.statusCode()).isEqualTo(503);
+    assertThat(submit.getHeader("Retry-After")).isEqualTo("2");
+    assertThat(submit.bodyAsJsonObject().getString("code")).isEqualTo("storage_unavailable");
+
+    HttpResponse<Buffer> status = result(node.get("/regional/v1/generations/" + id));
+    assertThat(status.statusCode()).isEqualTo(503);
+    assertThat(status.getHeader("Retry-After")).isEqualTo("2");
+
+    HttpResponse<Buffer> ready = result(node.get("/health/ready"));
+    assertThat(ready.statusCode()).isEqualTo(503);
+    assertThat(checks(ready)).containsEntry("postgres", "DOWN").containsEntry("redis", "UP");
+    assertThat(result(node.get("/health/live")).statusCode()).isEqualTo(200);
+    result(node.undeploy());
+  }
+
+  @Test
+  void redisDownStillAcceptsAndTheRebuildQueuesIt(Vertx vertx) throws Exception {
+    int redisPort = EmbeddedStores.freePort();
+    RedisServer redis = EmbeddedStores.startRedis(redisPort, dir);
+    GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
+        stores.createDatabase(), "redis://127.0.0.1:" + redisPort, EmbeddedStores.newKeyPrefix());
+    NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+    redis.stop();
+
+    HttpResponse<Buffer> accepted = result(node.submit(spec()));
+    assertThat(accepted.statusCode()).isEqualTo(202);
+    String id = accepted.bodyAsJsonObject().getString("id");
+    assertThat(accepted.bodyAsJsonObject().getValue("queue_position")).isNull();
+    assertThat(node.registry.get("genmesh.redis.errors").counters()).isNotEmpty();
+    HttpResponse<Buffer> ready = result(node.get("/health/ready"));
+    assertThat(ready.statusCode()).isEqualTo(503);
+    assertThat(checks(ready)).containsEntry("postgres", "UP").containsEntry("redis", "DOWN");
+
+    // Redis back, empty: the running node reconnects; a restarted one queues the request from the log.
+    RedisServer again = EmbeddedStores.startRedis(redisPort, dir);
+    try {
+      Await.until("the node to be ready again", () -> result(node.get("/health/ready")).statusCode() == 200);
+      result(node.undeploy());
+      NodeUnderTest restarted = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+      TestWorker worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
+      assertThat(result(worker.claim()).requestId()).isEqualTo(id);
+      result(restarted.undeploy());
+    } finally {
+      again.stop();
+    }
+  }
+
+  @Test
+  void startFailsClearlyWhenPostgresIsUnreachable(Vertx vertx) throws Exception {
+    int closed = EmbeddedStores.freePort();
+    GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", closed, "nowhere",
+        stores.redisUrl(), EmbeddedStores.newKeyPrefix());
+
+    Throwable failure = Await.failure(NodeUnderTest.deploy(vertx, config, dir));
+    assertThat(failure).hasMessageContaining("PostgreSQL at 127.0.0.1:" + closed + "/nowhere is unreachable");
+  }
+
+  @Test
+  void startFailsClearlyWhenRedisIsUnreachable(Vertx vertx) throws Exception {
+    int closed = EmbeddedStores.freePort();
+    GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
+        stores.createDatabase(), "redis://127.0.0.1:" + closed, EmbeddedStores.newKeyPrefix());
+
+    Throwable failure = Await.failure(NodeUnderTest.deploy(vertx, config, dir));
+    assertThat(failure).hasMessageContaining("Redis at redis://127.0.0.1:" + closed + " is unreachable");
+  }
+}

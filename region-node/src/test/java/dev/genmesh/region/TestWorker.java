@@ -1,0 +1,78 @@
+package dev.genmesh.region;
+
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages.Claim;
+import dev.genmesh.protocol.WorkerMessages.Failure;
+import dev.genmesh.protocol.WorkerMessages.Heartbeat;
+import dev.genmesh.protocol.WorkerMessages.Result;
+import dev.genmesh.protocol.WorkerMessages.Step;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/** Talks to a region node over the event bus the way an inference worker does. */
+final class TestWorker {
+  private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(10_000);
+
+  private final Vertx vertx;
+  private final String region;
+  final String id;
+  private final List<String> models;
+
+  TestWorker(Vertx vertx, String region, String id, List<String> models) {
+    this.vertx = vertx;
+    this.region = region;
+    this.id = id;
+    this.models = models;
+  }
+
+  Future<Assignment> claim() {
+    return vertx.eventBus().<JsonObject>request(Addresses.claim(region), new Claim(id, "cpu", 8192, models).toJson(), TIMEOUT)
+        .map(reply -> Assignment.fromJson(reply.body()));
+  }
+
+  void step(Assignment a, int step, int total, double stepMs) {
+    vertx.eventBus().send(Addresses.progress(region), new Step(a.requestId(), a.attempt(), id, step, total, stepMs).toJson());
+  }
+
+  Future<JsonObject> result(String requestId, int attempt, List<byte[]> pngs) {
+    return vertx.eventBus().<JsonObject>request(Addresses.result(region),
+        new Result(requestId, attempt, id, pngs, 123.0).toJson(), TIMEOUT).map(reply -> reply.body());
+  }
+
+  Future<JsonObject> fail(Assignment a, String type, String message) {
+    return vertx.eventBus().<JsonObject>request(Addresses.failure(region),
+        new Failure(a.requestId(), a.attempt(), id, type, message).toJson(), TIMEOUT).map(reply -> reply.body());
+  }
+
+  void heartbeat(List<String> active) {
+    vertx.eventBus().publish(Addresses.heartbeat(region),
+        new Heartbeat(id, region, "cpu", 8192, 4096, models, 0.5, active, System.currentTimeMillis()).toJson());
+  }
+
+  /** A real, small PNG (ImageIO), different per {@code shade}. */
+  static byte[] png(int shade) {
+    BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < 8; x++) {
+      for (int y = 0; y < 8; y++) {
+        image.setRGB(x, y, new Color(shade % 256, (x * 32) % 256, (y * 32) % 256).getRGB());
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(image, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}
