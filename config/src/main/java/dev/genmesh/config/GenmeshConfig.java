@@ -36,7 +36,7 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, Map.copyOf(newRegions), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {

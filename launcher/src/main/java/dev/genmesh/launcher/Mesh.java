@@ -14,7 +14,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,6 +100,29 @@ public final class Mesh implements AutoCloseable {
         .build();
     edge = new EdgeVerticle(config, registry);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
+    progress.accept("waiting until the edge sees a ready region");
+    awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
+  }
+
+  /** Returns once {@code url} answers 200: the mesh can take requests. */
+  private static void awaitReady(String url) {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_TIMEOUT_S);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+        Thread.sleep(100);
+      } catch (java.io.IOException e) {
+        LOG.debug("edge not answering yet: {}", e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the edge to be ready");
+      }
+    }
+    throw new IllegalStateException("the edge did not report ready within " + STEP_TIMEOUT_S + " s (" + url + ")");
   }
 
   private GenmeshConfig withLocalEndpoints(GenmeshConfig base, Options options) {

@@ -63,7 +63,7 @@ public final class EmbeddedStores implements AutoCloseable {
           .setting("appendonly " + (durable ? "yes" : "no"))
           .setting("appendfsync everysec")
           .setting("save \"\"")
-          .onShutdownForceStop(true)
+          .onShutdownForceStop(false)
           .build();
       redisServer.start();
       LOG.info("embedded stores up: postgres on 127.0.0.1:{}, redis on 127.0.0.1:{}, data in {}", pg.getPort(), port, dataDir);
