@@ -6,6 +6,10 @@ import java.util.Map;
 /**
  * The edge router: where it listens, what it accepts, and its measured latency to each
  * region (the region picker prefers the lowest healthy one).
+ *
+ * @param apiKeySha256 user id → SHA-256 (hex) of that user's API key; keys themselves never
+ *     live in configuration
+ * @param requireApiKey false: a call without a key is the user {@code anonymous}
  */
 public record EdgeConfig(
     String host,
@@ -14,10 +18,24 @@ public record EdgeConfig(
     int maxPromptChars,
     long regionHealthIntervalMs,
     long regionTimeoutMs,
-    Map<String, Long> latencyMs) {
+    Map<String, Long> latencyMs,
+    boolean requireApiKey,
+    Map<String, String> apiKeySha256) {
+
+  /** An edge with no API keys: every caller is the user {@code anonymous}. */
+  public EdgeConfig(String host, int port, int maxBodyBytes, int maxPromptChars, long regionHealthIntervalMs,
+      long regionTimeoutMs, Map<String, Long> latencyMs) {
+    this(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs, false, Map.of());
+  }
 
   public EdgeConfig withPort(int newPort) {
-    return new EdgeConfig(host, newPort, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs);
+    return new EdgeConfig(host, newPort, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
+        requireApiKey, apiKeySha256);
+  }
+
+  public EdgeConfig withApiKeys(boolean required, Map<String, String> userToKeySha256) {
+    return new EdgeConfig(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
+        required, Map.copyOf(userToKeySha256));
   }
 
   static EdgeConfig read(Node n) {
@@ -28,8 +46,18 @@ public record EdgeConfig(
         n.integer("max_prompt_chars", 1, 100_000),
         n.integer("region_health_interval_ms", 100L, 3_600_000L),
         n.integer("region_timeout_ms", 100L, 600_000L),
-        Map.copyOf(n.integers("latency_ms", 0, 60_000)));
+        Map.copyOf(n.integers("latency_ms", 0, 60_000)),
+        n.bool("require_api_key", false),
+        Map.copyOf(n.texts("api_keys")));
     n.finish();
+    config.apiKeySha256.forEach((user, hash) -> {
+      if (!hash.matches("[0-9a-f]{64}")) {
+        throw new ConfigException(n.keyPath("api_keys." + user), "must be the SHA-256 of the key as 64 lowercase hex digits");
+      }
+    });
+    if (config.requireApiKey && config.apiKeySha256.isEmpty()) {
+      throw new ConfigException(n.keyPath("require_api_key"), "is true but api_keys is empty: nobody could call the API");
+    }
     return config;
   }
 }

@@ -144,6 +144,22 @@ class ConfigLoaderTest {
         .hasMessageContaining("models.genmesh-tiny.default_steps");
   }
 
+  @Test
+  void apiKeysAreHashesAndRequiringThemNeedsSome() throws Exception {
+    Path good = write("edge:\n  api_keys:\n    alice: " + "ab".repeat(32) + "\n");
+    assertThat(ConfigLoader.load(good, Map.of()).edge().apiKeySha256()).containsEntry("alice", "ab".repeat(32));
+    assertThat(ConfigLoader.defaults().edge().requireApiKey()).isFalse();
+
+    Path plain = write("edge:\n  api_keys:\n    alice: hunter2\n");
+    assertThatThrownBy(() -> ConfigLoader.load(plain, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("edge.api_keys.alice");
+    Path nobody = write("edge:\n  require_api_key: true\n");
+    assertThatThrownBy(() -> ConfigLoader.load(nobody, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("edge.require_api_key");
+  }
+
   private Path write(String yaml) throws Exception {
     Path file = dir.resolve("genmesh.yaml");
     Files.writeString(file, yaml);

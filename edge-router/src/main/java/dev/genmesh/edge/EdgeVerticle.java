@@ -7,6 +7,7 @@ import dev.genmesh.edge.impl.GenerationRoutes;
 import dev.genmesh.edge.impl.ImageProxy;
 import dev.genmesh.edge.impl.OpsRoutes;
 import dev.genmesh.edge.impl.ProgressRelay;
+import dev.genmesh.edge.impl.ApiKeys;
 import dev.genmesh.edge.impl.PublicApi;
 import dev.genmesh.edge.impl.RegionClient;
 import dev.genmesh.edge.impl.RegionDirectory;
@@ -130,7 +131,7 @@ public final class EdgeVerticle extends VerticleBase {
     long retryAfterSeconds = Math.max(1, (edge.regionHealthIntervalMs() + 999) / 1000);
     SubmissionForwarder forwarder = new SubmissionForwarder(
         regions, new RegionPicker(config.regions().keySet(), edge.latencyMs()), health, metrics, retryAfterSeconds);
-    return PublicApi.router(vertx, edge.maxBodyBytes(),
+    return PublicApi.router(vertx, edge.maxBodyBytes(), new ApiKeys(edge),
         new GenerationRoutes(new RequestValidator(config), forwarder, regions, metrics, retryAfterSeconds),
         new ProgressRelay(regions, retryAfterSeconds),
         new ImageProxy(regions, retryAfterSeconds),

@@ -59,6 +59,7 @@ final class FakeRegion {
     router.post("/regional/v1/generations").handler(BodyHandler.create(false)).handler(this::submit);
     router.get("/regional/v1/generations/:id/events").handler(this::events);
     router.get("/regional/v1/generations/:id").handler(this::view);
+    router.delete("/regional/v1/generations/:id").handler(this::cancel);
     router.get("/regional/v1/images/:id/:file").handler(this::image);
     router.get("/health/ready").handler(ctx -> ctx.response().setStatusCode(ready ? 200 : 503).end());
     return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(s -> {
@@ -122,6 +123,20 @@ final class FakeRegion {
     if (view == null) {
       notFound(ctx);
     } else {
+      ctx.response().putHeader("Content-Type", "application/json").end(view.encode());
+    }
+  }
+
+  /** Like the real region: a live request becomes cancelled, a terminal one answers 409. */
+  private void cancel(RoutingContext ctx) {
+    JsonObject view = views.get(ctx.pathParam("id"));
+    if (view == null) {
+      notFound(ctx);
+    } else if (view.getString("status").equals("cancelled")) {
+      ctx.response().setStatusCode(409).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("code", "already_terminal").put("message", "already cancelled").encode());
+    } else {
+      view.put("status", "cancelled");
       ctx.response().putHeader("Content-Type", "application/json").end(view.encode());
     }
   }

@@ -162,6 +162,19 @@ public final class Node {
     return out;
   }
 
+  /** A section of name → text value; may be empty or absent. */
+  public Map<String, String> texts(String key) {
+    if (values.get(key) == null) {
+      return markRead(key, new LinkedHashMap<>());
+    }
+    Node section = child(key);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String name : section.values.keySet()) {
+      out.put(name, section.string(name));
+    }
+    return out;
+  }
+
   /** A section of name → list of text values. */
   public Map<String, List<String>> lists(String key) {
     Node section = child(key);

@@ -51,7 +51,8 @@ public final class GenerationRoutes {
     String logRef = request.idempotencyKey() != null
         ? "key=" + request.idempotencyKey()
         : "ref=" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
-    forwarder.forward(request, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+    String user = ctx.get(PublicApi.USER, ApiKeys.ANONYMOUS);
+    forwarder.forward(request, user, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
   }
 
   /** The body handler refused the body (too large): answer JSON, and count it like any rejection. */
@@ -96,16 +97,29 @@ public final class GenerationRoutes {
   }
 
   public void view(RoutingContext ctx) {
+    relay(ctx, "show", RegionClient::view);
+  }
+
+  /** {@code DELETE /v1/generations/{id}}: queued requests leave the queue, running ones stop at the next step. */
+  public void cancel(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    LOG.info("request {}: cancel asked by {}", id, ctx.get(PublicApi.USER, ApiKeys.ANONYMOUS));
+    relay(ctx, "cancel", RegionClient::cancel);
+  }
+
+  /** Calls the region holding the request and answers with its view (plus links) or its error. */
+  private void relay(RoutingContext ctx, String what,
+      java.util.function.BiFunction<RegionClient, String, io.vertx.core.Future<HttpResponse<Buffer>>> call) {
     String id = ctx.pathParam("id");
     RegionClient region = regions.forRequestId(id).orElse(null);
     if (region == null) {
       JsonReplies.notFound(ctx, "generation " + id);
       return;
     }
-    region.view(id).onComplete(answer -> {
+    call.apply(region, id).onComplete(answer -> {
       if (answer.failed() || answer.result().statusCode() >= 500) {
         String why = answer.failed() ? answer.cause().toString() : "answered " + answer.result().statusCode();
-        LOG.warn("request {}: region {} could not show it ({})", id, region.name(), why);
+        LOG.warn("request {}: region {} could not {} it ({})", id, region.name(), what, why);
         JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot answer now", retryAfterSeconds);
         return;
       }

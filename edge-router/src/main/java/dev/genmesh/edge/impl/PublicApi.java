@@ -14,16 +14,24 @@ import org.slf4j.LoggerFactory;
 public final class PublicApi {
   private static final Logger LOG = LoggerFactory.getLogger(PublicApi.class);
 
+  /** Context key of the calling user's id. */
+  public static final String USER = "genmesh.user";
+
   private PublicApi() {}
 
   public static Router router(
-      Vertx vertx, int maxBodyBytes, GenerationRoutes generations, ProgressRelay progress, ImageProxy images,
-      OpsRoutes ops, Buffer indexPage) {
+      Vertx vertx, int maxBodyBytes, ApiKeys keys, GenerationRoutes generations, ProgressRelay progress,
+      ImageProxy images, OpsRoutes ops, Buffer indexPage) {
     Router router = Router.router(vertx);
+    // Writes need a caller; reads go by the unguessable request id, so a browser's <img> and
+    // WebSocket (which cannot send an Authorization header) work with the links it was given.
+    router.post("/v1/generations").handler(ctx -> identify(ctx, keys));
+    router.delete("/v1/generations/:id").handler(ctx -> identify(ctx, keys));
     router.post("/v1/generations")
         .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
         .handler(generations::submit)
         .failureHandler(generations::submitFailed);
+    router.delete("/v1/generations/:id").handler(generations::cancel);
     router.get("/v1/generations/:id/events").handler(progress::handle);
     router.get("/v1/generations/:id").handler(generations::view);
     router.get("/v1/images/:id/:file").handler(images::handle);
@@ -37,6 +45,18 @@ public final class PublicApi {
     router.route().last().handler(ctx -> JsonReplies.notFound(ctx, ctx.request().method() + " " + ctx.normalizedPath()));
     router.route().failureHandler(PublicApi::failure);
     return router;
+  }
+
+  /** Puts the caller's user id in the context under {@link #USER}, or answers 401. */
+  private static void identify(RoutingContext ctx, ApiKeys keys) {
+    ApiKeys.Caller caller = keys.identify(ctx.request().getHeader("Authorization"));
+    if (caller.refused()) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.UNAUTHORIZED, caller.refusal()));
+      return;
+    }
+    ctx.put(USER, caller.user());
+    ctx.next();
   }
 
   private static void failure(RoutingContext ctx) {

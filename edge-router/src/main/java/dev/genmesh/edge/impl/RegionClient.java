@@ -57,6 +57,10 @@ public final class RegionClient {
     return bounded(request(HttpMethod.GET, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs);
   }
 
+  public Future<HttpResponse<Buffer>> cancel(String requestId) {
+    return bounded(request(HttpMethod.DELETE, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs);
+  }
+
   public Future<HttpResponse<Buffer>> image(String requestId, int index, String ifNoneMatch) {
     HttpRequest<Buffer> request = request(HttpMethod.GET, IMAGES + "/" + requestId + "/" + index + ".png", timeoutMs);
     if (ifNoneMatch != null) {

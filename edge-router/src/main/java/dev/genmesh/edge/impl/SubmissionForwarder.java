@@ -54,9 +54,12 @@ public final class SubmissionForwarder {
     this.defaultRetryAfterSeconds = defaultRetryAfterSeconds;
   }
 
-  /** @param logRef how log lines name this request before it has an id (its idempotency key) */
-  public Future<Forwarded> forward(Validation request, String logRef) {
-    JsonObject body = request.spec().toJson();
+  /**
+   * @param user the caller, for the region's per-user fairness
+   * @param logRef how log lines name this request before it has an id (its idempotency key)
+   */
+  public Future<Forwarded> forward(Validation request, String user, String logRef) {
+    JsonObject body = request.spec().toJson().put("user", user);
     if (request.idempotencyKey() != null) {
       body.put("idempotency_key", request.idempotencyKey());
     }
