@@ -36,6 +36,9 @@ public final class RegionCluster {
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.shutdownhook.enabled", "false");
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    // Without it, a member whose peers are named by DNS (a Kubernetes headless Service)
+    // takes that name as its own address and never joins them.
+    config.setProperty("hazelcast.local.localAddress", bindHost);
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(region.clusterPort()).setPortAutoIncrement(true).setPortCount(20);
     network.getInterfaces().setEnabled(true).addInterface(bindHost);

@@ -1,0 +1,640 @@
+package dev.genmesh.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import java.io.File;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Checks the Kubernetes manifests under {@code k8s/} without a cluster: every YAML file parses,
+ * the kustomizations point at files that exist, the probes hit the health endpoints on declared
+ * ports, workers ask for a GPU on their pool, no secret value is committed, and the ConfigMap's
+ * genmesh.yaml (with the env names the manifests and Secret templates set) loads through
+ * {@link ConfigLoader} and agrees with the Services and ports of the manifests.
+ *
+ * <p>Where {@code kubectl} is on the PATH, each overlay is also rendered with
+ * {@code kubectl kustomize} and the rendered objects are checked (skipped elsewhere). Nothing
+ * here applies anything to a cluster.
+ */
+class KubernetesManifestsTest {
+  private static final Path K8S = Path.of("..", "k8s").toAbsolutePath().normalize();
+  private static final String PLACEHOLDER = "REPLACE_ME";
+  private static final List<String> REGIONS = List.of("us-west", "us-east", "eu-west");
+  private static final String REGION_LABEL = "genmesh.dev/region";
+  private static final String GPU_LABEL = "genmesh.dev/gpu-class";
+  private static final String COMPONENT = "app.kubernetes.io/component";
+  private static final String GPU = "nvidia.com/gpu";
+  private static final Pattern SECRET_NAME = Pattern.compile("(?i).*(PASSWORD|SECRET|TOKEN|REDIS__URL).*");
+
+  /** One YAML document of one file. */
+  record Doc(Path file, Map<String, Object> body) {
+    String kind() {
+      return str(body.get("kind"));
+    }
+
+    String name() {
+      return str(map(body.get("metadata")).get("name"));
+    }
+
+    @Override
+    public String toString() {
+      return (file.startsWith(K8S) ? K8S.relativize(file) : file.getFileName()) + " " + kind() + "/" + name();
+    }
+  }
+
+  // ---------------------------------------------------------------- files and documents
+
+  @Test
+  void everyYamlFileParsesAndEveryManifestNamesItself() throws IOException {
+    List<Path> files = yamlFiles();
+    assertThat(files).as("YAML files under %s", K8S).hasSizeGreaterThan(10);
+    for (Path file : files) {
+      assertThatCode(() -> loadAll(file)).as("%s parses", file).doesNotThrowAnyException();
+    }
+    List<Doc> manifests = manifests();
+    assertThat(manifests).hasSizeGreaterThan(10);
+    for (Doc doc : manifests) {
+      assertThat(str(doc.body().get("apiVersion"))).as("apiVersion of %s", doc.file()).isNotBlank();
+      assertThat(str(doc.body().get("kind"))).as("kind of %s", doc.file()).isNotBlank();
+      assertThat(doc.body().get("metadata")).as("metadata of %s", doc.file()).isInstanceOf(Map.class);
+      assertThat(doc.name()).as("metadata.name of %s", doc.file()).isNotBlank();
+    }
+    assertThat(manifests.stream().map(Doc::kind).collect(Collectors.toSet()))
+        .contains("Namespace", "Deployment", "Service", "PodDisruptionBudget", "Secret");
+  }
+
+  @Test
+  void kustomizationsPointAtFilesThatExist() throws IOException {
+    List<Path> kustomizations = kustomizations();
+    assertThat(kustomizations.stream().map(k -> K8S.relativize(k.getParent()).toString().replace(File.separatorChar, '/')))
+        .contains("base", "base/region", "base/edge", "overlays/us-west", "overlays/us-east", "overlays/eu-west",
+            "overlays/edge");
+    for (Path kustomization : kustomizations) {
+      Map<String, Object> k = single(kustomization);
+      Path dir = kustomization.getParent();
+      assertThat(str(k.get("kind"))).as("kind of %s", kustomization).isEqualTo("Kustomization");
+      for (String resource : strings(k.get("resources"))) {
+        Path target = dir.resolve(resource).normalize();
+        assertThat(Files.isRegularFile(target) || Files.isRegularFile(target.resolve("kustomization.yaml")))
+            .as("%s: resource %s exists (a file, or a folder with a kustomization.yaml)", kustomization, resource)
+            .isTrue();
+      }
+      for (String component : strings(k.get("components"))) {
+        assertThat(dir.resolve(component).resolve("kustomization.yaml")).as("%s: component", kustomization).isRegularFile();
+      }
+      for (Object patch : list(k.get("patches"))) {
+        Map<String, Object> p = map(patch);
+        assertThat(p.containsKey("path") || p.containsKey("patch")).as("%s: a patch has path or patch", kustomization).isTrue();
+        if (p.containsKey("path")) {
+          assertThat(dir.resolve(str(p.get("path")))).as("%s: patch file", kustomization).isRegularFile();
+        }
+      }
+      for (String patch : strings(k.get("patchesStrategicMerge"))) {
+        assertThat(dir.resolve(patch)).as("%s: patch file", kustomization).isRegularFile();
+      }
+      for (Path source : generatorSources(kustomization)) {
+        assertThat(source).as("%s: generator source", kustomization).isRegularFile();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- deployments
+
+  @Test
+  void deploymentsProbeTheHealthEndpointsOnADeclaredPort() throws IOException {
+    List<Doc> deployments = ofKind("Deployment");
+    assertThat(deployments).hasSizeGreaterThanOrEqualTo(4);
+    for (Doc deployment : deployments) {
+      Map<String, Object> pod = podSpec(deployment);
+      assertThat(pod.get("terminationGracePeriodSeconds")).as("%s: terminationGracePeriodSeconds", deployment).isNotNull();
+      boolean worker = "worker".equals(podLabels(deployment).get(COMPONENT));
+      for (Object c : list(pod.get("containers"))) {
+        Map<String, Object> container = map(c);
+        Map<String, Integer> ports = declaredPorts(container);
+        assertThat(ports).as("%s: declared container ports", deployment).isNotEmpty();
+        Map<String, Object> liveness = map(container.get("livenessProbe"));
+        Map<String, Object> readiness = map(container.get("readinessProbe"));
+        assertThat(liveness).as("%s: livenessProbe", deployment).isNotEmpty();
+        assertThat(readiness).as("%s: readinessProbe", deployment).isNotEmpty();
+        for (Map<String, Object> probe : List.of(liveness, readiness)) {
+          assertThat(((Number) probe.getOrDefault("timeoutSeconds", 1)).intValue())
+              .as("%s: probe timeout (the region's readiness checks take up to 2 s)", deployment).isGreaterThanOrEqualTo(3);
+        }
+        if (worker) {
+          // The worker process serves no HTTP, so it has no /health endpoints: its probes check
+          // the Hazelcast port it declares (see base/region/workers.yaml and k8s/README.md).
+          for (Map<String, Object> probe : List.of(liveness, readiness)) {
+            assertThat(probe).as("%s: worker probes are TCP", deployment).containsKey("tcpSocket").doesNotContainKey("httpGet");
+            assertThat(resolvePort(map(probe.get("tcpSocket")).get("port"), ports)).as("%s: probe port", deployment).isPresent();
+          }
+          assertThat(((Number) pod.get("terminationGracePeriodSeconds")).intValue())
+              .as("%s: grace for a generation to finish", deployment).isGreaterThanOrEqualTo(120);
+        } else {
+          assertHttpProbe(deployment, liveness, "/health/live", ports);
+          assertHttpProbe(deployment, readiness, "/health/ready", ports);
+          if (container.containsKey("startupProbe")) {
+            assertHttpProbe(deployment, map(container.get("startupProbe")), "/health/live", ports);
+          }
+        }
+        assertThat(map(map(container.get("resources")).get("requests"))).as("%s: resource requests", deployment)
+            .containsKeys("cpu", "memory");
+        assertThat(map(map(container.get("resources")).get("limits"))).as("%s: memory limit", deployment).containsKey("memory");
+      }
+    }
+  }
+
+  @Test
+  void workersRequestOneGpuOnThePoolOfTheirClass() throws IOException {
+    GenmeshConfig config = ConfigLoader.load(configFile(), Map.of());
+    Set<String> classes = new TreeSet<>();
+    for (Doc deployment : ofKind("Deployment")) {
+      if (!"worker".equals(podLabels(deployment).get(COMPONENT))) {
+        continue;
+      }
+      Map<String, Object> spec = map(deployment.body().get("spec"));
+      assertThat(spec).as("%s: no replicas, the autoscaler owns them", deployment).doesNotContainKey("replicas");
+      Map<String, Object> pod = podSpec(deployment);
+      Map<String, Object> container = map(list(pod.get("containers")).get(0));
+      Map<String, Object> resources = map(container.get("resources"));
+      assertThat(map(resources.get("requests")).get(GPU)).as("%s: GPU request", deployment).isEqualTo(1);
+      assertThat(map(resources.get("limits")).get(GPU)).as("%s: GPU limit", deployment).isEqualTo(1);
+
+      String gpuClass = env(container).get("GENMESH_WORKER__GPU_CLASS");
+      assertThat(config.gpus()).as("%s: GPU class in the config's catalog", deployment).containsKey(gpuClass);
+      classes.add(gpuClass);
+      assertThat(deployment.name()).as("predictable name for the autoscaler").isEqualTo("genmesh-worker-" + gpuClass.toLowerCase());
+      assertThat(map(pod.get("nodeSelector"))).as("%s: GPU pool", deployment).containsEntry(GPU_LABEL, gpuClass);
+      assertThat(podLabels(deployment)).containsEntry(GPU_LABEL, gpuClass);
+      assertThat(list(pod.get("tolerations")).stream().map(t -> str(map(t).get("key"))))
+          .as("%s: tolerates the GPU taint", deployment).contains(GPU);
+      assertThat(strings(container.get("args"))).as("%s: worker ids must differ (pid is 1 in a container)", deployment)
+          .containsSubsequence("--id", "$(POD_NAME)");
+    }
+    assertThat(classes).contains("L4", "A100-80");
+  }
+
+  // ---------------------------------------------------------------- secrets
+
+  @Test
+  void noSecretValueIsCommitted() throws IOException {
+    List<Doc> secrets = ofKind("Secret");
+    assertThat(secrets).as("a Secret template per region").hasSizeGreaterThanOrEqualTo(REGIONS.size());
+    for (Doc secret : secrets) {
+      map(secret.body().get("stringData")).forEach((key, value) ->
+          assertThat(str(value)).as("%s: %s holds the placeholder", secret, key).isEqualTo(PLACEHOLDER));
+      map(secret.body().get("data")).forEach((key, value) ->
+          assertThat(new String(Base64.getDecoder().decode(str(value)), StandardCharsets.UTF_8))
+              .as("%s: %s holds the placeholder", secret, key).isEqualTo(PLACEHOLDER));
+    }
+    for (Doc deployment : ofKind("Deployment")) {
+      for (Object c : list(podSpec(deployment).get("containers"))) {
+        for (Object e : list(map(c).get("env"))) {
+          Map<String, Object> entry = map(e);
+          if (SECRET_NAME.matcher(str(entry.get("name"))).matches()) {
+            assertThat(entry).as("%s: %s must come from a Secret", deployment, entry.get("name")).doesNotContainKey("value");
+          }
+        }
+      }
+    }
+    for (Path kustomization : kustomizations()) {
+      for (Object generator : list(single(kustomization).get("secretGenerator"))) {
+        assertThat(map(generator)).as("%s: no literal secrets", kustomization).doesNotContainKey("literals");
+      }
+    }
+    // Anything that reads like a password assignment or URL credentials, in any YAML file.
+    Pattern assignment = Pattern.compile("(?i)password[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',}]+)");
+    Pattern userinfo = Pattern.compile("://[^/\\s:@]*:([^@\\s/]+)@");
+    for (Path file : yamlFiles()) {
+      int lineNo = 0;
+      for (String line : Files.readAllLines(file)) {
+        lineNo++;
+        String code = line.contains("#") ? line.substring(0, line.indexOf('#')) : line;
+        for (Pattern pattern : List.of(assignment, userinfo)) {
+          Matcher m = pattern.matcher(code);
+          while (m.find()) {
+            assertThat(m.group(1)).as("%s:%d looks like a committed password", file, lineNo).isEqualTo(PLACEHOLDER);
+          }
+        }
+      }
+    }
+    assertThat(ConfigLoader.load(configFile(), Map.of()).regions().values())
+        .allSatisfy(region -> assertThat(region.postgres().password()).as("no password in genmesh.yaml").isEmpty());
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  @Test
+  void configMapConfigLoadsOverTheDefaultsAndMatchesTheManifests(@TempDir Path tmp) throws IOException {
+    Path file = tmp.resolve("genmesh.yaml");
+    Files.copy(configFile(), file);
+    GenmeshConfig config = ConfigLoader.load(file, Map.of());
+
+    Doc regionNode = named("Deployment", "genmesh-region");
+    Map<String, Integer> regionPorts = declaredPorts(map(list(podSpec(regionNode).get("containers")).get(0)));
+    Doc edge = named("Deployment", "genmesh-edge");
+    Map<String, Integer> edgePorts = declaredPorts(map(list(podSpec(edge).get("containers")).get(0)));
+    Map<String, Object> apiPort = map(list(map(named("Service", "genmesh-region").body().get("spec")).get("ports")).get(0));
+    Map<String, Object> memberPort = map(list(map(named("Service", "genmesh-members").body().get("spec")).get("ports")).get(0));
+
+    assertThat(config.edge().host()).as("edge listens on the pod IP").isEqualTo("0.0.0.0");
+    assertThat(edgePorts).containsValue(config.edge().port());
+    for (String name : REGIONS) {
+      RegionConfig region = config.region(name);
+      assertThat(region.httpHost()).as("%s listens on the pod IP", name).isEqualTo("0.0.0.0");
+      assertThat(region.httpPort()).as("%s regional API port = container port http", name).isEqualTo(regionPorts.get("http"));
+      assertThat(region.clusterPort()).as("%s Hazelcast port = container port", name).isEqualTo(regionPorts.get("hazelcast"));
+      assertThat(region.clusterMembers()).as("%s joins through its headless Service", name)
+          .containsExactly("genmesh-members-" + name + ":" + memberPort.get("port"));
+      assertThat(resolvePort(memberPort.get("targetPort"), regionPorts)).contains(region.clusterPort());
+      assertThat(region.apiUrl()).as("%s: the edge calls the region's Service", name)
+          .isEqualTo("http://genmesh-region-" + name + ":" + apiPort.get("port"));
+      assertThat(resolvePort(apiPort.get("targetPort"), regionPorts)).contains(region.httpPort());
+    }
+  }
+
+  @Test
+  void environmentTheManifestsSetNamesRealConfigKeys(@TempDir Path tmp) throws IOException {
+    Path file = tmp.resolve("genmesh.yaml");
+    Files.copy(configFile(), file);
+    for (String region : REGIONS) {
+      // The Secret template's keys, as the region node gets them through envFrom.
+      Doc secret = named("Secret", "genmesh-stores-" + region);
+      Map<String, String> env = new HashMap<>();
+      map(secret.body().get("stringData")).forEach((k, v) -> env.put(k, str(v)));
+      String prefix = "GENMESH_REGIONS__" + region.toUpperCase().replace('-', '_') + "__";
+      assertThat(env.keySet()).allSatisfy(key -> assertThat(key).startsWith(prefix));
+      assertThat(env).containsKeys(prefix + "POSTGRES__HOST", prefix + "POSTGRES__PASSWORD", prefix + "REDIS__URL");
+      GenmeshConfig config = ConfigLoader.load(file, env);
+      RegionConfig loaded = config.region(region);
+      assertThat(loaded.postgres().host()).isEqualTo(PLACEHOLDER);
+      assertThat(loaded.postgres().user()).isEqualTo(PLACEHOLDER);
+      assertThat(loaded.postgres().password()).isEqualTo(PLACEHOLDER);
+      assertThat(loaded.redis().url()).isEqualTo(PLACEHOLDER);
+    }
+    for (Doc deployment : ofKind("Deployment")) {
+      Map<String, String> env = new HashMap<>();
+      for (Object c : list(podSpec(deployment).get("containers"))) {
+        env(map(c)).forEach((k, v) -> {
+          if (k.startsWith(ConfigLoader.ENV_PREFIX) && k.contains("__")) {
+            env.put(k, v);
+          }
+        });
+      }
+      assertThatCode(() -> ConfigLoader.load(file, env)).as("%s: its GENMESH_ variables load", deployment)
+          .doesNotThrowAnyException();
+    }
+  }
+
+  // ---------------------------------------------------------------- overlays
+
+  @ParameterizedTest
+  @ValueSource(strings = {"us-west", "us-east", "eu-west"})
+  void regionOverlayLabelsAndRenamesEveryRegionObject(String region) throws IOException {
+    Path dir = K8S.resolve("overlays").resolve(region);
+    Map<String, Object> top = single(dir.resolve("kustomization.yaml"));
+    assertThat(strings(top.get("resources"))).contains("../../base", "region");
+    Map<String, Object> scoped = single(dir.resolve("region").resolve("kustomization.yaml"));
+    assertThat(strings(scoped.get("resources"))).containsExactly("../../../base/region");
+
+    List<Object> labels = list(scoped.get("labels"));
+    assertThat(labels).anySatisfy(l -> {
+      assertThat(map(map(l).get("pairs"))).containsEntry(REGION_LABEL, region);
+      assertThat(map(l).get("includeSelectors")).isEqualTo(true);
+    });
+
+    // kind/name -> new name, and the extra operations of each rename patch
+    Map<String, String> renames = new HashMap<>();
+    List<Map<String, Object>> operations = new ArrayList<>();
+    for (Object p : list(scoped.get("patches"))) {
+      Map<String, Object> patch = map(p);
+      Map<String, Object> target = map(patch.get("target"));
+      for (Object op : list(new Yaml(new SafeConstructor(new LoaderOptions())).load(str(patch.get("patch"))))) {
+        Map<String, Object> operation = map(op);
+        operations.add(operation);
+        if ("/metadata/name".equals(operation.get("path"))) {
+          assertThat(map(patch.get("options")).get("allowNameChange")).isEqualTo(true);
+          renames.put(target.get("kind") + "/" + target.get("name"), str(operation.get("value")));
+        }
+      }
+    }
+    for (Doc doc : manifestsUnder(K8S.resolve("base").resolve("region"))) {
+      String key = doc.kind() + "/" + doc.name();
+      String expected = doc.name().startsWith("genmesh-worker-")
+          ? "genmesh-worker-" + region + "-" + doc.name().substring("genmesh-worker-".length())
+          : doc.name() + "-" + region;
+      assertThat(renames).as("%s is renamed for %s", key, region).containsEntry(key, expected);
+    }
+    assertThat(operations).as("the region node reads the region's Secret").anySatisfy(op -> {
+      assertThat(str(op.get("path"))).endsWith("/secretRef/name");
+      assertThat(op.get("value")).isEqualTo("genmesh-stores-" + region);
+    });
+    assertThat(named("Secret", "genmesh-stores-" + region).file().getParent()).isEqualTo(dir);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"us-west", "us-east", "eu-west", "edge"})
+  void overlayRendersWithKubectlKustomize(String overlay, @TempDir Path tmp) throws Exception {
+    Optional<Path> kubectl = onPath("kubectl");
+    Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not on the PATH: overlays not rendered");
+    Path out = tmp.resolve("out.yaml");
+    Path err = tmp.resolve("err.txt");
+    Process process = new ProcessBuilder(kubectl.get().toString(), "kustomize", K8S.resolve("overlays").resolve(overlay).toString())
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile())
+        .start();
+    if (!process.waitFor(120, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      fail("kubectl kustomize did not finish within 120 s");
+    }
+    assertThat(process.exitValue()).as("kubectl kustomize %s: %s", overlay, Files.readString(err)).isZero();
+    List<Doc> docs = new ArrayList<>();
+    for (Object doc : loadAll(out)) {
+      docs.add(new Doc(out, map(doc)));
+    }
+    Map<String, Doc> byKey = new LinkedHashMap<>();
+    docs.forEach(d -> byKey.put(d.kind() + "/" + d.name(), d));
+    Set<String> configMaps = docs.stream().filter(d -> d.kind().equals("ConfigMap")).map(Doc::name).collect(Collectors.toSet());
+    assertThat(configMaps).singleElement().satisfies(name -> assertThat(name).startsWith("genmesh-config-"));
+    for (Doc doc : docs) {
+      if (!doc.kind().equals("Namespace")) {
+        assertThat(map(doc.body().get("metadata")).get("namespace")).as("%s namespace", doc).isEqualTo("genmesh");
+      }
+    }
+    for (Doc deployment : docs.stream().filter(d -> d.kind().equals("Deployment")).toList()) {
+      Map<String, Object> pod = podSpec(deployment);
+      for (Object v : list(pod.get("volumes"))) {
+        Map<String, Object> volume = map(v);
+        if (volume.containsKey("configMap")) {
+          assertThat(configMaps).as("%s mounts the generated ConfigMap", deployment).contains(str(map(volume.get("configMap")).get("name")));
+        }
+        if (volume.containsKey("persistentVolumeClaim")) {
+          assertThat(byKey).containsKey("PersistentVolumeClaim/" + map(volume.get("persistentVolumeClaim")).get("claimName"));
+        }
+      }
+      for (Object c : list(pod.get("containers"))) {
+        assertThat(str(map(c).get("image"))).as("%s image set by the overlay", deployment).contains("/").contains(":");
+      }
+    }
+    if (overlay.equals("edge")) {
+      assertThat(byKey).containsKeys("Namespace/genmesh", "Deployment/genmesh-edge", "Service/genmesh-edge",
+          "PodDisruptionBudget/genmesh-edge");
+      assertThat(byKey.keySet()).noneMatch(k -> k.contains("region") || k.contains("worker"));
+      return;
+    }
+    String region = overlay;
+    assertThat(byKey).containsKeys("Namespace/genmesh", "Deployment/genmesh-region-" + region,
+        "Service/genmesh-region-" + region, "Service/genmesh-members-" + region,
+        "Deployment/genmesh-worker-" + region + "-l4", "Deployment/genmesh-worker-" + region + "-a100-80",
+        "PodDisruptionBudget/genmesh-region-" + region, "PersistentVolumeClaim/genmesh-images-" + region);
+    assertThat(byKey.keySet()).noneMatch(k -> k.contains("edge"));
+    assertThat(map(map(byKey.get("Namespace/genmesh").body().get("metadata")).get("labels")))
+        .as("the shared namespace carries no region").doesNotContainKey(REGION_LABEL);
+    for (Doc doc : docs) {
+      if (doc.kind().equals("Namespace") || doc.kind().equals("ConfigMap")) {
+        continue;
+      }
+      assertThat(map(map(doc.body().get("metadata")).get("labels"))).as("%s labelled", doc).containsEntry(REGION_LABEL, region);
+      Map<String, Object> spec = map(doc.body().get("spec"));
+      Map<String, Object> selector = switch (doc.kind()) {
+        case "Service" -> map(spec.get("selector"));
+        case "Deployment", "PodDisruptionBudget" -> map(map(spec.get("selector")).get("matchLabels"));
+        default -> Map.of(REGION_LABEL, region);
+      };
+      assertThat(selector).as("%s selects only its region", doc).containsEntry(REGION_LABEL, region);
+      if (doc.kind().equals("Deployment")) {
+        assertThat(podLabels(doc)).containsEntry(REGION_LABEL, region);
+      }
+    }
+    Map<String, Object> regionPod = podSpec(byKey.get("Deployment/genmesh-region-" + region));
+    assertThat(list(map(list(regionPod.get("containers")).get(0)).get("envFrom")))
+        .anySatisfy(e -> assertThat(map(map(e).get("secretRef")).get("name")).isEqualTo("genmesh-stores-" + region));
+    Map<String, Object> headless = map(byKey.get("Service/genmesh-members-" + region).body().get("spec"));
+    assertThat(headless).containsEntry("clusterIP", "None").containsEntry("publishNotReadyAddresses", true);
+    // Region nodes and workers are behind the headless Service: one Hazelcast cluster.
+    for (Doc deployment : docs.stream().filter(d -> d.kind().equals("Deployment")).toList()) {
+      assertThat(podLabels(deployment)).as("%s is a member", deployment).containsAllEntriesOf(
+          map(headless.get("selector")).entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> str(e.getValue()))));
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static void assertHttpProbe(Doc deployment, Map<String, Object> probe, String path, Map<String, Integer> ports) {
+    Map<String, Object> http = map(probe.get("httpGet"));
+    assertThat(http).as("%s: HTTP probe", deployment).isNotEmpty();
+    assertThat(http.get("path")).as("%s: probe path", deployment).isEqualTo(path);
+    assertThat(resolvePort(http.get("port"), ports)).as("%s: probe port %s is declared", deployment, http.get("port")).isPresent();
+  }
+
+  private static Optional<Integer> resolvePort(Object port, Map<String, Integer> declared) {
+    if (port instanceof Number n) {
+      return declared.containsValue(n.intValue()) ? Optional.of(n.intValue()) : Optional.empty();
+    }
+    return Optional.ofNullable(declared.get(str(port)));
+  }
+
+  private static Map<String, Integer> declaredPorts(Map<String, Object> container) {
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (Object p : list(container.get("ports"))) {
+      Map<String, Object> port = map(p);
+      int number = ((Number) port.get("containerPort")).intValue();
+      ports.put(port.containsKey("name") ? str(port.get("name")) : String.valueOf(number), number);
+    }
+    return ports;
+  }
+
+  private static Map<String, String> env(Map<String, Object> container) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (Object e : list(container.get("env"))) {
+      Map<String, Object> entry = map(e);
+      if (entry.containsKey("value")) {
+        env.put(str(entry.get("name")), str(entry.get("value")));
+      }
+    }
+    return env;
+  }
+
+  private static Map<String, Object> podSpec(Doc deployment) {
+    return map(map(map(deployment.body().get("spec")).get("template")).get("spec"));
+  }
+
+  private static Map<String, Object> podLabels(Doc deployment) {
+    return map(map(map(map(deployment.body().get("spec")).get("template")).get("metadata")).get("labels"));
+  }
+
+  /** The genmesh.yaml that the base's configMapGenerator turns into the genmesh-config ConfigMap. */
+  private static Path configFile() throws IOException {
+    Path base = K8S.resolve("base").resolve("kustomization.yaml");
+    for (Object generator : list(single(base).get("configMapGenerator"))) {
+      if ("genmesh-config".equals(map(generator).get("name"))) {
+        for (String entry : strings(map(generator).get("files"))) {
+          // An entry is "path" (the key is the file name) or "key=path".
+          int eq = entry.indexOf('=');
+          String path = eq < 0 ? entry : entry.substring(eq + 1);
+          String key = eq < 0 ? Path.of(path).getFileName().toString() : entry.substring(0, eq);
+          if (key.equals("genmesh.yaml")) {
+            return base.getParent().resolve(path);
+          }
+        }
+      }
+    }
+    throw new AssertionError("base/kustomization.yaml generates no genmesh-config ConfigMap with genmesh.yaml");
+  }
+
+  private static Doc named(String kind, String name) throws IOException {
+    return ofKind(kind).stream().filter(d -> d.name().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " named " + name + " under " + K8S));
+  }
+
+  private static List<Doc> ofKind(String kind) throws IOException {
+    return manifests().stream().filter(d -> d.kind().equals(kind)).toList();
+  }
+
+  private static List<Doc> manifests() throws IOException {
+    return manifestsUnder(K8S);
+  }
+
+  /** Every document of every YAML file under {@code root}, except kustomizations and generator sources. */
+  private static List<Doc> manifestsUnder(Path root) throws IOException {
+    Set<Path> sources = new java.util.HashSet<>();
+    for (Path kustomization : kustomizations()) {
+      sources.addAll(generatorSources(kustomization));
+    }
+    List<Doc> docs = new ArrayList<>();
+    for (Path file : yamlFiles()) {
+      if (!file.startsWith(root) || isKustomization(file) || sources.contains(file)) {
+        continue;
+      }
+      for (Object doc : loadAll(file)) {
+        docs.add(new Doc(file, map(doc)));
+      }
+    }
+    return docs;
+  }
+
+  private static List<Path> generatorSources(Path kustomization) throws IOException {
+    Map<String, Object> k = single(kustomization);
+    List<Path> sources = new ArrayList<>();
+    for (String field : List.of("configMapGenerator", "secretGenerator")) {
+      for (Object generator : list(k.get(field))) {
+        for (String key : List.of("files", "envs")) {
+          for (String entry : strings(map(generator).get(key))) {
+            String path = entry.contains("=") ? entry.substring(entry.indexOf('=') + 1) : entry;
+            sources.add(kustomization.getParent().resolve(path).normalize());
+          }
+        }
+      }
+    }
+    return sources;
+  }
+
+  private static List<Path> kustomizations() throws IOException {
+    return yamlFiles().stream().filter(KubernetesManifestsTest::isKustomization).toList();
+  }
+
+  private static boolean isKustomization(Path file) {
+    String name = file.getFileName().toString();
+    return name.equals("kustomization.yaml") || name.equals("kustomization.yml") || name.equals("Kustomization");
+  }
+
+  private static List<Path> yamlFiles() throws IOException {
+    assertThat(K8S).as("the k8s folder beside the launcher module").isDirectory();
+    try (Stream<Path> paths = Files.walk(K8S)) {
+      return paths.filter(Files::isRegularFile)
+          .filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+          .sorted()
+          .toList();
+    }
+  }
+
+  private static Map<String, Object> single(Path file) throws IOException {
+    List<Object> docs = loadAll(file);
+    assertThat(docs).as("%s holds one document", file).hasSize(1);
+    return map(docs.get(0));
+  }
+
+  /** The non-empty documents of a (multi-document) YAML file, read with the safe constructor. */
+  private static List<Object> loadAll(Path file) throws IOException {
+    Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+    List<Object> docs = new ArrayList<>();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      for (Object doc : yaml.loadAll(reader)) {
+        if (doc != null) {
+          docs.add(doc);
+        }
+      }
+    }
+    return docs;
+  }
+
+  private static Optional<Path> onPath(String command) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      Path candidate = Path.of(dir, command);
+      if (Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    if (o == null) {
+      return Map.of();
+    }
+    assertThat(o).isInstanceOf(Map.class);
+    return (Map<String, Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> list(Object o) {
+    if (o == null) {
+      return List.of();
+    }
+    assertThat(o).isInstanceOf(List.class);
+    return (List<Object>) o;
+  }
+
+  private static List<String> strings(Object o) {
+    return list(o).stream().map(KubernetesManifestsTest::str).toList();
+  }
+
+  private static String str(Object o) {
+    return o == null ? null : o.toString();
+  }
+}
