@@ -8,6 +8,9 @@ import java.util.List;
  *
  * @param path SavedModel bundle directory; empty means the bundled model that the worker
  *     builds into its model directory on first start
+ * @param vramMb memory one request needs besides its images (weights, activations); 0 = unknown
+ * @param vramMbPerMegapixel extra memory per megapixel of each image of a batch; the scheduler's
+ *     estimate is {@code vramMb + vramMbPerMegapixel * width * height / 1e6 * batch_size}
  */
 public record ModelConfig(
     String name,
@@ -25,7 +28,25 @@ public record ModelConfig(
     double minGuidance,
     double maxGuidance,
     double defaultGuidance,
-    List<String> requestClasses) {
+    List<String> requestClasses,
+    long vramMb,
+    long vramMbPerMegapixel) {
+
+  /** Without the VRAM estimate (unknown: the scheduler does not check memory for this model). */
+  public ModelConfig(String name, String version, String path, int minSize, int maxSize, int sizeMultiple,
+      int defaultWidth, int defaultHeight, int minSteps, int maxSteps, int defaultSteps, int maxBatch,
+      double minGuidance, double maxGuidance, double defaultGuidance, List<String> requestClasses) {
+    this(name, version, path, minSize, maxSize, sizeMultiple, defaultWidth, defaultHeight, minSteps, maxSteps,
+        defaultSteps, maxBatch, minGuidance, maxGuidance, defaultGuidance, requestClasses, 0, 0);
+  }
+
+  /** Estimated memory for one request of this model (0 when the model declares no estimate). */
+  public long vramEstimateMb(int width, int height, int batchSize) {
+    if (vramMb == 0 && vramMbPerMegapixel == 0) {
+      return 0;
+    }
+    return vramMb + (long) Math.ceil(vramMbPerMegapixel * (width * (double) height / 1_000_000.0) * Math.max(1, batchSize));
+  }
 
   public boolean isBundled() {
     return path.isBlank();
@@ -48,7 +69,9 @@ public record ModelConfig(
         n.decimal("min_guidance", 0, 100),
         n.decimal("max_guidance", 0, 100),
         n.decimal("default_guidance", 0, 100),
-        n.strings("request_classes"));
+        n.strings("request_classes"),
+        n.integer("vram_mb", 0, 1_000_000, 0),
+        n.integer("vram_mb_per_megapixel", 0, 1_000_000, 0));
     n.finish();
     if (config.minSize > config.maxSize) {
       throw new ConfigException(n.keyPath("min_size"), "must not exceed max_size");

@@ -2,14 +2,30 @@ package dev.genmesh.config;
 
 import dev.genmesh.config.impl.Node;
 
-/** Tier queues and leases (invariants I3, I4, I5 of DESIGN.md). */
+/**
+ * Tier queues and leases (invariants I3, I4, I5 of DESIGN.md).
+ *
+ * @param routingHoldMs how long a queued request insists on its routing preferences (GPU class,
+ *     estimated VRAM, the {@code larger_vram} / {@code different_worker} hints of a retry) before
+ *     any worker that has its model may take it, so that no request waits forever for a worker
+ *     the region does not have
+ */
 public record QueueConfig(
     long leaseMs,
     int maxRetries,
     int retryPriorityBoost,
     long backoffCapMs,
     double relaxShare,
-    long leaseReapIntervalMs) {
+    long leaseReapIntervalMs,
+    long routingHoldMs) {
+
+  public static final long DEFAULT_ROUTING_HOLD_MS = 60_000;
+
+  /** Without {@code routingHoldMs} (the default applies). */
+  public QueueConfig(long leaseMs, int maxRetries, int retryPriorityBoost, long backoffCapMs, double relaxShare,
+      long leaseReapIntervalMs) {
+    this(leaseMs, maxRetries, retryPriorityBoost, backoffCapMs, relaxShare, leaseReapIntervalMs, DEFAULT_ROUTING_HOLD_MS);
+  }
 
   static QueueConfig read(Node n) {
     QueueConfig config = new QueueConfig(
@@ -18,7 +34,8 @@ public record QueueConfig(
         n.integer("retry_priority_boost", 0, 1_000_000),
         n.integer("backoff_cap_ms", 0L, 3_600_000L),
         n.decimal("relax_share", 0.0, 1.0),
-        n.integer("lease_reap_interval_ms", 10L, 600_000L));
+        n.integer("lease_reap_interval_ms", 10L, 600_000L),
+        n.integer("routing_hold_ms", 0, 86_400_000, (int) DEFAULT_ROUTING_HOLD_MS));
     n.finish();
     return config;
   }

@@ -20,6 +20,11 @@ final class CommonOptions {
     return ConfigLoader.load(configFile, System.getenv());
   }
 
+  /** Where a worker builds and caches models: {@code worker.model_dir}, else {@code <data dir>/models}. */
+  static Path modelRoot(dev.genmesh.config.WorkerConfig worker, Path dataDir) {
+    return worker.modelDir().isBlank() ? dataDir.resolve("models") : Path.of(worker.modelDir()).toAbsolutePath();
+  }
+
   Path dataDir() {
     if (dataDir != null) {
       return dataDir.toAbsolutePath();

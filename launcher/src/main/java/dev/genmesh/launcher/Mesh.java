@@ -89,7 +89,7 @@ public final class Mesh implements AutoCloseable {
       Vertx worker = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
       workers.add(worker);
       InferenceVerticle verticle = new InferenceVerticle(
-          config, region.name(), region.code() + "-worker-1", registry, options.dataDir().resolve("models"));
+          config, region.name(), region.code() + "-worker-1", registry, CommonOptions.modelRoot(config.worker(), options.dataDir()));
       await(worker.deployVerticle(verticle), "start inference worker of " + region.name());
     }
 

@@ -83,7 +83,7 @@ final class RoleCommands {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, registry), "join cluster of " + region);
       String workerId = id != null ? id : defaultId.get();
-      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, common.dataDir().resolve("models"));
+      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, CommonOptions.modelRoot(config.worker(), common.dataDir()));
       Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
       System.out.println("[genmesh] worker " + workerId + " serving region " + region);
       runUntilStopped(vertx);

@@ -1,6 +1,10 @@
 package dev.genmesh.launcher;
 
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,9 +22,13 @@ final class UpCommand implements Runnable {
   @Option(names = "--no-fsync", description = "Run the embedded stores without fsync (faster, loses data on power loss).")
   boolean noFsync;
 
+  @Option(names = "--regions", split = ",", paramLabel = "NAME",
+      description = "Start only these regions of the config, comma-separated (default: all).")
+  List<String> regions;
+
   @Override
   public void run() {
-    GenmeshConfig config = common.loadConfig();
+    GenmeshConfig config = onlySelectedRegions(common.loadConfig());
     long started = System.nanoTime();
     var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost);
     Mesh mesh = Mesh.start(config, options, step -> System.out.println("[genmesh] " + step + " ..."));
@@ -44,5 +52,15 @@ final class UpCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Fewer regions for a small machine or a test: each costs a region node and a CPU worker. */
+  private GenmeshConfig onlySelectedRegions(GenmeshConfig config) {
+    if (regions == null || regions.isEmpty()) {
+      return config;
+    }
+    Map<String, RegionConfig> selected = new LinkedHashMap<>();
+    regions.forEach(name -> selected.put(name, config.region(name)));
+    return config.withRegions(selected);
   }
 }

@@ -16,6 +16,8 @@ public enum ErrorCode {
   UNAUTHORIZED(401),
   NOT_FOUND(404),
   NOT_READY(409),
+  /** The request already ended (completed, failed or cancelled): nothing to cancel. */
+  ALREADY_TERMINAL(409),
   REGION_UNAVAILABLE(503),
   STORAGE_UNAVAILABLE(503),
   INTERNAL(500);

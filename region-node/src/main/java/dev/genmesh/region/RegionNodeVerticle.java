@@ -3,14 +3,22 @@ package dev.genmesh.region;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.Tier;
+import dev.genmesh.region.impl.Cancellations;
 import dev.genmesh.region.impl.ClaimHandler;
+import dev.genmesh.region.impl.EtaEstimator;
+import dev.genmesh.region.impl.LeaseReaper;
 import dev.genmesh.region.impl.ImageStore;
 import dev.genmesh.region.impl.Migrations;
 import dev.genmesh.region.impl.ProgressHub;
 import dev.genmesh.region.impl.QueueRebuild;
 import dev.genmesh.region.impl.RegionMetrics;
+import dev.genmesh.region.impl.RedisWatch;
 import dev.genmesh.region.impl.RegionalApi;
 import dev.genmesh.region.impl.RequestLog;
+import dev.genmesh.region.impl.Retries;
+import dev.genmesh.region.impl.RetryPolicy;
+import dev.genmesh.region.impl.Routing;
 import dev.genmesh.region.impl.Submissions;
 import dev.genmesh.region.impl.TierQueue;
 import dev.genmesh.region.impl.WorkerRegistry;
@@ -34,7 +42,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -47,7 +57,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegionNodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RegionNodeVerticle.class);
-  private static final long DEPTH_REFRESH_MS = 1000;
+  /** Queue metrics and the Redis epoch check run this often. */
+  private static final long WATCH_INTERVAL_MS = 1000;
+  /** Finish tags are pruned every this many reaper passes. */
+  private static final int PRUNE_EVERY = 10;
   private static final int PG_CONNECT_TIMEOUT_MS = 3000;
   private static final int PG_POOL_WAIT_SECONDS = 5;
 
@@ -55,7 +68,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private final RegionConfig region;
   private final MeterRegistry registry;
   private final Path imageDir;
-  private final Clock clock = Clock.systemUTC();
+  private final Clock clock;
 
   private Pool pool;
   private Redis redis;
@@ -67,18 +80,33 @@ public final class RegionNodeVerticle extends VerticleBase {
   private ProgressHub hub;
   private WorkerRegistry workers;
   private ImageStore images;
+  private Routing routing;
+  private EtaEstimator eta;
+  private Retries retries;
+  private LeaseReaper reaper;
+  private RedisWatch watch;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private long depthTimer = -1;
-  private boolean depthInFlight;
-  private long leaseTimer = -1;
-  private boolean leaseCheckInFlight;
-  private QueueRebuild rebuild;
+  private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
+  private long watchTimer = -1;
+  private boolean statsInFlight;
+  private long reapTimer = -1;
+  private boolean reapInFlight;
+  private long reapPasses;
 
   /**
    * @param regionName a key of {@code config.regions()}
    * @param imageDir where finished images are stored ({@code <imageDir>/<id>/<index>.png})
    */
   public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir) {
+    this(config, regionName, registry, imageDir, Clock.systemUTC());
+  }
+
+  /**
+   * @param clock the time of the queue policies (retry backoff, routing hold, ETA); tests pass a
+   *     clock they move
+   */
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir, Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.config = Objects.requireNonNull(config, "config");
     this.region = config.region(regionName);
     this.registry = Objects.requireNonNull(registry, "registry");
@@ -99,8 +127,11 @@ public final class RegionNodeVerticle extends VerticleBase {
         .compose(v -> registerConsumers())
         .compose(v -> startHttp())
         .onSuccess(v -> {
-          depthTimer = vertx.setPeriodic(DEPTH_REFRESH_MS, id -> refreshDepths());
-          leaseTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> checkLeases());
+          watchTimer = vertx.setPeriodic(WATCH_INTERVAL_MS, id -> {
+            watch.check();
+            refreshStats();
+          });
+          reapTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> reap());
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> closeAll().transform(ignored -> Future.failedFuture(
@@ -132,7 +163,8 @@ public final class RegionNodeVerticle extends VerticleBase {
         .setHost(pg.host())
         .setPort(pg.port())
         .setDatabase(pg.database())
-        .setUser(pg.user());
+        .setUser(pg.user())
+        .setCachePreparedStatements(true);
     if (!pg.password().isBlank()) {
       connect.setPassword(pg.password());
     }
@@ -170,33 +202,43 @@ public final class RegionNodeVerticle extends VerticleBase {
         .setMaxPoolSize(Math.max(8, region.postgres().poolSize()))
         .setMaxPoolWaiting(1024)
         .setMaxWaitingHandlers(4096));
-    queue = new TierQueue(redis, rd.keyPrefix(), metrics);
+    queue = new TierQueue(redis, rd.keyPrefix(), metrics, config.queue().relaxShare(), config.queue().routingHoldMs());
     return queue.ping().recover(err -> Future.failedFuture(new IllegalStateException(
         "Redis at " + withoutCredentials(rd.url()) + " is unreachable: " + err.getMessage(), err)));
   }
 
+  /** The queue machinery, then the start-up rebuild (which fails the start if it fails). */
   private Future<Void> rebuildQueues() {
-    rebuild = new QueueRebuild(log, queue, hub);
-    return rebuild.run()
+    long leaseMs = config.queue().leaseMs();
+    routing = new Routing(config);
+    workers = new WorkerRegistry(queue, leaseMs, config.health().heartbeatTimeoutMs(), clock);
+    eta = new EtaEstimator(config.queue().relaxShare(), workers::liveCount);
+    retries = new Retries(log, queue, hub, metrics, new RetryPolicy(config.queue(), clock), routing, clock);
+    reaper = new LeaseReaper(log, queue, workers, retries, metrics, leaseMs);
+    QueueRebuild rebuild = new QueueRebuild(log, queue, reaper, routing, metrics, clock);
+    watch = new RedisWatch(queue, rebuild, metrics, this::wakeWorkers);
+    return rebuild.run("startup")
         .recover(err -> Future.failedFuture(new IllegalStateException("queue rebuild failed: " + err.getMessage(), err)))
         .compose(report -> queue.depths())
-        .onSuccess(depths -> {
-          metrics.depths(depths);
-          depths.forEach((tier, depth) -> {
-            if (depth > 0) {
-              vertx.eventBus().publish(Addresses.workAvailable(region.name()), tier.wireName());
-            }
-          });
-        })
+        .onSuccess(this::wakeWorkers)
         .mapEmpty();
+  }
+
+  /** Tells idle workers which tiers have work (after a rebuild). */
+  private void wakeWorkers(Map<Tier, Long> depths) {
+    metrics.depths(depths);
+    depths.forEach((tier, depth) -> {
+      if (depth > 0) {
+        vertx.eventBus().publish(Addresses.workAvailable(region.name()), tier.wireName());
+      }
+    });
   }
 
   private Future<Void> registerConsumers() {
     String name = region.name();
     long leaseMs = config.queue().leaseMs();
-    workers = new WorkerRegistry(queue, leaseMs, clock);
-    ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, leaseMs);
-    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics);
+    ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, routing, workers, eta, watch::keysLost, clock, leaseMs);
+    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));
@@ -207,8 +249,11 @@ public final class RegionNodeVerticle extends VerticleBase {
   }
 
   private Future<Void> startHttp() {
-    Submissions submissions = new Submissions(vertx, region.name(), region.code(), log, queue, hub, metrics, clock);
-    RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics);
+    Submissions submissions = new Submissions(vertx, region.name(), region.code(), log, queue, hub, metrics, routing, eta,
+        clock);
+    Cancellations cancellations = new Cancellations(vertx, region.name(), log, queue, hub, metrics);
+    RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics,
+        cancellations, eta, clock);
     return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
         .requestHandler(api.router())
         .listen()
@@ -218,40 +263,63 @@ public final class RegionNodeVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  private void refreshDepths() {
-    if (depthInFlight) {
+  /** Depth per tier from Redis, oldest waiting request per tier from the log. */
+  private void refreshStats() {
+    if (statsInFlight) {
       return;
     }
-    depthInFlight = true;
-    queue.depths()
-        .onSuccess(metrics::depths)
-        .onComplete(ar -> depthInFlight = false);
+    statsInFlight = true;
+    Future<Void> depths = queue.depths().onSuccess(metrics::depths).mapEmpty();
+    Future<Void> oldest = log.oldestQueued().onSuccess(at -> metrics.oldest(at, clock.instant())).mapEmpty();
+    Future.join(depths, oldest).onComplete(ar -> statsInFlight = false);
   }
 
-  private void checkLeases() {
-    if (leaseCheckInFlight) {
+  /**
+   * One reaper pass: due retries into their queues (waking workers), then lost leases restored
+   * or retried; now and then, finish tags that no longer matter are pruned.
+   */
+  private void reap() {
+    if (reapInFlight) {
       return;
     }
-    leaseCheckInFlight = true;
-    rebuild.reclaimLostLeases()
-        .onSuccess(count -> {
-          if (count > 0) {
-            vertx.eventBus().publish(Addresses.workAvailable(region.name()), "requeued");
+    reapInFlight = true;
+    queue.promoteDue(clock.millis())
+        .onSuccess(counts -> {
+          if (counts[0] > 0) {
+            vertx.eventBus().publish(Addresses.workAvailable(region.name()), "retry");
+          }
+          if (counts[1] > 0) {
+            watch.keysLost();
           }
         })
-        .onFailure(err -> LOG.warn("region {}: lease check failed: {}", region.name(), err.getMessage()))
-        .onComplete(ar -> leaseCheckInFlight = false);
+        .compose(v -> reaper.reap())
+        .compose(v -> ++reapPasses % PRUNE_EVERY == 0 ? prune() : Future.succeededFuture())
+        .onFailure(err -> {
+          // Every second while a store is down: counted always, logged at debug (the store's own errors say why).
+          metrics.systemError("reap");
+          LOG.debug("region {}: reaper pass failed: {}", region.name(), err.toString());
+        })
+        .onComplete(ar -> reapInFlight = false);
+  }
+
+  private Future<Void> prune() {
+    List<Future<String>> pages = new ArrayList<>();
+    for (Tier tier : Tier.values()) {
+      pages.add(queue.pruneFinishTags(tier, pruneCursors.getOrDefault(tier, "0"))
+          .onSuccess(next -> pruneCursors.put(tier, next)));
+    }
+    return Future.all(pages).mapEmpty();
   }
 
   /** Closes whatever was opened, in reverse order; never fails. In-flight requests stay in the log. */
   private Future<Void> closeAll() {
-    if (depthTimer >= 0) {
-      vertx.cancelTimer(depthTimer);
-      depthTimer = -1;
+    if (watchTimer >= 0) {
+      vertx.cancelTimer(watchTimer);
+      watchTimer = -1;
     }
-    if (leaseTimer >= 0) {
-      vertx.cancelTimer(leaseTimer);
-      leaseTimer = -1;
+    if (reapTimer >= 0) {
+      vertx.cancelTimer(reapTimer);
+      reapTimer = -1;
     }
     Future<Void> chain = Future.succeededFuture();
     if (server != null) {

@@ -130,8 +130,18 @@ public final class EmbeddedStores implements AutoCloseable {
 
   public static GenmeshConfig withLeaseMs(GenmeshConfig base, long leaseMs) {
     QueueConfig q = base.queue();
-    QueueConfig queue = new QueueConfig(leaseMs, q.maxRetries(), q.retryPriorityBoost(), q.backoffCapMs(), q.relaxShare(),
-        q.leaseReapIntervalMs());
+    return withQueue(base, new QueueConfig(leaseMs, q.maxRetries(), q.retryPriorityBoost(), q.backoffCapMs(),
+        q.relaxShare(), q.leaseReapIntervalMs(), q.routingHoldMs()));
+  }
+
+  /** {@code base} with the lease reaper running every {@code reapMs} (tests want it quick). */
+  public static GenmeshConfig withReapIntervalMs(GenmeshConfig base, long reapMs) {
+    QueueConfig q = base.queue();
+    return withQueue(base, new QueueConfig(q.leaseMs(), q.maxRetries(), q.retryPriorityBoost(), q.backoffCapMs(),
+        q.relaxShare(), reapMs, q.routingHoldMs()));
+  }
+
+  public static GenmeshConfig withQueue(GenmeshConfig base, QueueConfig queue) {
     return new GenmeshConfig(base.edge(), base.regions(), base.models(), base.worker(), queue, base.health(),
         base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr());
   }

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,8 +39,12 @@ final class NodeUnderTest {
   }
 
   static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir) {
+    return deploy(vertx, config, imageDir, Clock.systemUTC());
+  }
+
+  static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir);
+    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir, clock);
     return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, registry, imageDir, id));
   }
 
@@ -58,6 +63,27 @@ final class NodeUnderTest {
 
   Future<HttpResponse<Buffer>> post(String path, Buffer body) {
     return http.post(port(), "127.0.0.1", path).putHeader("content-type", "application/json").sendBuffer(body);
+  }
+
+  Future<HttpResponse<Buffer>> delete(String path) {
+    return http.delete(port(), "127.0.0.1", path).send();
+  }
+
+  /** The view of a request (GET), as JSON. */
+  JsonObject view(String id) {
+    return Await.result(get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+  }
+
+  /** The stored events of a request (plain GET of the events route). */
+  List<JsonObject> events(String id) {
+    List<JsonObject> out = new ArrayList<>();
+    Await.result(get("/regional/v1/generations/" + id + "/events")).bodyAsJsonObject().getJsonArray("events")
+        .forEach(e -> out.add((JsonObject) e));
+    return out;
+  }
+
+  double counter(String name, String... tags) {
+    return registry.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
   Future<HttpResponse<Buffer>> get(String path) {

@@ -69,13 +69,18 @@ class QueueRebuildTest {
     result(first.undeploy());
 
     assertThat(stores.redis("FLUSHALL")).isEqualTo("+OK");
-    NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images));
+    MutableClock clock = new MutableClock();
+    NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images, clock));
 
-    // The running request lost its lease with the flush: queued again, attempt kept.
-    JsonObject requeued = result(second.get("/regional/v1/generations/" + turbo)).bodyAsJsonObject();
+    // The running request lost its lease with the flush (its worker is silent): a retry, after a backoff.
+    JsonObject requeued = second.view(turbo);
     assertThat(requeued.getString("status")).isEqualTo("queued");
     assertThat(requeued.getInteger("attempt")).isEqualTo(1);
-    assertThat(requeued.getLong("queue_position")).isEqualTo(0L);
+    assertThat(requeued.getInteger("retry_count")).isEqualTo(1);
+    assertThat(requeued.getInteger("priority")).isEqualTo(50);
+    assertThat(requeued.getJsonObject("last_error").getString("code")).isEqualTo("lease_lost");
+    assertThat(requeued.getValue("queue_position")).as("waiting out its backoff").isNull();
+    clock.advance(java.time.Duration.ofSeconds(2));
 
     Assignment retry = result(fresh.claim());
     assertThat(retry.requestId()).isEqualTo(turbo);
@@ -91,6 +96,8 @@ class QueueRebuildTest {
     List<JsonObject> events = result(second.stream("/regional/v1/generations/" + turbo + "/events?after=0"));
     assertThat(events).extracting(e -> e.getString("type"))
         .containsExactly("queued", "assigned", "step", "queued", "assigned", "completed");
+    assertThat(events.get(3).getInteger("retry_count")).isEqualTo(1);
+    assertThat(events.get(3).getString("reason")).isEqualTo("lease_lost");
     assertThat(events.get(4).getInteger("attempt")).isEqualTo(2);
     result(second.undeploy());
   }
@@ -128,7 +135,7 @@ class QueueRebuildTest {
 
     assertThat(stores.query(database, "SELECT version, name FROM schema_migrations ORDER BY version"))
         .extracting(row -> row.get("version") + ":" + row.get("name"))
-        .containsExactly("1:requests", "2:request_events");
+        .containsExactly("1:requests", "2:request_events", "3:fair_queues_and_retries");
     String id = submit(a.result(), Tier.FAST);
     assertThat(result(b.result().get("/regional/v1/generations/" + id)).statusCode()).isEqualTo(200);
     result(a.result().undeploy());
@@ -136,7 +143,7 @@ class QueueRebuildTest {
 
     // A restart applies nothing again.
     NodeUnderTest again = result(NodeUnderTest.deploy(vertx, config, images));
-    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(2);
+    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(3);
     result(again.undeploy());
   }
 }

@@ -222,22 +222,27 @@ class RegionNodeFlowTest {
   }
 
   @Test
-  void failureReportFailsTheRequestWithItsReason() {
-    String id = submit(spec(MODEL, Tier.FAST));
-    Future<List<JsonObject>> stream = node.stream("/regional/v1/generations/" + id + "/events");
+  void oomReportRetriesWithABatchOfOneAndTheStreamSaysSo() {
+    String id = submit(spec(MODEL, Tier.FAST).put("batch_size", 2));
     Assignment assignment = result(worker.claim());
     JsonObject reply = result(worker.fail(assignment, "oom", "out of memory at 512x512"));
-    assertThat(reply.getString("status")).isEqualTo("failed");
+    assertThat(reply.getString("status")).isEqualTo("queued");
+    assertThat(reply.getInteger("retry_count")).isEqualTo(1);
 
     JsonObject view = result(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
-    assertThat(view.getString("status")).isEqualTo("failed");
-    assertThat(view.getJsonObject("error")).isEqualTo(new JsonObject().put("code", "oom").put("message", "out of memory at 512x512"));
-    assertThat(view.getJsonArray("images")).isEmpty();
-    List<JsonObject> events = result(stream);
-    assertThat(events).extracting(e -> e.getString("type")).containsExactly("queued", "assigned", "failed");
-    assertThat(events.get(2).getString("code")).isEqualTo("oom");
-    assertThat(events.get(2).getString("message")).isEqualTo("out of memory at 512x512");
-    assertThat(node.registry.get("genmesh.requests").tags("status", "failed").counter().count()).isEqualTo(1.0);
+    assertThat(view.getString("status")).isEqualTo("queued");
+    assertThat(view.getInteger("retry_count")).isEqualTo(1);
+    assertThat(view.getValue("error")).isNull();
+    assertThat(view.getJsonObject("last_error")).isEqualTo(new JsonObject().put("code", "oom").put("message", "out of memory at 512x512"));
+    assertThat(view.getJsonObject("spec").getInteger("batch_size")).isEqualTo(1);
+    assertThat(view.getJsonArray("routing_hints")).containsExactly("larger_vram");
+    assertThat(view.getString("not_before")).isNotNull();
+    List<JsonObject> events = node.events(id);
+    assertThat(events).extracting(e -> e.getString("type")).containsExactly("queued", "assigned", "queued");
+    assertThat(events.get(2).getString("reason")).isEqualTo("oom");
+    assertThat(events.get(2).getInteger("retry_count")).isEqualTo(1);
+    assertThat(events.get(2).getJsonArray("hints")).containsExactly("larger_vram");
+    assertThat(node.counter("genmesh.retries", "reason", "oom")).isEqualTo(1.0);
   }
 
   @Test
@@ -341,7 +346,8 @@ class RegionNodeFlowTest {
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.bodyAsString())
         .contains("genmesh_requests_total{region=\"us-west\",status=\"queued\",tier=\"relax\"} 1.0")
-        .contains("genmesh_queue_depth{region=\"us-west\",tier=\"turbo\"}");
+        .contains("genmesh_queue_depth{region=\"us-west\",tier=\"turbo\"}")
+        .contains("genmesh_queue_oldest_age_seconds{region=\"us-west\",tier=\"relax\"}");
     Await.until("the depth gauge to show the queued request",
         () -> node.registry.get("genmesh.queue.depth").tags("tier", "relax").gauge().value() == 1.0);
   }

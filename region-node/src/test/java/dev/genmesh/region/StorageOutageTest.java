@@ -7,6 +7,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.protocol.WorkerMessages.Assignment;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -87,12 +88,15 @@ class StorageOutageTest {
   }
 
   @Test
-  void redisDownStillAcceptsAndTheRebuildQueuesIt(Vertx vertx) throws Exception {
+  void redisDownStillAcceptsKeepsInFlightWorkAndQueuesItWhenRedisReturns(Vertx vertx) throws Exception {
     int redisPort = EmbeddedStores.freePort();
     RedisServer redis = EmbeddedStores.startRedis(redisPort, dir);
     GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
         stores.createDatabase(), "redis://127.0.0.1:" + redisPort, EmbeddedStores.newKeyPrefix());
     NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+    TestWorker worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
+    String running = result(node.submit(spec())).bodyAsJsonObject().getString("id");
+    Assignment assignment = result(worker.claim());
     redis.stop();
 
     HttpResponse<Buffer> accepted = result(node.submit(spec()));
@@ -104,15 +108,28 @@ class StorageOutageTest {
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(checks(ready)).containsEntry("postgres", "UP").containsEntry("redis", "DOWN");
 
-    // Redis back, empty: the running node reconnects; a restarted one queues the request from the log.
+    // In-flight work goes on: steps and the result only need the log.
+    worker.heartbeat(List.of(running));
+    worker.step(assignment, 1, 2, 5.0);
+    assertThat(result(worker.result(running, assignment.attempt(), List.of(TestWorker.png(1)))).getString("status"))
+        .isEqualTo("completed");
+
+    // Redis back, empty: the running node notices and queues the request from the log.
     RedisServer again = EmbeddedStores.startRedis(redisPort, dir);
     try {
-      Await.until("the node to be ready again", () -> result(node.get("/health/ready")).statusCode() == 200);
+      Await.until("the rebuilt queue to hand out the request", () -> {
+        try {
+          Assignment next = result(worker.claimOrNull());
+          return next != null && next.requestId().equals(id);
+        } catch (AssertionError storageStillDown) {
+          return false;
+        }
+      });
+      assertThat(node.counter("genmesh.queue.rebuilds", "trigger", "startup")).isEqualTo(1.0);
+      assertThat(node.registry.find("genmesh.queue.rebuilds").counters().stream().mapToDouble(c -> c.count()).sum())
+          .isGreaterThanOrEqualTo(2.0);
+      assertThat(result(node.get("/health/ready")).statusCode()).isEqualTo(200);
       result(node.undeploy());
-      NodeUnderTest restarted = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
-      TestWorker worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
-      assertThat(result(worker.claim()).requestId()).isEqualTo(id);
-      result(restarted.undeploy());
     } finally {
       again.stop();
     }

@@ -27,17 +27,42 @@ final class TestWorker {
   private final String region;
   final String id;
   private final List<String> models;
+  private final String gpuClass;
+  private final long freeVramMb;
 
   TestWorker(Vertx vertx, String region, String id, List<String> models) {
+    this(vertx, region, id, models, "cpu", 8192);
+  }
+
+  TestWorker(Vertx vertx, String region, String id, List<String> models, String gpuClass, long freeVramMb) {
     this.vertx = vertx;
     this.region = region;
     this.id = id;
     this.models = models;
+    this.gpuClass = gpuClass;
+    this.freeVramMb = freeVramMb;
   }
 
   Future<Assignment> claim() {
-    return vertx.eventBus().<JsonObject>request(Addresses.claim(region), new Claim(id, "cpu", 8192, models).toJson(), TIMEOUT)
+    return vertx.eventBus().<JsonObject>request(Addresses.claim(region),
+            new Claim(id, gpuClass, freeVramMb, models).toJson(), TIMEOUT)
         .map(reply -> Assignment.fromJson(reply.body()));
+  }
+
+  /** The id of the claimed request, or null when the region answered NO_WORK. */
+  Future<Assignment> claimOrNull() {
+    return claim().recover(err -> err instanceof io.vertx.core.eventbus.ReplyException re
+        && re.failureCode() == dev.genmesh.protocol.BusFailure.NO_WORK ? Future.succeededFuture(null) : Future.failedFuture(err));
+  }
+
+  Future<JsonObject> fail(String requestId, int attempt, String type, String message) {
+    return vertx.eventBus().<JsonObject>request(Addresses.failure(region),
+        new Failure(requestId, attempt, id, type, message).toJson(), TIMEOUT).map(reply -> reply.body());
+  }
+
+  void heartbeat(List<String> active, List<String> loaded) {
+    vertx.eventBus().publish(Addresses.heartbeat(region),
+        new Heartbeat(id, region, gpuClass, 8192, freeVramMb, loaded, 0.5, active, System.currentTimeMillis()).toJson());
   }
 
   void step(Assignment a, int step, int total, double stepMs) {
@@ -55,8 +80,7 @@ final class TestWorker {
   }
 
   void heartbeat(List<String> active) {
-    vertx.eventBus().publish(Addresses.heartbeat(region),
-        new Heartbeat(id, region, "cpu", 8192, 4096, models, 0.5, active, System.currentTimeMillis()).toJson());
+    heartbeat(active, models);
   }
 
   /** A real, small PNG (ImageIO), different per {@code shade}. */

@@ -4,8 +4,12 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,54 +28,117 @@ import redis.embedded.RedisServer;
 public final class EmbeddedStores implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStores.class);
 
+  static final String LOCK_FILE = "stores.lock";
+
+  private final FileLock dataDirLock;
   private final EmbeddedPostgres postgres;
   private final RedisServer redis;
   private final int redisPort;
 
-  private EmbeddedStores(EmbeddedPostgres postgres, RedisServer redis, int redisPort) {
+  private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, RedisServer redis, int redisPort) {
+    this.dataDirLock = dataDirLock;
     this.postgres = postgres;
     this.redis = redis;
     this.redisPort = redisPort;
   }
 
   /**
-   * Starts both stores under {@code dataDir} and creates {@code databases} if missing.
+   * Starts both stores under {@code dataDir} and creates {@code databases} if missing. Stores
+   * that an earlier run of the same directory left running (its JVM was killed) are stopped
+   * first; see {@link StaleStoreProcesses}. A directory that a live process uses is refused.
    *
    * @param durable fsync on (the all-in-one mode); tests pass false for speed
    */
   public static EmbeddedStores start(Path dataDir, Collection<String> databases, boolean durable) {
+    FileLock lock = null;
     EmbeddedPostgres pg = null;
     try {
       Path pgDir = Files.createDirectories(dataDir.resolve("postgres"));
       Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
-      pg = EmbeddedPostgres.builder()
-          .setDataDirectory(pgDir)
-          .setCleanDataDirectory(false)
-          .setPort(freePort())
-          .setServerConfig("fsync", durable ? "on" : "off")
-          .setServerConfig("synchronous_commit", durable ? "on" : "off")
-          .setServerConfig("full_page_writes", durable ? "on" : "off")
-          .setServerConfig("max_connections", "300")
-          .setRegisterShutdownHook(false)
-          .start();
+      lock = lockDataDir(dataDir);
+      StaleStoreProcesses.stop(dataDir);
+      pg = startPostgres(pgDir, freePort(), durable);
       createDatabases(pg, databases);
       int port = freePort();
-      RedisServer redisServer = RedisServer.newRedisServer()
-          .bind("127.0.0.1")
-          .port(port)
-          .setting("dir " + redisDir.toAbsolutePath())
-          .setting("appendonly " + (durable ? "yes" : "no"))
-          .setting("appendfsync everysec")
-          .setting("save \"\"")
-          .onShutdownForceStop(false)
-          .build();
+      RedisServer redisServer = redisServer(redisDir, port, durable);
       redisServer.start();
       LOG.info("embedded stores up: postgres on 127.0.0.1:{}, redis on 127.0.0.1:{}, data in {}", pg.getPort(), port, dataDir);
-      return new EmbeddedStores(pg, redisServer, port);
+      return new EmbeddedStores(lock, pg, redisServer, port);
     } catch (IOException | RuntimeException e) {
       closeQuietly(pg);
+      release(lock);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
+  }
+
+  /**
+   * Held while the stores run. The OS drops it when the JVM dies, however it dies, so a store
+   * process found running while we hold it is a leftover, not a live mesh's.
+   */
+  private static FileLock lockDataDir(Path dataDir) throws IOException {
+    FileChannel channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      FileLock lock = channel.tryLock();
+      if (lock != null) {
+        return lock;
+      }
+    } catch (OverlappingFileLockException e) {
+      // this JVM holds it already
+    }
+    channel.close();
+    throw new IllegalStateException("data directory " + dataDir + " is in use by another running genmesh;"
+        + " stop that one or choose another --data-dir");
+  }
+
+  private static void release(FileLock lock) {
+    if (lock == null) {
+      return;
+    }
+    try {
+      lock.channel().close(); // releases the lock
+    } catch (IOException e) {
+      LOG.warn("cannot release {}: {}", LOCK_FILE, e.toString());
+    }
+  }
+
+  /** PostgreSQL on {@code port} with its data in {@code pgDir} (kept, and reused when it holds a cluster). */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable) throws IOException {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(pgDir)
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        .setServerConfig("fsync", durable ? "on" : "off")
+        .setServerConfig("synchronous_commit", durable ? "on" : "off")
+        .setServerConfig("full_page_writes", durable ? "on" : "off")
+        .setServerConfig("max_connections", "300")
+        .setRegisterShutdownHook(false)
+        .start();
+  }
+
+  /**
+   * A Redis server (not started) on {@code port} that works in {@code redisDir}: its
+   * append-only file when durable, and always its pid file, by which a later start finds it
+   * if this JVM dies.
+   */
+  public static RedisServer redisServer(Path redisDir, int port, boolean durable) throws IOException {
+    return RedisServer.newRedisServer()
+        .bind("127.0.0.1")
+        .port(port)
+        .setting("dir " + quoted(redisDir.toAbsolutePath()))
+        .setting("pidfile " + quoted(redisPidFile(redisDir).toAbsolutePath()))
+        .setting("appendonly " + (durable ? "yes" : "no"))
+        .setting("appendfsync everysec")
+        .setting("save \"\"")
+        .onShutdownForceStop(false)
+        .build();
+  }
+
+  static Path redisPidFile(Path redisDir) {
+    return redisDir.resolve("redis.pid");
+  }
+
+  private static String quoted(Path path) {
+    return "\"" + path.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   public int postgresPort() {
@@ -90,7 +157,8 @@ public final class EmbeddedStores implements AutoCloseable {
     return redis;
   }
 
-  private static void createDatabases(EmbeddedPostgres pg, Collection<String> databases) {
+  /** Creates each of {@code databases} that does not exist yet. */
+  public static void createDatabases(EmbeddedPostgres pg, Collection<String> databases) {
     try (Connection connection = pg.getPostgresDatabase().getConnection(); Statement statement = connection.createStatement()) {
       for (String database : databases) {
         if (!database.matches("[a-z_][a-z0-9_]*")) {
@@ -125,6 +193,7 @@ public final class EmbeddedStores implements AutoCloseable {
       LOG.warn("redis did not stop cleanly: {}", e.toString());
     }
     closeQuietly(postgres);
+    release(dataDirLock);
   }
 
   private static void closeQuietly(EmbeddedPostgres pg) {

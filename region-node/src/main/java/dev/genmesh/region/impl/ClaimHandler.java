@@ -4,35 +4,54 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
+import dev.genmesh.region.KnownWorker;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.eventbus.Message;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers a worker's claim: pops the next id (turbo, fast, relax; atomic with its lease), then
- * moves the row QUEUED → ASSIGNED. An id the worker cannot run goes back with its score; an id
- * that is no longer QUEUED (cancelled, already running) is dropped.
+ * Answers a worker's claim: the claim script picks and leases the next request that fits the
+ * worker (tier order with the relax share, fair order inside a tier, GPU class, memory, hints,
+ * models; see {@code lua/claim.lua}), then the row moves QUEUED → ASSIGNED. An id whose row is no
+ * longer QUEUED (cancelled, already running) is dropped.
  */
 public final class ClaimHandler {
   private static final Logger LOG = LoggerFactory.getLogger(ClaimHandler.class);
-  /** Bounds one claim's work when the queue heads hold many requests this worker cannot run. */
+  /** Bounds one claim's work when the queue heads hold ids that are no longer waiting. */
   static final int MAX_ROUNDS = 32;
 
   private final RequestLog log;
   private final TierQueue queue;
   private final ProgressHub hub;
   private final RegionMetrics metrics;
+  private final Routing routing;
+  private final WorkerRegistry workers;
+  private final EtaEstimator eta;
+  private final Runnable keysLost;
+  private final Clock clock;
   private final long leaseMs;
 
-  public ClaimHandler(RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics, long leaseMs) {
+  /** @param keysLost asks for a rebuild (a claim found delayed retries without their data) */
+  public ClaimHandler(RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics, Routing routing,
+      WorkerRegistry workers, EtaEstimator eta, Runnable keysLost, Clock clock, long leaseMs) {
     this.log = log;
     this.queue = queue;
     this.hub = hub;
     this.metrics = metrics;
+    this.routing = routing;
+    this.workers = workers;
+    this.eta = eta;
+    this.keysLost = keysLost;
+    this.clock = clock;
     this.leaseMs = leaseMs;
   }
 
@@ -55,25 +74,37 @@ public final class ClaimHandler {
     });
   }
 
+  /** The claim script's view of the worker (see {@code lua/claim.lua}). */
+  JsonObject workerJson(Claim claim, Set<String> skipped) {
+    List<String> held = workers.worker(claim.workerId()).map(KnownWorker::loadedModels)
+        .filter(models -> !models.isEmpty()).orElse(claim.models());
+    JsonObject worker = new JsonObject()
+        .put("w", claim.workerId())
+        .put("vram", Math.max(0, claim.freeVramMb()))
+        .put("models", new JsonArray(List.copyOf(claim.models())))
+        .put("pref", new JsonArray(List.copyOf(held)))
+        .put("skip", new JsonArray(List.copyOf(skipped)));
+    routing.classesFor(claim.gpuClass()).ifPresent(classes -> worker.put("classes", new JsonArray(List.copyOf(classes))));
+    return worker;
+  }
+
   private Future<Optional<Assignment>> next(Claim claim, Set<String> skipped, int round) {
     if (round >= MAX_ROUNDS) {
       return Future.succeededFuture(Optional.empty());
     }
-    return queue.pop(claim.workerId(), leaseMs, skipped).compose(popped -> {
-      if (popped.isEmpty()) {
+    return queue.claim(workerJson(claim, skipped), leaseMs, clock.millis()).compose(claimed -> {
+      if (claimed.orphans() > 0) {
+        keysLost.run();
+      }
+      if (claimed.popped().isEmpty()) {
         return Future.succeededFuture(Optional.empty());
       }
-      TierQueue.Popped item = popped.get();
-      return log.assign(item.id(), claim.workerId(), claim.models())
-          .recover(err -> queue.putBack(item, claim.workerId())
-              .transform(ignored -> Future.failedFuture(err)))
+      TierQueue.Popped item = claimed.popped().get();
+      return log.assign(item.id(), claim.workerId(), claim.models(), claim.freeVramMb())
+          .recover(err -> queue.putBack(item, claim.workerId()).transform(ignored -> Future.failedFuture(err)))
           .compose(change -> {
             if (change.isPresent()) {
-              RequestRow row = change.get().row();
-              hub.publish(change.get().event());
-              LOG.debug("request {} assigned to worker {} (attempt {})", row.id(), claim.workerId(), row.attempt());
-              return Future.succeededFuture(Optional.of(
-                  new Assignment(row.id(), row.attempt(), leaseMs, row.generationSpec())));
+              return Future.succeededFuture(Optional.of(assigned(change.get(), item, claim)));
             }
             return passOver(item, claim).compose(putBack -> {
               if (putBack) {
@@ -83,6 +114,19 @@ public final class ClaimHandler {
             });
           });
     });
+  }
+
+  private Assignment assigned(RequestLog.Change change, TierQueue.Popped item, Claim claim) {
+    RequestRow row = change.row();
+    hub.publish(change.event());
+    metrics.dispatched(item.tier(), item.via());
+    if (row.queuedAt() != null && row.assignedAt() != null) {
+      metrics.queueWait(item.tier(), Duration.between(row.queuedAt(), row.assignedAt()));
+    }
+    eta.observeDispatch(row.generationSpec());
+    LOG.debug("request {} ({}, {}) assigned to worker {} (attempt {})", row.id(), item.tier().wireName(), item.via(),
+        claim.workerId(), row.attempt());
+    return new Assignment(row.id(), row.attempt(), leaseMs, row.generationSpec());
   }
 
   /** The row was not assignable to this worker: put it back if it still waits (true), else drop it. */

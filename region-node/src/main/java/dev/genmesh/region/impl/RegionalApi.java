@@ -18,7 +18,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -34,6 +36,7 @@ public final class RegionalApi {
   public static final String PREFIX = "/regional/v1";
   static final long MAX_BODY_BYTES = 256 * 1024;
   static final int MAX_IDEMPOTENCY_KEY = 256;
+  static final int MAX_USER = 256;
   static final String RETRY_AFTER_SECONDS = "2";
   private static final Pattern IMAGE_FILE = Pattern.compile("(\\d{1,4})\\.png");
   private static final String JSON = "application/json";
@@ -47,9 +50,16 @@ public final class RegionalApi {
   private final ImageStore images;
   private final MeterRegistry registry;
   private final RegionMetrics metrics;
+  private final Cancellations cancellations;
+  private final EtaEstimator eta;
+  private final Clock clock;
 
   public RegionalApi(Vertx vertx, String region, RequestLog log, TierQueue queue, Submissions submissions,
-      ProgressHub hub, ImageStore images, MeterRegistry registry, RegionMetrics metrics) {
+      ProgressHub hub, ImageStore images, MeterRegistry registry, RegionMetrics metrics, Cancellations cancellations,
+      EtaEstimator eta, Clock clock) {
+    this.cancellations = cancellations;
+    this.eta = eta;
+    this.clock = clock;
     this.vertx = vertx;
     this.region = region;
     this.log = log;
@@ -67,6 +77,7 @@ public final class RegionalApi {
         .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
         .handler(this::submit);
     router.get(PREFIX + "/generations/:id").handler(this::status);
+    router.delete(PREFIX + "/generations/:id").handler(this::cancel);
     router.get(PREFIX + "/generations/:id/events").handler(this::events);
     router.get(PREFIX + "/images/:id/:file").handler(this::image);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP").put("region", region)));
@@ -105,6 +116,12 @@ public final class RegionalApi {
           "idempotency_key must be a non-empty string of at most " + MAX_IDEMPOTENCY_KEY + " characters"));
       return;
     }
+    Object user = body.getValue("user");
+    if (user != null && !(user instanceof String text && !text.isBlank() && text.length() <= MAX_USER)) {
+      error(ctx, 400, ApiError.onField(ErrorCode.INVALID_FIELD, "user",
+          "user must be a non-empty string of at most " + MAX_USER + " characters"));
+      return;
+    }
     GenerationSpec spec;
     try {
       spec = GenerationSpec.fromJson(body);
@@ -117,9 +134,9 @@ public final class RegionalApi {
       error(ctx, 400, ApiError.onField(ErrorCode.MISSING_FIELD, field, field + " is required"));
       return;
     }
-    submissions.submit(spec, (String) key)
+    submissions.submit(spec, (String) key, user == null ? RequestRow.ANONYMOUS : (String) user)
         .compose(accepted -> accepted.created()
-            ? Future.succeededFuture(RequestView.of(accepted.row(), region, accepted.queuePosition().orElse(null)))
+            ? Future.succeededFuture(RequestView.of(accepted.row(), region, accepted.queuePosition(), accepted.etaMs()))
             : view(accepted.row()))
         .onSuccess(view -> {
           ctx.response().putHeader(HttpHeaders.LOCATION, PREFIX + "/generations/" + view.getString("id"));
@@ -145,14 +162,49 @@ public final class RegionalApi {
         .onFailure(err -> storageError(ctx, "status", id, err));
   }
 
-  /** The view with the live queue position (ZRANK) of a QUEUED request; null if Redis cannot tell. */
+  /** {@code DELETE}: 200 with the cancelled view, 409 if it already ended, 404 if unknown. */
+  private void cancel(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!RequestIds.isWellFormed(id)) {
+      notFound(ctx, id);
+      return;
+    }
+    cancellations.cancel(id)
+        .onSuccess(outcome -> {
+          if (outcome.isEmpty()) {
+            notFound(ctx, id);
+          } else if (!outcome.get().cancelled()) {
+            error(ctx, 409, ApiError.of(ErrorCode.ALREADY_TERMINAL,
+                "request " + id + " is already " + outcome.get().row().status().wireName()));
+          } else {
+            json(ctx, 200, RequestView.of(outcome.get().row(), region, null, null));
+          }
+        })
+        .onFailure(err -> storageError(ctx, "cancel", id, err));
+  }
+
+  /**
+   * The view; a QUEUED request gets its live position and ETA (null when Redis cannot tell; a
+   * retry in its backoff gets no position and an ETA of its remaining wait plus its run time).
+   */
   private Future<JsonObject> view(RequestRow row) {
     if (row.status() != RequestStatus.QUEUED) {
-      return Future.succeededFuture(RequestView.of(row, region, null));
+      return Future.succeededFuture(RequestView.of(row, region, null, null));
     }
-    return queue.rank(row.id(), row.tier())
-        .map(rank -> RequestView.of(row, region, rank.orElse(null)))
-        .otherwise(err -> RequestView.of(row, region, null));
+    GenerationSpec spec = row.generationSpec();
+    return queue.place(row.id(), row.tier())
+        .map(place -> {
+          Long position = null;
+          OptionalLong etaMs = OptionalLong.empty();
+          if (place.rank() >= 0) {
+            position = eta.position(row.tier(), place.rank(), place.depths());
+            etaMs = eta.etaMs(spec, position, 0);
+          } else if (place.dueMs() != null) {
+            etaMs = eta.etaMs(spec, 0, place.dueMs() - clock.millis());
+          }
+          return RequestView.of(row, region, position, etaMs.isPresent() ? etaMs.getAsLong() : null);
+        })
+        .otherwise(err -> RequestView.of(row, region, null, null));
   }
 
   private void events(RoutingContext ctx) {

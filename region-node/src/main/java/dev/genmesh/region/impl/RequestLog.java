@@ -10,8 +10,14 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.Tier;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -43,22 +49,22 @@ public final class RequestLog {
   }
 
   /**
-   * Inserts a QUEUED row and its {@code queued} event (seq 1) in one statement, committed when
-   * the future succeeds. A known idempotency key inserts nothing and answers the first row.
+   * Inserts a QUEUED row and its {@code queued} event (seq 1, {@code queuedData}) in one statement,
+   * committed when the future succeeds. A known idempotency key inserts nothing and answers the
+   * first row.
    */
-  public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, Long position) {
+  public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, String user, JsonObject queuedData) {
     String sql = "WITH ins AS ("
         + " INSERT INTO requests (id, idempotency_key, tier, model, spec, status, priority, attempt, retry_count,"
-        + "   last_event_seq, created_at, queued_at, updated_at)"
-        + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', 0, 0, 0, 1, now(), now(), now())"
+        + "   last_event_seq, created_at, queued_at, updated_at, user_id)"
+        + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', 0, 0, 0, 1, now(), now(), now(), $7)"
         + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING *),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT id, 1, 'queued', $6::jsonb, created_at FROM ins"
         + "   RETURNING request_id, seq, type, data, created_at)"
         + " SELECT ins.*, ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
         + " FROM ins JOIN ev ON ev.request_id = ins.id";
-    JsonObject data = new JsonObject().put("position", position);
-    Tuple params = Tuple.of(id, idempotencyKey, spec.tier().wireName(), spec.model(), spec.toJson(), data);
+    Tuple params = Tuple.of(id, idempotencyKey, spec.tier().wireName(), spec.model(), spec.toJson(), queuedData, user);
     return pool.preparedQuery(sql).execute(params).compose(rows -> {
       if (rows.size() > 0) {
         Row row = rows.iterator().next();
@@ -82,15 +88,16 @@ public final class RequestLog {
    * QUEUED → ASSIGNED for this worker, attempt + 1. Empty when the row is not QUEUED any more
    * or its model is not in {@code models} (an empty list accepts every model).
    */
-  public Future<Optional<Change>> assign(String id, String workerId, List<String> models) {
-    String modelFilter = models.isEmpty() ? "" : " AND model = ANY($3)";
-    Tuple params = Tuple.of(id, workerId);
+  public Future<Optional<Change>> assign(String id, String workerId, List<String> models, long freeVramMb) {
+    String modelFilter = models.isEmpty() ? "" : " AND model = ANY($4)";
+    Tuple params = Tuple.of(id, workerId, freeVramMb > 0 ? freeVramMb : null);
     if (!models.isEmpty()) {
       params.addArrayOfString(models.toArray(new String[0]));
     }
     return transition(
         "UPDATE requests SET status = 'ASSIGNED', attempt = attempt + 1, worker_id = $2, assigned_at = now(),"
-            + " started_at = NULL, updated_at = now(), last_event_seq = last_event_seq + 1"
+            + " started_at = NULL, not_before = NULL, assigned_vram_mb = $3::bigint, updated_at = now(),"
+            + " last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND status = 'QUEUED'" + modelFilter,
         params, EventType.ASSIGNED, "jsonb_build_object('worker', upd.worker_id, 'attempt', upd.attempt)");
   }
@@ -124,13 +131,59 @@ public final class RequestLog {
         "jsonb_build_object('code', upd.error_code, 'message', upd.error_message)");
   }
 
-  /** A running attempt lost its worker: back to QUEUED, attempt kept, original queue time kept. */
-  public Future<Optional<Change>> requeue(String id, int attempt) {
+  /**
+   * The current attempt ended without a result and the policy retries it: back to QUEUED with the
+   * new retry count, the priority boost, the backoff end, the last error and the routing hints
+   * (an OOM retry also runs with {@code batch_size = 1}). Empty if the attempt is stale.
+   */
+  public Future<Optional<Change>> retry(String id, int attempt, RetryPolicy.Decision decision, JsonObject eventData) {
+    Tuple params = Tuple.of(id, attempt, decision.retryCount(), decision.priorityBoost(),
+        decision.notBefore() == null ? null : decision.notBefore().atOffset(ZoneOffset.UTC), decision.code());
+    params.addString(decision.message());
+    params.addBoolean(decision.batchOfOne());
+    params.addLong(decision.minVramMb());
+    params.addString(decision.excludeWorker());
+    params.addValue(eventData);
     return transition(
-        "UPDATE requests SET status = 'QUEUED', worker_id = NULL, assigned_at = NULL, started_at = NULL,"
+        "UPDATE requests SET status = 'QUEUED', retry_count = $3, priority = priority + $4, not_before = $5,"
+            + " error_code = $6, error_message = $7, worker_id = NULL, assigned_at = NULL, started_at = NULL,"
+            + " spec = CASE WHEN $8 THEN jsonb_set(spec, '{batch_size}', '1'::jsonb) ELSE spec END,"
+            + " hint_min_vram_mb = coalesce($9::bigint, hint_min_vram_mb),"
+            + " excluded_workers = CASE WHEN $10::text IS NULL THEN excluded_workers"
+            + "   ELSE array_append(excluded_workers, $10::text) END,"
             + " updated_at = now(), last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND attempt = $2 AND status IN " + RUNNING,
-        Tuple.of(id, attempt), EventType.QUEUED, "jsonb_build_object('position', NULL)");
+        params, EventType.QUEUED, "$11::jsonb");
+  }
+
+  /** A cancel that took effect: the change and the status the request had before. */
+  public record Cancelled(Change change, RequestStatus previous) {}
+
+  /**
+   * Any non-terminal status → CANCELLED, with a {@code cancelled} event. The row lock is taken
+   * first, so {@code previous} is the status the cancel replaced. Empty if the request is unknown
+   * or already ended.
+   */
+  public Future<Optional<Cancelled>> cancel(String id) {
+    String sql = "WITH old AS (SELECT id, status AS previous FROM requests WHERE id = $1 FOR UPDATE),"
+        + " upd AS (UPDATE requests SET status = 'CANCELLED', completed_at = now(), updated_at = now(),"
+        + "   last_event_seq = last_event_seq + 1"
+        + "   WHERE id = (SELECT id FROM old) AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED') RETURNING *),"
+        + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
+        + "   SELECT upd.id, upd.last_event_seq, 'cancelled',"
+        + "     jsonb_build_object('previous', lower((SELECT previous FROM old))), now() FROM upd"
+        + "   RETURNING request_id, seq, type, data, created_at)"
+        + " SELECT upd.*, (SELECT previous FROM old) AS previous,"
+        + "   ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
+        + " FROM upd JOIN ev ON ev.request_id = upd.id";
+    return pool.preparedQuery(sql).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row row = rows.iterator().next();
+      return Optional.of(new Cancelled(new Change(RequestRow.from(row), event(row)),
+          RequestStatus.valueOf(row.getString("previous"))));
+    });
   }
 
   public Future<List<ProgressEvent>> eventsAfter(String id, long afterSeq) {
@@ -144,9 +197,36 @@ public final class RequestLog {
         });
   }
 
-  /** QUEUED rows in id order, one page after {@code afterId} (empty string: from the start). */
-  public Future<List<RequestRow>> queuedPage(String afterId, int limit) {
-    return rows("SELECT * FROM requests WHERE status = 'QUEUED' AND id > $1 ORDER BY id LIMIT $2", Tuple.of(afterId, limit));
+  /**
+   * QUEUED rows of one tier, oldest first, one page after ({@code afterQueuedAt}, {@code afterId});
+   * a null {@code afterQueuedAt} starts at the beginning.
+   */
+  public Future<List<RequestRow>> queuedPage(Tier tier, Instant afterQueuedAt, String afterId, int limit) {
+    return rows("SELECT * FROM requests WHERE status = 'QUEUED' AND tier = $1"
+            + " AND ($2::timestamptz IS NULL OR (queued_at, id) > ($2::timestamptz, $3))"
+            + " ORDER BY queued_at, id LIMIT $4",
+        Tuple.of(tier.wireName(), afterQueuedAt == null ? null : afterQueuedAt.atOffset(ZoneOffset.UTC), afterId, limit));
+  }
+
+  /** When the oldest QUEUED request of each tier was queued (tiers with none are left out). */
+  public Future<Map<Tier, Instant>> oldestQueued() {
+    StringBuilder sql = new StringBuilder("SELECT");
+    for (Tier tier : Tier.values()) {
+      sql.append(tier.ordinal() == 0 ? " " : ", ")
+          .append("(SELECT min(queued_at) FROM requests WHERE status = 'QUEUED' AND tier = '")
+          .append(tier.wireName()).append("') AS ").append(tier.wireName());
+    }
+    return pool.query(sql.toString()).execute().map(rows -> {
+      Map<Tier, Instant> oldest = new EnumMap<>(Tier.class);
+      Row row = rows.iterator().next();
+      for (Tier tier : Tier.values()) {
+        Instant at = RequestRow.instant(row, tier.wireName());
+        if (at != null) {
+          oldest.put(tier, at);
+        }
+      }
+      return oldest;
+    });
   }
 
   /** Every request a worker holds (or held before a crash). */

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 
 /** One row of the {@code requests} table. */
 public record RequestRow(
@@ -29,19 +30,17 @@ public record RequestRow(
     Instant assignedAt,
     Instant startedAt,
     Instant completedAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    String userId,
+    Instant notBefore,
+    Long assignedVramMb,
+    Long hintMinVramMb,
+    List<String> excludedWorkers) {
 
-  /** Milliseconds of one priority point in the queue score: +50 priority jumps 50 s ahead. */
-  public static final long PRIORITY_UNIT_MS = 1000;
+  public static final String ANONYMOUS = "anonymous";
 
   public GenerationSpec generationSpec() {
     return GenerationSpec.fromJson(spec);
-  }
-
-  /** The tier-queue score: enqueue time minus the priority boost, so older (and boosted) first. */
-  public double queueScore() {
-    Instant since = queuedAt != null ? queuedAt : createdAt;
-    return since.toEpochMilli() - (double) priority * PRIORITY_UNIT_MS;
   }
 
   /** True while a worker holds it (or should). */
@@ -70,7 +69,16 @@ public record RequestRow(
         instant(row, "assigned_at"),
         instant(row, "started_at"),
         instant(row, "completed_at"),
-        instant(row, "updated_at"));
+        instant(row, "updated_at"),
+        row.getString("user_id"),
+        instant(row, "not_before"),
+        row.getLong("assigned_vram_mb"),
+        row.getLong("hint_min_vram_mb"),
+        strings(row.getArrayOfStrings("excluded_workers")));
+  }
+
+  private static List<String> strings(String[] values) {
+    return values == null ? List.of() : List.of(values);
   }
 
   static Instant instant(Row row, String column) {

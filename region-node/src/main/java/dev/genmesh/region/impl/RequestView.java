@@ -10,12 +10,14 @@ import java.time.Instant;
 public final class RequestView {
   private RequestView() {}
 
-  public static JsonObject of(RequestRow row, String region, Long queuePosition) {
+  /** {@code queuePosition} and {@code etaMs} apply only while the request is queued (null otherwise). */
+  public static JsonObject of(RequestRow row, String region, Long queuePosition, Long etaMs) {
     JsonObject timings = new JsonObject()
         .put("queue_ms", between(row.queuedAt(), row.assignedAt()))
         .put("generation_ms", between(row.startedAt(), row.completedAt()))
         .put("total_ms", between(row.createdAt(), row.completedAt()));
-    JsonObject error = row.errorCode() == null ? null
+    boolean queued = row.status() == RequestStatus.QUEUED;
+    JsonObject lastError = row.errorCode() == null ? null
         : new JsonObject().put("code", row.errorCode()).put("message", row.errorMessage());
     JsonArray images = new JsonArray();
     if (row.status() == RequestStatus.COMPLETED && row.imageCount() != null) {
@@ -23,24 +25,38 @@ public final class RequestView {
         images.add(ImageStore.publicPath(row.id(), i));
       }
     }
+    JsonArray hints = new JsonArray();
+    if (row.hintMinVramMb() != null) {
+      hints.add(RetryPolicy.HINT_LARGER_VRAM);
+    }
+    if (!row.excludedWorkers().isEmpty()) {
+      hints.add(RetryPolicy.HINT_DIFFERENT_WORKER);
+    }
     return new JsonObject()
         .put("id", row.id())
         .put("region", region)
         .put("status", row.status().wireName())
         .put("tier", row.tier().wireName())
         .put("model", row.model())
+        .put("user", row.userId())
         .put("spec", row.spec())
+        .put("priority", row.priority())
         .put("attempt", row.attempt())
+        .put("retry_count", row.retryCount())
         .put("worker", row.workerId())
         .put("created_at", text(row.createdAt()))
         .put("queued_at", text(row.queuedAt()))
+        .put("not_before", queued ? text(row.notBefore()) : null)
         .put("assigned_at", text(row.assignedAt()))
         .put("started_at", text(row.startedAt()))
         .put("completed_at", text(row.completedAt()))
         .put("timings", timings)
-        .put("error", error)
+        .put("error", row.status() == RequestStatus.FAILED ? lastError : null)
+        .put("last_error", row.status() == RequestStatus.FAILED ? null : lastError)
+        .put("routing_hints", hints)
         .put("images", images)
-        .put("queue_position", row.status() == RequestStatus.QUEUED ? queuePosition : null);
+        .put("queue_position", queued ? queuePosition : null)
+        .put("eta_ms", queued ? etaMs : null);
   }
 
   private static String text(Instant instant) {

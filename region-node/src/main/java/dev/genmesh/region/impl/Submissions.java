@@ -6,8 +6,11 @@ import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +25,8 @@ public final class Submissions {
   /** Redis is an optimisation here; never hold a submit long for it. */
   private static final long REDIS_TIMEOUT_MS = 1000;
 
-  /** An accepted request; {@code queuePosition} is set when this call queued it. */
-  public record Accepted(RequestRow row, boolean created, Optional<Long> queuePosition) {}
+  /** An accepted request; position and ETA are set when this call queued it and Redis answered. */
+  public record Accepted(RequestRow row, boolean created, Long queuePosition, Long etaMs) {}
 
   private final Vertx vertx;
   private final String region;
@@ -32,10 +35,12 @@ public final class Submissions {
   private final TierQueue queue;
   private final ProgressHub hub;
   private final RegionMetrics metrics;
+  private final Routing routing;
+  private final EtaEstimator eta;
   private final Clock clock;
 
   public Submissions(Vertx vertx, String region, String regionCode, RequestLog log, TierQueue queue,
-      ProgressHub hub, RegionMetrics metrics, Clock clock) {
+      ProgressHub hub, RegionMetrics metrics, Routing routing, EtaEstimator eta, Clock clock) {
     this.vertx = vertx;
     this.region = region;
     this.regionCode = regionCode;
@@ -43,36 +48,45 @@ public final class Submissions {
     this.queue = queue;
     this.hub = hub;
     this.metrics = metrics;
+    this.routing = routing;
+    this.eta = eta;
     this.clock = clock;
   }
 
   /** Answers once the request is committed; fails only if the log could not take it. */
-  public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey) {
+  public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user) {
     String id = RequestIds.next(regionCode, clock.millis());
-    // Everything in the queue now is older (or boosted), so the queue length is our place in it.
-    return queue.depth(spec.tier()).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    // Where its start tag would put it now: the place the queued event reports.
+    return queue.predict(spec.tier(), user, 0).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .map(Optional::of)
         .otherwise(Optional.empty())
-        .compose(position -> log.submit(id, spec, idempotencyKey, position.orElse(null))
-            .compose(submitted -> enqueue(submitted.row()).map(v -> {
-              RequestRow row = submitted.row();
-              if (!submitted.created()) {
-                return new Accepted(row, false, Optional.empty());
-              }
-              hub.publish(submitted.queuedEvent().orElseThrow());
-              vertx.eventBus().publish(Addresses.workAvailable(region), row.tier().wireName());
-              metrics.request(row.tier(), RequestStatus.QUEUED);
-              return new Accepted(row, true, position);
-            })));
+        .compose(place -> {
+          Long position = place.map(p -> eta.position(spec.tier(), p.rank(), p.depths())).orElse(null);
+          OptionalLong etaMs = position == null ? OptionalLong.empty() : eta.etaMs(spec, position, 0);
+          Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
+          JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
+          return log.submit(id, spec, idempotencyKey, user, queued)
+              .compose(submitted -> enqueue(submitted.row()).map(v -> {
+                RequestRow row = submitted.row();
+                if (!submitted.created()) {
+                  return new Accepted(row, false, null, null);
+                }
+                hub.publish(submitted.queuedEvent().orElseThrow());
+                vertx.eventBus().publish(Addresses.workAvailable(region), row.tier().wireName());
+                metrics.request(row.tier(), RequestStatus.QUEUED);
+                return new Accepted(row, true, position, etaValue);
+              }));
+        });
   }
 
-  /** ZADD NX of a QUEUED row; also heals a first submit whose enqueue failed. Never fails. */
+  /** Queues a QUEUED row (a no-op if queued); also heals a first submit whose enqueue failed. Never fails. */
   private Future<Void> enqueue(RequestRow row) {
     if (row.status() != RequestStatus.QUEUED) {
       return Future.succeededFuture();
     }
-    return queue.add(row.id(), row.tier(), row.queueScore())
+    return queue.enqueue(List.of(routing.entry(row, false)), clock.millis())
         .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .<Void>mapEmpty()
         .recover(err -> {
           LOG.warn("request {} committed but not queued in Redis ({}); the queue rebuild will queue it",
               row.id(), err.toString());

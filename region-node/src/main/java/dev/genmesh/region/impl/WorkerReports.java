@@ -27,14 +27,19 @@ public final class WorkerReports {
   private final ImageStore images;
   private final ProgressHub hub;
   private final RegionMetrics metrics;
+  private final Retries retries;
+  private final EtaEstimator eta;
   private final KeyedSequencer sequencer = new KeyedSequencer();
 
-  public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics) {
+  public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics,
+      Retries retries, EtaEstimator eta) {
     this.log = log;
     this.queue = queue;
     this.images = images;
     this.hub = hub;
     this.metrics = metrics;
+    this.retries = retries;
+    this.eta = eta;
   }
 
   /** {@code send}: no answer; stale or malformed steps are counted and dropped. */
@@ -58,6 +63,7 @@ public final class WorkerReports {
       } else {
         hub.publish(ar.result().get().event());
         metrics.stepTime(ar.result().get().row().model(), step.stepMs());
+        eta.observeStep(ar.result().get().row().model(), step.stepMs());
       }
     });
   }
@@ -89,7 +95,11 @@ public final class WorkerReports {
     });
   }
 
-  /** {@code request}: answers {@code {status}} or fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE. */
+  /**
+   * {@code request}: the attempt failed on the worker; the {@link RetryPolicy} retries it or fails
+   * it. Answers {@code {status, retry_count}} (status {@code queued} for a retry) or fails
+   * STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE.
+   */
   public void failure(Message<Object> message) {
     Failure failure = BusBodies.parse(message, Failure::fromJson);
     if (failure == null || failure.requestId() == null) {
@@ -97,7 +107,7 @@ public final class WorkerReports {
       return;
     }
     String id = failure.requestId();
-    sequencer.run(id, () -> log.fail(id, failure.attempt(), failure.failureType(), failure.message())).onComplete(ar -> {
+    sequencer.run(id, () -> retries.failed(failure)).onComplete(ar -> {
       if (ar.failed()) {
         metrics.systemError("failure");
         LOG.warn("request {}: failure of attempt {} not recorded: {}", id, failure.attempt(), ar.cause().toString());
@@ -107,9 +117,10 @@ public final class WorkerReports {
         LOG.info("request {}: failure report of stale attempt {} discarded", id, failure.attempt());
         message.fail(BusFailure.STALE_ATTEMPT, "attempt " + failure.attempt() + " of " + id + " is not current");
       } else {
-        LOG.info("request {} failed on worker {}: {} {}", id, failure.workerId(), failure.failureType(), failure.message());
-        finished(ar.result().get(), "failed");
-        message.reply(new JsonObject().put("status", RequestStatus.FAILED.wireName()));
+        RequestRow row = ar.result().get().row();
+        LOG.info("request {} attempt {} failed on worker {}: {} {} -> {}", id, failure.attempt(), failure.workerId(),
+            failure.failureType(), failure.message(), row.status().wireName());
+        message.reply(new JsonObject().put("status", row.status().wireName()).put("retry_count", row.retryCount()));
       }
     });
   }

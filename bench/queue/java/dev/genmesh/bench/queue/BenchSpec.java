@@ -1,0 +1,56 @@
+package dev.genmesh.bench.queue;
+
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.Tier;
+import io.vertx.core.json.JsonObject;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import javax.imageio.ImageIO;
+
+/**
+ * What every benchmarked request carries: the same spec on every side (the BullMQ job data is
+ * this JSON too), its prompt naming the round and sequence number so a worker can tell which
+ * request it finished, and one tiny fixed PNG as the result.
+ */
+final class BenchSpec {
+  static final String MODEL = "genmesh-tiny";
+
+  private BenchSpec() {}
+
+  static String prompt(String round, int seq) {
+    return "bench-" + round + "-" + seq;
+  }
+
+  /** The sequence number of a prompt of {@code round}, or -1 if it belongs to another round. */
+  static int seqOf(String prompt, String round) {
+    String head = "bench-" + round + "-";
+    return prompt != null && prompt.startsWith(head) ? Integer.parseInt(prompt.substring(head.length())) : -1;
+  }
+
+  static GenerationSpec spec(String round, int seq) {
+    return new GenerationSpec(prompt(round, seq), "", MODEL, Tier.FAST, 512, 512, 20, seq, 7.5, 1);
+  }
+
+  static JsonObject json(String round, int seq) {
+    return spec(round, seq).toJson();
+  }
+
+  /** An 8x8 PNG, the same bytes for every result. */
+  static byte[] png() {
+    BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < 8; x++) {
+      for (int y = 0; y < 8; y++) {
+        image.setRGB(x, y, (x * 32) << 16 | (y * 32) << 8 | 0x80);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(image, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

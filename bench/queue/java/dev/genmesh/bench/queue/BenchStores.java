@@ -1,0 +1,119 @@
+package dev.genmesh.bench.queue;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.stream.Stream;
+import redis.embedded.RedisServer;
+
+/**
+ * Starts the embedded Redis 6.2 and PostgreSQL 14 that every side of the benchmark shares, the
+ * way {@code genmesh up} runs them (PG fsync, synchronous_commit and full_page_writes on; Redis
+ * append-only file, fsync every second), plus a second PostgreSQL with those three off for the
+ * labelled non-durable runs (they are command-line settings of the server, which ALTER SYSTEM
+ * cannot override, hence two servers rather than one switched). Writes ports and pids to
+ * {@code <work_dir>/stores.env} and keeps everything up until {@code <work_dir>/stop} appears or
+ * the process is terminated.
+ *
+ * <p>Arguments: {@code work_dir=DIR}.
+ */
+public final class BenchStores {
+  private BenchStores() {}
+
+  public static void main(String[] args) throws Exception {
+    Path work = Path.of(new BenchArgs(args).required("work_dir")).toAbsolutePath();
+    Path pgDir = Files.createDirectories(work.resolve("pg"));
+    Path pgLooseDir = Files.createDirectories(work.resolve("pg-nofsync"));
+    Path redisDir = Files.createDirectories(work.resolve("redis"));
+    EmbeddedPostgres pg = postgres(pgDir, true);
+    EmbeddedPostgres pgLoose = postgres(pgLooseDir, false);
+    int redisPort = freePort();
+    RedisServer redis = RedisServer.newRedisServer()
+        .bind("127.0.0.1")
+        .port(redisPort)
+        .setting("dir " + redisDir)
+        .setting("appendonly yes")
+        .setting("appendfsync everysec")
+        .setting("save \"\"")
+        .setting("maxmemory-policy noeviction")
+        .build();
+    redis.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(redis, pg, pgLoose), "bench-stores-stop"));
+
+    long pgPid = findPid(pgDir + " ", "postgres").orElse(-1L);
+    long pgLoosePid = findPid(pgLooseDir + " ", "postgres").orElse(-1L);
+    long redisPid = findPid("127.0.0.1:" + redisPort, "redis").orElse(-1L);
+    Path env = work.resolve("stores.env");
+    Path temp = work.resolve("stores.env.tmp");
+    Files.writeString(temp, "REDIS_PORT=" + redisPort + "\nPG_PORT=" + pg.getPort() + "\nREDIS_PID=" + redisPid
+        + "\nPG_PID=" + pgPid + "\nPG_NOFSYNC_PORT=" + pgLoose.getPort() + "\nPG_NOFSYNC_PID=" + pgLoosePid + "\n");
+    Files.move(temp, env);
+    System.out.printf("stores up: redis 127.0.0.1:%d (pid %d), postgres 127.0.0.1:%d (pid %d, fsync on),"
+        + " postgres 127.0.0.1:%d (pid %d, fsync off), data in %s%n",
+        redisPort, redisPid, pg.getPort(), pgPid, pgLoose.getPort(), pgLoosePid, work);
+
+    Path stopFile = work.resolve("stop");
+    while (!Files.exists(stopFile)) {
+      Thread.sleep(200);
+    }
+    System.exit(0); // the shutdown hook stops both stores
+  }
+
+  private static EmbeddedPostgres postgres(Path dataDir, boolean durable) throws IOException {
+    String value = durable ? "on" : "off";
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(dataDir)
+        .setCleanDataDirectory(true)
+        .setPort(freePort())
+        .setServerConfig("fsync", value)
+        .setServerConfig("synchronous_commit", value)
+        .setServerConfig("full_page_writes", value)
+        .setServerConfig("max_connections", "300")
+        .setRegisterShutdownHook(false)
+        .start();
+  }
+
+  private static void stop(RedisServer redis, EmbeddedPostgres... servers) {
+    try {
+      redis.stop();
+    } catch (IOException | RuntimeException e) {
+      System.err.println("redis stop failed: " + e);
+    }
+    for (EmbeddedPostgres server : servers) {
+      try {
+        server.close();
+      } catch (IOException | RuntimeException e) {
+        System.err.println("postgres stop failed: " + e);
+      }
+    }
+    System.out.println("stores stopped");
+  }
+
+  /** The pid of the process whose command line holds {@code marker} and {@code program} (read from /proc). */
+  private static Optional<Long> findPid(String marker, String program) throws IOException {
+    long self = ProcessHandle.current().pid();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      return procs.filter(proc -> proc.getFileName().toString().chars().allMatch(Character::isDigit))
+          .filter(proc -> Long.parseLong(proc.getFileName().toString()) != self)
+          .filter(proc -> {
+            try {
+              String line = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
+              return line.contains(marker) && line.contains(program);
+            } catch (IOException | RuntimeException e) {
+              return false; // gone meanwhile, or not ours to read
+            }
+          })
+          .map(proc -> Long.parseLong(proc.getFileName().toString()))
+          .findFirst();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

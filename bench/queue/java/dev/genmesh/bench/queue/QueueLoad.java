@@ -1,0 +1,156 @@
+package dev.genmesh.bench.queue;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import dev.genmesh.region.RegionNodeVerticle;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The genmesh side: one RegionNodeVerticle on the shared stores, C HTTP submitters
+ * ({@code POST /regional/v1/generations}) and W virtual workers on the event bus (claim, then
+ * hand in a tiny PNG at once). Measures submit sent → result acknowledged per request, and
+ * requests per second, after a warm-up; then checks in the log that every request completed once.
+ *
+ * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [n=5000 warmup=500 c=16
+ * w=16 fsync=on label=...]}.
+ */
+public final class QueueLoad {
+  private volatile Round current;
+
+  private QueueLoad() {}
+
+  public static void main(String[] args) throws Exception {
+    BenchArgs a = new BenchArgs(args);
+    int n = a.integer("n", 5000);
+    int warmup = a.integer("warmup", 500);
+    int c = a.integer("c", 16);
+    int w = a.integer("w", 16);
+    boolean fsync = a.onOff("fsync", true);
+    int redisPort = Integer.parseInt(a.required("redis_port"));
+    int pgPort = Integer.parseInt(a.required("pg_port"));
+    ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")));
+    Path work = Path.of(a.required("work_dir"));
+    Path out = Path.of(a.required("out"));
+    String label = a.string("label", "genmesh");
+
+    Vertx vertx = Vertx.vertx();
+    try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
+      JsonObject result = new QueueLoad().run(vertx, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync)
+          .put("system", "genmesh").put("label", label);
+      Blocking.appendResult(out, result);
+    } finally {
+      Blocking.await(vertx.close());
+    }
+  }
+
+  private JsonObject run(Vertx vertx, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
+      int n, int warmup, int c, int w, boolean fsync) throws Exception {
+    stats.checkDurability(fsync);
+    String database = stats.createDatabase(fsync ? "genmesh" : "genmesh_nofsync");
+    Path images = Files.createDirectories(work.resolve("images-" + database));
+    GenmeshConfig config = config(pgPort, database, redisPort, "bench:" + database + ":");
+    String region = regionOf(config);
+
+    RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry(), images);
+    Blocking.await(vertx.deployVerticle(node));
+    VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(), this::completed);
+    Blocking.await(vertx.deployVerticle(workers));
+    HttpSubmitters submitters = new HttpSubmitters(vertx, node.actualPort(), c);
+
+    String loadBefore = ProcCpu.loadAverage();
+    runRound(submitters, new Round("w", warmup));
+    JsonObject statsBefore = stats.snapshot(database);
+    JsonObject cpuBefore = cpu.snapshot();
+    var threadsBefore = ThreadCpu.snapshot();
+    long claimsBefore = workers.claims.get();
+    long noWorkBefore = workers.noWork.get();
+    Round measured = new Round("m", n);
+    runRound(submitters, measured);
+    JsonObject cpuAfter = cpu.snapshot();
+    var threadsAfter = ThreadCpu.snapshot();
+    JsonObject statsAfter = stats.snapshot(database);
+
+    submitters.close();
+    JsonObject check = verify(vertx, pgPort, database);
+    JsonObject result = new JsonObject()
+        .put("fsync", fsync)
+        .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage())
+        .put("n", n).put("warmup", warmup).put("c", c).put("w", w)
+        .put("pg_pool", config.region(region).postgres().poolSize())
+        .put("throughput_rps", Math.round(measured.count / (measured.endToEnd.spanNanos() / 1e9)))
+        .put("latency", measured.endToEnd.summary())
+        .put("submit_latency", measured.submitted.summary())
+        .put("failed_submits", measured.failedSubmits.get())
+        .put("worker_errors", workers.errors.get())
+        .put("claims_per_req", round((workers.claims.get() - claimsBefore) / (double) n))
+        .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
+        .put("cpu", ProcCpu.perOperation(cpuBefore, cpuAfter, n))
+        .put("jvm_threads_ms_per_req", ThreadCpu.perRequest(threadsBefore, threadsAfter, n))
+        .put("log_check", check);
+    result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
+    return result; // closing Vert.x undeploys the node and the workers
+  }
+
+  private void runRound(HttpSubmitters submitters, Round round) throws Exception {
+    current = round;
+    submitters.start(round);
+    try {
+      Blocking.await(round.done(), 300);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("round " + round.name + " did not finish in 300 s: " + round.finished()
+          + " of " + round.count + " done", e);
+    }
+  }
+
+  private void completed(String prompt) {
+    Round round = current;
+    if (round != null) {
+      round.completed(BenchSpec.seqOf(prompt, round.name));
+    }
+  }
+
+  /** Every request of the log completed, each in exactly one attempt (I1, I3 on this run). */
+  private static JsonObject verify(Vertx vertx, int pgPort, String database) throws Exception {
+    Pool pool = StoreStats.pool(vertx, pgPort, database, 1);
+    try {
+      Row row = Blocking.await(pool.query("SELECT count(*) AS total, count(*) FILTER (WHERE status = 'COMPLETED') AS completed,"
+          + " max(attempt) AS max_attempt, (SELECT count(*) FROM request_events) AS events FROM requests").execute())
+          .iterator().next();
+      return new JsonObject().put("requests", row.getLong("total")).put("completed", row.getLong("completed"))
+          .put("max_attempt", row.getInteger("max_attempt")).put("events", row.getLong("events"));
+    } finally {
+      Blocking.await(pool.close());
+    }
+  }
+
+  /** The defaults (pool 16, lease 30 s) with one region pointed at the bench stores, HTTP on a free port. */
+  private static GenmeshConfig config(int pgPort, String database, int redisPort, String keyPrefix) {
+    GenmeshConfig base = ConfigLoader.defaults();
+    String region = regionOf(base);
+    RegionConfig defaults = base.region(region);
+    RegionConfig.PostgresConfig pg = new RegionConfig.PostgresConfig("127.0.0.1", pgPort, database, "postgres", "",
+        defaults.postgres().poolSize());
+    RegionConfig changed = defaults.withHttpPort(0)
+        .withStores(pg, new RegionConfig.RedisConfig("redis://127.0.0.1:" + redisPort, keyPrefix));
+    Map<String, RegionConfig> regions = new HashMap<>(base.regions());
+    regions.put(region, changed);
+    return base.withRegions(regions);
+  }
+
+  private static String regionOf(GenmeshConfig config) {
+    return config.regions().containsKey("us-west") ? "us-west" : config.regions().keySet().iterator().next();
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 100.0) / 100.0;
+  }
+}

@@ -1,0 +1,125 @@
+package dev.genmesh.bench.queue;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Prints the results of one run.sh as a Markdown table with the ratios (docs/benchmarks.md takes
+ * it as is). Arguments: {@code results=FILE [git=REV] [out=FILE]}.
+ */
+public final class QueueReport {
+  private QueueReport() {}
+
+  public static void main(String[] args) throws Exception {
+    BenchArgs a = new BenchArgs(args);
+    List<JsonObject> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of(a.required("results")))) {
+      if (!line.isBlank()) {
+        rows.add(new JsonObject(line));
+      }
+    }
+    StringBuilder md = new StringBuilder();
+    machine(md, rows, a.string("git", "unknown"));
+    table(md, rows);
+    ratios(md, rows);
+    checks(md, rows);
+    System.out.print(md);
+    String out = a.string("out", "");
+    if (!out.isEmpty()) {
+      Files.writeString(Path.of(out), md.toString());
+    }
+  }
+
+  private static void machine(StringBuilder md, List<JsonObject> rows, String git) throws Exception {
+    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("?");
+    JsonObject first = rows.isEmpty() ? new JsonObject() : rows.get(0);
+    String node = rows.stream().filter(r -> r.containsKey("node_version")).findFirst()
+        .map(r -> r.getString("node_version") + ", bullmq " + r.getString("bullmq_version")).orElse("not run");
+    md.append(String.format(Locale.ROOT, "Machine: %d cores (%s), JDK %s, node %s; Redis 6.2.6 and PostgreSQL 14"
+            + " embedded, loopback; genmesh at %s.%n", Runtime.getRuntime().availableProcessors(), cpu,
+        System.getProperty("java.runtime.version"), node, git));
+    md.append(String.format(Locale.ROOT, "Settings: N=%d measured after %d warm-up, C=%d closed-loop submitters,"
+            + " W=%d workers, PG pool 16, lease 30 s. Load average (1/5/15 min) before the first run: %s, after the"
+            + " last: %s.%n%n", first.getInteger("n", 0), first.getInteger("warmup", 0), first.getInteger("c", 0),
+        first.getInteger("w", 0), first.getString("load_before", "?"), rows.get(rows.size() - 1).getString("load_after", "?")));
+  }
+
+  private static void table(StringBuilder md, List<JsonObject> rows) {
+    md.append("| run | PG fsync | req/s | p50 ms | p95 ms | p99 ms | submit p50 ms | Redis cmds/req (scripts) |"
+        + " PG commits/req | WAL flushes/req | CPU ms/req: app, PG, Redis |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (JsonObject r : rows) {
+      JsonObject lat = r.getJsonObject("latency", new JsonObject());
+      JsonObject sub = r.getJsonObject("submit_latency");
+      JsonObject cpu = r.getJsonObject("cpu", new JsonObject());
+      boolean usesPg = r.containsKey("pg_commits_per_req") && r.getDouble("pg_commits_per_req") > 0;
+      double app = cpu.getDouble("jvm_ms_per_req", cpu.getDouble("node_ms_per_req", 0.0));
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s | %.2f, %s, %.2f |%n",
+          r.getString("label"),
+          r.getValue("fsync") == null || !usesPg ? "—" : (r.getBoolean("fsync") ? "on" : "off"),
+          r.getLong("throughput_rps"), lat.getDouble("p50_ms"), lat.getDouble("p95_ms"), lat.getDouble("p99_ms"),
+          sub == null ? "—" : String.format(Locale.ROOT, "%.1f", sub.getDouble("p50_ms")),
+          r.getDouble("redis_cmds_per_req", 0.0) == 0 ? "—"
+              : String.format(Locale.ROOT, "%.1f (%.2f)", r.getDouble("redis_cmds_per_req"), r.getDouble("redis_scripts_per_req")),
+          usesPg ? String.format(Locale.ROOT, "%.2f", r.getDouble("pg_commits_per_req")) : "—",
+          usesPg ? String.format(Locale.ROOT, "%.2f", r.getDouble("wal_syncs_per_req")) : "—",
+          app, usesPg ? String.format(Locale.ROOT, "%.2f", cpu.getDouble("pg_ms_per_req")) : "—",
+          cpu.getDouble("redis_ms_per_req", 0.0)));
+    }
+    md.append('\n');
+  }
+
+  private static void ratios(StringBuilder md, List<JsonObject> rows) {
+    Optional<JsonObject> genmesh = find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync"));
+    Optional<JsonObject> loose = find(rows, r -> r.getString("system").equals("genmesh") && !r.getBoolean("fsync"));
+    Optional<JsonObject> bullmq = find(rows, r -> r.getString("system").equals("bullmq"));
+    Optional<JsonObject> redis = find(rows, r -> r.getString("system").equals("floor-redis"));
+    Optional<JsonObject> stores = find(rows, r -> r.getString("system").equals("floor-stores") && r.getBoolean("fsync"));
+    Optional<JsonObject> storesLoose = find(rows, r -> r.getString("system").equals("floor-stores") && !r.getBoolean("fsync"));
+    md.append("Ratios (throughput: genmesh ÷ other; p50 latency: genmesh ÷ other):\n\n");
+    ratio(md, "genmesh ÷ BullMQ", genmesh, bullmq);
+    ratio(md, "genmesh ÷ Redis floor", genmesh, redis);
+    ratio(md, "genmesh ÷ stores floor (PG fsync on)", genmesh, stores);
+    ratio(md, "genmesh, PG fsync off ÷ BullMQ", loose, bullmq);
+    ratio(md, "genmesh, PG fsync off ÷ stores floor (fsync off)", loose, storesLoose);
+    ratio(md, "genmesh, fsync on ÷ fsync off", genmesh, loose);
+  }
+
+  private static void ratio(StringBuilder md, String name, Optional<JsonObject> a, Optional<JsonObject> b) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return;
+    }
+    double tput = a.get().getLong("throughput_rps") / (double) b.get().getLong("throughput_rps");
+    double p50 = a.get().getJsonObject("latency").getDouble("p50_ms") / b.get().getJsonObject("latency").getDouble("p50_ms");
+    md.append(String.format(Locale.ROOT, "* %s: throughput ×%.3f, p50 latency ×%.1f%n", name, tput, p50));
+  }
+
+  /** What each side's own bookkeeping says about the measured requests, and the genmesh claim traffic. */
+  private static void checks(StringBuilder md, List<JsonObject> rows) {
+    md.append("\nChecks:\n\n");
+    for (JsonObject r : rows) {
+      if (r.containsKey("log_check")) {
+        JsonObject log = r.getJsonObject("log_check");
+        md.append(String.format(Locale.ROOT, "* %s: %d of %d requests COMPLETED in the log, highest attempt %d,"
+                + " %d events; %.2f claims per request (%.2f answered no work); %d failed submits, %d worker errors%n",
+            r.getString("label"), log.getLong("completed"), log.getLong("requests"), log.getInteger("max_attempt"),
+            log.getLong("events"), r.getDouble("claims_per_req"), r.getDouble("no_work_per_req"),
+            r.getInteger("failed_submits"), r.getInteger("worker_errors")));
+      } else if (r.containsKey("queue_check")) {
+        md.append(String.format(Locale.ROOT, "* %s: queue counts after the run %s; %d worker errors%n",
+            r.getString("label"), r.getJsonObject("queue_check").encode(), r.getInteger("worker_errors")));
+      }
+    }
+  }
+
+  private static Optional<JsonObject> find(List<JsonObject> rows, Predicate<JsonObject> which) {
+    return rows.stream().filter(which).findFirst();
+  }
+}

@@ -1,0 +1,118 @@
+package dev.genmesh.bench.queue;
+
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages.Claim;
+import dev.genmesh.protocol.WorkerMessages.Result;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * W inference workers without inference: each claims over the event bus the way
+ * InferenceVerticle does (on start, on every {@code workAvailable} publish while idle, on a
+ * poll timer) and hands in one tiny PNG as soon as it gets an assignment, then claims again.
+ */
+final class VirtualWorkers extends VerticleBase {
+  private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
+
+  final AtomicLong claims = new AtomicLong();
+  final AtomicLong noWork = new AtomicLong();
+  final AtomicLong results = new AtomicLong();
+  final AtomicLong errors = new AtomicLong();
+
+  private final String region;
+  private final int count;
+  private final long pollMs;
+  private final List<byte[]> pngs = List.of(BenchSpec.png());
+  private final Consumer<String> completedPrompt;
+  private final List<Worker> workers = new ArrayList<>();
+  private MessageConsumer<String> wakeUps;
+  private long pollTimer;
+
+  /** @param completedPrompt told the prompt of each request whose result the region acknowledged */
+  VirtualWorkers(String region, int count, long pollMs, Consumer<String> completedPrompt) {
+    this.region = region;
+    this.count = count;
+    this.pollMs = pollMs;
+    this.completedPrompt = completedPrompt;
+  }
+
+  @Override
+  public Future<?> start() {
+    for (int i = 0; i < count; i++) {
+      workers.add(new Worker("bench-worker-" + i));
+    }
+    wakeUps = vertx.eventBus().consumer(Addresses.workAvailable(region), message -> workers.forEach(Worker::wake));
+    pollTimer = vertx.setPeriodic(pollMs, id -> workers.forEach(Worker::wake));
+    return wakeUps.completion().onSuccess(v -> workers.forEach(Worker::wake));
+  }
+
+  @Override
+  public Future<?> stop() {
+    workers.forEach(worker -> worker.stopped = true);
+    vertx.cancelTimer(pollTimer);
+    return wakeUps.unregister();
+  }
+
+  private final class Worker {
+    private final String id;
+    private final JsonObject claim;
+    private boolean busy;
+    private boolean stopped;
+
+    Worker(String id) {
+      this.id = id;
+      this.claim = new Claim(id, "cpu", 8192, List.of(BenchSpec.MODEL)).toJson();
+    }
+
+    void wake() {
+      if (!busy && !stopped) {
+        busy = true;
+        claim();
+      }
+    }
+
+    private void claim() {
+      if (stopped) {
+        busy = false;
+        return;
+      }
+      claims.incrementAndGet();
+      vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim, TIMEOUT).onComplete(reply -> {
+        if (reply.succeeded()) {
+          handIn(Assignment.fromJson(reply.result().body()));
+        } else if (reply.cause() instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK) {
+          noWork.incrementAndGet();
+          busy = false;
+        } else {
+          errors.incrementAndGet();
+          System.err.println("claim by " + id + " failed: " + reply.cause());
+          vertx.setTimer(10, t -> claim());
+        }
+      });
+    }
+
+    private void handIn(Assignment assignment) {
+      Result result = new Result(assignment.requestId(), assignment.attempt(), id, pngs, 1.0);
+      vertx.eventBus().<JsonObject>request(Addresses.result(region), result.toJson(), TIMEOUT).onComplete(reply -> {
+        if (reply.succeeded()) {
+          results.incrementAndGet();
+          completedPrompt.accept(assignment.spec().prompt());
+        } else {
+          errors.incrementAndGet();
+          System.err.println("result of " + assignment.requestId() + " failed: " + reply.cause());
+        }
+        claim();
+      });
+    }
+  }
+}

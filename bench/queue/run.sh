@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Queue benchmark (issue 3): submit -> claim -> complete through the region node, side by side
+# with BullMQ doing add -> process -> complete on the same Redis, and with the floors of the bare
+# store calls the node makes per request. Starts one Redis and PostgreSQL (plus a second,
+# non-durable PostgreSQL for the labelled fsync-off runs), runs every side in sequence, prints one
+# Markdown table, and stops what it started. See docs/benchmarks.md.
+#
+#   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
+#   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
+#   REBUILD=1 bench/queue/run.sh       # compile region-node (and what it needs) first
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+N=${N:-5000}
+WARMUP=${WARMUP:-500}
+C=${C:-16}
+W=${W:-16}
+STEP_TIMEOUT=${STEP_TIMEOUT:-300}
+BUILD="$HERE/target/build"
+RESULTS_DIR="$HERE/target/results-$(date +%Y%m%d-%H%M%S)"
+RESULTS="$RESULTS_DIR/results.jsonl"
+JAVA_OPTS=(-Xms512m -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
+
+log() { printf '\n== %s (load %s)\n' "$*" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2; }
+
+for tool in java javac node npm; do
+  command -v "$tool" >/dev/null || { echo "run.sh needs $tool on the PATH" >&2; exit 1; }
+done
+mkdir -p "$BUILD" "$RESULTS_DIR"
+
+# --- node side ---------------------------------------------------------------------------
+if [[ ! -d "$HERE/bullmq/node_modules/bullmq" || "$HERE/bullmq/package-lock.json" -nt "$HERE/bullmq/node_modules" ]]; then
+  log "npm ci (bench/queue/bullmq)"
+  (cd "$HERE/bullmq" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# --- Java side ---------------------------------------------------------------------------
+cd "$ROOT"
+if [[ "${REBUILD:-0}" == 1 || ! -f region-node/target/classes/dev/genmesh/region/RegionNodeVerticle.class ]]; then
+  log "building region-node and its modules (Maven wrapper)"
+  ./mvnw -q -pl region-node -am -DskipTests test-compile
+fi
+if [[ ! -s "$BUILD/deps.txt" || pom.xml -nt "$BUILD/deps.txt" || region-node/pom.xml -nt "$BUILD/deps.txt" ]]; then
+  log "resolving the region-node test classpath"
+  ./mvnw -q -o -pl region-node dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$BUILD/deps.txt" \
+    || ./mvnw -q -pl region-node dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$BUILD/deps.txt"
+fi
+# A snapshot of the compiled modules: other builds may rewrite target/ while this runs.
+rm -rf "$BUILD/snapshot" "$BUILD/classes"
+mkdir -p "$BUILD/snapshot" "$BUILD/classes"
+CP=""
+for module in region-node protocol config; do
+  if [[ -d "$module/target/classes" ]]; then
+    cp -r "$module/target/classes" "$BUILD/snapshot/$module"
+    CP="$CP$BUILD/snapshot/$module:"
+  fi
+done
+CP="$BUILD/classes:$CP$(cat "$BUILD/deps.txt")"
+javac -nowarn -Xlint:none -d "$BUILD/classes" -cp "$CP" "$HERE"/java/dev/genmesh/bench/queue/*.java 2>&1 \
+  | grep -v 'GenIgnore\|JsonGen\|^[0-9]* warnings\?$' >&2 || true
+[[ -f "$BUILD/classes/dev/genmesh/bench/queue/QueueLoad.class" ]] || { echo "bench sources did not compile" >&2; exit 1; }
+run_java() { timeout "$STEP_TIMEOUT" java "${JAVA_OPTS[@]}" -cp "$CP" "$@"; }
+
+# --- stores ------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/genmesh-queue-bench.XXXXXX)
+STORES_PID=""
+cleanup() {
+  if [[ -n "$STORES_PID" ]] && kill -0 "$STORES_PID" 2>/dev/null; then
+    touch "$WORK/stop"
+    for _ in $(seq 150); do kill -0 "$STORES_PID" 2>/dev/null || break; sleep 0.2; done
+    kill "$STORES_PID" 2>/dev/null || true
+    wait "$STORES_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "starting Redis and PostgreSQL"
+java "${JAVA_OPTS[@]}" -cp "$CP" dev.genmesh.bench.queue.BenchStores work_dir="$WORK" >"$RESULTS_DIR/stores.log" 2>&1 &
+STORES_PID=$!
+for _ in $(seq 240); do
+  [[ -f "$WORK/stores.env" ]] && break
+  kill -0 "$STORES_PID" 2>/dev/null || { cat "$RESULTS_DIR/stores.log" >&2; exit 1; }
+  sleep 0.5
+done
+[[ -f "$WORK/stores.env" ]] || { echo "stores did not start in 120 s" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$WORK/stores.env"
+cat "$RESULTS_DIR/stores.log" >&2
+
+COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID")
+DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
+LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
+
+log "genmesh (PG fsync on)"
+run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
+  || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
+log "BullMQ"
+(cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
+  redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" out="$RESULTS") >"$RESULTS_DIR/bullmq.log" 2>&1 \
+  || { cat "$RESULTS_DIR/bullmq.log" >&2; exit 1; }
+log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
+run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
+  >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }
+log "genmesh (PG fsync off)"
+run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${LOOSE[@]}" w="$W" label="genmesh, PG fsync off" \
+  >"$RESULTS_DIR/genmesh-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-nofsync.log" >&2; exit 1; }
+log "floors (PG fsync off): PostgreSQL, both stores"
+run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${LOOSE[@]}" modes=pg,stores \
+  >"$RESULTS_DIR/floor-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/floor-nofsync.log" >&2; exit 1; }
+log "diagnostic: PostgreSQL floor with the client's prepared-statement cache on (fsync on)"
+run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=pg,stores pg_cache=on \
+  >"$RESULTS_DIR/floor-cached.log" 2>&1 || { cat "$RESULTS_DIR/floor-cached.log" >&2; exit 1; }
+
+log "done"
+GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git -C "$ROOT" status --porcelain -- region-node protocol config 2>/dev/null)" ]]; then
+  GIT_REV="$GIT_REV + uncommitted changes in region-node/protocol/config"
+fi
+run_java dev.genmesh.bench.queue.QueueReport results="$RESULTS" git="$GIT_REV" out="$RESULTS_DIR/table.md"
+echo >&2
+echo "raw results and logs: $RESULTS_DIR" >&2

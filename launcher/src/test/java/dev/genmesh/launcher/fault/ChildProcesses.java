@@ -1,0 +1,129 @@
+package dev.genmesh.launcher.fault;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Starts the OS processes of a fault test and makes sure none outlives it: after each test
+ * (passed or failed) every process still running is killed with its children, and a JVM
+ * shutdown hook does the same if the test JVM is stopped mid-test. Output goes to
+ * {@code target/fault-logs/<test class>/<test>/<name>.log}; a failed test prints the end of
+ * each log.
+ */
+final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
+  private static final Set<ChildProcess> EVERY_CHILD = ConcurrentHashMap.newKeySet();
+  private static final Set<Runnable> PENDING_CLEANUPS = ConcurrentHashMap.newKeySet();
+  private static final Path LOG_ROOT = Path.of(System.getProperty("basedir", "."), "target", "fault-logs");
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      EVERY_CHILD.forEach(ChildProcess::killTree);
+      PENDING_CLEANUPS.forEach(ChildProcesses::runQuietly);
+    }, "fault-children"));
+  }
+
+  private final List<ChildProcess> started = new CopyOnWriteArrayList<>();
+  private final List<Runnable> cleanups = new CopyOnWriteArrayList<>();
+  private Path logDir = LOG_ROOT.resolve("unnamed");
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws IOException {
+    logDir = LOG_ROOT.resolve(context.getRequiredTestClass().getSimpleName()).resolve(context.getRequiredTestMethod().getName());
+    if (Files.isDirectory(logDir)) {
+      try (var old = Files.list(logDir)) {
+        for (Path file : old.toList()) {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+    Files.createDirectories(logDir);
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (context.getExecutionException().isPresent()) {
+      started.forEach(child -> System.err.printf("%n----- %s, end of %s -----%n%s%n", child, child.log(), child.tail(60)));
+    }
+    List<ChildProcess> reversed = new ArrayList<>(started);
+    Collections.reverse(reversed);
+    reversed.forEach(child -> {
+      child.killTree();
+      EVERY_CHILD.remove(child);
+    });
+    started.clear();
+    List<Runnable> toRun = new ArrayList<>(cleanups);
+    Collections.reverse(toRun);
+    cleanups.clear();
+    toRun.forEach(cleanup -> {
+      runQuietly(cleanup);
+      PENDING_CLEANUPS.remove(cleanup);
+    });
+  }
+
+  /**
+   * Runs {@code cleanup} after the test, once its processes are gone (last registered, first
+   * run); or when the JVM exits, if the test never finishes.
+   */
+  void onCleanup(Runnable cleanup) {
+    cleanups.add(cleanup);
+    PENDING_CLEANUPS.add(cleanup);
+  }
+
+  private static void runQuietly(Runnable cleanup) {
+    try {
+      cleanup.run();
+    } catch (RuntimeException e) {
+      System.err.println("fault test cleanup failed: " + e);
+    }
+  }
+
+  /** {@code java <jvmOptions> -cp <this JVM's class path> <mainClass> <args>}. */
+  ChildProcess java(String name, List<String> jvmOptions, String mainClass, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.add("-cp");
+    command.add(classPath());
+    command.add(mainClass);
+    command.addAll(args);
+    return start(name, command);
+  }
+
+  ChildProcess start(String name, List<String> command) {
+    Path log = logDir.resolve(name + ".log");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(key -> key.startsWith("GENMESH_")); // the test's config file is the whole truth
+    env.put("TF_CPP_MIN_LOG_LEVEL", "2");
+    try {
+      ChildProcess child = new ChildProcess(name, builder.start(), log);
+      started.add(child);
+      EVERY_CHILD.add(child);
+      return child;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name + ": " + command, e);
+    }
+  }
+
+  Path logDir() {
+    return logDir;
+  }
+
+  /** Surefire may hand the test JVM a manifest-only jar; it names the real class path separately. */
+  static String classPath() {
+    String surefire = System.getProperty("surefire.test.class.path");
+    return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+  }
+}

@@ -1,0 +1,128 @@
+package dev.genmesh.launcher.fault;
+
+import dev.genmesh.launcher.impl.EmbeddedStores;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import redis.embedded.RedisServer;
+
+/**
+ * PostgreSQL and Redis for a fault test, started in the test JVM on fixed free ports so that
+ * each can be stopped, killed and started again where the region processes expect it.
+ * Runs without fsync (nothing here survives a power loss, only process faults).
+ */
+final class FaultStores implements AutoCloseable {
+  private final Path pgDir;
+  private final Path redisDir;
+  private final int pgPort;
+  private final int redisPort;
+  private EmbeddedPostgres postgres;
+  private RedisServer redis;
+
+  private FaultStores(Path dir) throws IOException {
+    this.pgDir = Files.createDirectories(dir.resolve("postgres"));
+    this.redisDir = Files.createDirectories(dir.resolve("redis"));
+    this.pgPort = EmbeddedStores.freePort();
+    this.redisPort = EmbeddedStores.freePort();
+  }
+
+  static FaultStores start(Path dir, String database) {
+    try {
+      FaultStores stores = new FaultStores(dir);
+      try {
+        stores.startPostgres();
+        EmbeddedStores.createDatabases(stores.postgres, List.of(database));
+        stores.startEmptyRedis();
+        return stores;
+      } catch (RuntimeException e) {
+        stores.close();
+        throw e;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  int postgresPort() {
+    return pgPort;
+  }
+
+  int redisPort() {
+    return redisPort;
+  }
+
+  /** A clean, fast shutdown of PostgreSQL: its sessions are cut, the data stays. */
+  void stopPostgres() {
+    try {
+      postgres.close();
+      postgres = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** PostgreSQL again, on the same port and data directory. */
+  void startPostgres() {
+    try {
+      postgres = EmbeddedStores.startPostgres(pgDir, pgPort, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** SIGKILL to the Redis server: no shutdown, clients see their connections reset. */
+  void killRedis() {
+    ProcessHandle process = redisProcess().orElseThrow(() -> new AssertionError("no live Redis in " + redisDir));
+    process.destroyForcibly();
+    process.onExit().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).join();
+    try {
+      redis.stop(); // reaps the dead process and the library's threads
+    } catch (IOException | RuntimeException ignored) {
+      // it is dead already, which is all that matters here
+    }
+    redis = null;
+  }
+
+  /** A new Redis with no data (no append-only file, no snapshot) on the same port. */
+  void startEmptyRedis() {
+    try {
+      redis = EmbeddedStores.redisServer(redisDir, redisPort, false);
+      redis.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  Optional<ProcessHandle> redisProcess() {
+    try {
+      String pid = Files.readAllLines(redisDir.resolve("redis.pid")).get(0).trim();
+      return ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive);
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (redis != null) {
+      try {
+        redis.stop();
+      } catch (IOException | RuntimeException e) {
+        redisProcess().ifPresent(ProcessHandle::destroyForcibly);
+      }
+      redis = null;
+    }
+    if (postgres != null) {
+      try {
+        postgres.close();
+      } catch (IOException | RuntimeException e) {
+        System.err.println("postgres did not stop: " + e);
+      }
+      postgres = null;
+    }
+  }
+}

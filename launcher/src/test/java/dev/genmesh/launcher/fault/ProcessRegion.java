@@ -1,0 +1,126 @@
+package dev.genmesh.launcher.fault;
+
+import dev.genmesh.launcher.impl.EmbeddedStores;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One region run the production way, as separate OS processes ({@code genmesh region} and
+ * {@code genmesh worker}) against stores the test owns. The region has a name of its own, so
+ * its Hazelcast cluster ({@code genmesh-<name>}) never meets another test's, and short
+ * timings (lease 2 s, heartbeat 500 ms) so that faults play out in seconds.
+ */
+final class ProcessRegion {
+  static final String DATABASE = "genmesh_fault";
+  static final long LEASE_MS = 2000;
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final String MAIN = "dev.genmesh.launcher.Main";
+  /** Small heaps, one GC thread, no C2: three JVMs start side by side on two cores. TensorFlow runs native anyway. */
+  private static final List<String> JVM_OPTIONS = List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+  private final ChildProcesses children;
+  private final Path dir;
+  private final String name;
+  private final Path config;
+  private MeshClient client;
+
+  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
+    this.children = children;
+    this.dir = dir;
+    String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
+    this.name = "fault-" + suffix;
+    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort);
+  }
+
+  /**
+   * Starts the region node and one worker per id, all at once (their JVMs, cluster joins and
+   * model loads overlap), and returns once the node reports ready and every worker serves.
+   */
+  Map<String, ChildProcess> start(String... workerIds) {
+    ChildProcess node = children.java("region", JVM_OPTIONS, MAIN,
+        List.of("region", "--name", name, "--config", config.toString(), "--data-dir", dir.resolve("region-data").toString()));
+    Map<String, ChildProcess> workers = new LinkedHashMap<>();
+    for (String id : workerIds) {
+      workers.put(id, startWorker(id));
+    }
+    Matcher listening = node.awaitLine(Pattern.compile("\\[genmesh] region \\S+ listening on ([\\d.]+):(\\d+)"), START_TIMEOUT);
+    client = MeshClient.regional("http://" + listening.group(1) + ":" + listening.group(2));
+    Sleeps.until("region " + name + " ready", START_TIMEOUT, () -> client.get("/health/ready").status() == 200 ? true : null);
+    workers.values().forEach(worker ->
+        worker.awaitLine(Pattern.compile("\\[genmesh] worker \\S+ serving region"), START_TIMEOUT));
+    return workers;
+  }
+
+  /** Starts one more worker (it joins the running region); wait with {@link ChildProcess#awaitLine}. */
+  ChildProcess startWorker(String id) {
+    return children.java("worker-" + id, JVM_OPTIONS, MAIN, List.of("worker", "--region", name, "--id", id,
+        "--config", config.toString(), "--data-dir", ModelCache.dataDir().toString()));
+  }
+
+  MeshClient client() {
+    if (client == null) {
+      throw new IllegalStateException("start the region node first");
+    }
+    return client;
+  }
+
+  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort) {
+    int cluster = freePortRange(5);
+    String yaml = """
+        regions:
+          %1$s:
+            code: %2$s
+            http_host: 127.0.0.1
+            http_port: 0
+            api_url: ""
+            cluster_port: %3$d
+            cluster_members: ["127.0.0.1:%3$d-%4$d"]
+            postgres: {host: 127.0.0.1, port: %5$d, database: %6$s, user: postgres, pool_size: 8}
+            redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"}
+        worker:
+          heartbeat_interval_ms: 500
+          claim_poll_ms: 200
+        queue:
+          lease_ms: %8$d
+          lease_reap_interval_ms: 500
+        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, LEASE_MS);
+    try {
+      Files.createDirectories(file.getParent());
+      return Files.writeString(file, yaml);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The first of {@code count} consecutive free ports (Hazelcast members take the next ones in turn). */
+  static int freePortRange(int count) {
+    for (int tries = 0; tries < 50; tries++) {
+      int first = EmbeddedStores.freePort();
+      if (first + count > 65535) {
+        continue;
+      }
+      boolean allFree = true;
+      for (int port = first + 1; port < first + count && allFree; port++) {
+        try (ServerSocket probe = new ServerSocket(port)) {
+          probe.setReuseAddress(true);
+        } catch (IOException e) {
+          allFree = false;
+        }
+      }
+      if (allFree) {
+        return first;
+      }
+    }
+    throw new IllegalStateException("no " + count + " consecutive free ports found");
+  }
+}

@@ -1,0 +1,64 @@
+package dev.genmesh.launcher.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The region's Redis is SIGKILLed while requests are queued and running, and a new, empty
+ * Redis comes up on the same port: the region notices its queues and leases are gone,
+ * rebuilds them from the request log (I2), and every request completes. Submissions while
+ * Redis is down are still accepted into the log.
+ */
+class RedisLostTest {
+  @RegisterExtension final ChildProcesses children = new ChildProcesses();
+  @TempDir Path dir;
+
+  @Test
+  void everyRequestComesBackAfterRedisIsReplacedByAnEmptyOne() {
+    FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
+    children.onCleanup(stores::close);
+    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
+    region.start("w1", "w2");
+    MeshClient api = region.client();
+    Invariants invariants = new Invariants();
+
+    for (int i = 0; i < 8; i++) {
+      MeshClient.Answer answer = api.submit(MeshClient.spec("a harbour at night " + i, 30, 768, 200 + i));
+      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+      invariants.record(answer);
+    }
+    Sleeps.until("requests both running and queued", Duration.ofSeconds(90), () -> {
+      Map<String, Long> byStatus = statuses(api, invariants);
+      return byStatus.getOrDefault("generating", 0L) >= 1 && byStatus.getOrDefault("queued", 0L) >= 2 ? true : null;
+    });
+
+    stores.killRedis();
+    for (int i = 0; i < 2; i++) {
+      MeshClient.Answer answer = api.submit(MeshClient.spec("submitted while Redis is down " + i, 10, 512, 300 + i));
+      assertThat(answer.status()).as("a submit while Redis is down is still taken into the log: %s", answer.body())
+          .isEqualTo(202);
+      invariants.record(answer);
+    }
+    Sleeps.pause(Duration.ofMillis(ProcessRegion.LEASE_MS)); // long enough for leases to lapse on the old server
+    stores.startEmptyRedis();
+
+    Map<String, JsonObject> finals = invariants.awaitTerminal(api, Duration.ofSeconds(120));
+    invariants.assertHold(api, finals);
+    invariants.assertAllCompleted(finals);
+  }
+
+  private static Map<String, Long> statuses(MeshClient api, Invariants invariants) {
+    return invariants.acknowledged().stream()
+        .map(api::view)
+        .filter(answer -> answer.status() == 200)
+        .collect(java.util.stream.Collectors.groupingBy(answer -> answer.json().getString("status"),
+            java.util.stream.Collectors.counting()));
+  }
+}

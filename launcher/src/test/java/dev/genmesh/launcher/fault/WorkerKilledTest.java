@@ -1,0 +1,71 @@
+package dev.genmesh.launcher.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker process is SIGKILLed while it generates: its lease lapses, the region puts the
+ * request back in its queue, and the other worker completes it, once.
+ */
+class WorkerKilledTest {
+  private static final int STEPS = 50;
+
+  @RegisterExtension final ChildProcesses children = new ChildProcesses();
+  @TempDir Path dir;
+
+  @Test
+  void theRequestOfAKilledWorkerCompletesOnTheOtherWorkerExactlyOnce() {
+    FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
+    children.onCleanup(stores::close);
+    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
+    Map<String, ChildProcess> workers = region.start("w1", "w2");
+    MeshClient api = region.client();
+    Invariants invariants = new Invariants();
+
+    // Long enough (50 steps at 1024 px, seconds each here) that one is surely caught mid-generation.
+    for (int i = 0; i < 4; i++) {
+      MeshClient.Answer answer = api.submit(MeshClient.spec("a lighthouse in a storm " + i, STEPS, 1024, 100 + i));
+      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+      invariants.record(answer);
+    }
+    // Early in its steps, so that the kill cannot race the hand-in of its result.
+    JsonObject running = Sleeps.until("a request in the first half of its steps on a worker", Duration.ofSeconds(90), () ->
+        invariants.acknowledged().stream()
+            .map(api::view)
+            .filter(answer -> answer.status() == 200)
+            .map(MeshClient.Answer::json)
+            .filter(view -> "generating".equals(view.getString("status")) && workers.containsKey(view.getString("worker")))
+            .filter(view -> lastStep(api.events(view.getString("id"))) <= STEPS / 2)
+            .findFirst().orElse(null));
+    String victim = running.getString("id");
+    String killed = running.getString("worker");
+    String survivor = killed.equals("w1") ? "w2" : "w1";
+    workers.get(killed).kill();
+
+    Map<String, JsonObject> finals = invariants.awaitTerminal(api, Duration.ofSeconds(180));
+    invariants.assertHold(api, finals);
+    invariants.assertAllCompleted(finals);
+
+    JsonObject view = finals.get(victim);
+    assertThat(view.getString("worker")).as("worker that completed %s", victim).isEqualTo(survivor);
+    assertThat(view.getInteger("attempt")).as("attempt that completed %s", victim).isGreaterThan(running.getInteger("attempt"));
+    List<JsonObject> events = api.events(victim);
+    assertThat(events).filteredOn(e -> "assigned".equals(e.getString("type")))
+        .extracting(e -> e.getString("worker")).startsWith(killed).endsWith(survivor);
+    assertThat(events).filteredOn(e -> "completed".equals(e.getString("type"))).hasSize(1);
+    assertThat(events.get(events.size() - 1).getString("type")).isEqualTo("completed");
+    assertThat(workers.get(survivor).isAlive()).isTrue();
+  }
+
+  private static int lastStep(List<JsonObject> events) {
+    return events.stream().filter(e -> "step".equals(e.getString("type"))).mapToInt(e -> e.getInteger("step")).max().orElse(0);
+  }
+}

@@ -1,0 +1,20 @@
+package dev.genmesh.protocol;
+
+/**
+ * The {@code failure_type} values of {@link WorkerMessages.Failure}, and the error codes the
+ * region stores for a request that failed or is being retried.
+ */
+public final class FailureType {
+  private FailureType() {}
+
+  /** Out of memory: retried with {@code batch_size = 1} on a worker with more free VRAM. */
+  public static final String OOM = "oom";
+  /** The model files failed their checks: retried on a different worker. */
+  public static final String MODEL_CORRUPTED = "model_corrupted";
+  public static final String GPU_ERROR = "gpu_error";
+  public static final String ERROR = "error";
+  /** The worker stopped because the request was cancelled (or the worker is shutting down). */
+  public static final String CANCELLED = "cancelled";
+  /** Set by the region, never by a worker: the lease lapsed (worker died, hung or lost contact). */
+  public static final String LEASE_LOST = "lease_lost";
+}

@@ -1,0 +1,95 @@
+-- Picks and leases the next request for one worker, atomically.
+-- ARGV: 1 prefix, 2 now ms, 3 worker JSON {w: id, vram: free MB (0 unknown), classes: request
+-- classes its GPU may serve (absent: any), models: models it runs ([] any), pref: models it holds,
+-- skip: ids to pass over}, 4 lease ms, 5 relax share in millionths, 6 routing hold ms, 7 window,
+-- 8 dispatch log length.
+-- Tiers go turbo, fast, relax, except that relax earns share per dispatch while it has work (the
+-- credit is 0 while relax is empty) and goes first once it holds one whole dispatch. Answers {id, tier, score, meta, via, orphans}, or
+-- {'', orphans} when nothing fits.
+local P, now = ARGV[1], tonumber(ARGV[2])
+local wk = cjson.decode(ARGV[3])
+local leaseMs, share, hold = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local window, logLen = tonumber(ARGV[7]), tonumber(ARGV[8])
+local ONE = 1000000
+local PREFERENCE_WINDOW = 8
+local TIERS = {'turbo', 'fast', 'relax'}
+
+local function set(list)
+  local s = {}
+  if type(list) == 'table' then for _, v in ipairs(list) do s[v] = true end end
+  return s
+end
+local classes = type(wk.classes) == 'table' and set(wk.classes) or nil
+local anyModel = type(wk.models) ~= 'table' or #wk.models == 0
+local models, pref, skip = set(wk.models), set(wk.pref), set(wk.skip)
+local vram = tonumber(wk.vram) or 0
+
+local _, orphans = promote(P, now, 100)
+
+local function fits(m)
+  if m == nil then return true end -- no meta: the request log decides
+  if not anyModel and not models[m.m] then return false end
+  if now - (m.r or 0) >= hold then return true end -- waited long enough: preferences lapse
+  if classes and type(m.c) == 'string' and not classes[m.c] then return false end
+  if vram > 0 and tonumber(m.v) and m.v > vram then return false end
+  if tonumber(m.mv) and m.mv > 0 and not (vram > m.mv) then return false end
+  if type(m.x) == 'table' then
+    for _, w in ipairs(m.x) do if w == wk.w then return false end end
+  end
+  return true
+end
+
+-- The first id that fits, or a later one (among the next few that fit) whose model it holds.
+local function choose(q)
+  local entries = redis.call('ZRANGE', q, 0, window - 1, 'WITHSCORES')
+  local first, seen = nil, 0
+  for j = 1, #entries, 2 do
+    local id = entries[j]
+    if not skip[id] then
+      local raw = redis.call('HGET', P .. 'meta', id)
+      local m = raw and cjson.decode(raw) or nil
+      if fits(m) then
+        if m == nil or pref[m.m] then return id, entries[j + 1], raw or '' end
+        if first == nil then first = {id, entries[j + 1], raw} end
+        seen = seen + 1
+        if seen >= PREFERENCE_WINDOW then break end
+      end
+    end
+  end
+  if first then return first[1], first[2], first[3] end
+  return nil
+end
+
+local depth = {}
+for k = 1, 3 do depth[k] = redis.call('ZCARD', P .. 'queue:' .. TIERS[k]) end
+local credit = num(redis.call('GET', P .. 'relax_credit'), 0)
+if depth[3] > 0 then credit = math.min(credit + share, ONE) else credit = 0 end
+local order, via = {1, 2, 3}, 'order'
+if depth[3] > 0 and credit >= ONE then order, via = {3, 1, 2}, 'relax_share' end
+
+local skipped = {}
+for _, k in ipairs(order) do
+  if depth[k] > 0 then
+    local q = P .. 'queue:' .. TIERS[k]
+    while true do
+      local id, score, raw = choose(q)
+      if id == nil then break end
+      redis.call('ZREM', q, id)
+      redis.call('HDEL', P .. 'meta', id)
+      if redis.call('SET', P .. 'lease:' .. id, wk.w, 'NX', 'PX', leaseMs) then
+        local vk = P .. 'vtime:' .. TIERS[k]
+        if tonumber(score) > num(redis.call('GET', vk), -1e308) then redis.call('SET', vk, score) end
+        if k == 3 then credit = math.max(0, credit - ONE) elseif via == 'relax_share' then via = 'order' end
+        redis.call('SET', P .. 'relax_credit', credit)
+        if logLen > 0 then
+          redis.call('XADD', P .. 'dispatches', 'MAXLEN', '~', logLen, '*', 'id', id, 'tier', TIERS[k], 'via', via,
+            'turbo', depth[1], 'fast', depth[2], 'relax', depth[3], 'skipped', table.concat(skipped, ','), 'worker', wk.w)
+        end
+        return {id, TIERS[k], score, raw, via, orphans}
+      end
+      -- Its lease is held: a stale duplicate of a running request. Dropped; look again.
+    end
+    skipped[#skipped + 1] = TIERS[k]
+  end
+end
+return {'', orphans}
