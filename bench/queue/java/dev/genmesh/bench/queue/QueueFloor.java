@@ -1,5 +1,7 @@
 package dev.genmesh.bench.queue;
 
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,12 +18,13 @@ import java.util.function.IntFunction;
 
 /**
  * The floors: the store calls of one request's life (see FloorOps) run back to back by C
- * closed-loop lanes, with the node's client settings (Vert.x PG pool of 16, Vert.x Redis pool of
- * 16, 4 I/O threads for the image writes), so the node's figures can be read against the least the
- * stores cost.
+ * closed-loop lanes, with the node's client settings (Vert.x PG pool of 16 caching prepared
+ * statements, Vert.x Redis pool of 16, 4 I/O threads for the image writes), so the node's figures
+ * can be read against the least the stores cost.
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [modes=redis,pg,stores,images
- * n=5000 warmup=500 c=16 fsync=on]}.
+ * n=5000 warmup=500 c=16 fsync=on pg_cache=on]}. {@code pg_cache=off} is a diagnostic: the node as it
+ * was before it turned the client's prepared-statement cache on.
  */
 public final class QueueFloor {
   private static final int POOL_SIZE = 16;
@@ -35,7 +38,7 @@ public final class QueueFloor {
     int warmup = a.integer("warmup", 500);
     int c = a.integer("c", 16);
     boolean fsync = a.onOff("fsync", true);
-    boolean cacheStatements = a.onOff("pg_cache", false);
+    boolean cacheStatements = a.onOff("pg_cache", true);
     int redisPort = Integer.parseInt(a.required("redis_port"));
     int pgPort = Integer.parseInt(a.required("pg_port"));
     ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")));
@@ -49,6 +52,10 @@ public final class QueueFloor {
           .setConnectionString("redis://127.0.0.1:" + redisPort)
           .setMaxPoolSize(POOL_SIZE).setMaxPoolWaiting(1024).setMaxWaitingHandlers(4096));
       WorkerExecutor io = vertx.createSharedWorkerExecutor("floor-io", IO_THREADS);
+      GenmeshConfig config = ConfigLoader.defaults();
+      FloorOps.Scripts scripts = new FloorOps.Scripts();
+      scripts.loadInto(redis);
+      String suffix = cacheStatements ? "" : " (no statement cache)";
       for (String mode : a.string("modes", "redis,pg,stores,images").split(",")) {
         String database = stats.createDatabase("floor_" + mode);
         Pool pool = StoreStats.pool(vertx, pgPort, database, POOL_SIZE, cacheStatements);
@@ -56,11 +63,11 @@ public final class QueueFloor {
         String prefix = "bench:" + database + ":";
         Path images = Files.createDirectories(work.resolve("images-" + database));
         byte[] png = BenchSpec.png();
-        String sha = FloorOps.scriptSha(redis);
+        FloorOps ops = new FloorOps(redis, pool, prefix, scripts, config);
         Lane lane = (round, seq) -> switch (mode) {
-          case "redis" -> FloorOps.redisOnly(redis, prefix, sha, "rd-" + round + "-" + seq);
-          case "pg" -> FloorOps.pgOnly(pool, "pg-" + round + "-" + seq, seq);
-          case "stores" -> FloorOps.stores(pool, redis, prefix, sha, "st-" + round + "-" + seq, seq);
+          case "redis" -> ops.redisOnly("rd-" + round + "-" + seq);
+          case "pg" -> ops.pgOnly("pg-" + round + "-" + seq, seq);
+          case "stores" -> ops.stores("st-" + round + "-" + seq, seq);
           case "images" -> FloorOps.image(io, images, "img-" + round + "-" + seq, png);
           default -> throw new IllegalArgumentException("unknown floor mode " + mode);
         };
@@ -74,8 +81,8 @@ public final class QueueFloor {
         Blocking.await(pool.close());
 
         JsonObject result = new JsonObject()
-            .put("system", "floor-" + mode + (cacheStatements ? "-cached" : ""))
-            .put("label", "floor " + mode + (cacheStatements ? " (statement cache)" : ""))
+            .put("system", "floor-" + mode + (cacheStatements ? "" : "-nocache"))
+            .put("label", "floor " + mode + (mode.equals("pg") || mode.equals("stores") ? suffix : ""))
             .put("fsync", fsync).put("pg_statement_cache", cacheStatements)
             .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage()).put("n", n).put("warmup", warmup).put("c", c)
             .put("throughput_rps", Math.round(n / (latencies.spanNanos() / 1e9)))
@@ -83,6 +90,9 @@ public final class QueueFloor {
             .put("cpu", ProcCpu.perOperation(cpuBefore, cpuAfter, n))
             .mergeIn(StoreStats.perRequest(before, after, n));
         Blocking.appendResult(out, result);
+      }
+      if (FloorOps.failedDeletes() > 0) {
+        throw new IllegalStateException(FloorOps.failedDeletes() + " lease DELs failed");
       }
       Blocking.await(io.close());
       Blocking.await(redis.close());

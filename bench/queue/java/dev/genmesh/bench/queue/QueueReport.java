@@ -29,6 +29,7 @@ public final class QueueReport {
     table(md, rows);
     ratios(md, rows);
     checks(md, rows);
+    commands(md, rows);
     System.out.print(md);
     String out = a.string("out", "");
     if (!out.isEmpty()) {
@@ -116,6 +117,33 @@ public final class QueueReport {
         md.append(String.format(Locale.ROOT, "* %s: queue counts after the run %s; %d worker errors%n",
             r.getString("label"), r.getJsonObject("queue_check").encode(), r.getInteger("worker_errors")));
       }
+    }
+  }
+
+  /**
+   * Redis commands per request by command, for genmesh and the Redis-using floors: the floor runs the
+   * node's scripts, so the difference is what the node adds (empty claims, timers), not drift.
+   */
+  private static void commands(StringBuilder md, List<JsonObject> rows) {
+    md.append("\nRedis commands per request, by command (INFO commandstats; scripts count their inner commands):\n\n");
+    for (JsonObject r : rows) {
+      String system = r.getString("system");
+      if (!system.equals("genmesh") && !system.equals("floor-redis") && !system.equals("floor-stores")) {
+        continue;
+      }
+      JsonObject by = r.getJsonObject("redis_by_command", new JsonObject());
+      StringBuilder parts = new StringBuilder();
+      for (String command : new java.util.TreeSet<>(by.fieldNames())) {
+        double each = by.getDouble(command);
+        if (each >= 0.005) {
+          parts.append(parts.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.2f", command, each));
+        }
+      }
+      String label = r.getString("label");
+      if (system.equals("floor-stores")) {
+        label += r.getBoolean("fsync", true) ? " (PG fsync on)" : " (PG fsync off)";
+      }
+      md.append(String.format(Locale.ROOT, "* %s: %s%n", label, parts));
     }
   }
 

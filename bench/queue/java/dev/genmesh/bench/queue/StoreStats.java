@@ -33,7 +33,7 @@ final class StoreStats implements AutoCloseable {
     return pool(vertx, pgPort, database, size, false);
   }
 
-  /** @param cacheStatements PgConnectOptions.cachePreparedStatements (the node leaves the default, false) */
+  /** @param cacheStatements PgConnectOptions.cachePreparedStatements (the node sets it, since cd31bc5) */
   static Pool pool(Vertx vertx, int pgPort, String database, int size, boolean cacheStatements) {
     PgConnectOptions connect = new PgConnectOptions().setHost("127.0.0.1").setPort(pgPort)
         .setDatabase(database).setUser("postgres").setCachePreparedStatements(cacheStatements);

@@ -17,7 +17,15 @@ public record GenmeshConfig(
     AutoscalingConfig autoscaling,
     Map<String, GpuConfig> gpus,
     Map<String, List<String>> routing,
-    DrConfig dr) {
+    DrConfig dr,
+    RegistryConfig registry) {
+
+  /** Without a {@code registry} section: the registry defaults. */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, RegistryConfig.defaults());
+  }
 
   public RegionConfig region(String name) {
     RegionConfig region = regions.get(name);
@@ -32,15 +40,19 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry);
+  }
+
+  public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry);
   }
 
   /** Names that point elsewhere in the file must resolve. */
@@ -82,7 +94,8 @@ public record GenmeshConfig(
         AutoscalingConfig.read(root.child("autoscaling")),
         gpus,
         routing,
-        DrConfig.read(root.child("dr")));
+        DrConfig.read(root.child("dr")),
+        RegistryConfig.read(root.child("registry")));
     root.finish();
     config.checkReferences();
     return config;

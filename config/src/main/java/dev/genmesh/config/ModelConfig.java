@@ -11,6 +11,10 @@ import java.util.List;
  * @param vramMb memory one request needs besides its images (weights, activations); 0 = unknown
  * @param vramMbPerMegapixel extra memory per megapixel of each image of a batch; the scheduler's
  *     estimate is {@code vramMb + vramMbPerMegapixel * width * height / 1e6 * batch_size}
+ * @param adapters the LoRA adapters a request may name for this model, each {@code name@version}
+ *     (a request may say just {@code name}: the last version listed); empty: none
+ * @param conditioning the conditioning inputs it accepts (e.g. {@code edges}: a grayscale control
+ *     image of the output size); empty: none
  */
 public record ModelConfig(
     String name,
@@ -30,7 +34,24 @@ public record ModelConfig(
     double defaultGuidance,
     List<String> requestClasses,
     long vramMb,
-    long vramMbPerMegapixel) {
+    long vramMbPerMegapixel,
+    List<String> adapters,
+    List<String> conditioning) {
+
+  public ModelConfig {
+    adapters = List.copyOf(adapters);
+    conditioning = List.copyOf(conditioning);
+  }
+
+  /** Without adapters or conditioning. */
+  public ModelConfig(String name, String version, String path, int minSize, int maxSize, int sizeMultiple,
+      int defaultWidth, int defaultHeight, int minSteps, int maxSteps, int defaultSteps, int maxBatch,
+      double minGuidance, double maxGuidance, double defaultGuidance, List<String> requestClasses, long vramMb,
+      long vramMbPerMegapixel) {
+    this(name, version, path, minSize, maxSize, sizeMultiple, defaultWidth, defaultHeight, minSteps, maxSteps,
+        defaultSteps, maxBatch, minGuidance, maxGuidance, defaultGuidance, requestClasses, vramMb, vramMbPerMegapixel,
+        List.of(), List.of());
+  }
 
   /** Without the VRAM estimate (unknown: the scheduler does not check memory for this model). */
   public ModelConfig(String name, String version, String path, int minSize, int maxSize, int sizeMultiple,
@@ -46,6 +67,26 @@ public record ModelConfig(
       return 0;
     }
     return vramMb + (long) Math.ceil(vramMbPerMegapixel * (width * (double) height / 1_000_000.0) * Math.max(1, batchSize));
+  }
+
+  /**
+   * The declared adapter a request's {@code name} or {@code name@version} means, as
+   * {@code name@version}; empty if this model declares no such adapter.
+   */
+  public java.util.Optional<String> resolveAdapter(String reference) {
+    if (reference == null) {
+      return java.util.Optional.empty();
+    }
+    if (reference.contains("@")) {
+      return adapters.contains(reference) ? java.util.Optional.of(reference) : java.util.Optional.empty();
+    }
+    String found = null;
+    for (String adapter : adapters) {
+      if (adapter.substring(0, adapter.indexOf('@')).equals(reference)) {
+        found = adapter; // the last listed version wins
+      }
+    }
+    return java.util.Optional.ofNullable(found);
   }
 
   public boolean isBundled() {
@@ -71,8 +112,15 @@ public record ModelConfig(
         n.decimal("default_guidance", 0, 100),
         n.strings("request_classes"),
         n.integer("vram_mb", 0, 1_000_000, 0),
-        n.integer("vram_mb_per_megapixel", 0, 1_000_000, 0));
+        n.integer("vram_mb_per_megapixel", 0, 1_000_000, 0),
+        n.strings("adapters", List.of()),
+        n.strings("conditioning", List.of()));
     n.finish();
+    for (String adapter : config.adapters) {
+      if (!adapter.matches("[A-Za-z0-9._-]+@[A-Za-z0-9._-]+")) {
+        throw new ConfigException(n.keyPath("adapters"), "entries must be name@version, got '" + adapter + "'");
+      }
+    }
     if (config.minSize > config.maxSize) {
       throw new ConfigException(n.keyPath("min_size"), "must not exceed max_size");
     }

@@ -5,6 +5,8 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.edge.impl.EdgeMetrics;
 import dev.genmesh.edge.impl.GenerationRoutes;
 import dev.genmesh.edge.impl.ImageProxy;
+import dev.genmesh.edge.impl.ModelCatalog;
+import dev.genmesh.edge.impl.ModelRoutes;
 import dev.genmesh.edge.impl.OpsRoutes;
 import dev.genmesh.edge.impl.ProgressRelay;
 import dev.genmesh.edge.impl.ApiKeys;
@@ -131,11 +133,14 @@ public final class EdgeVerticle extends VerticleBase {
     long retryAfterSeconds = Math.max(1, (edge.regionHealthIntervalMs() + 999) / 1000);
     SubmissionForwarder forwarder = new SubmissionForwarder(
         regions, new RegionPicker(config.regions().keySet(), edge.latencyMs()), health, metrics, retryAfterSeconds);
+    ModelCatalog catalog = new ModelCatalog(config.models(),
+        config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
     return PublicApi.router(vertx, edge.maxBodyBytes(), new ApiKeys(edge),
-        new GenerationRoutes(new RequestValidator(config), forwarder, regions, metrics, retryAfterSeconds),
+        new GenerationRoutes(new RequestValidator(config, catalog::versions), forwarder, regions, metrics, retryAfterSeconds),
         new ProgressRelay(regions, retryAfterSeconds),
         new ImageProxy(regions, retryAfterSeconds),
         new OpsRoutes(health, registry),
+        new ModelRoutes(catalog),
         indexPage);
   }
 

@@ -107,6 +107,19 @@ class EdgeVerticleHttpTest {
   }
 
   @Test
+  void adapterAndConditioningMistakesGet400AndAreNotForwarded() throws Exception {
+    assertError(post("{\"prompt\": \"a cat\", \"adapter\": \"oilpaint\"}", null), 400, "invalid_field", "adapter");
+    assertError(post("{\"prompt\": \"a cat\", \"model\": \"genmesh-small\", \"adapter\": \"watercolor\"}", null),
+        400, "invalid_field", "adapter");
+    assertError(post("{\"prompt\": \"a cat\", \"control_image\": \"%%%\"}", null), 400, "invalid_field", "control_image");
+    String wrongSize = dev.genmesh.edge.impl.RequestOptionsTest.png(64, 64);
+    assertError(post("{\"prompt\": \"a cat\", \"control_image\": \"" + wrongSize + "\"}", null), 400, "invalid_field",
+        "control_image");
+
+    assertThat(fakes).allSatisfy(fake -> assertThat(fake.submits).isEmpty());
+  }
+
+  @Test
   void oversizedBodyGets413AsJson() throws Exception {
     String body = "{\"prompt\": \"" + "x".repeat(MAX_BODY) + "\"}";
 

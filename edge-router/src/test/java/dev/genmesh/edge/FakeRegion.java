@@ -40,6 +40,8 @@ final class FakeRegion {
   /** 202 accepts; 0 never answers (a hung region); anything else is answered as an error. */
   volatile int submitStatus = 202;
   volatile boolean ready = true;
+  /** The body of {@code GET /regional/v1/models}; null answers 404 (no registry). */
+  volatile JsonObject models;
 
   private final Vertx vertx;
   private HttpServer server;
@@ -61,6 +63,14 @@ final class FakeRegion {
     router.get("/regional/v1/generations/:id").handler(this::view);
     router.delete("/regional/v1/generations/:id").handler(this::cancel);
     router.get("/regional/v1/images/:id/:file").handler(this::image);
+    router.get("/regional/v1/models").handler(ctx -> {
+      JsonObject listing = models;
+      if (listing == null) {
+        ctx.response().setStatusCode(404).end();
+      } else {
+        ctx.response().putHeader("Content-Type", "application/json").end(listing.encode());
+      }
+    });
     router.get("/health/ready").handler(ctx -> ctx.response().setStatusCode(ready ? 200 : 503).end());
     return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(s -> {
       server = s;

@@ -1,14 +1,18 @@
 package dev.genmesh.inference;
 
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.config.ModelConfig;
 import dev.genmesh.config.WorkerConfig;
+import dev.genmesh.inference.impl.Admission;
 import dev.genmesh.inference.impl.FailureTypes;
-import dev.genmesh.inference.impl.ModelInstaller;
+import dev.genmesh.inference.impl.ModelSet;
+import dev.genmesh.inference.impl.RegionReports;
+import dev.genmesh.inference.impl.RequestRun;
+import dev.genmesh.inference.impl.WorkerHealth;
 import dev.genmesh.inference.pipeline.DiffusionPipeline;
-import dev.genmesh.inference.pipeline.GenerationInput;
+import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.inference.pipeline.LoadedModel;
-import dev.genmesh.inference.pipeline.ModelStore;
+import dev.genmesh.inference.pipeline.StepListener;
+import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
@@ -24,221 +28,407 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An inference worker of one region. It loads its models (building the bundled one on first
- * start), passes a warm-up run, then claims work from its region over the clustered event
- * bus, runs it through TensorFlow on a dedicated worker pool, reports every denoising step,
- * hands in the PNGs, and sends heartbeats that renew its lease.
+ * An inference worker of one region. It loads its models (building bundled ones on first start)
+ * and passes a warm-up run before it reports ready; then it claims work from its region over the
+ * clustered event bus, gathers compatible requests into one TensorFlow batch, runs it on a
+ * dedicated thread, reports every denoising step (with previews when asked), hands in each
+ * request's PNGs, and sends heartbeats that renew its leases.
+ *
+ * <p>Failures: an OOM lowers the batch limit and drops adapters from memory; a device error
+ * restarts the TensorFlow sessions; device errors in a row make the worker not live, and it
+ * stops claiming. A request whose memory estimate exceeds the budget fails as OOM unrun.
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
   private static final long BUS_TIMEOUT_MS = 10_000;
-  private static final int RESULT_ATTEMPTS = 5;
 
-  private final GenmeshConfig config;
   private final WorkerConfig worker;
   private final String region;
   private final String workerId;
   private final MeterRegistry registry;
-  private final Path modelRoot;
-  private final Map<String, LoadedModel> models = new LinkedHashMap<>();
+  private final ModelSource modelSource;
+  private final ModelSet models;
+  private final WorkerHealth health;
+  private final FaultHook faultHook;
+  private final Admission admission;
 
   private WorkerExecutor tf;
-  private WorkerMessages.Assignment current;
-  private final AtomicBoolean cancelCurrent = new AtomicBoolean();
-  private boolean claiming;
+  private RegionReports reports;
+  /** Every request this worker holds (running, waiting for its turn, handing in): event loop only. */
+  private final Map<String, RequestRun> held = new LinkedHashMap<>();
+  /** Claimed while gathering a batch but not compatible with it: runs next. */
+  private final Deque<RequestRun> pending = new ArrayDeque<>();
+  private List<RequestRun> running = List.of();
+  private long runningEstimateMb;
+  private boolean busy;
   private boolean stopping;
+  private volatile boolean ready;
   private long busySinceNanos;
   private long busyNanosInWindow;
   private long windowStartNanos = System.nanoTime();
-  private Timer stepTime;
   private Counter failures;
+  private Counter restarts;
 
+  /** Models built locally (bundled) or read from their configured path; no registry. */
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry, Path modelRoot) {
-    this.config = config;
+    this(config, region, workerId, registry, modelRoot, ModelSource.local(config.models(), modelRoot), FaultHook.NONE);
+  }
+
+  /** Models from {@code modelSource} (e.g. the region's registry), which may also switch their versions at run time. */
+  public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry, Path modelRoot,
+      ModelSource modelSource) {
+    this(config, region, workerId, registry, modelRoot, modelSource, FaultHook.NONE);
+  }
+
+  /** With a fault hook that tests use to induce TensorFlow's OOM and device errors at chosen steps. */
+  public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry, Path modelRoot,
+      FaultHook faultHook) {
+    this(config, region, workerId, registry, modelRoot, ModelSource.local(config.models(), modelRoot), faultHook);
+  }
+
+  public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry, Path modelRoot,
+      ModelSource modelSource, FaultHook faultHook) {
     this.worker = config.worker();
     this.region = region;
     this.workerId = workerId;
     this.registry = registry;
-    this.modelRoot = modelRoot;
+    this.faultHook = faultHook;
+    this.modelSource = modelSource;
+    this.models = new ModelSet(config, modelSource, faultHook);
+    this.health = new WorkerHealth(worker.maxBatchImages(), worker.maxConsecutiveGpuErrors());
+    this.admission = new Admission(models, health, workerId);
   }
 
   @Override
   public Future<?> start() {
-    stepTime = Timer.builder("genmesh.worker.step.time").description("TensorFlow time of one denoising step")
+    Timer stepTime = Timer.builder("genmesh.worker.step.time").description("TensorFlow time of one denoising step of a request")
         .tags("region", region, "worker", workerId).register(registry);
     failures = Counter.builder("genmesh.worker.failures").tags("region", region, "worker", workerId).register(registry);
+    restarts = Counter.builder("genmesh.worker.session.restarts").description("TensorFlow sessions restarted after device errors")
+        .tags("region", region, "worker", workerId).register(registry);
+    reports = new RegionReports(vertx, region, workerId, stepTime);
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
-    return tf.executeBlocking(this::loadAndWarmUp)
-        .onSuccess(v -> listen())
-        .onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
+    modelSource.attach(vertx);
+    vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
+    return tf.executeBlocking(() -> {
+      models.loadAndWarmUp(workerId);
+      return null;
+    }).onSuccess(v -> {
+      ready = true;
+      heartbeat();
+      listen();
+      modelSource.watch(this::loadedVersions, this::switchModel);
+    }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
   }
 
-  private Void loadAndWarmUp() throws Exception {
-    for (String name : worker.models()) {
-      ModelConfig model = config.models().get(name);
-      Path dir = ModelInstaller.resolve(model, modelRoot);
-      LoadedModel loaded = ModelStore.load(dir, worker.intraOpThreads(), worker.interOpThreads());
-      models.put(name, loaded);
-      long started = System.nanoTime();
-      GenerationInput warmUp = new GenerationInput("warm-up", "", model.minSize(), model.minSize(), 1, 0L, 1.0, 1);
-      DiffusionPipeline.generate(loaded, warmUp, (step, total, tfNanos, totalNanos) -> {}, () -> false);
-      LOG.info("worker {} loaded {} {} from {} (warm-up {} ms)", workerId, name, model.version(), dir,
-          (System.nanoTime() - started) / 1_000_000);
-    }
-    return null;
+  /**
+   * Runs another version of a model from now on. The TF executor runs one task at a time, so the
+   * switch falls between two batches; the old version is closed right after.
+   */
+  private Future<Void> switchModel(ModelSource.Resolved resolved) {
+    return tf.executeBlocking(() -> {
+      models.switchTo(resolved, workerId);
+      return null;
+    }).<Void>mapEmpty().onSuccess(v -> heartbeat());
   }
 
   private void listen() {
     var bus = vertx.eventBus();
     bus.<String>consumer(Addresses.workAvailable(region), message -> claim());
     bus.<JsonObject>consumer(Addresses.cancel(region), this::onCancel);
-    vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat());
     vertx.setPeriodic(worker.claimPollMs(), id -> claim());
     claim();
   }
 
   private void onCancel(Message<JsonObject> message) {
-    String requestId = message.body().getString("request_id");
-    if (current != null && current.requestId().equals(requestId)) {
-      LOG.info("[{}] cancel received by worker {}: stopping at the next step", requestId, workerId);
-      cancelCurrent.set(true);
-    }
-  }
-
-  /** Asks the region for one request if idle; the region answers NO_WORK when the queues are empty. */
-  private void claim() {
-    if (stopping || claiming || current != null) {
+    RequestRun run = held.get(message.body().getString("request_id"));
+    if (run == null) {
       return;
     }
-    claiming = true;
-    var claim = new WorkerMessages.Claim(workerId, worker.gpuClass(), freeVramMb(), List.copyOf(models.keySet()));
-    vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim.toJson(), new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
-        .onComplete(reply -> {
-          claiming = false;
-          if (reply.succeeded()) {
-            run(WorkerMessages.Assignment.fromJson(reply.result().body()));
-          } else if (!(reply.cause() instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK)) {
-            LOG.debug("worker {} claim failed: {}", workerId, reply.cause().toString());
-          }
-        });
-  }
-
-  private void run(WorkerMessages.Assignment assignment) {
-    current = assignment;
-    cancelCurrent.set(false);
-    busySinceNanos = System.nanoTime();
-    String id = assignment.requestId();
-    GenerationSpec spec = assignment.spec();
-    LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{})", id, workerId, assignment.attempt(), spec.steps(), spec.width(), spec.height());
-    tf.executeBlocking(() -> generate(assignment), false)
-        .compose(pngs -> handIn(new WorkerMessages.Result(id, assignment.attempt(), workerId, pngs, elapsedMs()), RESULT_ATTEMPTS))
-        .onComplete(done -> {
-          if (done.failed()) {
-            reportFailure(assignment, done.cause());
-          }
-          busyNanosInWindow += System.nanoTime() - busySinceNanos;
-          current = null;
-          claim();
-        });
-  }
-
-  private List<byte[]> generate(WorkerMessages.Assignment assignment) throws Exception {
-    GenerationSpec spec = assignment.spec();
-    LoadedModel model = models.get(spec.model());
-    if (model == null) {
-      throw new IllegalStateException("model " + spec.model() + " is not loaded on " + workerId);
+    LOG.info("[{}] cancel received by worker {}: stopping at the next step", run.id(), workerId);
+    run.cancel();
+    if (pending.remove(run)) {
+      held.remove(run.id());
+      reports.failure(run, FailureTypes.CANCELLED, "cancelled before it started");
     }
-    GenerationInput input = new GenerationInput(spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(),
-        spec.steps(), spec.seed(), spec.guidance(), spec.batchSize());
-    return DiffusionPipeline.generate(model, input, (step, total, tfNanos, totalNanos) -> {
-      stepTime.record(tfNanos, TimeUnit.NANOSECONDS);
-      var report = new WorkerMessages.Step(assignment.requestId(), assignment.attempt(), workerId, step, total, totalNanos / 1e6);
-      vertx.eventBus().send(Addresses.progress(region), report.toJson());
-    }, cancelCurrent::get);
   }
 
-  /** Hands the images to the region, retrying with backoff; a stale attempt is dropped, not retried. */
-  private Future<Void> handIn(WorkerMessages.Result result, int attemptsLeft) {
-    return vertx.eventBus().request(Addresses.result(region), result.toJson(), new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
-        .<Void>mapEmpty()
-        .recover(e -> {
-          if (e instanceof ReplyException re && re.failureCode() == BusFailure.STALE_ATTEMPT) {
-            LOG.info("[{}] result of attempt {} discarded by the region (request moved on)", result.requestId(), result.attempt());
-            return Future.succeededFuture();
-          }
-          if (attemptsLeft <= 1) {
-            return Future.failedFuture(e);
-          }
-          long delay = 200L * (RESULT_ATTEMPTS - attemptsLeft + 1);
-          LOG.warn("[{}] handing in the result failed ({}), retrying in {} ms", result.requestId(), e.getMessage(), delay);
-          return vertx.timer(delay).compose(t -> handIn(result, attemptsLeft - 1));
-        });
+  /** Asks the region for work if idle, gathers what can share its batch, and runs it. */
+  private void claim() {
+    if (stopping || busy || !ready || !health.live()) {
+      return;
+    }
+    busy = true;
+    if (!pending.isEmpty()) {
+      begin(pending.poll());
+      return;
+    }
+    askForWork(null).onComplete(reply -> {
+      if (reply.failed() || reply.result() == null) {
+        busy = false;
+        return;
+      }
+      RequestRun first = new RequestRun(reply.result());
+      held.put(first.id(), first);
+      begin(first);
+    });
   }
 
-  private void reportFailure(WorkerMessages.Assignment assignment, Throwable cause) {
-    String type = FailureTypes.classify(cause);
-    String id = assignment.requestId();
-    if (FailureTypes.CANCELLED.equals(type)) {
-      LOG.info("[{}] stopped on worker {} after cancellation", id, workerId);
-    } else {
+  private void begin(RequestRun first) {
+    Admission.Refusal refusal = admission.refusal(first);
+    if (refusal != null) {
+      LOG.warn("[{}] refused by worker {} without running ({}): {}", first.id(), workerId, refusal.failureType(),
+          refusal.reason());
       failures.increment();
-      LOG.error("[{}] attempt {} failed on worker {} ({}): {}", id, assignment.attempt(), workerId, type, cause.toString());
+      held.remove(first.id());
+      reports.failure(first, refusal.failureType(), refusal.reason());
+      busy = false;
+      claim();
+      return;
     }
-    var failure = new WorkerMessages.Failure(id, assignment.attempt(), workerId, type, String.valueOf(cause.getMessage()));
-    vertx.eventBus().request(Addresses.failure(region), failure.toJson(), new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
-        .onFailure(e -> LOG.warn("[{}] region did not take the failure report: {}", id, e.getMessage()));
+    gather(new ArrayList<>(List.of(first))).onComplete(batch -> run(batch.result()));
+  }
+
+  /**
+   * Claims more requests that can share the first one's TensorFlow batch, while there is room
+   * under the batch limit and the memory budget. The claim carries a {@code batch_with} hint; a
+   * region that ignores it may answer with anything, and a request that does not fit waits for
+   * the next batch instead.
+   */
+  private Future<List<RequestRun>> gather(List<RequestRun> batch) {
+    GenerationSpec first = batch.get(0).spec();
+    int room = admission.capacity(first) - batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
+    if (room < 1 || stopping) {
+      return Future.succeededFuture(batch);
+    }
+    var hint = WorkerMessages.BatchHint.of(first, room);
+    return askForWork(hint).compose(assignment -> {
+      if (assignment == null) {
+        return Future.succeededFuture(batch);
+      }
+      RequestRun run = new RequestRun(assignment);
+      held.put(run.id(), run);
+      if (hint.matches(run.spec()) && admission.refusal(run) == null) {
+        batch.add(run);
+        return gather(batch);
+      }
+      pending.add(run);
+      return Future.succeededFuture(batch);
+    }, e -> Future.succeededFuture(batch));
+  }
+
+  /** The region's next request (null when it has none), or only one that can join a batch. */
+  private Future<WorkerMessages.Assignment> askForWork(WorkerMessages.BatchHint batchWith) {
+    var claim = new WorkerMessages.Claim(workerId, worker.gpuClass(), freeVramMb(), models.names(), batchWith);
+    return vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim.toJson(),
+            new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
+        .map(reply -> WorkerMessages.Assignment.fromJson(reply.body()))
+        .recover(e -> {
+          if (!(e instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK)) {
+            LOG.debug("worker {} claim failed: {}", workerId, e.toString());
+          }
+          return Future.succeededFuture(null);
+        });
+  }
+
+  private void run(List<RequestRun> batch) {
+    running = List.copyOf(batch);
+    busySinceNanos = System.nanoTime();
+    GenerationSpec spec = batch.get(0).spec();
+    int images = batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
+    runningEstimateMb = models.estimateMb(spec.model(), spec.width(), spec.height(), images);
+    batch.forEach(r -> LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{}, batch of {} request(s), {} image(s))",
+        r.id(), workerId, r.assignment().attempt(), spec.steps(), spec.width(), spec.height(), batch.size(), images));
+    tf.executeBlocking(() -> generate(batch), false).onComplete(done -> {
+      Future<Void> finished = done.succeeded() ? handInAll(batch, done.result()) : failAll(batch, done.cause(), images);
+      finished.onComplete(v -> {
+        batch.forEach(r -> held.remove(r.id()));
+        busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
+        running = List.of();
+        runningEstimateMb = 0;
+        busy = false;
+        claim();
+      });
+    });
+  }
+
+  /** On the TensorFlow thread. */
+  private List<DiffusionPipeline.Outcome> generate(List<RequestRun> batch) {
+    String model = batch.get(0).spec().model();
+    LoadedModel loaded = models.get(model);
+    if (loaded == null) {
+      throw new IllegalStateException("model " + model + " is not loaded on " + workerId);
+    }
+    List<DiffusionPipeline.BatchItem> items = new ArrayList<>();
+    for (RequestRun run : batch) {
+      items.add(new DiffusionPipeline.BatchItem(run.input(), stepReporter(run), run::isCancelled));
+    }
+    return new DiffusionPipeline(loaded, faultHook).generateBatch(items);
+  }
+
+  private StepListener stepReporter(RequestRun run) {
+    return new StepListener() {
+      @Override
+      public void onStep(int step, int total, long nanosInTensorFlow, long nanosTotal) {
+        onStep(step, total, nanosInTensorFlow, nanosTotal, null);
+      }
+
+      @Override
+      public void onStep(int step, int total, long nanosInTensorFlow, long nanosTotal, byte[] preview) {
+        reports.step(run, step, total, nanosInTensorFlow, nanosTotal, preview);
+      }
+    };
+  }
+
+  private Future<Void> handInAll(List<RequestRun> batch, List<DiffusionPipeline.Outcome> outcomes) {
+    health.onSuccess();
+    List<Future<Void>> handIns = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      RequestRun run = batch.get(i);
+      DiffusionPipeline.Outcome outcome = outcomes.get(i);
+      if (outcome.cancelled()) {
+        reports.failure(run, FailureTypes.CANCELLED, outcome.cancellation().getMessage());
+        continue;
+      }
+      if (outcome.refused()) {
+        failures.increment();
+        LOG.warn("[{}] refused by the pipeline on worker {}: {}", run.id(), workerId, outcome.refusal().getMessage());
+        reports.failure(run, FailureTypes.ERROR, outcome.refusal().getMessage());
+        continue;
+      }
+      var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, outcome.pngs(), run.elapsedMs());
+      handIns.add(reports.result(result).recover(e -> {
+        failures.increment();
+        LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
+        reports.failure(run, FailureTypes.ERROR, "result not delivered: " + e.getMessage());
+        return Future.succeededFuture();
+      }));
+    }
+    return Future.join(handIns).mapEmpty();
+  }
+
+  /** The whole batch failed in TensorFlow: every request gets the typed failure, then the worker recovers. */
+  private Future<Void> failAll(List<RequestRun> batch, Throwable cause, int images) {
+    String type = FailureTypes.classify(cause);
+    if (!FailureTypes.CANCELLED.equals(type)) {
+      failures.increment();
+    }
+    for (RequestRun run : batch) {
+      held.remove(run.id()); // the region retries it elsewhere; no more lease renewals from here
+      LOG.error("[{}] attempt {} failed on worker {} ({}): {}", run.id(), run.assignment().attempt(), workerId, type, cause.toString());
+      reports.failure(run, type, String.valueOf(cause.getMessage()));
+    }
+    if (FailureTypes.OOM.equals(type)) {
+      health.onOom(images);
+      Set<String> dropped = models.unloadAdapters();
+      LOG.warn("worker {} ran out of memory with {} image(s): batch limit now {}, adapters dropped from memory: {}",
+          workerId, images, health.maxBatchImages(), dropped);
+      return Future.succeededFuture();
+    }
+    if (FailureTypes.GPU_ERROR.equals(type)) {
+      return afterDeviceError();
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Restarts the sessions, unless the errors have become persistent: then the worker is not live. */
+  private Future<Void> afterDeviceError() {
+    if (!health.onGpuError()) {
+      LOG.error("worker {}: {} device errors in a row; not live any more, claiming nothing", workerId,
+          health.consecutiveGpuErrors());
+      heartbeat();
+      return Future.succeededFuture();
+    }
+    ready = false;
+    restarts.increment();
+    LOG.warn("worker {}: device error; restarting its TensorFlow sessions ({} in a row)", workerId, health.consecutiveGpuErrors());
+    heartbeat();
+    return tf.executeBlocking(() -> {
+      models.restart(workerId);
+      return null;
+    }, false).<Void>mapEmpty().transform(restart -> {
+      if (restart.succeeded()) {
+        ready = true;
+        heartbeat();
+        return Future.succeededFuture();
+      }
+      String type = FailureTypes.classify(restart.cause());
+      LOG.error("worker {}: restart failed ({}): {}", workerId, type, restart.cause().toString());
+      if (FailureTypes.GPU_ERROR.equals(type)) {
+        return afterDeviceError();
+      }
+      health.giveUp();
+      heartbeat();
+      return Future.succeededFuture();
+    });
   }
 
   private void heartbeat() {
     long now = System.nanoTime();
-    long busy = busyNanosInWindow + (current != null ? now - Math.max(busySinceNanos, windowStartNanos) : 0);
-    double utilisation = Math.min(1.0, busy / (double) Math.max(1, now - windowStartNanos));
+    long busyNanos = busyNanosInWindow + (running.isEmpty() ? 0 : now - Math.max(busySinceNanos, windowStartNanos));
+    double utilisation = Math.min(1.0, busyNanos / (double) Math.max(1, now - windowStartNanos));
     busyNanosInWindow = 0;
     windowStartNanos = now;
-    if (current != null) {
-      busySinceNanos = now;
-    }
-    List<String> active = current == null ? List.of() : List.of(current.requestId());
     var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
-        new ArrayList<>(models.keySet()), utilisation, active, System.currentTimeMillis());
+        models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
+        ready, health.live(), health.maxBatchImages());
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
   }
 
-  /** On CPU this is the worker's own memory budget: what the JVM has not used of it. */
+  /**
+   * The memory budget less the loaded models' declared base memory and the estimate of the batch
+   * it runs, all from the manifests (on CPU the budget is what the worker allows itself). Not
+   * the JVM heap: it wanders with garbage collection, and the region compares this figure
+   * between claims (an OOM retry needs a worker with more).
+   */
   private long freeVramMb() {
-    Runtime rt = Runtime.getRuntime();
-    long usedMb = (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024);
-    return Math.max(0, worker.vramMb() - usedMb);
+    return Math.max(0, worker.vramMb() - models.baseMb() - runningEstimateMb);
   }
 
-  private double elapsedMs() {
-    return (System.nanoTime() - busySinceNanos) / 1e6;
-  }
-
-  /** The id of the request this worker runs now, if any (for tests and health). */
+  /** The id of the first request this worker runs now, if any (for tests and health). */
   public String currentRequest() {
-    WorkerMessages.Assignment running = current;
-    return running == null ? null : running.requestId();
+    List<RequestRun> now = running;
+    return now.isEmpty() ? null : now.get(0).id();
+  }
+
+  /** True once the models are loaded and warmed up (false again while the sessions restart). */
+  public boolean ready() {
+    return ready;
+  }
+
+  /** False once device errors became persistent. */
+  public boolean live() {
+    return health.live();
+  }
+
+  /** Loaded model name → the version it runs. */
+  public Map<String, String> loadedVersions() {
+    return models.versions();
+  }
+
+  /** Adapters held in memory, as {@code model:name@version}. */
+  public Set<String> loadedAdapters() {
+    return models.loadedAdapters();
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
-    cancelCurrent.set(true); // the region re-queues it when the lease lapses; nothing is lost
-    Future<Void> closed = tf == null ? Future.succeededFuture() : tf.close();
-    return closed.onComplete(v -> {
-      models.values().forEach(LoadedModel::close);
-      models.clear();
-    });
+    held.values().forEach(RequestRun::cancel); // the region re-queues them when the leases lapse; nothing is lost
+    return modelSource.close()
+        .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())
+        .onComplete(v -> models.close());
   }
 }

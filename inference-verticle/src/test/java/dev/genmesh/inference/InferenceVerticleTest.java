@@ -1,11 +1,17 @@
 package dev.genmesh.inference;
 
+import static dev.genmesh.inference.RegionDouble.REGION;
+import static dev.genmesh.inference.RegionDouble.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.inference.pipeline.DiffusionPipeline;
+import dev.genmesh.inference.pipeline.GenerationInput;
+import dev.genmesh.inference.pipeline.LoadedModel;
+import dev.genmesh.inference.pipeline.ModelStore;
+import dev.genmesh.inference.pipeline.StepListener;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages;
@@ -13,63 +19,27 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
-import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/**
- * The worker against the region's side of the event-bus contract, played here by the test:
- * it hands out assignments on claim and records what the worker reports.
- */
+/** The worker against the region's side of the event-bus contract, played by {@link RegionDouble}. */
 class InferenceVerticleTest {
-  private static final String REGION = "us-west";
+  private static final Duration WAIT = Duration.ofSeconds(90);
 
-  @TempDir Path modelRoot;
   private Vertx vertx;
-  private final Queue<WorkerMessages.Assignment> work = new ConcurrentLinkedQueue<>();
-  private final List<WorkerMessages.Step> steps = new CopyOnWriteArrayList<>();
-  private final List<JsonObject> heartbeats = new CopyOnWriteArrayList<>();
-  private final CompletableFuture<WorkerMessages.Result> result = new CompletableFuture<>();
-  private final CompletableFuture<WorkerMessages.Failure> failure = new CompletableFuture<>();
+  private RegionDouble region;
 
   @BeforeEach
   void playTheRegion() {
     vertx = Vertx.vertx();
-    var bus = vertx.eventBus();
-    bus.<JsonObject>consumer(Addresses.claim(REGION), message -> {
-      WorkerMessages.Assignment next = work.poll();
-      if (next == null) {
-        message.fail(BusFailure.NO_WORK, "no work");
-      } else {
-        message.reply(next.toJson());
-      }
-    });
-    bus.<JsonObject>consumer(Addresses.progress(REGION), message -> {
-      WorkerMessages.Step step = WorkerMessages.Step.fromJson(message.body());
-      steps.add(step);
-      if (step.step() == 2 && step.total() == 40) {
-        bus.publish(Addresses.cancel(REGION), new JsonObject().put("request_id", step.requestId()));
-      }
-    });
-    bus.<JsonObject>consumer(Addresses.result(REGION), message -> {
-      result.complete(WorkerMessages.Result.fromJson(message.body()));
-      message.reply(new JsonObject());
-    });
-    bus.<JsonObject>consumer(Addresses.failure(REGION), message -> {
-      failure.complete(WorkerMessages.Failure.fromJson(message.body()));
-      message.reply(new JsonObject());
-    });
-    bus.<JsonObject>consumer(Addresses.heartbeat(REGION), message -> heartbeats.add(message.body()));
+    region = new RegionDouble(vertx);
   }
 
   @AfterEach
@@ -78,45 +48,137 @@ class InferenceVerticleTest {
   }
 
   @Test
-  void claimsRunsReportsEveryStepAndHandsInThePng() throws Exception {
-    work.add(new WorkerMessages.Assignment("usw_test1", 1, 30_000, spec(3)));
-    deployWorker();
+  void reportsReadyOnlyAfterWarmUpThenClaimsRunsReportsEveryStepAndHandsInThePng() throws Exception {
+    region.queue(new WorkerMessages.Assignment("usw_test1", 1, 30_000, spec("a quiet harbour", 5L, 3)));
+    deploy("usw-test-worker", Map.of("GENMESH_WORKER__MODELS", "[genmesh-tiny, genmesh-small]"));
 
-    WorkerMessages.Result done = result.get(60, TimeUnit.SECONDS);
-
-    assertThat(done.requestId()).isEqualTo("usw_test1");
+    await("the result", WAIT, () -> region.results.containsKey("usw_test1"));
+    WorkerMessages.Result done = region.results.get("usw_test1");
     assertThat(done.attempt()).isEqualTo(1);
     assertThat(done.workerId()).isEqualTo("usw-test-worker");
     assertThat(done.pngs()).hasSize(1);
-    var image = ImageIO.read(new ByteArrayInputStream(done.pngs().get(0)));
-    assertThat(image.getWidth()).isEqualTo(256);
-    assertThat(steps).extracting(WorkerMessages.Step::step).containsExactly(1, 2, 3);
-    assertThat(steps).allSatisfy(s -> assertThat(s.total()).isEqualTo(3));
-    assertThat(heartbeats).isNotEmpty();
-    assertThat(heartbeats.get(0).getJsonArray("loaded_models").getList()).containsExactly("genmesh-tiny");
-    assertThat(heartbeats.get(0).getString("gpu_class")).isEqualTo("cpu");
+    assertThat(ImageIO.read(new ByteArrayInputStream(done.pngs().get(0))).getWidth()).isEqualTo(256);
+    assertThat(region.stepsOf("usw_test1")).extracting(WorkerMessages.Step::step).containsExactly(1, 2, 3);
+    assertThat(region.stepsOf("usw_test1")).allSatisfy(s -> {
+      assertThat(s.total()).isEqualTo(3);
+      assertThat(s.preview()).isNull();
+    });
+
+    List<WorkerMessages.Heartbeat> beats = region.heartbeatsOf("usw-test-worker");
+    assertThat(beats.get(0).ready()).as("the first heartbeat, before the models are loaded").isFalse();
+    assertThat(beats.get(0).loadedModels()).isEmpty();
+    WorkerMessages.Heartbeat ready = beats.stream().filter(WorkerMessages.Heartbeat::ready).findFirst().orElseThrow();
+    assertThat(ready.loadedModels()).containsExactly("genmesh-tiny", "genmesh-small");
+    assertThat(ready.modelVersions()).containsEntry("genmesh-tiny", "1.1.0").containsEntry("genmesh-small", "1.0.0");
+    assertThat(ready.gpuClass()).isEqualTo("cpu");
+    assertThat(ready.live()).isTrue();
+    assertThat(ready.maxBatchImages()).isEqualTo(4);
+    assertThat(ready.vramTotalMb()).isEqualTo(8192);
+    assertThat(ready.vramFreeMb()).isPositive().isLessThan(8192);
+    assertThat(region.claims).allSatisfy(c -> assertThat(c.models()).containsExactly("genmesh-tiny", "genmesh-small"));
   }
 
   @Test
-  void cancellationStopsAtTheNextStepAndIsReportedAsSuch() throws Exception {
-    work.add(new WorkerMessages.Assignment("usw_test2", 1, 30_000, spec(40)));
-    deployWorker();
+  void cancellationStopsAtTheNextStepAndIsReportedAsSuch() {
+    vertx.eventBus().<JsonObject>consumer(Addresses.progress(REGION), m -> {
+      if (m.body().getInteger("step") == 2) {
+        vertx.eventBus().publish(Addresses.cancel(REGION), new JsonObject().put("request_id", "usw_test2"));
+      }
+    });
+    region.queue(new WorkerMessages.Assignment("usw_test2", 1, 30_000, spec("a quiet harbour", 5L, 40)));
+    deploy("usw-test-worker", Map.of());
 
-    WorkerMessages.Failure stopped = failure.get(60, TimeUnit.SECONDS);
-
-    assertThat(stopped.failureType()).isEqualTo("cancelled");
-    assertThat(stopped.requestId()).isEqualTo("usw_test2");
-    assertThat(steps.size()).isGreaterThanOrEqualTo(2).isLessThan(40);
-    assertThat(result).isNotDone();
+    await("the cancellation", WAIT, () -> region.failures.containsKey("usw_test2"));
+    assertThat(region.failures.get("usw_test2").failureType()).isEqualTo("cancelled");
+    assertThat(region.stepsOf("usw_test2").size()).isGreaterThanOrEqualTo(2).isLessThan(40);
+    assertThat(region.results).doesNotContainKey("usw_test2");
   }
 
-  private void deployWorker() throws Exception {
-    GenmeshConfig config = ConfigLoader.load(null, Map.of("GENMESH_WORKER__CLAIM_POLL_MS", "50"));
-    var worker = new InferenceVerticle(config, REGION, "usw-test-worker", new SimpleMeterRegistry(), modelRoot);
-    vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  @Test
+  void compatibleRequestsRunAsOneBatchAndEachGetsExactlyItsSingleImage() throws Exception {
+    List<GenerationSpec> specs = List.of(spec("a red fox", 11L, 4), spec("an owl at night", 40L, 4),
+        new GenerationSpec("two boats", "fog", "genmesh-tiny", Tier.FAST, 256, 256, 4, 77L, 7.5, 2));
+    for (int i = 0; i < specs.size(); i++) {
+      region.queue(new WorkerMessages.Assignment("usw_b" + i, 1, 30_000, specs.get(i)));
+    }
+    GenerationSpec otherSize = new GenerationSpec("a tall tower", "", "genmesh-tiny", Tier.FAST, 256, 320, 4, 5L, 7.5, 1);
+    region.queue(new WorkerMessages.Assignment("usw_other", 1, 30_000, otherSize));
+    deploy("usw-test-worker", Map.of());
+
+    await("all results", WAIT, () -> region.results.keySet().containsAll(List.of("usw_b0", "usw_b1", "usw_b2", "usw_other")));
+    // One batch: the worker asked for more with a batch_with hint, and every request's step 1
+    // was reported before any request's step 2.
+    assertThat(region.claims).anySatisfy(c -> {
+      assertThat(c.batchWith()).isNotNull();
+      assertThat(c.batchWith().steps()).isEqualTo(4);
+    });
+    List<String> order = region.steps.stream().filter(s -> s.requestId().startsWith("usw_b"))
+        .map(s -> s.requestId() + ":" + s.step()).toList();
+    assertThat(order.subList(0, 3)).containsExactlyInAnyOrder("usw_b0:1", "usw_b1:1", "usw_b2:1");
+    try (LoadedModel model = ModelStore.load(TestModels.tiny(), 1, 1)) {
+      for (int i = 0; i < specs.size(); i++) {
+        List<byte[]> single = DiffusionPipeline.generate(model, input(specs.get(i)), StepListener.NONE, () -> false);
+        List<byte[]> batched = region.results.get("usw_b" + i).pngs();
+        assertThat(batched).hasSameSizeAs(single);
+        for (int j = 0; j < single.size(); j++) {
+          assertThat(batched.get(j)).as("request %d image %d", i, j).isEqualTo(single.get(j));
+        }
+      }
+    }
   }
 
-  private static GenerationSpec spec(int steps) {
-    return new GenerationSpec("a quiet harbour", "", "genmesh-tiny", Tier.FAST, 256, 256, steps, 5L, 7.5, 1);
+  @Test
+  void aRegionThatIgnoresTheHintStillGetsEveryRequestRunOnce() {
+    region.honourBatchHints = false;
+    region.queue(new WorkerMessages.Assignment("usw_a", 1, 30_000, spec("a red fox", 1L, 3)));
+    region.queue(new WorkerMessages.Assignment("usw_b", 1, 30_000,
+        new GenerationSpec("a tall tower", "", "genmesh-tiny", Tier.FAST, 256, 320, 3, 5L, 7.5, 1)));
+    region.queue(new WorkerMessages.Assignment("usw_c", 1, 30_000, spec("an owl", 2L, 3)));
+    deploy("usw-test-worker", Map.of());
+
+    await("all results", WAIT, () -> region.results.keySet().containsAll(List.of("usw_a", "usw_b", "usw_c")));
+    for (String id : List.of("usw_a", "usw_b", "usw_c")) {
+      assertThat(region.stepsOf(id)).extracting(WorkerMessages.Step::step).containsExactly(1, 2, 3);
+    }
+    assertThat(region.failures).isEmpty();
+  }
+
+  @Test
+  void previewsAreSentWithEveryKthStepWhenAsked() throws Exception {
+    GenerationSpec withPreviews = new GenerationSpec("a lighthouse", "", "genmesh-tiny", Tier.FAST, 256, 256, 5, 3L, 7.5, 1,
+        null, 1.0, null, 1.0, 2);
+    region.queue(new WorkerMessages.Assignment("usw_p", 1, 30_000, withPreviews));
+    deploy("usw-test-worker", Map.of());
+
+    await("the result", WAIT, () -> region.results.containsKey("usw_p"));
+    List<WorkerMessages.Step> steps = region.stepsOf("usw_p");
+    assertThat(steps).filteredOn(s -> s.preview() != null).extracting(WorkerMessages.Step::step).containsExactly(2, 4);
+    byte[] preview = java.util.Base64.getDecoder().decode(steps.get(1).preview());
+    assertThat(ImageIO.read(new ByteArrayInputStream(preview)).getWidth()).isEqualTo(64);
+  }
+
+  private InferenceVerticle deploy(String workerId, Map<String, String> env) {
+    Map<String, String> all = new HashMap<>(Map.of(
+        "GENMESH_WORKER__CLAIM_POLL_MS", "50",
+        "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "200",
+        "GENMESH_WORKER__MODELS", "[genmesh-tiny]"));
+    all.putAll(env);
+    GenmeshConfig config = ConfigLoader.load(null, all);
+    var worker = new InferenceVerticle(config, REGION, workerId, new SimpleMeterRegistry(), TestModels.root());
+    try {
+      vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("worker did not start", e);
+    }
+    return worker;
+  }
+
+  static GenerationSpec spec(String prompt, long seed, int steps) {
+    return new GenerationSpec(prompt, "", "genmesh-tiny", Tier.FAST, 256, 256, steps, seed, 7.5, 1);
+  }
+
+  static GenerationInput input(GenerationSpec s) {
+    return new GenerationInput(s.prompt(), s.negativePrompt(), s.width(), s.height(), s.steps(), s.seed(), s.guidance(),
+        s.batchSize());
   }
 }

@@ -2,6 +2,9 @@ package dev.genmesh.launcher;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.inference.registry.ModelSource;
+import dev.genmesh.inference.registry.RegistryModelSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -23,6 +26,19 @@ final class CommonOptions {
   /** Where a worker builds and caches models: {@code worker.model_dir}, else {@code <data dir>/models}. */
   static Path modelRoot(dev.genmesh.config.WorkerConfig worker, Path dataDir) {
     return worker.modelDir().isBlank() ? dataDir.resolve("models") : Path.of(worker.modelDir()).toAbsolutePath();
+  }
+
+  /** Where the region registries live: {@code registry.dir}, else {@code <data dir>/registry}; one folder per region. */
+  static Path registryRoot(GenmeshConfig config, Path dataDir) {
+    return config.registry().dir().isBlank() ? dataDir.resolve("registry") : Path.of(config.registry().dir()).toAbsolutePath();
+  }
+
+  /** A worker pulls from its region's registry unless {@code registry.pull} is false. */
+  static ModelSource modelSource(GenmeshConfig config, String region, String workerId, Path modelRoot,
+      MeterRegistry meters) {
+    return config.registry().pull()
+        ? new RegistryModelSource(config, region, workerId, modelRoot, meters)
+        : ModelSource.local(config.models(), modelRoot);
   }
 
   Path dataDir() {

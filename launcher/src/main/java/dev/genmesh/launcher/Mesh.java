@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.EmbeddedStores;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.region.RegionNodeVerticle;
@@ -19,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -71,13 +73,19 @@ public final class Mesh implements AutoCloseable {
     stores = EmbeddedStores.start(options.dataDir(), databases, options.durable());
     config = withLocalEndpoints(base, options);
 
+    Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
+    Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
+    progress.accept("publishing the bundled models into each region's registry under " + registryRoot);
+    BundledModels.publish(config, modelRoot,
+        config.regions().keySet().stream().map(registryRoot::resolve).toList());
+
     Map<String, RegionConfig> started = new LinkedHashMap<>();
     for (RegionConfig region : config.regions().values()) {
       progress.accept("starting region " + region.name() + " (Hazelcast cluster genmesh-" + region.name() + ")");
       Vertx node = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
       members.add(node);
-      RegionNodeVerticle verticle = new RegionNodeVerticle(
-          config, region.name(), registry, options.dataDir().resolve("images").resolve(region.name()));
+      RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
+          options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC());
       await(node.deployVerticle(verticle), "start region node " + region.name());
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
@@ -88,8 +96,9 @@ public final class Mesh implements AutoCloseable {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
       Vertx worker = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
       workers.add(worker);
-      InferenceVerticle verticle = new InferenceVerticle(
-          config, region.name(), region.code() + "-worker-1", registry, CommonOptions.modelRoot(config.worker(), options.dataDir()));
+      String workerId = region.code() + "-worker-1";
+      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry, modelRoot,
+          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry));
       await(worker.deployVerticle(verticle), "start inference worker of " + region.name());
     }
 

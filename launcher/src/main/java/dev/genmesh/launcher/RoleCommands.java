@@ -13,6 +13,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -58,7 +60,8 @@ final class RoleCommands {
       RegionConfig region = config.region(name);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, registry), "join cluster of " + name);
-      RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name));
+      RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name),
+          CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC());
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
       runUntilStopped(vertx);
@@ -83,7 +86,9 @@ final class RoleCommands {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, registry), "join cluster of " + region);
       String workerId = id != null ? id : defaultId.get();
-      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, CommonOptions.modelRoot(config.worker(), common.dataDir()));
+      Path modelRoot = CommonOptions.modelRoot(config.worker(), common.dataDir());
+      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, modelRoot,
+          CommonOptions.modelSource(config, region, workerId, modelRoot, registry));
       Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
       System.out.println("[genmesh] worker " + workerId + " serving region " + region);
       runUntilStopped(vertx);

@@ -147,12 +147,29 @@ class MeshEndToEndTest {
     assertRejected(new JsonObject().put("prompt", "cat").put("height", 4096).encode(), 400, "unsupported_size", "height");
     assertRejected(new JsonObject().put("prompt", "cat").put("steps", 0).encode(), 400, "out_of_range", "steps");
     assertRejected(new JsonObject().put("prompt", "cat").put("batch_size", 99).encode(), 400, "out_of_range", "batch_size");
-    assertRejected(new JsonObject().put("prompt", "y".repeat(200_000)).encode(), 413, "body_too_large", null);
+    assertRejected(new JsonObject().put("prompt", "y".repeat(mesh.config().edge().maxBodyBytes() + 1)).encode(), 413,
+        "body_too_large", null);
 
     HttpResponse<Buffer> unknown = get("/v1/generations/usw_00000000000000000000000000");
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(unknown.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
     assertThat(requestsInAllRegions()).isEqualTo(before);
+  }
+
+  @Test
+  void modelsAreListedFromTheRegionRegistriesThatUpFilled() throws Exception {
+    JsonObject listing = get("/v1/models").bodyAsJsonObject();
+
+    assertThat(listing.getString("source")).isEqualTo("registry");
+    assertThat(listing.getJsonArray("regions").getList()).containsExactlyInAnyOrderElementsOf(mesh.config().regions().keySet());
+    for (String name : mesh.config().models().keySet()) {
+      JsonObject model = listing.getJsonArray("models").stream().map(JsonObject.class::cast)
+          .filter(m -> name.equals(m.getString("name"))).findFirst().orElseThrow();
+      String version = mesh.config().models().get(name).version();
+      assertThat(model.getString("current_version")).isEqualTo(version);
+      assertThat(model.getJsonObject("regions").getJsonObject("us-west").getString("current")).isEqualTo(version);
+      assertThat(model.getJsonArray("request_classes")).isNotEmpty();
+    }
   }
 
   @Test

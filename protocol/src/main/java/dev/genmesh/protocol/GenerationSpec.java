@@ -5,6 +5,13 @@ import io.vertx.core.json.JsonObject;
 /**
  * What the user asked for, after validation and defaults. Field names on the wire are the
  * public API's snake_case names.
+ *
+ * @param adapter a LoRA adapter the model declares, {@code name} or {@code name@version}; null: none
+ * @param adapterScale how strongly the adapter applies (0 = as if absent); ignored without adapter
+ * @param controlImage a conditioning image (ControlNet-style), base64 PNG of width × height
+ *     pixels, read as grayscale; null: none
+ * @param controlScale how strongly the conditioning applies; ignored without a control image
+ * @param previewEvery a small preview PNG with every k-th step report; 0: no previews
  */
 public record GenerationSpec(
     String prompt,
@@ -16,10 +23,34 @@ public record GenerationSpec(
     int steps,
     long seed,
     double guidance,
-    int batchSize) {
+    int batchSize,
+    String adapter,
+    double adapterScale,
+    String controlImage,
+    double controlScale,
+    int previewEvery) {
 
+  public static final double DEFAULT_ADAPTER_SCALE = 1.0;
+  public static final double DEFAULT_CONTROL_SCALE = 1.0;
+
+  /** A plain text-to-image spec: no adapter, no conditioning, no previews. */
+  public GenerationSpec(String prompt, String negativePrompt, String model, Tier tier, int width, int height,
+      int steps, long seed, double guidance, int batchSize) {
+    this(prompt, negativePrompt, model, tier, width, height, steps, seed, guidance, batchSize,
+        null, DEFAULT_ADAPTER_SCALE, null, DEFAULT_CONTROL_SCALE, 0);
+  }
+
+  public boolean hasAdapter() {
+    return adapter != null;
+  }
+
+  public boolean hasControlImage() {
+    return controlImage != null;
+  }
+
+  /** The optional fields are written only when set, so a plain spec reads as before. */
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("prompt", prompt)
         .put("negative_prompt", negativePrompt)
         .put("model", model)
@@ -30,6 +61,16 @@ public record GenerationSpec(
         .put("seed", seed)
         .put("guidance", guidance)
         .put("batch_size", batchSize);
+    if (adapter != null) {
+      json.put("adapter", adapter).put("adapter_scale", adapterScale);
+    }
+    if (controlImage != null) {
+      json.put("control_image", controlImage).put("control_scale", controlScale);
+    }
+    if (previewEvery > 0) {
+      json.put("preview_every", previewEvery);
+    }
+    return json;
   }
 
   /** Reads a spec that was validated before it was written (region log, event bus). */
@@ -44,6 +85,11 @@ public record GenerationSpec(
         json.getInteger("steps"),
         json.getLong("seed"),
         json.getDouble("guidance"),
-        json.getInteger("batch_size", 1));
+        json.getInteger("batch_size", 1),
+        json.getString("adapter"),
+        json.getDouble("adapter_scale", DEFAULT_ADAPTER_SCALE),
+        json.getString("control_image"),
+        json.getDouble("control_scale", DEFAULT_CONTROL_SCALE),
+        json.getInteger("preview_every", 0));
   }
 }

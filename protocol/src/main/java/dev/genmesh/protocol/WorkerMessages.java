@@ -4,28 +4,96 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Messages between a region's workers and its region node, as JSON on the event bus. */
 public final class WorkerMessages {
   private WorkerMessages() {}
 
-  /** A worker asks for work that fits it. */
-  public record Claim(String workerId, String gpuClass, long freeVramMb, List<String> models) {
+  /**
+   * A worker asks for work that fits it.
+   *
+   * @param batchWith null for an ordinary claim; otherwise the worker already holds a request and
+   *     asks only for one it can run in the same TensorFlow batch (see {@link BatchHint})
+   */
+  public record Claim(String workerId, String gpuClass, long freeVramMb, List<String> models, BatchHint batchWith) {
+    public Claim(String workerId, String gpuClass, long freeVramMb, List<String> models) {
+      this(workerId, gpuClass, freeVramMb, models, null);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject()
+      JsonObject json = new JsonObject()
           .put("worker_id", workerId)
           .put("gpu_class", gpuClass)
           .put("free_vram_mb", freeVramMb)
           .put("models", new JsonArray(new ArrayList<>(models)));
+      if (batchWith != null) {
+        json.put("batch_with", batchWith.toJson());
+      }
+      return json;
     }
 
     public static Claim fromJson(JsonObject json) {
+      JsonObject hint = json.getJsonObject("batch_with");
       return new Claim(
           json.getString("worker_id"),
           json.getString("gpu_class", "cpu"),
           json.getLong("free_vram_mb", 0L),
-          strings(json.getJsonArray("models")));
+          strings(json.getJsonArray("models")),
+          hint == null ? null : BatchHint.fromJson(hint));
+    }
+  }
+
+  /**
+   * What a request must share with the ones a worker already holds to join their batch: one
+   * TensorFlow call per step runs them all, so model, size, step count, guidance, adapter and
+   * conditioning (presence and scale) must be equal. Prompts, seeds, batch sizes and control images
+   * may differ. {@code maxImages} caps the request's {@code batch_size}.
+   */
+  public record BatchHint(String model, int width, int height, int steps, double guidance, String adapter,
+      double adapterScale, boolean control, double controlScale, int maxImages) {
+
+    /** The hint for joining {@code spec}'s batch with room for {@code maxImages} more images. */
+    public static BatchHint of(GenerationSpec spec, int maxImages) {
+      return new BatchHint(spec.model(), spec.width(), spec.height(), spec.steps(), spec.guidance(), spec.adapter(),
+          spec.hasAdapter() ? spec.adapterScale() : 0, spec.hasControlImage(),
+          spec.hasControlImage() ? spec.controlScale() : 0, maxImages);
+    }
+
+    /** True if {@code spec} can run in the same batch and fits the room left. */
+    public boolean matches(GenerationSpec spec) {
+      BatchHint other = of(spec, maxImages);
+      return other.equals(this) && spec.batchSize() <= maxImages;
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject()
+          .put("model", model)
+          .put("width", width)
+          .put("height", height)
+          .put("steps", steps)
+          .put("guidance", guidance)
+          .put("adapter", adapter)
+          .put("adapter_scale", adapterScale)
+          .put("control", control)
+          .put("control_scale", controlScale)
+          .put("max_images", maxImages);
+    }
+
+    public static BatchHint fromJson(JsonObject json) {
+      return new BatchHint(
+          json.getString("model"),
+          json.getInteger("width"),
+          json.getInteger("height"),
+          json.getInteger("steps"),
+          json.getDouble("guidance"),
+          json.getString("adapter"),
+          json.getDouble("adapter_scale", 0.0),
+          json.getBoolean("control", false),
+          json.getDouble("control_scale", 0.0),
+          json.getInteger("max_images", 1));
     }
   }
 
@@ -48,16 +116,30 @@ public final class WorkerMessages {
     }
   }
 
-  /** One denoising step done. */
-  public record Step(String requestId, int attempt, String workerId, int step, int total, double stepMs) {
+  /**
+   * One denoising step done.
+   *
+   * @param preview null, or a small PNG (base64) of the current latent, decoded, when the spec
+   *     asked for previews ({@code preview_every}) and this step is one of them
+   */
+  public record Step(String requestId, int attempt, String workerId, int step, int total, double stepMs,
+      String preview) {
+    public Step(String requestId, int attempt, String workerId, int step, int total, double stepMs) {
+      this(requestId, attempt, workerId, step, total, stepMs, null);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject()
+      JsonObject json = new JsonObject()
           .put("request_id", requestId)
           .put("attempt", attempt)
           .put("worker_id", workerId)
           .put("step", step)
           .put("total", total)
           .put("step_ms", stepMs);
+      if (preview != null) {
+        json.put("preview", preview);
+      }
+      return json;
     }
 
     public static Step fromJson(JsonObject json) {
@@ -67,7 +149,8 @@ public final class WorkerMessages {
           json.getString("worker_id"),
           json.getInteger("step"),
           json.getInteger("total"),
-          json.getDouble("step_ms", 0.0));
+          json.getDouble("step_ms", 0.0),
+          json.getString("preview"));
     }
   }
 
@@ -119,7 +202,16 @@ public final class WorkerMessages {
     }
   }
 
-  /** A worker's periodic report; it also renews the leases of the requests it runs. */
+  /**
+   * A worker's periodic report; it also renews the leases of the requests it runs.
+   *
+   * @param modelVersions loaded model name → version
+   * @param ready false until the worker's models are loaded and a warm-up run passed (and while it
+   *     restarts its TensorFlow session): it claims nothing then
+   * @param live false once the worker gave up after persistent device errors: it claims nothing
+   *     and should be replaced
+   * @param maxBatchImages images it runs in one TensorFlow batch now (lowered after an OOM)
+   */
   public record Heartbeat(
       String workerId,
       String region,
@@ -129,7 +221,18 @@ public final class WorkerMessages {
       List<String> loadedModels,
       double utilisation,
       List<String> activeRequests,
-      long sentAtMs) {
+      long sentAtMs,
+      Map<String, String> modelVersions,
+      boolean ready,
+      boolean live,
+      int maxBatchImages) {
+
+    public Heartbeat(String workerId, String region, String gpuClass, long vramTotalMb, long vramFreeMb,
+        List<String> loadedModels, double utilisation, List<String> activeRequests, long sentAtMs) {
+      this(workerId, region, gpuClass, vramTotalMb, vramFreeMb, loadedModels, utilisation, activeRequests, sentAtMs,
+          Map.of(), true, true, 1);
+    }
+
     public JsonObject toJson() {
       return new JsonObject()
           .put("worker_id", workerId)
@@ -140,10 +243,18 @@ public final class WorkerMessages {
           .put("loaded_models", new JsonArray(new ArrayList<>(loadedModels)))
           .put("utilisation", utilisation)
           .put("active_requests", new JsonArray(new ArrayList<>(activeRequests)))
-          .put("sent_at_ms", sentAtMs);
+          .put("sent_at_ms", sentAtMs)
+          .put("model_versions", new JsonObject(new LinkedHashMap<>(modelVersions)))
+          .put("ready", ready)
+          .put("live", live)
+          .put("max_batch_images", maxBatchImages);
     }
 
+    /** A heartbeat without the newer fields (an older worker) reads as ready and live. */
     public static Heartbeat fromJson(JsonObject json) {
+      Map<String, String> versions = new LinkedHashMap<>();
+      JsonObject versionJson = json.getJsonObject("model_versions", new JsonObject());
+      versionJson.fieldNames().forEach(name -> versions.put(name, String.valueOf(versionJson.getValue(name))));
       return new Heartbeat(
           json.getString("worker_id"),
           json.getString("region"),
@@ -153,7 +264,11 @@ public final class WorkerMessages {
           strings(json.getJsonArray("loaded_models")),
           json.getDouble("utilisation", 0.0),
           strings(json.getJsonArray("active_requests")),
-          json.getLong("sent_at_ms", 0L));
+          json.getLong("sent_at_ms", 0L),
+          versions,
+          json.getBoolean("ready", true),
+          json.getBoolean("live", true),
+          json.getInteger("max_batch_images", 1));
     }
   }
 

@@ -36,6 +36,54 @@ class ProtocolJsonTest {
   }
 
   @Test
+  void optionalSpecFieldsAreWrittenOnlyWhenSetAndReadBack() {
+    assertThat(spec.toJson().fieldNames()).doesNotContain("adapter", "adapter_scale", "control_image", "control_scale",
+        "preview_every");
+    var full = new GenerationSpec("a red fox", "", "genmesh-tiny", Tier.FAST, 256, 256, 4, 1L, 7.5, 1,
+        "watercolor@1", 0.5, "iVBORw0KGgo=", 0.8, 2);
+    JsonObject json = full.toJson();
+    assertThat(json.getString("adapter")).isEqualTo("watercolor@1");
+    assertThat(json.getDouble("control_scale")).isEqualTo(0.8);
+    assertThat(json.getInteger("preview_every")).isEqualTo(2);
+    assertThat(GenerationSpec.fromJson(new JsonObject(json.encode()))).isEqualTo(full);
+    assertThat(GenerationSpec.fromJson(spec.toJson()).adapterScale()).isEqualTo(GenerationSpec.DEFAULT_ADAPTER_SCALE);
+  }
+
+  @Test
+  void batchHintMatchesOnlyWhatCanShareATensorFlowBatch() {
+    var hint = WorkerMessages.BatchHint.of(spec, 2);
+    var claim = new WorkerMessages.Claim("w1", "cpu", 8192, List.of("genmesh-tiny"), hint);
+    assertThat(WorkerMessages.Claim.fromJson(new JsonObject(claim.toJson().encode()))).isEqualTo(claim);
+    assertThat(new WorkerMessages.Claim("w1", "cpu", 1, List.of()).toJson().containsKey("batch_with")).isFalse();
+
+    var otherPromptAndSeed = new GenerationSpec("an owl", "", "genmesh-tiny", Tier.FAST, 512, 384, 12, 7L, 6.5, 1);
+    assertThat(hint.matches(otherPromptAndSeed)).isTrue();
+    assertThat(hint.matches(new GenerationSpec("an owl", "", "genmesh-tiny", Tier.FAST, 512, 384, 12, 7L, 6.5, 3)))
+        .as("more images than the room left").isFalse();
+    assertThat(hint.matches(new GenerationSpec("an owl", "", "genmesh-tiny", Tier.FAST, 512, 384, 13, 7L, 6.5, 1)))
+        .as("other step count").isFalse();
+    assertThat(hint.matches(new GenerationSpec("an owl", "", "genmesh-tiny", Tier.FAST, 512, 384, 12, 7L, 6.5, 1,
+        "watercolor", 1.0, null, 1.0, 0))).as("with an adapter").isFalse();
+  }
+
+  @Test
+  void newWorkerMessageFieldsRoundTripAndOldMessagesReadWithDefaults() {
+    var step = new WorkerMessages.Step("usw_x", 1, "w1", 3, 10, 12.0, "iVBORw0KGgo=");
+    assertThat(WorkerMessages.Step.fromJson(step.toJson())).isEqualTo(step);
+    assertThat(new WorkerMessages.Step("usw_x", 1, "w1", 3, 10, 12.0).toJson().containsKey("preview")).isFalse();
+
+    var beat = new WorkerMessages.Heartbeat("w1", "us-west", "cpu", 8192, 8000, List.of("genmesh-tiny"), 0.5,
+        List.of("usw_x"), 1L, java.util.Map.of("genmesh-tiny", "1.1.0"), false, true, 2);
+    assertThat(WorkerMessages.Heartbeat.fromJson(new JsonObject(beat.toJson().encode()))).isEqualTo(beat);
+    JsonObject old = beat.toJson();
+    old.remove("ready");
+    old.remove("live");
+    var read = WorkerMessages.Heartbeat.fromJson(old);
+    assertThat(read.ready()).isTrue();
+    assertThat(read.live()).isTrue();
+  }
+
+  @Test
   void progressEventKeepsTypeFieldsAtTopLevel() {
     var event = new ProgressEvent("usw_x", 3, EventType.STEP, Instant.parse("2026-01-01T00:00:00Z"),
         new JsonObject().put("step", 1).put("total", 4));

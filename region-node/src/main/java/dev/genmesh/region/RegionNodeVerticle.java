@@ -23,6 +23,8 @@ import dev.genmesh.region.impl.Submissions;
 import dev.genmesh.region.impl.TierQueue;
 import dev.genmesh.region.impl.WorkerRegistry;
 import dev.genmesh.region.impl.WorkerReports;
+import dev.genmesh.region.registry.ModelRegistry;
+import dev.genmesh.region.registry.RegistryRoutes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -32,6 +34,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.ext.web.Router;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.redis.client.Redis;
@@ -68,6 +71,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private final RegionConfig region;
   private final MeterRegistry registry;
   private final Path imageDir;
+  private final Path registryDir;
   private final Clock clock;
 
   private Pool pool;
@@ -106,6 +110,17 @@ public final class RegionNodeVerticle extends VerticleBase {
    *     clock they move
    */
   public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir, Clock clock) {
+    this(config, regionName, registry, imageDir, configuredRegistryDir(config, regionName), clock);
+  }
+
+  /**
+   * @param registryDir the model registry this node serves ({@code <name>/<version>/...},
+   *     {@code <name>/CURRENT}); null: none (an empty listing). The other constructors use
+   *     {@code <registry.dir>/<region>} when {@code registry.dir} is set.
+   */
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir,
+      Path registryDir, Clock clock) {
+    this.registryDir = registryDir;
     this.clock = Objects.requireNonNull(clock, "clock");
     this.config = Objects.requireNonNull(config, "config");
     this.region = config.region(regionName);
@@ -255,12 +270,22 @@ public final class RegionNodeVerticle extends VerticleBase {
     RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics,
         cancellations, eta, clock);
     return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
-        .requestHandler(api.router())
+        .requestHandler(withRegistry(api.router()))
         .listen()
         .onSuccess(listening -> server = listening)
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "cannot listen on " + region.httpHost() + ":" + region.httpPort() + ": " + err.getMessage(), err)))
         .mapEmpty();
+  }
+
+  private Router withRegistry(Router router) {
+    new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
+    return router;
+  }
+
+  private static Path configuredRegistryDir(GenmeshConfig config, String regionName) {
+    String dir = config.registry().dir();
+    return dir.isBlank() ? null : Path.of(dir).resolve(regionName);
   }
 
   /** Depth per tier from Redis, oldest waiting request per tier from the log. */

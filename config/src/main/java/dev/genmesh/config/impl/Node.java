@@ -130,6 +130,11 @@ public final class Node {
     return List.copyOf(out);
   }
 
+  /** The list under {@code key}, or {@code fallback} when the key is absent. */
+  public List<String> strings(String key, List<String> fallback) {
+    return values.get(key) == null ? markRead(key, fallback) : strings(key);
+  }
+
   @SuppressWarnings("unchecked")
   public Node child(String key) {
     Object value = required(key);

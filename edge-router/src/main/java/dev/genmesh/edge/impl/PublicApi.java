@@ -21,7 +21,7 @@ public final class PublicApi {
 
   public static Router router(
       Vertx vertx, int maxBodyBytes, ApiKeys keys, GenerationRoutes generations, ProgressRelay progress,
-      ImageProxy images, OpsRoutes ops, Buffer indexPage) {
+      ImageProxy images, OpsRoutes ops, ModelRoutes models, Buffer indexPage) {
     Router router = Router.router(vertx);
     // Writes need a caller; reads go by the unguessable request id, so a browser's <img> and
     // WebSocket (which cannot send an Authorization header) work with the links it was given.
@@ -29,12 +29,14 @@ public final class PublicApi {
     router.delete("/v1/generations/:id").handler(ctx -> identify(ctx, keys));
     router.post("/v1/generations")
         .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(models::beforeSubmit)
         .handler(generations::submit)
         .failureHandler(generations::submitFailed);
     router.delete("/v1/generations/:id").handler(generations::cancel);
     router.get("/v1/generations/:id/events").handler(progress::handle);
     router.get("/v1/generations/:id").handler(generations::view);
     router.get("/v1/images/:id/:file").handler(images::handle);
+    router.get("/v1/models").handler(models::list);
     router.get("/health/live").handler(ops::live);
     router.get("/health/ready").handler(ops::ready);
     router.get("/metrics").handler(ops::metrics);

@@ -22,6 +22,7 @@ public final class RegionClient {
   static final String GENERATIONS = "/regional/v1/generations";
   static final String IMAGES = "/regional/v1/images";
   static final String READY = "/health/ready";
+  static final String MODELS = "/regional/v1/models";
 
   private final RegionConfig region;
   private final WebClient web;
@@ -67,6 +68,11 @@ public final class RegionClient {
       request.putHeader("If-None-Match", ifNoneMatch);
     }
     return bounded(request.send(), timeoutMs);
+  }
+
+  /** The region's model registry: names, versions, current version, manifest summaries. */
+  public Future<HttpResponse<Buffer>> models() {
+    return bounded(request(HttpMethod.GET, MODELS, timeoutMs).send(), timeoutMs);
   }
 
   public Future<HttpResponse<Buffer>> ready(long pollTimeoutMs) {

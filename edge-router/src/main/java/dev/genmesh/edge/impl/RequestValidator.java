@@ -11,8 +11,10 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,7 +24,10 @@ import java.util.function.LongSupplier;
 public final class RequestValidator {
   /** The fields a submit body may carry; anything else is most likely a typo. */
   public static final List<String> FIELDS = List.of(
-      "prompt", "negative_prompt", "model", "tier", "width", "height", "steps", "seed", "guidance", "batch_size");
+      "prompt", "negative_prompt", "model", "tier", "width", "height", "steps", "seed", "guidance", "batch_size",
+      "adapter", "adapter_scale", "control_image", "control_scale", "preview_every");
+  /** Adapter and conditioning strengths: 0 is off, 1 as trained, up to 2 exaggerated. */
+  static final double MAX_SCALE = 2.0;
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
   public static final int MAX_IDEMPOTENCY_KEY_CHARS = 200;
   /** Random seeds stay below 2^32: common for diffusion tools and exact in JavaScript. */
@@ -32,12 +37,23 @@ public final class RequestValidator {
   private final String defaultModel;
   private final int maxPromptChars;
   private final LongSupplier seeds;
+  private final Function<String, ModelCatalog.Versions> versions;
 
   public RequestValidator(GenmeshConfig config) {
     this(config, () -> ThreadLocalRandom.current().nextLong(RANDOM_SEED_BOUND));
   }
 
+  /** @param versions what the registries publish and run per model (null: unknown, only the configured version counts) */
+  public RequestValidator(GenmeshConfig config, Function<String, ModelCatalog.Versions> versions) {
+    this(config, () -> ThreadLocalRandom.current().nextLong(RANDOM_SEED_BOUND), versions);
+  }
+
   public RequestValidator(GenmeshConfig config, LongSupplier seeds) {
+    this(config, seeds, model -> null);
+  }
+
+  public RequestValidator(GenmeshConfig config, LongSupplier seeds, Function<String, ModelCatalog.Versions> versions) {
+    this.versions = versions;
     this.models = config.models();
     this.defaultModel = models.isEmpty() ? null : models.keySet().iterator().next();
     this.maxPromptChars = config.edge().maxPromptChars();
@@ -73,9 +89,15 @@ public final class RequestValidator {
 
     String modelName = text(body, "model");
     modelName = modelName == null ? defaultModel : modelName;
+    int at = modelName == null ? -1 : modelName.lastIndexOf('@');
+    String version = at < 0 ? null : modelName.substring(at + 1);
+    modelName = at < 0 ? modelName : modelName.substring(0, at);
     ModelConfig model = modelName == null ? null : models.get(modelName);
     if (model == null) {
       throw reject(ErrorCode.UNKNOWN_MODEL, "model", "'" + modelName + "' is not a model here (known: " + models.keySet() + ")");
+    }
+    if (version != null) {
+      checkVersion(model, version);
     }
     String tierName = text(body, "tier");
     Tier tier = tierName == null ? Tier.DEFAULT : Tier.parse(tierName).orElseThrow(
@@ -87,9 +109,72 @@ public final class RequestValidator {
     Long seed = wholeOrNull(body, "seed", 0, Long.MAX_VALUE, ErrorCode.OUT_OF_RANGE);
     double guidance = decimal(body, "guidance", model.defaultGuidance(), model.minGuidance(), model.maxGuidance());
     int batch = (int) whole(body, "batch_size", 1, 1, model.maxBatch(), ErrorCode.OUT_OF_RANGE);
+    String adapter = adapter(body, model);
+    double adapterScale = scale(body, "adapter_scale", "adapter", adapter != null);
+    String control = controlImage(body, model, width, height);
+    double controlScale = scale(body, "control_scale", "control_image", control != null);
+    int previewEvery = (int) whole(body, "preview_every", 0, 0, steps, ErrorCode.OUT_OF_RANGE);
     return new GenerationSpec(
         prompt, negative, model.name(), tier, width, height, steps,
-        seed == null ? seeds.getAsLong() : seed, guidance, batch);
+        seed == null ? seeds.getAsLong() : seed, guidance, batch, adapter, adapterScale, control, controlScale,
+        previewEvery);
+  }
+
+  /** The declared adapter the request names, as {@code name@version}, or null for none. */
+  private static String adapter(JsonObject body, ModelConfig model) {
+    String name = text(body, "adapter");
+    if (name == null) {
+      return null;
+    }
+    if (model.adapters().isEmpty()) {
+      throw reject(ErrorCode.INVALID_FIELD, "adapter", "'" + name + "' cannot be used: model " + model.name()
+          + " takes no adapters");
+    }
+    return model.resolveAdapter(name).orElseThrow(() -> reject(ErrorCode.INVALID_FIELD, "adapter", "'" + name
+        + "' is not an adapter of model " + model.name() + " (it has " + model.adapters() + ")"));
+  }
+
+  /** A conditioning PNG of the image's size (base64), checked without decoding its pixels; null for none. */
+  private static String controlImage(JsonObject body, ModelConfig model, int width, int height) {
+    String image = text(body, "control_image");
+    if (image == null) {
+      return null;
+    }
+    if (model.conditioning().isEmpty()) {
+      throw reject(ErrorCode.INVALID_FIELD, "control_image", "cannot be used: model " + model.name()
+          + " takes no conditioning image");
+    }
+    String problem = ControlImageCheck.problem(image, width, height);
+    if (problem != null) {
+      throw reject(ErrorCode.INVALID_FIELD, "control_image", problem);
+    }
+    return image;
+  }
+
+  /** The strength of an option, 1.0 by default; given without its option it is a mistake. */
+  private static double scale(JsonObject body, String field, String option, boolean optionGiven) {
+    if (!optionGiven && body.getValue(field) != null) {
+      throw reject(ErrorCode.INVALID_FIELD, field, "is only meaningful together with " + option);
+    }
+    return decimal(body, field, 1.0, 0.0, MAX_SCALE);
+  }
+
+  /**
+   * {@code model@version}: the version must be published (else it is unknown) and be the one
+   * workers run somewhere; pinning another published version is not served yet.
+   */
+  private void checkVersion(ModelConfig model, String version) {
+    ModelCatalog.Versions known = versions.apply(model.name());
+    Set<String> published = known == null ? Set.of(model.version()) : known.published();
+    Set<String> served = known == null ? Set.of(model.version()) : known.current();
+    if (!published.contains(version)) {
+      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "version '" + version + "' of " + model.name()
+          + " is not published (published: " + new TreeSet<>(published) + ")");
+    }
+    if (!served.contains(version)) {
+      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "version '" + version + "' of " + model.name()
+          + " is published but not served; workers run " + new TreeSet<>(served) + " (name no version to get it)");
+    }
   }
 
   private static String idempotencyKey(String key) {

@@ -2,14 +2,27 @@ package dev.genmesh.inference.impl;
 
 import dev.genmesh.inference.pipeline.GenerationCancelledException;
 import dev.genmesh.inference.pipeline.ModelCorruptedException;
+import dev.genmesh.protocol.FailureType;
+import org.tensorflow.exceptions.TFFailedPreconditionException;
+import org.tensorflow.exceptions.TFResourceExhaustedException;
+import org.tensorflow.exceptions.TensorFlowException;
 
-/** Maps what went wrong on a worker to the failure type the region's retry policy reads. */
+/**
+ * Maps what went wrong on a worker to the failure type the region's retry policy reads.
+ *
+ * <p>TensorFlow Java throws a subclass per status code for some codes (resource exhausted,
+ * invalid argument, failed precondition, ...) and a plain {@link TensorFlowException} for the
+ * rest (internal, unknown, aborted, unavailable, data loss), which is how CUDA and driver
+ * failures reach Java. So: resource exhausted is {@code oom}; a plain TensorFlowException or a
+ * failed precondition (a session in a bad state) is {@code gpu_error}, on which the worker
+ * restarts its session; the other codes describe the request or the model and are {@code error}.
+ */
 public final class FailureTypes {
-  public static final String CANCELLED = "cancelled";
-  public static final String OOM = "oom";
-  public static final String MODEL_CORRUPTED = "model_corrupted";
-  public static final String GPU_ERROR = "gpu_error";
-  public static final String ERROR = "error";
+  public static final String CANCELLED = FailureType.CANCELLED;
+  public static final String OOM = FailureType.OOM;
+  public static final String MODEL_CORRUPTED = FailureType.MODEL_CORRUPTED;
+  public static final String GPU_ERROR = FailureType.GPU_ERROR;
+  public static final String ERROR = FailureType.ERROR;
 
   private FailureTypes() {}
 
@@ -21,18 +34,19 @@ public final class FailureTypes {
       if (e instanceof ModelCorruptedException) {
         return MODEL_CORRUPTED;
       }
-      if (e instanceof org.tensorflow.exceptions.TensorFlowException) {
-        String name = e.getClass().getSimpleName();
+      if (e instanceof OutOfMemoryError || e instanceof TFResourceExhaustedException) {
+        return OOM;
+      }
+      if (e instanceof TensorFlowException) {
         String text = String.valueOf(e.getMessage());
-        if (name.contains("ResourceExhausted") || text.contains("OOM") || text.contains("out of memory")) {
+        if (text.contains("OOM when allocating") || text.contains("out of memory")) {
           return OOM;
         }
-        if (text.contains("CUDA") || text.contains("GPU") || text.contains("device")) {
+        if (e.getClass() == TensorFlowException.class || e instanceof TFFailedPreconditionException
+            || text.contains("CUDA") || text.contains("GPU")) {
           return GPU_ERROR;
         }
-      }
-      if (e instanceof OutOfMemoryError) {
-        return OOM;
+        return ERROR;
       }
     }
     return ERROR;

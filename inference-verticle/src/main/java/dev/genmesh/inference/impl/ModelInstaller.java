@@ -5,7 +5,6 @@ import dev.genmesh.inference.model.ModelManifest;
 import dev.genmesh.inference.model.TinyModelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the directory of a configured model. A bundled model is built on first use into
+ * Finds the directory of a configured model. A bundled model (of the family in
+ * {@code ModelArchitecture}, chosen by its name) is built on first use into
  * {@code <model root>/<name>/<version>}: into a temporary directory first, then moved into
  * place atomically, so that workers sharing a model root never see half a model.
  */
@@ -36,11 +36,16 @@ public final class ModelInstaller {
       Files.createDirectories(target.getParent());
       Path staging = Files.createTempDirectory(target.getParent(), ".building-");
       LOG.info("building bundled model {} {} into {}", model.name(), model.version(), target);
-      TinyModelBuilder.build(staging, model.name(), model.version(), TinyModelBuilder.DEFAULT_WEIGHT_SEED);
+      TinyModelBuilder.build(staging, model.name(), model.version()); // the architecture its name picks
       try {
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-        deleteTree(staging); // another worker finished first; its copy is identical
+      } catch (IOException e) {
+        // Another worker (or process) finished first: rename(2) then fails with "exists" or
+        // "not empty", reported differently by JDK versions. Its copy is identical.
+        deleteTree(staging);
+        if (!Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
+          throw e;
+        }
       }
       return target;
     } catch (IOException e) {

@@ -43,6 +43,14 @@ final class Parameters {
     return new Parameters(scope, random, pending);
   }
 
+  /**
+   * A second weight stream, seeded on its own, whose variables are assigned with these: weights
+   * added to a model later draw from it so that the earlier ones keep their values.
+   */
+  Parameters stream(long seed) {
+    return new Parameters(tf, new SplittableRandom(seed), pending);
+  }
+
   /** Gaussian weights with standard deviation {@code std}. */
   Operand<TFloat32> gaussian(String name, double std, long... dims) {
     return fixed(name, sample((int) Shape.of(dims).size(), std), dims);

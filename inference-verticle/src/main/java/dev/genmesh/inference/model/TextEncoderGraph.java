@@ -49,7 +49,7 @@ final class TextEncoderGraph {
             tf.reduceSum(mask, tf.constant(1), ReduceSum.keepDims(true)), tf.constant(1f));
     Operand<TFloat32> pooled = tf.math.div(summed, tf.math.sqrt(count));
     Operand<TFloat32> embedding =
-        tf.withName(EMBEDDING).math.tanh(tf.linalg.matMul(pooled, projection));
+        tf.withName(EMBEDDING).math.tanh(Layers.rowwise(tf, pooled, projection, EMBEDDING_DIM));
 
     return Signature.builder(ENCODE_TEXT)
         .input(TOKENS, tokens)

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -19,15 +20,18 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.proto.SavedModel;
 
 /**
- * Builds the bundled tiny text-to-image model: a real SavedModel with the three signatures of
- * {@link ModelContract}, seeded weights, and its {@code manifest.json}. Same seed, same weights.
+ * Builds a model of the bundled family ({@link ModelArchitecture}): a real SavedModel with the
+ * signatures of {@link ModelContract}, seeded weights, its LoRA adapters and its
+ * {@code manifest.json}. Same architecture and seed, same bytes.
  *
- * <p>Run as a tool: {@code TinyModelBuilder outDir [name] [version] [weightSeed]}.
+ * <p>Run as a tool: {@code TinyModelBuilder outDir [name] [version] [weightSeed]}; the name picks
+ * the architecture ({@code genmesh-small}: the small one, anything else: the tiny one).
  */
 public final class TinyModelBuilder {
 
   public static final String DEFAULT_NAME = "genmesh-tiny";
   public static final String DEFAULT_VERSION = "1";
+  /** The tiny architecture's seed; each architecture has its own default. */
   public static final long DEFAULT_WEIGHT_SEED = 20261127L;
 
   public static final ModelManifest.Range IMAGE_SIDE = new ModelManifest.Range(256, 1024, 64);
@@ -35,47 +39,91 @@ public final class TinyModelBuilder {
 
   /** What a previous build leaves in the directory; anything else there is refused. */
   private static final Set<String> OWN_ENTRIES =
-      Set.of("saved_model.pb", "variables", ModelManifest.FILE_NAME);
+      Set.of("saved_model.pb", "variables", "adapters", ModelManifest.FILE_NAME);
+  private static final int ADAPTER_RANK = 4;
 
   private TinyModelBuilder() {}
 
   /**
    * Writes the SavedModel and manifest into {@code outDir} (created if missing; a previous build
-   * there is replaced) and returns the manifest.
+   * there is replaced) and returns the manifest. The architecture is the one {@code name} picks.
    */
   public static ModelManifest build(Path outDir, String name, String version, long weightSeed)
       throws IOException {
+    return build(outDir, ModelArchitecture.forModelName(name), name, version, weightSeed);
+  }
+
+  /**
+   * The bundled model {@code name} as every worker builds it: the architecture the name picks,
+   * with that architecture's default weight seed.
+   */
+  public static ModelManifest build(Path outDir, String name, String version) throws IOException {
+    ModelArchitecture arch = ModelArchitecture.forModelName(name);
+    return build(outDir, arch, name, version, arch.defaultWeightSeed());
+  }
+
+  /** As {@link #build(Path, String, String, long)}, with the architecture given. */
+  public static ModelManifest build(Path outDir, ModelArchitecture arch, String name,
+      String version, long weightSeed) throws IOException {
     prepare(outDir);
+    List<String> signatureNames = new ArrayList<>();
     try (Graph graph = new Graph();
         Session session = new Session(graph)) {
       Ops tf = Ops.create(graph);
       Parameters params = new Parameters(tf, weightSeed);
-      List<Signature> signatures =
-          List.of(
-              TextEncoderGraph.build(tf, params),
-              DenoiserGraph.build(tf, params),
-              DecoderGraph.build(tf, params));
+      List<Signature> signatures = new ArrayList<>();
+      signatures.add(TextEncoderGraph.build(tf, params));
+      signatures.addAll(DenoiserGraph.build(tf, params, weightSeed, arch));
+      signatures.add(DecoderGraph.build(tf, params));
       params.assignAll(session);
 
       SavedModelBundle.Exporter exporter =
           SavedModelBundle.exporter(outDir.toString()).withTags(ModelContract.SERVE_TAG);
       for (Signature signature : signatures) {
         exporter.withFunction(SessionFunction.create(signature, session));
+        signatureNames.add(signature.key());
       }
       exporter.export();
     }
     rewriteDeterministically(outDir.resolve("saved_model.pb"));
+    List<LoraAdapter> adapters = new ArrayList<>();
+    for (String reference : arch.adapters()) {
+      String[] nameVersion = reference.split("@", 2);
+      LoraAdapter adapter = LoraAdapter.generate(nameVersion[0], nameVersion[1], ADAPTER_RANK,
+          arch.hidden(), weightSeed ^ reference.hashCode());
+      adapter.write(outDir.resolve(LoraAdapter.directory(adapter.name(), adapter.version())));
+      adapters.add(adapter);
+    }
+    List<ModelManifest.FileEntry> files = ModelManifest.inventory(outDir);
+    List<ModelManifest.AdapterEntry> adapterEntries = new ArrayList<>();
+    for (LoraAdapter adapter : adapters) {
+      String prefix = LoraAdapter.directory(adapter.name(), adapter.version()) + "/";
+      adapterEntries.add(new ModelManifest.AdapterEntry(adapter.name(), adapter.version(),
+          adapter.rank(), adapter.alpha(),
+          files.stream().filter(f -> f.path().startsWith(prefix)).toList()));
+    }
+    List<ModelManifest.ConditioningEntry> conditioning = arch.conditioning().stream()
+        .map(c -> new ModelManifest.ConditioningEntry(c, "control", 1)).toList();
     ModelManifest manifest =
         new ModelManifest(
             name,
             version,
-            List.of(ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DECODE),
+            signatureNames,
             IMAGE_SIDE,
             IMAGE_SIDE,
             STEPS,
-            ModelManifest.inventory(outDir));
+            files,
+            adapterEntries,
+            conditioning,
+            arch.requestClasses(),
+            VramEstimates.of(arch, variableBytes(files)));
     manifest.write(outDir);
     return manifest;
+  }
+
+  private static long variableBytes(List<ModelManifest.FileEntry> files) {
+    return files.stream().filter(f -> f.path().startsWith("variables/"))
+        .mapToLong(ModelManifest.FileEntry::size).sum();
   }
 
   /**
@@ -118,14 +166,16 @@ public final class TinyModelBuilder {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 1 || args.length > 4) {
-      System.err.println("usage: TinyModelBuilder outDir [name] [version] [weightSeed]");
+      System.err.println("usage: TinyModelBuilder outDir [name] [version] [weightSeed]"
+          + " (name genmesh-small: the small architecture)");
       System.exit(2);
     }
     Path outDir = Paths.get(args[0]);
     String name = args.length > 1 ? args[1] : DEFAULT_NAME;
     String version = args.length > 2 ? args[2] : DEFAULT_VERSION;
-    long seed = args.length > 3 ? Long.parseLong(args[3]) : DEFAULT_WEIGHT_SEED;
-    ModelManifest manifest = build(outDir, name, version, seed);
+    ModelManifest manifest = args.length > 3
+        ? build(outDir, name, version, Long.parseLong(args[3]))
+        : build(outDir, name, version);
     System.out.println(manifest.toJson().encodePrettily());
   }
 }

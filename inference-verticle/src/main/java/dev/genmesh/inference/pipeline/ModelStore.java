@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.SavedModelBundle;
-import org.tensorflow.proto.ConfigProto;
 
 /**
  * Loads models from disk, and only models whose every file matches the SHA-256 in
@@ -24,26 +23,22 @@ public final class ModelStore {
   private ModelStore() {}
 
   /**
-   * Verifies then loads. TF's thread pools are private to this model's session and capped at
-   * the given sizes, so several workers on one machine do not fight over cores.
+   * Verifies then loads, with intra-op and inter-op thread pools of the given sizes.
    *
    * @throws ModelCorruptedException if the manifest or a file it lists is missing or damaged
    * @throws IncompatibleModelException if the model lacks a contract signature
    */
   public static LoadedModel load(Path modelDir, int intraOpThreads, int interOpThreads) {
-    if (intraOpThreads < 1 || interOpThreads < 1) {
-      throw new IllegalArgumentException("thread counts must be at least 1");
-    }
+    return load(modelDir, SessionSettings.threads(intraOpThreads, interOpThreads));
+  }
+
+  /** Verifies then loads with {@code settings} (threads, GPU device list, memory growth). */
+  public static LoadedModel load(Path modelDir, SessionSettings settings) {
     long start = System.nanoTime();
     ModelManifest manifest = verify(modelDir);
-    ConfigProto config = ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(intraOpThreads)
-        .setInterOpParallelismThreads(interOpThreads)
-        .setUsePerSessionThreads(true)
-        .build();
     SavedModelBundle bundle = SavedModelBundle.loader(modelDir.toString())
         .withTags(ModelContract.SERVE_TAG)
-        .withConfigProto(config)
+        .withConfigProto(settings.toConfigProto())
         .load();
     try {
       LoadedModel model = new LoadedModel(modelDir, manifest, bundle);
@@ -76,7 +71,7 @@ public final class ModelStore {
     return manifest;
   }
 
-  private static void verifyFile(Path root, ModelManifest.FileEntry entry) {
+  static void verifyFile(Path root, ModelManifest.FileEntry entry) {
     Path file = root.resolve(entry.path()).normalize();
     if (!file.startsWith(root)) {
       throw new ModelCorruptedException(entry.path(), "lies outside the model directory");

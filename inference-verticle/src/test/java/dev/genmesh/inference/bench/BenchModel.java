@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** The bundled tiny model, built into a temp directory and loaded as a worker would. */
+/** A bundled model, built into a temp directory and loaded as a worker would. */
 final class BenchModel implements AutoCloseable {
 
   /** A worker's default (genmesh-defaults.yaml), so figures match what a worker gets. */
@@ -25,9 +25,13 @@ final class BenchModel implements AutoCloseable {
   }
 
   static BenchModel buildAndLoad() throws IOException {
+    return buildAndLoad(TinyModelBuilder.DEFAULT_NAME);
+  }
+
+  /** A bundled model by name ({@code genmesh-tiny}, {@code genmesh-small}), as workers build it. */
+  static BenchModel buildAndLoad(String name) throws IOException {
     Path dir = Files.createTempDirectory("genmesh-bench-model");
-    TinyModelBuilder.build(dir, TinyModelBuilder.DEFAULT_NAME, TinyModelBuilder.DEFAULT_VERSION,
-        TinyModelBuilder.DEFAULT_WEIGHT_SEED);
+    TinyModelBuilder.build(dir, name, TinyModelBuilder.DEFAULT_VERSION);
     return new BenchModel(dir, ModelStore.load(dir, INTRA_OP_THREADS, INTER_OP_THREADS));
   }
 

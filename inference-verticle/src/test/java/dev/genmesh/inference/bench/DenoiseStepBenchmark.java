@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One {@code denoise_step} at 512×512 (a 64×64×4 latent per image), the first step of a
- * 20-step schedule, with intra-op threads 1. The input is the same on every call, so every
+ * 20-step schedule, with intra-op threads 1. {@code -p model=genmesh-small} for the larger model. The input is the same on every call, so every
  * call does the same work.
  */
 @State(Scope.Benchmark)
@@ -39,8 +39,11 @@ public class DenoiseStepBenchmark {
   @Param({"1", "2", "4"})
   public int batch;
 
+  @Param({"genmesh-tiny"})
+  public String model;
+
   private BenchModel bench;
-  private LoadedModel model;
+  private LoadedModel loaded;
   private NhwcArray latent;
   private float[][] cond;
   private float[][] uncond;
@@ -49,15 +52,15 @@ public class DenoiseStepBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    bench = BenchModel.buildAndLoad();
-    model = bench.model();
+    bench = BenchModel.buildAndLoad(this.model);
+    loaded = bench.model();
     double[] sigmas = NoiseSchedule.DEFAULT.sigmas(STEPS);
     sigma = (float) sigmas[0];
     sigmaNext = (float) sigmas[1];
     int cells = SIDE / LATENT_DOWNSCALE;
     latent = LatentNoise.gaussian(42, batch, cells, cells, LATENT_CHANNELS, sigmas[0]);
     Tokenizer tokenizer = new Tokenizer();
-    float[][] embeddings = model.encodeText(new int[][] {
+    float[][] embeddings = loaded.encodeText(new int[][] {
         tokenizer.encode("a red fox in the snow"), tokenizer.encode("blurry")});
     cond = repeat(embeddings[0], batch);
     uncond = repeat(embeddings[1], batch);
@@ -71,7 +74,7 @@ public class DenoiseStepBenchmark {
   @Benchmark
   public NhwcArray denoiseStep(StepTimes times) {
     long start = System.nanoTime();
-    LoadedModel.StepOutput out = model.denoiseStep(latent, cond, uncond, sigma, sigmaNext,
+    LoadedModel.StepOutput out = loaded.denoiseStep(latent, cond, uncond, sigma, sigmaNext,
         GUIDANCE);
     times.record(out.nanosInTensorFlow(), System.nanoTime() - start);
     return out.latent();

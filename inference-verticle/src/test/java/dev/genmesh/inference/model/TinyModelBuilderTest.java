@@ -25,9 +25,24 @@ class TinyModelBuilderTest {
 
     assertThat(manifest.signatures())
         .containsExactly(
-            ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DECODE);
+            ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DENOISE_STEP_LORA,
+            ModelContract.DENOISE_STEP_CONTROL, ModelContract.DENOISE_STEP_LORA_CONTROL,
+            ModelContract.DECODE);
     assertThat(manifest.files()).extracting(ModelManifest.FileEntry::path).containsExactly(
+        "adapters/watercolor/1/adapter.json", "adapters/watercolor/1/weights.bin",
         "saved_model.pb", "variables/variables.data-00000-of-00001", "variables/variables.index");
+    assertThat(manifest.adapters()).singleElement().satisfies(a -> {
+      assertThat(a.reference()).isEqualTo("watercolor@1");
+      assertThat(a.rank()).isEqualTo(4);
+      assertThat(a.files()).extracting(ModelManifest.FileEntry::path)
+          .containsExactly("adapters/watercolor/1/adapter.json", "adapters/watercolor/1/weights.bin");
+    });
+    assertThat(manifest.conditioning()).extracting(ModelManifest.ConditioningEntry::name)
+        .containsExactly("edges");
+    assertThat(manifest.requestClasses()).contains("sdxl", "sdxl_lora", "sdxl_controlnet");
+    assertThat(manifest.vram().perImageMb()).containsKeys("512x512", "1024x1024");
+    assertThat(manifest.vram().estimateMb(1024, 1024, 1))
+        .isGreaterThan(manifest.vram().estimateMb(512, 512, 1));
     for (ModelManifest.FileEntry file : manifest.files()) {
       Path p = out.resolve(file.path());
       assertThat(file.size()).isEqualTo(Files.size(p));
@@ -47,7 +62,9 @@ class TinyModelBuilderTest {
       Map<String, Signature> byName = new HashMap<>();
       bundle.signatures().forEach(s -> byName.put(s.key(), s));
       assertThat(byName).containsOnlyKeys(
-          ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DECODE);
+          ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DENOISE_STEP_LORA,
+          ModelContract.DENOISE_STEP_CONTROL, ModelContract.DENOISE_STEP_LORA_CONTROL,
+          ModelContract.DECODE);
 
       Signature encode = byName.get(ModelContract.ENCODE_TEXT);
       assertTensor(encode.getInputs(), "tokens", DataType.DT_INT32, -1, 77);
@@ -61,6 +78,18 @@ class TinyModelBuilderTest {
       assertTensor(denoise.getInputs(), "sigma_next", DataType.DT_FLOAT);
       assertTensor(denoise.getInputs(), "guidance", DataType.DT_FLOAT);
       assertTensor(denoise.getOutputs(), "latent", DataType.DT_FLOAT, -1, -1, -1, 4);
+
+      Signature lora = byName.get(ModelContract.DENOISE_STEP_LORA);
+      assertThat(lora.inputNames()).containsExactlyInAnyOrder("latent", "cond", "uncond", "sigma",
+          "sigma_next", "guidance", "lora_wave_a", "lora_wave_b", "lora_conv_a", "lora_conv_b",
+          "adapter_scale");
+      assertTensor(lora.getInputs(), "lora_wave_a", DataType.DT_FLOAT, 256, -1);
+      assertTensor(lora.getInputs(), "lora_conv_b", DataType.DT_FLOAT, -1, 32);
+      Signature control = byName.get(ModelContract.DENOISE_STEP_CONTROL);
+      assertTensor(control.getInputs(), "control", DataType.DT_FLOAT, -1, -1, -1, 1);
+      assertTensor(control.getInputs(), "control_scale", DataType.DT_FLOAT);
+      assertThat(byName.get(ModelContract.DENOISE_STEP_LORA_CONTROL).inputNames())
+          .containsAll(lora.inputNames()).contains("control", "control_scale");
 
       Signature decode = byName.get(ModelContract.DECODE);
       assertTensor(decode.getInputs(), "latent", DataType.DT_FLOAT, -1, -1, -1, 4);
@@ -82,7 +111,12 @@ class TinyModelBuilderTest {
     ModelManifest again = TinyModelBuilder.build(dir.resolve("b"), "tiny", "1", 5L);
     ModelManifest other = TinyModelBuilder.build(dir.resolve("c"), "tiny", "1", 6L);
     assertThat(again.files()).isEqualTo(first.files());
-    assertThat(other.files().get(1).sha256()).isNotEqualTo(first.files().get(1).sha256());
+    assertThat(variables(other)).isNotEqualTo(variables(first));
+  }
+
+  private static String variables(ModelManifest m) {
+    return m.files().stream().filter(f -> f.path().startsWith("variables/variables.data"))
+        .findFirst().orElseThrow().sha256();
   }
 
   @Test

@@ -3,11 +3,10 @@ package dev.genmesh.inference.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.genmesh.inference.model.TinyModelBuilder;
+import dev.genmesh.inference.TestModels;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -16,20 +15,16 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** The real TF runtime on the bundled tiny model, built once for the class. */
+/** The real TF runtime on the bundled tiny model. */
 class DiffusionPipelineTest {
-
-  @TempDir static Path modelDir;
 
   private static LoadedModel model;
   private static DiffusionPipeline pipeline;
 
   @BeforeAll
-  static void buildAndLoad() throws IOException {
-    TinyModelBuilder.build(modelDir, "tiny-test", "1", TinyModelBuilder.DEFAULT_WEIGHT_SEED);
-    model = ModelStore.load(modelDir, 1, 1);
+  static void load() {
+    model = ModelStore.load(TestModels.tiny(), 1, 1);
     pipeline = new DiffusionPipeline(model);
   }
 
@@ -94,6 +89,23 @@ class DiffusionPipelineTest {
         .isInstanceOfSatisfying(GenerationCancelledException.class,
             e -> assertThat(e.completedSteps()).isEqualTo(2));
     assertThat(seen).containsExactly(1, 2);
+  }
+
+  @Test
+  void cancelSetInTheListenerOfStepKStopsAfterExactlyKSteps() {
+    for (int k : new int[] {1, 3, 5}) {
+      java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+      List<Integer> seen = new ArrayList<>();
+      assertThatThrownBy(() -> pipeline.generate(input("a slow painting", 1, 6), (step, total, tf, all) -> {
+            seen.add(step);
+            if (step == k) {
+              cancel.set(true); // as the worker's cancel consumer does, between two steps
+            }
+          }, cancel::get))
+          .isInstanceOfSatisfying(GenerationCancelledException.class,
+              e -> assertThat(e.completedSteps()).isEqualTo(k));
+      assertThat(seen).as("steps run when cancelled at step %d", k).hasSize(k).endsWith(k);
+    }
   }
 
   @Test

@@ -23,10 +23,16 @@ final class ModelCache {
 
   /** A data directory for {@code genmesh worker --data-dir} with the bundled model in place. */
   static synchronized Path dataDir() {
-    ModelConfig model = ConfigLoader.defaults().models().get("genmesh-tiny");
+    for (String name : ConfigLoader.defaults().worker().models()) {
+      build(ConfigLoader.defaults().models().get(name));
+    }
+    return DATA_DIR;
+  }
+
+  private static void build(ModelConfig model) {
     Path target = DATA_DIR.resolve("models").resolve(model.name()).resolve(model.version());
     if (Files.isRegularFile(target.resolve("manifest.json"))) {
-      return DATA_DIR;
+      return;
     }
     try {
       Files.createDirectories(target.getParent());
@@ -36,16 +42,15 @@ final class ModelCache {
           "-cp", ChildProcesses.classPath(), "dev.genmesh.launcher.Main", "build-model", "--out", staging.toString(),
           "--name", model.name(), "--version", model.version());
       Process build = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(DATA_DIR.resolve("build-model.log").toFile()).start();
+          .redirectOutput(DATA_DIR.resolve("build-" + model.name() + ".log").toFile()).start();
       try {
         if (!build.waitFor(180, TimeUnit.SECONDS) || build.exitValue() != 0) {
-          throw new IllegalStateException("building the bundled model failed; see " + DATA_DIR.resolve("build-model.log"));
+          throw new IllegalStateException("building " + model.name() + " failed; see " + DATA_DIR.resolve("build-" + model.name() + ".log"));
         }
       } finally {
         build.destroyForcibly();
       }
       Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-      return DATA_DIR;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -56,7 +61,12 @@ final class ModelCache {
 
   /** Copies the built model into {@code dataDir/models}, as a worker of {@code genmesh up} there expects it. */
   static void copyInto(Path dataDir) {
-    ModelConfig model = ConfigLoader.defaults().models().get("genmesh-tiny");
+    for (String name : ConfigLoader.defaults().worker().models()) {
+      copyInto(dataDir, ConfigLoader.defaults().models().get(name));
+    }
+  }
+
+  private static void copyInto(Path dataDir, ModelConfig model) {
     Path relative = Path.of("models", model.name(), model.version());
     Path from = dataDir().resolve(relative);
     try (Stream<Path> files = Files.walk(from)) {

@@ -1,0 +1,180 @@
+package dev.genmesh.inference.impl;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ModelConfig;
+import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.inference.pipeline.DiffusionPipeline;
+import dev.genmesh.inference.pipeline.FaultHook;
+import dev.genmesh.inference.pipeline.GenerationInput;
+import dev.genmesh.inference.pipeline.LoadedModel;
+import dev.genmesh.inference.pipeline.ModelStore;
+import dev.genmesh.inference.pipeline.SessionSettings;
+import dev.genmesh.inference.pipeline.StepListener;
+import dev.genmesh.inference.registry.ModelSource;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The models a worker serves, each in its own TensorFlow session. Loading, warm-up and restart
+ * block: call them on the worker's TensorFlow thread. The read methods may be called from any
+ * thread; they see the last completed load.
+ */
+public final class ModelSet implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelSet.class);
+
+  private final GenmeshConfig config;
+  private final ModelSource source;
+  private final SessionSettings session;
+  private final FaultHook faultHook;
+  private volatile Map<String, LoadedModel> models = Map.of();
+  /** What to load again on a restart, even after a restart that failed left nothing loaded. */
+  private volatile Map<String, Path> directories = Map.of();
+
+  public ModelSet(GenmeshConfig config, ModelSource source, FaultHook faultHook) {
+    this.config = config;
+    this.source = source;
+    var worker = config.worker();
+    this.session = new SessionSettings(worker.intraOpThreads(), worker.interOpThreads(),
+        worker.visibleDevices(), worker.allowGrowth());
+    this.faultHook = faultHook;
+  }
+
+  /**
+   * Resolves every model of the worker through its source (a registry pull, or a local build of
+   * a bundled model), loads and warms it up.
+   */
+  public void loadAndWarmUp(String workerId) {
+    Map<String, Path> resolved = new LinkedHashMap<>();
+    for (String name : config.worker().models()) {
+      resolved.put(name, source.resolve(name).directory());
+    }
+    directories = Collections.unmodifiableMap(resolved);
+    load(workerId, directories);
+  }
+
+  /** Closes every session and loads and warms up the same model directories again (after a device error). */
+  public void restart(String workerId) {
+    close();
+    load(workerId, directories);
+  }
+
+  /** Loads and warms up another version of one model, then closes the one it replaces. */
+  public void switchTo(ModelSource.Resolved resolved, String workerId) {
+    LoadedModel next = ModelStore.load(resolved.directory(), session);
+    try {
+      warmUp(next, config.models().get(resolved.name()));
+    } catch (RuntimeException e) {
+      next.close();
+      throw e;
+    }
+    Map<String, LoadedModel> updated = new LinkedHashMap<>(models);
+    LoadedModel old = updated.put(resolved.name(), next);
+    models = Collections.unmodifiableMap(updated);
+    Map<String, Path> dirs = new LinkedHashMap<>(directories);
+    dirs.put(resolved.name(), resolved.directory());
+    directories = Collections.unmodifiableMap(dirs);
+    if (old != null) {
+      old.close();
+    }
+    LOG.info("worker {} switched {} to {} (was {})", workerId, resolved.name(), resolved.version(),
+        old == null ? "not loaded" : old.manifest().version());
+  }
+
+  private void load(String workerId, Map<String, Path> directories) {
+    Map<String, LoadedModel> loaded = new LinkedHashMap<>();
+    try {
+      for (Map.Entry<String, Path> e : directories.entrySet()) {
+        LoadedModel m = ModelStore.load(e.getValue(), session);
+        loaded.put(e.getKey(), m);
+        long started = System.nanoTime();
+        warmUp(m, config.models().get(e.getKey()));
+        LOG.info("worker {} loaded {} {} from {} (warm-up {} ms)", workerId, e.getKey(),
+            m.manifest().version(), e.getValue(), (System.nanoTime() - started) / 1_000_000);
+      }
+    } catch (RuntimeException e) {
+      loaded.values().forEach(LoadedModel::close);
+      throw e;
+    }
+    models = Collections.unmodifiableMap(loaded);
+  }
+
+  /** One step at the smallest size, through the fault hook like any run. */
+  private void warmUp(LoadedModel model, ModelConfig config) {
+    int side = Math.max(config == null ? 0 : config.minSize(), model.manifest().width().min());
+    GenerationInput warmUp = new GenerationInput("warm-up", "", side, side, 1, 0L, 1.0, 1);
+    new DiffusionPipeline(model, faultHook).generate(warmUp, StepListener.NONE, () -> false);
+  }
+
+  public LoadedModel get(String name) {
+    return models.get(name);
+  }
+
+  public List<String> names() {
+    return new ArrayList<>(models.keySet());
+  }
+
+  /** Loaded model name → manifest version. */
+  public Map<String, String> versions() {
+    Map<String, String> versions = new LinkedHashMap<>();
+    models.forEach((name, m) -> versions.put(name, m.manifest().version()));
+    return versions;
+  }
+
+  /** Memory the loaded models hold, by their manifests' estimates. */
+  public long baseMb() {
+    return models.values().stream().mapToLong(m -> m.manifest().vram().baseMb()).sum();
+  }
+
+  /**
+   * The estimate for {@code images} images of model {@code name} at width x height, with that
+   * model's base memory; 0 when its manifest declares no estimate.
+   */
+  public long estimateMb(String name, int width, int height, int images) {
+    LoadedModel m = models.get(name);
+    if (m == null) {
+      return 0;
+    }
+    ModelManifest.VramEstimate vram = m.manifest().vram();
+    return vram.estimateMb(width, height, images);
+  }
+
+  /** Memory a request of model {@code name} may use: the budget less the other models' bases. */
+  public long budgetMb(String name) {
+    long others = models.entrySet().stream().filter(e -> !e.getKey().equals(name))
+        .mapToLong(e -> e.getValue().manifest().vram().baseMb()).sum();
+    return config.worker().vramMb() - others;
+  }
+
+  /** Drops every adapter held in memory (they load again from disk when next asked for). */
+  public Set<String> unloadAdapters() {
+    Set<String> dropped = new java.util.TreeSet<>();
+    models.forEach((name, m) -> m.unloadAdaptersExcept(Set.of())
+        .forEach(a -> dropped.add(name + ":" + a)));
+    return dropped;
+  }
+
+  /** Adapters held in memory, as {@code model:name@version}. */
+  public Set<String> loadedAdapters() {
+    Set<String> loaded = new java.util.TreeSet<>();
+    models.forEach((name, m) -> m.loadedAdapters().forEach(a -> loaded.add(name + ":" + a)));
+    return loaded;
+  }
+
+  public FaultHook faultHook() {
+    return faultHook;
+  }
+
+  @Override
+  public void close() {
+    Map<String, LoadedModel> open = models;
+    models = Map.of();
+    open.values().forEach(LoadedModel::close);
+  }
+}

@@ -1,0 +1,372 @@
+package dev.genmesh.inference.registry;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ModelConfig;
+import dev.genmesh.config.RegistryConfig;
+import dev.genmesh.protocol.Addresses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Models from the worker's region registry (inference-verticle/MODEL.md, "Registry"): the
+ * version {@code CURRENT} names is pulled into the local cache and every file verified. A
+ * corrupted copy is deleted and pulled again; a version still bad after
+ * {@code registry.pull_attempts} pulls is given up, the worker rolls back to the previous good
+ * version and publishes a {@code model_rollback} alert. When the registry does not answer or
+ * does not have the model, the worker runs what it has cached, or builds the bundled model.
+ */
+public final class RegistryModelSource implements ModelSource {
+  private static final Logger LOG = LoggerFactory.getLogger(RegistryModelSource.class);
+  public static final String ALERT_MODEL_ROLLBACK = "model_rollback";
+  /** A version given up as bad is tried again after this long (someone may have repaired the registry). */
+  static final long BAD_VERSION_RETRY_MS = 10 * 60_000L;
+  /** What a registry accepts as a version (region-node/API.md); anything else never reaches the disk. */
+  private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  private final Map<String, ModelConfig> models;
+  private final String region;
+  private final String workerId;
+  private final RegistryConfig settings;
+  private final Path modelRoot;
+  private final RegistryClient client;
+  private final ModelCache cache;
+  private final MeterRegistry meters;
+  private final Map<String, Long> badUntil = new ConcurrentHashMap<>();
+  private final Set<String> alerted = ConcurrentHashMap.newKeySet();
+  private volatile Vertx vertx;
+  private WorkerExecutor executor;
+  private long timer = -1;
+  private boolean polling;
+
+  /** Pulls from {@code config.regions().get(region).effectiveApiUrl()}. */
+  public RegistryModelSource(GenmeshConfig config, String region, String workerId, Path modelRoot, MeterRegistry meters) {
+    this.models = config.models();
+    this.region = region;
+    this.workerId = workerId;
+    this.settings = config.registry();
+    this.modelRoot = modelRoot;
+    this.client = new RegistryClient(config.region(region).effectiveApiUrl(), settings.downloadTimeoutMs());
+    this.cache = new ModelCache(modelRoot);
+    this.meters = meters;
+  }
+
+  @Override
+  public void attach(Vertx vertx) {
+    this.vertx = vertx;
+    this.executor = vertx.createSharedWorkerExecutor("genmesh-registry-" + workerId, 1);
+  }
+
+  @Override
+  public Resolved resolve(String name) {
+    JsonObject entry;
+    try {
+      entry = modelEntry(client.listing(), name);
+    } catch (IOException e) {
+      return fallback(name, "the registry of " + region + " at " + client.base() + " did not answer (" + e + ")");
+    }
+    if (entry == null) {
+      return fallback(name, name + " is not published in the registry of " + region);
+    }
+    try {
+      return resolveVersion(name, startVersion(name, entry), entry);
+    } catch (RegistryUnavailable e) {
+      return fallback(name, e.getMessage());
+    }
+  }
+
+  @Override
+  public void watch(Supplier<Map<String, String>> running, Function<Resolved, Future<Void>> switcher) {
+    timer = vertx.setPeriodic(settings.pollIntervalMs(), id -> poll(running, switcher));
+  }
+
+  @Override
+  public Future<Void> close() {
+    if (timer >= 0 && vertx != null) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+    return executor == null ? Future.succeededFuture() : executor.close();
+  }
+
+  /** One poll: which running models have a new current version, pulled and verified off the event loop. */
+  private void poll(Supplier<Map<String, String>> running, Function<Resolved, Future<Void>> switcher) {
+    if (polling) {
+      return;
+    }
+    polling = true;
+    Map<String, String> now = Map.copyOf(running.get());
+    executor.executeBlocking(() -> changes(now), false)
+        .compose(next -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Resolved version : next) {
+            chain = chain.compose(v -> switcher.apply(version).recover(err -> {
+              markBad(version.name(), version.version());
+              LOG.error("worker {}: could not switch {} to {}, keeps the running version: {}", workerId,
+                  version.name(), version.version(), err.toString());
+              return Future.succeededFuture();
+            }));
+          }
+          return chain;
+        })
+        .onComplete(done -> {
+          polling = false;
+          if (done.failed()) {
+            LOG.debug("worker {}: registry poll failed: {}", workerId, done.cause().toString());
+          }
+        });
+  }
+
+  private List<Resolved> changes(Map<String, String> running) {
+    JsonObject listing;
+    try {
+      listing = client.listing();
+    } catch (IOException e) {
+      LOG.debug("worker {}: registry of {} did not answer the poll: {}", workerId, region, e.toString());
+      return List.of();
+    }
+    List<Resolved> out = new ArrayList<>();
+    running.forEach((name, version) -> {
+      JsonObject entry = modelEntry(listing, name);
+      String current = entry == null ? null : entry.getString("current");
+      if (current == null || current.equals(version) || isBad(name, current)) {
+        return;
+      }
+      LOG.info("worker {}: {} {} is current in {} (running {}): pulling it", workerId, name, current, region, version);
+      try {
+        Resolved next = resolveVersion(name, current, entry);
+        if (!next.version().equals(version)) {
+          out.add(next);
+        }
+      } catch (RuntimeException e) {
+        LOG.error("worker {}: keeps {} {}: {}", workerId, name, version, e.getMessage());
+      }
+    });
+    return out;
+  }
+
+  /** The version, or (when it stays bad) the previous good one, with an alert. */
+  private Resolved resolveVersion(String name, String version, JsonObject entry) {
+    try {
+      return pull(name, version);
+    } catch (VersionUnusable bad) {
+      markBad(name, version);
+      for (String candidate : rollbackCandidates(name, version, entry)) {
+        if (isBad(name, candidate)) {
+          continue;
+        }
+        try {
+          Resolved good = pull(name, candidate);
+          rolledBack(name, version, candidate, bad.getMessage());
+          return good;
+        } catch (VersionUnusable alsoBad) {
+          markBad(name, candidate);
+        }
+      }
+      throw new IllegalStateException("model " + name + " " + version + " is bad (" + bad.getMessage()
+          + ") and no earlier version could be had");
+    }
+  }
+
+  /**
+   * Makes the cached copy whole: verified as it is, or deleted and pulled again (reusing the
+   * files that are fine), up to {@code pull_attempts} pulls.
+   */
+  private Resolved pull(String name, String version) throws VersionUnusable {
+    if (!SAFE_NAME.matcher(version).matches()) {
+      throw new VersionUnusable("'" + version + "' is not a version name (it would leave the model cache)");
+    }
+    byte[] bytes;
+    JsonObject manifest;
+    try {
+      bytes = client.manifest(name, version);
+      manifest = new JsonObject(new String(bytes, StandardCharsets.UTF_8));
+    } catch (RegistryClient.NotPublished e) {
+      throw new VersionUnusable(name + " " + version + " is not published in " + region);
+    } catch (IOException e) {
+      throw new RegistryUnavailable("the registry of " + region + " did not answer (" + e + ")", e);
+    } catch (RuntimeException e) {
+      throw new VersionUnusable("the manifest of " + name + " " + version + " is not JSON: " + e.getMessage());
+    }
+    if (!name.equals(manifest.getValue("name")) || !version.equals(manifest.getValue("version"))
+        || !(manifest.getValue("files") instanceof JsonArray)) {
+      throw new VersionUnusable("the manifest served for " + name + " " + version + " does not describe it");
+    }
+    String lastProblem = null;
+    for (int pulls = 0; ; pulls++) {
+      Optional<String> problem = cache.problem(name, version, manifest);
+      if (problem.isEmpty()) {
+        cache.remember(name, version);
+        return new Resolved(name, version, cache.dir(name, version));
+      }
+      if (!problem.get().equals("not cached")) {
+        lastProblem = problem.get();
+        count("genmesh.worker.model.corrupted", name);
+        LOG.warn("worker {}: cached {} {} is corrupted ({}): deleting it and pulling it again", workerId, name, version,
+            lastProblem);
+      }
+      if (pulls >= settings.pullAttempts()) {
+        evict(name, version);
+        throw new VersionUnusable(lastProblem == null ? "could not be pulled" : lastProblem);
+      }
+      try {
+        cache.pull(client, name, version, bytes, manifest);
+        counter("genmesh.worker.model.pulls", name, "outcome", "ok").increment();
+      } catch (RegistryClient.ChecksumMismatch e) {
+        lastProblem = e.getMessage();
+        counter("genmesh.worker.model.pulls", name, "outcome", "checksum_mismatch").increment();
+        LOG.warn("worker {}: pull {}/{} of {} {} failed verification: {}", workerId, pulls + 1, settings.pullAttempts(),
+            name, version, e.getMessage());
+      } catch (IOException e) {
+        throw new RegistryUnavailable("pulling " + name + " " + version + " from " + region + " failed: " + e, e);
+      }
+    }
+  }
+
+  /** The bad version's previous_version chain, then older published versions (newest first), then cached ones. */
+  private List<String> rollbackCandidates(String name, String bad, JsonObject entry) {
+    Set<String> out = new LinkedHashSet<>();
+    List<JsonObject> versions = new ArrayList<>();
+    entry.getJsonArray("versions", new JsonArray()).forEach(v -> versions.add((JsonObject) v));
+    for (String at = previousOf(versions, bad); at != null && out.add(at); at = previousOf(versions, at)) {
+      // follow the chain
+    }
+    int badIndex = -1;
+    for (int i = 0; i < versions.size(); i++) {
+      if (bad.equals(versions.get(i).getString("version"))) {
+        badIndex = i;
+      }
+    }
+    for (int i = (badIndex < 0 ? versions.size() : badIndex) - 1; i >= 0; i--) {
+      out.add(versions.get(i).getString("version"));
+    }
+    List<String> cached = new ArrayList<>(cache.versions(name));
+    Collections.reverse(cached);
+    out.addAll(cached);
+    out.remove(bad);
+    return List.copyOf(out);
+  }
+
+  private static String previousOf(List<JsonObject> versions, String version) {
+    for (JsonObject v : versions) {
+      if (version.equals(v.getString("version"))) {
+        return v.getString("previous_version");
+      }
+    }
+    return null;
+  }
+
+  private void rolledBack(String name, String bad, String good, String reason) {
+    counter("genmesh.worker.model.rollbacks", name, "bad_version", bad).increment();
+    JsonObject alert = new JsonObject()
+        .put("type", ALERT_MODEL_ROLLBACK)
+        .put("model", name)
+        .put("bad_version", bad)
+        .put("good_version", good)
+        .put("worker", workerId)
+        .put("region", region)
+        .put("reason", reason)
+        .put("time", Instant.now().toString());
+    if (alerted.add(name + "@" + bad)) {
+      LOG.error("worker {} of {}: model {} {} is still bad after {} pulls ({}); rolled back to {}", workerId, region, name,
+          bad, settings.pullAttempts(), reason, good);
+    } else {
+      LOG.debug("worker {}: rolled back {} {} to {} again", workerId, name, bad, good);
+    }
+    Vertx bus = vertx;
+    if (bus != null) {
+      bus.eventBus().publish(Addresses.ALERTS, alert);
+    }
+  }
+
+  /** Without the registry: the version last used, else the configured one if cached whole, else the local build. */
+  private Resolved fallback(String name, String why) {
+    ModelConfig configured = models.get(name);
+    Set<String> candidates = new LinkedHashSet<>();
+    cache.last(name).ifPresent(candidates::add);
+    if (configured != null) {
+      candidates.add(configured.version());
+    }
+    for (String version : candidates) {
+      Path dir = cache.dir(name, version);
+      if (Files.isDirectory(dir) && ModelCache.verify(dir).isEmpty()) {
+        LOG.warn("worker {}: {}; runs the cached {} {}", workerId, why, name, version);
+        return new Resolved(name, version, dir);
+      }
+    }
+    LOG.warn("worker {}: {}; uses the configured {} (built locally when bundled)", workerId, why, name);
+    return ModelSource.local(models, modelRoot).resolve(name);
+  }
+
+  private String startVersion(String name, JsonObject entry) {
+    String current = entry.getString("current");
+    if (current != null) {
+      return current;
+    }
+    JsonArray versions = entry.getJsonArray("versions", new JsonArray());
+    ModelConfig configured = models.get(name);
+    for (Object v : versions) {
+      if (configured != null && configured.version().equals(((JsonObject) v).getString("version"))) {
+        return configured.version();
+      }
+    }
+    return versions.getJsonObject(versions.size() - 1).getString("version");
+  }
+
+  private static JsonObject modelEntry(JsonObject listing, String name) {
+    for (Object item : listing.getJsonArray("models", new JsonArray())) {
+      if (item instanceof JsonObject model && name.equals(model.getString("name"))
+          && !model.getJsonArray("versions", new JsonArray()).isEmpty()) {
+        return model;
+      }
+    }
+    return null;
+  }
+
+  private void evict(String name, String version) {
+    try {
+      cache.evict(name, version);
+    } catch (IOException e) {
+      LOG.warn("worker {}: could not delete the bad copy of {} {}: {}", workerId, name, version, e.toString());
+    }
+  }
+
+  private void markBad(String name, String version) {
+    badUntil.put(name + "@" + version, System.currentTimeMillis() + BAD_VERSION_RETRY_MS);
+  }
+
+  private boolean isBad(String name, String version) {
+    Long until = badUntil.get(name + "@" + version);
+    return until != null && until > System.currentTimeMillis();
+  }
+
+  private void count(String meter, String model) {
+    counter(meter, model, "region", region).increment();
+  }
+
+  private Counter counter(String meter, String model, String tag, String value) {
+    return Counter.builder(meter).tags("region", region, "worker", workerId, "model", model, tag, value).register(meters);
+  }
+}

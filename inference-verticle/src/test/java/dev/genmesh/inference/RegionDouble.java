@@ -1,0 +1,114 @@
+package dev.genmesh.inference;
+
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.WorkerMessages;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+
+/**
+ * The region's side of the worker event-bus contract, played by a test: it hands out queued
+ * assignments on claim (honouring {@code batch_with} like the region should), and records what
+ * workers report.
+ */
+final class RegionDouble {
+  static final String REGION = "us-west";
+
+  /** An assignment and which claims may take it (e.g. only a worker with more free memory). */
+  record Queued(WorkerMessages.Assignment assignment, Predicate<WorkerMessages.Claim> who) {}
+
+  final Queue<Queued> work = new ConcurrentLinkedQueue<>();
+  final List<WorkerMessages.Claim> claims = new CopyOnWriteArrayList<>();
+  final List<WorkerMessages.Step> steps = new CopyOnWriteArrayList<>();
+  final Map<String, WorkerMessages.Result> results = new ConcurrentHashMap<>();
+  final Map<String, WorkerMessages.Failure> failures = new ConcurrentHashMap<>();
+  final List<WorkerMessages.Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
+  volatile boolean honourBatchHints = true;
+
+  RegionDouble(Vertx vertx) {
+    var bus = vertx.eventBus();
+    bus.<JsonObject>consumer(Addresses.claim(REGION), message -> {
+      WorkerMessages.Claim claim = WorkerMessages.Claim.fromJson(message.body());
+      claims.add(claim);
+      WorkerMessages.Assignment next = take(claim);
+      if (next == null) {
+        message.fail(BusFailure.NO_WORK, "no work");
+      } else {
+        message.reply(next.toJson());
+      }
+    });
+    bus.<JsonObject>consumer(Addresses.progress(REGION), message -> steps.add(WorkerMessages.Step.fromJson(message.body())));
+    bus.<JsonObject>consumer(Addresses.result(REGION), message -> {
+      WorkerMessages.Result result = WorkerMessages.Result.fromJson(message.body());
+      results.put(result.requestId(), result);
+      message.reply(new JsonObject().put("status", "completed"));
+    });
+    bus.<JsonObject>consumer(Addresses.failure(REGION), message -> {
+      WorkerMessages.Failure failure = WorkerMessages.Failure.fromJson(message.body());
+      failures.put(failure.requestId(), failure);
+      message.reply(new JsonObject().put("status", "queued"));
+    });
+    bus.<JsonObject>consumer(Addresses.heartbeat(REGION),
+        message -> heartbeats.add(WorkerMessages.Heartbeat.fromJson(message.body())));
+  }
+
+  void queue(WorkerMessages.Assignment assignment) {
+    work.add(new Queued(assignment, claim -> true));
+  }
+
+  void queue(WorkerMessages.Assignment assignment, Predicate<WorkerMessages.Claim> who) {
+    work.add(new Queued(assignment, who));
+  }
+
+  private synchronized WorkerMessages.Assignment take(WorkerMessages.Claim claim) {
+    for (Iterator<Queued> it = work.iterator(); it.hasNext(); ) {
+      Queued q = it.next();
+      boolean fitsHint = !honourBatchHints || claim.batchWith() == null
+          || claim.batchWith().matches(q.assignment().spec());
+      if (q.who().test(claim) && fitsHint) {
+        it.remove();
+        return q.assignment();
+      }
+    }
+    return null;
+  }
+
+  List<WorkerMessages.Step> stepsOf(String id) {
+    return steps.stream().filter(s -> s.requestId().equals(id)).toList();
+  }
+
+  List<WorkerMessages.Heartbeat> heartbeatsOf(String workerId) {
+    return heartbeats.stream().filter(h -> h.workerId().equals(workerId)).toList();
+  }
+
+  WorkerMessages.Heartbeat lastHeartbeat(String workerId) {
+    List<WorkerMessages.Heartbeat> mine = heartbeatsOf(workerId);
+    return mine.isEmpty() ? null : mine.get(mine.size() - 1);
+  }
+
+  /** Polls until {@code condition} holds; fails the test after {@code timeout} (a deadlock guard, not a speed check). */
+  static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what);
+      }
+    }
+  }
+}
