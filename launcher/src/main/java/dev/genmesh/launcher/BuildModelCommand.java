@@ -20,7 +20,7 @@ final class BuildModelCommand implements java.util.concurrent.Callable<Integer> 
 
   @Override
   public Integer call() throws java.io.IOException {
-    var manifest = TinyModelBuilder.build(out, name, version, TinyModelBuilder.DEFAULT_WEIGHT_SEED);
+    var manifest = TinyModelBuilder.build(out, name, version);
     System.out.println("built " + manifest.name() + " " + manifest.version() + " in " + out.toAbsolutePath()
         + " (" + manifest.files().size() + " files, SHA-256 in manifest.json)");
     return 0;

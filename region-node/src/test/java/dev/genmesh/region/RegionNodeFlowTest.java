@@ -320,7 +320,7 @@ class RegionNodeFlowTest {
     HttpResponse<Buffer> noImage = result(node.get("/regional/v1/images/" + unknown + "/0.png"));
     assertThat(noImage.statusCode()).isEqualTo(404);
     assertThat(noImage.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
-    HttpResponse<Buffer> tooLarge = result(node.post("/regional/v1/generations", Buffer.buffer("x".repeat(300 * 1024))));
+    HttpResponse<Buffer> tooLarge = result(node.post("/regional/v1/generations", Buffer.buffer("x".repeat(5 * 1024 * 1024))));
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(tooLarge.bodyAsJsonObject().getString("code")).isEqualTo("body_too_large");
     HttpResponse<Buffer> wrongMethod = result(node.post("/regional/v1/generations/" + unknown, Buffer.buffer("{}")));

@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * Memory per loaded model on the CPU runtime: the process's resident set (VmRSS) before and after
  * loading each bundled model, and after one 512×512 generation on it. Not a JMH benchmark; run
- * it with {@code bench/run-memory.sh}. The models are built first and a throw-away copy of the
+ * it with {@code bench/run-tool.sh ModelMemory}. The models are built first and a throw-away copy of the
  * tiny one is loaded and run first, so that TensorFlow's own runtime is not counted as a model.
  */
 public final class ModelMemory {

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class RegionalApi {
   private static final Logger LOG = LoggerFactory.getLogger(RegionalApi.class);
   public static final String PREFIX = "/regional/v1";
-  static final long MAX_BODY_BYTES = 256 * 1024;
+  /** Room for a base64 conditioning image; the edge enforces its own, smaller-or-equal limit. */
+  static final long MAX_BODY_BYTES = 4 * 1024 * 1024;
   static final int MAX_IDEMPOTENCY_KEY = 256;
   static final int MAX_USER = 256;
   static final String RETRY_AFTER_SECONDS = "2";

@@ -51,6 +51,9 @@ public final class WorkerReports {
       return;
     }
     JsonObject data = new JsonObject().put("step", step.step()).put("total", step.total()).put("step_ms", step.stepMs());
+    if (step.preview() != null) {
+      data.put("preview", step.preview());
+    }
     sequencer.run(step.requestId(), () -> log.step(step.requestId(), step.attempt(), data)).onComplete(ar -> {
       if (ar.failed()) {
         metrics.systemError("step");
