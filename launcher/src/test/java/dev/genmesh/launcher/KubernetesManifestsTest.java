@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.fail;
 
+import static dev.genmesh.launcher.K8sManifests.*;
+
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import java.io.File;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +48,6 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * here applies anything to a cluster.
  */
 class KubernetesManifestsTest {
-  private static final Path K8S = Path.of("..", "k8s").toAbsolutePath().normalize();
   private static final String PLACEHOLDER = "REPLACE_ME";
   private static final List<String> REGIONS = List.of("us-west", "us-east", "eu-west");
   private static final String REGION_LABEL = "genmesh.dev/region";
@@ -57,21 +56,6 @@ class KubernetesManifestsTest {
   private static final String GPU = "nvidia.com/gpu";
   private static final Pattern SECRET_NAME = Pattern.compile("(?i).*(PASSWORD|SECRET|TOKEN|REDIS__URL).*");
 
-  /** One YAML document of one file. */
-  record Doc(Path file, Map<String, Object> body) {
-    String kind() {
-      return str(body.get("kind"));
-    }
-
-    String name() {
-      return str(map(body.get("metadata")).get("name"));
-    }
-
-    @Override
-    public String toString() {
-      return (file.startsWith(K8S) ? K8S.relativize(file) : file.getFileName()) + " " + kind() + "/" + name();
-    }
-  }
 
   // ---------------------------------------------------------------- files and documents
 
@@ -448,193 +432,4 @@ class KubernetesManifestsTest {
     }
   }
 
-  // ---------------------------------------------------------------- helpers
-
-  private static void assertHttpProbe(Doc deployment, Map<String, Object> probe, String path, Map<String, Integer> ports) {
-    Map<String, Object> http = map(probe.get("httpGet"));
-    assertThat(http).as("%s: HTTP probe", deployment).isNotEmpty();
-    assertThat(http.get("path")).as("%s: probe path", deployment).isEqualTo(path);
-    assertThat(resolvePort(http.get("port"), ports)).as("%s: probe port %s is declared", deployment, http.get("port")).isPresent();
-  }
-
-  private static Optional<Integer> resolvePort(Object port, Map<String, Integer> declared) {
-    if (port instanceof Number n) {
-      return declared.containsValue(n.intValue()) ? Optional.of(n.intValue()) : Optional.empty();
-    }
-    return Optional.ofNullable(declared.get(str(port)));
-  }
-
-  private static Map<String, Integer> declaredPorts(Map<String, Object> container) {
-    Map<String, Integer> ports = new LinkedHashMap<>();
-    for (Object p : list(container.get("ports"))) {
-      Map<String, Object> port = map(p);
-      int number = ((Number) port.get("containerPort")).intValue();
-      ports.put(port.containsKey("name") ? str(port.get("name")) : String.valueOf(number), number);
-    }
-    return ports;
-  }
-
-  private static Map<String, String> env(Map<String, Object> container) {
-    Map<String, String> env = new LinkedHashMap<>();
-    for (Object e : list(container.get("env"))) {
-      Map<String, Object> entry = map(e);
-      if (entry.containsKey("value")) {
-        env.put(str(entry.get("name")), str(entry.get("value")));
-      }
-    }
-    return env;
-  }
-
-  private static Map<String, Object> podSpec(Doc deployment) {
-    return map(map(map(deployment.body().get("spec")).get("template")).get("spec"));
-  }
-
-  private static Map<String, Object> podLabels(Doc deployment) {
-    return map(map(map(map(deployment.body().get("spec")).get("template")).get("metadata")).get("labels"));
-  }
-
-  /** The genmesh.yaml that the base's configMapGenerator turns into the genmesh-config ConfigMap. */
-  private static Path configFile() throws IOException {
-    Path base = K8S.resolve("base").resolve("kustomization.yaml");
-    for (Object generator : list(single(base).get("configMapGenerator"))) {
-      if ("genmesh-config".equals(map(generator).get("name"))) {
-        for (String entry : strings(map(generator).get("files"))) {
-          // An entry is "path" (the key is the file name) or "key=path".
-          int eq = entry.indexOf('=');
-          String path = eq < 0 ? entry : entry.substring(eq + 1);
-          String key = eq < 0 ? Path.of(path).getFileName().toString() : entry.substring(0, eq);
-          if (key.equals("genmesh.yaml")) {
-            return base.getParent().resolve(path);
-          }
-        }
-      }
-    }
-    throw new AssertionError("base/kustomization.yaml generates no genmesh-config ConfigMap with genmesh.yaml");
-  }
-
-  private static Doc named(String kind, String name) throws IOException {
-    return ofKind(kind).stream().filter(d -> d.name().equals(name)).findFirst()
-        .orElseThrow(() -> new AssertionError("no " + kind + " named " + name + " under " + K8S));
-  }
-
-  private static List<Doc> ofKind(String kind) throws IOException {
-    return manifests().stream().filter(d -> d.kind().equals(kind)).toList();
-  }
-
-  private static List<Doc> manifests() throws IOException {
-    return manifestsUnder(K8S);
-  }
-
-  /** Every document of every YAML file under {@code root}, except kustomizations and generator sources. */
-  private static List<Doc> manifestsUnder(Path root) throws IOException {
-    Set<Path> sources = new java.util.HashSet<>();
-    for (Path kustomization : kustomizations()) {
-      sources.addAll(generatorSources(kustomization));
-    }
-    List<Doc> docs = new ArrayList<>();
-    for (Path file : yamlFiles()) {
-      if (!file.startsWith(root) || isKustomization(file) || sources.contains(file)) {
-        continue;
-      }
-      for (Object doc : loadAll(file)) {
-        docs.add(new Doc(file, map(doc)));
-      }
-    }
-    return docs;
-  }
-
-  private static List<Path> generatorSources(Path kustomization) throws IOException {
-    Map<String, Object> k = single(kustomization);
-    List<Path> sources = new ArrayList<>();
-    for (String field : List.of("configMapGenerator", "secretGenerator")) {
-      for (Object generator : list(k.get(field))) {
-        for (String key : List.of("files", "envs")) {
-          for (String entry : strings(map(generator).get(key))) {
-            String path = entry.contains("=") ? entry.substring(entry.indexOf('=') + 1) : entry;
-            sources.add(kustomization.getParent().resolve(path).normalize());
-          }
-        }
-      }
-    }
-    return sources;
-  }
-
-  private static List<Path> kustomizations() throws IOException {
-    return yamlFiles().stream().filter(KubernetesManifestsTest::isKustomization).toList();
-  }
-
-  private static boolean isKustomization(Path file) {
-    String name = file.getFileName().toString();
-    return name.equals("kustomization.yaml") || name.equals("kustomization.yml") || name.equals("Kustomization");
-  }
-
-  private static List<Path> yamlFiles() throws IOException {
-    assertThat(K8S).as("the k8s folder beside the launcher module").isDirectory();
-    try (Stream<Path> paths = Files.walk(K8S)) {
-      return paths.filter(Files::isRegularFile)
-          .filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
-          .sorted()
-          .toList();
-    }
-  }
-
-  private static Map<String, Object> single(Path file) throws IOException {
-    List<Object> docs = loadAll(file);
-    assertThat(docs).as("%s holds one document", file).hasSize(1);
-    return map(docs.get(0));
-  }
-
-  /** The non-empty documents of a (multi-document) YAML file, read with the safe constructor. */
-  private static List<Object> loadAll(Path file) throws IOException {
-    Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
-    List<Object> docs = new ArrayList<>();
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      for (Object doc : yaml.loadAll(reader)) {
-        if (doc != null) {
-          docs.add(doc);
-        }
-      }
-    }
-    return docs;
-  }
-
-  private static Optional<Path> onPath(String command) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return Optional.empty();
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      Path candidate = Path.of(dir, command);
-      if (Files.isExecutable(candidate)) {
-        return Optional.of(candidate);
-      }
-    }
-    return Optional.empty();
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object o) {
-    if (o == null) {
-      return Map.of();
-    }
-    assertThat(o).isInstanceOf(Map.class);
-    return (Map<String, Object>) o;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Object o) {
-    if (o == null) {
-      return List.of();
-    }
-    assertThat(o).isInstanceOf(List.class);
-    return (List<Object>) o;
-  }
-
-  private static List<String> strings(Object o) {
-    return list(o).stream().map(KubernetesManifestsTest::str).toList();
-  }
-
-  private static String str(Object o) {
-    return o == null ? null : o.toString();
-  }
 }
