@@ -18,7 +18,17 @@ public record GenmeshConfig(
     Map<String, GpuConfig> gpus,
     Map<String, List<String>> routing,
     DrConfig dr,
-    RegistryConfig registry) {
+    RegistryConfig registry,
+    SafetyConfig safety) {
+
+  /** Without a {@code safety} section: the safety defaults (the reference service). */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr,
+      RegistryConfig registry) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry,
+        SafetyConfig.defaults());
+  }
 
   /** Without a {@code registry} section: the registry defaults. */
   public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
@@ -40,19 +50,31 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety);
   }
 
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety);
+  }
+
+  public GenmeshConfig withSafety(SafetyConfig newSafety) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety);
+  }
+
+  public GenmeshConfig withHealth(HealthConfig newHealth) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety);
+  }
+
+  public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety);
   }
 
   /** Names that point elsewhere in the file must resolve. */
@@ -72,6 +94,12 @@ public record GenmeshConfig(
         throw new ConfigException("edge.latency_ms." + region, "is not a region in regions " + regions.keySet());
       }
     }
+    models.forEach((name, model) -> {
+      if (!model.fallback().isEmpty() && (!models.containsKey(model.fallback()) || model.fallback().equals(name))) {
+        throw new ConfigException("models." + name + ".fallback", "names '" + model.fallback()
+            + "', which is not another model in models " + models.keySet());
+      }
+    });
     long distinctCodes = regions.values().stream().map(RegionConfig::code).distinct().count();
     if (distinctCodes != regions.size()) {
       throw new ConfigException("regions", "every region needs its own code");
@@ -95,7 +123,8 @@ public record GenmeshConfig(
         gpus,
         routing,
         DrConfig.read(root.child("dr")),
-        RegistryConfig.read(root.child("registry")));
+        RegistryConfig.read(root.child("registry")),
+        SafetyConfig.read(root.child("safety")));
     root.finish();
     config.checkReferences();
     return config;

@@ -15,6 +15,8 @@ import java.util.List;
  *     (a request may say just {@code name}: the last version listed); empty: none
  * @param conditioning the conditioning inputs it accepts (e.g. {@code edges}: a grayscale control
  *     image of the output size); empty: none
+ * @param fallback the model a request that allows it ({@code allow_fallback}) runs on while this
+ *     model's circuit breaker is open; empty: none
  */
 public record ModelConfig(
     String name,
@@ -36,11 +38,22 @@ public record ModelConfig(
     long vramMb,
     long vramMbPerMegapixel,
     List<String> adapters,
-    List<String> conditioning) {
+    List<String> conditioning,
+    String fallback) {
 
   public ModelConfig {
     adapters = List.copyOf(adapters);
     conditioning = List.copyOf(conditioning);
+  }
+
+  /** Without a fallback model. */
+  public ModelConfig(String name, String version, String path, int minSize, int maxSize, int sizeMultiple,
+      int defaultWidth, int defaultHeight, int minSteps, int maxSteps, int defaultSteps, int maxBatch,
+      double minGuidance, double maxGuidance, double defaultGuidance, List<String> requestClasses, long vramMb,
+      long vramMbPerMegapixel, List<String> adapters, List<String> conditioning) {
+    this(name, version, path, minSize, maxSize, sizeMultiple, defaultWidth, defaultHeight, minSteps, maxSteps,
+        defaultSteps, maxBatch, minGuidance, maxGuidance, defaultGuidance, requestClasses, vramMb, vramMbPerMegapixel,
+        adapters, conditioning, "");
   }
 
   /** Without adapters or conditioning. */
@@ -114,7 +127,8 @@ public record ModelConfig(
         n.integer("vram_mb", 0, 1_000_000, 0),
         n.integer("vram_mb_per_megapixel", 0, 1_000_000, 0),
         n.strings("adapters", List.of()),
-        n.strings("conditioning", List.of()));
+        n.strings("conditioning", List.of()),
+        n.string("fallback", ""));
     n.finish();
     for (String adapter : config.adapters) {
       if (!adapter.matches("[A-Za-z0-9._-]+@[A-Za-z0-9._-]+")) {

@@ -17,6 +17,8 @@ import java.util.List;
  *     at start. Ignored by the CPU runtime
  * @param maxConsecutiveGpuErrors device errors in a row after which the worker stops claiming and
  *     reports itself not live
+ * @param httpPort the worker's own HTTP port ({@code /health/live}, {@code /health/ready},
+ *     {@code /metrics}); 0: any free port (printed at start)
  */
 public record WorkerConfig(
     String gpuClass,
@@ -30,18 +32,27 @@ public record WorkerConfig(
     int maxBatchImages,
     String visibleDevices,
     boolean allowGrowth,
-    int maxConsecutiveGpuErrors) {
+    int maxConsecutiveGpuErrors,
+    int httpPort) {
 
   /** Batches of one image, all devices, memory growth on, 3 device errors in a row. */
   public WorkerConfig(String gpuClass, long vramMb, List<String> models, String modelDir, int intraOpThreads,
       int interOpThreads, long heartbeatIntervalMs, long claimPollMs) {
     this(gpuClass, vramMb, models, modelDir, intraOpThreads, interOpThreads, heartbeatIntervalMs, claimPollMs, 1, "",
-        true, 3);
+        true, 3, 0);
+  }
+
+  /** On any free HTTP port. */
+  public WorkerConfig(String gpuClass, long vramMb, List<String> models, String modelDir, int intraOpThreads,
+      int interOpThreads, long heartbeatIntervalMs, long claimPollMs, int maxBatchImages, String visibleDevices,
+      boolean allowGrowth, int maxConsecutiveGpuErrors) {
+    this(gpuClass, vramMb, models, modelDir, intraOpThreads, interOpThreads, heartbeatIntervalMs, claimPollMs,
+        maxBatchImages, visibleDevices, allowGrowth, maxConsecutiveGpuErrors, 0);
   }
 
   public WorkerConfig withModelDir(String dir) {
     return new WorkerConfig(gpuClass, vramMb, models, dir, intraOpThreads, interOpThreads, heartbeatIntervalMs,
-        claimPollMs, maxBatchImages, visibleDevices, allowGrowth, maxConsecutiveGpuErrors);
+        claimPollMs, maxBatchImages, visibleDevices, allowGrowth, maxConsecutiveGpuErrors, httpPort);
   }
 
   static WorkerConfig read(Node n) {
@@ -57,7 +68,8 @@ public record WorkerConfig(
         n.integer("max_batch_images", 1, 64, 4),
         n.string("visible_devices", ""),
         n.bool("allow_growth", true),
-        n.integer("max_consecutive_gpu_errors", 1, 100, 3));
+        n.integer("max_consecutive_gpu_errors", 1, 100, 3),
+        n.integer("http_port", 0, 65535, 0));
     n.finish();
     if (!config.visibleDevices.isEmpty() && !config.visibleDevices.matches("\\d+(,\\d+)*")) {
       throw new ConfigException(n.keyPath("visible_devices"), "must be GPU ids separated by commas, e.g. 0,1");

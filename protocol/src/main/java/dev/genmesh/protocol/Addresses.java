@@ -44,6 +44,19 @@ public final class Addresses {
     return "genmesh." + region + ".events";
   }
 
+  /**
+   * Publish: the region asks its autoscaler for a worker to replace one it lost (unhealthy, dead,
+   * breaker open); body {@code {region, worker_id, reason, gpu_class}}.
+   */
+  public static String replacements(String region) {
+    return "genmesh." + region + ".scaling.replacements";
+  }
+
+  /** Publish: a worker's health as the region judges it changed; body {@code {worker_id, state, reason}}. */
+  public static String workerHealth(String region) {
+    return "genmesh." + region + ".workers.health";
+  }
+
   /** Publish: alerts for internal services. */
   public static final String ALERTS = "genmesh.alerts";
 }

@@ -12,6 +12,8 @@ import io.vertx.core.json.JsonObject;
  *     pixels, read as grayscale; null: none
  * @param controlScale how strongly the conditioning applies; ignored without a control image
  * @param previewEvery a small preview PNG with every k-th step report; 0: no previews
+ * @param allowFallback the region may run the request on the model's configured fallback model
+ *     while the model's circuit breaker is open (the user is told in the event stream)
  */
 public record GenerationSpec(
     String prompt,
@@ -28,7 +30,8 @@ public record GenerationSpec(
     double adapterScale,
     String controlImage,
     double controlScale,
-    int previewEvery) {
+    int previewEvery,
+    boolean allowFallback) {
 
   public static final double DEFAULT_ADAPTER_SCALE = 1.0;
   public static final double DEFAULT_CONTROL_SCALE = 1.0;
@@ -37,7 +40,21 @@ public record GenerationSpec(
   public GenerationSpec(String prompt, String negativePrompt, String model, Tier tier, int width, int height,
       int steps, long seed, double guidance, int batchSize) {
     this(prompt, negativePrompt, model, tier, width, height, steps, seed, guidance, batchSize,
-        null, DEFAULT_ADAPTER_SCALE, null, DEFAULT_CONTROL_SCALE, 0);
+        null, DEFAULT_ADAPTER_SCALE, null, DEFAULT_CONTROL_SCALE, 0, false);
+  }
+
+  /** Without fallback. */
+  public GenerationSpec(String prompt, String negativePrompt, String model, Tier tier, int width, int height,
+      int steps, long seed, double guidance, int batchSize, String adapter, double adapterScale, String controlImage,
+      double controlScale, int previewEvery) {
+    this(prompt, negativePrompt, model, tier, width, height, steps, seed, guidance, batchSize, adapter, adapterScale,
+        controlImage, controlScale, previewEvery, false);
+  }
+
+  /** The same request on another model (a circuit-breaker fallback). */
+  public GenerationSpec withModel(String otherModel) {
+    return new GenerationSpec(prompt, negativePrompt, otherModel, tier, width, height, steps, seed, guidance, batchSize,
+        adapter, adapterScale, controlImage, controlScale, previewEvery, allowFallback);
   }
 
   public boolean hasAdapter() {
@@ -70,6 +87,9 @@ public record GenerationSpec(
     if (previewEvery > 0) {
       json.put("preview_every", previewEvery);
     }
+    if (allowFallback) {
+      json.put("allow_fallback", true);
+    }
     return json;
   }
 
@@ -90,6 +110,7 @@ public record GenerationSpec(
         json.getDouble("adapter_scale", DEFAULT_ADAPTER_SCALE),
         json.getString("control_image"),
         json.getDouble("control_scale", DEFAULT_CONTROL_SCALE),
-        json.getInteger("preview_every", 0));
+        json.getInteger("preview_every", 0),
+        json.getBoolean("allow_fallback", false));
   }
 }

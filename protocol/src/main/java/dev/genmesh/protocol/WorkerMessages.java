@@ -62,6 +62,20 @@ public final class WorkerMessages {
           spec.hasControlImage() ? spec.controlScale() : 0, maxImages);
     }
 
+    /**
+     * What two requests that can share a batch have equal, as one string (the region keeps it
+     * with each queued id and claims only ids with the worker's key).
+     */
+    public String key() {
+      return model + '|' + width + 'x' + height + '|' + steps + '|' + guidance + '|' + (adapter == null ? "" : adapter)
+          + '|' + adapterScale + '|' + control + '|' + controlScale;
+    }
+
+    /** The batch key of a spec (see {@link #key()}). */
+    public static String keyOf(GenerationSpec spec) {
+      return of(spec, spec.batchSize()).key();
+    }
+
     /** True if {@code spec} can run in the same batch and fits the room left. */
     public boolean matches(GenerationSpec spec) {
       BatchHint other = of(spec, maxImages);

@@ -25,7 +25,8 @@ public final class RequestValidator {
   /** The fields a submit body may carry; anything else is most likely a typo. */
   public static final List<String> FIELDS = List.of(
       "prompt", "negative_prompt", "model", "tier", "width", "height", "steps", "seed", "guidance", "batch_size",
-      "adapter", "adapter_scale", "control_image", "control_scale", "preview_every");
+      "adapter", "adapter_scale", "control_image", "control_scale", "preview_every",
+      "allow_fallback");
   /** Adapter and conditioning strengths: 0 is off, 1 as trained, up to 2 exaggerated. */
   static final double MAX_SCALE = 2.0;
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -114,10 +115,14 @@ public final class RequestValidator {
     String control = controlImage(body, model, width, height);
     double controlScale = scale(body, "control_scale", "control_image", control != null);
     int previewEvery = (int) whole(body, "preview_every", 0, 0, steps, ErrorCode.OUT_OF_RANGE);
+    Object fallback = body.getValue("allow_fallback");
+    if (fallback != null && !(fallback instanceof Boolean)) {
+      throw reject(ErrorCode.INVALID_FIELD, "allow_fallback", "must be true or false");
+    }
     return new GenerationSpec(
         prompt, negative, model.name(), tier, width, height, steps,
         seed == null ? seeds.getAsLong() : seed, guidance, batch, adapter, adapterScale, control, controlScale,
-        previewEvery);
+        previewEvery, Boolean.TRUE.equals(fallback));
   }
 
   /** The declared adapter the request names, as {@code name@version}, or null for none. */

@@ -84,6 +84,9 @@ public final class ClaimHandler {
         .put("models", new JsonArray(List.copyOf(claim.models())))
         .put("pref", new JsonArray(List.copyOf(held)))
         .put("skip", new JsonArray(List.copyOf(skipped)));
+    if (claim.batchWith() != null) {
+      worker.put("batch", claim.batchWith().key()).put("room", claim.batchWith().maxImages());
+    }
     routing.classesFor(claim.gpuClass()).ifPresent(classes -> worker.put("classes", new JsonArray(List.copyOf(classes))));
     return worker;
   }

@@ -15,6 +15,9 @@ import java.util.List;
  * @param minVramMb larger_vram hint: only a worker with more free memory than this (0 = none)
  * @param excludedWorkers different_worker hint: workers that must not get it
  * @param dropLease true for a retry: a lease left behind by the attempt that failed is deleted
+ * @param batchKey what a request must share to join another's TensorFlow batch
+ *     ({@link dev.genmesh.protocol.WorkerMessages.BatchHint#key()}); null = unknown
+ * @param images the request's batch_size
  */
 public record QueueEntry(
     String id,
@@ -27,7 +30,9 @@ public record QueueEntry(
     long vramMb,
     long minVramMb,
     List<String> excludedWorkers,
-    boolean dropLease) {
+    boolean dropLease,
+    String batchKey,
+    int images) {
 
   String metaJson() {
     JsonObject meta = new JsonObject().put("t", tier.wireName()).put("u", user).put("p", priority).put("m", model);
@@ -42,6 +47,9 @@ public record QueueEntry(
     }
     if (!excludedWorkers.isEmpty()) {
       meta.put("x", new JsonArray(List.copyOf(excludedWorkers)));
+    }
+    if (batchKey != null) {
+      meta.put("b", batchKey).put("n", images);
     }
     if (dropLease) {
       meta.put("d", 1);

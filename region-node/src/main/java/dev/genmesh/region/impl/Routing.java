@@ -3,6 +3,7 @@ package dev.genmesh.region.impl;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ModelConfig;
 import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.WorkerMessages;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import java.util.Set;
 public final class Routing {
   public static final String HIGH_RES = "high_res";
   public static final String BATCH = "batch";
+  public static final String SDXL_LORA = "sdxl_lora";
+  public static final String SDXL_CONTROLNET = "sdxl_controlnet";
   /** Above this width or height a request is {@code high_res}. */
   static final int HIGH_RES_ABOVE = 1024;
 
@@ -31,19 +34,26 @@ public final class Routing {
 
   /**
    * {@code high_res} when width or height is above 1024, else {@code batch} when batch_size > 1,
-   * else the model's first request class; null when that class is not in the routing matrix
-   * (then any GPU may serve it).
+   * else {@code sdxl_controlnet} with a control image and {@code sdxl_lora} with an adapter
+   * (when the model declares those classes), else the model's first plain request class; null
+   * when that class is not in the routing matrix (then any GPU may serve it).
    */
   public String requestClass(GenerationSpec spec) {
+    ModelConfig model = models.get(spec.model());
     String requestClass;
     if (spec.width() > HIGH_RES_ABOVE || spec.height() > HIGH_RES_ABOVE) {
       requestClass = HIGH_RES;
     } else if (spec.batchSize() > 1) {
       requestClass = BATCH;
+    } else if (model == null) {
+      requestClass = null;
+    } else if (spec.hasControlImage() && model.requestClasses().contains(SDXL_CONTROLNET)) {
+      requestClass = SDXL_CONTROLNET;
+    } else if (spec.hasAdapter() && model.requestClasses().contains(SDXL_LORA)) {
+      requestClass = SDXL_LORA;
     } else {
-      ModelConfig model = models.get(spec.model());
-      requestClass = model == null ? null : model.requestClasses().stream()
-          .filter(c -> !c.equals(HIGH_RES) && !c.equals(BATCH)).findFirst().orElse(null);
+      requestClass = model.requestClasses().stream()
+          .filter(c -> !Set.of(HIGH_RES, BATCH, SDXL_LORA, SDXL_CONTROLNET).contains(c)).findFirst().orElse(null);
     }
     return requestClass != null && matrix.containsKey(requestClass) ? requestClass : null;
   }
@@ -76,6 +86,7 @@ public final class Routing {
     GenerationSpec spec = row.generationSpec();
     return new QueueEntry(row.id(), row.tier(), row.userId(), row.priority(),
         row.notBefore() == null ? 0 : row.notBefore().toEpochMilli(), row.model(), requestClass(spec),
-        vramEstimateMb(spec), row.hintMinVramMb() == null ? 0 : row.hintMinVramMb(), row.excludedWorkers(), retry);
+        vramEstimateMb(spec), row.hintMinVramMb() == null ? 0 : row.hintMinVramMb(), row.excludedWorkers(), retry,
+        WorkerMessages.BatchHint.keyOf(spec), spec.batchSize());
   }
 }

@@ -1,7 +1,8 @@
 -- Picks and leases the next request for one worker, atomically.
 -- ARGV: 1 prefix, 2 now ms, 3 worker JSON {w: id, vram: free MB (0 unknown), classes: request
 -- classes its GPU may serve (absent: any), models: models it runs ([] any), pref: models it holds,
--- skip: ids to pass over}, 4 lease ms, 5 relax share in millionths, 6 routing hold ms, 7 window,
+-- skip: ids to pass over, batch: only ids with this batch key (absent: any), room: their max
+-- images}, 4 lease ms, 5 relax share in millionths, 6 routing hold ms, 7 window,
 -- 8 dispatch log length.
 -- Tiers go turbo, fast, relax, except that relax earns share per dispatch while it has work (the
 -- credit is 0 while relax is empty) and goes first once it holds one whole dispatch. Answers {id, tier, score, meta, via, orphans}, or
@@ -26,7 +27,12 @@ local vram = tonumber(wk.vram) or 0
 
 local _, orphans = promote(P, now, 100)
 
+local batch, room = wk.batch, tonumber(wk.room) or 0
+
 local function fits(m)
+  if batch ~= nil then -- joining a batch: only the same key, within the room left
+    if m == nil or m.b ~= batch or (tonumber(m.n) or 1) > room then return false end
+  end
   if m == nil then return true end -- no meta: the request log decides
   if not anyModel and not models[m.m] then return false end
   if now - (m.r or 0) >= hold then return true end -- waited long enough: preferences lapse
