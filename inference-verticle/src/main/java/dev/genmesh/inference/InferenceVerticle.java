@@ -383,8 +383,13 @@ public final class InferenceVerticle extends VerticleBase {
     windowStartNanos = now;
     var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
         models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
-        ready, health.live(), health.maxBatchImages());
+        ready, health.live(), health.maxBatchImages(), nodeId(), stopping);
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
+  }
+
+  /** This worker's cluster member id, so the region notices at once when the member leaves; null outside a cluster. */
+  private String nodeId() {
+    return vertx.isClustered() ? ((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId() : null;
   }
 
   /**
@@ -426,6 +431,7 @@ public final class InferenceVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    heartbeat(); // draining: the region gives it no new work while it stops
     held.values().forEach(RequestRun::cancel); // the region re-queues them when the leases lapse; nothing is lost
     return modelSource.close()
         .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())

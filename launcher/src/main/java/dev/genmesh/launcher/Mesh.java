@@ -87,6 +87,7 @@ public final class Mesh implements AutoCloseable {
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
           options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC());
       await(node.deployVerticle(verticle), "start region node " + region.name());
+      RegionCluster.onMemberLeft(node, verticle::memberLeft);
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
     }

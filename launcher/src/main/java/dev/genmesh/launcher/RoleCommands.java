@@ -63,6 +63,7 @@ final class RoleCommands {
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name),
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC());
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
+      RegionCluster.onMemberLeft(vertx, node::memberLeft);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
       runUntilStopped(vertx);
     }

@@ -17,4 +17,9 @@ public final class FailureType {
   public static final String CANCELLED = "cancelled";
   /** Set by the region, never by a worker: the lease lapsed (worker died, hung or lost contact). */
   public static final String LEASE_LOST = "lease_lost";
+  /**
+   * Set by the region, never by a worker: the worker running the attempt left the cluster or
+   * stopped heartbeating; retried on another worker.
+   */
+  public static final String WORKER_LOST = "worker_lost";
 }

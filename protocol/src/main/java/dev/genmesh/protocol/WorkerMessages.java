@@ -239,12 +239,22 @@ public final class WorkerMessages {
       Map<String, String> modelVersions,
       boolean ready,
       boolean live,
-      int maxBatchImages) {
+      int maxBatchImages,
+      String nodeId,
+      boolean draining) {
 
     public Heartbeat(String workerId, String region, String gpuClass, long vramTotalMb, long vramFreeMb,
         List<String> loadedModels, double utilisation, List<String> activeRequests, long sentAtMs) {
       this(workerId, region, gpuClass, vramTotalMb, vramFreeMb, loadedModels, utilisation, activeRequests, sentAtMs,
           Map.of(), true, true, 1);
+    }
+
+    /** Outside a cluster (no node id), not draining. */
+    public Heartbeat(String workerId, String region, String gpuClass, long vramTotalMb, long vramFreeMb,
+        List<String> loadedModels, double utilisation, List<String> activeRequests, long sentAtMs,
+        Map<String, String> modelVersions, boolean ready, boolean live, int maxBatchImages) {
+      this(workerId, region, gpuClass, vramTotalMb, vramFreeMb, loadedModels, utilisation, activeRequests, sentAtMs,
+          modelVersions, ready, live, maxBatchImages, null, false);
     }
 
     public JsonObject toJson() {
@@ -261,7 +271,9 @@ public final class WorkerMessages {
           .put("model_versions", new JsonObject(new LinkedHashMap<>(modelVersions)))
           .put("ready", ready)
           .put("live", live)
-          .put("max_batch_images", maxBatchImages);
+          .put("max_batch_images", maxBatchImages)
+          .put("node_id", nodeId)
+          .put("draining", draining);
     }
 
     /** A heartbeat without the newer fields (an older worker) reads as ready and live. */
@@ -282,7 +294,9 @@ public final class WorkerMessages {
           versions,
           json.getBoolean("ready", true),
           json.getBoolean("live", true),
-          json.getInteger("max_batch_images", 1));
+          json.getInteger("max_batch_images", 1),
+          json.getString("node_id"),
+          json.getBoolean("draining", false));
     }
   }
 

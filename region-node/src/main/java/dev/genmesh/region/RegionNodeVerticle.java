@@ -21,7 +21,9 @@ import dev.genmesh.region.impl.RetryPolicy;
 import dev.genmesh.region.impl.Routing;
 import dev.genmesh.region.impl.Submissions;
 import dev.genmesh.region.impl.TierQueue;
+import dev.genmesh.region.impl.WorkerRecovery;
 import dev.genmesh.region.impl.WorkerRegistry;
+import dev.genmesh.region.impl.WorkerRoutes;
 import dev.genmesh.region.impl.WorkerReports;
 import dev.genmesh.region.registry.ModelRegistry;
 import dev.genmesh.region.registry.RegistryRoutes;
@@ -94,6 +96,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private long watchTimer = -1;
   private boolean statsInFlight;
   private long reapTimer = -1;
+  private long sweepTimer = -1;
   private boolean reapInFlight;
   private long reapPasses;
 
@@ -147,6 +150,7 @@ public final class RegionNodeVerticle extends VerticleBase {
             refreshStats();
           });
           reapTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> reap());
+          sweepTimer = vertx.setPeriodic(sweepIntervalMs(), id -> workers.sweep());
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> closeAll().transform(ignored -> Future.failedFuture(
@@ -165,6 +169,22 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   public String regionName() {
     return region.name();
+  }
+
+  /**
+   * The region's cluster member {@code nodeId} left (the launcher forwards Hazelcast's membership
+   * events): its workers are gone at once, without waiting for their heartbeats to time out.
+   * Safe from any thread.
+   */
+  public void memberLeft(String nodeId) {
+    if (workers != null && context != null) {
+      context.runOnContext(v -> workers.memberLeft(nodeId));
+    }
+  }
+
+  /** Silent workers are looked for this often: a fifth of the heartbeat interval, 100 ms to 1 s. */
+  private long sweepIntervalMs() {
+    return Math.max(100, Math.min(1000, config.health().heartbeatIntervalMs() / 5));
   }
 
   /** The workers this node has heard from (safe from any thread). */
@@ -226,10 +246,12 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> rebuildQueues() {
     long leaseMs = config.queue().leaseMs();
     routing = new Routing(config);
-    workers = new WorkerRegistry(queue, leaseMs, config.health().heartbeatTimeoutMs(), clock);
+    workers = new WorkerRegistry(queue, leaseMs, config.health(), clock);
+    metrics.workerGauges(state -> (int) workers.workers().stream().filter(w -> w.state() == state).count());
     eta = new EtaEstimator(config.queue().relaxShare(), workers::liveCount);
     retries = new Retries(log, queue, hub, metrics, new RetryPolicy(config.queue(), clock), routing, clock);
     reaper = new LeaseReaper(log, queue, workers, retries, metrics, leaseMs);
+    workers.onTransition(new WorkerRecovery(vertx, region.name(), log, retries, metrics)::onTransition);
     QueueRebuild rebuild = new QueueRebuild(log, queue, reaper, routing, metrics, clock);
     watch = new RedisWatch(queue, rebuild, metrics, this::wakeWorkers);
     return rebuild.run("startup")
@@ -280,6 +302,7 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   private Router withRegistry(Router router) {
     new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
+    new WorkerRoutes(workers).mount(router);
     return router;
   }
 
@@ -341,6 +364,10 @@ public final class RegionNodeVerticle extends VerticleBase {
     if (watchTimer >= 0) {
       vertx.cancelTimer(watchTimer);
       watchTimer = -1;
+    }
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+      sweepTimer = -1;
     }
     if (reapTimer >= 0) {
       vertx.cancelTimer(reapTimer);

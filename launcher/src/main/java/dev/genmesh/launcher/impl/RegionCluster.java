@@ -13,7 +13,12 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import java.util.ArrayList;
+import java.util.function.Consumer;
 import java.util.List;
 
 /**
@@ -68,6 +73,26 @@ public final class RegionCluster {
       }
     }
     return out;
+  }
+
+  /**
+   * Calls {@code left} with the member id (Vert.x node id) of every member that leaves the
+   * cluster, so the region node learns at once that a worker process died. Hazelcast's own
+   * listener: Vert.x's {@code ClusterManager.nodeListener} slot belongs to the event bus.
+   */
+  public static void onMemberLeft(Vertx vertx, Consumer<String> left) {
+    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
+    if (manager instanceof HazelcastClusterManager hazelcast) {
+      hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent event) {}
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          left.accept(event.getMember().getUuid().toString());
+        }
+      });
+    }
   }
 
   /** Starts a clustered Vert.x member of {@code region}; {@code registry} may be null (no Vert.x metrics). */

@@ -61,6 +61,11 @@ public final class ClaimHandler {
       message.fail(BusFailure.BAD_MESSAGE, "claim needs a JSON body with worker_id");
       return;
     }
+    if (!workers.mayClaim(claim.workerId())) {
+      // Not ready, draining, not live, or judged lost: no new work until its heartbeat says otherwise.
+      message.fail(BusFailure.NO_WORK, "worker " + claim.workerId() + " takes no new work now");
+      return;
+    }
     next(claim, new HashSet<>(), 0).onComplete(ar -> {
       if (ar.failed()) {
         metrics.systemError("claim");

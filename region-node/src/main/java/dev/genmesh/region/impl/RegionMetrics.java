@@ -32,6 +32,8 @@ public final class RegionMetrics {
   public static final String LEASES_RESTORED = "genmesh.leases.restored";
   public static final String RETRIES = "genmesh.retries";
   public static final String REBUILDS = "genmesh.queue.rebuilds";
+  public static final String WORKER_TRANSITIONS = "genmesh.workers.transitions";
+  public static final String WORKERS = "genmesh.workers";
 
   private final MeterRegistry registry;
   private final String region;
@@ -77,6 +79,20 @@ public final class RegionMetrics {
   }
 
   /** A lease re-created for a worker that still runs the request (Redis had lost it). */
+  /** A worker entered {@code state} (region-node/API.md, "Worker health"). */
+  public void workerTransition(dev.genmesh.region.WorkerState state) {
+    registry.counter(WORKER_TRANSITIONS, "region", region, "state", state.wireName()).increment();
+  }
+
+  /** Workers per state, read from {@code count} at scrape time. */
+  public void workerGauges(java.util.function.ToIntFunction<dev.genmesh.region.WorkerState> count) {
+    for (dev.genmesh.region.WorkerState state : dev.genmesh.region.WorkerState.values()) {
+      gauges.add(Gauge.builder(WORKERS, () -> count.applyAsInt(state))
+          .description("Workers the region knows, by state").tags("region", region, "state", state.wireName())
+          .register(registry));
+    }
+  }
+
   public void leaseRestored() {
     registry.counter(LEASES_RESTORED, "region", region).increment();
   }

@@ -53,6 +53,18 @@ public final class Retries {
   }
 
   /**
+   * The worker that runs this row was found dead or hung: retried on another worker now rather
+   * than when its lease lapses. Empty if the row moved on meanwhile.
+   */
+  public Future<Optional<Outcome>> workerLost(RequestRow row, String why) {
+    return apply(row, policy.workerLost(row.retryCount(), row.workerId(), why)).onSuccess(outcome -> {
+      if (outcome.isPresent()) {
+        metrics.leaseLost(row.tier());
+      }
+    });
+  }
+
+  /**
    * A worker's failure report. Empty if it is about an attempt that is not current (then the
    * caller counts it as discarded). A {@code cancelled} report changes nothing: the request was
    * cancelled, or its worker is stopping and the lease will lapse.

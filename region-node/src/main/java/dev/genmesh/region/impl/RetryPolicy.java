@@ -64,6 +64,11 @@ public final class RetryPolicy {
     return decide(retryCount, FailureType.LEASE_LOST, "the worker's lease lapsed", false, null, null);
   }
 
+  /** The worker running it left the cluster or stopped heartbeating: retried on another worker. */
+  public Decision workerLost(int retryCount, String workerId, String why) {
+    return decide(retryCount, FailureType.WORKER_LOST, why, false, null, workerId);
+  }
+
   /**
    * A worker reported a failure of the current attempt.
    *
