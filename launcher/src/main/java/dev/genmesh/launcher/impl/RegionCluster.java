@@ -30,6 +30,9 @@ public final class RegionCluster {
   /** A dead member is dropped after this long even if its sockets stay open (default 60 s). */
   static final String MAX_NO_HEARTBEAT_SECONDS = "10";
 
+  /** The member attribute in which vertx-hazelcast keeps a member's Vert.x node id. */
+  static final String VERTX_NODE_ID = "__vertx.nodeId";
+
   private RegionCluster() {}
 
   public static Config hazelcastConfig(RegionConfig region, String bindHost) {
@@ -89,7 +92,9 @@ public final class RegionCluster {
 
         @Override
         public void memberRemoved(MembershipEvent event) {
-          left.accept(event.getMember().getUuid().toString());
+          // Vert.x names a member by its own node id, kept as a member attribute (not Hazelcast's UUID).
+          String nodeId = event.getMember().getAttribute(VERTX_NODE_ID);
+          left.accept(nodeId != null ? nodeId : event.getMember().getUuid().toString());
         }
       });
     }

@@ -35,11 +35,21 @@ final class ProcessRegion {
   private MeshClient client;
 
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
+    this(children, dir, postgresPort, redisPort, LEASE_MS, 500);
+  }
+
+  /**
+   * @param leaseMs the lease; a long one shows that a lost worker is noticed through its
+   *     heartbeats and cluster membership, not through its lease
+   * @param heartbeatMs how often workers heartbeat; the region judges one unhealthy after 3 misses
+   */
+  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, long leaseMs, long heartbeatMs) {
     this.children = children;
     this.dir = dir;
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
     this.name = "fault-" + suffix;
-    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort);
+    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort, leaseMs,
+        heartbeatMs);
   }
 
   /**
@@ -47,13 +57,26 @@ final class ProcessRegion {
    * model loads overlap), and returns once the node reports ready and every worker serves.
    */
   Map<String, ChildProcess> start(String... workerIds) {
+    return start(false, workerIds);
+  }
+
+  /**
+   * @param nodeFirst the workers start once the region node listens, so the node is the oldest
+   *     member (the Hazelcast master), as in production where region nodes outlive workers: the
+   *     master removes a dead member as soon as its connection is refused
+   */
+  Map<String, ChildProcess> start(boolean nodeFirst, String... workerIds) {
     ChildProcess node = children.java("region", JVM_OPTIONS, MAIN,
         List.of("region", "--name", name, "--config", config.toString(), "--data-dir", dir.resolve("region-data").toString()));
+    Pattern listeningLine = Pattern.compile("\\[genmesh] region \\S+ listening on ([\\d.]+):(\\d+)");
+    if (nodeFirst) {
+      node.awaitLine(listeningLine, START_TIMEOUT);
+    }
     Map<String, ChildProcess> workers = new LinkedHashMap<>();
     for (String id : workerIds) {
       workers.put(id, startWorker(id));
     }
-    Matcher listening = node.awaitLine(Pattern.compile("\\[genmesh] region \\S+ listening on ([\\d.]+):(\\d+)"), START_TIMEOUT);
+    Matcher listening = node.awaitLine(listeningLine, START_TIMEOUT);
     client = MeshClient.regional("http://" + listening.group(1) + ":" + listening.group(2));
     Sleeps.until("region " + name + " ready", START_TIMEOUT, () -> client.get("/health/ready").status() == 200 ? true : null);
     workers.values().forEach(worker ->
@@ -74,7 +97,12 @@ final class ProcessRegion {
     return client;
   }
 
-  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort) {
+  String name() {
+    return name;
+  }
+
+  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, long leaseMs,
+      long heartbeatMs) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -88,12 +116,17 @@ final class ProcessRegion {
             postgres: {host: 127.0.0.1, port: %5$d, database: %6$s, user: postgres, pool_size: 8}
             redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"}
         worker:
-          heartbeat_interval_ms: 500
+          heartbeat_interval_ms: %9$d
           claim_poll_ms: 200
+        health:
+          heartbeat_interval_ms: %9$d
+          heartbeat_timeout_ms: %10$d
+          unhealthy_after_misses: 3
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
-        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, LEASE_MS);
+        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, leaseMs,
+        heartbeatMs, 3 * heartbeatMs);
     try {
       Files.createDirectories(file.getParent());
       return Files.writeString(file, yaml);

@@ -103,6 +103,8 @@ public final class WorkerRegistry {
     if (nodeId == null) {
       return;
     }
+    LOG.info("cluster member {} left; workers on it: {}", nodeId,
+        workers.values().stream().filter(w -> nodeId.equals(w.nodeId())).map(KnownWorker::workerId).toList());
     for (KnownWorker worker : workers.values()) {
       if (nodeId.equals(worker.nodeId()) && worker.state() != WorkerState.GONE) {
         move(worker, WorkerState.GONE, "left the region's cluster");
