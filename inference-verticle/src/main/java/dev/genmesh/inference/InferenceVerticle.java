@@ -418,6 +418,11 @@ public final class InferenceVerticle extends VerticleBase {
     return health.live();
   }
 
+  /** The most images one TensorFlow batch may hold now: {@code worker.max_batch_images}, halved by each OOM. */
+  public int maxBatchImages() {
+    return health.maxBatchImages();
+  }
+
   /** Loaded model name → the version it runs. */
   public Map<String, String> loadedVersions() {
     return models.versions();

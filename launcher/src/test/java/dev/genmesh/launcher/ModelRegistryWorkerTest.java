@@ -170,6 +170,40 @@ class ModelRegistryWorkerTest {
   }
 
   @Test
+  void aSwitchDeletesOlderCachedVersionsButKeepsThePreviousOneAndWhatAnotherWorkerRuns() throws Exception {
+    Path v3 = rerelease(v1, dir.resolve("v3"), MODEL, "3");
+    Path v4 = rerelease(v1, dir.resolve("v4"), MODEL, "4");
+    registry.publish(v1, true);
+    // As in genmesh up: another region's registry (version 1 stays current there), and its worker
+    // sharing the model directory.
+    ModelRegistry otherRegistry = new ModelRegistry(dir.resolve("registry").resolve("eu-west"));
+    otherRegistry.publish(v1, true);
+    HttpServer otherServer = await(vertx.createHttpServer()
+        .requestHandler(RegistryRoutes.router(vertx, otherRegistry, null)).listen(0, "127.0.0.1"));
+    GenmeshConfig otherConfig = config.withRegions(Map.of(REGION,
+        config.region(REGION).withApiUrl("http://127.0.0.1:" + otherServer.actualPort())));
+    Path shared = dir.resolve("models-shared");
+    Deployed running = deploy(worker("usw-f", shared));
+    Deployed other = deploy(new InferenceVerticle(otherConfig, REGION, "euw-f", meters, shared,
+        new RegistryModelSource(otherConfig, REGION, "euw-f", shared, meters)));
+
+    for (Path next : List.of(v2, v3, v4)) {
+      registry.publish(next, true);
+      String version = registry.current(MODEL).orElseThrow();
+      eventually(() -> version.equals(running.worker.loadedVersions().get(MODEL)), "the switch to " + version);
+    }
+    eventually(() -> cachedVersions(shared).equals(List.of("1", "3", "4")), "version 2 deleted");
+    assertThat(other.worker.loadedVersions()).containsEntry(MODEL, "1");
+
+    await(vertx.undeploy(other.deploymentId));
+    double pulls = count("genmesh.worker.model.pulls", "usw-f");
+    registry.rollback(MODEL, null);
+    eventually(() -> "3".equals(running.worker.loadedVersions().get(MODEL)), "the rollback to 3");
+    eventually(() -> cachedVersions(shared).equals(List.of("3", "4")), "version 1 deleted once nobody runs it");
+    assertThat(count("genmesh.worker.model.pulls", "usw-f")).as("the rollback used the kept copy").isEqualTo(pulls);
+  }
+
+  @Test
   void theEdgeListsBothModelsOfTheRegistryWithTheirCapabilities() throws Exception {
     registry.publish(v1, true);
     registry.publish(v2, false);
@@ -248,6 +282,16 @@ class ModelRegistryWorkerTest {
 
   private double count(String meter, String worker) {
     return meters.find(meter).tags("worker", worker).counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  /** The version folders of the model in a model directory, sorted. */
+  private static List<String> cachedVersions(Path modelRoot) {
+    try (Stream<Path> children = Files.list(modelRoot.resolve(MODEL))) {
+      return children.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
+          .sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** A copy of a bundle under another name or version: same files, new manifest. */

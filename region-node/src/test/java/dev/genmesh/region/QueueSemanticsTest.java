@@ -8,6 +8,7 @@ import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.protocol.WorkerMessages;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -257,6 +258,29 @@ class QueueSemanticsTest {
     Await.until("the heartbeat", () -> node.node.knownWorkers().stream().anyMatch(w -> w.workerId().equals("any")));
     assertThat(result(any.claim()).requestId()).as("the model it holds first").isEqualTo(modelY);
     assertThat(result(any.claim()).requestId()).isEqualTo(modelX);
+  }
+
+  @Test
+  void aBatchClaimGetsOnlyTheSameBatchKeyWithinItsRoomAndAPlainClaimTheHead() {
+    GenerationSpec eightSteps = new GenerationSpec("a lantern", "", MODEL, Tier.FAST, 512, 512, 8, 1, 7.5, 1);
+    String other = submit(spec(Tier.FAST, null).put("steps", 4)); // another batch key, at the head
+    String two = submit(eightSteps.toJson().put("prompt", "two lanterns").put("batch_size", 2));
+    String one = submit(eightSteps.toJson().put("prompt", "one lantern").put("seed", 9));
+    TestWorker worker = worker("w");
+    WorkerMessages.BatchHint roomForOne = WorkerMessages.BatchHint.of(eightSteps, 1);
+
+    Assignment joined = result(worker.claim(roomForOne));
+    assertThat(joined.requestId()).as("same key, batch_size within the room; not the head").isEqualTo(one);
+    assertThat(roomForOne.matches(joined.spec())).isTrue();
+    assertThat(failureCode(worker.claim(roomForOne))).as("batch_size 2 > room 1, and the head has another key")
+        .isEqualTo(BusFailure.NO_WORK);
+    WorkerMessages.BatchHint otherGuidance = WorkerMessages.BatchHint.of(
+        new GenerationSpec("x", "", MODEL, Tier.FAST, 512, 512, 8, 1, 5.0, 1), 4);
+    assertThat(failureCode(worker.claim(otherGuidance))).as("no request with that key").isEqualTo(BusFailure.NO_WORK);
+
+    assertThat(result(worker.claim()).requestId()).as("a plain claim takes the head").isEqualTo(other);
+    assertThat(result(worker.claim(WorkerMessages.BatchHint.of(eightSteps, 2))).requestId()).isEqualTo(two);
+    assertThat(failureCode(worker.claim())).isEqualTo(BusFailure.NO_WORK);
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.genmesh.region;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages.BatchHint;
 import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.protocol.WorkerMessages.Failure;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
@@ -44,8 +45,13 @@ final class TestWorker {
   }
 
   Future<Assignment> claim() {
+    return claim(null);
+  }
+
+  /** A claim for a request that can join a batch the worker already holds ({@code batch_with}); null: any. */
+  Future<Assignment> claim(BatchHint batchWith) {
     return vertx.eventBus().<JsonObject>request(Addresses.claim(region),
-            new Claim(id, gpuClass, freeVramMb, models).toJson(), TIMEOUT)
+            new Claim(id, gpuClass, freeVramMb, models, batchWith).toJson(), TIMEOUT)
         .map(reply -> Assignment.fromJson(reply.body()));
   }
 

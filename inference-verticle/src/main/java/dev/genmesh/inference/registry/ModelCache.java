@@ -23,11 +23,12 @@ import java.util.stream.Stream;
 /**
  * The worker's model cache, {@code <model root>/<name>/<version>}: the same layout the bundled
  * build uses, so a locally built copy of a published version counts as cached. A version
- * enters the cache whole: it is assembled in a staging folder and renamed into place.
+ * enters the cache whole: it is assembled in a staging folder and renamed into place. Which
+ * versions stay is {@link CacheRetention}'s business.
  */
 final class ModelCache {
   static final String MANIFEST = "manifest.json";
-  /** The version this cache last handed out, per model: the best guess when the registry is away. */
+  /** The version a worker last loaded, per model: the best guess when the registry is away. */
   private static final String LAST = "LAST";
 
   private final Path root;

@@ -15,9 +15,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -53,12 +55,14 @@ public final class RegistryModelSource implements ModelSource {
   private final Path modelRoot;
   private final RegistryClient client;
   private final ModelCache cache;
+  private final CacheRetention retention;
   private final MeterRegistry meters;
   private final Map<String, Long> badUntil = new ConcurrentHashMap<>();
   private final Set<String> alerted = ConcurrentHashMap.newKeySet();
   private volatile Vertx vertx;
   private WorkerExecutor executor;
   private long timer = -1;
+  private long refreshTimer = -1;
   private boolean polling;
 
   /** Pulls from {@code config.regions().get(region).effectiveApiUrl()}. */
@@ -70,6 +74,9 @@ public final class RegistryModelSource implements ModelSource {
     this.modelRoot = modelRoot;
     this.client = new RegistryClient(config.region(region).effectiveApiUrl(), settings.downloadTimeoutMs());
     this.cache = new ModelCache(modelRoot);
+    Map<String, String> configured = new HashMap<>();
+    models.forEach((name, model) -> configured.put(name, model.version()));
+    this.retention = new CacheRetention(cache, workerId, configured, Clock.systemUTC());
     this.meters = meters;
   }
 
@@ -97,18 +104,44 @@ public final class RegistryModelSource implements ModelSource {
     }
   }
 
+  /**
+   * Called once the worker runs its models: they are what it last used, the cache keeps them and
+   * what it used before ({@code LAST} until now), and the rest of the cache can go.
+   */
   @Override
   public void watch(Supplier<Map<String, String>> running, Function<Resolved, Future<Void>> switcher) {
+    Map<String, String> loaded = Map.copyOf(running.get());
+    executor.executeBlocking(() -> {
+      loaded.forEach((name, version) -> {
+        String before = cache.last(name).filter(v -> !v.equals(version)).orElse(null);
+        cache.remember(name, version);
+        retain(name, version, before);
+      });
+      return null;
+    }, false);
     timer = vertx.setPeriodic(settings.pollIntervalMs(), id -> poll(running, switcher));
+    refreshTimer = vertx.setPeriodic(CacheRetention.REFRESH_MS, id -> vertx.executeBlocking(() -> {
+      retention.refresh();
+      return null;
+    }, false));
   }
 
   @Override
   public Future<Void> close() {
-    if (timer >= 0 && vertx != null) {
-      vertx.cancelTimer(timer);
-      timer = -1;
+    if (vertx == null) {
+      return Future.succeededFuture();
     }
-    return executor == null ? Future.succeededFuture() : executor.close();
+    vertx.cancelTimer(timer);
+    vertx.cancelTimer(refreshTimer);
+    timer = -1;
+    refreshTimer = -1;
+    // On the shared pool: the registry thread may be busy with a pull that must not delay the stop.
+    Future<Void> released = vertx.executeBlocking(() -> {
+      retention.release();
+      return null;
+    }, false);
+    return released.<Void>mapEmpty().recover(e -> Future.succeededFuture())
+        .compose(v -> executor == null ? Future.succeededFuture() : executor.close());
   }
 
   /** One poll: which running models have a new current version, pulled and verified off the event loop. */
@@ -122,11 +155,18 @@ public final class RegistryModelSource implements ModelSource {
         .compose(next -> {
           Future<Void> chain = Future.succeededFuture();
           for (Resolved version : next) {
-            chain = chain.compose(v -> switcher.apply(version).recover(err -> {
-              markBad(version.name(), version.version());
-              LOG.error("worker {}: could not switch {} to {}, keeps the running version: {}", workerId,
-                  version.name(), version.version(), err.toString());
-              return Future.succeededFuture();
+            chain = chain.compose(v -> switcher.apply(version).transform(switched -> {
+              if (switched.failed()) {
+                markBad(version.name(), version.version());
+                LOG.error("worker {}: could not switch {} to {}, keeps the running version: {}", workerId,
+                    version.name(), version.version(), switched.cause().toString());
+                return Future.succeededFuture();
+              }
+              return executor.executeBlocking(() -> {
+                cache.remember(version.name(), version.version());
+                retain(version.name(), version.version(), now.get(version.name())); // the old one is the rollback target
+                return null;
+              }, false).<Void>mapEmpty();
             }));
           }
           return chain;
@@ -214,11 +254,11 @@ public final class RegistryModelSource implements ModelSource {
         || !(manifest.getValue("files") instanceof JsonArray)) {
       throw new VersionUnusable("the manifest served for " + name + " " + version + " does not describe it");
     }
+    retention.using(name, version); // from here until the next retain, no worker deletes it
     String lastProblem = null;
     for (int pulls = 0; ; pulls++) {
       Optional<String> problem = cache.problem(name, version, manifest);
       if (problem.isEmpty()) {
-        cache.remember(name, version);
         return new Resolved(name, version, cache.dir(name, version));
       }
       if (!problem.get().equals("not cached")) {
@@ -311,6 +351,7 @@ public final class RegistryModelSource implements ModelSource {
     }
     for (String version : candidates) {
       Path dir = cache.dir(name, version);
+      retention.using(name, version);
       if (Files.isDirectory(dir) && ModelCache.verify(dir).isEmpty()) {
         LOG.warn("worker {}: {}; runs the cached {} {}", workerId, why, name, version);
         return new Resolved(name, version, dir);
@@ -343,6 +384,15 @@ public final class RegistryModelSource implements ModelSource {
       }
     }
     return null;
+  }
+
+  /** Deletes the cached versions the worker no longer needs; a failure only leaves them on disk. */
+  private void retain(String name, String running, String previous) {
+    try {
+      retention.retain(name, running, previous);
+    } catch (RuntimeException e) {
+      LOG.warn("worker {}: kept every cached version of {}: {}", workerId, name, e.getMessage());
+    }
   }
 
   private void evict(String name, String version) {

@@ -3,7 +3,7 @@
 --   delayed       ZSET id -> ms when a retried request may run again
 --   meta          HASH id -> JSON routing data of a waiting request (t tier, u user, p priority,
 --                 m model, c request class, v VRAM estimate, mv larger_vram minimum, x excluded
---                 workers, r ms it became claimable)
+--                 workers, b batch key, n batch_size, r ms it became claimable)
 --   vtime:<tier>  the tier's virtual time (highest start tag dispatched)
 --   finish:<tier> HASH user -> the user's next start tag
 local function num(value, default)

@@ -18,12 +18,29 @@ class RoutingAndEtaTest {
     return new GenerationSpec("p", "", "genmesh-tiny", Tier.FAST, width, height, 10, 1, 7.5, batch);
   }
 
+  private static GenerationSpec options(String model, int side, int batch, String adapter, String controlImage) {
+    return new GenerationSpec("p", "", model, Tier.FAST, side, side, 10, 1, 7.5, batch, adapter, 1.0, controlImage, 1.0, 0);
+  }
+
   @Test
   void requestClassComesFromSizeBatchAndModel() {
     assertThat(routing.requestClass(spec(512, 512, 1))).isEqualTo("sdxl");
     assertThat(routing.requestClass(spec(512, 512, 4))).isEqualTo("batch");
     assertThat(routing.requestClass(spec(1280, 512, 4))).isEqualTo("high_res");
     assertThat(routing.requestClass(new GenerationSpec("p", "", "unknown", Tier.FAST, 512, 512, 10, 1, 7.5, 1))).isNull();
+  }
+
+  @Test
+  void adaptersAndControlImagesHaveTheirOwnClassesWhenTheModelDeclaresThem() {
+    assertThat(routing.requestClass(options("genmesh-tiny", 512, 1, "watercolor", null))).isEqualTo("sdxl_lora");
+    assertThat(routing.requestClass(options("genmesh-tiny", 512, 1, null, "iVBORw0KGgo="))).isEqualTo("sdxl_controlnet");
+    assertThat(routing.requestClass(options("genmesh-tiny", 512, 1, "watercolor", "iVBORw0KGgo=")))
+        .as("conditioning needs the scarcer GPUs, so it decides").isEqualTo("sdxl_controlnet");
+    assertThat(routing.requestClass(options("genmesh-tiny", 512, 1, null, null))).isEqualTo("sdxl");
+    assertThat(routing.requestClass(options("genmesh-tiny", 1280, 1, "watercolor", "iVBORw0KGgo="))).isEqualTo("high_res");
+    assertThat(routing.requestClass(options("genmesh-tiny", 512, 2, "watercolor", null))).isEqualTo("batch");
+    // genmesh-small declares neither class: its plain class, whatever the request adds.
+    assertThat(routing.requestClass(options("genmesh-small", 512, 1, "watercolor", "iVBORw0KGgo="))).isEqualTo("sd3_flux");
   }
 
   @Test
