@@ -60,7 +60,7 @@ public final class ProgressRelay {
           LOG.info("request {}: client left before its event stream opened ({})", id, upgraded.cause().getMessage());
           upstream.close();
         } else {
-          relay(id, region.name(), after, upstream, upgraded.result());
+          relayOrReopen(id, region, after, upstream, upgraded.result());
         }
       });
     });
@@ -76,6 +76,31 @@ public final class ProgressRelay {
       LOG.warn("request {}: cannot open its event stream at region {} ({})", id, region.name(), cause.toString());
       JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot stream events now", retryAfterSeconds);
     }
+  }
+
+  /**
+   * The region may close a finished request's stream while the client is still being upgraded
+   * (nothing relayed yet): then the stream is opened once more from the same point, so the
+   * client still gets every event; if that fails too, the client is told to resume.
+   */
+  private static void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream, ServerWebSocket client) {
+    if (!upstream.isClosed()) {
+      relay(id, region.name(), after, upstream, client);
+      return;
+    }
+    region.events(id, after).onComplete(again -> {
+      if (again.succeeded() && !again.result().isClosed() && !client.isClosed()) {
+        relay(id, region.name(), after, again.result(), client);
+      } else {
+        if (again.succeeded()) {
+          again.result().close();
+        }
+        LOG.info("request {}: event stream of region {} closed before it was relayed", id, region.name());
+        if (!client.isClosed()) {
+          client.close(RESUMABLE, "region stream closed before it was relayed; resume with after=" + after);
+        }
+      }
+    });
   }
 
   private static void relay(String id, String region, long after, WebSocket upstream, ServerWebSocket client) {
