@@ -50,15 +50,15 @@ class ReliabilityTrials {
     region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort(), 30_000, 10_000);
     region.start(true).clear();
     api = region.client();
-    List<String> rows = new ArrayList<>(List.of("fault,trial,worker,verdict,detect_ms,redispatch_ms"));
+    Path out = Path.of(System.getProperty("basedir", "."), "target", "reliability.csv");
+    Files.writeString(out, "fault,trial,worker,verdict,detect_ms,redispatch_ms\n");
     for (String fault : List.of("kill", "hang")) {
       for (int trial = 1; trial <= trials; trial++) {
-        rows.add(fault + "," + trial + "," + trial(fault, trial));
+        String row = fault + "," + trial + "," + trial(fault, trial);
+        System.out.println("[trial] " + row);
+        Files.writeString(out, row + "\n", java.nio.file.StandardOpenOption.APPEND); // kept if a later trial fails
       }
     }
-    Path out = Path.of(System.getProperty("basedir", "."), "target", "reliability.csv");
-    Files.write(out, rows);
-    System.out.println(String.join("\n", rows));
     System.out.println("written to " + out);
   }
 
