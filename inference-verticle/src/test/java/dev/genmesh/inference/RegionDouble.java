@@ -34,12 +34,18 @@ final class RegionDouble {
   final Map<String, WorkerMessages.Failure> failures = new ConcurrentHashMap<>();
   final List<WorkerMessages.Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
   volatile boolean honourBatchHints = true;
+  /** While set, claims are answered with a failure (the region's queue is down), not work or NO_WORK. */
+  volatile boolean failClaims;
 
   RegionDouble(Vertx vertx) {
     var bus = vertx.eventBus();
     bus.<JsonObject>consumer(Addresses.claim(REGION), message -> {
       WorkerMessages.Claim claim = WorkerMessages.Claim.fromJson(message.body());
       claims.add(claim);
+      if (failClaims) {
+        message.fail(500, "the queue is down");
+        return;
+      }
       WorkerMessages.Assignment next = take(claim);
       if (next == null) {
         message.fail(BusFailure.NO_WORK, "no work");
