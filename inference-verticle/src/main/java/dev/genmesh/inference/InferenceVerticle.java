@@ -521,27 +521,8 @@ public final class InferenceVerticle extends VerticleBase {
 
   /** For {@link WorkerHttp}: the probes' procedures over this worker's state. */
   WorkerProbes probes() {
-    return new WorkerProbes(worker, models, health, contact, new WorkerProbes.Worker() {
-      @Override
-      public boolean ready() {
-        return ready;
-      }
-
-      @Override
-      public boolean working() {
-        return working;
-      }
-
-      @Override
-      public List<DeviceLister.Device> devices() {
-        return devices;
-      }
-
-      @Override
-      public Context context() {
-        return workerContext;
-      }
-    });
+    return new WorkerProbes(worker, models, health, contact, new WorkerProbes.Worker(
+        () -> ready, () -> working, () -> devices, () -> workerContext));
   }
 
   /** For {@link WorkerHttp}: the port it listens on, reported in heartbeats. */

@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The named procedures behind a worker's {@code /health/live} and {@code /health/ready}
@@ -27,20 +29,16 @@ import java.util.List;
 public final class WorkerProbes {
   static final long EVENT_LOOP_TIMEOUT_MS = 2_000;
 
-  /** What the probes read of the worker. */
-  public interface Worker {
-    /** Models loaded and warmed up, sessions not restarting. */
-    boolean ready();
-
-    /** A TensorFlow batch or a model load runs now (the worker asks the region nothing meanwhile). */
-    boolean working();
-
-    /** TensorFlow's devices; null until listed (at start, before the models load). */
-    List<Device> devices();
-
-    /** The worker verticle's context; null before it is deployed. */
-    Context context();
-  }
+  /**
+   * What the probes read of the worker.
+   *
+   * @param ready models loaded and warmed up, sessions not restarting
+   * @param working a TensorFlow batch or a model load runs now (the worker asks the region nothing meanwhile)
+   * @param devices TensorFlow's devices; null until listed (at start, before the models load)
+   * @param context the worker verticle's context; null before it is deployed
+   */
+  public record Worker(BooleanSupplier ready, BooleanSupplier working, Supplier<List<Device>> devices,
+      Supplier<Context> context) {}
 
   private final WorkerConfig config;
   private final ModelSet models;
@@ -70,7 +68,7 @@ public final class WorkerProbes {
   }
 
   private void eventLoop(Vertx vertx, Promise<Status> promise) {
-    Context context = worker.context();
+    Context context = worker.context().get();
     if (context == null) {
       promise.complete(Status.OK(new JsonObject().put("worker", "not deployed yet")));
       return;
@@ -85,7 +83,7 @@ public final class WorkerProbes {
   }
 
   Status device() {
-    List<Device> devices = worker.devices();
+    List<Device> devices = worker.devices().get();
     if (devices == null) {
       return Status.OK(new JsonObject().put("devices", "not listed yet"));
     }
@@ -95,7 +93,7 @@ public final class WorkerProbes {
   }
 
   Status deviceMemory() {
-    List<Device> devices = worker.devices();
+    List<Device> devices = worker.devices().get();
     if (devices == null) {
       return Status.OK(new JsonObject().put("devices", "not listed yet"));
     }
@@ -123,7 +121,7 @@ public final class WorkerProbes {
     if (!health.live()) {
       return Status.KO(data.put("error", "not live: " + health.notLiveReason()));
     }
-    if (!worker.ready() || loaded.isEmpty()) {
+    if (!worker.ready().getAsBoolean() || loaded.isEmpty()) {
       return Status.KO(data.put("error", loaded.isEmpty() ? "no model loaded yet" : "restarting its TensorFlow sessions"));
     }
     return Status.OK(data);
@@ -140,7 +138,7 @@ public final class WorkerProbes {
   Status queue() {
     long since = contact.sinceLastAnswerMs();
     JsonObject data = new JsonObject().put("last_answer_ms_ago", since).put("window_ms", contact.windowMs());
-    if (worker.working()) {
+    if (worker.working().getAsBoolean()) {
       return Status.OK(data.put("working", true));
     }
     if (contact.healthy()) {
