@@ -139,7 +139,7 @@ public final class EdgeVerticle extends VerticleBase {
         new GenerationRoutes(new RequestValidator(config, catalog::versions), forwarder, regions, metrics, retryAfterSeconds),
         new ProgressRelay(regions, retryAfterSeconds),
         new ImageProxy(regions, retryAfterSeconds),
-        new OpsRoutes(health, registry),
+        new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
         indexPage);
   }

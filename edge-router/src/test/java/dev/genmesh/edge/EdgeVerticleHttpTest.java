@@ -329,10 +329,14 @@ class EdgeVerticleHttpTest {
   void probesMetricsAndPage() throws Exception {
     post("{\"prompt\": \"a lighthouse\"}", null);
 
-    assertThat(get("/health/live").statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> live = get("/health/live");
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.bodyAsJsonObject().getJsonArray("checks").getJsonObject(0).getString("id")).isEqualTo("event_loop");
     HttpResponse<Buffer> ready = get("/health/ready");
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject().getString("status")).isEqualTo("UP");
+    assertThat(ready.bodyAsJsonObject().getJsonArray("checks").getJsonObject(0))
+        .isEqualTo(new JsonObject().put("id", "regions").put("status", "UP").put("data", new JsonObject().put("healthy", 3)));
     assertThat(ready.bodyAsJsonObject().getJsonObject("regions").fieldNames()).containsExactlyInAnyOrder("us-west", "us-east", "eu-west");
 
     HttpResponse<Buffer> metrics = get("/metrics");
@@ -357,6 +361,7 @@ class EdgeVerticleHttpTest {
 
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.bodyAsJsonObject().getString("status")).isEqualTo("DOWN");
+    assertThat(ready.bodyAsJsonObject().getJsonArray("checks").getJsonObject(0).getString("status")).isEqualTo("DOWN");
     assertThat(readyRegions()).containsOnly("unhealthy");
     assertThat(scrape()).contains("genmesh_edge_regions_healthy 0.0");
   }

@@ -3,11 +3,15 @@ package dev.genmesh.inference;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.inference.impl.Admission;
+import dev.genmesh.inference.impl.DeviceCheck;
 import dev.genmesh.inference.impl.FailureTypes;
+import dev.genmesh.inference.impl.ModelLoadFailures;
 import dev.genmesh.inference.impl.ModelSet;
+import dev.genmesh.inference.impl.RegionContact;
 import dev.genmesh.inference.impl.RegionReports;
 import dev.genmesh.inference.impl.RequestRun;
 import dev.genmesh.inference.impl.WorkerHealth;
+import dev.genmesh.inference.impl.WorkerProbes;
 import dev.genmesh.inference.pipeline.DiffusionPipeline;
 import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.inference.pipeline.LoadedModel;
@@ -20,6 +24,7 @@ import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -47,8 +52,13 @@ import org.slf4j.LoggerFactory;
  * request's PNGs, and sends heartbeats that renew its leases.
  *
  * <p>Failures: an OOM lowers the batch limit and drops adapters from memory; a device error
- * restarts the TensorFlow sessions; device errors in a row make the worker not live, and it
- * stops claiming. A request whose memory estimate exceeds the budget fails as OOM unrun.
+ * restarts the TensorFlow sessions; device errors in a row (or a device TensorFlow does not list)
+ * make the worker not live, and it stops claiming. A request whose memory estimate exceeds the
+ * budget fails as OOM unrun. A model that does not load leaves the others serving: the worker
+ * still claims it, tries to load it again when a request for it comes (with a backoff), and
+ * fails that request as {@code model_load_failed} if it still does not load.
+ *
+ * <p>{@link WorkerHttp} serves its probes and metrics.
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
@@ -63,6 +73,8 @@ public final class InferenceVerticle extends VerticleBase {
   private final WorkerHealth health;
   private final FaultHook faultHook;
   private final Admission admission;
+  private final DeviceLister deviceLister;
+  private final RegionContact contact;
 
   private WorkerExecutor tf;
   private RegionReports reports;
@@ -75,6 +87,12 @@ public final class InferenceVerticle extends VerticleBase {
   private boolean busy;
   private boolean stopping;
   private volatile boolean ready;
+  /** A TensorFlow batch or a model load runs (for the probes). */
+  private volatile boolean working;
+  /** TensorFlow's devices, listed once at start (the list is fixed for the process); null before. */
+  private volatile List<DeviceLister.Device> devices;
+  private volatile int httpPort;
+  private volatile Context workerContext;
   private long busySinceNanos;
   private long busyNanosInWindow;
   private long windowStartNanos = System.nanoTime();
@@ -100,19 +118,28 @@ public final class InferenceVerticle extends VerticleBase {
 
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry, Path modelRoot,
       ModelSource modelSource, FaultHook faultHook) {
+    this(config, region, workerId, registry, modelSource, WorkerOptions.defaults().withFaultHook(faultHook));
+  }
+
+  /** Models from {@code modelSource}, with the fault hook, device lister and clock of {@code options}. */
+  public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry,
+      ModelSource modelSource, WorkerOptions options) {
     this.worker = config.worker();
     this.region = region;
     this.workerId = workerId;
     this.registry = registry;
-    this.faultHook = faultHook;
+    this.faultHook = options.faultHook();
     this.modelSource = modelSource;
-    this.models = new ModelSet(config, modelSource, faultHook);
+    this.models = new ModelSet(config, modelSource, faultHook, new ModelLoadFailures(options.clock()));
     this.health = new WorkerHealth(worker.maxBatchImages(), worker.maxConsecutiveGpuErrors());
     this.admission = new Admission(models, health, workerId);
+    this.deviceLister = options.deviceLister() != null ? options.deviceLister() : DeviceLister.tensorFlow(models.session());
+    this.contact = new RegionContact(options.clock(), worker.claimPollMs());
   }
 
   @Override
   public Future<?> start() {
+    workerContext = context;
     Timer stepTime = Timer.builder("genmesh.worker.step.time").description("TensorFlow time of one denoising step of a request")
         .tags("region", region, "worker", workerId).register(registry);
     failures = Counter.builder("genmesh.worker.failures").tags("region", region, "worker", workerId).register(registry);
@@ -123,14 +150,39 @@ public final class InferenceVerticle extends VerticleBase {
     modelSource.attach(vertx);
     vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
     return tf.executeBlocking(() -> {
+      String missing = checkDevice();
+      if (missing != null) {
+        return missing;
+      }
       models.loadAndWarmUp(workerId);
       return null;
-    }).onSuccess(v -> {
+    }).onSuccess(missing -> {
+      if (missing != null) {
+        // Serving on the wrong device (TF falls back to the CPU silently) would be slow and
+        // wrong: not live, no claims, and Kubernetes replaces the pod.
+        LOG.error("worker {}: {}; not live, claiming nothing", workerId, missing);
+        health.giveUp(missing);
+        heartbeat();
+        return;
+      }
       ready = true;
       heartbeat();
       listen();
       modelSource.watch(this::loadedVersions, this::switchModel);
     }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
+  }
+
+  /** On the TensorFlow thread: lists the devices; null if the configured one is there, else what is missing. */
+  private String checkDevice() {
+    try {
+      devices = List.copyOf(deviceLister.devices());
+    } catch (RuntimeException e) {
+      devices = List.of();
+      return "TensorFlow could not list its devices: " + e.getMessage();
+    }
+    LOG.info("worker {} ({}): TensorFlow lists {}", workerId, worker.gpuClass(),
+        devices.stream().map(d -> d.name() + " (" + d.memoryBytes() / (1024 * 1024) + " MB)").toList());
+    return DeviceCheck.problem(worker.gpuClass(), devices);
   }
 
   /**
@@ -187,6 +239,11 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   private void begin(RequestRun first) {
+    String model = first.spec().model();
+    if (models.get(model) == null && models.failures().get(model) != null) {
+      loadThenBegin(first, model);
+      return;
+    }
     Admission.Refusal refusal = admission.refusal(first);
     if (refusal != null) {
       LOG.warn("[{}] refused by worker {} without running ({}): {}", first.id(), workerId, refusal.failureType(),
@@ -199,6 +256,43 @@ public final class InferenceVerticle extends VerticleBase {
       return;
     }
     gather(new ArrayList<>(List.of(first))).onComplete(batch -> run(batch.result()));
+  }
+
+  /**
+   * A request for a model that failed to load: one more attempt (pull again, verify, load, warm up)
+   * when its backoff has passed, then the request runs; otherwise, or if it fails again, the
+   * request fails as {@code model_load_failed} and the region retries it on another worker.
+   */
+  private void loadThenBegin(RequestRun first, String model) {
+    ModelLoadFailures.Failure last = models.failures().get(model);
+    if (!models.failures().mayTry(model)) {
+      loadFailed(first, model + " did not load on worker " + workerId + " (" + last.reason() + "); next attempt not before "
+          + last.nextAttempt());
+      return;
+    }
+    LOG.info("[{}] worker {} tries to load {} again (attempt {})", first.id(), workerId, model, last.attempts() + 1);
+    working = true;
+    tf.executeBlocking(() -> {
+      models.retry(model, workerId);
+      return null;
+    }, false).onComplete(done -> {
+      working = false;
+      if (done.succeeded()) {
+        heartbeat();
+        begin(first);
+      } else {
+        loadFailed(first, model + " did not load on worker " + workerId + ": " + done.cause().getMessage());
+      }
+    });
+  }
+
+  private void loadFailed(RequestRun run, String reason) {
+    LOG.warn("[{}] refused by worker {} ({}): {}", run.id(), workerId, FailureTypes.MODEL_LOAD_FAILED, reason);
+    failures.increment();
+    held.remove(run.id());
+    reports.failure(run, FailureTypes.MODEL_LOAD_FAILED, reason);
+    busy = false;
+    claim();
   }
 
   /**
@@ -231,12 +325,17 @@ public final class InferenceVerticle extends VerticleBase {
 
   /** The region's next request (null when it has none), or only one that can join a batch. */
   private Future<WorkerMessages.Assignment> askForWork(WorkerMessages.BatchHint batchWith) {
-    var claim = new WorkerMessages.Claim(workerId, worker.gpuClass(), freeVramMb(), models.names(), batchWith);
+    var claim = new WorkerMessages.Claim(workerId, worker.gpuClass(), freeVramMb(), models.claimable(), batchWith);
     return vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim.toJson(),
             new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
-        .map(reply -> WorkerMessages.Assignment.fromJson(reply.body()))
+        .map(reply -> {
+          contact.answered();
+          return WorkerMessages.Assignment.fromJson(reply.body());
+        })
         .recover(e -> {
-          if (!(e instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK)) {
+          if (e instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK) {
+            contact.answered();
+          } else {
             LOG.debug("worker {} claim failed: {}", workerId, e.toString());
           }
           return Future.succeededFuture(null);
@@ -245,6 +344,7 @@ public final class InferenceVerticle extends VerticleBase {
 
   private void run(List<RequestRun> batch) {
     running = List.copyOf(batch);
+    working = true;
     busySinceNanos = System.nanoTime();
     GenerationSpec spec = batch.get(0).spec();
     int images = batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
@@ -257,6 +357,7 @@ public final class InferenceVerticle extends VerticleBase {
         batch.forEach(r -> held.remove(r.id()));
         busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
         running = List.of();
+        working = false;
         runningEstimateMb = 0;
         busy = false;
         claim();
@@ -309,7 +410,7 @@ public final class InferenceVerticle extends VerticleBase {
         continue;
       }
       var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, outcome.pngs(), run.elapsedMs());
-      handIns.add(reports.result(result).recover(e -> {
+      handIns.add(reports.result(result).onSuccess(v -> contact.answered()).recover(e -> {
         failures.increment();
         LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
         reports.failure(run, FailureTypes.ERROR, "result not delivered: " + e.getMessage());
@@ -369,7 +470,7 @@ public final class InferenceVerticle extends VerticleBase {
       if (FailureTypes.GPU_ERROR.equals(type)) {
         return afterDeviceError();
       }
-      health.giveUp();
+      health.giveUp("its models would not load again after a device error (" + type + ")");
       heartbeat();
       return Future.succeededFuture();
     });
@@ -383,7 +484,7 @@ public final class InferenceVerticle extends VerticleBase {
     windowStartNanos = now;
     var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
         models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
-        ready, health.live(), health.maxBatchImages(), nodeId(), stopping);
+        ready, health.live(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(), stopping);
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
   }
 
@@ -413,7 +514,7 @@ public final class InferenceVerticle extends VerticleBase {
     return ready;
   }
 
-  /** False once device errors became persistent. */
+  /** False once device errors became persistent, or when TensorFlow does not list the configured device. */
   public boolean live() {
     return health.live();
   }
@@ -421,6 +522,22 @@ public final class InferenceVerticle extends VerticleBase {
   /** The most images one TensorFlow batch may hold now: {@code worker.max_batch_images}, halved by each OOM. */
   public int maxBatchImages() {
     return health.maxBatchImages();
+  }
+
+  /** Configured models that could not be loaded (the worker still claims them and tries again on demand). */
+  public List<String> failedModels() {
+    return models.failedNames();
+  }
+
+  /** For {@link WorkerHttp}: the probes' procedures over this worker's state. */
+  WorkerProbes probes() {
+    return new WorkerProbes(worker, models, health, contact, new WorkerProbes.Worker(
+        () -> ready, () -> working, () -> devices, () -> workerContext));
+  }
+
+  /** For {@link WorkerHttp}: the port it listens on, reported in heartbeats. */
+  void httpPort(int port) {
+    httpPort = port;
   }
 
   /** Loaded model name → the version it runs. */

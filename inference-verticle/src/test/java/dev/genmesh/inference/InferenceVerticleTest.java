@@ -80,11 +80,11 @@ class InferenceVerticleTest {
 
   @Test
   void cancellationStopsAtTheNextStepAndIsReportedAsSuch() {
-    vertx.eventBus().<JsonObject>consumer(Addresses.progress(REGION), m -> {
-      if (m.body().getInteger("step") == 2) {
+    region.onStep = step -> {
+      if (step.step() == 2) {
         vertx.eventBus().publish(Addresses.cancel(REGION), new JsonObject().put("request_id", "usw_test2"));
       }
-    });
+    };
     region.queue(new WorkerMessages.Assignment("usw_test2", 1, 30_000, spec("a quiet harbour", 5L, 40)));
     deploy("usw-test-worker", Map.of());
 

@@ -34,12 +34,23 @@ final class RegionDouble {
   final Map<String, WorkerMessages.Failure> failures = new ConcurrentHashMap<>();
   final List<WorkerMessages.Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
   volatile boolean honourBatchHints = true;
+  /** While set, claims are answered with a failure (the region's queue is down), not work or NO_WORK. */
+  volatile boolean failClaims;
+  /**
+   * Called with every step after it is recorded. Steps are sent point to point, so a test must
+   * not add a second consumer on the progress address: the two would share the steps.
+   */
+  volatile java.util.function.Consumer<WorkerMessages.Step> onStep = step -> {};
 
   RegionDouble(Vertx vertx) {
     var bus = vertx.eventBus();
     bus.<JsonObject>consumer(Addresses.claim(REGION), message -> {
       WorkerMessages.Claim claim = WorkerMessages.Claim.fromJson(message.body());
       claims.add(claim);
+      if (failClaims) {
+        message.fail(500, "the queue is down");
+        return;
+      }
       WorkerMessages.Assignment next = take(claim);
       if (next == null) {
         message.fail(BusFailure.NO_WORK, "no work");
@@ -47,7 +58,11 @@ final class RegionDouble {
         message.reply(next.toJson());
       }
     });
-    bus.<JsonObject>consumer(Addresses.progress(REGION), message -> steps.add(WorkerMessages.Step.fromJson(message.body())));
+    bus.<JsonObject>consumer(Addresses.progress(REGION), message -> {
+      WorkerMessages.Step step = WorkerMessages.Step.fromJson(message.body());
+      steps.add(step);
+      onStep.accept(step);
+    });
     bus.<JsonObject>consumer(Addresses.result(REGION), message -> {
       WorkerMessages.Result result = WorkerMessages.Result.fromJson(message.body());
       results.put(result.requestId(), result);

@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.EmbeddedStores;
 import dev.genmesh.launcher.impl.RegionCluster;
@@ -48,6 +49,7 @@ public final class Mesh implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<Vertx> members = new ArrayList<>();
   private final List<Vertx> workers = new ArrayList<>();
+  private final Map<String, String> workerHttp = new LinkedHashMap<>();
   private EmbeddedStores stores;
   private Vertx edgeVertx;
   private EdgeVerticle edge;
@@ -100,7 +102,11 @@ public final class Mesh implements AutoCloseable {
       String workerId = region.code() + "-worker-1";
       InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry, modelRoot,
           CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry));
+      // Any free port: the three workers share this process and its configuration.
+      WorkerHttp http = new WorkerHttp(verticle, registry, options.bindHost(), 0);
+      await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());
       await(worker.deployVerticle(verticle), "start inference worker of " + region.name());
+      workerHttp.put(region.name(), "http://" + options.bindHost() + ":" + http.actualPort());
     }
 
     progress.accept("starting the edge router");
@@ -159,6 +165,11 @@ public final class Mesh implements AutoCloseable {
   /** The configuration as running: actual ports and store endpoints. */
   public GenmeshConfig config() {
     return config;
+  }
+
+  /** Region → base URL of its worker's probes and metrics ({@code /health/live}, {@code /health/ready}, {@code /metrics}). */
+  public Map<String, String> workerHttp() {
+    return Map.copyOf(workerHttp);
   }
 
   public PrometheusMeterRegistry registry() {

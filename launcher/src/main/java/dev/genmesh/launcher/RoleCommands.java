@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -90,8 +91,12 @@ final class RoleCommands {
       Path modelRoot = CommonOptions.modelRoot(config.worker(), common.dataDir());
       InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, modelRoot,
           CommonOptions.modelSource(config, region, workerId, modelRoot, registry));
+      // Probes first: live (and not ready) while the models load and warm up.
+      WorkerHttp http = new WorkerHttp(worker, registry, common.bindHost, config.worker().httpPort());
+      Mesh.await(vertx.deployVerticle(http), "start the HTTP probes of worker " + workerId);
       Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
-      System.out.println("[genmesh] worker " + workerId + " serving region " + region);
+      System.out.println("[genmesh] worker " + workerId + " serving region " + region
+          + " (http " + common.bindHost + ":" + http.actualPort() + ")");
       runUntilStopped(vertx);
     }
   }

@@ -46,6 +46,8 @@ final class UpCommand implements Runnable {
     System.out.println("  metrics       " + base + "/metrics");
     mesh.config().regions().values().forEach(r ->
         System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
+    mesh.workerHttp().forEach((region, url) ->
+        System.out.println("  worker        " + region + " " + url + "/health/ready"));
     System.out.println("Press Ctrl-C to stop.");
     try {
       stopped.await();

@@ -135,21 +135,23 @@ class KubernetesManifestsTest {
           assertThat(((Number) probe.getOrDefault("timeoutSeconds", 1)).intValue())
               .as("%s: probe timeout (the region's readiness checks take up to 2 s)", deployment).isGreaterThanOrEqualTo(3);
         }
+        assertHttpProbe(deployment, liveness, "/health/live", ports);
+        assertHttpProbe(deployment, readiness, "/health/ready", ports);
+        if (container.containsKey("startupProbe")) {
+          assertHttpProbe(deployment, map(container.get("startupProbe")), "/health/live", ports);
+        }
         if (worker) {
-          // The worker process serves no HTTP, so it has no /health endpoints: its probes check
-          // the Hazelcast port it declares (see base/region/workers.yaml and k8s/README.md).
-          for (Map<String, Object> probe : List.of(liveness, readiness)) {
-            assertThat(probe).as("%s: worker probes are TCP", deployment).containsKey("tcpSocket").doesNotContainKey("httpGet");
-            assertThat(resolvePort(map(probe.get("tcpSocket")).get("port"), ports)).as("%s: probe port", deployment).isPresent();
-          }
+          // The worker's own HTTP port (WorkerHttp): the probes hit it by name, and the port the
+          // worker listens on (GENMESH_WORKER__HTTP_PORT) is the one declared under that name.
+          assertThat(map(liveness.get("httpGet")).get("port")).as("%s: probes on the named port", deployment).isEqualTo("http");
+          assertThat(map(readiness.get("httpGet")).get("port")).as("%s: probes on the named port", deployment).isEqualTo("http");
+          assertThat(container).as("%s: a startup probe (models load before live matters)", deployment).containsKey("startupProbe");
+          String httpPort = env(container).get("GENMESH_WORKER__HTTP_PORT");
+          assertThat(httpPort).as("%s: GENMESH_WORKER__HTTP_PORT", deployment).isNotNull();
+          assertThat(ports.get("http")).as("%s: container port http = the worker's HTTP port", deployment)
+              .isEqualTo(Integer.parseInt(httpPort));
           assertThat(((Number) pod.get("terminationGracePeriodSeconds")).intValue())
               .as("%s: grace for a generation to finish", deployment).isGreaterThanOrEqualTo(120);
-        } else {
-          assertHttpProbe(deployment, liveness, "/health/live", ports);
-          assertHttpProbe(deployment, readiness, "/health/ready", ports);
-          if (container.containsKey("startupProbe")) {
-            assertHttpProbe(deployment, map(container.get("startupProbe")), "/health/live", ports);
-          }
         }
         assertThat(map(map(container.get("resources")).get("requests"))).as("%s: resource requests", deployment)
             .containsKeys("cpu", "memory");

@@ -182,6 +182,14 @@ class MeshEndToEndTest {
     assertThat(metrics).contains("genmesh_step_time_seconds");
     String page = get("/").bodyAsString();
     assertThat(page).containsIgnoringCase("<html").contains("/v1/generations");
+    assertThat(mesh.workerHttp()).containsOnlyKeys(mesh.config().regions().keySet());
+    for (String base : mesh.workerHttp().values()) {
+      HttpResponse<Buffer> live = await(http.getAbs(base + "/health/live").send());
+      assertThat(live.statusCode()).as(base + " live: " + live.bodyAsString()).isEqualTo(200);
+      HttpResponse<Buffer> ready = await(http.getAbs(base + "/health/ready").send());
+      assertThat(ready.statusCode()).as(base + " ready: " + ready.bodyAsString()).isEqualTo(200);
+      assertThat(ready.bodyAsJsonObject().getJsonArray("checks")).hasSize(3);
+    }
   }
 
   private byte[] generate(JsonObject request) throws Exception {

@@ -12,6 +12,7 @@ import dev.genmesh.inference.model.FileDigest;
 import dev.genmesh.inference.model.TinyModelBuilder;
 import dev.genmesh.inference.registry.RegistryModelSource;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.WorkerMessages;
 import dev.genmesh.region.registry.ModelRegistry;
 import dev.genmesh.region.registry.RegistryRoutes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -142,6 +143,31 @@ class ModelRegistryWorkerTest {
     Deployed fresh = deploy(worker("usw-d", dir.resolve("models-d")));
     assertThat(fresh.worker.loadedVersions()).containsEntry(MODEL, "1");
     assertThat(alerts).anySatisfy(alert -> assertThat(alert.getString("worker")).isEqualTo("usw-d"));
+  }
+
+  @Test
+  void aModelWhoseOnlyVersionStaysCorruptedLeavesTheWorkerServingTheOther() throws Exception {
+    registry.publish(v1, true);
+    registry.publish(rerelease(v1, dir.resolve("small"), "genmesh-small", "0.1.0"), true);
+    flipOneByte(registryDir.resolve("genmesh-small").resolve("0.1.0").resolve(DATA_FILE)); // nothing to roll back to
+    GenmeshConfig both = ConfigLoader.load(null, Map.of("GENMESH_WORKER__MODELS", "[" + MODEL + ", genmesh-small]"))
+        .withRegions(config.regions());
+    List<WorkerMessages.Heartbeat> beats = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.heartbeat(REGION),
+        message -> beats.add(WorkerMessages.Heartbeat.fromJson(message.body())));
+    Path modelRoot = dir.resolve("models-f");
+
+    InferenceVerticle worker = deploy(new InferenceVerticle(both, REGION, "usw-f", meters, modelRoot,
+        new RegistryModelSource(both, REGION, "usw-f", modelRoot, meters))).worker;
+
+    assertThat(worker.ready()).isTrue();
+    assertThat(worker.loadedVersions()).containsOnlyKeys(MODEL);
+    assertThat(worker.failedModels()).containsExactly("genmesh-small");
+    assertThat(meters.find("genmesh.worker.model.pulls").tags("worker", "usw-f", "model", "genmesh-small",
+        "outcome", "checksum_mismatch").counter().count()).isEqualTo(2.0); // registry.pull_attempts
+    eventually(() -> beats.stream().anyMatch(b -> b.ready() && b.failedModels().contains("genmesh-small")),
+        "a ready heartbeat listing the failed model");
+    assertThat(alerts).as("no earlier version: nothing to roll back to").isEmpty();
   }
 
   @Test

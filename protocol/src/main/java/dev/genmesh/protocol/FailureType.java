@@ -11,6 +11,12 @@ public final class FailureType {
   public static final String OOM = "oom";
   /** The model files failed their checks: retried on a different worker. */
   public static final String MODEL_CORRUPTED = "model_corrupted";
+  /**
+   * The worker lists the model but could not load it (its bundle stays corrupted with no good
+   * version to fall back to, the registry does not answer, TensorFlow refuses it): retried on a
+   * different worker, like {@link #MODEL_CORRUPTED}.
+   */
+  public static final String MODEL_LOAD_FAILED = "model_load_failed";
   public static final String GPU_ERROR = "gpu_error";
   public static final String ERROR = "error";
   /** The worker stopped because the request was cancelled (or the worker is shutting down). */

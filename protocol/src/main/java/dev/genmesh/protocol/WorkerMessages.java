@@ -222,9 +222,12 @@ public final class WorkerMessages {
    * @param modelVersions loaded model name → version
    * @param ready false until the worker's models are loaded and a warm-up run passed (and while it
    *     restarts its TensorFlow session): it claims nothing then
-   * @param live false once the worker gave up after persistent device errors: it claims nothing
-   *     and should be replaced
+   * @param live false once the worker gave up after persistent device errors (or TensorFlow does
+   *     not see the device it is configured for): it claims nothing and should be replaced
    * @param maxBatchImages images it runs in one TensorFlow batch now (lowered after an OOM)
+   * @param failedModels models the worker serves but could not load: it still claims them, and a
+   *     request for one makes it try again (or fail the request as {@code model_load_failed})
+   * @param httpPort the port of the worker's {@code /health/*} and {@code /metrics}; 0 = unknown
    */
   public record Heartbeat(
       String workerId,
@@ -240,6 +243,8 @@ public final class WorkerMessages {
       boolean ready,
       boolean live,
       int maxBatchImages,
+      List<String> failedModels,
+      int httpPort,
       String nodeId,
       boolean draining) {
 
@@ -249,12 +254,30 @@ public final class WorkerMessages {
           Map.of(), true, true, 1);
     }
 
-    /** Outside a cluster (no node id), not draining. */
+    /** Without failed models and HTTP port (an older worker), outside a cluster, not draining. */
     public Heartbeat(String workerId, String region, String gpuClass, long vramTotalMb, long vramFreeMb,
         List<String> loadedModels, double utilisation, List<String> activeRequests, long sentAtMs,
         Map<String, String> modelVersions, boolean ready, boolean live, int maxBatchImages) {
       this(workerId, region, gpuClass, vramTotalMb, vramFreeMb, loadedModels, utilisation, activeRequests, sentAtMs,
-          modelVersions, ready, live, maxBatchImages, null, false);
+          modelVersions, ready, live, maxBatchImages, List.of(), 0, null, false);
+    }
+
+    /** Outside a cluster (no node id), not draining. */
+    public Heartbeat(String workerId, String region, String gpuClass, long vramTotalMb, long vramFreeMb,
+        List<String> loadedModels, double utilisation, List<String> activeRequests, long sentAtMs,
+        Map<String, String> modelVersions, boolean ready, boolean live, int maxBatchImages, List<String> failedModels,
+        int httpPort) {
+      this(workerId, region, gpuClass, vramTotalMb, vramFreeMb, loadedModels, utilisation, activeRequests, sentAtMs,
+          modelVersions, ready, live, maxBatchImages, failedModels, httpPort, null, false);
+    }
+
+    /** Without failed models and HTTP port. */
+    public Heartbeat(String workerId, String region, String gpuClass, long vramTotalMb, long vramFreeMb,
+        List<String> loadedModels, double utilisation, List<String> activeRequests, long sentAtMs,
+        Map<String, String> modelVersions, boolean ready, boolean live, int maxBatchImages, String nodeId,
+        boolean draining) {
+      this(workerId, region, gpuClass, vramTotalMb, vramFreeMb, loadedModels, utilisation, activeRequests, sentAtMs,
+          modelVersions, ready, live, maxBatchImages, List.of(), 0, nodeId, draining);
     }
 
     public JsonObject toJson() {
@@ -272,11 +295,16 @@ public final class WorkerMessages {
           .put("ready", ready)
           .put("live", live)
           .put("max_batch_images", maxBatchImages)
+          .put("failed_models", new JsonArray(new ArrayList<>(failedModels)))
+          .put("http_port", httpPort)
           .put("node_id", nodeId)
           .put("draining", draining);
     }
 
-    /** A heartbeat without the newer fields (an older worker) reads as ready and live. */
+    /**
+     * A heartbeat without the newer fields (an older worker) reads as ready and live, with no
+     * failed models and HTTP port 0 (unknown).
+     */
     public static Heartbeat fromJson(JsonObject json) {
       Map<String, String> versions = new LinkedHashMap<>();
       JsonObject versionJson = json.getJsonObject("model_versions", new JsonObject());
@@ -295,6 +323,8 @@ public final class WorkerMessages {
           json.getBoolean("ready", true),
           json.getBoolean("live", true),
           json.getInteger("max_batch_images", 1),
+          strings(json.getJsonArray("failed_models")),
+          json.getInteger("http_port", 0),
           json.getString("node_id"),
           json.getBoolean("draining", false));
     }

@@ -73,14 +73,18 @@ class ProtocolJsonTest {
     assertThat(new WorkerMessages.Step("usw_x", 1, "w1", 3, 10, 12.0).toJson().containsKey("preview")).isFalse();
 
     var beat = new WorkerMessages.Heartbeat("w1", "us-west", "cpu", 8192, 8000, List.of("genmesh-tiny"), 0.5,
-        List.of("usw_x"), 1L, java.util.Map.of("genmesh-tiny", "1.1.0"), false, true, 2);
+        List.of("usw_x"), 1L, java.util.Map.of("genmesh-tiny", "1.1.0"), false, true, 2, List.of("genmesh-small"), 8190);
     assertThat(WorkerMessages.Heartbeat.fromJson(new JsonObject(beat.toJson().encode()))).isEqualTo(beat);
     JsonObject old = beat.toJson();
     old.remove("ready");
     old.remove("live");
+    old.remove("failed_models");
+    old.remove("http_port");
     var read = WorkerMessages.Heartbeat.fromJson(old);
     assertThat(read.ready()).isTrue();
     assertThat(read.live()).isTrue();
+    assertThat(read.failedModels()).isEmpty();
+    assertThat(read.httpPort()).isZero();
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.genmesh.region.impl.ProgressHub;
 import dev.genmesh.region.impl.QueueRebuild;
 import dev.genmesh.region.impl.RegionMetrics;
 import dev.genmesh.region.impl.RedisWatch;
+import dev.genmesh.region.impl.RegionProbes;
 import dev.genmesh.region.impl.RegionalApi;
 import dev.genmesh.region.impl.RequestLog;
 import dev.genmesh.region.impl.Retries;
@@ -91,6 +92,8 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Retries retries;
   private LeaseReaper reaper;
   private RedisWatch watch;
+  /** The start-up rebuild of the queues from the log is done (readiness). */
+  private boolean queuesRebuilt;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
   private long watchTimer = -1;
@@ -257,7 +260,10 @@ public final class RegionNodeVerticle extends VerticleBase {
     return rebuild.run("startup")
         .recover(err -> Future.failedFuture(new IllegalStateException("queue rebuild failed: " + err.getMessage(), err)))
         .compose(report -> queue.depths())
-        .onSuccess(this::wakeWorkers)
+        .onSuccess(depths -> {
+          queuesRebuilt = true;
+          wakeWorkers(depths);
+        })
         .mapEmpty();
   }
 
@@ -292,7 +298,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics,
         cancellations, eta, clock);
     return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
-        .requestHandler(withRegistry(api.router()))
+        .requestHandler(withProbes(withRegistry(api.router())))
         .listen()
         .onSuccess(listening -> server = listening)
         .recover(err -> Future.failedFuture(new IllegalStateException(
@@ -303,6 +309,11 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Router withRegistry(Router router) {
     new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
     new WorkerRoutes(workers).mount(router);
+    return router;
+  }
+
+  private Router withProbes(Router router) {
+    new RegionProbes(vertx, region.name(), log, queue, () -> queuesRebuilt, watch::rebuilding).mount(router);
     return router;
   }
 

@@ -334,12 +334,15 @@ class RegionNodeFlowTest {
 
   @Test
   void healthAndMetricsAnswer() {
-    assertThat(result(node.get("/health/live")).statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> live = result(node.get("/health/live"));
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.bodyAsJsonObject().getJsonArray("checks").getJsonObject(0).getString("id")).isEqualTo("event_loop");
     HttpResponse<Buffer> ready = result(node.get("/health/ready"));
     assertThat(ready.statusCode()).as(ready.bodyAsString()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject().getString("status")).isEqualTo("UP");
     JsonArray checks = ready.bodyAsJsonObject().getJsonArray("checks");
-    assertThat(checks.stream().map(c -> ((JsonObject) c).getString("id"))).containsExactlyInAnyOrder("postgres", "redis");
+    assertThat(checks.stream().map(c -> ((JsonObject) c).getString("id"))).containsExactlyInAnyOrder("postgres", "redis", "queues");
+    assertThat(checks.stream().map(c -> ((JsonObject) c).getString("status"))).containsOnly("UP");
 
     submit(spec(MODEL, Tier.RELAX));
     HttpResponse<Buffer> metrics = result(node.get("/metrics"));

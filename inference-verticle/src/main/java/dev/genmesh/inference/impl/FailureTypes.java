@@ -21,6 +21,8 @@ public final class FailureTypes {
   public static final String CANCELLED = FailureType.CANCELLED;
   public static final String OOM = FailureType.OOM;
   public static final String MODEL_CORRUPTED = FailureType.MODEL_CORRUPTED;
+  /** Not from {@link #classify}: the worker reports it when a model it lists would not load for a request. */
+  public static final String MODEL_LOAD_FAILED = FailureType.MODEL_LOAD_FAILED;
   public static final String GPU_ERROR = FailureType.GPU_ERROR;
   public static final String ERROR = FailureType.ERROR;
 

@@ -33,12 +33,14 @@ public final class ModelSet implements AutoCloseable {
   private final ModelSource source;
   private final SessionSettings session;
   private final FaultHook faultHook;
+  private final ModelLoadFailures failures;
   private volatile Map<String, LoadedModel> models = Map.of();
   /** What to load again on a restart, even after a restart that failed left nothing loaded. */
   private volatile Map<String, Path> directories = Map.of();
 
-  public ModelSet(GenmeshConfig config, ModelSource source, FaultHook faultHook) {
+  public ModelSet(GenmeshConfig config, ModelSource source, FaultHook faultHook, ModelLoadFailures failures) {
     this.config = config;
+    this.failures = failures;
     this.source = source;
     var worker = config.worker();
     this.session = new SessionSettings(worker.intraOpThreads(), worker.interOpThreads(),
@@ -48,15 +50,78 @@ public final class ModelSet implements AutoCloseable {
 
   /**
    * Resolves every model of the worker through its source (a registry pull, or a local build of
-   * a bundled model), loads and warms it up.
+   * a bundled model), loads and warms it up. A model that fails is recorded in
+   * {@link #failures()} and the others go on: the worker serves what loaded.
+   *
+   * @throws IllegalStateException if no model loaded at all (the worker has nothing to serve)
    */
   public void loadAndWarmUp(String workerId) {
-    Map<String, Path> resolved = new LinkedHashMap<>();
+    RuntimeException first = null;
     for (String name : config.worker().models()) {
-      resolved.put(name, source.resolve(name).directory());
+      try {
+        loadOne(name, workerId);
+      } catch (RuntimeException e) {
+        first = first == null ? e : first;
+        failed(name, e, workerId);
+      }
     }
-    directories = Collections.unmodifiableMap(resolved);
-    load(workerId, directories);
+    if (models.isEmpty() && first != null) {
+      throw new IllegalStateException("worker " + workerId + " could not load any of its models: " + failures.reasons(),
+          first);
+    }
+  }
+
+  /**
+   * Tries a model that failed before once more: resolve (pull again and verify, for a registry),
+   * load, warm up. On failure it stays failing, with a longer backoff.
+   */
+  public void retry(String name, String workerId) {
+    try {
+      loadOne(name, workerId);
+      LOG.info("worker {}: {} loaded after earlier failures", workerId, name);
+    } catch (RuntimeException e) {
+      failed(name, e, workerId);
+      throw e;
+    }
+  }
+
+  private void loadOne(String name, String workerId) {
+    Path dir = source.resolve(name).directory();
+    long started = System.nanoTime();
+    LoadedModel m = ModelStore.load(dir, session);
+    try {
+      warmUp(m, config.models().get(name));
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+    Map<String, LoadedModel> updated = new LinkedHashMap<>(models);
+    updated.put(name, m);
+    models = ordered(updated);
+    Map<String, Path> dirs = new LinkedHashMap<>(directories);
+    dirs.put(name, dir);
+    directories = ordered(dirs);
+    failures.loaded(name);
+    LOG.info("worker {} loaded {} {} from {} (load and warm-up {} ms)", workerId, name, m.manifest().version(), dir,
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private void failed(String name, RuntimeException e, String workerId) {
+    ModelLoadFailures.Failure failure = failures.failed(name, String.valueOf(e.getMessage()));
+    LOG.error("worker {} could not load {} (attempt {}, next one not before {}): {}", workerId, name,
+        failure.attempts(), failure.nextAttempt(), e.toString());
+  }
+
+  /** The configured order, whatever order the models loaded in. */
+  private <T> Map<String, T> ordered(Map<String, T> byName) {
+    Map<String, T> out = new LinkedHashMap<>();
+    config.worker().models().forEach(name -> {
+      if (byName.containsKey(name)) {
+        out.put(name, byName.get(name));
+      }
+    });
+    byName.forEach(out::putIfAbsent);
+    return Collections.unmodifiableMap(out);
   }
 
   /** Closes every session and loads and warms up the same model directories again (after a device error). */
@@ -107,17 +172,58 @@ public final class ModelSet implements AutoCloseable {
 
   /** One step at the smallest size, through the fault hook like any run. */
   private void warmUp(LoadedModel model, ModelConfig config) {
-    int side = Math.max(config == null ? 0 : config.minSize(), model.manifest().width().min());
+    int side = warmUpSide(model, config);
     GenerationInput warmUp = new GenerationInput("warm-up", "", side, side, 1, 0L, 1.0, 1);
     new DiffusionPipeline(model, faultHook).generate(warmUp, StepListener.NONE, () -> false);
+  }
+
+  private static int warmUpSide(LoadedModel model, ModelConfig config) {
+    return Math.max(config == null ? 0 : config.minSize(), model.manifest().width().min());
   }
 
   public LoadedModel get(String name) {
     return models.get(name);
   }
 
+  /** The loaded models. */
   public List<String> names() {
     return new ArrayList<>(models.keySet());
+  }
+
+  /** The models the worker claims work for: those loaded and those that failed (a request makes it try again). */
+  public List<String> claimable() {
+    Map<String, String> failing = failures.reasons();
+    Map<String, LoadedModel> loaded = models;
+    List<String> out = new ArrayList<>();
+    for (String name : config.worker().models()) {
+      if (loaded.containsKey(name) || failing.containsKey(name)) {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  /** Configured models that could not be loaded. */
+  public List<String> failedNames() {
+    return new ArrayList<>(failures.reasons().keySet());
+  }
+
+  public ModelLoadFailures failures() {
+    return failures;
+  }
+
+  /**
+   * What one more image of the least demanding loaded model needs at its smallest size, on top
+   * of the model's base memory (0 when no manifest declares an estimate, or nothing is loaded).
+   */
+  public long smallestNeedMb() {
+    long smallest = Long.MAX_VALUE;
+    for (Map.Entry<String, LoadedModel> e : models.entrySet()) {
+      ModelManifest.VramEstimate vram = e.getValue().manifest().vram();
+      int side = warmUpSide(e.getValue(), config.models().get(e.getKey()));
+      smallest = Math.min(smallest, Math.max(0, vram.estimateMb(side, side, 1) - vram.baseMb()));
+    }
+    return smallest == Long.MAX_VALUE ? 0 : smallest;
   }
 
   /** Loaded model name → manifest version. */
@@ -165,6 +271,11 @@ public final class ModelSet implements AutoCloseable {
     Set<String> loaded = new java.util.TreeSet<>();
     models.forEach((name, m) -> m.loadedAdapters().forEach(a -> loaded.add(name + ":" + a)));
     return loaded;
+  }
+
+  /** How the model sessions are configured (threads, visible GPUs). */
+  public SessionSettings session() {
+    return session;
   }
 
   public FaultHook faultHook() {

@@ -2,14 +2,17 @@ package dev.genmesh.inference.impl;
 
 /**
  * What a worker's failures say about the worker itself: the largest batch it still dares to run
- * after OOMs, and whether device errors have become persistent. Pure; called on the event loop.
+ * after OOMs, and whether device errors have become persistent (or the device is missing). Pure;
+ * changed on the event loop, {@link #live()} and {@link #notLiveReason()} read from any thread
+ * (the HTTP probes).
  */
 public final class WorkerHealth {
 
   private final int maxConsecutiveGpuErrors;
   private int maxBatchImages;
   private int consecutiveGpuErrors;
-  private boolean live = true;
+  private volatile boolean live = true;
+  private volatile String notLiveReason = "";
 
   public WorkerHealth(int maxBatchImages, int maxConsecutiveGpuErrors) {
     if (maxBatchImages < 1 || maxConsecutiveGpuErrors < 1) {
@@ -36,15 +39,18 @@ public final class WorkerHealth {
    */
   public boolean onGpuError() {
     consecutiveGpuErrors++;
-    if (consecutiveGpuErrors >= maxConsecutiveGpuErrors) {
-      live = false;
+    if (consecutiveGpuErrors >= maxConsecutiveGpuErrors && live) {
+      giveUp(consecutiveGpuErrors + " device errors in a row");
     }
     return live;
   }
 
-  /** The worker cannot serve any more (its models would not load again). */
-  public void giveUp() {
-    live = false;
+  /** The worker cannot serve any more (its models would not load again, its device is missing). */
+  public void giveUp(String reason) {
+    if (live) {
+      notLiveReason = reason;
+      live = false;
+    }
   }
 
   public int maxBatchImages() {
@@ -57,5 +63,10 @@ public final class WorkerHealth {
 
   public boolean live() {
     return live;
+  }
+
+  /** Why the worker gave up; empty while it is live. */
+  public String notLiveReason() {
+    return notLiveReason;
   }
 }

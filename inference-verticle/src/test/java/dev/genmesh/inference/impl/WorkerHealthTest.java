@@ -27,5 +27,8 @@ class WorkerHealthTest {
     assertThat(health.onGpuError()).isTrue();
     assertThat(health.onGpuError()).as("the third in a row").isFalse();
     assertThat(health.live()).isFalse();
+    assertThat(health.notLiveReason()).isEqualTo("3 device errors in a row");
+    health.giveUp("something later");
+    assertThat(health.notLiveReason()).as("the first reason stays").isEqualTo("3 device errors in a row");
   }
 }

@@ -55,6 +55,11 @@ public final class RedisWatch {
         .mapEmpty();
   }
 
+  /** A rebuild runs now (for the readiness probe's figures). */
+  public boolean rebuilding() {
+    return running;
+  }
+
   /** Something saw our keys missing: rebuild on the next check. */
   public void keysLost() {
     keysLost = true;

@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -27,8 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The regional HTTP API (region-node/API.md): submit, status, event stream, images, health
- * and metrics. Every user error is a 4xx with an {@link ApiError} body; every system error is
+ * The regional HTTP API (region-node/API.md): submit, status, event stream, images and
+ * metrics (the probes are {@link RegionProbes}). Every user error is a 4xx with an {@link ApiError} body; every system error is
  * logged once with the request id and counted.
  */
 public final class RegionalApi {
@@ -81,8 +80,6 @@ public final class RegionalApi {
     router.delete(PREFIX + "/generations/:id").handler(this::cancel);
     router.get(PREFIX + "/generations/:id/events").handler(this::events);
     router.get(PREFIX + "/images/:id/:file").handler(this::image);
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP").put("region", region)));
-    router.get("/health/ready").handler(readiness());
     router.get("/metrics").handler(this::metrics);
 
     router.errorHandler(400, ctx -> error(ctx, 400, ApiError.of(ErrorCode.INVALID_JSON, "bad request")));
@@ -287,17 +284,6 @@ public final class RegionalApi {
         ctx.response().sendFile(path.toString()).onFailure(err -> LOG.debug("request {}: image not sent: {}", id, err.toString()));
       }
     });
-  }
-
-  private HealthCheckHandler readiness() {
-    HealthCheckHandler health = HealthCheckHandler.create(vertx);
-    health.register("postgres", 2000, promise -> log.ping().onComplete(ar -> promise.complete(
-        ar.succeeded() ? io.vertx.ext.healthchecks.Status.OK()
-            : io.vertx.ext.healthchecks.Status.KO(new JsonObject().put("error", String.valueOf(ar.cause().getMessage()))))));
-    health.register("redis", 2000, promise -> queue.ping().onComplete(ar -> promise.complete(
-        ar.succeeded() ? io.vertx.ext.healthchecks.Status.OK()
-            : io.vertx.ext.healthchecks.Status.KO(new JsonObject().put("error", String.valueOf(ar.cause().getMessage()))))));
-    return health;
   }
 
   private void metrics(RoutingContext ctx) {

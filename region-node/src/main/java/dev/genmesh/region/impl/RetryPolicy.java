@@ -80,7 +80,9 @@ public final class RetryPolicy {
       case FailureType.CANCELLED -> new Decision(Action.NONE, type, message, retryCount, 0, null, false, null, null);
       case FailureType.OOM -> decide(retryCount, type, message, true,
           workerFreeVramMb != null && workerFreeVramMb > 0 ? workerFreeVramMb : null, null);
-      case FailureType.MODEL_CORRUPTED -> decide(retryCount, type, message, false, null, workerId);
+      // The model would not load (or verify) on that worker: another worker may have a good copy.
+      case FailureType.MODEL_CORRUPTED, FailureType.MODEL_LOAD_FAILED -> decide(retryCount, type, message, false, null,
+          workerId);
       default -> decide(retryCount, type, message, false, null, null);
     };
   }

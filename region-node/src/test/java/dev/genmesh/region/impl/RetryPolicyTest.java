@@ -62,6 +62,11 @@ class RetryPolicyTest {
     assertThat(corrupted.batchOfOne()).isFalse();
     assertThat(corrupted.hints()).containsExactly("different_worker");
     assertThat(corrupted.notBefore()).isEqualTo(NOW.plusSeconds(4));
+    RetryPolicy.Decision loadFailed = policy.failed(1, "model_load_failed", "no good version", "w2", 6000L);
+    assertThat(loadFailed.action()).isEqualTo(RetryPolicy.Action.RETRY);
+    assertThat(loadFailed.code()).isEqualTo("model_load_failed");
+    assertThat(loadFailed.excludeWorker()).isEqualTo("w2");
+    assertThat(loadFailed.hints()).containsExactly("different_worker");
 
     for (String type : new String[] {"gpu_error", "error", "something_new", ""}) {
       RetryPolicy.Decision decision = policy.failed(0, type, "boom", "w1", 1L);
