@@ -65,6 +65,7 @@ final class RoleCommands {
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC());
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
+      System.out.println("[genmesh] region " + name + " sends safety checks to " + node.safetyCheckUrl());
       runUntilStopped(vertx);
     }
   }

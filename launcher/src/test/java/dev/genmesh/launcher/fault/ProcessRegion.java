@@ -33,13 +33,19 @@ final class ProcessRegion {
   private final String name;
   private final Path config;
   private MeshClient client;
+  private ChildProcess node;
 
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
+    this(children, dir, postgresPort, redisPort, "");
+  }
+
+  /** @param extraYaml more top-level sections of the config file (e.g. {@code safety:}), merged after the region's */
+  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, String extraYaml) {
     this.children = children;
     this.dir = dir;
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
     this.name = "fault-" + suffix;
-    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort);
+    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort, extraYaml);
   }
 
   /**
@@ -47,7 +53,7 @@ final class ProcessRegion {
    * model loads overlap), and returns once the node reports ready and every worker serves.
    */
   Map<String, ChildProcess> start(String... workerIds) {
-    ChildProcess node = children.java("region", JVM_OPTIONS, MAIN,
+    node = children.java("region", JVM_OPTIONS, MAIN,
         List.of("region", "--name", name, "--config", config.toString(), "--data-dir", dir.resolve("region-data").toString()));
     Map<String, ChildProcess> workers = new LinkedHashMap<>();
     for (String id : workerIds) {
@@ -67,6 +73,25 @@ final class ProcessRegion {
         "--config", config.toString(), "--data-dir", ModelCache.dataDir().toString()));
   }
 
+  /**
+   * Starts {@code genmesh safety} (the reference safety service) on {@code port} with this
+   * region's config file, and returns once it listens.
+   */
+  ChildProcess startSafety(String processName, int port) {
+    ChildProcess safety = children.java(processName, JVM_OPTIONS, MAIN,
+        List.of("safety", "--port", Integer.toString(port), "--config", config.toString()));
+    safety.awaitLine(Pattern.compile("\\[genmesh] safety service listening on [\\d.]+:" + port), START_TIMEOUT);
+    return safety;
+  }
+
+  /** The region node's process (after {@link #start}). */
+  ChildProcess node() {
+    if (node == null) {
+      throw new IllegalStateException("start the region node first");
+    }
+    return node;
+  }
+
   MeshClient client() {
     if (client == null) {
       throw new IllegalStateException("start the region node first");
@@ -74,7 +99,8 @@ final class ProcessRegion {
     return client;
   }
 
-  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort) {
+  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort,
+      String extraYaml) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -93,7 +119,7 @@ final class ProcessRegion {
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
-        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, LEASE_MS);
+        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, LEASE_MS) + extraYaml;
     try {
       Files.createDirectories(file.getParent());
       return Files.writeString(file, yaml);

@@ -146,7 +146,7 @@ public final class SafetyClient {
       return;
     }
     state = to;
-    if ("open".equals(to)) {
+    if ("open".equals(to) && "closed".equals(from)) {
       LOG.warn("region {}: safety circuit {} -> open: checks are refused for a while, requests wait in safety_pending",
           region, from);
     } else {
