@@ -18,6 +18,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Objects;
+import javax.imageio.ImageIO;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,9 +70,11 @@ public final class SafetyVerticle extends VerticleBase {
         "method " + ctx.request().method() + " not allowed on " + ctx.request().path()).toJson()));
     router.errorHandler(413, ctx -> json(ctx, 413, ApiError.onField(ErrorCode.BODY_TOO_LARGE, "body",
         "body exceeds " + MAX_BODY_BYTES + " bytes").toJson()));
-    return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-        .requestHandler(router)
-        .listen()
+    // ImageIO's first use loads AWT and its plugins (a second or more): pay it before the first check.
+    return executor.executeBlocking(() -> ImageIO.getImageReadersByFormatName("png").hasNext(), false)
+        .compose(hasPng -> vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
+            .requestHandler(router)
+            .listen())
         .onSuccess(listening -> {
           server = listening;
           LOG.info("reference safety service listening on {}:{} ({} blocked terms)", host, listening.actualPort(),
