@@ -85,9 +85,12 @@ public final class SafetyGate {
    * written: the sweeper asks again). Never fails.
    */
   public Future<RequestStatus> check(RequestRow row, List<byte[]> pngs) {
-    GenerationSpec spec = row.generationSpec();
-    SafetyCheck check = new SafetyCheck(row.id(), spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), pngs);
-    return client.check(check)
+    return Future.succeededFuture(row)
+        .map(r -> {
+          GenerationSpec spec = r.generationSpec();
+          return new SafetyCheck(r.id(), spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), pngs);
+        })
+        .compose(client::check)
         .compose(verdict -> apply(row, verdict))
         .recover(err -> {
           metrics.systemError("safety");
