@@ -7,6 +7,7 @@ import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.region.RegionNodeVerticle;
+import dev.genmesh.region.safety.SafetyVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -23,8 +24,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The production roles, one per process: the edge, a region node, a worker. Stores are
- * external here (real PostgreSQL and Redis from the config).
+ * The production roles, one per process: the edge, a region node, a worker, the reference
+ * safety service. Stores are external here (real PostgreSQL and Redis from the config).
  */
 final class RoleCommands {
   private RoleCommands() {}
@@ -66,6 +67,7 @@ final class RoleCommands {
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
       RegionCluster.onMemberLeft(vertx, node::memberLeft);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
+      System.out.println("[genmesh] region " + name + " sends safety checks to " + node.safetyCheckUrl());
       runUntilStopped(vertx);
     }
   }
@@ -97,6 +99,30 @@ final class RoleCommands {
       Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
       System.out.println("[genmesh] worker " + workerId + " serving region " + region
           + " (http " + common.bindHost + ":" + http.actualPort() + ")");
+      runUntilStopped(vertx);
+    }
+  }
+
+  @Command(name = "safety", mixinStandardHelpOptions = true,
+      description = "Run the reference safety service alone (region-node/SAFETY.md); region nodes reach it through safety.url.")
+  static final class Safety implements Runnable {
+    @Mixin CommonOptions common;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: safety.port of the config; 0 = any free port).")
+    Integer port;
+
+    @Override
+    public void run() {
+      GenmeshConfig config = common.loadConfig();
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      Vertx vertx = Vertx.builder()
+          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+          .withMetrics(new MicrometerMetricsFactory(registry))
+          .build();
+      SafetyVerticle service = new SafetyVerticle(config.safety(), common.bindHost,
+          port != null ? port : config.safety().port(), registry);
+      Mesh.await(vertx.deployVerticle(service), "start the safety service");
+      System.out.println("[genmesh] safety service listening on " + common.bindHost + ":" + service.actualPort());
       runUntilStopped(vertx);
     }
   }

@@ -79,11 +79,13 @@ class MeshEndToEndTest {
 
     List<JsonObject> events = followEvents(id, 0);
     assertThat(events).extracting(e -> e.getString("type"))
-        .containsExactly("queued", "assigned", "step", "step", "step", "step", "completed");
+        .containsExactly("queued", "assigned", "step", "step", "step", "step", "safety_pending", "completed");
     assertThat(events).extracting(e -> e.getLong("id")).isSorted().doesNotHaveDuplicates();
     assertThat(events.subList(2, 6)).extracting(e -> e.getInteger("step")).containsExactly(1, 2, 3, 4);
     assertThat(events.get(2).getInteger("total")).isEqualTo(4);
     assertThat(events.get(1).getString("worker")).isEqualTo("usw-worker-1");
+    assertThat(events.get(7).getJsonObject("safety").getString("verdict")).as("checked by the reference safety service")
+        .isEqualTo("allow");
 
     HttpResponse<Buffer> image = get(accepted.getJsonObject("links").getJsonArray("images").getString(0));
     assertThat(image.statusCode()).isEqualTo(200);

@@ -2,6 +2,7 @@ package dev.genmesh.region;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.impl.Cancellations;
@@ -20,6 +21,10 @@ import dev.genmesh.region.impl.RequestLog;
 import dev.genmesh.region.impl.Retries;
 import dev.genmesh.region.impl.RetryPolicy;
 import dev.genmesh.region.impl.Routing;
+import dev.genmesh.region.impl.SafetyGate;
+import dev.genmesh.region.impl.SafetyLog;
+import dev.genmesh.region.impl.SafetyMetrics;
+import dev.genmesh.region.impl.SafetySweeper;
 import dev.genmesh.region.impl.Submissions;
 import dev.genmesh.region.impl.TierQueue;
 import dev.genmesh.region.impl.WorkerRecovery;
@@ -28,6 +33,8 @@ import dev.genmesh.region.impl.WorkerRoutes;
 import dev.genmesh.region.impl.WorkerReports;
 import dev.genmesh.region.registry.ModelRegistry;
 import dev.genmesh.region.registry.RegistryRoutes;
+import dev.genmesh.region.safety.SafetyClient;
+import dev.genmesh.region.safety.SafetyVerticle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -94,6 +101,11 @@ public final class RegionNodeVerticle extends VerticleBase {
   private RedisWatch watch;
   /** The start-up rebuild of the queues from the log is done (readiness). */
   private boolean queuesRebuilt;
+  private SafetyClient safetyClient;
+  private SafetyMetrics safetyMetrics;
+  private SafetyGate safetyGate;
+  private SafetySweeper safetySweeper;
+  private String referenceSafetyDeployment;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
   private long watchTimer = -1;
@@ -145,6 +157,7 @@ public final class RegionNodeVerticle extends VerticleBase {
         .compose(v -> connectRedis())
         .compose(v -> hub.start())
         .compose(v -> rebuildQueues())
+        .compose(v -> startSafetyGate())
         .compose(v -> registerConsumers())
         .compose(v -> startHttp())
         .onSuccess(v -> {
@@ -154,6 +167,7 @@ public final class RegionNodeVerticle extends VerticleBase {
           });
           reapTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> reap());
           sweepTimer = vertx.setPeriodic(sweepIntervalMs(), id -> workers.sweep());
+          safetySweeper.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> closeAll().transform(ignored -> Future.failedFuture(
@@ -188,6 +202,11 @@ public final class RegionNodeVerticle extends VerticleBase {
   /** Silent workers are looked for this often: a fifth of the heartbeat interval, 100 ms to 1 s. */
   private long sweepIntervalMs() {
     return Math.max(100, Math.min(1000, config.health().heartbeatIntervalMs() / 5));
+  }
+
+  /** Where this node's safety checks go ({@code .../v1/check}); null before start. */
+  public String safetyCheckUrl() {
+    return safetyClient == null ? null : safetyClient.checkUrl();
   }
 
   /** The workers this node has heard from (safe from any thread). */
@@ -281,7 +300,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     String name = region.name();
     long leaseMs = config.queue().leaseMs();
     ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, routing, workers, eta, watch::keysLost, clock, leaseMs);
-    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta);
+    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta, safetyGate);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));
@@ -289,6 +308,36 @@ public final class RegionNodeVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.failure(name), reports::failure));
     consumers.add(bus.consumer(Addresses.heartbeat(name), workers::heartbeat));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  /**
+   * The safety gate (region-node/SAFETY.md): the Safety API at {@code safety.url}, or, when that
+   * is empty, the reference service deployed here on loopback ({@code safety.port}, 0 = any).
+   */
+  private Future<Void> startSafetyGate() {
+    SafetyConfig safety = config.safety();
+    Future<String> baseUrl;
+    if (safety.url().isEmpty()) {
+      SafetyVerticle reference = new SafetyVerticle(safety, "127.0.0.1", safety.port(), registry);
+      baseUrl = vertx.deployVerticle(reference).map(id -> {
+        referenceSafetyDeployment = id;
+        return "http://127.0.0.1:" + reference.actualPort();
+      });
+    } else {
+      baseUrl = Future.succeededFuture(safety.url());
+    }
+    return baseUrl.map(url -> {
+      safetyClient = new SafetyClient(vertx, region.name(), safety, url, registry);
+      safetyMetrics = new SafetyMetrics(registry, region.name());
+      SafetyLog safetyLog = new SafetyLog(pool, log);
+      safetyGate = new SafetyGate(safetyClient, safetyLog, log, images, queue, hub, metrics, safetyMetrics, clock,
+          safety.timeoutMs(), safety.retryIntervalMs());
+      safetySweeper = new SafetySweeper(vertx, region.name(), safetyLog, safetyGate, safetyClient, safetyMetrics, metrics,
+          clock, safety.retryIntervalMs(), safety.alertAfterMs());
+      LOG.info("region {}: safety checks go to {}{}", region.name(), safetyClient.checkUrl(),
+          referenceSafetyDeployment == null ? "" : " (the reference service, run by this node)");
+      return (Void) null;
+    }).recover(err -> Future.failedFuture(new IllegalStateException("safety gate: " + err.getMessage(), err)));
   }
 
   private Future<Void> startHttp() {
@@ -384,7 +433,18 @@ public final class RegionNodeVerticle extends VerticleBase {
       vertx.cancelTimer(reapTimer);
       reapTimer = -1;
     }
+    if (safetySweeper != null) {
+      safetySweeper.stop();
+    }
+    if (safetyClient != null) {
+      safetyClient.close();
+    }
     Future<Void> chain = Future.succeededFuture();
+    if (referenceSafetyDeployment != null) {
+      String deployment = referenceSafetyDeployment;
+      referenceSafetyDeployment = null;
+      chain = chain.transform(v -> vertx.undeploy(deployment));
+    }
     if (server != null) {
       HttpServer closing = server;
       server = null;
@@ -414,6 +474,9 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (metrics != null) {
       chain = chain.andThen(v -> metrics.close());
+    }
+    if (safetyMetrics != null) {
+      chain = chain.andThen(v -> safetyMetrics.close());
     }
     return chain.transform(v -> Future.succeededFuture());
   }

@@ -143,7 +143,7 @@ public final class EmbeddedStores implements AutoCloseable {
 
   public static GenmeshConfig withQueue(GenmeshConfig base, QueueConfig queue) {
     return new GenmeshConfig(base.edge(), base.regions(), base.models(), base.worker(), queue, base.health(),
-        base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr());
+        base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr(), base.registry(), base.safety());
   }
 
   /** Rows of a query against a test database (blocking; call from the test thread). */

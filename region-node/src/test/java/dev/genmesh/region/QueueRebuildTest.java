@@ -95,7 +95,7 @@ class QueueRebuildTest {
 
     List<JsonObject> events = result(second.stream("/regional/v1/generations/" + turbo + "/events?after=0"));
     assertThat(events).extracting(e -> e.getString("type"))
-        .containsExactly("queued", "assigned", "step", "queued", "assigned", "completed");
+        .containsExactly("queued", "assigned", "step", "queued", "assigned", "safety_pending", "completed");
     assertThat(events.get(3).getInteger("retry_count")).isEqualTo(1);
     assertThat(events.get(3).getString("reason")).isEqualTo("lease_lost");
     assertThat(events.get(4).getInteger("attempt")).isEqualTo(2);
@@ -135,7 +135,7 @@ class QueueRebuildTest {
 
     assertThat(stores.query(database, "SELECT version, name FROM schema_migrations ORDER BY version"))
         .extracting(row -> row.get("version") + ":" + row.get("name"))
-        .containsExactly("1:requests", "2:request_events", "3:fair_queues_and_retries");
+        .containsExactly("1:requests", "2:request_events", "3:fair_queues_and_retries", "4:safety_gate");
     String id = submit(a.result(), Tier.FAST);
     assertThat(result(b.result().get("/regional/v1/generations/" + id)).statusCode()).isEqualTo(200);
     result(a.result().undeploy());
@@ -143,7 +143,7 @@ class QueueRebuildTest {
 
     // A restart applies nothing again.
     NodeUnderTest again = result(NodeUnderTest.deploy(vertx, config, images));
-    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(3);
+    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(4);
     result(again.undeploy());
   }
 }

@@ -89,14 +89,37 @@ final class TestWorker {
     heartbeat(active, models);
   }
 
-  /** A real, small PNG (ImageIO), different per {@code shade}. */
+  /**
+   * A real PNG (ImageIO) of the 512 x 512 the tests' specs ask for (the safety gate checks the
+   * size), different per {@code shade}.
+   */
   static byte[] png(int shade) {
-    BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 8; x++) {
-      for (int y = 0; y < 8; y++) {
-        image.setRGB(x, y, new Color(shade % 256, (x * 32) % 256, (y * 32) % 256).getRGB());
+    return png(shade, 512, 512);
+  }
+
+  static byte[] png(int shade, int width, int height) {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < width; x++) {
+      for (int y = 0; y < height; y++) {
+        image.setRGB(x, y, new Color(Math.floorMod(shade, 256), (x * 4) % 256, (y * 4) % 256).getRGB());
       }
     }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(image, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** One flat colour: what the reference safety service blocks as blank. */
+  static byte[] blankPng(int width, int height) {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = image.createGraphics();
+    g.setColor(new Color(40, 40, 40));
+    g.fillRect(0, 0, width, height);
+    g.dispose();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
       ImageIO.write(image, "png", out);

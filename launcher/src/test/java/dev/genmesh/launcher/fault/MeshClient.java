@@ -107,6 +107,11 @@ final class MeshClient {
     }
   }
 
+  /** The answer for image {@code index} of a request, whatever it is (the PNG bytes read as text on a 200). */
+  Answer imageAt(String id, int index) {
+    return get(prefix + "/images/" + id + "/" + index + ".png");
+  }
+
   Answer get(String path) {
     return send(HttpRequest.newBuilder(uri(path)).GET());
   }

@@ -33,9 +33,15 @@ final class ProcessRegion {
   private final String name;
   private final Path config;
   private MeshClient client;
+  private ChildProcess node;
 
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
-    this(children, dir, postgresPort, redisPort, LEASE_MS, 500);
+    this(children, dir, postgresPort, redisPort, LEASE_MS, 500, "");
+  }
+
+  /** @param extraYaml more top-level sections of the config file (e.g. {@code safety:}), merged after the region's */
+  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, String extraYaml) {
+    this(children, dir, postgresPort, redisPort, LEASE_MS, 500, extraYaml);
   }
 
   /**
@@ -44,12 +50,17 @@ final class ProcessRegion {
    * @param heartbeatMs how often workers heartbeat; the region judges one unhealthy after 3 misses
    */
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, long leaseMs, long heartbeatMs) {
+    this(children, dir, postgresPort, redisPort, leaseMs, heartbeatMs, "");
+  }
+
+  private ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, long leaseMs,
+      long heartbeatMs, String extraYaml) {
     this.children = children;
     this.dir = dir;
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
     this.name = "fault-" + suffix;
     this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort, leaseMs,
-        heartbeatMs);
+        heartbeatMs, extraYaml);
   }
 
   /**
@@ -66,7 +77,7 @@ final class ProcessRegion {
    *     master removes a dead member as soon as its connection is refused
    */
   Map<String, ChildProcess> start(boolean nodeFirst, String... workerIds) {
-    ChildProcess node = children.java("region", JVM_OPTIONS, MAIN,
+    node = children.java("region", JVM_OPTIONS, MAIN,
         List.of("region", "--name", name, "--config", config.toString(), "--data-dir", dir.resolve("region-data").toString()));
     Pattern listeningLine = Pattern.compile("\\[genmesh] region \\S+ listening on ([\\d.]+):(\\d+)");
     if (nodeFirst) {
@@ -90,6 +101,25 @@ final class ProcessRegion {
         "--config", config.toString(), "--data-dir", ModelCache.dataDir().toString()));
   }
 
+  /**
+   * Starts {@code genmesh safety} (the reference safety service) on {@code port} with this
+   * region's config file, and returns once it listens.
+   */
+  ChildProcess startSafety(String processName, int port) {
+    ChildProcess safety = children.java(processName, JVM_OPTIONS, MAIN,
+        List.of("safety", "--port", Integer.toString(port), "--config", config.toString()));
+    safety.awaitLine(Pattern.compile("\\[genmesh] safety service listening on [\\d.]+:" + port), START_TIMEOUT);
+    return safety;
+  }
+
+  /** The region node's process (after {@link #start}). */
+  ChildProcess node() {
+    if (node == null) {
+      throw new IllegalStateException("start the region node first");
+    }
+    return node;
+  }
+
   MeshClient client() {
     if (client == null) {
       throw new IllegalStateException("start the region node first");
@@ -102,7 +132,7 @@ final class ProcessRegion {
   }
 
   private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, long leaseMs,
-      long heartbeatMs) {
+      long heartbeatMs, String extraYaml) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -126,7 +156,7 @@ final class ProcessRegion {
           lease_ms: %8$d
           lease_reap_interval_ms: 500
         """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, leaseMs,
-        heartbeatMs, 3 * heartbeatMs);
+        heartbeatMs, 3 * heartbeatMs) + extraYaml;
     try {
       Files.createDirectories(file.getParent());
       return Files.writeString(file, yaml);

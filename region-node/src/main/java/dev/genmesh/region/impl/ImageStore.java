@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -53,6 +54,33 @@ public final class ImageStore {
         writeAtomically(dir, i + ".png", pngs.get(i));
       }
       syncDirectory(dir);
+      return null;
+    }, false);
+  }
+
+  /** Reads images 0 .. count-1 back (the safety gate's second look after a restart or an outage). */
+  public Future<List<byte[]>> read(String id, int count) {
+    return io.executeBlocking(() -> {
+      List<byte[]> pngs = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        pngs.add(Files.readAllBytes(file(id, i)));
+      }
+      return pngs;
+    }, false);
+  }
+
+  /** Deletes every image of a request (a blocked one is never kept); nothing to delete is fine. */
+  public Future<Void> delete(String id) {
+    return io.executeBlocking(() -> {
+      Path dir = root.resolve(id);
+      if (Files.isDirectory(dir)) {
+        try (var files = Files.list(dir)) {
+          for (Path file : files.toList()) {
+            Files.deleteIfExists(file);
+          }
+        }
+        Files.deleteIfExists(dir);
+      }
       return null;
     }, false);
   }

@@ -267,7 +267,43 @@ public final class RegionalApi {
       error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such image"));
       return;
     }
-    Path path = images.file(id, Integer.parseInt(file.group(1)));
+    int index = Integer.parseInt(file.group(1));
+    log.find(id).onComplete(found -> {
+      if (found.failed()) {
+        storageError(ctx, "image", id, found.cause());
+      } else if (deliverable(ctx, id, index, found.result())) {
+        sendImage(ctx, id, images.file(id, index));
+      }
+    });
+  }
+
+  /**
+   * Only a COMPLETED request's images are served: they passed the safety gate. Anything else
+   * answers here: 409 not_ready while the request may still complete (safety_pending,
+   * generating...), 404 when it never will or has no such image.
+   */
+  private static boolean deliverable(RoutingContext ctx, String id, int index, Optional<RequestRow> row) {
+    if (row.isEmpty()) {
+      error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such image"));
+      return false;
+    }
+    RequestStatus status = row.get().status();
+    if (status == RequestStatus.COMPLETED) {
+      Integer count = row.get().imageCount();
+      if (count != null && index < count) {
+        return true;
+      }
+      error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "request " + id + " has no image " + index));
+    } else if (status.isTerminal()) {
+      error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "request " + id + " is " + status.wireName() + ": it has no images"));
+    } else {
+      error(ctx, 409, ApiError.of(ErrorCode.NOT_READY, "request " + id + " is " + status.wireName()
+          + ": its images are served once it completes"));
+    }
+    return false;
+  }
+
+  private void sendImage(RoutingContext ctx, String id, Path path) {
     vertx.fileSystem().props(path.toString()).onComplete(ar -> {
       if (ar.failed() || !ar.result().isRegularFile()) {
         error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such image"));

@@ -4,7 +4,6 @@ import dev.genmesh.protocol.EventType;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.ProgressEvent;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -109,16 +108,6 @@ public final class RequestLog {
             + " last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND attempt = $2 AND status IN " + RUNNING,
         Tuple.of(id, attempt, data), EventType.STEP, "$3::jsonb");
-  }
-
-  /** The current attempt finished: COMPLETED with its images. Empty if the attempt is stale. */
-  public Future<Optional<Change>> complete(String id, int attempt, JsonArray images) {
-    return transition(
-        "UPDATE requests SET status = 'COMPLETED', image_count = $3, started_at = coalesce(started_at, assigned_at),"
-            + " completed_at = now(), updated_at = now(), error_code = NULL, error_message = NULL,"
-            + " last_event_seq = last_event_seq + 1"
-            + " WHERE id = $1 AND attempt = $2 AND status IN " + RUNNING,
-        Tuple.of(id, attempt, images.size(), new JsonObject().put("images", images)), EventType.COMPLETED, "$4::jsonb");
   }
 
   /** The current attempt failed: FAILED with the reason. Empty if the attempt is stale. */
@@ -234,7 +223,7 @@ public final class RequestLog {
     return rows("SELECT * FROM requests WHERE status IN " + RUNNING + " ORDER BY id", Tuple.tuple());
   }
 
-  private Future<List<RequestRow>> rows(String sql, Tuple params) {
+  Future<List<RequestRow>> rows(String sql, Tuple params) {
     return pool.preparedQuery(sql).execute(params).map(rows -> {
       List<RequestRow> out = new ArrayList<>(rows.size());
       rows.forEach(row -> out.add(RequestRow.from(row)));
@@ -246,7 +235,7 @@ public final class RequestLog {
    * Runs {@code update} (which must bump last_event_seq) and appends one event numbered with the
    * new last_event_seq, in one statement. {@code dataSql} may use the updated row as {@code upd}.
    */
-  private Future<Optional<Change>> transition(String update, Tuple params, EventType type, String dataSql) {
+  Future<Optional<Change>> transition(String update, Tuple params, EventType type, String dataSql) {
     String sql = "WITH upd AS (" + update + " RETURNING *),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT upd.id, upd.last_event_seq, '" + type.wireName() + "', " + dataSql + ", now() FROM upd"

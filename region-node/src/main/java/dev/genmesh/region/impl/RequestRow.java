@@ -35,7 +35,9 @@ public record RequestRow(
     Instant notBefore,
     Long assignedVramMb,
     Long hintMinVramMb,
-    List<String> excludedWorkers) {
+    List<String> excludedWorkers,
+    Instant safetyPendingAt,
+    String safetyReason) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -74,7 +76,9 @@ public record RequestRow(
         instant(row, "not_before"),
         row.getLong("assigned_vram_mb"),
         row.getLong("hint_min_vram_mb"),
-        strings(row.getArrayOfStrings("excluded_workers")));
+        strings(row.getArrayOfStrings("excluded_workers")),
+        instant(row, "safety_pending_at"),
+        row.getString("safety_reason"));
   }
 
   private static List<String> strings(String[] values) {

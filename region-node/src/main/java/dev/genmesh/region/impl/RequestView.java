@@ -55,8 +55,17 @@ public final class RequestView {
         .put("last_error", row.status() == RequestStatus.FAILED ? null : lastError)
         .put("routing_hints", hints)
         .put("images", images)
+        .put("safety", safety(row))
         .put("queue_position", queued ? queuePosition : null)
         .put("eta_ms", queued ? etaMs : null);
+  }
+
+  /** While the request waits for its safety check: why, and since when; null otherwise. */
+  private static JsonObject safety(RequestRow row) {
+    if (row.status() != RequestStatus.SAFETY_PENDING) {
+      return null;
+    }
+    return new JsonObject().put("reason", row.safetyReason()).put("pending_since", text(row.safetyPendingAt()));
   }
 
   private static String text(Instant instant) {

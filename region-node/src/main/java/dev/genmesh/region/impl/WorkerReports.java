@@ -29,10 +29,11 @@ public final class WorkerReports {
   private final RegionMetrics metrics;
   private final Retries retries;
   private final EtaEstimator eta;
+  private final SafetyGate gate;
   private final KeyedSequencer sequencer = new KeyedSequencer();
 
   public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics,
-      Retries retries, EtaEstimator eta) {
+      Retries retries, EtaEstimator eta, SafetyGate gate) {
     this.log = log;
     this.queue = queue;
     this.images = images;
@@ -40,6 +41,7 @@ public final class WorkerReports {
     this.metrics = metrics;
     this.retries = retries;
     this.eta = eta;
+    this.gate = gate;
   }
 
   /** {@code send}: no answer; stale or malformed steps are counted and dropped. */
@@ -71,7 +73,12 @@ public final class WorkerReports {
     });
   }
 
-  /** {@code request}: answers {@code {status, images}} or fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE. */
+  /**
+   * {@code request}: the images go through the safety gate ({@link SafetyGate}) before anyone
+   * sees them. Answers {@code {status, images}} once the first check is over: {@code completed}
+   * (with the image paths), {@code failed} (blocked) or {@code safety_pending} (no answer yet; the
+   * sweeper asks again). Fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE.
+   */
   public void result(Message<Object> message) {
     Result result = BusBodies.parse(message, Result::fromJson);
     if (result == null || !RequestIds.isWellFormed(result.requestId()) || result.pngs().isEmpty()
@@ -80,7 +87,7 @@ public final class WorkerReports {
       return;
     }
     String id = result.requestId();
-    sequencer.run(id, () -> completeIfCurrent(result)).onComplete(ar -> {
+    sequencer.run(id, () -> holdIfCurrent(result)).onComplete(ar -> {
       if (ar.failed()) {
         metrics.systemError("result");
         LOG.warn("request {}: result of attempt {} not recorded: {}", id, result.attempt(), ar.cause().toString());
@@ -90,11 +97,19 @@ public final class WorkerReports {
         LOG.info("request {}: result of stale attempt {} from worker {} discarded", id, result.attempt(), result.workerId());
         message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
       } else {
-        RequestLog.Change change = ar.result().get();
-        finished(change, "completed");
-        message.reply(new JsonObject().put("status", RequestStatus.COMPLETED.wireName())
-            .put("images", change.event().data().getJsonArray("images")));
+        checkHeld(ar.result().get(), result, message);
       }
+    });
+  }
+
+  /** The first safety check of a held result, outside the sequencer: later reports of this attempt are stale anyway. */
+  private void checkHeld(RequestLog.Change held, Result result, Message<Object> message) {
+    gate.held(held);
+    RequestRow row = held.row();
+    gate.check(row, result.pngs()).onComplete(ar -> {
+      RequestStatus status = ar.succeeded() ? ar.result() : RequestStatus.SAFETY_PENDING;
+      message.reply(new JsonObject().put("status", status.wireName())
+          .put("images", status == RequestStatus.COMPLETED ? SafetyGate.paths(row) : new JsonArray()));
     });
   }
 
@@ -130,27 +145,15 @@ public final class WorkerReports {
 
   /**
    * Checks the attempt before touching the disk, so a stale result never overwrites the images
-   * of the attempt that completed; the log update then compare-and-sets again.
+   * of the attempt that is held or completed; the hold then compare-and-sets again.
    */
-  private Future<Optional<RequestLog.Change>> completeIfCurrent(Result result) {
+  private Future<Optional<RequestLog.Change>> holdIfCurrent(Result result) {
     String id = result.requestId();
     return log.find(id).compose(row -> {
       if (row.isEmpty() || row.get().attempt() != result.attempt() || !row.get().isRunning()) {
         return Future.succeededFuture(Optional.empty());
       }
-      JsonArray paths = new JsonArray();
-      for (int i = 0; i < result.pngs().size(); i++) {
-        paths.add(ImageStore.publicPath(id, i));
-      }
-      return images.write(id, result.pngs()).compose(v -> log.complete(id, result.attempt(), paths));
+      return images.write(id, result.pngs()).compose(v -> gate.hold(id, result.attempt(), result.pngs().size()));
     });
-  }
-
-  private void finished(RequestLog.Change change, String what) {
-    RequestRow row = change.row();
-    hub.publish(change.event());
-    metrics.request(row.tier(), row.status());
-    queue.deleteLease(row.id()).onFailure(err ->
-        LOG.debug("request {} {}, lease key not deleted (it expires): {}", row.id(), what, err.toString()));
   }
 }

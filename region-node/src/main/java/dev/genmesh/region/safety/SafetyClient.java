@@ -1,0 +1,159 @@
+package dev.genmesh.region.safety;
+
+import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.protocol.Addresses;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The region's client of the Safety API ({@code POST <url>/v1/check}, region-node/SAFETY.md),
+ * behind one named circuit breaker: {@code safety.timeout_ms} per call,
+ * {@code safety.breaker_failures} failures in a row open it, {@code safety.breaker_open_ms}
+ * later one trial call goes through. Every state change is logged once, counted
+ * ({@value #TRANSITIONS}) and published on {@link Addresses#ALERTS} as
+ * {@code {type: "breaker", kind: "safety", region, from, to}}.
+ *
+ * <p>{@link #check} never fails: no answer (refused, timeout, 5xx, malformed answer, circuit
+ * open) is the verdict {@code UNAVAILABLE}, and the caller keeps the request waiting.
+ */
+public final class SafetyClient {
+  private static final Logger LOG = LoggerFactory.getLogger(SafetyClient.class);
+  public static final String TRANSITIONS = "genmesh.safety.breaker.transitions";
+  /** Failures older than this no longer count; a success clears them anyway. */
+  private static final long FAILURE_WINDOW_MS = 600_000;
+
+  private final Vertx vertx;
+  private final String region;
+  private final String checkUrl;
+  private final long timeoutMs;
+  private final MeterRegistry registry;
+  private final WebClient http;
+  private final CircuitBreaker breaker;
+  private String state = "closed";
+
+  /** @param baseUrl where the Safety API is ({@code http://host:port}, without {@code /v1/check}) */
+  public SafetyClient(Vertx vertx, String region, SafetyConfig config, String baseUrl, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.region = region;
+    this.checkUrl = baseUrl.replaceAll("/+$", "") + "/v1/check";
+    this.timeoutMs = config.timeoutMs();
+    this.registry = registry;
+    this.http = WebClient.create(vertx);
+    this.breaker = CircuitBreaker.create("genmesh-safety-" + region, vertx, new CircuitBreakerOptions()
+            .setMaxFailures(config.breakerFailures())
+            .setTimeout(config.timeoutMs())
+            .setResetTimeout(config.breakerOpenMs())
+            .setFailuresRollingWindow(FAILURE_WINDOW_MS)
+            .setFallbackOnFailure(false)
+            .setNotificationAddress(null))
+        .openHandler(v -> changed("open"))
+        .halfOpenHandler(v -> changed("half_open"))
+        .closeHandler(v -> changed("closed"));
+  }
+
+  /** The verdict of the Safety API on one request; {@code UNAVAILABLE} when there is none. */
+  public Future<SafetyVerdict> check(SafetyCheck check) {
+    JsonObject body = check.toJson();
+    return breaker.<SafetyVerdict>execute(() -> http.postAbs(checkUrl).timeout(timeoutMs).sendJsonObject(body)
+            .compose(SafetyClient::verdict))
+        .recover(err -> {
+          String detail = describe(err);
+          LOG.debug("request {}: safety check unavailable: {}", check.requestId(), detail);
+          return Future.succeededFuture(SafetyVerdict.unavailable(detail));
+        });
+  }
+
+  /** {@code closed}, {@code open} or {@code half_open}. */
+  public String state() {
+    return breaker.state().name().toLowerCase(Locale.ROOT);
+  }
+
+  /** False while the breaker is open: a call now would be refused without trying. */
+  public boolean acceptsCalls() {
+    return breaker.state() != CircuitBreakerState.OPEN;
+  }
+
+  /** Where the checks go. */
+  public String checkUrl() {
+    return checkUrl;
+  }
+
+  public void close() {
+    breaker.close();
+    http.close();
+  }
+
+  private static Future<SafetyVerdict> verdict(HttpResponse<Buffer> response) {
+    if (response.statusCode() != 200) {
+      return Future.failedFuture("the safety service answered HTTP " + response.statusCode());
+    }
+    JsonObject body;
+    try {
+      body = response.bodyAsJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null) {
+      return Future.failedFuture("the safety service answered something that is not a JSON object");
+    }
+    List<String> reasons = new ArrayList<>();
+    Object listed = body.getValue("reasons");
+    if (listed instanceof JsonArray array) {
+      array.forEach(reason -> reasons.add(String.valueOf(reason)));
+    }
+    Object verdict = body.getValue("verdict");
+    if ("allow".equals(verdict)) {
+      return Future.succeededFuture(SafetyVerdict.allow(reasons));
+    }
+    if ("block".equals(verdict)) {
+      if (reasons.isEmpty()) {
+        reasons.add("blocked by the safety service (no reason given)");
+      }
+      return Future.succeededFuture(SafetyVerdict.block(reasons));
+    }
+    return Future.failedFuture("the safety service answered an unknown verdict: " + verdict);
+  }
+
+  private String describe(Throwable err) {
+    if (err instanceof OpenCircuitException) {
+      return "circuit open after repeated failures";
+    }
+    if (err instanceof io.vertx.circuitbreaker.TimeoutException) {
+      return "no answer within " + timeoutMs + " ms";
+    }
+    return String.valueOf(err.getMessage());
+  }
+
+  /** Breaker handlers may run on any thread; one log line, count and alert per real change. */
+  private synchronized void changed(String to) {
+    String from = state;
+    if (from.equals(to)) {
+      return;
+    }
+    state = to;
+    if ("open".equals(to) && "closed".equals(from)) {
+      LOG.warn("region {}: safety circuit {} -> open: checks are refused for a while, requests wait in safety_pending",
+          region, from);
+    } else {
+      LOG.info("region {}: safety circuit {} -> {}", region, from, to);
+    }
+    registry.counter(TRANSITIONS, "region", region, "from", from, "to", to).increment();
+    vertx.eventBus().publish(Addresses.ALERTS, new JsonObject()
+        .put("type", "breaker").put("kind", "safety").put("region", region).put("from", from).put("to", to));
+  }
+}

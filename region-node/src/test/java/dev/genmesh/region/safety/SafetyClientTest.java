@@ -1,0 +1,97 @@
+package dev.genmesh.region.safety;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.protocol.Addresses;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The client's circuit breaker against a port nobody listens on, then the service started there. */
+@ExtendWith(VertxExtension.class)
+class SafetyClientTest {
+  private static final SafetyCheck CHECK = new SafetyCheck("usw_1", "a fox", "", 8, 8, List.of());
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void opensAfterExactlyTheConfiguredFailuresInARowAndClosesOnASuccessfulTrial(Vertx vertx) throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    List<JsonObject> alerts = new CopyOnWriteArrayList<>();
+    await(vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body())).completion());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SafetyConfig config = new SafetyConfig("", 0, 1_000, 100, 60_000, 3, 400, List.of());
+    SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + port, registry);
+
+    for (int i = 1; i <= 2; i++) {
+      assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+      assertThat(client.state()).as("after %d failures", i).isEqualTo("closed");
+    }
+    SafetyVerdict third = await(client.check(CHECK));
+    assertThat(third.outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    assertThat(third.detail()).contains("Connection refused");
+    assertThat(client.state()).isEqualTo("open");
+    assertThat(client.acceptsCalls()).isFalse();
+    SafetyVerdict refused = await(client.check(CHECK));
+    assertThat(refused.detail()).isEqualTo("circuit open after repeated failures");
+
+    SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", port, registry);
+    await(vertx.deployVerticle(service));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!client.state().equals("half_open") && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(client.state()).isEqualTo("half_open");
+    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
+    assertThat(client.state()).isEqualTo("closed");
+
+    long deadlineAlerts = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (alerts.size() < 3 && System.nanoTime() < deadlineAlerts) {
+      Thread.sleep(20);
+    }
+    assertThat(alerts).extracting(a -> a.getString("from") + "->" + a.getString("to"))
+        .containsExactly("closed->open", "open->half_open", "half_open->closed");
+    assertThat(alerts).allSatisfy(a -> {
+      assertThat(a.getString("type")).isEqualTo("breaker");
+      assertThat(a.getString("kind")).isEqualTo("safety");
+      assertThat(a.getString("region")).isEqualTo("us-west");
+    });
+    assertThat(registry.get(SafetyClient.TRANSITIONS).tags("from", "closed", "to", "open").counter().count()).isEqualTo(1.0);
+    client.close();
+  }
+
+  @Test
+  void aSuccessResetsTheFailureCount(Vertx vertx) throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    SafetyConfig config = new SafetyConfig("", 0, 1_000, 100, 60_000, 2, 60_000, List.of());
+    SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + port, new SimpleMeterRegistry());
+
+    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    String deployment = await(vertx.deployVerticle(
+        new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", port, new SimpleMeterRegistry())));
+    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
+    await(vertx.undeploy(deployment));
+    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    assertThat(client.state()).as("fail, succeed, fail: not two in a row").isEqualTo("closed");
+    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    assertThat(client.state()).as("two failures in a row").isEqualTo("open");
+    client.close();
+  }
+}
