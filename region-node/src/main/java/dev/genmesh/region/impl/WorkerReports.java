@@ -6,6 +6,7 @@ import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Failure;
 import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.protocol.WorkerMessages.Step;
+import dev.genmesh.region.breaker.AttemptOutcomes;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -30,9 +31,12 @@ public final class WorkerReports {
   private final Retries retries;
   private final EtaEstimator eta;
   private final KeyedSequencer sequencer = new KeyedSequencer();
+  private final AttemptOutcomes outcomes;
 
+  /** @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries}) */
   public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics,
-      Retries retries, EtaEstimator eta) {
+      Retries retries, EtaEstimator eta, AttemptOutcomes outcomes) {
+    this.outcomes = outcomes;
     this.log = log;
     this.queue = queue;
     this.images = images;
@@ -91,6 +95,7 @@ public final class WorkerReports {
         message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
       } else {
         RequestLog.Change change = ar.result().get();
+        outcomes.succeeded(id, change.row().model(), result.workerId()); // circuit breakers: a success
         finished(change, "completed");
         message.reply(new JsonObject().put("status", RequestStatus.COMPLETED.wireName())
             .put("images", change.event().data().getJsonArray("images")));
