@@ -41,6 +41,9 @@ class ConfigLoaderTest {
     assertThat(config.breakers().model()).isEqualTo(new BreakerConfig.Breaker(5, 3, 60_000));
     assertThat(config.breakers().worker()).isEqualTo(new BreakerConfig.Breaker(3, 2, 30_000));
     assertThat(config.breakers().global().failureRate()).isEqualTo(0.10);
+    assertThat(config.breakers().model().halfOpenPermits()).isEqualTo(1);
+    assertThat(config.breakers().global().minOutcomes()).isEqualTo(20);
+    assertThat(config.breakers().global().retryAfterMs()).isEqualTo(10_000);
     assertThat(config.queue().maxRetries()).isEqualTo(3);
     assertThat(config.queue().retryPriorityBoost()).isEqualTo(50);
     assertThat(config.queue().backoffCapMs()).isEqualTo(30_000);

@@ -215,6 +215,38 @@ class EdgeVerticleHttpTest {
   }
 
   @Test
+  void aRegionSheddingTheTierSpillsOverButStaysHealthy() throws Exception {
+    usWest.submitStatus = 503;
+    usWest.submitErrorCode = "overloaded";
+
+    HttpResponse<Buffer> response = post("{\"prompt\": \"a lighthouse\", \"tier\": \"relax\"}", null);
+
+    assertThat(response.statusCode()).isEqualTo(202);
+    assertThat(response.bodyAsJsonObject().getString("region")).isEqualTo("us-east");
+    assertThat(readyRegions()).as("shedding one tier is not being down").containsOnly("healthy");
+    usWest.submitStatus = 202;
+    assertThat(post("{\"prompt\": \"a lighthouse\", \"tier\": \"turbo\"}", null).bodyAsJsonObject().getString("region"))
+        .as("the nearest region still gets the next request").isEqualTo("us-west");
+  }
+
+  @Test
+  void answers503OverloadedWithTheShortestRetryAfterWhenEveryRegionSheds() throws Exception {
+    fakes.forEach(fake -> {
+      fake.submitStatus = 503;
+      fake.submitErrorCode = "overloaded";
+    });
+    usEast.submitRetryAfter = "4";
+
+    HttpResponse<Buffer> response = post("{\"prompt\": \"a lighthouse\", \"tier\": \"relax\"}", null);
+
+    assertError(response, 503, "overloaded", null);
+    assertThat(response.getHeader("Retry-After")).isEqualTo("4");
+    assertThat(fakes).allSatisfy(fake -> assertThat(fake.submits).hasSize(1));
+    assertThat(readyRegions()).containsOnly("healthy");
+    assertThat(scrape()).contains("genmesh_edge_requests_total{code=\"overloaded\",outcome=\"unavailable\",tier=\"relax\"} 1.0");
+  }
+
+  @Test
   void passesARegionsOwnRejectionThroughWithoutSpillingOver() throws Exception {
     usWest.submitStatus = 422;
 

@@ -39,6 +39,10 @@ final class FakeRegion {
   final List<String> running = new CopyOnWriteArrayList<>();
   /** 202 accepts; 0 never answers (a hung region); anything else is answered as an error. */
   volatile int submitStatus = 202;
+  /** The {@code code} of a submit's error answer. */
+  volatile String submitErrorCode = "storage_unavailable";
+  /** The Retry-After of a submit's error answer. */
+  volatile String submitRetryAfter = "7";
   volatile boolean ready = true;
   /** The body of {@code GET /regional/v1/models}; null answers 404 (no registry). */
   volatile JsonObject models;
@@ -106,9 +110,9 @@ final class FakeRegion {
       return;
     }
     if (submitStatus != 202) {
-      ctx.response().setStatusCode(submitStatus).putHeader("Retry-After", "7")
+      ctx.response().setStatusCode(submitStatus).putHeader("Retry-After", submitRetryAfter)
           .putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("code", "storage_unavailable").put("message", "request log is down").encode());
+          .end(new JsonObject().put("code", submitErrorCode).put("message", "request log is down").encode());
       return;
     }
     String id = RequestIds.next(code, System.currentTimeMillis());

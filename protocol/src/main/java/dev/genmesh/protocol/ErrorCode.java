@@ -20,6 +20,8 @@ public enum ErrorCode {
   ALREADY_TERMINAL(409),
   REGION_UNAVAILABLE(503),
   STORAGE_UNAVAILABLE(503),
+  /** The region sheds this tier while its global circuit breaker is open; retry after Retry-After. */
+  OVERLOADED(503),
   INTERNAL(500);
 
   private final int httpStatus;

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** The {@code type} of a progress event on a request's stream. */
 public enum EventType {
-  QUEUED, ASSIGNED, STEP, SAFETY_PENDING, COMPLETED, FAILED, CANCELLED;
+  QUEUED, ASSIGNED, STEP, SAFETY_PENDING, COMPLETED, FAILED, CANCELLED,
+  /** The request moved to its model's fallback while the model's circuit breaker is open: from, to, reason. */
+  FALLBACK;
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);

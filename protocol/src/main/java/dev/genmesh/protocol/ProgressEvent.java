@@ -9,7 +9,7 @@ import java.time.Instant;
  *
  * <p>{@code data} holds the type's fields: {@code queued}: position; {@code assigned}: worker,
  * attempt; {@code step}: step, total, step_ms; {@code completed}: images (URLs or paths);
- * {@code failed}: code, message.
+ * {@code failed}: code, message; {@code fallback}: from, to, reason.
  */
 public record ProgressEvent(String requestId, long seq, EventType type, Instant time, JsonObject data) {
 

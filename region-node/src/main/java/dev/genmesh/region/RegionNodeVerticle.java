@@ -5,6 +5,8 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.region.breaker.Breakers;
+import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.impl.Cancellations;
 import dev.genmesh.region.impl.ClaimHandler;
 import dev.genmesh.region.impl.EtaEstimator;
@@ -106,6 +108,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private SafetyGate safetyGate;
   private SafetySweeper safetySweeper;
   private String referenceSafetyDeployment;
+  private RegionBreakers breakers;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
   private long watchTimer = -1;
@@ -168,6 +171,7 @@ public final class RegionNodeVerticle extends VerticleBase {
           reapTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> reap());
           sweepTimer = vertx.setPeriodic(sweepIntervalMs(), id -> workers.sweep());
           safetySweeper.start();
+          breakers.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> closeAll().transform(ignored -> Future.failedFuture(
@@ -207,6 +211,11 @@ public final class RegionNodeVerticle extends VerticleBase {
   /** Where this node's safety checks go ({@code .../v1/check}); null before start. */
   public String safetyCheckUrl() {
     return safetyClient == null ? null : safetyClient.checkUrl();
+  }
+
+  /** This node's circuit breakers (safe from any thread); null before the node started. */
+  public Breakers breakers() {
+    return breakers == null ? null : breakers.board();
   }
 
   /** The workers this node has heard from (safe from any thread). */
@@ -271,7 +280,9 @@ public final class RegionNodeVerticle extends VerticleBase {
     workers = new WorkerRegistry(queue, leaseMs, config.health(), clock);
     metrics.workerGauges(state -> (int) workers.workers().stream().filter(w -> w.state() == state).count());
     eta = new EtaEstimator(config.queue().relaxShare(), workers::liveCount);
-    retries = new Retries(log, queue, hub, metrics, new RetryPolicy(config.queue(), clock), routing, clock);
+    breakers = new RegionBreakers(vertx, config, region.name(), log, queue, hub, routing, registry, clock,
+        this::servedByLiveWorker, id -> workers.worker(id).map(KnownWorker::gpuClass).orElse(null));
+    retries = new Retries(log, queue, hub, metrics, new RetryPolicy(config.queue(), clock), routing, clock, breakers);
     reaper = new LeaseReaper(log, queue, workers, retries, metrics, leaseMs);
     workers.onTransition(new WorkerRecovery(vertx, region.name(), log, retries, metrics)::onTransition);
     QueueRebuild rebuild = new QueueRebuild(log, queue, reaper, routing, metrics, clock);
@@ -299,8 +310,9 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> registerConsumers() {
     String name = region.name();
     long leaseMs = config.queue().leaseMs();
-    ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, routing, workers, eta, watch::keysLost, clock, leaseMs);
-    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta, safetyGate);
+    ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, routing, workers, eta, watch::keysLost, clock, leaseMs,
+        breakers.board());
+    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta, safetyGate, breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));
@@ -342,7 +354,7 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   private Future<Void> startHttp() {
     Submissions submissions = new Submissions(vertx, region.name(), region.code(), log, queue, hub, metrics, routing, eta,
-        clock);
+        clock, breakers);
     Cancellations cancellations = new Cancellations(vertx, region.name(), log, queue, hub, metrics);
     RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics,
         cancellations, eta, clock);
@@ -353,6 +365,13 @@ public final class RegionNodeVerticle extends VerticleBase {
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "cannot listen on " + region.httpHost() + ":" + region.httpPort() + ": " + err.getMessage(), err)))
         .mapEmpty();
+  }
+
+  /** A worker heard from within the heartbeat timeout holds this model (a fallback target must be served). */
+  private boolean servedByLiveWorker(String model) {
+    long now = clock.millis();
+    return workers.workers().stream().anyMatch(w -> w.loadedModels().contains(model)
+        && now - w.lastSeen().toEpochMilli() < config.health().heartbeatTimeoutMs());
   }
 
   private Router withRegistry(Router router) {
@@ -438,6 +457,9 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (safetyClient != null) {
       safetyClient.close();
+    }
+    if (breakers != null) {
+      breakers.stop();
     }
     Future<Void> chain = Future.succeededFuture();
     if (referenceSafetyDeployment != null) {

@@ -1,5 +1,6 @@
 package dev.genmesh.region;
 
+import dev.genmesh.config.BreakerConfig;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.QueueConfig;
@@ -127,6 +128,10 @@ public final class EmbeddedStores implements AutoCloseable {
     regions.put(REGION, changed);
     return base.withRegions(regions);
   }
+
+  /** Circuit breakers that never open (for tests about other things that fail requests on purpose). */
+  public static final BreakerConfig NO_BREAKERS = new BreakerConfig(new BreakerConfig.Breaker(10_000, 1, 1000),
+      new BreakerConfig.Breaker(10_000, 1, 1000), new BreakerConfig.GlobalBreaker(1.0, 60_000));
 
   public static GenmeshConfig withLeaseMs(GenmeshConfig base, long leaseMs) {
     QueueConfig q = base.queue();

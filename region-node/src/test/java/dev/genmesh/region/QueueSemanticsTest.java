@@ -164,6 +164,8 @@ class QueueSemanticsTest {
     Assignment running = result(worker.claim());
 
     for (int retry = 1; retry <= 3; retry++) {
+      // Each retry on a fresh worker: three lost leases in a row would open one worker's circuit breaker.
+      worker = worker("w" + retry);
       int expected = retry;
       stores.redis("DEL", prefix + "lease:" + id);
       Await.until("retry " + retry, () -> node.view(id).getInteger("retry_count") == expected);

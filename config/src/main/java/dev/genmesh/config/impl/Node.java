@@ -82,6 +82,10 @@ public final class Node {
     return values.get(key) == null ? markRead(key, fallback) : integer(key, min, max);
   }
 
+  public long integer(String key, long min, long max, long fallback) {
+    return values.get(key) == null ? markRead(key, fallback) : integer(key, min, max);
+  }
+
   public double decimal(String key, double min, double max) {
     Object value = required(key);
     double number;

@@ -38,8 +38,9 @@ public final class EdgeMetrics {
     requests(tier, "rejected", code).increment();
   }
 
-  public void unavailable(String tier) {
-    requests(tier, "unavailable", "region_unavailable").increment();
+  /** @param code {@code region_unavailable}, or {@code overloaded} when every region shed the tier */
+  public void unavailable(String tier, String code) {
+    requests(tier, "unavailable", code).increment();
   }
 
   public void spillover(String from, String to) {

@@ -71,10 +71,14 @@ public final class GenerationRoutes {
     if (answer.failed()) {
       long wait = answer.cause() instanceof SubmissionForwarder.NoRegionAvailable none
           ? none.retryAfterSeconds() : retryAfterSeconds;
+      boolean overloaded = answer.cause() instanceof SubmissionForwarder.NoRegionAvailable none && none.overloaded();
+      ErrorCode code = overloaded ? ErrorCode.OVERLOADED : ErrorCode.REGION_UNAVAILABLE;
       LOG.warn("request {} ({}): answering 503, {}", logRef, tier, answer.cause().getMessage());
-      metrics.unavailable(tier);
+      metrics.unavailable(tier, code.wireName());
       metrics.stopSubmit(timer, "unavailable");
-      JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "no region can take the request now; retry later", wait);
+      JsonReplies.unavailable(ctx, code, overloaded
+          ? "every region is shedding " + tier + " requests now (too many recent failures); retry later"
+          : "no region can take the request now; retry later", wait);
       return;
     }
     SubmissionForwarder.Forwarded forwarded = answer.result();

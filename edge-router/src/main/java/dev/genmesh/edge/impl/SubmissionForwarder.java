@@ -1,5 +1,6 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.RequestIds;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -14,6 +15,11 @@ import org.slf4j.LoggerFactory;
  * Submits a validated request to the best region and, when that region cannot take it
  * (no connection, timeout, 5xx), to the next candidate: the spill-over. A 4xx is the
  * region's considered answer about the request itself and is not retried elsewhere.
+ *
+ * <p>A 503 {@code overloaded} is a region shedding the request's tier (its global circuit
+ * breaker is open): the request spills over too, but the region stays healthy for the tiers it
+ * still takes. When every region sheds, the client gets 503 {@code overloaded} with the shortest
+ * Retry-After the regions gave.
  */
 public final class SubmissionForwarder {
   private static final Logger LOG = LoggerFactory.getLogger(SubmissionForwarder.class);
@@ -28,14 +34,21 @@ public final class SubmissionForwarder {
   /** No candidate region took the request; the client may retry after the given time. */
   public static final class NoRegionAvailable extends RuntimeException {
     private final long retryAfterSeconds;
+    private final boolean overloaded;
 
-    NoRegionAvailable(String message, long retryAfterSeconds) {
+    NoRegionAvailable(String message, long retryAfterSeconds, boolean overloaded) {
       super(message, null, false, false);
       this.retryAfterSeconds = retryAfterSeconds;
+      this.overloaded = overloaded;
     }
 
     public long retryAfterSeconds() {
       return retryAfterSeconds;
+    }
+
+    /** True when every region tried answered that it sheds this tier. */
+    public boolean overloaded() {
+      return overloaded;
     }
   }
 
@@ -64,13 +77,15 @@ public final class SubmissionForwarder {
       body.put("idempotency_key", request.idempotencyKey());
     }
     List<String> candidates = picker.candidates(health.snapshot());
-    return attempt(candidates, 0, body, logRef, Long.MAX_VALUE);
+    return attempt(candidates, 0, body, logRef, Long.MAX_VALUE, true);
   }
 
-  private Future<Forwarded> attempt(List<String> candidates, int index, JsonObject body, String logRef, long retryAfter) {
+  private Future<Forwarded> attempt(List<String> candidates, int index, JsonObject body, String logRef, long retryAfter,
+      boolean allOverloaded) {
     if (index >= candidates.size()) {
       long wait = retryAfter == Long.MAX_VALUE ? defaultRetryAfterSeconds : retryAfter;
-      return Future.failedFuture(new NoRegionAvailable("no region accepted the request (tried " + candidates + ")", wait));
+      return Future.failedFuture(new NoRegionAvailable("no region accepted the request (tried " + candidates + ")", wait,
+          allOverloaded && !candidates.isEmpty()));
     }
     String region = candidates.get(index);
     return regions.byName(region).submit(body).transform(answer -> {
@@ -79,7 +94,10 @@ public final class SubmissionForwarder {
         return Future.succeededFuture(forwarded);
       }
       String reason = failure(answer);
-      health.markUnhealthy(region, "submit failed: " + reason);
+      boolean overloaded = isOverloaded(answer);
+      if (!overloaded) {
+        health.markUnhealthy(region, "submit failed: " + reason);
+      }
       long nextRetryAfter = Math.min(retryAfter, retryAfterOf(answer));
       if (index + 1 < candidates.size()) {
         String next = candidates.get(index + 1);
@@ -88,7 +106,7 @@ public final class SubmissionForwarder {
       } else {
         LOG.warn("request {}: region {} could not take it ({}); no region left to try", logRef, region, reason);
       }
-      return attempt(candidates, index + 1, body, logRef, nextRetryAfter);
+      return attempt(candidates, index + 1, body, logRef, nextRetryAfter, allOverloaded && overloaded);
     });
   }
 
@@ -128,6 +146,19 @@ public final class SubmissionForwarder {
     }
     int status = answer.result().statusCode();
     return status >= 500 ? "answered " + status : "answered " + status + " without a usable view";
+  }
+
+  /** The region sheds this tier (503 {@code overloaded}): it is up, and takes other tiers. */
+  private static boolean isOverloaded(AsyncResult<HttpResponse<Buffer>> answer) {
+    if (answer.failed() || answer.result().statusCode() != 503) {
+      return false;
+    }
+    try {
+      JsonObject body = answer.result().bodyAsJsonObject();
+      return body != null && ErrorCode.OVERLOADED.wireName().equals(body.getString("code"));
+    } catch (RuntimeException notJson) {
+      return false;
+    }
   }
 
   private static long retryAfterOf(AsyncResult<HttpResponse<Buffer>> answer) {

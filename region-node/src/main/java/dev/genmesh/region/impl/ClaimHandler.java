@@ -5,6 +5,8 @@ import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.region.KnownWorker;
+import dev.genmesh.region.breaker.Breakers;
+import dev.genmesh.region.breaker.ClaimAdmission;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -39,10 +41,15 @@ public final class ClaimHandler {
   private final Runnable keysLost;
   private final Clock clock;
   private final long leaseMs;
+  private final Breakers breakers;
 
-  /** @param keysLost asks for a rebuild (a claim found delayed retries without their data) */
+  /**
+   * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
+   * @param breakers the circuit breakers, which narrow or refuse claims (region-node/API.md, "Circuit breakers")
+   */
   public ClaimHandler(RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics, Routing routing,
-      WorkerRegistry workers, EtaEstimator eta, Runnable keysLost, Clock clock, long leaseMs) {
+      WorkerRegistry workers, EtaEstimator eta, Runnable keysLost, Clock clock, long leaseMs, Breakers breakers) {
+    this.breakers = breakers;
     this.log = log;
     this.queue = queue;
     this.hub = hub;
@@ -66,7 +73,14 @@ public final class ClaimHandler {
       message.fail(BusFailure.NO_WORK, "worker " + claim.workerId() + " takes no new work now");
       return;
     }
-    next(claim, new HashSet<>(), 0).onComplete(ar -> {
+    // Circuit breakers: nothing for a worker whose breaker is open, no models whose breaker is open.
+    Optional<ClaimAdmission> admitted = breakers.admit(claim);
+    if (admitted.isEmpty()) {
+      message.fail(BusFailure.NO_WORK, "no work (circuit open)");
+      return;
+    }
+    next(admitted.get().claim(), new HashSet<>(), 0).onComplete(ar -> {
+      admitted.get().settle(ar.succeeded() ? ar.result().orElse(null) : null);
       if (ar.failed()) {
         metrics.systemError("claim");
         LOG.warn("claim by worker {} failed: {}", claim.workerId(), ar.cause().toString());

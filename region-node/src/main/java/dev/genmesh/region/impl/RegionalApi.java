@@ -5,6 +5,7 @@ import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.region.breaker.Overloaded;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -140,7 +141,13 @@ public final class RegionalApi {
           ctx.response().putHeader(HttpHeaders.LOCATION, PREFIX + "/generations/" + view.getString("id"));
           json(ctx, 202, view);
         })
-        .onFailure(err -> storageError(ctx, "submit", null, err));
+        .onFailure(err -> {
+          if (err instanceof Overloaded shed) {
+            overloaded(ctx, shed);
+          } else {
+            storageError(ctx, "submit", null, err);
+          }
+        });
   }
 
   private void status(RoutingContext ctx) {
@@ -332,6 +339,12 @@ public final class RegionalApi {
 
   private void notFound(RoutingContext ctx, String id) {
     error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no request " + id + " in region " + region));
+  }
+
+  /** The global circuit breaker sheds this tier: 503 with Retry-After (counted by the breakers, not logged per request). */
+  private static void overloaded(RoutingContext ctx, Overloaded shed) {
+    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(shed.retryAfterSeconds()));
+    error(ctx, 503, ApiError.of(ErrorCode.OVERLOADED, shed.getMessage()));
   }
 
   private void storageError(RoutingContext ctx, String op, String id, Throwable err) {

@@ -175,6 +175,51 @@ public final class RequestLog {
     });
   }
 
+  // ---- circuit breakers (region-node/API.md, "Circuit breakers") ----
+
+  /**
+   * QUEUED requests of {@code model} that allow a fallback, oldest first. Read by the sweep that
+   * moves them while the model's breaker is open.
+   */
+  public Future<List<RequestRow>> queuedWithFallback(String model, int limit) {
+    return rows("SELECT * FROM requests WHERE status = 'QUEUED' AND model = $1"
+            + " AND spec @> '{\"allow_fallback\": true}'::jsonb ORDER BY queued_at, id LIMIT $2",
+        Tuple.of(model, limit));
+  }
+
+  /**
+   * A QUEUED request moves from model {@code from} to {@code to} (the spec's model too), with a
+   * {@code fallback} event of {@code eventData}. Its different_worker exclusions go (they were
+   * about the old model); priority, retry count and backoff stay. Empty unless it is still QUEUED
+   * on {@code from}.
+   */
+  public Future<Optional<Change>> fallback(String id, String from, String to, JsonObject eventData) {
+    return transition(
+        "UPDATE requests SET model = $3, spec = jsonb_set(spec, '{model}', to_jsonb($3::text)),"
+            + " excluded_workers = '{}', updated_at = now(), last_event_seq = last_event_seq + 1"
+            + " WHERE id = $1 AND status = 'QUEUED' AND model = $2",
+        Tuple.of(id, from, to, eventData), EventType.FALLBACK, "$4::jsonb");
+  }
+
+  /** The requests assigned to this worker that it has not started yet (no step reported). */
+  public Future<List<RequestRow>> assignedNotStarted(String workerId) {
+    return rows("SELECT * FROM requests WHERE status = 'ASSIGNED' AND worker_id = $1 ORDER BY id", Tuple.of(workerId));
+  }
+
+  /**
+   * ASSIGNED → QUEUED for a request its worker has not started (the worker's breaker opened):
+   * the same attempt (the next claim runs it as attempt + 1, so the old worker's reports are
+   * stale), retry count and priority unchanged, no backoff, with a {@code queued} event of
+   * {@code eventData}. Empty if it started, moved on, or is not this worker's any more.
+   */
+  public Future<Optional<Change>> handBack(String id, int attempt, String workerId, JsonObject eventData) {
+    return transition(
+        "UPDATE requests SET status = 'QUEUED', worker_id = NULL, assigned_at = NULL, started_at = NULL,"
+            + " not_before = NULL, updated_at = now(), last_event_seq = last_event_seq + 1"
+            + " WHERE id = $1 AND attempt = $2 AND status = 'ASSIGNED' AND worker_id = $3",
+        Tuple.of(id, attempt, workerId, eventData), EventType.QUEUED, "$4::jsonb");
+  }
+
   public Future<List<ProgressEvent>> eventsAfter(String id, long afterSeq) {
     return pool.preparedQuery("SELECT request_id, seq AS ev_seq, type AS ev_type, data AS ev_data, created_at AS ev_time"
             + " FROM request_events WHERE request_id = $1 AND seq > $2 ORDER BY seq")

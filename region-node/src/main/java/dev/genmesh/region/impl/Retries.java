@@ -3,6 +3,7 @@ package dev.genmesh.region.impl;
 import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Failure;
+import dev.genmesh.region.breaker.AttemptOutcomes;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,9 +32,12 @@ public final class Retries {
   private final RetryPolicy policy;
   private final Routing routing;
   private final Clock clock;
+  private final AttemptOutcomes outcomes;
 
+  /** @param outcomes the circuit breakers, told of every current failure and lapsed lease */
   public Retries(RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics, RetryPolicy policy,
-      Routing routing, Clock clock) {
+      Routing routing, Clock clock, AttemptOutcomes outcomes) {
+    this.outcomes = outcomes;
     this.log = log;
     this.queue = queue;
     this.hub = hub;
@@ -48,6 +52,7 @@ public final class Retries {
     return apply(row, policy.leaseLost(row.retryCount())).onSuccess(outcome -> {
       if (outcome.isPresent()) {
         metrics.leaseLost(row.tier());
+        outcomes.failed(row.id(), row.model(), row.workerId(), FailureType.LEASE_LOST); // circuit breakers
       }
     });
   }
@@ -84,7 +89,8 @@ public final class Retries {
       }
       return apply(row, policy.failed(row.retryCount(), failure.failureType(), failure.message(), failure.workerId(),
           row.assignedVramMb()));
-    });
+    }).onSuccess(outcome -> outcome.ifPresent(o ->  // circuit breakers: a current failure (cancelled counts as none)
+        outcomes.failed(failure.requestId(), o.row().model(), failure.workerId(), failure.failureType())));
   }
 
   private Future<Optional<Outcome>> apply(RequestRow row, RetryPolicy.Decision decision) {

@@ -4,6 +4,8 @@ import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.region.breaker.Overloaded;
+import dev.genmesh.region.breaker.RegionBreakers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -38,9 +40,12 @@ public final class Submissions {
   private final Routing routing;
   private final EtaEstimator eta;
   private final Clock clock;
+  private final RegionBreakers breakers;
 
+  /** @param breakers the circuit breakers: shed tiers, and fallbacks for models whose breaker is open */
   public Submissions(Vertx vertx, String region, String regionCode, RequestLog log, TierQueue queue,
-      ProgressHub hub, RegionMetrics metrics, Routing routing, EtaEstimator eta, Clock clock) {
+      ProgressHub hub, RegionMetrics metrics, Routing routing, EtaEstimator eta, Clock clock, RegionBreakers breakers) {
+    this.breakers = breakers;
     this.vertx = vertx;
     this.region = region;
     this.regionCode = regionCode;
@@ -53,8 +58,15 @@ public final class Submissions {
     this.clock = clock;
   }
 
-  /** Answers once the request is committed; fails only if the log could not take it. */
+  /**
+   * Answers once the request is committed; fails if the log could not take it, or with
+   * {@link Overloaded} when the global circuit breaker sheds its tier.
+   */
   public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user) {
+    Optional<Overloaded> shed = breakers.shed(spec.tier()); // circuit breakers: relax first, then fast
+    if (shed.isPresent()) {
+      return Future.failedFuture(shed.get());
+    }
     String id = RequestIds.next(regionCode, clock.millis());
     // Where its start tag would put it now: the place the queued event reports.
     return queue.predict(spec.tier(), user, 0).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -66,6 +78,7 @@ public final class Submissions {
           Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
           JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
           return log.submit(id, spec, idempotencyKey, user, queued)
+              .compose(breakers::reroute) // circuit breakers: an open model's fallback, where allowed
               .compose(submitted -> enqueue(submitted.row()).map(v -> {
                 RequestRow row = submitted.row();
                 if (!submitted.created()) {

@@ -46,6 +46,7 @@ public final class TierQueue {
   private static final LuaScript PRUNE = LuaScript.load("prune");
   private static final LuaScript RENEW = LuaScript.load("renew");
   private static final LuaScript RELEASE = LuaScript.load("release");
+  private static final LuaScript TAKE = LuaScript.load("take");
 
   private final Redis redis;
   private final RedisAPI api;
@@ -131,6 +132,14 @@ public final class TierQueue {
   /** Forgets a request that ended; true if it was still waiting in a queue. */
   public Future<Boolean> remove(String id, Tier tier) {
     return counted("remove", REMOVE.run(api, List.of(prefix, id, tier.wireName()))).map(r -> r.toLong() > 0);
+  }
+
+  /**
+   * Takes a waiting request out of its queue (or the delayed set) without touching leases, to
+   * queue it again with new routing data; false if it was not waiting (a claim holds it now).
+   */
+  public Future<Boolean> take(String id, Tier tier) {
+    return counted("take", TAKE.run(api, List.of(prefix, id, tier.wireName()))).map(r -> r.toLong() > 0);
   }
 
   /** Moves due delayed retries into their queues; answers {moved, orphans}. */

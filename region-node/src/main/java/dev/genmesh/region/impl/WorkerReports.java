@@ -6,6 +6,7 @@ import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Failure;
 import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.protocol.WorkerMessages.Step;
+import dev.genmesh.region.breaker.AttemptOutcomes;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -31,9 +32,12 @@ public final class WorkerReports {
   private final EtaEstimator eta;
   private final SafetyGate gate;
   private final KeyedSequencer sequencer = new KeyedSequencer();
+  private final AttemptOutcomes outcomes;
 
+  /** @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries}) */
   public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics,
-      Retries retries, EtaEstimator eta, SafetyGate gate) {
+      Retries retries, EtaEstimator eta, SafetyGate gate, AttemptOutcomes outcomes) {
+    this.outcomes = outcomes;
     this.log = log;
     this.queue = queue;
     this.images = images;
@@ -97,6 +101,7 @@ public final class WorkerReports {
         LOG.info("request {}: result of stale attempt {} from worker {} discarded", id, result.attempt(), result.workerId());
         message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
       } else {
+        outcomes.succeeded(id, ar.result().get().row().model(), result.workerId()); // circuit breakers: a success
         checkHeld(ar.result().get(), result, message);
       }
     });
