@@ -33,6 +33,7 @@ final class ProcessRegion {
   private final String name;
   private final Path config;
   private MeshClient client;
+  private final Map<String, Path> dataDirs = new java.util.HashMap<>();
   private ChildProcess node;
 
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
@@ -97,8 +98,14 @@ final class ProcessRegion {
 
   /** Starts one more worker (it joins the running region); wait with {@link ChildProcess#awaitLine}. */
   ChildProcess startWorker(String id) {
+    Path data = dataDirs.getOrDefault(id, ModelCache.dataDir());
     return children.java("worker-" + id, JVM_OPTIONS, MAIN, List.of("worker", "--region", name, "--id", id,
-        "--config", config.toString(), "--data-dir", ModelCache.dataDir().toString()));
+        "--config", config.toString(), "--data-dir", data.toString()));
+  }
+
+  /** Worker {@code id} runs on this data directory (its own models) instead of the shared model cache. */
+  void useDataDir(String id, Path dataDir) {
+    dataDirs.put(id, dataDir);
   }
 
   /**
