@@ -71,6 +71,21 @@ final class MeshClient {
         .POST(HttpRequest.BodyPublishers.ofString(spec.encode())));
   }
 
+  /**
+   * Waits for one of {@code ids} to be generating on one of {@code workers} in the first half of
+   * its {@code steps} (early enough that a fault cannot race the hand-in of its result); its view.
+   */
+  JsonObject awaitEarlyRun(java.util.Collection<String> ids, java.util.Set<String> workers, int steps, java.time.Duration timeout) {
+    return Sleeps.until("a request in the first half of its steps on a worker", timeout, () -> ids.stream()
+        .map(this::view)
+        .filter(answer -> answer.status() == 200)
+        .map(Answer::json)
+        .filter(view -> "generating".equals(view.getString("status")) && workers.contains(view.getString("worker")))
+        .filter(view -> events(view.getString("id")).stream().filter(e -> "step".equals(e.getString("type")))
+            .mapToInt(e -> e.getInteger("step")).max().orElse(0) <= steps / 2)
+        .findFirst().orElse(null));
+  }
+
   Answer view(String id) {
     return get(prefix + "/generations/" + id);
   }

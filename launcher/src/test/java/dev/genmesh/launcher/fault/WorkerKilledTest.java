@@ -37,14 +37,7 @@ class WorkerKilledTest {
       invariants.record(answer);
     }
     // Early in its steps, so that the kill cannot race the hand-in of its result.
-    JsonObject running = Sleeps.until("a request in the first half of its steps on a worker", Duration.ofSeconds(90), () ->
-        invariants.acknowledged().stream()
-            .map(api::view)
-            .filter(answer -> answer.status() == 200)
-            .map(MeshClient.Answer::json)
-            .filter(view -> "generating".equals(view.getString("status")) && workers.containsKey(view.getString("worker")))
-            .filter(view -> lastStep(api.events(view.getString("id"))) <= STEPS / 2)
-            .findFirst().orElse(null));
+    JsonObject running = api.awaitEarlyRun(invariants.acknowledged(), workers.keySet(), STEPS, Duration.ofSeconds(90));
     String victim = running.getString("id");
     String killed = running.getString("worker");
     String survivor = killed.equals("w1") ? "w2" : "w1";
@@ -65,7 +58,4 @@ class WorkerKilledTest {
     assertThat(workers.get(survivor).isAlive()).isTrue();
   }
 
-  private static int lastStep(List<JsonObject> events) {
-    return events.stream().filter(e -> "step".equals(e.getString("type"))).mapToInt(e -> e.getInteger("step")).max().orElse(0);
-  }
 }

@@ -76,14 +76,7 @@ class WorkerLostTest {
       assertThat(answer.status()).as(answer.body()).isEqualTo(202);
       invariants.record(answer);
     }
-    JsonObject running = Sleeps.until("a request in the first half of its steps on a worker", Duration.ofSeconds(90), () ->
-        invariants.acknowledged().stream()
-            .map(api::view)
-            .filter(answer -> answer.status() == 200)
-            .map(MeshClient.Answer::json)
-            .filter(view -> "generating".equals(view.getString("status")) && workers.containsKey(view.getString("worker")))
-            .filter(view -> lastStep(api.events(view.getString("id"))) <= STEPS / 2)
-            .findFirst().orElse(null));
+    JsonObject running = api.awaitEarlyRun(invariants.acknowledged(), workers.keySet(), STEPS, Duration.ofSeconds(90));
     return new Fault(api, workers, invariants, running.getString("id"), running.getString("worker"),
         running.getInteger("attempt"));
   }
@@ -105,9 +98,6 @@ class WorkerLostTest {
     return "unknown";
   }
 
-  private static int lastStep(List<JsonObject> events) {
-    return events.stream().filter(e -> "step".equals(e.getString("type"))).mapToInt(e -> e.getInteger("step")).max().orElse(0);
-  }
 
   private record Fault(MeshClient api, Map<String, ChildProcess> workers, Invariants invariants, String victimRequest,
       String victimWorker, int victimAttempt) {
