@@ -14,6 +14,7 @@ import dev.genmesh.region.autoscale.TrafficForecast.Prediction;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -50,6 +51,8 @@ public final class DesignPolicy implements ScalingPolicy {
   private final Map<String, TriggerWindows> windows = new HashMap<>();
   private final Map<String, Instant> lastUp = new HashMap<>();
   private final Map<String, Instant> lastChange = new HashMap<>();
+  /** Per pool, (time, desired size) of the evaluations within the down cooldown: a scale-down stops at their maximum. */
+  private final Map<String, ArrayDeque<long[]>> recentDesired = new HashMap<>();
   private boolean initialised;
 
   public DesignPolicy(GenmeshConfig genmesh, String region, Clock clock, TrafficForecast forecast) {
@@ -136,6 +139,7 @@ public final class DesignPolicy implements ScalingPolicy {
       initialised = true;
     }
     round.views.forEach((pool, view) -> view.capacity = Math.max(view.live(), targets.get(pool)));
+    rememberDesired(round);
     Map<String, List<Fired>> ups = new LinkedHashMap<>();
     Map<String, List<Fired>> downs = new LinkedHashMap<>();
     Map<String, Boolean> upArmed = new HashMap<>();
@@ -172,6 +176,26 @@ public final class DesignPolicy implements ScalingPolicy {
     return round.decisions;
   }
 
+  /**
+   * The stabilisation window of a scale-down (as Kubernetes' HPA does it): the pool shrinks no
+   * further than the largest size any evaluation of the last down cooldown wanted, so a demand
+   * estimate that swings does not take workers away only to add them back a minute later.
+   */
+  private void rememberDesired(Round round) {
+    long now = round.now.toEpochMilli();
+    for (String pool : config.pools().keySet()) {
+      ArrayDeque<long[]> history = recentDesired.computeIfAbsent(pool, k -> new ArrayDeque<>());
+      history.addLast(new long[] {now, round.desired(pool)});
+      while (history.peekFirst()[0] < now - config.cooldownDownMs()) {
+        history.removeFirst();
+      }
+    }
+  }
+
+  private int stabilisedDesired(String pool) {
+    return (int) recentDesired.get(pool).stream().mapToLong(entry -> entry[1]).max().orElse(0);
+  }
+
   /** A lost worker: the pool's target is asserted again at once, so the actuator starts another. */
   private void replacements(Round round) {
     for (Replacement replacement : round.observation.replacements()) {
@@ -205,7 +229,7 @@ public final class DesignPolicy implements ScalingPolicy {
       if (target > max) {
         round.decide(pool, target, max, "pool_bounds", ScalingDecision.DRIVER_CONSTRAINT, null);
       } else if (target < floor) {
-        String reason = target < config.pools().get(pool).min() ? "pool_bounds" : "tier_minimums";
+        String reason = floor > config.pools().get(pool).min() ? "tier_minimums" : "pool_bounds";
         round.decide(pool, target, floor, reason, ScalingDecision.DRIVER_CONSTRAINT, null);
       }
     }
@@ -251,7 +275,7 @@ public final class DesignPolicy implements ScalingPolicy {
         continue;
       }
       int target = targets.get(pool);
-      int to = Math.max(target - config.stepDown(), round.desired(pool));
+      int to = Math.max(target - config.stepDown(), Math.max(round.desired(pool), stabilisedDesired(pool)));
       to = Math.max(to, target - Math.max(0, round.total() - regionFloor));
       if (to < target) {
         Fired driving = entry.getValue().get(0);

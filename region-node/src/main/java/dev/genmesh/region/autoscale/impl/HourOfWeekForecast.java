@@ -37,6 +37,8 @@ public final class HourOfWeekForecast implements TrafficForecast {
   private Instant hourLast;
 
   private double recent = Double.NaN;
+  /** What the profile expected over the same window: the level compares like with like. */
+  private double expectedRecent = Double.NaN;
   private Instant recentSince;
   private Instant last;
 
@@ -70,12 +72,15 @@ public final class HourOfWeekForecast implements TrafficForecast {
     hourSamples++;
     hourLast = time;
 
+    double expectedNow = expected(time);
     if (Double.isNaN(recent)) {
       recent = arrivalsPerSecond;
+      expectedRecent = expectedNow;
       recentSince = time;
     } else {
-      double dt = Duration.between(last, time).toMillis();
-      recent += (1 - Math.exp(-dt / levelWindowMs)) * (arrivalsPerSecond - recent);
+      double weight = 1 - Math.exp(-Duration.between(last, time).toMillis() / (double) levelWindowMs);
+      recent += weight * (arrivalsPerSecond - recent);
+      expectedRecent += weight * (expectedNow - expectedRecent);
     }
     last = time;
   }
@@ -120,16 +125,18 @@ public final class HourOfWeekForecast implements TrafficForecast {
     return seen[slotOf(t)];
   }
 
-  /** Recent arrivals over the expected ones, once watched for a third of the level window. */
+  /**
+   * Recent arrivals over what the profile expected for the same moments (both smoothed alike),
+   * once watched for a third of the level window.
+   */
   double level(Instant now) {
     if (Double.isNaN(recent) || Duration.between(recentSince, now).toMillis() < levelWindowMs / 3) {
       return 1.0;
     }
-    double expected = expected(now);
-    if (expected <= 0) {
-      return recent > 0 ? levelMax : 1.0;
+    if (expectedRecent <= 1e-9) {
+      return recent > 1e-9 ? levelMax : 1.0;
     }
-    return Math.max(levelMin, Math.min(levelMax, recent / expected));
+    return Math.max(levelMin, Math.min(levelMax, recent / expectedRecent));
   }
 
   /** The time-of-day schedule: the share from the latest HH:MM at or before t (wrapping), times the peak. */

@@ -62,9 +62,11 @@ final class ModelPlanner {
       }
       return new ScalePlan(warm, List.of());
     }
+    // Proportions of what is loaded, not counts: the report may lag the pool's size.
+    double loadedTotal = loaded.values().stream().mapToInt(Integer::intValue).sum();
     List<String> drain = new ArrayList<>(loaded.keySet());
     drain.removeIf(family -> loaded.get(family) <= 0);
-    drain.sort(Comparator.comparingDouble((String f) -> -(loaded.get(f) - shares.getOrDefault(f, 0.0) * to))
+    drain.sort(Comparator.comparingDouble((String f) -> -(loaded.get(f) / loadedTotal - shares.getOrDefault(f, 0.0)))
         .thenComparing(f -> f));
     return new ScalePlan(Map.of(), drain);
   }
