@@ -139,18 +139,18 @@ public record AutoscalingConfig(
         n.integer("cooldown_down_ms", 0L, 86_400_000L),
         n.integer("step_up", 1, 10_000),
         n.integer("step_down", 1, 10_000),
-        Map.copyOf(tiers(n, "tier_minimums", n.integers("tier_minimums", 0, 100_000))),
-        Map.copyOf(n.decimals("model_mix", 0.0, 1.0)),
-        Map.copyOf(n.decimals("time_of_day", 0.0, 10.0)),
+        ordered(tiers(n, "tier_minimums", n.integers("tier_minimums", 0, 100_000))),
+        ordered(n.decimals("model_mix", 0.0, 1.0)),
+        ordered(n.decimals("time_of_day", 0.0, 10.0)),
         List.copyOf(n.entries("scale_up", Trigger::read).values()),
         List.copyOf(n.entries("scale_down", Trigger::read).values()),
         n.integer("evaluation_interval_ms", 100L, 3_600_000L),
-        Map.copyOf(tiers(n, "target_utilisation", n.decimals("target_utilisation", 0.05, 1.0))),
-        Map.copyOf(tiers(n, "wait_targets_ms", n.integers("wait_targets_ms", 1, 86_400_000L))),
+        ordered(tiers(n, "target_utilisation", n.decimals("target_utilisation", 0.05, 1.0))),
+        ordered(tiers(n, "wait_targets_ms", n.integers("wait_targets_ms", 1, 86_400_000L))),
         n.integer("base_service_ms", 1L, 3_600_000L),
         n.integer("cold_start_ms", 0L, 3_600_000L),
-        Map.copyOf(n.lists("model_classes")),
-        java.util.Collections.unmodifiableMap(new LinkedHashMap<>(n.entries("pools", PoolBounds::read))),
+        ordered(n.lists("model_classes")),
+        ordered(n.entries("pools", PoolBounds::read)),
         Forecast.read(n.child("forecast")));
     n.finish();
     if (config.minWorkers > config.maxWorkers) {
@@ -182,6 +182,11 @@ public record AutoscalingConfig(
       throw new ConfigException(n.keyPath("forecast.level_min"), "must not exceed level_max");
     }
     return config;
+  }
+
+  /** In file order, unmodifiable: whoever iterates (the simulator, the policy) gets the same order every run. */
+  private static <T> Map<String, T> ordered(Map<String, T> values) {
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values));
   }
 
   /** A per-tier section must name exactly the three tiers. */

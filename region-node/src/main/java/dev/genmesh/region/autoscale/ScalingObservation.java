@@ -22,8 +22,9 @@ public record ScalingObservation(
     List<Replacement> replacements) {
 
   public ScalingObservation {
-    pools = Map.copyOf(pools);
-    queues = Map.copyOf(queues);
+    // The caller's order, kept: sums over queues come out the same every run.
+    pools = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(pools));
+    queues = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(queues));
     replacements = List.copyOf(replacements);
   }
 
@@ -40,7 +41,7 @@ public record ScalingObservation(
   public record PoolState(int ready, int starting, int draining, double utilisation, long meanServiceMs,
       Map<String, Integer> loadedModels) {
     public PoolState {
-      loadedModels = Map.copyOf(loadedModels);
+      loadedModels = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(loadedModels));
     }
 
     public int live() {

@@ -22,17 +22,18 @@ import java.util.TreeSet;
  * pools in the same proportion, and each tier's worker minimum in proportion to its arrivals.
  */
 final class DemandAttribution {
+  private final GenmeshConfig genmesh;
+  private final Map<String, List<String>> poolChoices = new HashMap<>();
   private final AutoscalingConfig autoscaling;
   private final Map<String, GpuConfig> gpus;
-  private final Map<String, List<String>> routing;
   private final double[] targetUtilisation = new double[PoolView.TIERS];
   private final double[] drainSeconds = new double[PoolView.TIERS];
   private final double[] tierMinimum = new double[PoolView.TIERS];
 
   DemandAttribution(GenmeshConfig config) {
+    this.genmesh = config;
     this.autoscaling = config.autoscaling();
     this.gpus = config.gpus();
-    this.routing = config.routing();
     for (Tier tier : Tier.values()) {
       targetUtilisation[tier.ordinal()] = autoscaling.targetUtilisation().get(tier.wireName());
       drainSeconds[tier.ordinal()] = autoscaling.waitTargetMs(tier.wireName()) / 2000.0;
@@ -46,23 +47,12 @@ final class DemandAttribution {
 
   /** The pools the request class may run on, cheapest per request first. */
   List<String> poolsFor(String requestClass) {
-    List<String> allowed = routing.get(requestClass);
-    List<String> pools = new ArrayList<>();
-    for (String pool : autoscaling.pools().keySet()) {
-      if (allowed == null || allowed.contains(pool)) {
-        pools.add(pool);
-      }
-    }
-    if (pools.isEmpty()) { // the matrix names no pool we run: any pool rather than none
-      pools.addAll(autoscaling.pools().keySet());
-    }
-    pools.sort(Comparator.comparingDouble((String p) -> gpus.get(p).costPerUnitOfWork()).thenComparing(p -> p));
-    return pools;
+    return poolChoices.computeIfAbsent(requestClass, c -> PoolCosts.cheapestFirst(genmesh, c));
   }
 
   /**
-   * @param regionQps the region's predicted arrivals; each queue's predicted rate is the larger of
-   *     its observed rate and its share of this
+   * @param regionQps the region's predicted arrivals; each queue's planned rate is its share of
+   *     the larger of this and the region's arrivals now
    */
   Map<String, PoolView> attribute(ScalingObservation observation, double regionQps, Map<String, double[]> shares) {
     Map<String, PoolView> views = new LinkedHashMap<>();
@@ -78,13 +68,15 @@ final class DemandAttribution {
 
     TreeSet<String> classes = new TreeSet<>(shares.keySet());
     classes.addAll(observation.queues().keySet());
+    // Never plan for less than arrives now; split by the smoothed mix (one minute of one
+    // queue's arrivals is too noisy to size a pool on).
+    double planned = Math.max(regionQps, observation.arrivalsPerSecond());
     Map<String, double[]> rates = new HashMap<>();
     for (String requestClass : classes) {
       double[] share = shares.getOrDefault(requestClass, new double[PoolView.TIERS]);
       double[] rate = new double[PoolView.TIERS];
-      for (Tier tier : Tier.values()) {
-        int t = tier.ordinal();
-        rate[t] = Math.max(observation.queue(requestClass, tier).arrivalsPerSecond(), regionQps * share[t]);
+      for (int t = 0; t < PoolView.TIERS; t++) {
+        rate[t] = planned * share[t];
       }
       rates.put(requestClass, rate);
     }

@@ -16,11 +16,11 @@ import java.util.Set;
  * worker loads the family furthest below its target, a shrinking pool drains the family furthest
  * above it first.
  */
-final class ModelPlanner {
+public final class ModelPlanner {
   private final Map<String, Double> mix;
   private final Map<String, List<String>> familyClasses;
 
-  ModelPlanner(AutoscalingConfig config) {
+  public ModelPlanner(AutoscalingConfig config) {
     this.mix = config.modelMix();
     this.familyClasses = config.modelClasses();
   }
@@ -41,7 +41,7 @@ final class ModelPlanner {
     return weights;
   }
 
-  ScalePlan plan(int from, int to, Map<String, Integer> loaded, Set<String> classes) {
+  public ScalePlan plan(int from, int to, Map<String, Integer> loaded, Set<String> classes) {
     Map<String, Double> shares = targetShares(classes);
     if (shares.isEmpty()) {
       return ScalePlan.NONE;

@@ -55,13 +55,25 @@ final class PoolView {
     return sum;
   }
 
-  /** Workers wanted: per tier, demand at its target utilisation plus backlog, at least its reservation. */
+  /**
+   * Workers wanted. Dispatch is by priority, so turbo sees the whole pool and each tier waits
+   * behind the ones above it: for every tier k, the demand of tiers up to k at k's target
+   * utilisation, plus their backlogs; the largest of those. Never below the tier reservations:
+   * each tier at least its minimum on top of what the others keep busy.
+   */
   double need(double[] targetUtilisation) {
-    double sum = 0;
+    double demand = 0;
+    double backlogs = 0;
+    double need = 0;
+    double reserved = 0;
     for (int t = 0; t < TIERS; t++) {
-      sum += Math.max(arrivals[t] * serviceSeconds / targetUtilisation[t] + backlog[t], reserve[t]);
+      double busy = arrivals[t] * serviceSeconds;
+      demand += busy;
+      backlogs += backlog[t];
+      need = Math.max(need, demand / targetUtilisation[t] + backlogs);
+      reserved += Math.max(reserve[t], busy);
     }
-    return sum;
+    return Math.max(need, reserved);
   }
 
   double reserved() {
