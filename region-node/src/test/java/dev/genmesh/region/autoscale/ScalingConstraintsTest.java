@@ -44,12 +44,28 @@ class ScalingConstraintsTest {
   @Test
   void tierMinimumsAreReservedOnTopOfAnotherTiersDemand() {
     PolicyHarness h = new PolicyHarness().settled();
-    h.queue("sdxl", Tier.FAST, 0, 0, 20); // 20 fast requests/s of sdxl, nothing else
+    h.queue("sdxl", Tier.RELAX, 0, 0, 20); // 20 relax requests/s of sdxl, nothing else
 
     ScalingDecision l4 = h.tick().stream().filter(d -> d.pool().equals("L4")).findFirst().orElseThrow();
 
-    double fastNeed = 20 * (1.0 / 0.85) / 0.75; // arrivals x service time / fast's target utilisation
-    assertThat(l4.signals().get("desired")).isEqualTo(Math.ceil(fastNeed + 5 + 5));
+    // Relax keeps 20 / 0.85 workers busy; turbo (5) and fast (10) keep their reservations on top:
+    // more than relax alone at its target utilisation (20 / 0.85 / 0.8 = 29.4) would ask.
+    double relaxBusy = 20 * (1.0 / 0.85);
+    assertThat(l4.signals().get("desired")).isEqualTo(Math.ceil(relaxBusy + 5 + 10));
+  }
+
+  @Test
+  void aPoolIsSizedForEachTierTogetherWithTheTiersDispatchedBeforeIt() {
+    PolicyHarness h = new PolicyHarness().settled();
+    h.queue("sdxl", Tier.TURBO, 0, 0, 6).queue("sdxl", Tier.FAST, 0, 0, 30).queue("sdxl", Tier.RELAX, 0, 0, 24);
+
+    ScalingDecision l4 = h.tick().stream().filter(d -> d.pool().equals("L4")).findFirst().orElseThrow();
+
+    // Busy workers: turbo 6/0.85, fast 30/0.85, relax 24/0.85. Turbo and fast together at fast's 0.7
+    // (51.3) and all three at relax's 0.8 (88.2): the larger wins.
+    double all = (6 + 30 + 24) / 0.85;
+    assertThat(l4.signals().get("desired")).isEqualTo(Math.ceil(all / 0.8));
+    assertThat(l4.signals().get("demand_workers")).isCloseTo(all, within(0.01));
   }
 
   @Test

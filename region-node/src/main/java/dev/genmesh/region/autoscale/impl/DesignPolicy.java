@@ -192,6 +192,20 @@ public final class DesignPolicy implements ScalingPolicy {
     }
   }
 
+  /**
+   * The smallest size at which no {@code predicted_load} scale-up trigger would hold, with a 5 %
+   * margin: a scale-down must not set up the next scale-up.
+   */
+  private int sizeThatArmsNoPrediction(PoolView view) {
+    int size = 0;
+    for (Trigger trigger : config.scaleUp()) {
+      if (trigger.signal().equals("predicted_load") && trigger.above() && trigger.threshold() > 0) {
+        size = Math.max(size, (int) Math.ceil(view.demandWorkers() / (trigger.threshold() * 0.95) - 1e-9));
+      }
+    }
+    return size;
+  }
+
   private int stabilisedDesired(String pool) {
     return (int) recentDesired.get(pool).stream().mapToLong(entry -> entry[1]).max().orElse(0);
   }
@@ -276,6 +290,7 @@ public final class DesignPolicy implements ScalingPolicy {
       }
       int target = targets.get(pool);
       int to = Math.max(target - config.stepDown(), Math.max(round.desired(pool), stabilisedDesired(pool)));
+      to = Math.max(to, sizeThatArmsNoPrediction(round.views.get(pool)));
       to = Math.max(to, target - Math.max(0, round.total() - regionFloor));
       if (to < target) {
         Fired driving = entry.getValue().get(0);

@@ -54,6 +54,11 @@ public record SimulationSettings(
         config.autoscaling().coldStartMs(), 20_000, 1.0, 14, 3, fleet, 42);
   }
 
+  public SimulationSettings withPeakQps(double qps) {
+    return new SimulationSettings(qps, tierMix, familyMix, classMix, serviceTimes, coldStartMs, swapMs, serviceTimeFactor,
+        historyDays, warmupHours, staticFleet, seed);
+  }
+
   public SimulationSettings withServiceTimeFactor(double factor) {
     return new SimulationSettings(peakQps, tierMix, familyMix, classMix, serviceTimes, coldStartMs, swapMs, factor,
         historyDays, warmupHours, staticFleet, seed);
