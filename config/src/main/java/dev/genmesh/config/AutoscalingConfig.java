@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 
 /**
  * The GPU pool autoscaler's design numbers (DESIGN.md, "Design numbers") and what the policy
- * needs besides them (region-node/AUTOSCALING.md explains each).
+ * needs besides them (docs/autoscaling.md explains each).
  *
  * @param tierMinimums workers reserved per tier: the policy never sizes a tier's share of a pool
  *     below its minimum, so the region holds at least their sum

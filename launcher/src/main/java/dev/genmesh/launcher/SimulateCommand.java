@@ -32,11 +32,11 @@ final class SimulateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--scenario", defaultValue = "all", paramLabel = "NAME",
-      description = "normal, spike, ramp, wrong-forecast or all (default: ${DEFAULT-VALUE}).")
+      description = "normal, spike, ramp, wrong-forecast, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
   String scenario;
 
   @Option(names = "--policy", defaultValue = "all", paramLabel = "NAME",
-      description = "design, reactive, static or all (default: ${DEFAULT-VALUE}).")
+      description = "design, reactive, static, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
   String policy;
 
   @Option(names = "--out", defaultValue = "simulation", paramLabel = "DIR", description = "Where the report goes (default: ${DEFAULT-VALUE}).")
@@ -74,7 +74,7 @@ final class SimulateCommand implements Callable<Integer> {
     }
     Map<String, Double> schedule = config.autoscaling().timeOfDay();
     List<Scenario> scenarios = new ArrayList<>();
-    for (String name : scenario.equals("all") ? Scenario.NAMES : List.of(scenario)) {
+    for (String name : scenario.equals("all") ? Scenario.NAMES : List.of(scenario.split(","))) {
       if (!Scenario.NAMES.contains(name)) {
         throw new ParameterException(spec.commandLine(), "--scenario: unknown '" + name + "' (known: " + Scenario.NAMES + ", all)");
       }
@@ -82,8 +82,9 @@ final class SimulateCommand implements Callable<Integer> {
           : Scenario.named(name, schedule));
     }
     List<PolicyKind> policies = new ArrayList<>();
+    List<String> wanted = List.of(policy.split(","));
     for (PolicyKind kind : PolicyKind.values()) {
-      if (policy.equals("all") || policy.equals(kind.wireName())) {
+      if (policy.equals("all") || wanted.contains(kind.wireName())) {
         policies.add(kind);
       }
     }

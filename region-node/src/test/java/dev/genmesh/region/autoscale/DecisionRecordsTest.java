@@ -68,7 +68,7 @@ class DecisionRecordsTest {
     }
 
     assertThat(ScalingDecision.fromJson(event.get(10, TimeUnit.SECONDS)).time()).isEqualTo(Instant.parse("2026-11-26T10:02:00Z"));
-    // The operator's question, as in region-node/AUTOSCALING.md.
+    // The operator's question, as in docs/autoscaling.md.
     List<Map<String, Object>> rows = stores.query(database,
         "SELECT pool, from_count, to_count, reason, driver, signal, value, threshold, forecast_source, forecast_qps"
             + " FROM scaling_decisions WHERE region = 'us-west'"

@@ -1,5 +1,5 @@
 -- Issue 6: every autoscaling decision, so "why did it scale at 10:02?" is one query
--- (region-node/AUTOSCALING.md, "Decision records"). One row per change of a pool's target.
+-- (docs/autoscaling.md, "Decision records"). One row per change of a pool's target.
 -- reason: the trigger's name (turbo_depth, predicted_high, ...) or replacement / tier_minimums /
 -- min_workers / max_workers / pool_bounds; driver: trigger, forecast, schedule, replacement,
 -- constraint. record holds the whole ScalingDecision JSON (all signals, forecast, model plan).

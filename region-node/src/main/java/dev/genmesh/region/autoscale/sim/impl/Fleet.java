@@ -22,6 +22,8 @@ final class Fleet {
   final int[] busy;
   final int[] draining;
   private final double[] meanServiceSeconds;
+  /** [pool][family]: workers (starting or ready, not draining) holding the family. */
+  private final int[][] holders;
   private final double[] lastTouch;
   private final double[] busyArea;
   private final double[] readyArea;
@@ -45,6 +47,7 @@ final class Fleet {
     busy = new int[pools];
     draining = new int[pools];
     meanServiceSeconds = new double[pools];
+    holders = new int[pools][layout.families.length];
     lastTouch = new double[pools];
     java.util.Arrays.fill(lastTouch, start);
     busyArea = new double[pools];
@@ -83,6 +86,7 @@ final class Fleet {
     worker.readyAt = readyAt;
     workers.get(pool).add(worker);
     starting[pool]++;
+    holders[pool][family]++;
     return worker;
   }
 
@@ -109,6 +113,18 @@ final class Fleet {
     worker.state = Worker.State.BUSY;
     double mean = meanServiceSeconds[worker.pool];
     meanServiceSeconds[worker.pool] = mean == 0 ? generationSeconds : mean + 0.02 * (generationSeconds - mean);
+  }
+
+  /** Workers of the pool holding the family (starting or ready, not draining). */
+  int holders(int pool, int family) {
+    return holders[pool][family];
+  }
+
+  /** The worker loads another family (it is busy: the swap is part of its next service). */
+  void swapped(Worker worker, int family) {
+    holders[worker.pool][worker.family]--;
+    holders[worker.pool][family]++;
+    worker.family = family;
   }
 
   /** A worker finished its request; false when it was draining and has now left. */
@@ -176,15 +192,18 @@ final class Fleet {
     switch (worker.state) {
       case STARTING -> {
         starting[pool]--;
+        holders[pool][worker.family]--;
         terminate(worker);
       }
       case IDLE -> {
         idleCount[pool]--;
+        holders[pool][worker.family]--;
         terminate(worker);
       }
       case BUSY -> {
         worker.state = Worker.State.DRAINING;
         draining[pool]++;
+        holders[pool][worker.family]--;
       }
       default -> { }
     }

@@ -207,7 +207,7 @@ public final class RegionModel implements Actuator {
     if (worker.family != request.family) {
       swaps++;
       swap = settings.swapMs() / 1000.0;
-      worker.family = request.family;
+      fleet.swapped(worker, request.family);
       worker.lastSwap = now;
     }
     dispatches++;
@@ -230,14 +230,15 @@ public final class RegionModel implements Actuator {
   /**
    * The worker's next request, tier by tier (every tenth dispatch relax first): the oldest of its
    * own model family; failing that, another family's oldest of the same tier if it has waited a
-   * quarter of the tier's target and the worker has not changed family in the last
-   * {@value #SWAP_COOLDOWN_S} s (it loads that family: a swap). Model placement follows demand
+   * quarter of the tier's target, the worker has not changed family in the last
+   * {@value #SWAP_COOLDOWN_S} s and is not the pool's last holder of its own (it loads that
+   * family: a swap). Model placement follows demand
    * slowly, as a real region's would, instead of thrashing per request; a waiting turbo request
    * of another family still beats this family's relax backlog.
    */
   private void takeWork(Worker worker) {
     boolean relaxFirst = dispatches % RELAX_EVERY == RELAX_EVERY - 1;
-    boolean maySwap = now - worker.lastSwap >= SWAP_COOLDOWN_S;
+    boolean maySwap = now - worker.lastSwap >= SWAP_COOLDOWN_S && fleet.holders(worker.pool, worker.family) > 1;
     Request next = null;
     for (int k = 0; k < TIERS && next == null; k++) {
       int tier = relaxFirst ? (k + TIERS - 1) % TIERS : k;

@@ -18,6 +18,7 @@ public final class SvgChart {
   private static final int RIGHT = 70;
   private static final int PANEL = 200;
   private static final int GAP = 60;
+  private static final int BUCKET_MINUTES = 5;
   private static final String[] TIER_COLOURS = {"#d62728", "#ff7f0e", "#1f77b4"};
   private static final String[] TIERS = {"turbo", "fast", "relax"};
 
@@ -141,11 +142,18 @@ public final class SvgChart {
     }
   }
 
+  /** One point per {@value #BUCKET_MINUTES} minutes, the highest of the bucket (peaks stay visible, the file stays small). */
   private void polyline(List<TimelineRow> rows, int top, ToDoubleFunction<TimelineRow> fraction, String colour,
       String width, String dash) {
     StringBuilder points = new StringBuilder();
-    for (TimelineRow row : rows) {
-      double f = fraction.applyAsDouble(row);
+    for (int start = 0; start < rows.size(); start += BUCKET_MINUTES) {
+      double f = Double.NaN;
+      for (int i = start; i < Math.min(rows.size(), start + BUCKET_MINUTES); i++) {
+        double v = fraction.applyAsDouble(rows.get(i));
+        if (Double.isFinite(v)) {
+          f = Double.isNaN(f) ? v : Math.max(f, v);
+        }
+      }
       if (!Double.isFinite(f)) {
         if (points.length() > 0) {
           emit(points, colour, width, dash);
@@ -154,7 +162,8 @@ public final class SvgChart {
         continue;
       }
       double y = top + PANEL - Math.max(0, Math.min(1, f)) * PANEL;
-      points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x(row.minute()), y));
+      TimelineRow last = rows.get(Math.min(rows.size(), start + BUCKET_MINUTES) - 1);
+      points.append(String.format(Locale.ROOT, "%.0f,%.0f ", x(last.minute()), y));
     }
     if (points.length() > 0) {
       emit(points, colour, width, dash);
