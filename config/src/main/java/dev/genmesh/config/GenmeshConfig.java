@@ -84,6 +84,17 @@ public record GenmeshConfig(
         throw new ConfigException("routing." + requestClass, "names GPU class '" + gpu + "', which is not in gpus " + gpus.keySet());
       }
     }));
+    for (String pool : autoscaling.pools().keySet()) {
+      if (!gpus.containsKey(pool)) {
+        throw new ConfigException("autoscaling.pools." + pool, "is not a GPU class in gpus " + gpus.keySet());
+      }
+    }
+    autoscaling.modelClasses().forEach((family, classes) -> classes.forEach(requestClass -> {
+      if (!routing.containsKey(requestClass)) {
+        throw new ConfigException("autoscaling.model_classes." + family, "names request class '" + requestClass
+            + "', which is not in routing " + routing.keySet());
+      }
+    }));
     for (String model : worker.models()) {
       if (!models.containsKey(model)) {
         throw new ConfigException("worker.models", "names model '" + model + "', which is not in models " + models.keySet());

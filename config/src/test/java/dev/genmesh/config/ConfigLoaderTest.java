@@ -170,4 +170,51 @@ class ConfigLoaderTest {
     Files.writeString(file, yaml);
     return file;
   }
+
+  @Test
+  void autoscalingDefaultsCarryPoolsForecastAndWaitTargets() {
+    AutoscalingConfig autoscaling = ConfigLoader.defaults().autoscaling();
+
+    assertThat(autoscaling.pools()).containsOnlyKeys("A10G", "L4", "A100-40", "A100-80", "H100");
+    assertThat(autoscaling.pools().get("L4").min()).isEqualTo(5);
+    assertThat(autoscaling.waitTargetsMs()).containsEntry("turbo", 10_000L).containsEntry("fast", 60_000L)
+        .containsEntry("relax", 600_000L);
+    assertThat(autoscaling.forecast().peakQps()).isEqualTo(60.0);
+    assertThat(autoscaling.forecast().horizonMs()).isEqualTo(1_800_000L);
+    assertThat(autoscaling.modelClasses().get("flux")).containsExactly("sd3_flux");
+    assertThat(ConfigLoader.defaults().gpus().get("L4").costPerUnitOfWork())
+        .isLessThan(ConfigLoader.defaults().gpus().get("A10G").costPerUnitOfWork());
+  }
+
+  @Test
+  void badAutoscalingSettingsNameTheirKey() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__SCALE_UP__TURBO_DEPTH__SIGNAL", "depth.gold")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.scale_up.turbo_depth.signal"));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__POOLS__L4__MIN", "500")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.pools.L4.min"));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__WAIT_TARGETS_MS", "{turbo: 1000, fast: 2000}")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.wait_targets_ms"));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__MODEL_MIX__SDXL", "0.9")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.model_mix"))
+        .hasMessageContaining("add up to 1.0");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__TIME_OF_DAY", "{\"25:00\": 0.5}")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("autoscaling.time_of_day.25:00");
+  }
+
+  @Test
+  void autoscalingPoolsAndModelClassesMustExistInTheCatalogAndMatrix() throws Exception {
+    Path pools = write("autoscaling:\n  pools:\n    T4: {min: 0, max: 10}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(pools, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.pools.T4"));
+    Path classes = write("autoscaling:\n  model_classes:\n    sdxl: [sdxl_turbo]\n");
+    assertThatThrownBy(() -> ConfigLoader.load(classes, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.model_classes.sdxl"));
+  }
 }

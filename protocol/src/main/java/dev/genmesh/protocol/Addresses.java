@@ -52,6 +52,14 @@ public final class Addresses {
     return "genmesh." + region + ".scaling.replacements";
   }
 
+  /**
+   * Publish: the autoscaler changed a GPU pool's target ({@link ScalingDecision#toJson}); the same
+   * record goes to the region's {@code scaling_decisions} table.
+   */
+  public static String scalingDecisions(String region) {
+    return "genmesh." + region + ".scaling.decisions";
+  }
+
   /** Publish: a worker's health as the region judges it changed; body {@code {worker_id, state, reason}}. */
   public static String workerHealth(String region) {
     return "genmesh." + region + ".workers.health";

@@ -118,4 +118,38 @@ class ProtocolJsonTest {
     assertThat(RequestStatus.COMPLETED.isTerminal()).isTrue();
     assertThat(RequestStatus.GENERATING.isTerminal()).isFalse();
   }
+
+  @Test
+  void scalingDecisionRoundTripsWithItsReasonSignalsAndForecast() {
+    var decision = new ScalingDecision(Instant.parse("2026-11-27T10:02:00Z"), "us-west", "L4", 40, 45, "predicted_high",
+        ScalingDecision.DRIVER_SCHEDULE, "predicted_load", 0.93, 0.8, 0,
+        java.util.Map.of("depth.turbo", 3.0, "predicted_load", 0.93, "ready", 38.0),
+        new ScalingDecision.Forecast("schedule", 60.0, 31.5, 1.02, 1_800_000, 37.2, 40),
+        java.util.Map.of("sdxl", 4, "other", 1), List.of());
+
+    JsonObject json = new JsonObject(decision.toJson().encode());
+
+    assertThat(json.getString("reason")).isEqualTo("predicted_high");
+    assertThat(json.getString("driver")).isEqualTo("schedule");
+    assertThat(json.getJsonObject("forecast").getDouble("region_qps")).isEqualTo(60.0);
+    assertThat(json.getJsonObject("warm_models").getInteger("sdxl")).isEqualTo(4);
+    assertThat(ScalingDecision.fromJson(json)).isEqualTo(decision);
+    assertThat(decision.forecast().predictedLoad()).isEqualTo(37.2 / 40);
+    assertThat(Addresses.scalingDecisions("us-west")).isEqualTo("genmesh.us-west.scaling.decisions");
+  }
+
+  @Test
+  void scalingDecisionCarriesNonFiniteValuesAsNull() {
+    var decision = new ScalingDecision(Instant.parse("2026-11-27T10:02:00Z"), "us-west", "H100", 0, 1, "replacement",
+        ScalingDecision.DRIVER_REPLACEMENT, null, Double.NaN, Double.NaN, 0,
+        java.util.Map.of("predicted_load", Double.POSITIVE_INFINITY), null, java.util.Map.of(), List.of());
+
+    JsonObject json = new JsonObject(decision.toJson().encode());
+
+    assertThat(json.getValue("value")).isNull();
+    assertThat(json.getJsonObject("signals").getValue("predicted_load")).isNull();
+    ScalingDecision back = ScalingDecision.fromJson(json);
+    assertThat(back.value()).isNaN();
+    assertThat(back.forecast()).isNull();
+  }
 }

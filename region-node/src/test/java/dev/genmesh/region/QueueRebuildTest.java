@@ -133,9 +133,12 @@ class QueueRebuildTest {
     Future<NodeUnderTest> b = NodeUnderTest.deploy(vertx, config, images);
     result(Future.all(a, b));
 
+    // Every version of the INDEX, each once (versions may have gaps: V10 follows V3).
+    List<String> listed = dev.genmesh.region.impl.Migrations.load().stream().map(m -> m.version() + ":" + m.name()).toList();
+    assertThat(listed).startsWith("1:requests", "2:request_events", "3:fair_queues_and_retries").contains("10:scaling_decisions");
     assertThat(stores.query(database, "SELECT version, name FROM schema_migrations ORDER BY version"))
         .extracting(row -> row.get("version") + ":" + row.get("name"))
-        .containsExactly("1:requests", "2:request_events", "3:fair_queues_and_retries", "4:safety_gate");
+        .containsExactlyElementsOf(listed);
     String id = submit(a.result(), Tier.FAST);
     assertThat(result(b.result().get("/regional/v1/generations/" + id)).statusCode()).isEqualTo(200);
     result(a.result().undeploy());
@@ -143,7 +146,7 @@ class QueueRebuildTest {
 
     // A restart applies nothing again.
     NodeUnderTest again = result(NodeUnderTest.deploy(vertx, config, images));
-    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(4);
+    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(listed.size());
     result(again.undeploy());
   }
 }

@@ -104,6 +104,16 @@ public final class Node {
     return number;
   }
 
+  /** The number under {@code key}, or {@code fallback} when the key is absent. */
+  public double decimal(String key, double min, double max, double fallback) {
+    return values.get(key) == null ? markRead(key, fallback) : decimal(key, min, max);
+  }
+
+  /** True when the key is present (not null). Does not count as reading it. */
+  public boolean has(String key) {
+    return values.get(key) != null;
+  }
+
   public boolean bool(String key, boolean fallback) {
     Object value = raw(key);
     if (value == null) {

@@ -83,7 +83,7 @@ public final class Migrations {
         .mapEmpty();
   }
 
-  /** Reads the migrations listed in the folder's INDEX file, checked for order and gaps. */
+  /** Reads the migrations listed in the folder's INDEX file, checked for increasing versions. */
   public static List<Migration> load() {
     List<Migration> migrations = new ArrayList<>();
     for (String line : read("INDEX").split("\n")) {
@@ -96,8 +96,10 @@ public final class Migrations {
         throw new IllegalStateException("migration file name must look like V<n>__<name>.sql: " + file);
       }
       int version = Integer.parseInt(matcher.group(1));
-      if (version != migrations.size() + 1) {
-        throw new IllegalStateException("migration " + file + " out of order: expected version " + (migrations.size() + 1));
+      // Gaps are allowed (concurrent changes reserve their own numbers); going backwards is not.
+      int previous = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
+      if (version <= previous) {
+        throw new IllegalStateException("migration " + file + " out of order: versions must increase, after V" + previous);
       }
       migrations.add(new Migration(version, matcher.group(2), read(file)));
     }

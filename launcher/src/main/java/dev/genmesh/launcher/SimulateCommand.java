@@ -1,0 +1,118 @@
+package dev.genmesh.launcher;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.region.autoscale.sim.PolicyKind;
+import dev.genmesh.region.autoscale.sim.RunResult;
+import dev.genmesh.region.autoscale.sim.Scenario;
+import dev.genmesh.region.autoscale.sim.SimulationReport;
+import dev.genmesh.region.autoscale.sim.SimulationSettings;
+import dev.genmesh.region.autoscale.sim.Simulator;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code genmesh simulate}: the real autoscaling policy against a discrete-event model of a region,
+ * compared with the static fleet and a reactive HPA-like policy. See docs/autoscaling.md.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+    description = "Simulate a region's day under the autoscaling policy, the static fleet and a reactive policy;"
+        + " write CSV timelines, decision logs, SVG charts and a summary table.")
+final class SimulateCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--scenario", defaultValue = "all", paramLabel = "NAME",
+      description = "normal, spike, ramp, wrong-forecast, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
+  String scenario;
+
+  @Option(names = "--policy", defaultValue = "all", paramLabel = "NAME",
+      description = "design, reactive, static, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
+  String policy;
+
+  @Option(names = "--out", defaultValue = "simulation", paramLabel = "DIR", description = "Where the report goes (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML merged over the defaults (the autoscaling section, GPUs, routing).")
+  Path configFile;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--service-time-factor", defaultValue = "1.0", paramLabel = "F",
+      description = "Multiply every estimated generation time (default: ${DEFAULT-VALUE}).")
+  double serviceTimeFactor;
+
+  @Option(names = "--cold-start-s", paramLabel = "S", description = "Worker start to ready, seconds (default: autoscaling.cold_start_ms).")
+  Double coldStartSeconds;
+
+  @Option(names = "--spike-at", defaultValue = "15", paramLabel = "HOUR", description = "Spike start, UTC hour (default: ${DEFAULT-VALUE}).")
+  double spikeAt;
+
+  @Option(names = "--spike-minutes", defaultValue = "10", description = "Spike length (default: ${DEFAULT-VALUE}).")
+  double spikeMinutes;
+
+  @Option(names = "--spike-factor", defaultValue = "10", description = "Spike traffic multiple (default: ${DEFAULT-VALUE}).")
+  double spikeFactor;
+
+  @Override
+  public Integer call() {
+    PrintWriter console = spec.commandLine().getOut();
+    GenmeshConfig config = ConfigLoader.load(configFile, System.getenv());
+    SimulationSettings settings = SimulationSettings.defaults(config).withSeed(seed).withServiceTimeFactor(serviceTimeFactor);
+    if (coldStartSeconds != null) {
+      settings = settings.withColdStartMs(Math.round(coldStartSeconds * 1000));
+    }
+    Map<String, Double> schedule = config.autoscaling().timeOfDay();
+    List<Scenario> scenarios = new ArrayList<>();
+    for (String name : scenario.equals("all") ? Scenario.NAMES : List.of(scenario.split(","))) {
+      if (!Scenario.NAMES.contains(name)) {
+        throw new ParameterException(spec.commandLine(), "--scenario: unknown '" + name + "' (known: " + Scenario.NAMES + ", all)");
+      }
+      scenarios.add(name.equals("spike") ? Scenario.spike(schedule, spikeAt, spikeMinutes, spikeFactor)
+          : Scenario.named(name, schedule));
+    }
+    List<PolicyKind> policies = new ArrayList<>();
+    List<String> wanted = List.of(policy.split(","));
+    for (PolicyKind kind : PolicyKind.values()) {
+      if (policy.equals("all") || wanted.contains(kind.wireName())) {
+        policies.add(kind);
+      }
+    }
+    if (policies.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "--policy: unknown '" + policy + "' (known: design, reactive, static, all)");
+    }
+
+    Simulator simulator = new Simulator(config, settings);
+    List<RunResult> results = new ArrayList<>();
+    for (Scenario day : scenarios) {
+      console.printf("%s: %s%n", day.name(), day.description());
+      for (PolicyKind kind : policies) {
+        RunResult result = simulator.run(day, kind);
+        results.add(result);
+        console.printf(Locale.ROOT, "  %-34s %,9d requests  $%,8.0f  turbo %6.2f %%  fast %6.2f %%  relax %6.2f %%  (%.1f s)%n",
+            kind.label(), result.requests(), result.cost(), 100 * result.tier("turbo").shareWithinTarget(),
+            100 * result.tier("fast").shareWithinTarget(), 100 * result.tier("relax").shareWithinTarget(),
+            result.wallMillis() / 1000.0);
+        console.flush();
+      }
+    }
+    String header = String.format(Locale.ROOT, "genmesh simulate (seed %d, service-time factor %.2f, cold start %.0f s)",
+        seed, settings.serviceTimeFactor(), settings.coldStartMs() / 1000.0);
+    String table = SimulationReport.write(out, results, header);
+    console.println();
+    console.print(table);
+    console.println();
+    console.println("report: " + out.toAbsolutePath() + " (summary.md, <scenario>.svg, <scenario>-<fleet>.csv, <scenario>-decisions.csv)");
+    return 0;
+  }
+}

@@ -1,0 +1,26 @@
+package dev.genmesh.region.autoscale.impl;
+
+import dev.genmesh.config.GenmeshConfig;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/** The autoscaled pools a request class may run on, cheapest per request (cost per hour over speed) first. */
+public final class PoolCosts {
+  private PoolCosts() {}
+
+  public static List<String> cheapestFirst(GenmeshConfig config, String requestClass) {
+    List<String> allowed = config.routing().get(requestClass);
+    List<String> pools = new ArrayList<>();
+    for (String pool : config.autoscaling().pools().keySet()) {
+      if (allowed == null || allowed.contains(pool)) {
+        pools.add(pool);
+      }
+    }
+    if (pools.isEmpty()) { // the matrix names no pool we run: any pool rather than none
+      pools.addAll(config.autoscaling().pools().keySet());
+    }
+    pools.sort(Comparator.comparingDouble((String p) -> config.gpus().get(p).costPerUnitOfWork()).thenComparing(p -> p));
+    return pools;
+  }
+}
