@@ -12,7 +12,7 @@ import javax.imageio.ImageIO;
 /**
  * What every benchmarked request carries: the same spec on every side (the BullMQ job data is
  * this JSON too), its prompt naming the round and sequence number so a worker can tell which
- * request it finished, and one tiny fixed PNG as the result.
+ * request it finished, and one fixed 512×512 PNG as the result.
  */
 final class BenchSpec {
   static final String MODEL = "genmesh-tiny";
@@ -37,12 +37,21 @@ final class BenchSpec {
     return spec(round, seq).toJson();
   }
 
-  /** An 8x8 PNG, the same bytes for every result. */
-  static byte[] png() {
-    BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 8; x++) {
-      for (int y = 0; y < 8; y++) {
-        image.setRGB(x, y, (x * 32) << 16 | (y * 32) << 8 | 0x80);
+  private static final int SIZE = 512;
+  private static byte[] png;
+
+  /**
+   * A 512×512 PNG (the spec's size: the region's safety gate checks it), a smooth colour field
+   * that the reference safety service does not take for blank; the same bytes for every result.
+   */
+  static synchronized byte[] png() {
+    if (png != null) {
+      return png;
+    }
+    BufferedImage image = new BufferedImage(SIZE, SIZE, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < SIZE; x++) {
+      for (int y = 0; y < SIZE; y++) {
+        image.setRGB(x, y, (x / 2) << 16 | (y / 2) << 8 | ((x + y) / 4 & 0xff));
       }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -51,6 +60,7 @@ final class BenchSpec {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out.toByteArray();
+    png = out.toByteArray();
+    return png;
   }
 }
