@@ -367,11 +367,9 @@ public final class RegionNodeVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** A worker heard from within the heartbeat timeout holds this model (a fallback target must be served). */
+  /** A worker that takes work holds this model (a fallback target must be served). */
   private boolean servedByLiveWorker(String model) {
-    long now = clock.millis();
-    return workers.workers().stream().anyMatch(w -> w.loadedModels().contains(model)
-        && now - w.lastSeen().toEpochMilli() < config.health().heartbeatTimeoutMs());
+    return workers.workers().stream().anyMatch(w -> w.state().acceptsWork() && w.loadedModels().contains(model));
   }
 
   private Router withRegistry(Router router) {
