@@ -164,6 +164,26 @@ class KubernetesActuatorTest {
         .count()).isEqualTo(1);
   }
 
+  @Test
+  void anUnreachableApiServerFailsTheCallAndIsCountedAsAnApiError(Vertx vertx) throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (KubernetesClient nowhere = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl("http://127.0.0.1:" + closedPort)
+            .withRequestRetryBackoffLimit(0).withConnectionTimeout(2_000).build()).build()) {
+      var settings = new AutoscalingConfig.Kubernetes(true, NS, "genmesh-worker-{region}-", false);
+      KubernetesActuator actuator = new KubernetesActuator(vertx, "us-west", settings, nowhere, DrainCandidates.NONE, meters);
+      actuators.add(actuator);
+
+      assertThatThrownBy(() -> await(actuator.scaleTo("L4", 5, ScalePlan.NONE)))
+          .hasCauseInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class);
+      assertThat(meters.counter(KubernetesActuator.FAILURES, "region", "us-west", "pool", "L4", "reason", "api_error")
+          .count()).isEqualTo(1);
+    }
+  }
+
   private KubernetesActuator actuator(Vertx vertx, boolean dryRun, DrainCandidates candidates) {
     var settings = new AutoscalingConfig.Kubernetes(true, NS, "genmesh-worker-{region}-", dryRun);
     KubernetesActuator actuator = new KubernetesActuator(vertx, "us-west", settings, client, candidates, meters);
