@@ -7,6 +7,7 @@ import dev.genmesh.region.autoscale.ScalePlan;
 import dev.genmesh.region.autoscale.k8s.impl.DeploymentScaler;
 import dev.genmesh.region.autoscale.k8s.impl.DeploymentScaler.DeploymentState;
 import dev.genmesh.region.autoscale.k8s.impl.MissingDeploymentException;
+import dev.genmesh.region.autoscale.k8s.impl.MissingPodException;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -114,6 +115,11 @@ public final class KubernetesActuator implements Actuator, AutoCloseable {
       return Future.succeededFuture(List.of());
     }
     return candidates.choose(pool, surplus, plan)
+        // Without a choice the scale-down still happens, in Kubernetes' own order.
+        .recover(err -> {
+          LOG.warn("{} pool {}: no drain candidates ({}); Kubernetes picks the pods", region, pool, err.toString());
+          return Future.succeededFuture(List.of());
+        })
         .compose(ids -> ids.isEmpty() ? Future.succeededFuture(ids)
             : blocking(() -> scaler.podsOf(state, ids.stream().distinct().toList())))
         .map(pods -> pods.stream().limit(surplus).toList());
@@ -130,8 +136,7 @@ public final class KubernetesActuator implements Actuator, AutoCloseable {
     return blocking(() -> scaler.read(deployment))
         .compose(state -> blocking(() -> scaler.podsOf(state, List.of(workerId))).compose(found -> {
           if (found.isEmpty()) {
-            return Future.failedFuture(new IllegalStateException("no pod " + workerId + " of deployment " + deployment
-                + " in namespace " + settings.namespace()));
+            return Future.failedFuture(new MissingPodException(settings.namespace(), deployment, workerId));
           }
           return act(pool, state, Math.max(0, state.replicas() - 1), found, reason);
         }))
@@ -174,7 +179,7 @@ public final class KubernetesActuator implements Actuator, AutoCloseable {
 
   private Future<ScaleAction> failed(String pool, String deployment, int count, String reason, Throwable err) {
     String kind = err instanceof MissingDeploymentException ? "missing_deployment"
-        : err instanceof IllegalStateException ? "missing_pod" : "api_error";
+        : err instanceof MissingPodException ? "missing_pod" : "api_error";
     meters.counter(FAILURES, "region", region, "pool", pool, "reason", kind).increment();
     String hint = kind.equals("missing_deployment")
         ? " (pool " + pool + " -> autoscaling.kubernetes.deployment_prefix + gpu lowercased; is the worker Deployment applied?)"

@@ -150,6 +150,18 @@ class KubernetesActuatorTest {
   }
 
   @Test
+  void failingDrainCandidatesStillScaleDownInKubernetesOrder(Vertx vertx) throws Exception {
+    KubernetesActuator actuator = actuator(vertx, false,
+        (pool, surplus, plan) -> Future.failedFuture(new IllegalStateException("registry not ready")));
+
+    ScaleAction down = await(actuator.scale("L4", 3, ScalePlan.NONE, "queues_low"));
+
+    assertThat(down.drained()).isEmpty();
+    assertThat(replicas(L4)).isEqualTo(3);
+    assertThat(annotated()).isEmpty();
+  }
+
+  @Test
   void drainingAWorkerMarksItsPodAndTakesOneReplica(Vertx vertx) throws Exception {
     KubernetesActuator actuator = actuator(vertx, false, DrainCandidates.NONE);
 
