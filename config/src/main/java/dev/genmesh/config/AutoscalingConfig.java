@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * @param modelClasses request classes each model family serves, so a family is only loaded
  *     where the routing matrix allows its classes
  * @param pools the GPU pools the region may run, each with its own bounds
+ * @param kubernetes the Kubernetes actuator (one Deployment per pool)
  */
 public record AutoscalingConfig(
     int minWorkers,
@@ -49,7 +50,8 @@ public record AutoscalingConfig(
     long coldStartMs,
     Map<String, List<String>> modelClasses,
     Map<String, PoolBounds> pools,
-    Forecast forecast) {
+    Forecast forecast,
+    Kubernetes kubernetes) {
 
   static final Set<String> TIERS = Set.of("turbo", "fast", "relax");
   private static final Pattern SIGNAL = Pattern.compile(
@@ -126,6 +128,47 @@ public record AutoscalingConfig(
     }
   }
 
+  /**
+   * The Kubernetes actuator: scales Deployment {@code <deployment_prefix><gpu lowercased>} in
+   * {@code namespace}, one per pool (docs/autoscaling.md, "Kubernetes actuator").
+   *
+   * @param enabled whether the region node uses it (off by default: there is no cluster here)
+   * @param namespace the namespace of the worker Deployments (k8s/ manifests: {@code genmesh})
+   * @param deploymentPrefix the Deployment name before the lowercased GPU class; {@code {region}}
+   *     stands for the region's name (k8s/ manifests: {@code genmesh-worker-{region}-})
+   * @param dryRun log and return what it would do, without calling the Kubernetes API
+   */
+  public record Kubernetes(boolean enabled, String namespace, String deploymentPrefix, boolean dryRun) {
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    private static final Pattern NAME_PREFIX = Pattern.compile("[a-z0-9]([-a-z0-9.]|\\{region})*");
+
+    public static Kubernetes defaults() {
+      return new Kubernetes(false, "genmesh", "genmesh-worker-{region}-", false);
+    }
+
+    /** The Deployment of one pool of one region, e.g. {@code genmesh-worker-us-west-a100-80}. */
+    public String deploymentName(String region, String gpu) {
+      return deploymentPrefix.replace("{region}", region.toLowerCase(java.util.Locale.ROOT))
+          + gpu.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static Kubernetes read(Node n) {
+      Kubernetes kubernetes = new Kubernetes(
+          n.bool("enabled", false), n.string("namespace", "genmesh"),
+          n.string("deployment_prefix", "genmesh-worker-{region}-"), n.bool("dry_run", false));
+      n.finish();
+      if (!DNS_LABEL.matcher(kubernetes.namespace).matches()) {
+        throw new ConfigException(n.keyPath("namespace"), "must be a Kubernetes namespace name (lowercase letters,"
+            + " digits and '-', at most 63), got '" + kubernetes.namespace + "'");
+      }
+      if (!NAME_PREFIX.matcher(kubernetes.deploymentPrefix).matches()) {
+        throw new ConfigException(n.keyPath("deployment_prefix"), "must start a Kubernetes object name (lowercase"
+            + " letters, digits, '-', '.', and {region}), got '" + kubernetes.deploymentPrefix + "'");
+      }
+      return kubernetes;
+    }
+  }
+
   /** The wait target of a tier (wire name). */
   public long waitTargetMs(String tier) {
     return waitTargetsMs.get(tier);
@@ -151,7 +194,8 @@ public record AutoscalingConfig(
         n.integer("cold_start_ms", 0L, 3_600_000L),
         ordered(n.lists("model_classes")),
         ordered(n.entries("pools", PoolBounds::read)),
-        Forecast.read(n.child("forecast")));
+        Forecast.read(n.child("forecast")),
+        n.has("kubernetes") ? Kubernetes.read(n.child("kubernetes")) : Kubernetes.defaults());
     n.finish();
     if (config.minWorkers > config.maxWorkers) {
       throw new ConfigException(n.keyPath("min_workers"), "must not exceed max_workers");

@@ -187,6 +187,29 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void kubernetesActuatorSettingsDefaultToOffAndNameTheirKeyWhenBad() {
+    AutoscalingConfig.Kubernetes kubernetes = ConfigLoader.defaults().autoscaling().kubernetes();
+    assertThat(kubernetes.enabled()).isFalse();
+    assertThat(kubernetes.dryRun()).isFalse();
+    assertThat(kubernetes.namespace()).isEqualTo("genmesh");
+    assertThat(kubernetes.deploymentName("us-west", "A100-80")).isEqualTo("genmesh-worker-us-west-a100-80");
+
+    AutoscalingConfig.Kubernetes set = ConfigLoader.load(null, Map.of(
+        "GENMESH_AUTOSCALING__KUBERNETES__ENABLED", "true", "GENMESH_AUTOSCALING__KUBERNETES__DRY_RUN", "true",
+        "GENMESH_AUTOSCALING__KUBERNETES__NAMESPACE", "genmesh-us-west",
+        "GENMESH_AUTOSCALING__KUBERNETES__DEPLOYMENT_PREFIX", "gpu-")).autoscaling().kubernetes();
+    assertThat(set).isEqualTo(new AutoscalingConfig.Kubernetes(true, "genmesh-us-west", "gpu-", true));
+    assertThat(set.deploymentName("us-west", "L4")).isEqualTo("gpu-l4");
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__KUBERNETES__NAMESPACE", "Genmesh_West")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.kubernetes.namespace"));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__KUBERNETES__DEPLOYMENT_PREFIX", "Worker/")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.kubernetes.deployment_prefix"));
+  }
+
+  @Test
   void badAutoscalingSettingsNameTheirKey() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_AUTOSCALING__SCALE_UP__TURBO_DEPTH__SIGNAL", "depth.gold")))
         .isInstanceOf(ConfigException.class)

@@ -423,6 +423,24 @@ class KubernetesManifestsTest {
       }
     }
     Map<String, Object> regionPod = podSpec(byKey.get("Deployment/genmesh-region-" + region));
+    // The Kubernetes actuator's identity: the region node's service account, bound to a Role that
+    // may scale this region's worker Deployments and annotate pods (docs/autoscaling.md).
+    assertThat(regionPod.get("serviceAccountName")).isEqualTo("genmesh-region-" + region);
+    Map<String, Object> binding = byKey.get("RoleBinding/genmesh-autoscaler-" + region).body();
+    assertThat(map(binding.get("roleRef")).get("name")).isEqualTo("genmesh-autoscaler-" + region);
+    assertThat(map(list(binding.get("subjects")).get(0)).get("name")).isEqualTo("genmesh-region-" + region);
+    assertThat(byKey).containsKey("ServiceAccount/genmesh-region-" + region);
+    List<Object> rules = list(byKey.get("Role/genmesh-autoscaler-" + region).body().get("rules"));
+    assertThat(rules).anySatisfy(r -> {
+      assertThat(strings(map(r).get("resources"))).containsExactly("deployments/scale");
+      assertThat(strings(map(r).get("verbs"))).contains("get", "update", "patch");
+      assertThat(strings(map(r).get("resourceNames"))).containsExactlyInAnyOrder(
+          "genmesh-worker-" + region + "-l4", "genmesh-worker-" + region + "-a100-80");
+    });
+    assertThat(rules).anySatisfy(r -> {
+      assertThat(strings(map(r).get("resources"))).containsExactly("pods");
+      assertThat(strings(map(r).get("verbs"))).contains("patch");
+    });
     assertThat(list(map(list(regionPod.get("containers")).get(0)).get("envFrom")))
         .anySatisfy(e -> assertThat(map(map(e).get("secretRef")).get("name")).isEqualTo("genmesh-stores-" + region));
     Map<String, Object> headless = map(byKey.get("Service/genmesh-members-" + region).body().get("spec"));
