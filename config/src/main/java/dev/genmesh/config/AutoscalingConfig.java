@@ -29,6 +29,10 @@ import java.util.regex.Pattern;
  * @param modelClasses request classes each model family serves, so a family is only loaded
  *     where the routing matrix allows its classes
  * @param pools the GPU pools the region may run, each with its own bounds
+ * @param enabled whether region nodes run the autoscaler (off by default: the policy then only
+ *     serves the simulator)
+ * @param drainDeadlineMs how long a draining worker may finish what it runs before it hands the
+ *     rest back to the queue (at its next step)
  */
 public record AutoscalingConfig(
     int minWorkers,
@@ -49,7 +53,9 @@ public record AutoscalingConfig(
     long coldStartMs,
     Map<String, List<String>> modelClasses,
     Map<String, PoolBounds> pools,
-    Forecast forecast) {
+    Forecast forecast,
+    boolean enabled,
+    long drainDeadlineMs) {
 
   static final Set<String> TIERS = Set.of("turbo", "fast", "relax");
   private static final Pattern SIGNAL = Pattern.compile(
@@ -151,7 +157,9 @@ public record AutoscalingConfig(
         n.integer("cold_start_ms", 0L, 3_600_000L),
         ordered(n.lists("model_classes")),
         ordered(n.entries("pools", PoolBounds::read)),
-        Forecast.read(n.child("forecast")));
+        Forecast.read(n.child("forecast")),
+        n.bool("enabled", false),
+        n.integer("drain_deadline_ms", 0L, 86_400_000L, 120_000L));
     n.finish();
     if (config.minWorkers > config.maxWorkers) {
       throw new ConfigException(n.keyPath("min_workers"), "must not exceed max_workers");
