@@ -153,6 +153,8 @@ public final class InferenceVerticle extends VerticleBase {
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
     modelSource.attach(vertx);
     vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
+    // From the start: a worker still warming up may be the first one a scale-down drains.
+    vertx.eventBus().<JsonObject>consumer(Addresses.drain(region, workerId), this::onDrain);
     return tf.executeBlocking(() -> {
       String missing = checkDevice();
       if (missing != null) {
@@ -204,7 +206,6 @@ public final class InferenceVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     bus.<String>consumer(Addresses.workAvailable(region), message -> claim());
     bus.<JsonObject>consumer(Addresses.cancel(region), this::onCancel);
-    bus.<JsonObject>consumer(Addresses.drain(region, workerId), this::onDrain);
     vertx.setPeriodic(worker.claimPollMs(), id -> claim());
     claim();
   }
