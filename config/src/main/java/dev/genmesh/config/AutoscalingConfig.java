@@ -30,6 +30,10 @@ import java.util.regex.Pattern;
  *     where the routing matrix allows its classes
  * @param pools the GPU pools the region may run, each with its own bounds
  * @param kubernetes the Kubernetes actuator (one Deployment per pool)
+ * @param enabled whether region nodes run the autoscaler (off by default: the policy then only
+ *     serves the simulator)
+ * @param drainDeadlineMs how long a draining worker may finish what it runs before it hands the
+ *     rest back to the queue (at its next step)
  */
 public record AutoscalingConfig(
     int minWorkers,
@@ -51,7 +55,9 @@ public record AutoscalingConfig(
     Map<String, List<String>> modelClasses,
     Map<String, PoolBounds> pools,
     Forecast forecast,
-    Kubernetes kubernetes) {
+    Kubernetes kubernetes,
+    boolean enabled,
+    long drainDeadlineMs) {
 
   static final Set<String> TIERS = Set.of("turbo", "fast", "relax");
   private static final Pattern SIGNAL = Pattern.compile(
@@ -195,7 +201,9 @@ public record AutoscalingConfig(
         ordered(n.lists("model_classes")),
         ordered(n.entries("pools", PoolBounds::read)),
         Forecast.read(n.child("forecast")),
-        n.has("kubernetes") ? Kubernetes.read(n.child("kubernetes")) : Kubernetes.defaults());
+        n.has("kubernetes") ? Kubernetes.read(n.child("kubernetes")) : Kubernetes.defaults(),
+        n.bool("enabled", false),
+        n.integer("drain_deadline_ms", 0L, 86_400_000L, 120_000L));
     n.finish();
     if (config.minWorkers > config.maxWorkers) {
       throw new ConfigException(n.keyPath("min_workers"), "must not exceed max_workers");

@@ -73,6 +73,15 @@ public record GenmeshConfig(
     return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety);
   }
 
+  public GenmeshConfig withAutoscaling(AutoscalingConfig newAutoscaling) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety);
+  }
+
+  public GenmeshConfig withGpus(Map<String, GpuConfig> newGpus) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling,
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety);
+  }
+
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety);
   }

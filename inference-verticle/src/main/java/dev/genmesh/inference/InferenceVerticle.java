@@ -65,6 +65,7 @@ public final class InferenceVerticle extends VerticleBase {
   private static final long BUS_TIMEOUT_MS = 10_000;
 
   private final WorkerConfig worker;
+  private final long drainDeadlineMs;
   private final String region;
   private final String workerId;
   private final MeterRegistry registry;
@@ -86,6 +87,8 @@ public final class InferenceVerticle extends VerticleBase {
   private long runningEstimateMb;
   private boolean busy;
   private boolean stopping;
+  /** Told to drain (scale-down): claims nothing more, stops once it holds nothing. */
+  private boolean draining;
   private volatile boolean ready;
   /** A TensorFlow batch or a model load runs (for the probes). */
   private volatile boolean working;
@@ -125,6 +128,7 @@ public final class InferenceVerticle extends VerticleBase {
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry,
       ModelSource modelSource, WorkerOptions options) {
     this.worker = config.worker();
+    this.drainDeadlineMs = config.autoscaling().drainDeadlineMs();
     this.region = region;
     this.workerId = workerId;
     this.registry = registry;
@@ -149,6 +153,8 @@ public final class InferenceVerticle extends VerticleBase {
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
     modelSource.attach(vertx);
     vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
+    // From the start: a worker still warming up may be the first one a scale-down drains.
+    vertx.eventBus().<JsonObject>consumer(Addresses.drain(region, workerId), this::onDrain);
     return tf.executeBlocking(() -> {
       String missing = checkDevice();
       if (missing != null) {
@@ -217,8 +223,50 @@ public final class InferenceVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Scale-down: claim nothing more, say so in heartbeats, finish what is held and then undeploy;
+   * past {@code deadline_ms} (default {@code autoscaling.drain_deadline_ms}) the held requests stop
+   * at their next step and go back to the region as {@code drained}.
+   */
+  private void onDrain(Message<JsonObject> message) {
+    long deadlineMs = message.body() == null ? drainDeadlineMs
+        : message.body().getLong("deadline_ms", drainDeadlineMs);
+    message.reply(new JsonObject().put("worker_id", workerId).put("held", held.size()));
+    if (draining) {
+      return;
+    }
+    draining = true;
+    LOG.info("worker {}: draining ({} held, deadline {} ms)", workerId, held.size(), deadlineMs);
+    heartbeat();
+    vertx.setTimer(Math.max(1, deadlineMs), id -> {
+      if (!held.isEmpty()) {
+        LOG.info("worker {}: drain deadline passed; handing back {}", workerId, held.keySet());
+      }
+      held.values().forEach(RequestRun::drain);
+      for (RequestRun run : List.copyOf(pending)) {
+        pending.remove(run);
+        held.remove(run.id());
+        reports.failure(run, FailureTypes.DRAINED, "worker drained before it started");
+      }
+      finishDrainIfIdle();
+    });
+    finishDrainIfIdle();
+  }
+
+  /** A draining worker that holds nothing leaves: its deployment is undeployed (a process then exits). */
+  private void finishDrainIfIdle() {
+    if (draining && !stopping && !busy && held.isEmpty() && pending.isEmpty()) {
+      LOG.info("worker {}: drained, stopping", workerId);
+      vertx.undeploy(deploymentID());
+    }
+  }
+
   /** Asks the region for work if idle, gathers what can share its batch, and runs it. */
   private void claim() {
+    if (draining) {
+      finishDrainIfIdle();
+      return;
+    }
     if (stopping || busy || !ready || !health.live()) {
       return;
     }
@@ -400,7 +448,8 @@ public final class InferenceVerticle extends VerticleBase {
       RequestRun run = batch.get(i);
       DiffusionPipeline.Outcome outcome = outcomes.get(i);
       if (outcome.cancelled()) {
-        reports.failure(run, FailureTypes.CANCELLED, outcome.cancellation().getMessage());
+        reports.failure(run, run.isDrained() ? FailureTypes.DRAINED : FailureTypes.CANCELLED,
+            outcome.cancellation().getMessage());
         continue;
       }
       if (outcome.refused()) {
@@ -484,7 +533,7 @@ public final class InferenceVerticle extends VerticleBase {
     windowStartNanos = now;
     var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
         models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
-        ready, health.live(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(), stopping);
+        ready, health.live(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(), stopping || draining);
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
   }
 

@@ -8,6 +8,8 @@ import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.EmbeddedStores;
 import dev.genmesh.launcher.impl.RegionCluster;
+import dev.genmesh.launcher.impl.LocalAutoscaling;
+import dev.genmesh.launcher.impl.LocalWorkerActuator;
 import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -44,11 +46,17 @@ public final class Mesh implements AutoCloseable {
    * @param randomPorts pick free ports for every listener (tests, or a second mesh on one machine)
    * @param durable fsync on in the embedded stores
    */
-  public record Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost) {}
+  /** @param autoscale the regions scale their CPU workers themselves ({@link LocalAutoscaling}) */
+  public record Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost, boolean autoscale) {
+    public Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost) {
+      this(dataDir, randomPorts, durable, bindHost, false);
+    }
+  }
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<Vertx> members = new ArrayList<>();
   private final List<Vertx> workers = new ArrayList<>();
+  private final List<LocalWorkerActuator> actuators = new ArrayList<>();
   private final Map<String, String> workerHttp = new LinkedHashMap<>();
   private EmbeddedStores stores;
   private Vertx edgeVertx;
@@ -73,7 +81,7 @@ public final class Mesh implements AutoCloseable {
     progress.accept("starting embedded PostgreSQL and Redis in " + options.dataDir());
     List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
     stores = EmbeddedStores.start(options.dataDir(), databases, options.durable());
-    config = withLocalEndpoints(base, options);
+    config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
     Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
@@ -88,6 +96,14 @@ public final class Mesh implements AutoCloseable {
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
           options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC());
+      if (options.autoscale()) {
+        // The actuator starts workers with the config of the regions as started (their real ports).
+        LocalWorkerActuator actuator = new LocalWorkerActuator(node, region.name(), region.code() + "-worker",
+            config.worker().gpuClass(), config.autoscaling().drainDeadlineMs(),
+            workerId -> startScaledWorker(region.name(), workerId, modelRoot, options.bindHost()));
+        actuators.add(actuator);
+        verticle.withActuator(actuator);
+      }
       await(node.deployVerticle(verticle), "start region node " + region.name());
       RegionCluster.onMemberLeft(node, verticle::memberLeft);
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
@@ -95,7 +111,7 @@ public final class Mesh implements AutoCloseable {
     }
     config = config.withRegions(started);
 
-    for (RegionConfig region : config.regions().values()) {
+    for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : config.regions().values()) {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
       Vertx worker = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
       workers.add(worker);
@@ -118,6 +134,24 @@ public final class Mesh implements AutoCloseable {
     await(edgeVertx.deployVerticle(edge), "start the edge router");
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
+  }
+
+  /** A worker the autoscaler asked for, on a member of its own (no HTTP probes: the region judges it by heartbeats). */
+  private Future<LocalWorkerActuator.Started> startScaledWorker(String regionName, String workerId, Path modelRoot,
+      String bindHost) {
+    GenmeshConfig now = config;
+    return RegionCluster.join(now.region(regionName), bindHost, null).compose(member -> {
+      InferenceVerticle verticle = new InferenceVerticle(now, regionName, workerId, registry, modelRoot,
+          CommonOptions.modelSource(now, regionName, workerId, modelRoot, registry));
+      return member.deployVerticle(verticle)
+          .map(id -> new LocalWorkerActuator.Started(member, verticle, id))
+          .recover(err -> member.close().transform(v -> Future.failedFuture(err)));
+    });
+  }
+
+  /** The workers the autoscalers run now, per region (empty without {@code --autoscale}). */
+  public List<String> scaledWorkers() {
+    return actuators.stream().flatMap(a -> a.workerIds().stream()).toList();
   }
 
   /** Returns once {@code url} answers 200: the mesh can take requests. */
@@ -190,6 +224,13 @@ public final class Mesh implements AutoCloseable {
     if (edgeVertx != null) {
       closeQuietly(edgeVertx, "edge");
     }
+    actuators.forEach(a -> {
+      try {
+        a.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("autoscaled workers did not stop cleanly: {}", e.toString());
+      }
+    });
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
     if (stores != null) {

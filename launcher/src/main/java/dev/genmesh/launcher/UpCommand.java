@@ -26,11 +26,15 @@ final class UpCommand implements Runnable {
       description = "Start only these regions of the config, comma-separated (default: all).")
   List<String> regions;
 
+  @Option(names = "--autoscale", description = "Let each region start and drain its own CPU workers (1 to 3) as its"
+      + " queues ask (docs/autoscaling.md, \"Local actuator\").")
+  boolean autoscale;
+
   @Override
   public void run() {
     GenmeshConfig config = onlySelectedRegions(common.loadConfig());
     long started = System.nanoTime();
-    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost);
+    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale);
     Mesh mesh = Mesh.start(config, options, step -> System.out.println("[genmesh] " + step + " ..."));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

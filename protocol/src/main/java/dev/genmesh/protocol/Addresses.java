@@ -65,6 +65,16 @@ public final class Addresses {
     return "genmesh." + region + ".workers.health";
   }
 
+  /**
+   * Send: the autoscaler asks one worker to drain (body {@code {worker_id, deadline_ms}}): it claims
+   * nothing more, heartbeats {@code draining: true}, finishes what it runs and then stops; past
+   * {@code deadline_ms} it stops its requests at their next step and hands them back as
+   * {@link FailureType#DRAINED}.
+   */
+  public static String drain(String region, String workerId) {
+    return "genmesh." + region + ".worker." + workerId + ".drain";
+  }
+
   /** Publish: alerts for internal services. */
   public static final String ALERTS = "genmesh.alerts";
 }

@@ -21,6 +21,12 @@ public final class FailureType {
   public static final String ERROR = "error";
   /** The worker stopped because the request was cancelled (or the worker is shutting down). */
   public static final String CANCELLED = "cancelled";
+  /**
+   * The worker was draining (scale-down) and its drain deadline passed: it stopped the request at
+   * a step and hands it back. Re-queued at once with the priority boost; not a retry (the retry
+   * count stays) and no failure for the circuit breakers.
+   */
+  public static final String DRAINED = "drained";
   /** Set by the region, never by a worker: the lease lapsed (worker died, hung or lost contact). */
   public static final String LEASE_LOST = "lease_lost";
   /**

@@ -5,6 +5,13 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.region.autoscale.Actuator;
+import dev.genmesh.region.autoscale.impl.Autoscaler;
+import dev.genmesh.region.autoscale.impl.AutoscalerLeadership;
+import dev.genmesh.region.autoscale.impl.DecisionPublisher;
+import dev.genmesh.region.autoscale.impl.LoggingActuator;
+import dev.genmesh.region.autoscale.impl.RegionObservations;
+import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
 import dev.genmesh.region.breaker.Breakers;
 import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.impl.Cancellations;
@@ -109,6 +116,9 @@ public final class RegionNodeVerticle extends VerticleBase {
   private SafetySweeper safetySweeper;
   private String referenceSafetyDeployment;
   private RegionBreakers breakers;
+  private volatile Actuator actuator = new LoggingActuator();
+  private Autoscaler autoscaler;
+  private AutoscalerLeadership leadership;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
   private long watchTimer = -1;
@@ -163,6 +173,7 @@ public final class RegionNodeVerticle extends VerticleBase {
         .compose(v -> startSafetyGate())
         .compose(v -> registerConsumers())
         .compose(v -> startHttp())
+        .compose(v -> startAutoscaler())
         .onSuccess(v -> {
           watchTimer = vertx.setPeriodic(WATCH_INTERVAL_MS, id -> {
             watch.check();
@@ -181,6 +192,20 @@ public final class RegionNodeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return closeAll();
+  }
+
+  /**
+   * What carries out this node's scaling decisions when {@code autoscaling.enabled} (set before
+   * deploying; default: log only). The launcher gives its local actuator.
+   */
+  public RegionNodeVerticle withActuator(Actuator actuator) {
+    this.actuator = Objects.requireNonNull(actuator, "actuator");
+    return this;
+  }
+
+  /** The autoscaler's current targets per pool (empty when disabled or not leading). */
+  public Map<String, Integer> scalingTargets() {
+    return autoscaler == null ? Map.of() : autoscaler.targets();
   }
 
   /** The HTTP port the node listens on (the real one when the config asked for port 0). */
@@ -367,6 +392,19 @@ public final class RegionNodeVerticle extends VerticleBase {
         .mapEmpty();
   }
 
+  /** The region's autoscaler (docs/autoscaling.md, "In the region node"), when enabled. */
+  private Future<Void> startAutoscaler() {
+    if (!config.autoscaling().enabled()) {
+      return Future.succeededFuture();
+    }
+    leadership = new AutoscalerLeadership(pool, region.name());
+    RegionObservations observations = new RegionObservations(pool, queue::depths, workers::workers, clock);
+    DecisionPublisher publisher = new DecisionPublisher(vertx, region.name(), new ScalingDecisionLog(pool), registry);
+    autoscaler = new Autoscaler(vertx, config, region.name(), clock, leadership::lead, observations::observe, publisher,
+        actuator, registry);
+    return autoscaler.start();
+  }
+
   /** A worker that takes work holds this model (a fallback target must be served). */
   private boolean servedByLiveWorker(String model) {
     return workers.workers().stream().anyMatch(w -> w.state().acceptsWork() && w.loadedModels().contains(model));
@@ -453,13 +491,23 @@ public final class RegionNodeVerticle extends VerticleBase {
     if (safetySweeper != null) {
       safetySweeper.stop();
     }
+    Future<Void> chain = Future.succeededFuture();
+    if (autoscaler != null) {
+      Autoscaler stopping = autoscaler;
+      autoscaler = null;
+      chain = chain.transform(v -> stopping.stop());
+    }
+    if (leadership != null) {
+      AutoscalerLeadership releasing = leadership;
+      leadership = null;
+      chain = chain.transform(v -> releasing.release());
+    }
     if (safetyClient != null) {
       safetyClient.close();
     }
     if (breakers != null) {
       breakers.stop();
     }
-    Future<Void> chain = Future.succeededFuture();
     if (referenceSafetyDeployment != null) {
       String deployment = referenceSafetyDeployment;
       referenceSafetyDeployment = null;

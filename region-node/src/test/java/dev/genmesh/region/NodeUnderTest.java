@@ -43,8 +43,14 @@ final class NodeUnderTest {
   }
 
   static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock) {
+    return deploy(vertx, config, imageDir, clock, new dev.genmesh.region.autoscale.impl.LoggingActuator());
+  }
+
+  static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
+      dev.genmesh.region.autoscale.Actuator actuator) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir, clock);
+    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir, clock)
+        .withActuator(actuator);
     return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, registry, imageDir, id));
   }
 

@@ -19,6 +19,7 @@ import org.tensorflow.exceptions.TensorFlowException;
  */
 public final class FailureTypes {
   public static final String CANCELLED = FailureType.CANCELLED;
+  public static final String DRAINED = FailureType.DRAINED;
   public static final String OOM = FailureType.OOM;
   public static final String MODEL_CORRUPTED = FailureType.MODEL_CORRUPTED;
   /** Not from {@link #classify}: the worker reports it when a model it lists would not load for a request. */

@@ -29,8 +29,20 @@ public final class RequestRun {
     return assignment.spec();
   }
 
+  private volatile boolean drained;
+
   public void cancel() {
     cancelled.set(true);
+  }
+
+  /** Stops it at its next step to hand it back (the worker's drain deadline passed). */
+  public void drain() {
+    drained = true;
+    cancelled.set(true);
+  }
+
+  public boolean isDrained() {
+    return drained;
   }
 
   public boolean isCancelled() {

@@ -78,6 +78,10 @@ public final class RetryPolicy {
     String type = failureType == null || failureType.isBlank() ? FailureType.ERROR : failureType;
     return switch (type) {
       case FailureType.CANCELLED -> new Decision(Action.NONE, type, message, retryCount, 0, null, false, null, null);
+      // Handed back by a draining worker: the request did nothing wrong; back in its queue now,
+      // boosted, without using up a retry.
+      case FailureType.DRAINED -> new Decision(Action.RETRY, type, message, retryCount, priorityBoost, clock.instant(),
+          false, null, null);
       case FailureType.OOM -> decide(retryCount, type, message, true,
           workerFreeVramMb != null && workerFreeVramMb > 0 ? workerFreeVramMb : null, null);
       // The model would not load (or verify) on that worker: another worker may have a good copy.

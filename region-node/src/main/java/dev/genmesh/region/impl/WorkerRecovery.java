@@ -54,6 +54,12 @@ public final class WorkerRecovery {
       }
       return;
     }
+    if (transition.from() == WorkerState.DRAINING && to.isLost()) {
+      // A planned exit (scale-down): no alert and no replacement, which would undo the scale-down.
+      LOG.info("worker {} is {} after draining: {}", worker.workerId(), to.wireName(), transition.why());
+      handBack(worker, to.wireName() + " after draining: " + transition.why());
+      return;
+    }
     LOG.warn("worker {} is {} (was {}): {}", worker.workerId(), to.wireName(),
         transition.from() == null ? "unknown" : transition.from().wireName(), transition.why());
     vertx.eventBus().publish(Addresses.ALERTS, change.copy().put("type", "worker_" + to.wireName()));

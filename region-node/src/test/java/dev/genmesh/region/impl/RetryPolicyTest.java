@@ -90,4 +90,16 @@ class RetryPolicyTest {
     RetryPolicy strict = new RetryPolicy(none, Clock.fixed(NOW, ZoneOffset.UTC));
     assertThat(strict.leaseLost(0).action()).isEqualTo(RetryPolicy.Action.FAIL);
   }
+
+  @Test
+  void aDrainedRequestGoesBackAtOnceBoostedWithoutUsingARetryEvenAfterTheLastOne() {
+    RetryPolicy.Decision decision = policy.failed(queue.maxRetries(), dev.genmesh.protocol.FailureType.DRAINED,
+        "drain deadline", "w-1", null);
+
+    assertThat(decision.action()).isEqualTo(RetryPolicy.Action.RETRY);
+    assertThat(decision.retryCount()).isEqualTo(queue.maxRetries());
+    assertThat(decision.priorityBoost()).isEqualTo(queue.retryPriorityBoost());
+    assertThat(decision.notBefore()).isEqualTo(NOW);
+    assertThat(dev.genmesh.region.breaker.FailureScope.isFailure(dev.genmesh.protocol.FailureType.DRAINED)).isFalse();
+  }
 }

@@ -13,7 +13,8 @@ public final class PoolCosts {
     List<String> allowed = config.routing().get(requestClass);
     List<String> pools = new ArrayList<>();
     for (String pool : config.autoscaling().pools().keySet()) {
-      if (allowed == null || allowed.contains(pool)) {
+      // A pool bounded to no workers serves nothing (e.g. the GPU pools of a CPU-only `genmesh up`).
+      if ((allowed == null || allowed.contains(pool)) && config.autoscaling().pools().get(pool).max() > 0) {
         pools.add(pool);
       }
     }

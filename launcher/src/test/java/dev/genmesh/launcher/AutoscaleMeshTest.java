@@ -1,0 +1,122 @@
+package dev.genmesh.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code genmesh up --autoscale} on one region: a burst of submissions makes the region's
+ * autoscaler start workers that warm up and take work; the quiet that follows drains them back to
+ * the minimum, and every request completes.
+ */
+class AutoscaleMeshTest {
+  private static final long WAIT_S = 180;
+  private static final String REGION = "us-west";
+
+  @TempDir Path dataDir;
+  private Mesh mesh;
+  private Vertx vertx;
+
+  @AfterEach
+  void stop() {
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  @Test
+  void aBurstAddsWorkersThatTakeWorkAndTheQuietDrainsThemWithoutLosingARequest() throws Exception {
+    Map<String, String> env = new HashMap<>(Map.of(
+        "GENMESH_WORKER__CLAIM_POLL_MS", "200",
+        "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "300",
+        "GENMESH_EDGE__REGION_HEALTH_INTERVAL_MS", "500",
+        "GENMESH_AUTOSCALING__EVALUATION_INTERVAL_MS", "200",
+        "GENMESH_AUTOSCALING__COOLDOWN_UP_MS", "1000",
+        "GENMESH_AUTOSCALING__COOLDOWN_DOWN_MS", "1000",
+        "GENMESH_AUTOSCALING__SCALE_UP__TURBO_DEPTH__THRESHOLD", "2",
+        "GENMESH_AUTOSCALING__SCALE_UP__TURBO_DEPTH__FOR_MS", "0",
+        "GENMESH_AUTOSCALING__SCALE_DOWN__QUEUES_LOW__FOR_MS", "1000"));
+    env.put("GENMESH_AUTOSCALING__SCALE_DOWN__GPU_IDLE__FOR_MS", "1000");
+    GenmeshConfig loaded = ConfigLoader.load(null, env);
+    GenmeshConfig config = loaded.withRegions(Map.of(REGION, loaded.region(REGION)));
+    mesh = Mesh.start(config, new Mesh.Options(dataDir, true, false, "127.0.0.1", true), step -> {});
+    vertx = Vertx.vertx();
+    WebClient http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(mesh.edgePort()));
+
+    eventually(() -> mesh.scaledWorkers().size() == 1, "the pool at its minimum of one worker");
+
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      HttpResponse<Buffer> accepted = await(http.post("/v1/generations").sendJsonObject(new JsonObject()
+          .put("prompt", "a lighthouse at dusk " + i).put("seed", i).put("steps", 6).put("tier", "turbo")));
+      assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
+      ids.add(accepted.bodyAsJsonObject().getString("id"));
+    }
+    eventually(() -> mesh.scaledWorkers().size() >= 2, "a second worker started for the burst");
+
+    Set<String> servedBy = new HashSet<>();
+    eventually(() -> {
+      servedBy.clear();
+      boolean allDone = true;
+      for (String id : ids) {
+        JsonObject view = view(http, id);
+        allDone &= "completed".equals(view.getString("status"));
+        if (view.getString("worker") != null) {
+          servedBy.add(view.getString("worker"));
+        }
+      }
+      return allDone;
+    }, "every request of the burst completed");
+    assertThat(servedBy).as("workers added for the burst took work").hasSizeGreaterThanOrEqualTo(2);
+
+    eventually(() -> mesh.scaledWorkers().size() == 1, "the quiet drained the pool back to one worker");
+    for (String id : ids) {
+      assertThat(view(http, id).getString("status")).isEqualTo("completed");
+    }
+  }
+
+  private static JsonObject view(WebClient http, String id) {
+    try {
+      return await(http.get("/v1/generations/" + id).send()).bodyAsJsonObject();
+    } catch (Exception e) {
+      throw new AssertionError("status of " + id + " not readable", e);
+    }
+  }
+
+  private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
+  }
+}
