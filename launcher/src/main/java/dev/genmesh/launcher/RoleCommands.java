@@ -5,6 +5,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
+import dev.genmesh.launcher.impl.KubernetesScaling;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.region.safety.SafetyVerticle;
@@ -64,6 +65,10 @@ final class RoleCommands {
       Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, registry), "join cluster of " + name);
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name),
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC());
+      if (KubernetesScaling.attach(vertx, config, name, node, registry)) {
+        System.out.println("[genmesh] region " + name + " scales worker Deployments in namespace "
+            + config.autoscaling().kubernetes().namespace() + (config.autoscaling().kubernetes().dryRun() ? " (dry run)" : ""));
+      }
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
       RegionCluster.onMemberLeft(vertx, node::memberLeft);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());

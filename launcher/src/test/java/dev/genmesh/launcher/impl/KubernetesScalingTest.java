@@ -1,0 +1,18 @@
+package dev.genmesh.launcher.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import org.junit.jupiter.api.Test;
+
+/** Which model-mix family a model counts for when the Kubernetes actuator picks workers to drain. */
+class KubernetesScalingTest {
+  @Test
+  void aModelCountsForTheFirstFamilyWhoseRequestClassesItServes() {
+    GenmeshConfig config = ConfigLoader.defaults();
+    assertThat(KubernetesScaling.familyOf(config, "genmesh-tiny")).isEqualTo("sdxl");
+    assertThat(KubernetesScaling.familyOf(config, "genmesh-small")).isEqualTo("sd3");
+    assertThat(KubernetesScaling.familyOf(config, "no-such-model")).isEqualTo("other");
+  }
+}
