@@ -17,6 +17,8 @@ import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.impl.Cancellations;
 import dev.genmesh.region.impl.ClaimHandler;
 import dev.genmesh.region.impl.EtaEstimator;
+import dev.genmesh.region.impl.Housekeeping;
+import dev.genmesh.region.impl.PostgresPool;
 import dev.genmesh.region.impl.LeaseReaper;
 import dev.genmesh.region.impl.ImageStore;
 import dev.genmesh.region.impl.Migrations;
@@ -52,23 +54,17 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.NetClientOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,12 +75,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegionNodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RegionNodeVerticle.class);
-  /** Queue metrics and the Redis epoch check run this often. */
-  private static final long WATCH_INTERVAL_MS = 1000;
-  /** Finish tags are pruned every this many reaper passes. */
-  private static final int PRUNE_EVERY = 10;
-  private static final int PG_CONNECT_TIMEOUT_MS = 3000;
-  private static final int PG_POOL_WAIT_SECONDS = 5;
 
   private final GenmeshConfig config;
   private final RegionConfig region;
@@ -120,13 +110,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Autoscaler autoscaler;
   private AutoscalerLeadership leadership;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
-  private long watchTimer = -1;
-  private boolean statsInFlight;
-  private long reapTimer = -1;
-  private long sweepTimer = -1;
-  private boolean reapInFlight;
-  private long reapPasses;
+  private Housekeeping housekeeping;
 
   /**
    * @param regionName a key of {@code config.regions()}
@@ -175,12 +159,8 @@ public final class RegionNodeVerticle extends VerticleBase {
         .compose(v -> startHttp())
         .compose(v -> startAutoscaler())
         .onSuccess(v -> {
-          watchTimer = vertx.setPeriodic(WATCH_INTERVAL_MS, id -> {
-            watch.check();
-            refreshStats();
-          });
-          reapTimer = vertx.setPeriodic(config.queue().leaseReapIntervalMs(), id -> reap());
-          sweepTimer = vertx.setPeriodic(sweepIntervalMs(), id -> workers.sweep());
+          housekeeping = new Housekeeping(vertx, region.name(), log, queue, watch, reaper, workers, metrics, clock);
+          housekeeping.start(config.queue().leaseReapIntervalMs(), config.health().heartbeatIntervalMs());
           safetySweeper.start();
           breakers.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
@@ -228,11 +208,6 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
   }
 
-  /** Silent workers are looked for this often: a fifth of the heartbeat interval, 100 ms to 1 s. */
-  private long sweepIntervalMs() {
-    return Math.max(100, Math.min(1000, config.health().heartbeatIntervalMs() / 5));
-  }
-
   /** Where this node's safety checks go ({@code .../v1/check}); null before start. */
   public String safetyCheckUrl() {
     return safetyClient == null ? null : safetyClient.checkUrl();
@@ -250,26 +225,7 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   private Future<Void> connectPostgres() {
     RegionConfig.PostgresConfig pg = region.postgres();
-    PgConnectOptions connect = new PgConnectOptions()
-        .setHost(pg.host())
-        .setPort(pg.port())
-        .setDatabase(pg.database())
-        .setUser(pg.user())
-        .setCachePreparedStatements(true);
-    if (!pg.password().isBlank()) {
-      connect.setPassword(pg.password());
-    }
-    PoolOptions poolOptions = new PoolOptions()
-        .setMaxSize(pg.poolSize())
-        .setName("genmesh-region-" + region.name())
-        .setConnectionTimeout(PG_POOL_WAIT_SECONDS)
-        .setConnectionTimeoutUnit(TimeUnit.SECONDS);
-    pool = PgBuilder.pool()
-        .with(poolOptions)
-        .with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
-        .connectingTo(connect)
-        .using(vertx)
-        .build();
+    pool = PostgresPool.create(vertx, region);
     log = new RequestLog(pool);
     return log.ping().recover(err -> Future.failedFuture(new IllegalStateException(
         "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + pg.database() + " is unreachable: " + err.getMessage(), err)));
@@ -426,67 +382,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     return dir.isBlank() ? null : Path.of(dir).resolve(regionName);
   }
 
-  /** Depth per tier from Redis, oldest waiting request per tier from the log. */
-  private void refreshStats() {
-    if (statsInFlight) {
-      return;
-    }
-    statsInFlight = true;
-    Future<Void> depths = queue.depths().onSuccess(metrics::depths).mapEmpty();
-    Future<Void> oldest = log.oldestQueued().onSuccess(at -> metrics.oldest(at, clock.instant())).mapEmpty();
-    Future.join(depths, oldest).onComplete(ar -> statsInFlight = false);
-  }
-
-  /**
-   * One reaper pass: due retries into their queues (waking workers), then lost leases restored
-   * or retried; now and then, finish tags that no longer matter are pruned.
-   */
-  private void reap() {
-    if (reapInFlight) {
-      return;
-    }
-    reapInFlight = true;
-    queue.promoteDue(clock.millis())
-        .onSuccess(counts -> {
-          if (counts[0] > 0) {
-            vertx.eventBus().publish(Addresses.workAvailable(region.name()), "retry");
-          }
-          if (counts[1] > 0) {
-            watch.keysLost();
-          }
-        })
-        .compose(v -> reaper.reap())
-        .compose(v -> ++reapPasses % PRUNE_EVERY == 0 ? prune() : Future.succeededFuture())
-        .onFailure(err -> {
-          // Every second while a store is down: counted always, logged at debug (the store's own errors say why).
-          metrics.systemError("reap");
-          LOG.debug("region {}: reaper pass failed: {}", region.name(), err.toString());
-        })
-        .onComplete(ar -> reapInFlight = false);
-  }
-
-  private Future<Void> prune() {
-    List<Future<String>> pages = new ArrayList<>();
-    for (Tier tier : Tier.values()) {
-      pages.add(queue.pruneFinishTags(tier, pruneCursors.getOrDefault(tier, "0"))
-          .onSuccess(next -> pruneCursors.put(tier, next)));
-    }
-    return Future.all(pages).mapEmpty();
-  }
-
   /** Closes whatever was opened, in reverse order; never fails. In-flight requests stay in the log. */
   private Future<Void> closeAll() {
-    if (watchTimer >= 0) {
-      vertx.cancelTimer(watchTimer);
-      watchTimer = -1;
-    }
-    if (sweepTimer >= 0) {
-      vertx.cancelTimer(sweepTimer);
-      sweepTimer = -1;
-    }
-    if (reapTimer >= 0) {
-      vertx.cancelTimer(reapTimer);
-      reapTimer = -1;
+    if (housekeeping != null) {
+      housekeeping.stop();
+      housekeeping = null;
     }
     if (safetySweeper != null) {
       safetySweeper.stop();
