@@ -10,6 +10,7 @@ import dev.genmesh.inference.impl.ModelSet;
 import dev.genmesh.inference.impl.RegionContact;
 import dev.genmesh.inference.impl.RegionReports;
 import dev.genmesh.inference.impl.RequestRun;
+import dev.genmesh.inference.impl.StepWatchdog;
 import dev.genmesh.inference.impl.WorkerHealth;
 import dev.genmesh.inference.impl.WorkerProbes;
 import dev.genmesh.inference.pipeline.DiffusionPipeline;
@@ -76,6 +77,8 @@ public final class InferenceVerticle extends VerticleBase {
   private final Admission admission;
   private final DeviceLister deviceLister;
   private final RegionContact contact;
+  /** A batch without a step for far too long makes the worker not live (heartbeat and probe). */
+  private final StepWatchdog watchdog = new StepWatchdog(System::nanoTime);
 
   private WorkerExecutor tf;
   private RegionReports reports;
@@ -393,6 +396,7 @@ public final class InferenceVerticle extends VerticleBase {
   private void run(List<RequestRun> batch) {
     running = List.copyOf(batch);
     working = true;
+    watchdog.batchStarted();
     busySinceNanos = System.nanoTime();
     GenerationSpec spec = batch.get(0).spec();
     int images = batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
@@ -406,6 +410,7 @@ public final class InferenceVerticle extends VerticleBase {
         busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
         running = List.of();
         working = false;
+        watchdog.batchEnded();
         runningEstimateMb = 0;
         busy = false;
         claim();
@@ -436,6 +441,7 @@ public final class InferenceVerticle extends VerticleBase {
 
       @Override
       public void onStep(int step, int total, long nanosInTensorFlow, long nanosTotal, byte[] preview) {
+        watchdog.stepped();
         reports.step(run, step, total, nanosInTensorFlow, nanosTotal, preview);
       }
     };
@@ -533,7 +539,8 @@ public final class InferenceVerticle extends VerticleBase {
     windowStartNanos = now;
     var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
         models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
-        ready, health.live(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(), stopping || draining);
+        ready, health.live() && !watchdog.stalled(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(),
+        stopping || draining);
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
   }
 
@@ -580,7 +587,7 @@ public final class InferenceVerticle extends VerticleBase {
 
   /** For {@link WorkerHttp}: the probes' procedures over this worker's state. */
   WorkerProbes probes() {
-    return new WorkerProbes(worker, models, health, contact, new WorkerProbes.Worker(
+    return new WorkerProbes(worker, models, health, contact, watchdog, new WorkerProbes.Worker(
         () -> ready, () -> working, () -> devices, () -> workerContext));
   }
 

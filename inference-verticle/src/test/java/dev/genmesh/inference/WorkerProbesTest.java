@@ -63,7 +63,7 @@ class WorkerProbesTest {
     Probe.Answer live = Probe.get(port, "/health/live");
     assertThat(live.status()).as(live.body()).isEqualTo(200);
     assertThat(live.checks()).containsOnly(Map.entry("event_loop", "UP"), Map.entry("device", "UP"),
-        Map.entry("memory", "UP"), Map.entry("device_errors", "UP"));
+        Map.entry("memory", "UP"), Map.entry("device_errors", "UP"), Map.entry("progress", "UP"));
     assertThat(live.data("device").getJsonArray("devices").getList()).as("TensorFlow's real device list")
         .anySatisfy(d -> assertThat((String) d).endsWith("device:CPU:0"));
     Probe.Answer warming = Probe.get(port, "/health/ready");

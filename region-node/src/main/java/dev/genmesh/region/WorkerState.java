@@ -13,7 +13,10 @@ public enum WorkerState {
   NOT_READY,
   /** Finishing what it runs before it stops; takes no new work. */
   DRAINING,
-  /** Reports itself not live (persistent device errors): it needs replacing. */
+  /**
+   * Reports itself not live (persistent device errors, or a batch that stopped making steps): it
+   * needs replacing, and what it holds is handed back.
+   */
   NOT_LIVE,
   /** Missed its heartbeats (hung, overloaded or cut off): its requests were handed back. */
   UNHEALTHY,

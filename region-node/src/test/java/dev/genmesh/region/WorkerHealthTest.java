@@ -151,6 +151,23 @@ class WorkerHealthTest {
   }
 
   @Test
+  void aWorkerThatReportsItselfNotLiveHasItsRequestHandedBack() {
+    String id = submit();
+    TestWorker wedged = worker("wedged");
+    beat("wedged", true, false, List.of());
+    Assignment first = result(wedged.claim());
+    clock.advance(Duration.ofMillis(1));
+    vertx.eventBus().publish(Addresses.heartbeat(EmbeddedStores.REGION), new Heartbeat("wedged", EmbeddedStores.REGION,
+        "cpu", 8192, 8192, List.of(MODEL), 1.0, List.of(id), clock.millis(), Map.of(), true, false, 4, "node-wedged",
+        false).toJson());
+    Await.until("the worker not live", () -> state("wedged") == WorkerState.NOT_LIVE);
+    Await.until("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
+    assertThat(cancels).extracting(c -> c.getString("request_id")).containsExactly(id);
+    assertThat(failureCode(wedged.claim())).isEqualTo(BusFailure.NO_WORK);
+    assertThat(first.attempt()).isEqualTo(1);
+  }
+
+  @Test
   void notReadyAndDrainingWorkersGetNoWork() {
     String id = submit();
     TestWorker warming = worker("warming");

@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  * <p>Liveness: {@code event_loop} (the worker verticle's event loop runs a task within 2 s),
  * {@code device} (TensorFlow lists the device the GPU class needs), {@code memory} (that
  * device's memory holds the loaded models' base memory; on CPU the budget does) and
- * {@code device_errors} (the worker has not given up). Readiness: {@code models} (loaded,
+ * {@code device_errors} (the worker has not given up), {@code progress} (a running batch still
+ * makes steps: {@link StepWatchdog}). Readiness: {@code models} (loaded,
  * warmed up, at least one), {@code memory} (the idle free budget fits one more image of the
  * smallest loaded model) and {@code queue} (the region answered recently).
  */
@@ -45,8 +46,11 @@ public final class WorkerProbes {
   private final WorkerHealth health;
   private final RegionContact contact;
   private final Worker worker;
+  private final StepWatchdog watchdog;
 
-  public WorkerProbes(WorkerConfig config, ModelSet models, WorkerHealth health, RegionContact contact, Worker worker) {
+  public WorkerProbes(WorkerConfig config, ModelSet models, WorkerHealth health, RegionContact contact,
+      StepWatchdog watchdog, Worker worker) {
+    this.watchdog = watchdog;
     this.config = config;
     this.models = models;
     this.health = health;
@@ -59,6 +63,7 @@ public final class WorkerProbes {
     checks.register("device", promise -> promise.complete(device()));
     checks.register("memory", promise -> promise.complete(deviceMemory()));
     checks.register("device_errors", promise -> promise.complete(deviceErrors()));
+    checks.register("progress", promise -> promise.complete(progress()));
   }
 
   public void registerReadiness(HealthChecks checks) {
@@ -106,6 +111,14 @@ public final class WorkerProbes {
       return Status.KO(data.put("error", "TensorFlow reports no memory on the " + config.gpuClass() + " device"));
     }
     return memory >= base ? Status.OK(data) : Status.KO(data.put("error", "the loaded models need more than there is"));
+  }
+
+  /** A running TensorFlow batch still makes steps (a wedged device keeps everything else looking fine). */
+  Status progress() {
+    JsonObject data = new JsonObject().put("silent_ms", watchdog.silentMs()).put("limit_ms", watchdog.limitMs());
+    return watchdog.stalled()
+        ? Status.KO(data.put("error", "the running batch made no step for " + watchdog.silentMs() + " ms"))
+        : Status.OK(data);
   }
 
   Status deviceErrors() {

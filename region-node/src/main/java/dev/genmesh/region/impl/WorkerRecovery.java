@@ -68,7 +68,8 @@ public final class WorkerRecovery {
         .put("worker_id", worker.workerId())
         .put("gpu_class", worker.gpuClass())
         .put("reason", to.wireName() + ": " + transition.why()));
-    if (to.isLost()) {
+    if (to.isLost() || to == WorkerState.NOT_LIVE) {
+      // Not live may mean a wedged batch (its watchdog) that still heartbeats: what it holds is stuck.
       handBack(worker, to.wireName() + ": " + transition.why());
     }
   }
