@@ -8,7 +8,6 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.launcher.impl.EmbeddedStores;
-import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
@@ -18,14 +17,11 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryContext;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
@@ -216,13 +212,7 @@ class OomRetryEndToEndTest {
 
   /** A member of the region's Hazelcast cluster, under a cluster name of this test's own. */
   private Vertx member() throws Exception {
-    var hazelcast = RegionCluster.hazelcastConfig(region, "127.0.0.1");
-    hazelcast.setClusterName(clusterName);
-    Vertx vertx = await(Vertx.builder()
-        .withClusterManager(new HazelcastClusterManager(hazelcast))
-        .with(new VertxOptions().setEventBusOptions(
-            new EventBusOptions().setHost("127.0.0.1").setPort(0).setClusterPublicHost("127.0.0.1")))
-        .buildClustered());
+    Vertx vertx = await(TestCluster.join(region, clusterName));
     members.add(vertx);
     return vertx;
   }

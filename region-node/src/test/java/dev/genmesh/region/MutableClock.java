@@ -7,11 +7,22 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock the test moves (backoffs and routing holds pass without sleeping). Starts at the real now. */
-final class MutableClock extends Clock {
-  private final AtomicLong millis = new AtomicLong(System.currentTimeMillis());
+/**
+ * A clock the test moves (backoffs, routing holds and "for 30 s" windows pass without
+ * sleeping). Starts at the real now unless given a start.
+ */
+public final class MutableClock extends Clock {
+  private final AtomicLong millis;
 
-  void advance(Duration by) {
+  public MutableClock() {
+    this(Instant.now());
+  }
+
+  public MutableClock(Instant start) {
+    millis = new AtomicLong(start.toEpochMilli());
+  }
+
+  public void advance(Duration by) {
     millis.addAndGet(by.toMillis());
   }
 

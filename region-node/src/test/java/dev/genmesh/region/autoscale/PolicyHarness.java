@@ -1,5 +1,7 @@
 package dev.genmesh.region.autoscale;
 
+import dev.genmesh.region.MutableClock;
+
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.ScalingDecision;
@@ -26,7 +28,7 @@ final class PolicyHarness {
   static final Instant START = Instant.parse("2026-11-25T12:00:00Z");
 
   final GenmeshConfig config;
-  final TestClock clock = new TestClock(START);
+  final MutableClock clock = new MutableClock(START);
   final FixedForecast forecast = new FixedForecast();
   final ScalingPolicy policy;
   final Map<String, Integer> fleet = new LinkedHashMap<>();

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.HealthConfig;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
+import dev.genmesh.region.MutableClock;
 import dev.genmesh.region.WorkerState;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +18,12 @@ import org.junit.jupiter.api.Test;
 class WorkerRegistryTest {
   private static final HealthConfig HEALTH = new HealthConfig(10_000, 30_000, 3);
   private final List<WorkerRegistry.Transition> transitions = new ArrayList<>();
-  private TestClock clock;
+  private MutableClock clock;
   private WorkerRegistry registry;
 
   @BeforeEach
   void setUp() {
-    clock = new TestClock();
+    clock = new MutableClock(Instant.parse("2026-11-27T10:00:00Z"));
     registry = new WorkerRegistry(null, 30_000, HEALTH, clock);
     registry.onTransition(transitions::add);
   }
@@ -115,29 +113,5 @@ class WorkerRegistryTest {
     clock.advance(Duration.ofMillis(WorkerRegistry.FORGET_AFTER_TIMEOUTS * 30_000L + 1));
     registry.sweep();
     assertThat(registry.worker("w1")).isEmpty();
-  }
-
-  /** A clock the test moves. */
-  private static final class TestClock extends Clock {
-    private Instant now = Instant.parse("2026-11-27T10:00:00Z");
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }
