@@ -75,6 +75,15 @@ public final class Addresses {
     return "genmesh." + region + ".worker." + workerId + ".drain";
   }
 
+  /**
+   * Request: a starting worker asks which of its models to load first ({@link WarmupOrder}); the
+   * region answers with the order its demand and the autoscaler's last plan ask for. A worker
+   * that gets no answer loads its models in configured order.
+   */
+  public static String warmup(String region) {
+    return "genmesh." + region + ".scaling.warmup";
+  }
+
   /** Publish: alerts for internal services. */
   public static final String ALERTS = "genmesh.alerts";
 }
