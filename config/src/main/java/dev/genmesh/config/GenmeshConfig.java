@@ -86,6 +86,72 @@ public record GenmeshConfig(
     return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety);
   }
 
+  /**
+   * The {@code autoscaling.model_mix} family of a model: its {@code models.<m>.family}, else the
+   * first family whose {@code autoscaling.model_classes} hold the model's first request class,
+   * else {@code other}. An unknown model is {@code other}.
+   */
+  public String modelFamily(String model) {
+    ModelConfig declared = models.get(model);
+    if (declared == null) {
+      return "other";
+    }
+    if (!declared.family().isEmpty()) {
+      return declared.family();
+    }
+    return derivedFamily(declared).orElse("other");
+  }
+
+  private Optional<String> derivedFamily(ModelConfig model) {
+    if (model.requestClasses().isEmpty()) {
+      return Optional.empty();
+    }
+    String primary = model.requestClasses().get(0);
+    return autoscaling.modelClasses().entrySet().stream()
+        .filter(family -> autoscaling.modelMix().containsKey(family.getKey()) && family.getValue().contains(primary))
+        .map(Map.Entry::getKey).findFirst();
+  }
+
+  /** Fills in each model's family ({@link #modelFamily}); a loaded config always names one. */
+  private GenmeshConfig withModelFamilies() {
+    Map<String, ModelConfig> resolved = new java.util.LinkedHashMap<>();
+    models.forEach((name, model) -> {
+      if (!model.family().isEmpty()) {
+        resolved.put(name, model);
+        return;
+      }
+      String family = derivedFamily(model).orElse(autoscaling.modelMix().containsKey("other") ? "other" : null);
+      if (family == null) {
+        throw new ConfigException("models." + name + ".family", "is not set and cannot be derived from its request classes "
+            + model.requestClasses() + " (autoscaling.model_classes); name one of " + autoscaling.modelMix().keySet());
+      }
+      resolved.put(name, model.withFamily(family));
+    });
+    return new GenmeshConfig(edge, regions, java.util.Collections.unmodifiableMap(resolved), worker, queue, health, breakers,
+        autoscaling, gpus, routing, dr, registry, safety);
+  }
+
+  /** A declared family is a model_mix family whose first request class (its plain one) the model serves. */
+  private void checkModelFamilies() {
+    models.forEach((name, model) -> {
+      String family = model.family();
+      if (family.isEmpty()) {
+        return;
+      }
+      if (!autoscaling.modelMix().containsKey(family)) {
+        throw new ConfigException("models." + name + ".family", "is '" + family + "', which is not a family of"
+            + " autoscaling.model_mix " + autoscaling.modelMix().keySet());
+      }
+      List<String> familyClasses = autoscaling.modelClasses().get(family);
+      // The family's first class is its own (sdxl, sd3_flux, batch); high_res may be shared by several.
+      if (familyClasses != null && !familyClasses.isEmpty() && !model.requestClasses().contains(familyClasses.get(0))) {
+        throw new ConfigException("models." + name + ".family", "is '" + family + "', whose first request class '"
+            + familyClasses.get(0) + "' (autoscaling.model_classes." + family + ") the model does not serve (request_classes "
+            + model.requestClasses() + ")");
+      }
+    });
+  }
+
   /** Names that point elsewhere in the file must resolve. */
   private void checkReferences() {
     routing.forEach((requestClass, gpuNames) -> gpuNames.forEach(gpu -> {
@@ -147,6 +213,7 @@ public record GenmeshConfig(
         SafetyConfig.read(root.child("safety")));
     root.finish();
     config.checkReferences();
-    return config;
+    config.checkModelFamilies();
+    return config.withModelFamilies();
   }
 }

@@ -17,6 +17,9 @@ import java.util.List;
  *     image of the output size); empty: none
  * @param fallback the model a request that allows it ({@code allow_fallback}) runs on while this
  *     model's circuit breaker is open; empty: none
+ * @param family its {@code autoscaling.model_mix} family (the autoscaler's plans, warm-up order and
+ *     drain order speak of families); empty in a hand-built config means "derive it"
+ *     ({@link GenmeshConfig#modelFamily}); a loaded config always has it filled in
  */
 public record ModelConfig(
     String name,
@@ -39,11 +42,30 @@ public record ModelConfig(
     long vramMbPerMegapixel,
     List<String> adapters,
     List<String> conditioning,
-    String fallback) {
+    String fallback,
+    String family) {
 
   public ModelConfig {
     adapters = List.copyOf(adapters);
     conditioning = List.copyOf(conditioning);
+    family = family == null ? "" : family;
+  }
+
+  /** Without a declared family (derived from the request classes, {@link GenmeshConfig#modelFamily}). */
+  public ModelConfig(String name, String version, String path, int minSize, int maxSize, int sizeMultiple,
+      int defaultWidth, int defaultHeight, int minSteps, int maxSteps, int defaultSteps, int maxBatch,
+      double minGuidance, double maxGuidance, double defaultGuidance, List<String> requestClasses, long vramMb,
+      long vramMbPerMegapixel, List<String> adapters, List<String> conditioning, String fallback) {
+    this(name, version, path, minSize, maxSize, sizeMultiple, defaultWidth, defaultHeight, minSteps, maxSteps,
+        defaultSteps, maxBatch, minGuidance, maxGuidance, defaultGuidance, requestClasses, vramMb, vramMbPerMegapixel,
+        adapters, conditioning, fallback, "");
+  }
+
+  /** The same model in {@code newFamily}. */
+  public ModelConfig withFamily(String newFamily) {
+    return new ModelConfig(name, version, path, minSize, maxSize, sizeMultiple, defaultWidth, defaultHeight, minSteps,
+        maxSteps, defaultSteps, maxBatch, minGuidance, maxGuidance, defaultGuidance, requestClasses, vramMb,
+        vramMbPerMegapixel, adapters, conditioning, fallback, newFamily);
   }
 
   /** Without a fallback model. */
@@ -128,7 +150,8 @@ public record ModelConfig(
         n.integer("vram_mb_per_megapixel", 0, 1_000_000, 0),
         n.strings("adapters", List.of()),
         n.strings("conditioning", List.of()),
-        n.string("fallback", ""));
+        n.string("fallback", ""),
+        n.string("family", ""));
     n.finish();
     for (String adapter : config.adapters) {
       if (!adapter.matches("[A-Za-z0-9._-]+@[A-Za-z0-9._-]+")) {

@@ -240,4 +240,33 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("autoscaling.model_classes.sdxl"));
   }
+
+  @Test
+  void modelFamiliesAreModelMixFamiliesWhoseClassesTheModelServes() throws Exception {
+    GenmeshConfig defaults = ConfigLoader.load(null, Map.of());
+    assertThat(defaults.models().get("genmesh-tiny").family()).isEqualTo("sdxl");
+    assertThat(defaults.models().get("genmesh-small").family()).isEqualTo("sd3");
+    assertThat(defaults.modelFamily("genmesh-small")).isEqualTo("sd3");
+    assertThat(defaults.modelFamily("no-such-model")).isEqualTo("other");
+
+    Path unknown = write("models:\n  genmesh-tiny:\n    family: sdxl_turbo\n");
+    assertThatThrownBy(() -> ConfigLoader.load(unknown, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("models.genmesh-tiny.family"))
+        .hasMessageContaining("autoscaling.model_mix");
+    Path unserved = write("models:\n  genmesh-small:\n    family: sdxl\n");
+    assertThatThrownBy(() -> ConfigLoader.load(unserved, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("models.genmesh-small.family"))
+        .hasMessageContaining("does not serve");
+  }
+
+  @Test
+  void anUnsetModelFamilyIsDerivedFromItsFirstRequestClass() throws Exception {
+    Path file = write("models:\n  genmesh-small:\n    family: \"\"\n  genmesh-tiny:\n    family: \"\"\n");
+    GenmeshConfig config = ConfigLoader.load(file, Map.of());
+    // sd3_flux is in sd3's and flux's model_classes; sd3 is listed first.
+    assertThat(config.models().get("genmesh-small").family()).isEqualTo("sd3");
+    assertThat(config.models().get("genmesh-tiny").family()).isEqualTo("sdxl");
+  }
 }
