@@ -12,6 +12,7 @@ import dev.genmesh.region.autoscale.impl.DecisionPublisher;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
 import dev.genmesh.region.autoscale.impl.RegionObservations;
 import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
+import dev.genmesh.region.autoscale.impl.WarmupAdvisor;
 import dev.genmesh.region.breaker.Breakers;
 import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.impl.Cancellations;
@@ -109,7 +110,10 @@ public final class RegionNodeVerticle extends VerticleBase {
   private volatile Actuator actuator = new LoggingActuator();
   private Autoscaler autoscaler;
   private AutoscalerLeadership leadership;
+  private WarmupAdvisor warmup;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  /** A warm-up plan's counts wait at least this long for the planned workers to ask. */
+  private static final long WARMUP_PLAN_MIN_TTL_MS = 60_000;
   private Housekeeping housekeeping;
 
   /**
@@ -300,6 +304,10 @@ public final class RegionNodeVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.result(name), reports::result));
     consumers.add(bus.consumer(Addresses.failure(name), reports::failure));
     consumers.add(bus.consumer(Addresses.heartbeat(name), workers::heartbeat));
+    // Every node answers warm-up asks, leading or not (docs/autoscaling.md, "Warm-up order").
+    warmup = new WarmupAdvisor(vertx, name, pool, config::modelFamily, config.autoscaling().evaluationIntervalMs(),
+        Math.max(config.autoscaling().coldStartMs(), WARMUP_PLAN_MIN_TTL_MS), clock, registry);
+    consumers.add(bus.consumer(Addresses.warmup(name), warmup::handle));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 
@@ -354,10 +362,10 @@ public final class RegionNodeVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     leadership = new AutoscalerLeadership(pool, region.name());
-    RegionObservations observations = new RegionObservations(pool, queue::depths, workers::workers, clock);
+    RegionObservations observations = new RegionObservations(pool, queue::depths, workers::workers, config::modelFamily, clock);
     DecisionPublisher publisher = new DecisionPublisher(vertx, region.name(), new ScalingDecisionLog(pool), registry);
     autoscaler = new Autoscaler(vertx, config, region.name(), clock, leadership::lead, observations::observe, publisher,
-        actuator, registry);
+        actuator, registry, warmup::plan);
     return autoscaler.start();
   }
 

@@ -1,13 +1,11 @@
 package dev.genmesh.launcher.impl;
 
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.config.ModelConfig;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.region.autoscale.k8s.KubernetesActuator;
 import dev.genmesh.region.autoscale.k8s.impl.RegistryDrainCandidates;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
-import java.util.Map;
 
 /**
  * The {@code region} role's actuator when {@code autoscaling.kubernetes.enabled}: one Deployment
@@ -24,22 +22,12 @@ public final class KubernetesScaling {
       return false;
     }
     node.withActuator(KubernetesActuator.create(vertx, region, config.autoscaling().kubernetes(),
-        new RegistryDrainCandidates(node::knownWorkers, model -> familyOf(config, model)), registry));
+        new RegistryDrainCandidates(node::knownWorkers, config::modelFamily), registry));
     return true;
   }
 
-  /**
-   * The model-mix family ({@code autoscaling.model_classes}) of the model's primary request
-   * class (its first, as routing reads it); {@code other} if none.
-   */
+  /** The model-mix family the drain order counts a model for: {@code models.<m>.family} ({@link GenmeshConfig#modelFamily}). */
   static String familyOf(GenmeshConfig config, String model) {
-    ModelConfig declared = config.models().get(model);
-    if (declared == null || declared.requestClasses().isEmpty()) {
-      return "other";
-    }
-    String primary = declared.requestClasses().get(0);
-    return config.autoscaling().modelClasses().entrySet().stream()
-        .filter(family -> family.getValue().contains(primary))
-        .map(Map.Entry::getKey).findFirst().orElse("other");
+    return config.modelFamily(model);
   }
 }

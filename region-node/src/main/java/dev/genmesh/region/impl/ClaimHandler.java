@@ -122,7 +122,7 @@ public final class ClaimHandler {
         return Future.succeededFuture(Optional.empty());
       }
       TierQueue.Popped item = claimed.popped().get();
-      return log.assign(item.id(), claim.workerId(), claim.models(), claim.freeVramMb())
+      return log.assign(item.id(), claim.workerId(), claim.gpuClass(), claim.models(), claim.freeVramMb())
           .recover(err -> queue.putBack(item, claim.workerId()).transform(ignored -> Future.failedFuture(err)))
           .compose(change -> {
             if (change.isPresent()) {

@@ -53,10 +53,16 @@ public final class RequestLog {
    * first row.
    */
   public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, String user, JsonObject queuedData) {
+    return submit(id, spec, idempotencyKey, user, queuedData, null);
+  }
+
+  /** As above, recording the request's routing class ({@link Routing#requestClass}; null: any GPU). */
+  public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, String user, JsonObject queuedData,
+      String requestClass) {
     String sql = "WITH ins AS ("
         + " INSERT INTO requests (id, idempotency_key, tier, model, spec, status, priority, attempt, retry_count,"
-        + "   last_event_seq, created_at, queued_at, updated_at, user_id)"
-        + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', 0, 0, 0, 1, now(), now(), now(), $7)"
+        + "   last_event_seq, created_at, queued_at, updated_at, user_id, request_class)"
+        + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', 0, 0, 0, 1, now(), now(), now(), $7, $8)"
         + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING *),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT id, 1, 'queued', $6::jsonb, created_at FROM ins"
@@ -64,6 +70,7 @@ public final class RequestLog {
         + " SELECT ins.*, ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
         + " FROM ins JOIN ev ON ev.request_id = ins.id";
     Tuple params = Tuple.of(id, idempotencyKey, spec.tier().wireName(), spec.model(), spec.toJson(), queuedData, user);
+    params.addString(requestClass);
     return pool.preparedQuery(sql).execute(params).compose(rows -> {
       if (rows.size() > 0) {
         Row row = rows.iterator().next();
@@ -88,13 +95,18 @@ public final class RequestLog {
    * or its model is not in {@code models} (an empty list accepts every model).
    */
   public Future<Optional<Change>> assign(String id, String workerId, List<String> models, long freeVramMb) {
-    String modelFilter = models.isEmpty() ? "" : " AND model = ANY($4)";
-    Tuple params = Tuple.of(id, workerId, freeVramMb > 0 ? freeVramMb : null);
+    return assign(id, workerId, null, models, freeVramMb);
+  }
+
+  /** As above, recording the worker's GPU class (the pool whose service time this attempt measures). */
+  public Future<Optional<Change>> assign(String id, String workerId, String gpuClass, List<String> models, long freeVramMb) {
+    String modelFilter = models.isEmpty() ? "" : " AND model = ANY($5)";
+    Tuple params = Tuple.of(id, workerId, freeVramMb > 0 ? freeVramMb : null, gpuClass);
     if (!models.isEmpty()) {
       params.addArrayOfString(models.toArray(new String[0]));
     }
     return transition(
-        "UPDATE requests SET status = 'ASSIGNED', attempt = attempt + 1, worker_id = $2, assigned_at = now(),"
+        "UPDATE requests SET status = 'ASSIGNED', attempt = attempt + 1, worker_id = $2, gpu_class = $4, assigned_at = now(),"
             + " started_at = NULL, not_before = NULL, assigned_vram_mb = $3::bigint, updated_at = now(),"
             + " last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND status = 'QUEUED'" + modelFilter,
@@ -194,11 +206,16 @@ public final class RequestLog {
    * on {@code from}.
    */
   public Future<Optional<Change>> fallback(String id, String from, String to, JsonObject eventData) {
+    return fallback(id, from, to, eventData, null);
+  }
+
+  /** As above, with the request class on the new model ({@link Routing#requestClass}; null: any GPU). */
+  public Future<Optional<Change>> fallback(String id, String from, String to, JsonObject eventData, String requestClass) {
     return transition(
-        "UPDATE requests SET model = $3, spec = jsonb_set(spec, '{model}', to_jsonb($3::text)),"
+        "UPDATE requests SET model = $3, spec = jsonb_set(spec, '{model}', to_jsonb($3::text)), request_class = $5,"
             + " excluded_workers = '{}', updated_at = now(), last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND status = 'QUEUED' AND model = $2",
-        Tuple.of(id, from, to, eventData), EventType.FALLBACK, "$4::jsonb");
+        Tuple.of(id, from, to, eventData, requestClass), EventType.FALLBACK, "$4::jsonb");
   }
 
   /** The requests assigned to this worker that it has not started yet (no step reported). */

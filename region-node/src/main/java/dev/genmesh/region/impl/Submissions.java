@@ -77,7 +77,7 @@ public final class Submissions {
           OptionalLong etaMs = position == null ? OptionalLong.empty() : eta.etaMs(spec, position, 0);
           Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
           JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
-          return log.submit(id, spec, idempotencyKey, user, queued)
+          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec))
               .compose(breakers::reroute) // circuit breakers: an open model's fallback, where allowed
               .compose(submitted -> enqueue(submitted.row()).map(v -> {
                 RequestRow row = submitted.row();

@@ -37,6 +37,7 @@ public final class Autoscaler {
   private final Actuator actuator;
   private final MeterRegistry meters;
   private final ReplacementInbox inbox;
+  private final java.util.function.Consumer<ScalingDecision> plans;
   private ScalingPolicy policy;
   private long timer = -1;
   private boolean inFlight;
@@ -44,6 +45,18 @@ public final class Autoscaler {
   public Autoscaler(Vertx vertx, GenmeshConfig config, String region, Clock clock, Supplier<Future<Boolean>> leadership,
       Function<List<dev.genmesh.region.autoscale.Replacement>, Future<ScalingObservation>> observations,
       DecisionPublisher publisher, Actuator actuator, MeterRegistry meters) {
+    this(vertx, config, region, clock, leadership, observations, publisher, actuator, meters, decision -> { });
+  }
+
+  /**
+   * @param plans is told each decision before the actuator carries it out (the
+   *     {@link WarmupAdvisor}: new workers ask it which models to load first)
+   */
+  public Autoscaler(Vertx vertx, GenmeshConfig config, String region, Clock clock, Supplier<Future<Boolean>> leadership,
+      Function<List<dev.genmesh.region.autoscale.Replacement>, Future<ScalingObservation>> observations,
+      DecisionPublisher publisher, Actuator actuator, MeterRegistry meters,
+      java.util.function.Consumer<ScalingDecision> plans) {
+    this.plans = plans;
     this.vertx = vertx;
     this.config = config;
     this.region = region;
@@ -108,11 +121,14 @@ public final class Autoscaler {
     Future<Void> chain = Future.succeededFuture();
     for (ScalingDecision decision : decisions) {
       chain = chain.compose(v -> publisher.publish(decision))
-          .compose(v -> actuator.apply(decision).recover(err -> {
-            meters.counter(EVALUATIONS, "region", region, "outcome", "actuator_failed").increment();
-            LOG.warn("{} pool {}: actuator could not scale to {}: {}", region, decision.pool(), decision.to(), err.toString());
-            return Future.succeededFuture();
-          }));
+          .compose(v -> {
+            plans.accept(decision); // before the actuator: its new workers ask at once
+            return actuator.apply(decision).recover(err -> {
+              meters.counter(EVALUATIONS, "region", region, "outcome", "actuator_failed").increment();
+              LOG.warn("{} pool {}: actuator could not scale to {}: {}", region, decision.pool(), decision.to(), err.toString());
+              return Future.succeededFuture();
+            });
+          });
     }
     return chain.map(v -> decisions);
   }

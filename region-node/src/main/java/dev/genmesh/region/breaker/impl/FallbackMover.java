@@ -137,7 +137,7 @@ public final class FallbackMover {
   private Future<Optional<RequestLog.Change>> move(RequestRow row, String to) {
     String from = row.model();
     JsonObject data = new JsonObject().put("from", from).put("to", to).put("reason", "model " + from + " circuit open");
-    return log.fallback(row.id(), from, to, data).onSuccess(change -> change.ifPresent(c -> {
+    return log.fallback(row.id(), from, to, data, routing.requestClass(row.generationSpec().withModel(to))).onSuccess(change -> change.ifPresent(c -> {
       hub.publish(c.event());
       registry.counter(FALLBACKS, "region", region, "from", from, "to", to).increment();
       LOG.info("[{}] moved from {} to its fallback {}: {} circuit open", row.id(), from, to, from);
