@@ -18,7 +18,14 @@ public final class PoolCosts {
         pools.add(pool);
       }
     }
-    if (pools.isEmpty()) { // the matrix names no pool we run: any pool rather than none
+    if (pools.isEmpty()) { // the matrix names no pool we run (e.g. sdxl on a CPU-only `genmesh up`): any we run
+      config.autoscaling().pools().forEach((pool, bounds) -> {
+        if (bounds.max() > 0) {
+          pools.add(pool);
+        }
+      });
+    }
+    if (pools.isEmpty()) { // no pool may grow at all: any pool rather than none
       pools.addAll(config.autoscaling().pools().keySet());
     }
     pools.sort(Comparator.comparingDouble((String p) -> config.gpus().get(p).costPerUnitOfWork()).thenComparing(p -> p));
