@@ -7,6 +7,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.protocol.WarmupOrder;
 import dev.genmesh.region.autoscale.Actuator;
 import dev.genmesh.region.autoscale.ScalePlan;
 import io.vertx.core.Future;
@@ -16,6 +17,7 @@ import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -120,6 +122,21 @@ class RegionAutoscalerTest {
         "SELECT count(*) AS n FROM scaling_decisions WHERE pool = 'cpu'").get(0).get("n").equals(3L));
     assertThat(stores.query(database, "SELECT reason FROM scaling_decisions ORDER BY decided_at"))
         .extracting(row -> row.get("reason")).last().isEqualTo("turbo_depth");
+    // The requests' class went into the log at submit (the observation's queues are per class).
+    assertThat(stores.query(database, "SELECT DISTINCT request_class FROM requests"))
+        .extracting(row -> row.get("request_class")).containsExactly("sdxl");
+    // Both nodes answer warm-up asks; the leader's plans owe the new cpu workers sdxl (genmesh-tiny).
+    List<WarmupOrder.Answer> answers = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      answers.add(WarmupOrder.Answer.fromJson(result(vertx.eventBus().<JsonObject>request(
+          Addresses.warmup(EmbeddedStores.REGION),
+          new WarmupOrder.Ask("new-" + i, "cpu", List.of("genmesh-small", "genmesh-tiny")).toJson())).body()));
+    }
+    assertThat(answers).allSatisfy(answer -> assertThat(answer.models()).containsExactly("genmesh-tiny", "genmesh-small"));
+    assertThat(answers).anySatisfy(answer -> {
+      assertThat(answer.reason()).isEqualTo("plan");
+      assertThat(answer.family()).isEqualTo("sdxl");
+    });
 
     // The leader goes away: the other node takes the lock and acts from then on.
     NodeUnderTest gone = leader == first ? a : b;
