@@ -3,7 +3,6 @@ package dev.genmesh.inference;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.inference.impl.Admission;
-import dev.genmesh.inference.impl.DeviceCheck;
 import dev.genmesh.inference.impl.FailureTypes;
 import dev.genmesh.inference.impl.ModelLoadFailures;
 import dev.genmesh.inference.impl.ModelSet;
@@ -11,6 +10,7 @@ import dev.genmesh.inference.impl.RegionContact;
 import dev.genmesh.inference.impl.RegionReports;
 import dev.genmesh.inference.impl.RequestRun;
 import dev.genmesh.inference.impl.StepWatchdog;
+import dev.genmesh.inference.impl.WarmUpSequence;
 import dev.genmesh.inference.impl.WorkerHealth;
 import dev.genmesh.inference.impl.WorkerProbes;
 import dev.genmesh.inference.pipeline.DiffusionPipeline;
@@ -77,6 +77,7 @@ public final class InferenceVerticle extends VerticleBase {
   private final Admission admission;
   private final DeviceLister deviceLister;
   private final RegionContact contact;
+  private final WarmUpSequence warmUp;
   /** A batch without a step for far too long makes the worker not live (heartbeat and probe). */
   private final StepWatchdog watchdog = new StepWatchdog(System::nanoTime);
 
@@ -95,8 +96,6 @@ public final class InferenceVerticle extends VerticleBase {
   private volatile boolean ready;
   /** A TensorFlow batch or a model load runs (for the probes). */
   private volatile boolean working;
-  /** TensorFlow's devices, listed once at start (the list is fixed for the process); null before. */
-  private volatile List<DeviceLister.Device> devices;
   private volatile int httpPort;
   private volatile Context workerContext;
   private long busySinceNanos;
@@ -142,6 +141,7 @@ public final class InferenceVerticle extends VerticleBase {
     this.admission = new Admission(models, health, workerId);
     this.deviceLister = options.deviceLister() != null ? options.deviceLister() : DeviceLister.tensorFlow(models.session());
     this.contact = new RegionContact(options.clock(), worker.claimPollMs());
+    this.warmUp = new WarmUpSequence(region, workerId, worker, models, deviceLister, registry);
   }
 
   @Override
@@ -158,14 +158,7 @@ public final class InferenceVerticle extends VerticleBase {
     vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
     // From the start: a worker still warming up may be the first one a scale-down drains.
     vertx.eventBus().<JsonObject>consumer(Addresses.drain(region, workerId), this::onDrain);
-    return tf.executeBlocking(() -> {
-      String missing = checkDevice();
-      if (missing != null) {
-        return missing;
-      }
-      models.loadAndWarmUp(workerId);
-      return null;
-    }).onSuccess(missing -> {
+    return warmUp.untilFirstWarm(vertx, tf).onSuccess(missing -> {
       if (missing != null) {
         // Serving on the wrong device (TF falls back to the CPU silently) would be slow and
         // wrong: not live, no claims, and Kubernetes replaces the pod.
@@ -175,23 +168,15 @@ public final class InferenceVerticle extends VerticleBase {
         return;
       }
       ready = true;
+      LOG.info("worker {}: ready with {}; loading {} behind", workerId, models.names(), models.loading());
       heartbeat();
-      listen();
+      listen(); // claims list what is warm now; the rest become claimable as they load
       modelSource.watch(this::loadedVersions, this::switchModel);
+      warmUp.loadRest(tf, () -> {
+        heartbeat();
+        claim();
+      }, () -> stopping || draining);
     }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
-  }
-
-  /** On the TensorFlow thread: lists the devices; null if the configured one is there, else what is missing. */
-  private String checkDevice() {
-    try {
-      devices = List.copyOf(deviceLister.devices());
-    } catch (RuntimeException e) {
-      devices = List.of();
-      return "TensorFlow could not list its devices: " + e.getMessage();
-    }
-    LOG.info("worker {} ({}): TensorFlow lists {}", workerId, worker.gpuClass(),
-        devices.stream().map(d -> d.name() + " (" + d.memoryBytes() / (1024 * 1024) + " MB)").toList());
-    return DeviceCheck.problem(worker.gpuClass(), devices);
   }
 
   /**
@@ -565,7 +550,10 @@ public final class InferenceVerticle extends VerticleBase {
     return now.isEmpty() ? null : now.get(0).id();
   }
 
-  /** True once the models are loaded and warmed up (false again while the sessions restart). */
+  /**
+   * True once the first model of the load order is warm (more may still be loading behind it);
+   * false again while the sessions restart.
+   */
   public boolean ready() {
     return ready;
   }
@@ -580,6 +568,21 @@ public final class InferenceVerticle extends VerticleBase {
     return health.maxBatchImages();
   }
 
+  /** The order the worker loads its models in: the region's answer, or the configured order. */
+  public List<String> loadOrder() {
+    return warmUp.order().models();
+  }
+
+  /** Configured models still waiting to load behind the first (not claimed until warm). */
+  public List<String> loadingModels() {
+    return models.loading();
+  }
+
+  /** Completes once every model of the load order was tried (loaded or failing); fails if the start failed. */
+  public Future<Void> warmUpFinished() {
+    return warmUp.allTried();
+  }
+
   /** Configured models that could not be loaded (the worker still claims them and tries again on demand). */
   public List<String> failedModels() {
     return models.failedNames();
@@ -588,7 +591,7 @@ public final class InferenceVerticle extends VerticleBase {
   /** For {@link WorkerHttp}: the probes' procedures over this worker's state. */
   WorkerProbes probes() {
     return new WorkerProbes(worker, models, health, contact, watchdog, new WorkerProbes.Worker(
-        () -> ready, () -> working, () -> devices, () -> workerContext));
+        () -> ready, () -> working, warmUp::devices, () -> workerContext));
   }
 
   /** For {@link WorkerHttp}: the port it listens on, reported in heartbeats. */
