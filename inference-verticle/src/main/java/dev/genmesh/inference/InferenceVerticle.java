@@ -45,11 +45,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An inference worker of one region. It loads its models (building bundled ones on first start)
- * and passes a warm-up run before it reports ready; then it claims work from its region over the
- * clustered event bus, gathers compatible requests into one TensorFlow batch, runs it on a
- * dedicated thread, reports every denoising step (with previews when asked), hands in each
- * request's PNGs, and sends heartbeats that renew its leases.
+ * An inference worker of one region. It asks its region which model to load first, loads it
+ * (building bundled ones on first start) and passes a warm-up run before it reports ready
+ * ({@link WarmUpSequence}); then it claims work for its warm models from its region over the
+ * clustered event bus while the others load behind, gathers compatible requests into one
+ * TensorFlow batch, runs it on a dedicated thread ({@link BatchExecution}), reports every
+ * denoising step (with previews when asked), hands in each request's PNGs, and sends heartbeats
+ * that renew its leases. Told to drain, it leaves once idle ({@link WorkerDrain}).
  *
  * <p>Failures: an OOM lowers the batch limit and drops adapters from memory; a device error
  * restarts the TensorFlow sessions; device errors in a row (or a device TensorFlow does not list)
