@@ -3,7 +3,7 @@ package dev.genmesh.inference;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.inference.impl.Admission;
-import dev.genmesh.inference.impl.DeviceCheck;
+import dev.genmesh.inference.impl.BatchExecution;
 import dev.genmesh.inference.impl.FailureTypes;
 import dev.genmesh.inference.impl.ModelLoadFailures;
 import dev.genmesh.inference.impl.ModelSet;
@@ -11,12 +11,11 @@ import dev.genmesh.inference.impl.RegionContact;
 import dev.genmesh.inference.impl.RegionReports;
 import dev.genmesh.inference.impl.RequestRun;
 import dev.genmesh.inference.impl.StepWatchdog;
+import dev.genmesh.inference.impl.WarmUpSequence;
+import dev.genmesh.inference.impl.WorkerDrain;
 import dev.genmesh.inference.impl.WorkerHealth;
 import dev.genmesh.inference.impl.WorkerProbes;
-import dev.genmesh.inference.pipeline.DiffusionPipeline;
 import dev.genmesh.inference.pipeline.FaultHook;
-import dev.genmesh.inference.pipeline.LoadedModel;
-import dev.genmesh.inference.pipeline.StepListener;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
@@ -46,11 +45,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An inference worker of one region. It loads its models (building bundled ones on first start)
- * and passes a warm-up run before it reports ready; then it claims work from its region over the
- * clustered event bus, gathers compatible requests into one TensorFlow batch, runs it on a
- * dedicated thread, reports every denoising step (with previews when asked), hands in each
- * request's PNGs, and sends heartbeats that renew its leases.
+ * An inference worker of one region. It asks its region which model to load first, loads it
+ * (building bundled ones on first start) and passes a warm-up run before it reports ready
+ * ({@link WarmUpSequence}); then it claims work for its warm models from its region over the
+ * clustered event bus while the others load behind, gathers compatible requests into one
+ * TensorFlow batch, runs it on a dedicated thread ({@link BatchExecution}), reports every
+ * denoising step (with previews when asked), hands in each request's PNGs, and sends heartbeats
+ * that renew its leases. Told to drain, it leaves once idle ({@link WorkerDrain}).
  *
  * <p>Failures: an OOM lowers the batch limit and drops adapters from memory; a device error
  * restarts the TensorFlow sessions; device errors in a row (or a device TensorFlow does not list)
@@ -66,22 +67,22 @@ public final class InferenceVerticle extends VerticleBase {
   private static final long BUS_TIMEOUT_MS = 10_000;
 
   private final WorkerConfig worker;
-  private final long drainDeadlineMs;
   private final String region;
   private final String workerId;
   private final MeterRegistry registry;
   private final ModelSource modelSource;
   private final ModelSet models;
   private final WorkerHealth health;
-  private final FaultHook faultHook;
   private final Admission admission;
   private final DeviceLister deviceLister;
   private final RegionContact contact;
+  private final WarmUpSequence warmUp;
   /** A batch without a step for far too long makes the worker not live (heartbeat and probe). */
   private final StepWatchdog watchdog = new StepWatchdog(System::nanoTime);
 
   private WorkerExecutor tf;
   private RegionReports reports;
+  private BatchExecution batches;
   /** Every request this worker holds (running, waiting for its turn, handing in): event loop only. */
   private final Map<String, RequestRun> held = new LinkedHashMap<>();
   /** Claimed while gathering a batch but not compatible with it: runs next. */
@@ -90,13 +91,10 @@ public final class InferenceVerticle extends VerticleBase {
   private long runningEstimateMb;
   private boolean busy;
   private boolean stopping;
-  /** Told to drain (scale-down): claims nothing more, stops once it holds nothing. */
-  private boolean draining;
+  private final WorkerDrain drain;
   private volatile boolean ready;
   /** A TensorFlow batch or a model load runs (for the probes). */
   private volatile boolean working;
-  /** TensorFlow's devices, listed once at start (the list is fixed for the process); null before. */
-  private volatile List<DeviceLister.Device> devices;
   private volatile int httpPort;
   private volatile Context workerContext;
   private long busySinceNanos;
@@ -131,17 +129,47 @@ public final class InferenceVerticle extends VerticleBase {
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry,
       ModelSource modelSource, WorkerOptions options) {
     this.worker = config.worker();
-    this.drainDeadlineMs = config.autoscaling().drainDeadlineMs();
     this.region = region;
     this.workerId = workerId;
     this.registry = registry;
-    this.faultHook = options.faultHook();
     this.modelSource = modelSource;
-    this.models = new ModelSet(config, modelSource, faultHook, new ModelLoadFailures(options.clock()));
+    this.models = new ModelSet(config, modelSource, options.faultHook(), new ModelLoadFailures(options.clock()));
     this.health = new WorkerHealth(worker.maxBatchImages(), worker.maxConsecutiveGpuErrors());
     this.admission = new Admission(models, health, workerId);
     this.deviceLister = options.deviceLister() != null ? options.deviceLister() : DeviceLister.tensorFlow(models.session());
     this.contact = new RegionContact(options.clock(), worker.claimPollMs());
+    this.drain = new WorkerDrain(workerId, config.autoscaling().drainDeadlineMs(), new WorkerDrain.Worker() {
+      @Override
+      public Set<String> held() {
+        return new java.util.LinkedHashSet<>(held.keySet());
+      }
+
+      @Override
+      public void drainHeld() {
+        held.values().forEach(RequestRun::drain);
+        for (RequestRun run : List.copyOf(pending)) {
+          pending.remove(run);
+          held.remove(run.id());
+          reports.failure(run, FailureTypes.DRAINED, "worker drained before it started");
+        }
+      }
+
+      @Override
+      public boolean idle() {
+        return !stopping && !busy && held.isEmpty() && pending.isEmpty();
+      }
+
+      @Override
+      public void heartbeat() {
+        InferenceVerticle.this.heartbeat();
+      }
+
+      @Override
+      public void leave() {
+        vertx.undeploy(deploymentID());
+      }
+    });
+    this.warmUp = new WarmUpSequence(region, workerId, worker, models, deviceLister, registry);
   }
 
   @Override
@@ -154,18 +182,29 @@ public final class InferenceVerticle extends VerticleBase {
         .tags("region", region, "worker", workerId).register(registry);
     reports = new RegionReports(vertx, region, workerId, stepTime);
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
+    batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
+        new BatchExecution.Worker() {
+          @Override
+          public void release(String requestId) {
+            held.remove(requestId);
+          }
+
+          @Override
+          public void sessionsServing(boolean serving) {
+            ready = serving;
+            heartbeat();
+          }
+
+          @Override
+          public void heartbeat() {
+            InferenceVerticle.this.heartbeat();
+          }
+        });
     modelSource.attach(vertx);
     vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
     // From the start: a worker still warming up may be the first one a scale-down drains.
-    vertx.eventBus().<JsonObject>consumer(Addresses.drain(region, workerId), this::onDrain);
-    return tf.executeBlocking(() -> {
-      String missing = checkDevice();
-      if (missing != null) {
-        return missing;
-      }
-      models.loadAndWarmUp(workerId);
-      return null;
-    }).onSuccess(missing -> {
+    vertx.eventBus().<JsonObject>consumer(Addresses.drain(region, workerId), message -> drain.onDrain(vertx, message));
+    return warmUp.untilFirstWarm(vertx, tf).onSuccess(missing -> {
       if (missing != null) {
         // Serving on the wrong device (TF falls back to the CPU silently) would be slow and
         // wrong: not live, no claims, and Kubernetes replaces the pod.
@@ -175,23 +214,15 @@ public final class InferenceVerticle extends VerticleBase {
         return;
       }
       ready = true;
+      LOG.info("worker {}: ready with {}; loading {} behind", workerId, models.names(), models.loading());
       heartbeat();
-      listen();
+      listen(); // claims list what is warm now; the rest become claimable as they load
       modelSource.watch(this::loadedVersions, this::switchModel);
+      warmUp.loadRest(tf, () -> {
+        heartbeat();
+        claim();
+      }, () -> stopping || drain.draining());
     }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
-  }
-
-  /** On the TensorFlow thread: lists the devices; null if the configured one is there, else what is missing. */
-  private String checkDevice() {
-    try {
-      devices = List.copyOf(deviceLister.devices());
-    } catch (RuntimeException e) {
-      devices = List.of();
-      return "TensorFlow could not list its devices: " + e.getMessage();
-    }
-    LOG.info("worker {} ({}): TensorFlow lists {}", workerId, worker.gpuClass(),
-        devices.stream().map(d -> d.name() + " (" + d.memoryBytes() / (1024 * 1024) + " MB)").toList());
-    return DeviceCheck.problem(worker.gpuClass(), devices);
   }
 
   /**
@@ -226,48 +257,10 @@ public final class InferenceVerticle extends VerticleBase {
     }
   }
 
-  /**
-   * Scale-down: claim nothing more, say so in heartbeats, finish what is held and then undeploy;
-   * past {@code deadline_ms} (default {@code autoscaling.drain_deadline_ms}) the held requests stop
-   * at their next step and go back to the region as {@code drained}.
-   */
-  private void onDrain(Message<JsonObject> message) {
-    long deadlineMs = message.body() == null ? drainDeadlineMs
-        : message.body().getLong("deadline_ms", drainDeadlineMs);
-    message.reply(new JsonObject().put("worker_id", workerId).put("held", held.size()));
-    if (draining) {
-      return;
-    }
-    draining = true;
-    LOG.info("worker {}: draining ({} held, deadline {} ms)", workerId, held.size(), deadlineMs);
-    heartbeat();
-    vertx.setTimer(Math.max(1, deadlineMs), id -> {
-      if (!held.isEmpty()) {
-        LOG.info("worker {}: drain deadline passed; handing back {}", workerId, held.keySet());
-      }
-      held.values().forEach(RequestRun::drain);
-      for (RequestRun run : List.copyOf(pending)) {
-        pending.remove(run);
-        held.remove(run.id());
-        reports.failure(run, FailureTypes.DRAINED, "worker drained before it started");
-      }
-      finishDrainIfIdle();
-    });
-    finishDrainIfIdle();
-  }
-
-  /** A draining worker that holds nothing leaves: its deployment is undeployed (a process then exits). */
-  private void finishDrainIfIdle() {
-    if (draining && !stopping && !busy && held.isEmpty() && pending.isEmpty()) {
-      LOG.info("worker {}: drained, stopping", workerId);
-      vertx.undeploy(deploymentID());
-    }
-  }
-
   /** Asks the region for work if idle, gathers what can share its batch, and runs it. */
   private void claim() {
-    if (draining) {
-      finishDrainIfIdle();
+    if (drain.draining()) {
+      drain.leaveIfIdle();
       return;
     }
     if (stopping || busy || !ready || !health.live()) {
@@ -403,131 +396,15 @@ public final class InferenceVerticle extends VerticleBase {
     runningEstimateMb = models.estimateMb(spec.model(), spec.width(), spec.height(), images);
     batch.forEach(r -> LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{}, batch of {} request(s), {} image(s))",
         r.id(), workerId, r.assignment().attempt(), spec.steps(), spec.width(), spec.height(), batch.size(), images));
-    tf.executeBlocking(() -> generate(batch), false).onComplete(done -> {
-      Future<Void> finished = done.succeeded() ? handInAll(batch, done.result()) : failAll(batch, done.cause(), images);
-      finished.onComplete(v -> {
-        batch.forEach(r -> held.remove(r.id()));
-        busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
-        running = List.of();
-        working = false;
-        watchdog.batchEnded();
-        runningEstimateMb = 0;
-        busy = false;
-        claim();
-      });
-    });
-  }
-
-  /** On the TensorFlow thread. */
-  private List<DiffusionPipeline.Outcome> generate(List<RequestRun> batch) {
-    String model = batch.get(0).spec().model();
-    LoadedModel loaded = models.get(model);
-    if (loaded == null) {
-      throw new IllegalStateException("model " + model + " is not loaded on " + workerId);
-    }
-    List<DiffusionPipeline.BatchItem> items = new ArrayList<>();
-    for (RequestRun run : batch) {
-      items.add(new DiffusionPipeline.BatchItem(run.input(), stepReporter(run), run::isCancelled));
-    }
-    return new DiffusionPipeline(loaded, faultHook).generateBatch(items);
-  }
-
-  private StepListener stepReporter(RequestRun run) {
-    return new StepListener() {
-      @Override
-      public void onStep(int step, int total, long nanosInTensorFlow, long nanosTotal) {
-        onStep(step, total, nanosInTensorFlow, nanosTotal, null);
-      }
-
-      @Override
-      public void onStep(int step, int total, long nanosInTensorFlow, long nanosTotal, byte[] preview) {
-        watchdog.stepped();
-        reports.step(run, step, total, nanosInTensorFlow, nanosTotal, preview);
-      }
-    };
-  }
-
-  private Future<Void> handInAll(List<RequestRun> batch, List<DiffusionPipeline.Outcome> outcomes) {
-    health.onSuccess();
-    List<Future<Void>> handIns = new ArrayList<>();
-    for (int i = 0; i < batch.size(); i++) {
-      RequestRun run = batch.get(i);
-      DiffusionPipeline.Outcome outcome = outcomes.get(i);
-      if (outcome.cancelled()) {
-        reports.failure(run, run.isDrained() ? FailureTypes.DRAINED : FailureTypes.CANCELLED,
-            outcome.cancellation().getMessage());
-        continue;
-      }
-      if (outcome.refused()) {
-        failures.increment();
-        LOG.warn("[{}] refused by the pipeline on worker {}: {}", run.id(), workerId, outcome.refusal().getMessage());
-        reports.failure(run, FailureTypes.ERROR, outcome.refusal().getMessage());
-        continue;
-      }
-      var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, outcome.pngs(), run.elapsedMs());
-      handIns.add(reports.result(result).onSuccess(v -> contact.answered()).recover(e -> {
-        failures.increment();
-        LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
-        reports.failure(run, FailureTypes.ERROR, "result not delivered: " + e.getMessage());
-        return Future.succeededFuture();
-      }));
-    }
-    return Future.join(handIns).mapEmpty();
-  }
-
-  /** The whole batch failed in TensorFlow: every request gets the typed failure, then the worker recovers. */
-  private Future<Void> failAll(List<RequestRun> batch, Throwable cause, int images) {
-    String type = FailureTypes.classify(cause);
-    if (!FailureTypes.CANCELLED.equals(type)) {
-      failures.increment();
-    }
-    for (RequestRun run : batch) {
-      held.remove(run.id()); // the region retries it elsewhere; no more lease renewals from here
-      LOG.error("[{}] attempt {} failed on worker {} ({}): {}", run.id(), run.assignment().attempt(), workerId, type, cause.toString());
-      reports.failure(run, type, String.valueOf(cause.getMessage()));
-    }
-    if (FailureTypes.OOM.equals(type)) {
-      health.onOom(images);
-      Set<String> dropped = models.unloadAdapters();
-      LOG.warn("worker {} ran out of memory with {} image(s): batch limit now {}, adapters dropped from memory: {}",
-          workerId, images, health.maxBatchImages(), dropped);
-      return Future.succeededFuture();
-    }
-    if (FailureTypes.GPU_ERROR.equals(type)) {
-      return afterDeviceError();
-    }
-    return Future.succeededFuture();
-  }
-
-  /** Restarts the sessions, unless the errors have become persistent: then the worker is not live. */
-  private Future<Void> afterDeviceError() {
-    if (!health.onGpuError()) {
-      LOG.error("worker {}: {} device errors in a row; not live any more, claiming nothing", workerId,
-          health.consecutiveGpuErrors());
-      heartbeat();
-      return Future.succeededFuture();
-    }
-    ready = false;
-    restarts.increment();
-    LOG.warn("worker {}: device error; restarting its TensorFlow sessions ({} in a row)", workerId, health.consecutiveGpuErrors());
-    heartbeat();
-    return tf.executeBlocking(() -> {
-      models.restart(workerId);
-      return null;
-    }, false).<Void>mapEmpty().transform(restart -> {
-      if (restart.succeeded()) {
-        ready = true;
-        heartbeat();
-        return Future.succeededFuture();
-      }
-      String type = FailureTypes.classify(restart.cause());
-      LOG.error("worker {}: restart failed ({}): {}", workerId, type, restart.cause().toString());
-      if (FailureTypes.GPU_ERROR.equals(type)) {
-        return afterDeviceError();
-      }
-      health.giveUp("its models would not load again after a device error (" + type + ")");
-      heartbeat();
-      return Future.succeededFuture();
+    batches.run(batch, images).onComplete(v -> {
+      batch.forEach(r -> held.remove(r.id()));
+      busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
+      running = List.of();
+      working = false;
+      watchdog.batchEnded();
+      runningEstimateMb = 0;
+      busy = false;
+      claim();
     });
   }
 
@@ -540,7 +417,7 @@ public final class InferenceVerticle extends VerticleBase {
     var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
         models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
         ready, health.live() && !watchdog.stalled(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(),
-        stopping || draining);
+        stopping || drain.draining());
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
   }
 
@@ -565,7 +442,10 @@ public final class InferenceVerticle extends VerticleBase {
     return now.isEmpty() ? null : now.get(0).id();
   }
 
-  /** True once the models are loaded and warmed up (false again while the sessions restart). */
+  /**
+   * True once the first model of the load order is warm (more may still be loading behind it);
+   * false again while the sessions restart.
+   */
   public boolean ready() {
     return ready;
   }
@@ -580,6 +460,21 @@ public final class InferenceVerticle extends VerticleBase {
     return health.maxBatchImages();
   }
 
+  /** The order the worker loads its models in: the region's answer, or the configured order. */
+  public List<String> loadOrder() {
+    return warmUp.order().models();
+  }
+
+  /** Configured models still waiting to load behind the first (not claimed until warm). */
+  public List<String> loadingModels() {
+    return models.loading();
+  }
+
+  /** Completes once every model of the load order was tried (loaded or failing); fails if the start failed. */
+  public Future<Void> warmUpFinished() {
+    return warmUp.allTried();
+  }
+
   /** Configured models that could not be loaded (the worker still claims them and tries again on demand). */
   public List<String> failedModels() {
     return models.failedNames();
@@ -588,7 +483,7 @@ public final class InferenceVerticle extends VerticleBase {
   /** For {@link WorkerHttp}: the probes' procedures over this worker's state. */
   WorkerProbes probes() {
     return new WorkerProbes(worker, models, health, contact, watchdog, new WorkerProbes.Worker(
-        () -> ready, () -> working, () -> devices, () -> workerContext));
+        () -> ready, () -> working, warmUp::devices, () -> workerContext));
   }
 
   /** For {@link WorkerHttp}: the port it listens on, reported in heartbeats. */

@@ -68,8 +68,9 @@ class ModelLoadFailureTest {
     WorkerHttp http = new WorkerHttp(worker, new SimpleMeterRegistry(), "127.0.0.1", 0);
     vertx.deployVerticle(http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    assertThat(worker.ready()).as("ready once the first model is warm").isTrue();
+    worker.warmUpFinished().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
 
-    assertThat(worker.ready()).isTrue();
     assertThat(worker.loadedVersions()).containsOnlyKeys("genmesh-tiny");
     assertThat(worker.failedModels()).containsExactly(BROKEN);
     assertThat(source.brokenResolves.get()).isEqualTo(1);
@@ -84,6 +85,8 @@ class ModelLoadFailureTest {
     WorkerMessages.Heartbeat beat = region.lastHeartbeat("w-half");
     assertThat(beat.loadedModels()).containsExactly("genmesh-tiny");
     assertThat(beat.failedModels()).containsExactly(BROKEN);
+    region.claims.clear();
+    await("a claim after the warm-up", WAIT, () -> !region.claims.isEmpty());
     assertThat(region.claims).as("it still claims the broken model")
         .allSatisfy(c -> assertThat(c.models()).containsExactly("genmesh-tiny", BROKEN));
 

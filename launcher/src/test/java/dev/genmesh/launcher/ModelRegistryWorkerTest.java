@@ -159,8 +159,9 @@ class ModelRegistryWorkerTest {
 
     InferenceVerticle worker = deploy(new InferenceVerticle(both, REGION, "usw-f", meters, modelRoot,
         new RegistryModelSource(both, REGION, "usw-f", modelRoot, meters))).worker;
-
     assertThat(worker.ready()).isTrue();
+    worker.warmUpFinished().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS); // small loads behind
+
     assertThat(worker.loadedVersions()).containsOnlyKeys(MODEL);
     assertThat(worker.failedModels()).containsExactly("genmesh-small");
     assertThat(meters.find("genmesh.worker.model.pulls").tags("worker", "usw-f", "model", "genmesh-small",

@@ -49,25 +49,42 @@ public final class ModelSet implements AutoCloseable {
   }
 
   /**
-   * Resolves every model of the worker through its source (a registry pull, or a local build of
-   * a bundled model), loads and warms it up. A model that fails is recorded in
-   * {@link #failures()} and the others go on: the worker serves what loaded.
+   * Resolves the models of {@code order} one after the other through the source (a registry pull,
+   * or a local build of a bundled model), loads and warms each up, until one is warm: the worker
+   * can serve from then on. A model that fails is recorded in {@link #failures()} and the next one
+   * is tried.
    *
-   * @throws IllegalStateException if no model loaded at all (the worker has nothing to serve)
+   * @return the models of {@code order} not tried yet, to load behind ({@link #tryLoad})
+   * @throws IllegalStateException if no model of {@code order} loaded (the worker has nothing to serve)
    */
-  public void loadAndWarmUp(String workerId) {
+  public List<String> loadFirstOf(List<String> order, String workerId) {
     RuntimeException first = null;
-    for (String name : config.worker().models()) {
+    for (int i = 0; i < order.size(); i++) {
       try {
-        loadOne(name, workerId);
+        loadOne(order.get(i), workerId);
+        return List.copyOf(order.subList(i + 1, order.size()));
       } catch (RuntimeException e) {
         first = first == null ? e : first;
-        failed(name, e, workerId);
+        failed(order.get(i), e, workerId);
       }
     }
-    if (models.isEmpty() && first != null) {
-      throw new IllegalStateException("worker " + workerId + " could not load any of its models: " + failures.reasons(),
-          first);
+    throw new IllegalStateException("worker " + workerId + " could not load any of its models: " + failures.reasons(),
+        first);
+  }
+
+  /**
+   * Loads and warms up one more model behind the first; a failure is recorded in
+   * {@link #failures()} (the worker goes on claiming it and tries again on demand).
+   *
+   * @return true if it loaded
+   */
+  public boolean tryLoad(String name, String workerId) {
+    try {
+      loadOne(name, workerId);
+      return true;
+    } catch (RuntimeException e) {
+      failed(name, e, workerId);
+      return false;
     }
   }
 
@@ -190,7 +207,10 @@ public final class ModelSet implements AutoCloseable {
     return new ArrayList<>(models.keySet());
   }
 
-  /** The models the worker claims work for: those loaded and those that failed (a request makes it try again). */
+  /**
+   * The models the worker claims work for: those loaded and those that failed (a request makes it
+   * try again); not those still waiting to load behind the first.
+   */
   public List<String> claimable() {
     Map<String, String> failing = failures.reasons();
     Map<String, LoadedModel> loaded = models;
@@ -201,6 +221,14 @@ public final class ModelSet implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** Configured models neither loaded nor failing: not tried yet (they load behind the first). */
+  public List<String> loading() {
+    Map<String, String> failing = failures.reasons();
+    Map<String, LoadedModel> loaded = models;
+    return config.worker().models().stream()
+        .filter(name -> !loaded.containsKey(name) && !failing.containsKey(name)).toList();
   }
 
   /** Configured models that could not be loaded. */

@@ -23,8 +23,9 @@ import java.util.function.Supplier;
  * {@code device} (TensorFlow lists the device the GPU class needs), {@code memory} (that
  * device's memory holds the loaded models' base memory; on CPU the budget does) and
  * {@code device_errors} (the worker has not given up), {@code progress} (a running batch still
- * makes steps: {@link StepWatchdog}). Readiness: {@code models} (loaded,
- * warmed up, at least one), {@code memory} (the idle free budget fits one more image of the
+ * makes steps: {@link StepWatchdog}). Readiness: {@code models} (at least
+ * one warm: the first of the load order that loaded; those still loading behind it and those
+ * that failed do not count against it), {@code memory} (the idle free budget fits one more image of the
  * smallest loaded model) and {@code queue} (the region answered recently).
  */
 public final class WorkerProbes {
@@ -33,7 +34,7 @@ public final class WorkerProbes {
   /**
    * What the probes read of the worker.
    *
-   * @param ready models loaded and warmed up, sessions not restarting
+   * @param ready the first model of the load order is warm, sessions not restarting
    * @param working a TensorFlow batch or a model load runs now (the worker asks the region nothing meanwhile)
    * @param devices TensorFlow's devices; null until listed (at start, before the models load)
    * @param context the worker verticle's context; null before it is deployed
@@ -130,6 +131,7 @@ public final class WorkerProbes {
   Status models() {
     List<String> loaded = models.names();
     JsonObject data = new JsonObject().put("loaded", new JsonArray(loaded))
+        .put("loading", new JsonArray(models.loading()))
         .put("failed", new JsonObject(new java.util.LinkedHashMap<>(models.failures().reasons())));
     if (!health.live()) {
       return Status.KO(data.put("error", "not live: " + health.notLiveReason()));
