@@ -12,6 +12,10 @@ public final class RequestRun {
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private final long startedNanos = System.nanoTime();
   private GenerationInput input;
+  private volatile long firstStepNanos;
+  private volatile long lastStepNanos;
+  private volatile int stepsDone;
+  private volatile int totalSteps;
 
   public RequestRun(WorkerMessages.Assignment assignment) {
     this.assignment = assignment;
@@ -39,6 +43,29 @@ public final class RequestRun {
   public void drain() {
     drained = true;
     cancelled.set(true);
+  }
+
+  /** Records a denoising step at {@code now} ({@link System#nanoTime}; called from the TensorFlow thread). */
+  public void stepped(int step, int total, long now) {
+    if (stepsDone == 0) {
+      firstStepNanos = now;
+    }
+    lastStepNanos = now;
+    stepsDone = step;
+    totalSteps = total;
+  }
+
+  /**
+   * How long it should still run, from its pace so far: the mean time between its steps times the
+   * steps left. Infinite before its second step (no pace yet, and little work to lose).
+   */
+  public double remainingMs() {
+    int done = stepsDone;
+    if (done < 2 || totalSteps <= 0) {
+      return Double.POSITIVE_INFINITY;
+    }
+    double perStepMs = (lastStepNanos - firstStepNanos) / 1e6 / (done - 1);
+    return Math.max(0, totalSteps - done) * perStepMs;
   }
 
   public boolean isDrained() {
