@@ -145,13 +145,21 @@ public final class InferenceVerticle extends VerticleBase {
       }
 
       @Override
-      public void drainHeld() {
-        held.values().forEach(RequestRun::drain);
+      public int drainHeld(double finishWithinMs) {
         for (RequestRun run : List.copyOf(pending)) {
           pending.remove(run);
           held.remove(run.id());
           reports.failure(run, FailureTypes.DRAINED, "worker drained before it started");
         }
+        int finishing = 0;
+        for (RequestRun run : held.values()) {
+          if (run.remainingMs() <= finishWithinMs) {
+            finishing++;
+          } else {
+            run.drain();
+          }
+        }
+        return finishing;
       }
 
       @Override

@@ -92,6 +92,7 @@ public final class BatchExecution {
       @Override
       public void onStep(int step, int total, long nanosInTensorFlow, long nanosTotal, byte[] preview) {
         watchdog.stepped();
+        run.stepped(step, total, System.nanoTime());
         reports.step(run, step, total, nanosInTensorFlow, nanosTotal, preview);
       }
     };
