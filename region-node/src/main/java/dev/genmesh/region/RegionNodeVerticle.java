@@ -308,6 +308,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     warmup = new WarmupAdvisor(vertx, name, pool, config::modelFamily, config.autoscaling().evaluationIntervalMs(),
         Math.max(config.autoscaling().coldStartMs(), WARMUP_PLAN_MIN_TTL_MS), clock, registry);
     consumers.add(bus.consumer(Addresses.warmup(name), warmup::handle));
+    consumers.add(warmup.listen());
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 

@@ -38,16 +38,21 @@ import org.slf4j.LoggerFactory;
  *   <li><b>configured</b>: the order the worker asked in (its {@code worker.models}).</li>
  * </ol>
  *
- * <p>Every region node answers (the consumer is not tied to autoscaler leadership); only the
- * leading node's autoscaler hands plans in ({@link #plan}), so an ask that reaches another node is
- * answered by demand. A plan's counts expire after {@code planTtlMs} (a worker that was planned
- * but never asked, e.g. one Kubernetes did not start); a scale-down of the pool drops them.
+ * <p>Every region node answers (the consumer is not tied to autoscaler leadership). The leading
+ * node's autoscaler hands its plans in directly ({@link #plan}, before the actuator acts), and every
+ * node, the leader included, also takes them from the decision events on
+ * {@code Addresses.scalingDecisions} ({@link #listen}); a decision seen both ways counts once. Each
+ * node hands its copy out, so with N nodes up to N times the planned workers may load a family
+ * first: more than planned, never fewer. A plan's counts expire after {@code planTtlMs} (a worker
+ * that was planned but never asked, e.g. one Kubernetes did not start); a scale-down of the pool
+ * drops them.
  * Runs on the event loop of the verticle that starts it.
  */
 public final class WarmupAdvisor {
   public static final String ANSWERS = "genmesh.autoscale.warmup.answers";
   public static final String DEMAND_FAILURES = "genmesh.autoscale.warmup.demand.failures";
   static final int DEMAND_WINDOW_SECONDS = 3600;
+  private static final int SEEN_LIMIT = 1024;
   private static final String DEMAND = "SELECT model, count(*) AS n FROM requests"
       + " WHERE created_at > now() - make_interval(secs => " + DEMAND_WINDOW_SECONDS + ") GROUP BY model";
   private static final Logger LOG = LoggerFactory.getLogger(WarmupAdvisor.class);
@@ -74,6 +79,8 @@ public final class WarmupAdvisor {
   private final Clock clock;
   private final MeterRegistry meters;
   private final Map<String, List<Owed>> owed = new HashMap<>();
+  /** Decisions already planned (time, pool, from, to), so the direct hand-in and the event count once. */
+  private final java.util.Set<String> seen = new java.util.LinkedHashSet<>();
   private Map<String, Long> demand = Map.of();
   private Instant demandAt;
   private Future<Map<String, Long>> refreshing;
@@ -105,8 +112,25 @@ public final class WarmupAdvisor {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
+  /** Takes plans from the region's decision events too (published by whichever node leads). */
+  public MessageConsumer<JsonObject> listen() {
+    return vertx.eventBus().<JsonObject>consumer(Addresses.scalingDecisions(region), message -> {
+      try {
+        plan(ScalingDecision.fromJson(message.body()));
+      } catch (RuntimeException e) {
+        LOG.warn("{}: a scaling decision event could not be read ({}); its plan is not used", region, e.toString());
+      }
+    });
+  }
+
   /** The autoscaler's decision: a scale-up's {@code warm_models} are owed to the pool's next workers. */
-  public void plan(ScalingDecision decision) {
+  public synchronized void plan(ScalingDecision decision) {
+    if (!seen.add(decision.time() + "/" + decision.pool() + "/" + decision.from() + "/" + decision.to())) {
+      return;
+    }
+    while (seen.size() > SEEN_LIMIT) {
+      seen.remove(seen.iterator().next());
+    }
     if (decision.to() < decision.from()) {
       owed.remove(decision.pool()); // the starting workers go first, and so do their plans
       return;
@@ -117,6 +141,11 @@ public final class WarmupAdvisor {
         owed.computeIfAbsent(decision.pool(), k -> new ArrayList<>()).add(new Owed(family, count, expires));
       }
     });
+  }
+
+  /** Workers the plans still owe the pool (for tests and logs). */
+  synchronized int owed(String pool) {
+    return owed.getOrDefault(pool, List.of()).stream().mapToInt(entry -> entry.remaining).sum();
   }
 
   /** The consumer of {@link Addresses#warmup} (the region node registers it with its other consumers). */
@@ -158,7 +187,7 @@ public final class WarmupAdvisor {
   }
 
   /** The first family the pool's plans still owe that this worker can load; counts it as handed out. */
-  private String takeOwed(String gpuClass, List<String> asked) {
+  private synchronized String takeOwed(String gpuClass, List<String> asked) {
     List<Owed> pending = gpuClass == null ? null : owed.get(gpuClass);
     if (pending == null) {
       return null;

@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.pgclient.PgBuilder;
@@ -98,8 +99,8 @@ class WarmupAdvisorTest {
     }
   }
 
-  private static ScalingDecision decision(String pool, int from, int to, Map<String, Integer> warm) {
-    return new ScalingDecision(Instant.parse("2026-11-27T10:00:00Z"), REGION, pool, from, to, "turbo_depth", "trigger",
+  private ScalingDecision decision(String pool, int from, int to, Map<String, Integer> warm) {
+    return new ScalingDecision(clock.instant(), REGION, pool, from, to, "turbo_depth", "trigger",
         "depth.turbo", 12, 10, 30_000, Map.of(), null, warm, List.of());
   }
 
@@ -157,6 +158,27 @@ class WarmupAdvisorTest {
 
     advisor.plan(decision("L4", 5, 6, Map.of("sdxl", 1)));
     assertThat(ask("planned", "L4", List.of("genmesh-small", "genmesh-tiny")).family()).isEqualTo("sdxl");
+  }
+
+  @Test
+  void everyNodeTakesPlansFromTheDecisionEventsAndADecisionSeenTwiceCountsOnce() throws Exception {
+    MessageConsumer<JsonObject> events = advisor.listen();
+    await(events.completion());
+    ScalingDecision decision = decision("L4", 5, 6, Map.of("sdxl", 1));
+    advisor.plan(decision); // the leader's direct hand-in
+    vertx.eventBus().publish(Addresses.scalingDecisions(REGION), decision.toJson());
+    vertx.eventBus().publish(Addresses.scalingDecisions(REGION), new JsonObject().put("pool", 7)); // unreadable: ignored
+    ScalingDecision another = decision("A100-40", 3, 4, Map.of("sd3", 1));
+    vertx.eventBus().publish(Addresses.scalingDecisions(REGION), another.toJson()); // from another node's leader
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (advisor.owed("A100-40") == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20); // the events reach the advisor on its own event loop
+    }
+
+    assertThat(ask("p1", "L4", BOTH).reason()).isEqualTo("plan");
+    assertThat(ask("p2", "L4", BOTH).reason()).as("planned once, not twice").isEqualTo("configured");
+    assertThat(ask("p3", "A100-40", BOTH).family()).isEqualTo("sd3");
+    await(events.unregister());
   }
 
   @Test
