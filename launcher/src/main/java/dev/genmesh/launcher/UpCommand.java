@@ -34,7 +34,7 @@ final class UpCommand implements Runnable {
   public void run() {
     GenmeshConfig config = onlySelectedRegions(common.loadConfig());
     long started = System.nanoTime();
-    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale);
+    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale, common.loadTree());
     Mesh mesh = Mesh.start(config, options, step -> System.out.println("[genmesh] " + step + " ..."));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
