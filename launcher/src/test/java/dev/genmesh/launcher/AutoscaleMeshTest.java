@@ -114,6 +114,11 @@ class AutoscaleMeshTest {
     for (String id : ids) {
       assertThat(view(http, id).getString("status")).isEqualTo("completed");
     }
+
+    mesh.close();
+    mesh = null;
+    assertThat(ProcessHandle.of(pids.get(remaining)).map(ProcessHandle::isAlive).orElse(false))
+        .as("closing the mesh stops its worker processes").isFalse();
   }
 
   private static JsonObject view(WebClient http, String id) {
