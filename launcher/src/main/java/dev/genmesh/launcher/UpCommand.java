@@ -52,6 +52,10 @@ final class UpCommand implements Runnable {
         System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
     mesh.workerHttp().forEach((region, url) ->
         System.out.println("  worker        " + region + " " + url + "/health/ready"));
+    if (autoscale) {
+      System.out.println("  workers       processes started by each region, output in "
+          + options.dataDir().resolve("workers") + "/<id>.log");
+    }
     System.out.println("Press Ctrl-C to stop.");
     try {
       stopped.await();

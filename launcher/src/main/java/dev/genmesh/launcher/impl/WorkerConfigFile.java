@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,11 +48,19 @@ public final class WorkerConfigFile {
       Files.createDirectories(dir);
       Files.writeString(file, "# Written by genmesh up --autoscale for its worker processes of " + region
           + "; rewritten at each start.\n" + new Yaml(options).dump(tree));
+      ownerOnly(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the worker configuration " + file, e);
     }
     check(file, running, region);
     return file;
+  }
+
+  /** The settings may carry passwords and keys (from the environment): readable by this user alone. */
+  private static void ownerOnly(Path file) throws IOException {
+    if (Files.getFileStore(file).supportsFileAttributeView(PosixFileAttributeView.class)) {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
   }
 
   private static Map<String, Object> regionTree(RegionConfig r, Map<String, Object> declared) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AutoscaledWorkersOrphanTest {
   private static final Pattern EDGE_URL = Pattern.compile("web UI\\s+(http://localhost:\\d+)/");
+  private static final Pattern WORKER_STARTED = Pattern.compile("started worker usw-worker-as-1 \\(pool cpu, pid (\\d+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
   @RegisterExtension final ChildProcesses children = new ChildProcesses();
@@ -46,10 +47,9 @@ class AutoscaledWorkersOrphanTest {
         return null;
       }
     });
-    List<ProcessHandle> workers = up.descendants().stream()
-        .filter(p -> p.info().arguments().map(args -> List.of(args).contains("worker")).orElse(false))
-        .toList();
-    assertThat(workers).as("worker processes of the mesh").isNotEmpty();
+    long workerPid = Long.parseLong(up.awaitLine(WORKER_STARTED, START_TIMEOUT).group(1));
+    List<ProcessHandle> workers = up.descendants().stream().filter(p -> p.pid() == workerPid).toList();
+    assertThat(workers).as("the worker process " + workerPid + " is the mesh's child").hasSize(1);
     workers.forEach(worker -> children.onCleanup(worker::destroyForcibly));
 
     up.kill();
