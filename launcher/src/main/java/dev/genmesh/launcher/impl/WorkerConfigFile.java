@@ -20,8 +20,8 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The configuration a worker process of {@code genmesh up --autoscale} starts with: the settings
  * the mesh was started from (defaults, file, environment) with what the running mesh changed
- * written over them (its regions only, their real HTTP and cluster ports, the embedded stores'
- * endpoints), as one YAML file. The file is the whole truth for the child: it gets no
+ * written over them (its regions with their real HTTP and cluster ports and the embedded stores'
+ * endpoints; regions of the bundled defaults it does not run stay in, unused by a worker), as one YAML file. The file is the whole truth for the child: it gets no
  * {@code GENMESH_*} variables. Written once per region, and read back here before any worker
  * uses it, so a setting the file fails to carry is caught at the first scale-up, not in a worker log.
  */
@@ -46,9 +46,9 @@ public final class WorkerConfigFile {
     Path file = dir.resolve(region + "-worker.yaml");
     try {
       Files.createDirectories(dir);
+      ownerOnly(file);
       Files.writeString(file, "# Written by genmesh up --autoscale for its worker processes of " + region
           + "; rewritten at each start.\n" + new Yaml(options).dump(tree));
-      ownerOnly(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the worker configuration " + file, e);
     }
@@ -56,10 +56,11 @@ public final class WorkerConfigFile {
     return file;
   }
 
-  /** The settings may carry passwords and keys (from the environment): readable by this user alone. */
+  /** The settings may carry passwords and keys (from the environment): an empty file readable by this user alone. */
   private static void ownerOnly(Path file) throws IOException {
-    if (Files.getFileStore(file).supportsFileAttributeView(PosixFileAttributeView.class)) {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    Files.deleteIfExists(file);
+    if (Files.getFileStore(file.getParent()).supportsFileAttributeView(PosixFileAttributeView.class)) {
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
   }
 
