@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +35,8 @@ import picocli.CommandLine.Option;
  */
 final class RoleCommands {
   private static final long DEPLOYMENT_CHECK_MS = 500;
+  /** Set when the JVM is told to stop: deployments going away then are not a drain. */
+  private static final AtomicBoolean SHUTTING_DOWN = new AtomicBoolean();
 
   private RoleCommands() {}
 
@@ -120,7 +123,7 @@ final class RoleCommands {
       Promise<String> finished = Promise.promise();
       // A drained worker undeploys itself: its process has nothing left to do, and exits 0.
       vertx.setPeriodic(DEPLOYMENT_CHECK_MS, timer -> {
-        if (!vertx.deploymentIDs().contains(deployment)) {
+        if (!SHUTTING_DOWN.get() && !vertx.deploymentIDs().contains(deployment)) {
           finished.tryComplete("drained");
         }
       });
@@ -180,6 +183,7 @@ final class RoleCommands {
       closed.orTimeout(60, TimeUnit.SECONDS).exceptionally(err -> null).join();
     };
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      SHUTTING_DOWN.set(true);
       close.run();
       stopped.countDown();
     }, "genmesh-shutdown"));
