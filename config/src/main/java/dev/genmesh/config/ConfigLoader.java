@@ -35,12 +35,20 @@ public final class ConfigLoader {
 
   /** Loads defaults, then {@code file} (may be null), then the overrides found in {@code env}. */
   public static GenmeshConfig load(Path file, Map<String, String> env) {
+    return GenmeshConfig.read(new Node("", tree(file, env)));
+  }
+
+  /**
+   * The settings {@link #load} reads, as a fresh mutable YAML tree (maps, lists, scalars): for a
+   * process that hands its configuration on to a child (a YAML file of this tree loads to the same).
+   */
+  public static Map<String, Object> tree(Path file, Map<String, String> env) {
     Map<String, Object> tree = readDefaults();
     if (file != null) {
       deepMerge(tree, readFile(file));
     }
     applyEnv(tree, env);
-    return GenmeshConfig.read(new Node("", tree));
+    return tree;
   }
 
   private static Map<String, Object> readDefaults() {

@@ -23,6 +23,11 @@ final class CommonOptions {
     return ConfigLoader.load(configFile, System.getenv());
   }
 
+  /** The settings {@link #loadConfig} reads, as a tree (handed on to child processes). */
+  java.util.Map<String, Object> loadTree() {
+    return ConfigLoader.tree(configFile, System.getenv());
+  }
+
   /** Where a worker builds and caches models: {@code worker.model_dir}, else {@code <data dir>/models}. */
   static Path modelRoot(dev.genmesh.config.WorkerConfig worker, Path dataDir) {
     return worker.modelDir().isBlank() ? dataDir.resolve("models") : Path.of(worker.modelDir()).toAbsolutePath();

@@ -10,10 +10,14 @@ import dev.genmesh.launcher.impl.EmbeddedStores;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.impl.LocalAutoscaling;
 import dev.genmesh.launcher.impl.LocalWorkerActuator;
+import dev.genmesh.launcher.impl.WorkerConfigFile;
+import dev.genmesh.launcher.impl.WorkerProcesses;
 import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.genmesh.config.ConfigLoader;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -36,20 +40,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole mesh in one process: embedded PostgreSQL and Redis, one Hazelcast cluster per
- * region (a region-node member and a worker member each), and the edge router.
+ * region (a region-node member and a worker member each), and the edge router. With
+ * {@link Options#autoscale} the workers are {@code genmesh worker} child processes instead, started
+ * and stopped by each region's autoscaler ({@link LocalWorkerActuator}).
  */
 public final class Mesh implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
   private static final long STEP_TIMEOUT_S = 180;
+  /** How long a worker process has to leave its cluster after SIGTERM before it is killed. */
+  private static final Duration WORKER_STOP_GRACE = Duration.ofSeconds(20);
 
   /**
    * @param randomPorts pick free ports for every listener (tests, or a second mesh on one machine)
    * @param durable fsync on in the embedded stores
    */
-  /** @param autoscale the regions scale their CPU workers themselves ({@link LocalAutoscaling}) */
-  public record Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost, boolean autoscale) {
+  /**
+   * @param autoscale the regions scale their CPU workers themselves ({@link LocalAutoscaling}), as
+   *     {@code genmesh worker} processes
+   * @param configTree the settings the mesh's config was loaded from ({@link ConfigLoader#tree}); the
+   *     worker processes get them with the running ports and endpoints written over them
+   */
+  public record Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost, boolean autoscale,
+      Map<String, Object> configTree) {
     public Options(Path dataDir, boolean randomPorts, boolean durable, String bindHost) {
-      this(dataDir, randomPorts, durable, bindHost, false);
+      this(dataDir, randomPorts, durable, bindHost, false, Map.of());
     }
   }
 
@@ -58,10 +72,13 @@ public final class Mesh implements AutoCloseable {
   private final List<Vertx> workers = new ArrayList<>();
   private final List<LocalWorkerActuator> actuators = new ArrayList<>();
   private final Map<String, String> workerHttp = new LinkedHashMap<>();
+  private final Map<String, WorkerProcesses> workerProcesses = new LinkedHashMap<>();
+  /** Completes once every region node listens: worker processes need their real ports. */
+  private final Promise<Void> regionsStarted = Promise.promise();
   private EmbeddedStores stores;
   private Vertx edgeVertx;
   private EdgeVerticle edge;
-  private GenmeshConfig config;
+  private volatile GenmeshConfig config;
 
   private Mesh() {}
 
@@ -97,10 +114,11 @@ public final class Mesh implements AutoCloseable {
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
           options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC());
       if (options.autoscale()) {
-        // The actuator starts workers with the config of the regions as started (their real ports).
+        // Worker processes start once every region listens, with the config as running (real ports).
         LocalWorkerActuator actuator = new LocalWorkerActuator(node, region.name(), region.code() + "-worker",
-            config.worker().gpuClass(), config.autoscaling().drainDeadlineMs(),
-            workerId -> startScaledWorker(region.name(), workerId, modelRoot, options.bindHost()));
+            config.worker().gpuClass(), config.autoscaling().drainDeadlineMs(), verticle::knownWorkers,
+            workerId -> startWorkerProcess(node, region.name(), workerId, options),
+            workerId -> WorkerProcesses.logOf(options.dataDir(), workerId), Clock.systemUTC());
         actuators.add(actuator);
         verticle.withActuator(actuator);
       }
@@ -110,6 +128,7 @@ public final class Mesh implements AutoCloseable {
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
     }
     config = config.withRegions(started);
+    regionsStarted.complete();
 
     for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : config.regions().values()) {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
@@ -136,22 +155,28 @@ public final class Mesh implements AutoCloseable {
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
   }
 
-  /** A worker the autoscaler asked for, on a member of its own (no HTTP probes: the region judges it by heartbeats). */
-  private Future<LocalWorkerActuator.Started> startScaledWorker(String regionName, String workerId, Path modelRoot,
-      String bindHost) {
-    GenmeshConfig now = config;
-    return RegionCluster.join(now.region(regionName), bindHost, null).compose(member -> {
-      InferenceVerticle verticle = new InferenceVerticle(now, regionName, workerId, registry, modelRoot,
-          CommonOptions.modelSource(now, regionName, workerId, modelRoot, registry));
-      return member.deployVerticle(verticle)
-          .map(id -> new LocalWorkerActuator.Started(member, verticle, id))
-          .recover(err -> member.close().transform(v -> Future.failedFuture(err)));
-    });
+  /** A worker the autoscaler asked for: a {@code genmesh worker} process (the region judges it by heartbeats). */
+  private Future<Process> startWorkerProcess(Vertx node, String regionName, String workerId, Options options) {
+    return regionsStarted.future().compose(v -> node.executeBlocking(() ->
+        workerProcesses(regionName, options).start(workerId)));
+  }
+
+  /** The region's worker starter, with its config file written on first use (the mesh runs by then). */
+  private synchronized WorkerProcesses workerProcesses(String regionName, Options options) {
+    return workerProcesses.computeIfAbsent(regionName, name -> new WorkerProcesses(options.dataDir(), options.bindHost(),
+        WorkerConfigFile.write(options.dataDir().resolve("workers"), options.configTree(), config, name), name));
   }
 
   /** The workers the autoscalers run now, per region (empty without {@code --autoscale}). */
   public List<String> scaledWorkers() {
     return actuators.stream().flatMap(a -> a.workerIds().stream()).toList();
+  }
+
+  /** Worker id → process id of the autoscaled worker processes running now. */
+  public Map<String, Long> scaledWorkerPids() {
+    Map<String, Long> pids = new LinkedHashMap<>();
+    actuators.forEach(a -> pids.putAll(a.workerPids()));
+    return pids;
   }
 
   /** Returns once {@code url} answers 200: the mesh can take requests. */
@@ -224,13 +249,8 @@ public final class Mesh implements AutoCloseable {
     if (edgeVertx != null) {
       closeQuietly(edgeVertx, "edge");
     }
-    actuators.forEach(a -> {
-      try {
-        a.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        LOG.warn("autoscaled workers did not stop cleanly: {}", e.toString());
-      }
-    });
+    regionsStarted.tryFail("the mesh is stopping");
+    actuators.forEach(a -> a.close(WORKER_STOP_GRACE));
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
     if (stores != null) {

@@ -11,6 +11,8 @@ import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.region.safety.SafetyVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -18,7 +20,10 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +34,10 @@ import picocli.CommandLine.Option;
  * safety service. Stores are external here (real PostgreSQL and Redis from the config).
  */
 final class RoleCommands {
+  private static final long DEPLOYMENT_CHECK_MS = 500;
+  /** Set when the JVM is told to stop: deployments going away then are not a drain. */
+  private static final AtomicBoolean SHUTTING_DOWN = new AtomicBoolean();
+
   private RoleCommands() {}
 
   @Command(name = "edge", mixinStandardHelpOptions = true, description = "Run the edge router.")
@@ -87,8 +96,15 @@ final class RoleCommands {
     @Option(names = "--id", description = "Worker id (default: <region code>-<pid>).")
     String id;
 
+    /** Set by {@code genmesh up --autoscale}: a worker it started must not outlive it (e.g. after kill -9). */
+    @Option(names = "--exit-with-parent", hidden = true, paramLabel = "PID", description = "Exit when process PID exits.")
+    Long parentPid;
+
     @Override
     public void run() {
+      if (parentPid != null) {
+        exitWithParent(parentPid);
+      }
       GenmeshConfig config = common.loadConfig();
       RegionConfig regionConfig = config.region(region);
       Supplier<String> defaultId = () -> regionConfig.code() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
@@ -101,11 +117,31 @@ final class RoleCommands {
       // Probes first: live (and not ready) while the models load and warm up.
       WorkerHttp http = new WorkerHttp(worker, registry, common.bindHost, config.worker().httpPort());
       Mesh.await(vertx.deployVerticle(http), "start the HTTP probes of worker " + workerId);
-      Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
+      String deployment = Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
       System.out.println("[genmesh] worker " + workerId + " serving region " + region
           + " (http " + common.bindHost + ":" + http.actualPort() + ")");
-      runUntilStopped(vertx);
+      Promise<String> finished = Promise.promise();
+      // A drained worker undeploys itself: its process has nothing left to do, and exits 0.
+      vertx.setPeriodic(DEPLOYMENT_CHECK_MS, timer -> {
+        if (!SHUTTING_DOWN.get() && !vertx.deploymentIDs().contains(deployment)) {
+          finished.tryComplete("drained");
+        }
+      });
+      runUntilStopped(vertx, finished.future().onSuccess(reason ->
+          System.out.println("[genmesh] worker " + workerId + " stopping: " + reason)));
     }
+  }
+
+  /**
+   * Exits (0, through the shutdown hooks: Vert.x leaves the cluster) once process {@code pid} is
+   * gone, at whatever point of start-up or work: what this worker held is re-queued when its lease lapses.
+   */
+  private static void exitWithParent(long pid) {
+    Runnable exit = () -> {
+      System.out.println("[genmesh] worker stopping: its parent process " + pid + " is gone");
+      System.exit(0);
+    };
+    ProcessHandle.of(pid).ifPresentOrElse(parent -> parent.onExit().thenRunAsync(exit), exit);
   }
 
   @Command(name = "safety", mixinStandardHelpOptions = true,
@@ -133,15 +169,33 @@ final class RoleCommands {
   }
 
   private static void runUntilStopped(Vertx vertx) {
+    runUntilStopped(vertx, Promise.<String>promise().future());
+  }
+
+  /** Runs until the JVM is told to stop (SIGTERM, Ctrl-C), or until {@code finished}: then closes Vert.x and exits 0. */
+  private static void runUntilStopped(Vertx vertx, Future<String> finished) {
     CountDownLatch stopped = new CountDownLatch(1);
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    Runnable close = () -> {
+      if (!closed.isDone()) {
+        vertx.close().onComplete(ar -> closed.complete(null));
+      }
+      closed.orTimeout(60, TimeUnit.SECONDS).exceptionally(err -> null).join();
+    };
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      vertx.close().toCompletionStage().toCompletableFuture().join();
+      SHUTTING_DOWN.set(true);
+      close.run();
       stopped.countDown();
     }, "genmesh-shutdown"));
+    finished.onSuccess(reason -> stopped.countDown());
     try {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (finished.succeeded()) {
+      close.run();
+      System.exit(0);
     }
   }
 }

@@ -34,7 +34,7 @@ final class UpCommand implements Runnable {
   public void run() {
     GenmeshConfig config = onlySelectedRegions(common.loadConfig());
     long started = System.nanoTime();
-    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale);
+    var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale, common.loadTree());
     Mesh mesh = Mesh.start(config, options, step -> System.out.println("[genmesh] " + step + " ..."));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -52,6 +52,10 @@ final class UpCommand implements Runnable {
         System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
     mesh.workerHttp().forEach((region, url) ->
         System.out.println("  worker        " + region + " " + url + "/health/ready"));
+    if (autoscale) {
+      System.out.println("  workers       processes started by each region, output in "
+          + options.dataDir().resolve("workers") + "/<id>.log");
+    }
     System.out.println("Press Ctrl-C to stop.");
     try {
       stopped.await();

@@ -26,8 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code genmesh up --autoscale} on one region: a burst of submissions makes the region's
- * autoscaler start workers that warm up and take work; the quiet that follows drains them back to
- * the minimum, and every request completes.
+ * autoscaler start worker processes ({@code genmesh worker}, separate JVMs) that warm up and take
+ * work; the quiet that follows drains them back to the minimum, the drained processes exit by
+ * themselves, and every request completes.
  */
 class AutoscaleMeshTest {
   private static final long WAIT_S = 180;
@@ -62,11 +63,13 @@ class AutoscaleMeshTest {
     env.put("GENMESH_AUTOSCALING__SCALE_DOWN__GPU_IDLE__FOR_MS", "1000");
     GenmeshConfig loaded = ConfigLoader.load(null, env);
     GenmeshConfig config = loaded.withRegions(Map.of(REGION, loaded.region(REGION)));
-    mesh = Mesh.start(config, new Mesh.Options(dataDir, true, false, "127.0.0.1", true), step -> {});
+    mesh = Mesh.start(config, new Mesh.Options(dataDir, true, false, "127.0.0.1", true, ConfigLoader.tree(null, env)),
+        step -> {});
     vertx = Vertx.vertx();
     WebClient http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(mesh.edgePort()));
 
-    eventually(() -> mesh.scaledWorkers().size() == 1, "the pool at its minimum of one worker");
+    eventually(() -> mesh.scaledWorkerPids().size() == 1, "the pool at its minimum of one worker process");
+    Map<String, Long> pids = new HashMap<>(mesh.scaledWorkerPids());
 
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 24; i++) {
@@ -75,10 +78,11 @@ class AutoscaleMeshTest {
       assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
       ids.add(accepted.bodyAsJsonObject().getString("id"));
     }
-    eventually(() -> mesh.scaledWorkers().size() >= 2, "a second worker started for the burst");
+    eventually(() -> mesh.scaledWorkerPids().size() >= 2, "a second worker process started for the burst");
 
     Set<String> servedBy = new HashSet<>();
     eventually(() -> {
+      pids.putAll(mesh.scaledWorkerPids());
       servedBy.clear();
       boolean allDone = true;
       for (String id : ids) {
@@ -91,11 +95,30 @@ class AutoscaleMeshTest {
       return allDone;
     }, "every request of the burst completed");
     assertThat(servedBy).as("workers added for the burst took work").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(pids.keySet()).as("the workers that served are the autoscaled processes").containsAll(servedBy);
+    assertThat(Set.copyOf(pids.values())).as("one process per worker, none of them this JVM")
+        .hasSize(pids.size()).doesNotContain(ProcessHandle.current().pid());
+    for (String worker : pids.keySet()) {
+      assertThat(dataDir.resolve("workers").resolve(worker + ".log")).as("output of " + worker).exists();
+    }
 
     eventually(() -> mesh.scaledWorkers().size() == 1, "the quiet drained the pool back to one worker");
+    String remaining = mesh.scaledWorkers().get(0);
+    Map<String, Long> drained = new HashMap<>(pids);
+    drained.remove(remaining);
+    assertThat(drained).as("drained workers").isNotEmpty();
+    eventually(() -> drained.values().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)),
+        "the drained worker processes exited");
+    assertThat(ProcessHandle.of(pids.get(remaining)).map(ProcessHandle::isAlive)).as("the last worker runs on")
+        .contains(true);
     for (String id : ids) {
       assertThat(view(http, id).getString("status")).isEqualTo("completed");
     }
+
+    mesh.close();
+    mesh = null;
+    assertThat(ProcessHandle.of(pids.get(remaining)).map(ProcessHandle::isAlive).orElse(false))
+        .as("closing the mesh stops its worker processes").isFalse();
   }
 
   private static JsonObject view(WebClient http, String id) {

@@ -1,49 +1,64 @@
 package dev.genmesh.launcher.impl;
 
-import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.region.KnownWorker;
+import dev.genmesh.region.WorkerState;
 import dev.genmesh.region.autoscale.Actuator;
 import dev.genmesh.region.autoscale.ScalePlan;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The actuator of {@code genmesh up --autoscale}: CPU inference workers in this process, each on a
- * clustered Vert.x member of its own (as a worker process would be), started and stopped per
- * pool. Scale up starts workers that warm up before they claim (the worker's own start-up);
- * scale down sends {@link Addresses#drain} to the workers still warming up first, then to the
- * idle ones, then to the rest, and closes a member once its worker has drained and undeployed
- * itself. Only the pool of this machine's worker GPU class ({@code worker.gpu_class}) can be
- * served; other pools are logged and left alone. Runs on the region node's event loop.
+ * The actuator of {@code genmesh up --autoscale}: CPU inference workers as {@code genmesh worker}
+ * processes of this machine ({@link WorkerProcesses}), started and stopped per pool. Scale up
+ * starts processes that join the region's cluster and warm up before they claim (the worker's
+ * own start-up). Scale down sends {@link Addresses#drain} (again each pass until the worker takes
+ * it: a process just started has no consumer yet), in the order the region's worker registry
+ * gives: not ready (starting) or unhealthy first, then idle, then the busy ones with the fewest
+ * requests; a drained worker exits by itself, and the actuator forgets a worker when its process
+ * exits. A process still alive past its drain deadline plus {@link #TERMINATE_GRACE} gets SIGTERM,
+ * and SIGKILL after {@link #KILL_GRACE} more. Only the pool of this machine's worker GPU class
+ * ({@code worker.gpu_class}) can be served; other pools are logged and left alone. Runs in the
+ * region node's process, on its event loop.
  */
 public final class LocalWorkerActuator implements Actuator {
   private static final Logger LOG = LoggerFactory.getLogger(LocalWorkerActuator.class);
-  private static final long REAP_INTERVAL_MS = 250;
+  private static final long PASS_INTERVAL_MS = 1000;
+  static final Duration TERMINATE_GRACE = Duration.ofSeconds(30);
+  static final Duration KILL_GRACE = Duration.ofSeconds(10);
 
-  /** Starts one worker on a member of its own; the future completes once it is deployed (it may still warm up). */
+  /** Starts one worker process; the future completes once it is forked (it may still join and warm up). */
   @FunctionalInterface
   public interface WorkerStarter {
-    Future<Started> start(String workerId);
+    Future<Process> start(String workerId);
   }
-
-  /** A started worker: its member and its deployment there. */
-  public record Started(Vertx member, InferenceVerticle worker, String deploymentId) {}
 
   private static final class Local {
     final String id;
-    Started started;
+    Process process;
     boolean draining;
-    boolean closing;
+    boolean drainTaken;
+    boolean drainInFlight;
+    long drainSinceMs = -1;
+    long terminatedAtMs = -1;
 
     Local(String id) {
       this.id = id;
@@ -55,24 +70,34 @@ public final class LocalWorkerActuator implements Actuator {
   private final String prefix;
   private final String pool;
   private final long drainDeadlineMs;
+  private final Supplier<? extends Collection<KnownWorker>> known;
   private final WorkerStarter starter;
+  private final Function<String, Path> logOf;
+  private final Clock clock;
   private final Map<String, Local> workers = new LinkedHashMap<>();
   private final AtomicInteger sequence = new AtomicInteger();
-  private long reapTimer = -1;
+  private long passTimer = -1;
+  private boolean closed;
 
   /**
-   * @param node the region node's member (drain messages and timers)
+   * @param node the region node's Vert.x (drain messages, timers)
    * @param prefix worker ids are {@code <prefix>-as-<n>}
    * @param pool the one pool this actuator can serve (the local worker's GPU class)
+   * @param known the region's worker registry (e.g. {@code RegionNodeVerticle::knownWorkers}): the drain order
+   * @param logOf where a worker's output goes (named in the log lines)
    */
   public LocalWorkerActuator(Vertx node, String region, String prefix, String pool, long drainDeadlineMs,
-      WorkerStarter starter) {
+      Supplier<? extends Collection<KnownWorker>> known, WorkerStarter starter, Function<String, Path> logOf,
+      Clock clock) {
     this.node = node;
     this.region = region;
     this.prefix = prefix;
     this.pool = pool;
     this.drainDeadlineMs = drainDeadlineMs;
+    this.known = known;
     this.starter = starter;
+    this.logOf = logOf;
+    this.clock = clock;
   }
 
   @Override
@@ -83,17 +108,17 @@ public final class LocalWorkerActuator implements Actuator {
       }
       return Future.succeededFuture();
     }
-    ensureReaper();
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    ensurePasses();
     List<Local> live = workers.values().stream().filter(w -> !w.draining).toList();
     if (live.size() < count) {
       for (int i = live.size(); i < count; i++) {
         start();
       }
     } else if (live.size() > count) {
-      List<Local> order = new ArrayList<>(live);
-      // Warming up first (no work lost), then the idle, then the busiest last.
-      order.sort(Comparator.comparingInt(LocalWorkerActuator::drainRank));
-      order.subList(0, live.size() - count).forEach(this::sendDrain);
+      drainOrder(live).subList(0, live.size() - count).forEach(this::beginDrain);
     }
     return Future.succeededFuture();
   }
@@ -102,43 +127,77 @@ public final class LocalWorkerActuator implements Actuator {
   public synchronized Future<Void> drain(String pool, String workerId) {
     Local local = workers.get(workerId);
     if (local != null && !local.draining) {
-      sendDrain(local);
+      beginDrain(local);
     }
     return Future.succeededFuture();
   }
 
-  /** Workers started and not yet gone (draining ones included). */
+  /** Workers started and not yet exited (draining ones included). */
   public synchronized List<String> workerIds() {
     return List.copyOf(workers.keySet());
   }
 
-  /** Stops every worker at once (shutdown); what they run is re-queued when their leases lapse. */
-  public Future<Void> close() {
-    List<Local> all;
-    synchronized (this) {
-      if (reapTimer >= 0) {
-        node.cancelTimer(reapTimer);
-        reapTimer = -1;
-      }
-      all = List.copyOf(workers.values());
-      workers.clear();
-    }
-    return Future.join(all.stream().filter(w -> w.started != null).map(w -> w.started.member().close()).toList())
-        .transform(ar -> Future.succeededFuture());
+  /** Process ids of the workers' processes running now, by worker id (a worker still being forked has none). */
+  public synchronized Map<String, Long> workerPids() {
+    Map<String, Long> pids = new LinkedHashMap<>();
+    workers.values().stream().filter(w -> w.process != null).forEach(w -> pids.put(w.id, w.process.pid()));
+    return pids;
   }
 
-  private static int drainRank(Local local) {
-    if (local.started == null || !local.started.worker().ready()) {
+  /**
+   * Stops every worker process (shutdown), blocking: SIGTERM (a worker's shutdown hook leaves the
+   * cluster), then SIGKILL for any still alive after {@code grace}. What they ran is re-queued
+   * when its leases lapse. Call it off the event loop.
+   */
+  public void close(Duration grace) {
+    List<Process> processes;
+    synchronized (this) {
+      closed = true;
+      if (passTimer >= 0) {
+        node.cancelTimer(passTimer);
+        passTimer = -1;
+      }
+      processes = workers.values().stream().filter(w -> w.process != null).map(w -> w.process).toList();
+    }
+    processes.forEach(Process::destroy);
+    long deadline = System.nanoTime() + grace.toNanos();
+    for (Process process : processes) {
+      try {
+        long left = Math.max(0, deadline - System.nanoTime());
+        if (!process.waitFor(left, TimeUnit.NANOSECONDS)) {
+          LOG.warn("{}: worker process {} did not stop within {} s; killing it", region, process.pid(), grace.toSeconds());
+          process.destroyForcibly();
+          process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  /** Starting or unhealthy first (no useful work lost), then idle, then busy with the fewest requests. */
+  private List<Local> drainOrder(List<Local> live) {
+    Map<String, KnownWorker> byId = known.get().stream()
+        .collect(Collectors.toMap(KnownWorker::workerId, w -> w, (a, b) -> b));
+    List<Local> order = new ArrayList<>(live);
+    order.sort(Comparator.<Local>comparingInt(w -> rank(byId.get(w.id)))
+        .thenComparingInt(w -> byId.containsKey(w.id) ? byId.get(w.id).activeRequests().size() : 0)
+        .thenComparing(w -> w.id));
+    return order;
+  }
+
+  private static int rank(KnownWorker worker) {
+    if (worker == null || worker.state() != WorkerState.HEALTHY) {
       return 0;
     }
-    return local.started.worker().loadedAdapters().isEmpty() ? 1 : 2;
+    return worker.activeRequests().isEmpty() ? 1 : 2;
   }
 
   private void start() {
     String id = prefix + "-as-" + sequence.incrementAndGet();
     Local local = new Local(id);
     workers.put(id, local);
-    LOG.info("{}: starting worker {} (pool {})", region, id, pool);
     starter.start(id).onComplete(ar -> {
       synchronized (this) {
         if (ar.failed()) {
@@ -146,47 +205,79 @@ public final class LocalWorkerActuator implements Actuator {
           workers.remove(id);
           return;
         }
-        local.started = ar.result();
-        if (local.draining || !workers.containsKey(id)) {
-          sendDrain(local);
+        Process process = ar.result();
+        local.process = process;
+        LOG.info("{}: started worker {} (pool {}, pid {}, output in {})", region, id, pool, process.pid(), logOf.apply(id));
+        process.onExit().thenAccept(p -> exited(local, p.exitValue()));
+        if (closed) {
+          process.destroy();
         }
       }
     });
   }
 
-  private void sendDrain(Local local) {
-    local.draining = true;
-    if (local.started == null) {
-      return; // drained as soon as it is deployed
+  private synchronized void exited(Local local, int code) {
+    workers.remove(local.id);
+    if (closed) {
+      return;
     }
+    if (local.draining) {
+      LOG.info("{}: worker {} drained and exited (code {})", region, local.id, code);
+    } else {
+      LOG.warn("{}: worker {} exited unexpectedly (code {}); its output is in {}", region, local.id, code,
+          logOf.apply(local.id));
+    }
+  }
+
+  private void beginDrain(Local local) {
+    local.draining = true;
+    local.drainSinceMs = clock.millis();
     LOG.info("{}: draining worker {}", region, local.id);
+    sendDrain(local);
+  }
+
+  private void sendDrain(Local local) {
+    if (local.process == null || local.drainTaken || local.drainInFlight) {
+      return; // not forked yet, or already told: the next pass (re)sends
+    }
+    local.drainInFlight = true;
     node.eventBus().request(Addresses.drain(region, local.id),
             new JsonObject().put("worker_id", local.id).put("deadline_ms", drainDeadlineMs),
             new DeliveryOptions().setSendTimeout(5000))
-        .onFailure(err -> LOG.warn("{}: worker {} did not take the drain ({}); it is stopped when its deadline passes",
-            region, local.id, err.toString()));
+        .onComplete(ar -> {
+          synchronized (this) {
+            local.drainInFlight = false;
+            local.drainTaken |= ar.succeeded();
+            if (ar.failed()) {
+              LOG.debug("{}: worker {} did not take the drain yet ({}); sent again", region, local.id, ar.cause().toString());
+            }
+          }
+        });
   }
 
-  /** Closes the members of workers that drained and undeployed themselves (or outlived their deadline by far). */
-  private void ensureReaper() {
-    if (reapTimer < 0) {
-      reapTimer = node.setPeriodic(REAP_INTERVAL_MS, id -> reap());
+  private void ensurePasses() {
+    if (passTimer < 0) {
+      passTimer = node.setPeriodic(PASS_INTERVAL_MS, id -> pass());
     }
   }
 
-  private synchronized void reap() {
+  /** Re-sends drains not taken yet; stops processes that outlived their drain deadline by far. */
+  private synchronized void pass() {
+    long now = clock.millis();
     for (Local local : List.copyOf(workers.values())) {
-      if (!local.draining || local.started == null || local.closing) {
+      if (!local.draining || local.process == null) {
         continue;
       }
-      if (!local.started.member().deploymentIDs().contains(local.started.deploymentId())) {
-        local.closing = true;
-        LOG.info("{}: worker {} drained; closing its member", region, local.id);
-        local.started.member().close().onComplete(ar -> {
-          synchronized (this) {
-            workers.remove(local.id);
-          }
-        });
+      sendDrain(local);
+      long terminateAt = local.drainSinceMs + drainDeadlineMs + TERMINATE_GRACE.toMillis();
+      if (local.terminatedAtMs < 0 && now >= terminateAt) {
+        LOG.warn("{}: worker {} still runs {} s past its drain deadline; stopping it (SIGTERM)", region, local.id,
+            TERMINATE_GRACE.toSeconds());
+        local.terminatedAtMs = now;
+        local.process.destroy();
+      } else if (local.terminatedAtMs >= 0 && now >= local.terminatedAtMs + KILL_GRACE.toMillis()) {
+        LOG.warn("{}: worker {} ignored SIGTERM; killing it", region, local.id);
+        local.process.destroyForcibly();
       }
     }
   }

@@ -31,6 +31,11 @@ final class ChildProcess {
     return process.pid();
   }
 
+  /** The processes it started, and theirs, running now. */
+  List<ProcessHandle> descendants() {
+    return process.descendants().toList();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }
