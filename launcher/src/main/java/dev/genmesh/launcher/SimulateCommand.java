@@ -52,6 +52,10 @@ final class SimulateCommand implements Callable<Integer> {
       description = "Multiply every estimated generation time (default: ${DEFAULT-VALUE}).")
   double serviceTimeFactor;
 
+  @Option(names = "--service-times", paramLabel = "CSV",
+      description = "Measured generation times replacing the estimates: lines kind,gpu,seconds (docs/autoscaling.md).")
+  Path serviceTimesFile;
+
   @Option(names = "--cold-start-s", paramLabel = "S", description = "Worker start to ready, seconds (default: autoscaling.cold_start_ms).")
   Double coldStartSeconds;
 
@@ -69,6 +73,15 @@ final class SimulateCommand implements Callable<Integer> {
     PrintWriter console = spec.commandLine().getOut();
     GenmeshConfig config = ConfigLoader.load(configFile, System.getenv());
     SimulationSettings settings = SimulationSettings.defaults(config).withSeed(seed).withServiceTimeFactor(serviceTimeFactor);
+    if (serviceTimesFile != null) {
+      try {
+        settings = settings.withServiceTimes(settings.serviceTimes().withMeasured(java.nio.file.Files.readAllLines(serviceTimesFile)));
+      } catch (java.io.IOException e) {
+        throw new ParameterException(spec.commandLine(), "--service-times: cannot read " + serviceTimesFile + " (" + e.getMessage() + ")");
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--service-times " + serviceTimesFile + ": " + e.getMessage());
+      }
+    }
     if (coldStartSeconds != null) {
       settings = settings.withColdStartMs(Math.round(coldStartSeconds * 1000));
     }
@@ -106,8 +119,9 @@ final class SimulateCommand implements Callable<Integer> {
         console.flush();
       }
     }
-    String header = String.format(Locale.ROOT, "genmesh simulate (seed %d, service-time factor %.2f, cold start %.0f s)",
-        seed, settings.serviceTimeFactor(), settings.coldStartMs() / 1000.0);
+    String header = String.format(Locale.ROOT, "genmesh simulate (seed %d, service-time factor %.2f, cold start %.0f s%s)",
+        seed, settings.serviceTimeFactor(), settings.coldStartMs() / 1000.0,
+        serviceTimesFile == null ? "" : ", service times " + serviceTimesFile.getFileName());
     String table = SimulationReport.write(out, results, header);
     console.println();
     console.print(table);

@@ -1,6 +1,7 @@
 package dev.genmesh.region.autoscale.sim;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,6 +28,49 @@ public record ServiceTimes(Map<String, Map<String, Double>> secondsByKindAndGpu)
     Map<String, Double> byGpu = secondsByKindAndGpu.get(kind(requestClass, family));
     Double seconds = byGpu == null ? null : byGpu.get(gpu);
     return seconds == null ? Double.NaN : seconds;
+  }
+
+  /**
+   * These times with some replaced by measured ones: CSV lines {@code kind,gpu,seconds} (a header
+   * line starting with {@code kind} and lines starting with {@code #} are skipped). A kind is a
+   * request class, or {@code sd3_flux/<family>}; a figure for a GPU the table has none for (the
+   * routing matrix forbids it) is refused, so a typo cannot route work where it may not go.
+   *
+   * @throws IllegalArgumentException naming the line, for an unknown kind or GPU or a bad number
+   */
+  public ServiceTimes withMeasured(List<String> csvLines) {
+    Map<String, Map<String, Double>> table = new LinkedHashMap<>();
+    secondsByKindAndGpu.forEach((kind, byGpu) -> table.put(kind, new LinkedHashMap<>(byGpu)));
+    for (int i = 0; i < csvLines.size(); i++) {
+      String line = csvLines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#") || line.startsWith("kind")) {
+        continue;
+      }
+      String where = "line " + (i + 1) + " '" + line + "': ";
+      String[] cells = line.split(",");
+      if (cells.length != 3) {
+        throw new IllegalArgumentException(where + "expected kind,gpu,seconds");
+      }
+      Map<String, Double> byGpu = table.get(cells[0].strip());
+      if (byGpu == null) {
+        throw new IllegalArgumentException(where + "unknown kind (known: " + table.keySet() + ")");
+      }
+      String gpu = cells[1].strip();
+      if (!byGpu.containsKey(gpu)) {
+        throw new IllegalArgumentException(where + "no " + cells[0].strip() + " on " + gpu + " (allowed: " + byGpu.keySet() + ")");
+      }
+      double seconds;
+      try {
+        seconds = Double.parseDouble(cells[2].strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(where + "seconds is not a number");
+      }
+      if (!(seconds > 0) || Double.isInfinite(seconds)) {
+        throw new IllegalArgumentException(where + "seconds must be positive");
+      }
+      byGpu.put(gpu, seconds);
+    }
+    return new ServiceTimes(table);
   }
 
   public static ServiceTimes estimates() {

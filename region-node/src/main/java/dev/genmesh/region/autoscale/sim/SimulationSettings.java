@@ -64,6 +64,11 @@ public record SimulationSettings(
         historyDays, warmupHours, staticFleet, seed);
   }
 
+  public SimulationSettings withServiceTimes(ServiceTimes times) {
+    return new SimulationSettings(peakQps, tierMix, familyMix, classMix, times, coldStartMs, swapMs, serviceTimeFactor,
+        historyDays, warmupHours, staticFleet, seed);
+  }
+
   public SimulationSettings withColdStartMs(long ms) {
     return new SimulationSettings(peakQps, tierMix, familyMix, classMix, serviceTimes, ms, swapMs, serviceTimeFactor,
         historyDays, warmupHours, staticFleet, seed);
