@@ -4,22 +4,19 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.inference.impl.Admission;
 import dev.genmesh.inference.impl.BatchExecution;
-import dev.genmesh.inference.impl.FailureTypes;
 import dev.genmesh.inference.impl.ModelLoadFailures;
 import dev.genmesh.inference.impl.ModelSet;
 import dev.genmesh.inference.impl.RegionContact;
 import dev.genmesh.inference.impl.RegionReports;
-import dev.genmesh.inference.impl.RequestRun;
 import dev.genmesh.inference.impl.StepWatchdog;
 import dev.genmesh.inference.impl.WarmUpSequence;
 import dev.genmesh.inference.impl.WorkerDrain;
 import dev.genmesh.inference.impl.WorkerHealth;
 import dev.genmesh.inference.impl.WorkerProbes;
+import dev.genmesh.inference.impl.WorkLoop;
 import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.BusFailure;
-import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,15 +25,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,7 +55,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
-  private static final long BUS_TIMEOUT_MS = 10_000;
 
   private final WorkerConfig worker;
   private final String region;
@@ -82,24 +72,12 @@ public final class InferenceVerticle extends VerticleBase {
 
   private WorkerExecutor tf;
   private RegionReports reports;
-  private BatchExecution batches;
-  /** Every request this worker holds (running, waiting for its turn, handing in): event loop only. */
-  private final Map<String, RequestRun> held = new LinkedHashMap<>();
-  /** Claimed while gathering a batch but not compatible with it: runs next. */
-  private final Deque<RequestRun> pending = new ArrayDeque<>();
-  private List<RequestRun> running = List.of();
-  private long runningEstimateMb;
-  private boolean busy;
+  private volatile WorkLoop loop;
   private boolean stopping;
   private final WorkerDrain drain;
   private volatile boolean ready;
-  /** A TensorFlow batch or a model load runs (for the probes). */
-  private volatile boolean working;
   private volatile int httpPort;
   private volatile Context workerContext;
-  private long busySinceNanos;
-  private long busyNanosInWindow;
-  private long windowStartNanos = System.nanoTime();
   private Counter failures;
   private Counter restarts;
 
@@ -141,30 +119,17 @@ public final class InferenceVerticle extends VerticleBase {
     this.drain = new WorkerDrain(workerId, config.autoscaling().drainDeadlineMs(), new WorkerDrain.Worker() {
       @Override
       public Set<String> held() {
-        return new java.util.LinkedHashSet<>(held.keySet());
+        return loop == null ? Set.of() : loop.heldIds();
       }
 
       @Override
       public int drainHeld(double finishWithinMs) {
-        for (RequestRun run : List.copyOf(pending)) {
-          pending.remove(run);
-          held.remove(run.id());
-          reports.failure(run, FailureTypes.DRAINED, "worker drained before it started");
-        }
-        int finishing = 0;
-        for (RequestRun run : held.values()) {
-          if (run.remainingMs() <= finishWithinMs) {
-            finishing++;
-          } else {
-            run.drain();
-          }
-        }
-        return finishing;
+        return loop == null ? 0 : loop.drainHeld(finishWithinMs);
       }
 
       @Override
       public boolean idle() {
-        return !stopping && !busy && held.isEmpty() && pending.isEmpty();
+        return !stopping && (loop == null || loop.idle());
       }
 
       @Override
@@ -190,17 +155,39 @@ public final class InferenceVerticle extends VerticleBase {
         .tags("region", region, "worker", workerId).register(registry);
     reports = new RegionReports(vertx, region, workerId, stepTime);
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
-    batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
+    BatchExecution batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
         new BatchExecution.Worker() {
           @Override
           public void release(String requestId) {
-            held.remove(requestId);
+            loop.release(requestId);
           }
 
           @Override
           public void sessionsServing(boolean serving) {
             ready = serving;
             heartbeat();
+          }
+
+          @Override
+          public void heartbeat() {
+            InferenceVerticle.this.heartbeat();
+          }
+        });
+    loop = new WorkLoop(vertx, region, workerId, worker, models, admission, contact, reports, batches, tf, watchdog, failures,
+        new WorkLoop.Worker() {
+          @Override
+          public boolean mayClaim() {
+            return ready && health.live() && !stopping && !drain.draining();
+          }
+
+          @Override
+          public boolean draining() {
+            return drain.draining();
+          }
+
+          @Override
+          public void leaveIfDrained() {
+            drain.leaveIfIdle();
           }
 
           @Override
@@ -224,11 +211,11 @@ public final class InferenceVerticle extends VerticleBase {
       ready = true;
       LOG.info("worker {}: ready with {}; loading {} behind", workerId, models.names(), models.loading());
       heartbeat();
-      listen(); // claims list what is warm now; the rest become claimable as they load
+      loop.listen(); // claims list what is warm now; the rest become claimable as they load
       modelSource.watch(this::loadedVersions, this::switchModel);
       warmUp.loadRest(tf, () -> {
         heartbeat();
-        claim();
+        loop.claim();
       }, () -> stopping || drain.draining());
     }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
   }
@@ -244,186 +231,12 @@ public final class InferenceVerticle extends VerticleBase {
     }).<Void>mapEmpty().onSuccess(v -> heartbeat());
   }
 
-  private void listen() {
-    var bus = vertx.eventBus();
-    bus.<String>consumer(Addresses.workAvailable(region), message -> claim());
-    bus.<JsonObject>consumer(Addresses.cancel(region), this::onCancel);
-    vertx.setPeriodic(worker.claimPollMs(), id -> claim());
-    claim();
-  }
-
-  private void onCancel(Message<JsonObject> message) {
-    RequestRun run = held.get(message.body().getString("request_id"));
-    if (run == null) {
-      return;
-    }
-    LOG.info("[{}] cancel received by worker {}: stopping at the next step", run.id(), workerId);
-    run.cancel();
-    if (pending.remove(run)) {
-      held.remove(run.id());
-      reports.failure(run, FailureTypes.CANCELLED, "cancelled before it started");
-    }
-  }
-
-  /** Asks the region for work if idle, gathers what can share its batch, and runs it. */
-  private void claim() {
-    if (drain.draining()) {
-      drain.leaveIfIdle();
-      return;
-    }
-    if (stopping || busy || !ready || !health.live()) {
-      return;
-    }
-    busy = true;
-    if (!pending.isEmpty()) {
-      begin(pending.poll());
-      return;
-    }
-    askForWork(null).onComplete(reply -> {
-      if (reply.failed() || reply.result() == null) {
-        busy = false;
-        return;
-      }
-      RequestRun first = new RequestRun(reply.result());
-      held.put(first.id(), first);
-      begin(first);
-    });
-  }
-
-  private void begin(RequestRun first) {
-    String model = first.spec().model();
-    if (models.get(model) == null && models.failures().get(model) != null) {
-      loadThenBegin(first, model);
-      return;
-    }
-    Admission.Refusal refusal = admission.refusal(first);
-    if (refusal != null) {
-      LOG.warn("[{}] refused by worker {} without running ({}): {}", first.id(), workerId, refusal.failureType(),
-          refusal.reason());
-      failures.increment();
-      held.remove(first.id());
-      reports.failure(first, refusal.failureType(), refusal.reason());
-      busy = false;
-      claim();
-      return;
-    }
-    gather(new ArrayList<>(List.of(first))).onComplete(batch -> run(batch.result()));
-  }
-
-  /**
-   * A request for a model that failed to load: one more attempt (pull again, verify, load, warm up)
-   * when its backoff has passed, then the request runs; otherwise, or if it fails again, the
-   * request fails as {@code model_load_failed} and the region retries it on another worker.
-   */
-  private void loadThenBegin(RequestRun first, String model) {
-    ModelLoadFailures.Failure last = models.failures().get(model);
-    if (!models.failures().mayTry(model)) {
-      loadFailed(first, model + " did not load on worker " + workerId + " (" + last.reason() + "); next attempt not before "
-          + last.nextAttempt());
-      return;
-    }
-    LOG.info("[{}] worker {} tries to load {} again (attempt {})", first.id(), workerId, model, last.attempts() + 1);
-    working = true;
-    tf.executeBlocking(() -> {
-      models.retry(model, workerId);
-      return null;
-    }, false).onComplete(done -> {
-      working = false;
-      if (done.succeeded()) {
-        heartbeat();
-        begin(first);
-      } else {
-        loadFailed(first, model + " did not load on worker " + workerId + ": " + done.cause().getMessage());
-      }
-    });
-  }
-
-  private void loadFailed(RequestRun run, String reason) {
-    LOG.warn("[{}] refused by worker {} ({}): {}", run.id(), workerId, FailureTypes.MODEL_LOAD_FAILED, reason);
-    failures.increment();
-    held.remove(run.id());
-    reports.failure(run, FailureTypes.MODEL_LOAD_FAILED, reason);
-    busy = false;
-    claim();
-  }
-
-  /**
-   * Claims more requests that can share the first one's TensorFlow batch, while there is room
-   * under the batch limit and the memory budget. The claim carries a {@code batch_with} hint; a
-   * region that ignores it may answer with anything, and a request that does not fit waits for
-   * the next batch instead.
-   */
-  private Future<List<RequestRun>> gather(List<RequestRun> batch) {
-    GenerationSpec first = batch.get(0).spec();
-    int room = admission.capacity(first) - batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
-    if (room < 1 || stopping) {
-      return Future.succeededFuture(batch);
-    }
-    var hint = WorkerMessages.BatchHint.of(first, room);
-    return askForWork(hint).compose(assignment -> {
-      if (assignment == null) {
-        return Future.succeededFuture(batch);
-      }
-      RequestRun run = new RequestRun(assignment);
-      held.put(run.id(), run);
-      if (hint.matches(run.spec()) && admission.refusal(run) == null) {
-        batch.add(run);
-        return gather(batch);
-      }
-      pending.add(run);
-      return Future.succeededFuture(batch);
-    }, e -> Future.succeededFuture(batch));
-  }
-
-  /** The region's next request (null when it has none), or only one that can join a batch. */
-  private Future<WorkerMessages.Assignment> askForWork(WorkerMessages.BatchHint batchWith) {
-    var claim = new WorkerMessages.Claim(workerId, worker.gpuClass(), freeVramMb(), models.claimable(), batchWith);
-    return vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim.toJson(),
-            new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
-        .map(reply -> {
-          contact.answered();
-          return WorkerMessages.Assignment.fromJson(reply.body());
-        })
-        .recover(e -> {
-          if (e instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK) {
-            contact.answered();
-          } else {
-            LOG.debug("worker {} claim failed: {}", workerId, e.toString());
-          }
-          return Future.succeededFuture(null);
-        });
-  }
-
-  private void run(List<RequestRun> batch) {
-    running = List.copyOf(batch);
-    working = true;
-    watchdog.batchStarted();
-    busySinceNanos = System.nanoTime();
-    GenerationSpec spec = batch.get(0).spec();
-    int images = batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
-    runningEstimateMb = models.estimateMb(spec.model(), spec.width(), spec.height(), images);
-    batch.forEach(r -> LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{}, batch of {} request(s), {} image(s))",
-        r.id(), workerId, r.assignment().attempt(), spec.steps(), spec.width(), spec.height(), batch.size(), images));
-    batches.run(batch, images).onComplete(v -> {
-      batch.forEach(r -> held.remove(r.id()));
-      busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
-      running = List.of();
-      working = false;
-      watchdog.batchEnded();
-      runningEstimateMb = 0;
-      busy = false;
-      claim();
-    });
-  }
-
   private void heartbeat() {
-    long now = System.nanoTime();
-    long busyNanos = busyNanosInWindow + (running.isEmpty() ? 0 : now - Math.max(busySinceNanos, windowStartNanos));
-    double utilisation = Math.min(1.0, busyNanos / (double) Math.max(1, now - windowStartNanos));
-    busyNanosInWindow = 0;
-    windowStartNanos = now;
-    var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(), freeVramMb(),
-        models.names(), utilisation, new ArrayList<>(held.keySet()), System.currentTimeMillis(), models.versions(),
+    double utilisation = loop == null ? 0 : loop.takeUtilisation();
+    var beat = new WorkerMessages.Heartbeat(workerId, region, worker.gpuClass(), worker.vramMb(),
+        loop == null ? Math.max(0, worker.vramMb() - models.baseMb()) : loop.freeVramMb(),
+        models.names(), utilisation, loop == null ? new ArrayList<>() : new ArrayList<>(loop.heldIds()),
+        System.currentTimeMillis(), models.versions(),
         ready, health.live() && !watchdog.stalled(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(),
         stopping || drain.draining());
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
@@ -434,20 +247,9 @@ public final class InferenceVerticle extends VerticleBase {
     return vertx.isClustered() ? ((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId() : null;
   }
 
-  /**
-   * The memory budget less the loaded models' declared base memory and the estimate of the batch
-   * it runs, all from the manifests (on CPU the budget is what the worker allows itself). Not
-   * the JVM heap: it wanders with garbage collection, and the region compares this figure
-   * between claims (an OOM retry needs a worker with more).
-   */
-  private long freeVramMb() {
-    return Math.max(0, worker.vramMb() - models.baseMb() - runningEstimateMb);
-  }
-
   /** The id of the first request this worker runs now, if any (for tests and health). */
   public String currentRequest() {
-    List<RequestRun> now = running;
-    return now.isEmpty() ? null : now.get(0).id();
+    return loop == null ? null : loop.currentRequest();
   }
 
   /**
@@ -491,7 +293,7 @@ public final class InferenceVerticle extends VerticleBase {
   /** For {@link WorkerHttp}: the probes' procedures over this worker's state. */
   WorkerProbes probes() {
     return new WorkerProbes(worker, models, health, contact, watchdog, new WorkerProbes.Worker(
-        () -> ready, () -> working, warmUp::devices, () -> workerContext));
+        () -> ready, () -> loop != null && loop.working(), warmUp::devices, () -> workerContext));
   }
 
   /** For {@link WorkerHttp}: the port it listens on, reported in heartbeats. */
@@ -513,7 +315,9 @@ public final class InferenceVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     heartbeat(); // draining: the region gives it no new work while it stops
-    held.values().forEach(RequestRun::cancel); // the region re-queues them when the leases lapse; nothing is lost
+    if (loop != null) {
+      loop.cancelAll(); // the region re-queues them when the leases lapse; nothing is lost
+    }
     return modelSource.close()
         .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())
         .onComplete(v -> models.close());
