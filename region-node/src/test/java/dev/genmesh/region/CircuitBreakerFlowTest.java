@@ -246,14 +246,21 @@ class CircuitBreakerFlowTest {
       Assignment a = result(w.claim());
       result(w.result(a.requestId(), a.attempt(), List.of(TestWorker.png(i))));
     }
-    assertThat(result(node.submit(spec(TINY, Tier.RELAX, false))).statusCode()).as("below the minimum of 6 outcomes")
-        .isEqualTo(202);
+    HttpResponse<Buffer> before = result(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-before")));
+    assertThat(before.statusCode()).as("below the minimum of 6 outcomes").isEqualTo(202);
+    String acceptedBefore = before.bodyAsJsonObject().getString("id");
     Assignment bad = result(w.claim());
     assertThat(bad.requestId()).isEqualTo(failing);
     result(w.fail(bad, FailureType.ERROR, "boom")); // 1 of 6: 17 %, above 10 %, below 20 %
 
     HttpResponse<Buffer> relax = result(node.submit(spec(TINY, Tier.RELAX, false)));
     assertThat(relax.statusCode()).isEqualTo(503);
+    HttpResponse<Buffer> retried = result(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-before")));
+    assertThat(retried.statusCode()).as("a retry of a submit accepted before the shedding is answered, not shed")
+        .isEqualTo(202);
+    assertThat(retried.bodyAsJsonObject().getString("id")).isEqualTo(acceptedBefore);
+    assertThat(result(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-new"))).statusCode())
+        .as("a new key is shed like any submit").isEqualTo(503);
     assertThat(relax.getHeader("Retry-After")).isEqualTo("7");
     assertThat(relax.bodyAsJsonObject().getString("code")).isEqualTo("overloaded");
     assertThat(relax.bodyAsJsonObject().getString("message")).contains("relax");
@@ -271,7 +278,8 @@ class CircuitBreakerFlowTest {
     assertThat(result(node.submit(spec(TINY, Tier.TURBO, false))).statusCode()).isEqualTo(202);
     assertThat(stores.query(database, "SELECT count(*) AS n FROM requests WHERE tier = 'relax'"))
         .as("a shed submit is not committed").containsExactly(Map.of("n", 1L));
-    assertThat(node.counter("genmesh.breaker.shed", "tier", "relax")).isEqualTo(1.0);
+    assertThat(node.counter("genmesh.breaker.shed", "tier", "relax")).as("two refused; the answered retry is not counted")
+        .isEqualTo(2.0);
     assertThat(node.counter("genmesh.breaker.shed", "tier", "fast")).isEqualTo(1.0);
 
     Await.until("global and shedding alerts", () -> alerts.size() >= 3);

@@ -103,10 +103,14 @@ public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
     return board.admit(claim);
   }
 
-  /** Present (and counted) when a submit of this tier is shed now. */
+  /** Present when submits of this tier are shed now (count a refusal with {@link #refused}). */
   public Optional<Overloaded> shed(Tier tier) {
-    Optional<Overloaded> shed = board.shed(tier);
-    shed.ifPresent(o -> registry.counter(SHED, "region", region, "tier", tier.wireName()).increment());
+    return board.shed(tier);
+  }
+
+  /** Counts a submit refused because its tier is shed ({@code genmesh.breaker.shed}). */
+  public Overloaded refused(Overloaded shed, Tier tier) {
+    registry.counter(SHED, "region", region, "tier", tier.wireName()).increment();
     return shed;
   }
 

@@ -86,6 +86,12 @@ public final class RequestLog {
     });
   }
 
+  /** The request first submitted with this idempotency key, if any. */
+  public Future<Optional<RequestRow>> findByIdempotencyKey(String idempotencyKey) {
+    return pool.preparedQuery("SELECT * FROM requests WHERE idempotency_key = $1").execute(Tuple.of(idempotencyKey))
+        .map(RequestLog::first);
+  }
+
   public Future<Optional<RequestRow>> find(String id) {
     return pool.preparedQuery("SELECT * FROM requests WHERE id = $1").execute(Tuple.of(id)).map(RequestLog::first);
   }

@@ -60,13 +60,23 @@ public final class Submissions {
 
   /**
    * Answers once the request is committed; fails if the log could not take it, or with
-   * {@link Overloaded} when the global circuit breaker sheds its tier.
+   * {@link Overloaded} when the global circuit breaker sheds its tier. A shed tier still answers
+   * a retried submit whose idempotency key was accepted before: refusing it would tell the
+   * client that a committed request was not taken.
    */
   public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user) {
     Optional<Overloaded> shed = breakers.shed(spec.tier()); // circuit breakers: relax first, then fast
     if (shed.isPresent()) {
-      return Future.failedFuture(shed.get());
+      Future<Optional<RequestRow>> known = idempotencyKey == null ? Future.succeededFuture(Optional.empty())
+          : log.findByIdempotencyKey(idempotencyKey);
+      return known.compose(row -> row
+          .map(accepted -> Future.succeededFuture(new Accepted(accepted, false, null, null)))
+          .orElseGet(() -> Future.failedFuture(breakers.refused(shed.get(), spec.tier()))));
     }
+    return submitNow(spec, idempotencyKey, user);
+  }
+
+  private Future<Accepted> submitNow(GenerationSpec spec, String idempotencyKey, String user) {
     String id = RequestIds.next(regionCode, clock.millis());
     // Where its start tag would put it now: the place the queued event reports.
     return queue.predict(spec.tier(), user, 0).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
