@@ -9,6 +9,13 @@
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   REBUILD=1 bench/queue/run.sh       # compile region-node (and what it needs) first
+#   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
+#
+# genmesh runs as `genmesh up` runs a region node: the reference safety service (SafetyVerticle,
+# which decodes every PNG) in the node's JVM, so the "app" CPU includes it. A second genmesh step
+# (on by default) starts the same service alone in another JVM (`SafetyService`, like
+# `genmesh safety`) and points the node at it with safety.url: its "app" CPU is the node's (and
+# the load generator's), and the service's own CPU is reported next to it.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -66,7 +73,12 @@ run_java() { timeout "$STEP_TIMEOUT" java "${JAVA_OPTS[@]}" -cp "$CP" "$@"; }
 # --- stores ------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/genmesh-queue-bench.XXXXXX)
 STORES_PID=""
+SAFETY_PID=""
 cleanup() {
+  if [[ -n "$SAFETY_PID" ]] && kill -0 "$SAFETY_PID" 2>/dev/null; then
+    kill "$SAFETY_PID" 2>/dev/null || true
+    wait "$SAFETY_PID" 2>/dev/null || true
+  fi
   if [[ -n "$STORES_PID" ]] && kill -0 "$STORES_PID" 2>/dev/null; then
     touch "$WORK/stop"
     for _ in $(seq 150); do kill -0 "$STORES_PID" 2>/dev/null || break; sleep 0.2; done
@@ -98,6 +110,18 @@ LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 log "genmesh (PG fsync on)"
 run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
   || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
+if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
+  log "genmesh (PG fsync on), reference safety service in its own JVM"
+  java "${JAVA_OPTS[@]}" -cp "$CP" dev.genmesh.bench.queue.SafetyService work_dir="$WORK" >"$RESULTS_DIR/safety.log" 2>&1 &
+  SAFETY_PID=$!
+  for _ in $(seq 120); do [[ -f "$WORK/safety.port" ]] && break; sleep 0.5; done
+  [[ -f "$WORK/safety.port" ]] || { cat "$RESULTS_DIR/safety.log" >&2; exit 1; }
+  run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh, external safety" \
+    safety_url="http://127.0.0.1:$(cat "$WORK/safety.port")" safety_pid="$SAFETY_PID" >"$RESULTS_DIR/genmesh-extsafety.log" 2>&1 \
+    || { cat "$RESULTS_DIR/genmesh-extsafety.log" >&2; exit 1; }
+  touch "$WORK/safety.stop"
+  wait "$SAFETY_PID" || true
+fi
 log "BullMQ"
 (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
   redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" out="$RESULTS") >"$RESULTS_DIR/bullmq.log" 2>&1 \

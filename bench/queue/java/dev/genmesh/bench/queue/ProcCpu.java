@@ -15,18 +15,26 @@ final class ProcCpu {
 
   private final long pgPid;
   private final long redisPid;
+  private final long safetyPid;
 
-  ProcCpu(long pgPid, long redisPid) {
+  /** @param safetyPid an external safety service's process, or -1 */
+  ProcCpu(long pgPid, long redisPid, long safetyPid) {
     this.pgPid = pgPid;
     this.redisPid = redisPid;
+    this.safetyPid = safetyPid;
   }
 
-  /** Seconds of CPU so far: {jvm_s, pg_s, redis_s}. */
+  ProcCpu(long pgPid, long redisPid) {
+    this(pgPid, redisPid, -1);
+  }
+
+  /** Seconds of CPU so far: {jvm_s, pg_s, redis_s[, safety_s]}. */
   JsonObject snapshot() {
-    return new JsonObject()
+    JsonObject cpu = new JsonObject()
         .put("jvm_s", ticks(ProcessHandle.current().pid()) / TICKS_PER_SECOND)
         .put("pg_s", treeTicks(pgPid) / TICKS_PER_SECOND)
         .put("redis_s", ticks(redisPid) / TICKS_PER_SECOND);
+    return safetyPid > 0 ? cpu.put("safety_s", ticks(safetyPid) / TICKS_PER_SECOND) : cpu;
   }
 
   /** Milliseconds of CPU per operation between two snapshots. */

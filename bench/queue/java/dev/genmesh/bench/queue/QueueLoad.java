@@ -17,11 +17,12 @@ import java.util.Map;
 /**
  * The genmesh side: one RegionNodeVerticle on the shared stores, C HTTP submitters
  * ({@code POST /regional/v1/generations}) and W virtual workers on the event bus (claim, then
- * hand in a tiny PNG at once). Measures submit sent → result acknowledged per request, and
+ * hand in a 512×512 PNG at once). Measures submit sent → result acknowledged per request, and
  * requests per second, after a warm-up; then checks in the log that every request completed once.
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [n=5000 warmup=500 c=16
- * w=16 fsync=on label=...]}.
+ * w=16 fsync=on label=... safety_url= safety_pid=]}. With {@code safety_url}, the node calls that Safety API
+ * instead of deploying the reference service in this JVM, and {@code safety_pid}'s CPU is reported apart.
  */
 public final class QueueLoad {
   private volatile Round current;
@@ -37,15 +38,19 @@ public final class QueueLoad {
     boolean fsync = a.onOff("fsync", true);
     int redisPort = Integer.parseInt(a.required("redis_port"));
     int pgPort = Integer.parseInt(a.required("pg_port"));
-    ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")));
+    String safetyUrl = a.string("safety_url", "");
+    ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")),
+        Long.parseLong(a.string("safety_pid", "-1")));
     Path work = Path.of(a.required("work_dir"));
     Path out = Path.of(a.required("out"));
     String label = a.string("label", "genmesh");
 
     Vertx vertx = Vertx.vertx();
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
-      JsonObject result = new QueueLoad().run(vertx, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync)
-          .put("system", "genmesh").put("label", label);
+      JsonObject result = new QueueLoad().run(vertx, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
+              safetyUrl)
+          .put("system", "genmesh").put("label", label)
+          .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
       Blocking.appendResult(out, result);
     } finally {
       Blocking.await(vertx.close());
@@ -53,11 +58,14 @@ public final class QueueLoad {
   }
 
   private JsonObject run(Vertx vertx, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
-      int n, int warmup, int c, int w, boolean fsync) throws Exception {
+      int n, int warmup, int c, int w, boolean fsync, String safetyUrl) throws Exception {
     stats.checkDurability(fsync);
-    String database = stats.createDatabase(fsync ? "genmesh" : "genmesh_nofsync");
+    String database = stats.createDatabase((fsync ? "genmesh" : "genmesh_nofsync") + (safetyUrl.isEmpty() ? "" : "_extsafety"));
     Path images = Files.createDirectories(work.resolve("images-" + database));
     GenmeshConfig config = config(pgPort, database, redisPort, "bench:" + database + ":");
+    if (!safetyUrl.isEmpty()) {
+      config = config.withSafety(config.safety().withUrl(safetyUrl));
+    }
     String region = regionOf(config);
 
     RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry(), images);

@@ -62,7 +62,9 @@ public final class QueueReport {
       JsonObject cpu = r.getJsonObject("cpu", new JsonObject());
       boolean usesPg = r.containsKey("pg_commits_per_req") && r.getDouble("pg_commits_per_req") > 0;
       double app = cpu.getDouble("jvm_ms_per_req", cpu.getDouble("node_ms_per_req", 0.0));
-      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s | %.2f, %s, %.2f |%n",
+      String appCpu = String.format(Locale.ROOT, "%.2f", app)
+          + (cpu.containsKey("safety_ms_per_req") ? String.format(Locale.ROOT, " (+ %.2f safety JVM)", cpu.getDouble("safety_ms_per_req")) : "");
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s, %s, %.2f |%n",
           r.getString("label"),
           r.getValue("fsync") == null || !usesPg ? "—" : (r.getBoolean("fsync") ? "on" : "off"),
           r.getLong("throughput_rps"), lat.getDouble("p50_ms"), lat.getDouble("p95_ms"), lat.getDouble("p99_ms"),
@@ -71,7 +73,7 @@ public final class QueueReport {
               : String.format(Locale.ROOT, "%.1f (%.2f)", r.getDouble("redis_cmds_per_req"), r.getDouble("redis_scripts_per_req")),
           usesPg ? String.format(Locale.ROOT, "%.2f", r.getDouble("pg_commits_per_req")) : "—",
           usesPg ? String.format(Locale.ROOT, "%.2f", r.getDouble("wal_syncs_per_req")) : "—",
-          app, usesPg ? String.format(Locale.ROOT, "%.2f", cpu.getDouble("pg_ms_per_req")) : "—",
+          appCpu, usesPg ? String.format(Locale.ROOT, "%.2f", cpu.getDouble("pg_ms_per_req")) : "—",
           cpu.getDouble("redis_ms_per_req", 0.0)));
     }
     md.append('\n');
@@ -113,6 +115,10 @@ public final class QueueReport {
             r.getString("label"), log.getLong("completed"), log.getLong("requests"), log.getInteger("max_attempt"),
             log.getLong("events"), r.getDouble("claims_per_req"), r.getDouble("no_work_per_req"),
             r.getInteger("failed_submits"), r.getInteger("worker_errors")));
+        if (r.containsKey("jvm_threads_ms_per_req")) {
+          md.append(String.format(Locale.ROOT, "  * %s: JVM CPU ms per request by thread (busiest): %s%n", r.getString("label"),
+              r.getJsonObject("jvm_threads_ms_per_req").encode()));
+        }
       } else if (r.containsKey("queue_check")) {
         md.append(String.format(Locale.ROOT, "* %s: queue counts after the run %s; %d worker errors%n",
             r.getString("label"), r.getJsonObject("queue_check").encode(), r.getInteger("worker_errors")));

@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.function.Consumer;
 /**
  * W inference workers without inference: each claims over the event bus the way
  * InferenceVerticle does (on start, on every {@code workAvailable} publish while idle, on a
- * poll timer) and hands in one tiny PNG as soon as it gets an assignment, then claims again.
+ * poll timer) and hands in one 512×512 PNG as soon as it gets an assignment, then claims again.
  */
 final class VirtualWorkers extends VerticleBase {
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
@@ -32,7 +33,11 @@ final class VirtualWorkers extends VerticleBase {
   private final String region;
   private final int count;
   private final long pollMs;
-  private final List<byte[]> pngs = List.of(BenchSpec.png());
+  /**
+   * The images field of every result, base64-encoded once: a real worker encodes each image once,
+   * in its own process; here that would be load-generator CPU counted as the node's JVM.
+   */
+  private final JsonArray images = new Result("", 0, "", List.of(BenchSpec.png()), 1.0).toJson().getJsonArray("images");
   private final Consumer<String> completedPrompt;
   private final List<Worker> workers = new ArrayList<>();
   private MessageConsumer<String> wakeUps;
@@ -102,8 +107,9 @@ final class VirtualWorkers extends VerticleBase {
     }
 
     private void handIn(Assignment assignment) {
-      Result result = new Result(assignment.requestId(), assignment.attempt(), id, pngs, 1.0);
-      vertx.eventBus().<JsonObject>request(Addresses.result(region), result.toJson(), TIMEOUT).onComplete(reply -> {
+      JsonObject result = new Result(assignment.requestId(), assignment.attempt(), id, List.of(), 1.0).toJson()
+          .put("images", images);
+      vertx.eventBus().<JsonObject>request(Addresses.result(region), result, TIMEOUT).onComplete(reply -> {
         if (reply.succeeded()) {
           results.incrementAndGet();
           completedPrompt.accept(assignment.spec().prompt());

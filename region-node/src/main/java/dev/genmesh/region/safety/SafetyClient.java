@@ -68,8 +68,9 @@ public final class SafetyClient {
 
   /** The verdict of the Safety API on one request; {@code UNAVAILABLE} when there is none. */
   public Future<SafetyVerdict> check(SafetyCheck check) {
-    JsonObject body = check.toJson();
-    return breaker.<SafetyVerdict>execute(() -> http.postAbs(checkUrl).timeout(timeoutMs).sendJsonObject(body)
+    Buffer body = check.toBody();
+    return breaker.<SafetyVerdict>execute(() -> http.postAbs(checkUrl).timeout(timeoutMs)
+            .putHeader("content-type", "application/json").sendBuffer(body)
             .compose(SafetyClient::verdict))
         .recover(err -> {
           String detail = describe(err);

@@ -10,6 +10,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * The reference service's image checks: each image must be a PNG that decodes
@@ -37,7 +38,8 @@ public final class ImageChecks {
         || !Arrays.equals(bytes, 0, PNG_SIGNATURE.length, PNG_SIGNATURE, 0, PNG_SIGNATURE.length)) {
       return List.of(name + " is not a PNG");
     }
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+    // In memory: ImageIO.createImageInputStream would cache the stream in a temporary file.
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
         return List.of(name + " does not decode as a PNG (no reader accepts it)");
@@ -60,40 +62,18 @@ public final class ImageChecks {
   }
 
   private static List<String> pixelProblems(String name, BufferedImage image) {
-    int w = image.getWidth();
-    int h = image.getHeight();
-    boolean hasAlpha = image.getColorModel().hasAlpha();
-    int[] row = new int[w];
-    double sum = 0;
-    double sumSquares = 0;
-    long clipped = 0;
-    int maxAlpha = 0;
-    for (int y = 0; y < h; y++) {
-      image.getRGB(0, y, w, 1, row, 0, w);
-      for (int argb : row) {
-        int r = (argb >> 16) & 0xff;
-        int g = (argb >> 8) & 0xff;
-        int b = argb & 0xff;
-        double luma = 0.299 * r + 0.587 * g + 0.114 * b;
-        sum += luma;
-        sumSquares += luma * luma;
-        if ((argb & 0xffffff) == 0 || (argb & 0xffffff) == 0xffffff) {
-          clipped++;
-        }
-        maxAlpha = Math.max(maxAlpha, (argb >>> 24) & 0xff);
-      }
-    }
-    long pixels = (long) w * h;
-    double mean = sum / pixels;
-    double spread = Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean));
+    PixelStats stats = PixelStats.of(image);
+    long pixels = stats.pixels;
+    double mean = stats.lumaSum / pixels;
+    double spread = Math.sqrt(Math.max(0, stats.lumaSquares / pixels - mean * mean));
     List<String> problems = new ArrayList<>();
-    if (hasAlpha && maxAlpha <= INVISIBLE_ALPHA) {
+    if (image.getColorModel().hasAlpha() && stats.maxAlpha <= INVISIBLE_ALPHA) {
       problems.add(name + " is fully transparent");
     }
     if (spread < MIN_LUMA_SPREAD) {
       problems.add(name + " is blank: one flat colour (luminance spread " + String.format(java.util.Locale.ROOT, "%.2f", spread) + ")");
-    } else if ((double) clipped / pixels >= MAX_CLIPPED_SHARE) {
-      problems.add(name + " is degenerate: " + Math.round(100.0 * clipped / pixels) + " % of its pixels are pure black or white");
+    } else if ((double) stats.clipped / pixels >= MAX_CLIPPED_SHARE) {
+      problems.add(name + " is degenerate: " + Math.round(100.0 * stats.clipped / pixels) + " % of its pixels are pure black or white");
     }
     return problems;
   }
