@@ -108,6 +108,12 @@ public final class EmbeddedStores implements AutoCloseable {
     return name;
   }
 
+  /** A client pool on {@code database} of this PostgreSQL. */
+  public io.vertx.sqlclient.Pool pool(io.vertx.core.Vertx vertx, String database) {
+    return io.vertx.pgclient.PgBuilder.pool().connectingTo(new io.vertx.pgclient.PgConnectOptions().setHost("127.0.0.1")
+        .setPort(postgresPort()).setDatabase(database).setUser("postgres")).using(vertx).build();
+  }
+
   /** A fresh Redis key prefix. */
   public static String newKeyPrefix() {
     return "t" + UUID.randomUUID().toString().substring(0, 8) + ":";

@@ -12,8 +12,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,8 +46,7 @@ class DecisionRecordsTest {
   @Test
   void decisionsOfThePolicyArePublishedAndAnsweredBySqlByTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
-    Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1")
-        .setPort(stores.postgresPort()).setDatabase(database).setUser("postgres")).using(vertx).build();
+    Pool pool = stores.pool(vertx, database);
     await(new Migrations(vertx, pool).apply());
     ScalingDecisionLog log = new ScalingDecisionLog(pool);
     DecisionPublisher publisher = new DecisionPublisher(vertx, "us-west", log, new SimpleMeterRegistry());

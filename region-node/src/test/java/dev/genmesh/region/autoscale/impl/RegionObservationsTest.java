@@ -20,8 +20,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
@@ -65,8 +63,7 @@ class RegionObservationsTest {
   @Test
   void queuesArePerRequestClassAndTierAndPoolsReportTheirMeasuredServiceTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
-    Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1")
-        .setPort(stores.postgresPort()).setDatabase(database).setUser("postgres")).using(vertx).build();
+    Pool pool = stores.pool(vertx, database);
     await(new Migrations(vertx, pool).apply());
     RequestLog log = new RequestLog(pool);
     Routing routing = new Routing(CONFIG);

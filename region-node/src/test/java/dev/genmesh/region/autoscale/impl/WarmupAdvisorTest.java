@@ -21,8 +21,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,8 +64,7 @@ class WarmupAdvisorTest {
   @BeforeEach
   void startAdvisor(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1")
-        .setPort(stores.postgresPort()).setDatabase(stores.createDatabase()).setUser("postgres")).using(vertx).build();
+    pool = stores.pool(vertx, stores.createDatabase());
     await(new Migrations(vertx, pool).apply());
     advisor = new WarmupAdvisor(vertx, REGION, pool, CONFIG::modelFamily, 10_000, 180_000, clock, meters);
     await(advisor.start());
