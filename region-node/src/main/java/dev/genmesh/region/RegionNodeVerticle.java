@@ -2,7 +2,6 @@ package dev.genmesh.region;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
-import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.autoscale.Actuator;
@@ -28,15 +27,12 @@ import dev.genmesh.region.impl.QueueRebuild;
 import dev.genmesh.region.impl.RegionMetrics;
 import dev.genmesh.region.impl.RedisWatch;
 import dev.genmesh.region.impl.RegionProbes;
+import dev.genmesh.region.impl.RegionSafety;
 import dev.genmesh.region.impl.RegionalApi;
 import dev.genmesh.region.impl.RequestLog;
 import dev.genmesh.region.impl.Retries;
 import dev.genmesh.region.impl.RetryPolicy;
 import dev.genmesh.region.impl.Routing;
-import dev.genmesh.region.impl.SafetyGate;
-import dev.genmesh.region.impl.SafetyLog;
-import dev.genmesh.region.impl.SafetyMetrics;
-import dev.genmesh.region.impl.SafetySweeper;
 import dev.genmesh.region.impl.Submissions;
 import dev.genmesh.region.impl.TierQueue;
 import dev.genmesh.region.impl.WorkerRecovery;
@@ -45,8 +41,6 @@ import dev.genmesh.region.impl.WorkerRoutes;
 import dev.genmesh.region.impl.WorkerReports;
 import dev.genmesh.region.registry.ModelRegistry;
 import dev.genmesh.region.registry.RegistryRoutes;
-import dev.genmesh.region.safety.SafetyClient;
-import dev.genmesh.region.safety.SafetyVerticle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -101,11 +95,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private RedisWatch watch;
   /** The start-up rebuild of the queues from the log is done (readiness). */
   private boolean queuesRebuilt;
-  private SafetyClient safetyClient;
-  private SafetyMetrics safetyMetrics;
-  private SafetyGate safetyGate;
-  private SafetySweeper safetySweeper;
-  private String referenceSafetyDeployment;
+  private RegionSafety safety;
   private RegionBreakers breakers;
   private volatile Actuator actuator = new LoggingActuator();
   private Autoscaler autoscaler;
@@ -165,7 +155,7 @@ public final class RegionNodeVerticle extends VerticleBase {
         .onSuccess(v -> {
           housekeeping = new Housekeeping(vertx, region.name(), log, queue, watch, reaper, workers, metrics, clock);
           housekeeping.start(config.queue().leaseReapIntervalMs(), config.health().heartbeatIntervalMs());
-          safetySweeper.start();
+          safety.startSweeping();
           breakers.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
@@ -214,7 +204,7 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   /** Where this node's safety checks go ({@code .../v1/check}); null before start. */
   public String safetyCheckUrl() {
-    return safetyClient == null ? null : safetyClient.checkUrl();
+    return safety == null ? null : safety.checkUrl();
   }
 
   /** This node's circuit breakers (safe from any thread); null before the node started. */
@@ -297,7 +287,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     long leaseMs = config.queue().leaseMs();
     ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, routing, workers, eta, watch::keysLost, clock, leaseMs,
         breakers.board());
-    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta, safetyGate, breakers);
+    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta, safety.gate(), breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));
@@ -312,34 +302,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 
-  /**
-   * The safety gate (region-node/SAFETY.md): the Safety API at {@code safety.url}, or, when that
-   * is empty, the reference service deployed here on loopback ({@code safety.port}, 0 = any).
-   */
+  /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
   private Future<Void> startSafetyGate() {
-    SafetyConfig safety = config.safety();
-    Future<String> baseUrl;
-    if (safety.url().isEmpty()) {
-      SafetyVerticle reference = new SafetyVerticle(safety, "127.0.0.1", safety.port(), registry);
-      baseUrl = vertx.deployVerticle(reference).map(id -> {
-        referenceSafetyDeployment = id;
-        return "http://127.0.0.1:" + reference.actualPort();
-      });
-    } else {
-      baseUrl = Future.succeededFuture(safety.url());
-    }
-    return baseUrl.map(url -> {
-      safetyClient = new SafetyClient(vertx, region.name(), safety, url, registry);
-      safetyMetrics = new SafetyMetrics(registry, region.name());
-      SafetyLog safetyLog = new SafetyLog(pool, log);
-      safetyGate = new SafetyGate(safetyClient, safetyLog, log, images, queue, hub, metrics, safetyMetrics, clock,
-          safety.timeoutMs(), safety.retryIntervalMs());
-      safetySweeper = new SafetySweeper(vertx, region.name(), safetyLog, safetyGate, safetyClient, safetyMetrics, metrics,
-          clock, safety.retryIntervalMs(), safety.alertAfterMs());
-      LOG.info("region {}: safety checks go to {}{}", region.name(), safetyClient.checkUrl(),
-          referenceSafetyDeployment == null ? "" : " (the reference service, run by this node)");
-      return (Void) null;
-    }).recover(err -> Future.failedFuture(new IllegalStateException("safety gate: " + err.getMessage(), err)));
+    return RegionSafety.start(vertx, region.name(), config.safety(), pool, log, images, queue, hub, metrics, registry, clock)
+        .onSuccess(started -> safety = started)
+        .mapEmpty();
   }
 
   private Future<Void> startHttp() {
@@ -397,9 +364,6 @@ public final class RegionNodeVerticle extends VerticleBase {
       housekeeping.stop();
       housekeeping = null;
     }
-    if (safetySweeper != null) {
-      safetySweeper.stop();
-    }
     Future<Void> chain = Future.succeededFuture();
     if (autoscaler != null) {
       Autoscaler stopping = autoscaler;
@@ -411,16 +375,13 @@ public final class RegionNodeVerticle extends VerticleBase {
       leadership = null;
       chain = chain.transform(v -> releasing.release());
     }
-    if (safetyClient != null) {
-      safetyClient.close();
-    }
     if (breakers != null) {
       breakers.stop();
     }
-    if (referenceSafetyDeployment != null) {
-      String deployment = referenceSafetyDeployment;
-      referenceSafetyDeployment = null;
-      chain = chain.transform(v -> vertx.undeploy(deployment));
+    if (safety != null) {
+      RegionSafety stopping = safety;
+      safety = null;
+      chain = chain.transform(v -> stopping.stop());
     }
     if (server != null) {
       HttpServer closing = server;
@@ -451,9 +412,6 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (metrics != null) {
       chain = chain.andThen(v -> metrics.close());
-    }
-    if (safetyMetrics != null) {
-      chain = chain.andThen(v -> safetyMetrics.close());
     }
     return chain.transform(v -> Future.succeededFuture());
   }

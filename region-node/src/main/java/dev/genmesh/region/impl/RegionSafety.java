@@ -1,0 +1,94 @@
+package dev.genmesh.region.impl;
+
+import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.region.safety.SafetyClient;
+import dev.genmesh.region.safety.SafetyVerticle;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The region node's safety gate and what it needs (region-node/SAFETY.md): the Safety API at
+ * {@code safety.url}, or, when that is empty, the reference service deployed by this node on
+ * loopback ({@code safety.port}, 0 = any); the client with its circuit breaker, the gate results
+ * pass, and the sweeper that retries what waits for a check.
+ */
+public final class RegionSafety {
+  private static final Logger LOG = LoggerFactory.getLogger(RegionSafety.class);
+
+  private final Vertx vertx;
+  private final String region;
+  private final SafetyClient client;
+  private final SafetyMetrics metrics;
+  private final SafetyGate gate;
+  private final SafetySweeper sweeper;
+  private final String referenceDeployment;
+
+  private RegionSafety(Vertx vertx, String region, SafetyClient client, SafetyMetrics metrics, SafetyGate gate,
+      SafetySweeper sweeper, String referenceDeployment) {
+    this.vertx = vertx;
+    this.region = region;
+    this.client = client;
+    this.metrics = metrics;
+    this.gate = gate;
+    this.sweeper = sweeper;
+    this.referenceDeployment = referenceDeployment;
+  }
+
+  /** Deploys the reference service if no {@code safety.url} is set, then builds the gate (its sweeper not started). */
+  public static Future<RegionSafety> start(Vertx vertx, String region, SafetyConfig safety, Pool pool, RequestLog log,
+      ImageStore images, TierQueue queue, ProgressHub hub, RegionMetrics regionMetrics, MeterRegistry registry,
+      Clock clock) {
+    Future<String[]> service; // {base url, reference deployment id or null}
+    if (safety.url().isEmpty()) {
+      SafetyVerticle reference = new SafetyVerticle(safety, "127.0.0.1", safety.port(), registry);
+      service = vertx.deployVerticle(reference).map(id -> new String[] {"http://127.0.0.1:" + reference.actualPort(), id});
+    } else {
+      service = Future.succeededFuture(new String[] {safety.url(), null});
+    }
+    return service.map(found -> {
+      SafetyClient client = new SafetyClient(vertx, region, safety, found[0], registry);
+      SafetyMetrics metrics = new SafetyMetrics(registry, region);
+      SafetyLog safetyLog = new SafetyLog(pool, log);
+      SafetyGate gate = new SafetyGate(client, safetyLog, log, images, queue, hub, regionMetrics, metrics, clock,
+          safety.timeoutMs(), safety.retryIntervalMs());
+      SafetySweeper sweeper = new SafetySweeper(vertx, region, safetyLog, gate, client, metrics, regionMetrics, clock,
+          safety.retryIntervalMs(), safety.alertAfterMs());
+      LOG.info("region {}: safety checks go to {}{}", region, client.checkUrl(),
+          found[1] == null ? "" : " (the reference service, run by this node)");
+      return new RegionSafety(vertx, region, client, metrics, gate, sweeper, found[1]);
+    }).recover(err -> Future.failedFuture(new IllegalStateException("safety gate: " + err.getMessage(), err)));
+  }
+
+  public SafetyGate gate() {
+    return gate;
+  }
+
+  /** Where checks go ({@code .../v1/check}). */
+  public String checkUrl() {
+    return client.checkUrl();
+  }
+
+  /** Starts sweeping what waits for a check (once the node serves). */
+  public void startSweeping() {
+    sweeper.start();
+  }
+
+  /** Stops the sweeper and the client, then the reference service if this node runs it; never fails. */
+  public Future<Void> stop() {
+    sweeper.stop();
+    client.close();
+    Future<Void> undeployed = referenceDeployment == null ? Future.succeededFuture() : vertx.undeploy(referenceDeployment);
+    return undeployed.transform(ar -> {
+      if (ar.failed()) {
+        LOG.warn("region {}: the reference safety service did not stop cleanly: {}", region, ar.cause().toString());
+      }
+      metrics.close();
+      return Future.<Void>succeededFuture();
+    });
+  }
+}
