@@ -82,7 +82,9 @@ public final class RegionSafety {
   public Future<Void> stop() {
     sweeper.stop();
     client.close();
-    Future<Void> undeployed = referenceDeployment == null ? Future.succeededFuture() : vertx.undeploy(referenceDeployment);
+    // Closing Vert.x undeploys everything itself, the reference service possibly first.
+    boolean deployed = referenceDeployment != null && vertx.deploymentIDs().contains(referenceDeployment);
+    Future<Void> undeployed = deployed ? vertx.undeploy(referenceDeployment) : Future.succeededFuture();
     return undeployed.transform(ar -> {
       if (ar.failed()) {
         LOG.warn("region {}: the reference safety service did not stop cleanly: {}", region, ar.cause().toString());
