@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -18,8 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AutoscaleMeshTest {
   private static final long WAIT_S = 180;
+  /** Each look asks the mesh about every request of the burst. */
+  private static final long POLL_MS = 200;
   private static final String REGION = "us-west";
 
   @TempDir Path dataDir;
@@ -68,20 +67,20 @@ class AutoscaleMeshTest {
     vertx = Vertx.vertx();
     WebClient http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(mesh.edgePort()));
 
-    eventually(() -> mesh.scaledWorkerPids().size() == 1, "the pool at its minimum of one worker process");
+    Waits.eventually(WAIT_S, POLL_MS, () -> mesh.scaledWorkerPids().size() == 1, "the pool at its minimum of one worker process");
     Map<String, Long> pids = new HashMap<>(mesh.scaledWorkerPids());
 
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 24; i++) {
-      HttpResponse<Buffer> accepted = await(http.post("/v1/generations").sendJsonObject(new JsonObject()
+      HttpResponse<Buffer> accepted = Waits.await(WAIT_S, http.post("/v1/generations").sendJsonObject(new JsonObject()
           .put("prompt", "a lighthouse at dusk " + i).put("seed", i).put("steps", 6).put("tier", "turbo")));
       assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
       ids.add(accepted.bodyAsJsonObject().getString("id"));
     }
-    eventually(() -> mesh.scaledWorkerPids().size() >= 2, "a second worker process started for the burst");
+    Waits.eventually(WAIT_S, POLL_MS, () -> mesh.scaledWorkerPids().size() >= 2, "a second worker process started for the burst");
 
     Set<String> servedBy = new HashSet<>();
-    eventually(() -> {
+    Waits.eventually(WAIT_S, POLL_MS, () -> {
       pids.putAll(mesh.scaledWorkerPids());
       servedBy.clear();
       boolean allDone = true;
@@ -102,12 +101,12 @@ class AutoscaleMeshTest {
       assertThat(dataDir.resolve("workers").resolve(worker + ".log")).as("output of " + worker).exists();
     }
 
-    eventually(() -> mesh.scaledWorkers().size() == 1, "the quiet drained the pool back to one worker");
+    Waits.eventually(WAIT_S, POLL_MS, () -> mesh.scaledWorkers().size() == 1, "the quiet drained the pool back to one worker");
     String remaining = mesh.scaledWorkers().get(0);
     Map<String, Long> drained = new HashMap<>(pids);
     drained.remove(remaining);
     assertThat(drained).as("drained workers").isNotEmpty();
-    eventually(() -> drained.values().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)),
+    Waits.eventually(WAIT_S, POLL_MS, () -> drained.values().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)),
         "the drained worker processes exited");
     assertThat(ProcessHandle.of(pids.get(remaining)).map(ProcessHandle::isAlive)).as("the last worker runs on")
         .contains(true);
@@ -123,23 +122,9 @@ class AutoscaleMeshTest {
 
   private static JsonObject view(WebClient http, String id) {
     try {
-      return await(http.get("/v1/generations/" + id).send()).bodyAsJsonObject();
+      return Waits.await(WAIT_S, http.get("/v1/generations/" + id).send()).bodyAsJsonObject();
     } catch (Exception e) {
       throw new AssertionError("status of " + id + " not readable", e);
     }
-  }
-
-  private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(200);
-    }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
   }
 }

@@ -15,7 +15,6 @@ import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,31 +71,31 @@ class DrainEndToEndTest {
     Vertx firstMember = member();
     InferenceVerticle first = new InferenceVerticle(base, REGION, "usw-drain-1", new SimpleMeterRegistry(),
         dir.resolve("models"), slow);
-    String firstDeployment = await(firstMember.deployVerticle(first));
-    eventually(first::ready, "the first worker warmed up");
+    String firstDeployment = Waits.await(WAIT_S, firstMember.deployVerticle(first));
+    Waits.eventually(WAIT_S, first::ready, "the first worker warmed up");
 
     String id = submit(20);
-    eventually(() -> "generating".equals(view(id).getString("status")), "the request running on the first worker");
+    Waits.eventually(WAIT_S, () -> "generating".equals(view(id).getString("status")), "the request running on the first worker");
     int priorityBefore = view(id).getInteger("priority");
 
-    JsonObject reply = await(firstMember.eventBus().<JsonObject>request(Addresses.drain(REGION, "usw-drain-1"),
+    JsonObject reply = Waits.await(WAIT_S, firstMember.eventBus().<JsonObject>request(Addresses.drain(REGION, "usw-drain-1"),
         new JsonObject().put("worker_id", "usw-drain-1").put("deadline_ms", 500))).body();
     assertThat(reply.getInteger("held")).isEqualTo(1);
-    eventually(() -> node.knownWorkers().stream().anyMatch(w -> w.workerId().equals("usw-drain-1")
+    Waits.eventually(WAIT_S, () -> node.knownWorkers().stream().anyMatch(w -> w.workerId().equals("usw-drain-1")
         && w.state().wireName().equals("draining")), "the region to see the worker draining");
 
     // Handed back at a step: queued again, boosted, no retry used, no breaker counted it.
-    eventually(() -> "drained".equals(lastErrorCode(id)), "the request handed back as drained");
+    Waits.eventually(WAIT_S, () -> "drained".equals(lastErrorCode(id)), "the request handed back as drained");
     JsonObject back = view(id);
     assertThat(back.getInteger("retry_count")).isZero();
     assertThat(back.getInteger("priority")).isGreaterThan(priorityBefore);
-    eventually(() -> !firstMember.deploymentIDs().contains(firstDeployment), "the drained worker undeployed itself");
+    Waits.eventually(WAIT_S, () -> !firstMember.deploymentIDs().contains(firstDeployment), "the drained worker undeployed itself");
     assertThat(regionMeters.find("genmesh.retries").tags("reason", "drained").counter().count()).isEqualTo(1.0);
 
     InferenceVerticle second = new InferenceVerticle(base, REGION, "usw-drain-2", new SimpleMeterRegistry(),
         dir.resolve("models"), FaultHook.NONE);
-    await(member().deployVerticle(second));
-    eventually(() -> "completed".equals(view(id).getString("status")), "the second worker to complete it");
+    Waits.await(WAIT_S, member().deployVerticle(second));
+    Waits.eventually(WAIT_S, () -> "completed".equals(view(id).getString("status")), "the second worker to complete it");
     JsonObject done = view(id);
     assertThat(done.getString("worker")).isEqualTo("usw-drain-2");
     assertThat(done.getInteger("retry_count")).isZero();
@@ -121,7 +119,7 @@ class DrainEndToEndTest {
     base = loaded.withRegions(Map.of(REGION, region));
     Vertx member = member();
     node = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, Clock.systemUTC());
-    await(member.deployVerticle(node));
+    Waits.await(WAIT_S, member.deployVerticle(node));
     apiPort = node.actualPort();
     http = WebClient.create(member);
   }
@@ -129,7 +127,7 @@ class DrainEndToEndTest {
   private String submit(int steps) throws Exception {
     GenerationSpec spec = new GenerationSpec("a slow lighthouse", "", "genmesh-tiny", Tier.FAST, 256, 256, steps, 5L,
         7.5, 1);
-    HttpResponse<Buffer> accepted = await(http.post(apiPort, "127.0.0.1", "/regional/v1/generations")
+    HttpResponse<Buffer> accepted = Waits.await(WAIT_S, http.post(apiPort, "127.0.0.1", "/regional/v1/generations")
         .sendJsonObject(spec.toJson()));
     assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
     return accepted.bodyAsJsonObject().getString("id");
@@ -141,14 +139,14 @@ class DrainEndToEndTest {
   }
 
   private Vertx member() throws Exception {
-    Vertx vertx = await(TestCluster.join(region, clusterName));
+    Vertx vertx = Waits.await(WAIT_S, TestCluster.join(region, clusterName));
     members.add(vertx);
     return vertx;
   }
 
   private JsonObject view(String id) {
     try {
-      return await(http.get(apiPort, "127.0.0.1", "/regional/v1/generations/" + id).send()).bodyAsJsonObject();
+      return Waits.await(WAIT_S, http.get(apiPort, "127.0.0.1", "/regional/v1/generations/" + id).send()).bodyAsJsonObject();
     } catch (Exception e) {
       throw new AssertionError("status of " + id + " not readable", e);
     }
@@ -160,19 +158,5 @@ class DrainEndToEndTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
   }
 }

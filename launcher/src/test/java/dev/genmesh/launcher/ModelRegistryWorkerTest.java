@@ -18,7 +18,6 @@ import dev.genmesh.region.registry.RegistryRoutes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -34,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,7 +82,7 @@ class ModelRegistryWorkerTest {
     vertx = Vertx.vertx();
     registryDir = dir.resolve("registry").resolve(REGION);
     registry = new ModelRegistry(registryDir);
-    server = await(vertx.createHttpServer().requestHandler(RegistryRoutes.router(vertx, registry, null)).listen(0, "127.0.0.1"));
+    server = Waits.await(WAIT_S, vertx.createHttpServer().requestHandler(RegistryRoutes.router(vertx, registry, null)).listen(0, "127.0.0.1"));
     GenmeshConfig loaded = ConfigLoader.load(null, Map.of(
         "GENMESH_WORKER__MODELS", "[" + MODEL + "]",
         "GENMESH_WORKER__CLAIM_POLL_MS", "500",
@@ -97,7 +95,7 @@ class ModelRegistryWorkerTest {
 
   @AfterEach
   void close() throws Exception {
-    await(vertx.close());
+    Waits.await(WAIT_S, vertx.close());
   }
 
   @Test
@@ -107,7 +105,7 @@ class ModelRegistryWorkerTest {
     String first = deploy(worker("usw-a", modelRoot)).deploymentId;
     Path cached = modelRoot.resolve(MODEL).resolve("1").resolve(DATA_FILE);
     String good = FileDigest.sha256(cached);
-    await(vertx.undeploy(first));
+    Waits.await(WAIT_S, vertx.undeploy(first));
 
     flipOneByte(cached);
     assertThat(FileDigest.sha256(cached)).isNotEqualTo(good);
@@ -127,7 +125,7 @@ class ModelRegistryWorkerTest {
     registry.publish(v2, true);
     flipOneByte(registryDir.resolve(MODEL).resolve("2").resolve(DATA_FILE)); // the registry itself serves a bad file
 
-    eventually(() -> !alerts.isEmpty(), "a rollback alert");
+    Waits.eventually(WAIT_S, () -> !alerts.isEmpty(), "a rollback alert");
 
     assertThat(alerts.get(0).copy().put("reason", "-").put("time", "-")).isEqualTo(new JsonObject()
         .put("type", "model_rollback").put("model", MODEL).put("bad_version", "2").put("good_version", "1")
@@ -166,7 +164,7 @@ class ModelRegistryWorkerTest {
     assertThat(worker.failedModels()).containsExactly("genmesh-small");
     assertThat(meters.find("genmesh.worker.model.pulls").tags("worker", "usw-f", "model", "genmesh-small",
         "outcome", "checksum_mismatch").counter().count()).isEqualTo(2.0); // registry.pull_attempts
-    eventually(() -> beats.stream().anyMatch(b -> b.ready() && b.failedModels().contains("genmesh-small")),
+    Waits.eventually(WAIT_S, () -> beats.stream().anyMatch(b -> b.ready() && b.failedModels().contains("genmesh-small")),
         "a ready heartbeat listing the failed model");
     assertThat(alerts).as("no earlier version: nothing to roll back to").isEmpty();
   }
@@ -180,7 +178,7 @@ class ModelRegistryWorkerTest {
     Cli published = cli("model", "publish", "--registry", registryDir.toString(), "--from", v2.toString(), "--current");
     assertThat(published.exit).isZero();
     assertThat(published.out).contains("published genmesh-tiny 2").contains("it is current");
-    eventually(() -> "2".equals(running.worker.loadedVersions().get(MODEL)), "the worker switched to version 2");
+    Waits.eventually(WAIT_S, () -> "2".equals(running.worker.loadedVersions().get(MODEL)), "the worker switched to version 2");
 
     Cli again = cli("model", "publish", "--registry", registryDir.toString(), "--from", v2.toString());
     assertThat(again.exit).isNotZero();
@@ -190,7 +188,7 @@ class ModelRegistryWorkerTest {
     assertThat(rollback.exit).isZero();
     assertThat(rollback.out).contains("current 2 -> 1");
     assertThat(registry.current(MODEL)).contains("1");
-    eventually(() -> "1".equals(running.worker.loadedVersions().get(MODEL)), "the worker switched back to version 1");
+    Waits.eventually(WAIT_S, () -> "1".equals(running.worker.loadedVersions().get(MODEL)), "the worker switched back to version 1");
 
     Cli list = cli("model", "list", "--registry", registryDir.toString());
     assertThat(list.out).contains(MODEL).containsPattern("\\* 1 ").contains("  2 ");
@@ -205,7 +203,7 @@ class ModelRegistryWorkerTest {
     // sharing the model directory.
     ModelRegistry otherRegistry = new ModelRegistry(dir.resolve("registry").resolve("eu-west"));
     otherRegistry.publish(v1, true);
-    HttpServer otherServer = await(vertx.createHttpServer()
+    HttpServer otherServer = Waits.await(WAIT_S, vertx.createHttpServer()
         .requestHandler(RegistryRoutes.router(vertx, otherRegistry, null)).listen(0, "127.0.0.1"));
     GenmeshConfig otherConfig = config.withRegions(Map.of(REGION,
         config.region(REGION).withApiUrl("http://127.0.0.1:" + otherServer.actualPort())));
@@ -217,16 +215,16 @@ class ModelRegistryWorkerTest {
     for (Path next : List.of(v2, v3, v4)) {
       registry.publish(next, true);
       String version = registry.current(MODEL).orElseThrow();
-      eventually(() -> version.equals(running.worker.loadedVersions().get(MODEL)), "the switch to " + version);
+      Waits.eventually(WAIT_S, () -> version.equals(running.worker.loadedVersions().get(MODEL)), "the switch to " + version);
     }
-    eventually(() -> cachedVersions(shared).equals(List.of("1", "3", "4")), "version 2 deleted");
+    Waits.eventually(WAIT_S, () -> cachedVersions(shared).equals(List.of("1", "3", "4")), "version 2 deleted");
     assertThat(other.worker.loadedVersions()).containsEntry(MODEL, "1");
 
-    await(vertx.undeploy(other.deploymentId));
+    Waits.await(WAIT_S, vertx.undeploy(other.deploymentId));
     double pulls = count("genmesh.worker.model.pulls", "usw-f");
     registry.rollback(MODEL, null);
-    eventually(() -> "3".equals(running.worker.loadedVersions().get(MODEL)), "the rollback to 3");
-    eventually(() -> cachedVersions(shared).equals(List.of("3", "4")), "version 1 deleted once nobody runs it");
+    Waits.eventually(WAIT_S, () -> "3".equals(running.worker.loadedVersions().get(MODEL)), "the rollback to 3");
+    Waits.eventually(WAIT_S, () -> cachedVersions(shared).equals(List.of("3", "4")), "version 1 deleted once nobody runs it");
     assertThat(count("genmesh.worker.model.pulls", "usw-f")).as("the rollback used the kept copy").isEqualTo(pulls);
   }
 
@@ -258,9 +256,9 @@ class ModelRegistryWorkerTest {
     GenmeshConfig twoModels = ConfigLoader.load(file, Map.of()).withRegions(config.regions());
     EdgeVerticle edge = new EdgeVerticle(twoModels.withEdge(new EdgeConfig("127.0.0.1", 0, 65536, 2000, 60_000, 5_000,
         Map.of(REGION, 1L))), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(edge));
+    Waits.await(WAIT_S, vertx.deployVerticle(edge));
 
-    JsonObject listing = await(WebClient.create(vertx).get(edge.actualPort(), "127.0.0.1", "/v1/models").send())
+    JsonObject listing = Waits.await(WAIT_S, WebClient.create(vertx).get(edge.actualPort(), "127.0.0.1", "/v1/models").send())
         .bodyAsJsonObject();
 
     assertThat(listing.getString("source")).isEqualTo("registry");
@@ -290,7 +288,7 @@ class ModelRegistryWorkerTest {
   }
 
   private Deployed deploy(InferenceVerticle worker) throws Exception {
-    return new Deployed(worker, await(vertx.deployVerticle(worker)));
+    return new Deployed(worker, Waits.await(WAIT_S, vertx.deployVerticle(worker)));
   }
 
   private static Cli cli(String... args) {
@@ -343,19 +341,5 @@ class ModelRegistryWorkerTest {
     byte[] bytes = Files.readAllBytes(file);
     bytes[bytes.length / 2] ^= 0x5a;
     Files.write(file, bytes);
-  }
-
-  private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
   }
 }

@@ -15,7 +15,6 @@ import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryContext;
@@ -44,7 +43,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -103,13 +101,13 @@ class OomRetryEndToEndTest {
 
     GenerationSpec spec = new GenerationSpec("a harbour at night", "", "genmesh-tiny", Tier.FAST, 256, 256, 3, 21L, 7.5, 2,
         "watercolor", 1.0, null, 1.0, 0);
-    HttpResponse<Buffer> accepted = await(http.post(apiPort, "127.0.0.1", "/regional/v1/generations")
+    HttpResponse<Buffer> accepted = Waits.await(WAIT_S, http.post(apiPort, "127.0.0.1", "/regional/v1/generations")
         .sendJsonObject(spec.toJson()));
     assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
     String id = accepted.bodyAsJsonObject().getString("id");
 
     // Attempt 1 on the small worker fails as oom; the region queues a retry with its hints.
-    eventually(() -> view(id).getInteger("retry_count") == 1, "the oom retry");
+    Waits.eventually(WAIT_S, () -> view(id).getInteger("retry_count") == 1, "the oom retry");
     JsonObject retried = view(id);
     assertThat(retried.getString("status")).isEqualTo("queued");
     assertThat(retried.getJsonObject("last_error").getString("code")).isEqualTo("oom");
@@ -138,12 +136,12 @@ class OomRetryEndToEndTest {
     // Once the backoff is over the small worker keeps claiming, but the hint keeps the retry from it.
     clock.advance(Duration.ofSeconds(2));
     int claimsBefore = claims("usw-small");
-    eventually(() -> claims("usw-small") >= claimsBefore + 3, "three claims by the small worker after the backoff");
+    Waits.eventually(WAIT_S, () -> claims("usw-small") >= claimsBefore + 3, "three claims by the small worker after the backoff");
     assertThat(view(id).getString("status")).as("not taken by the small worker").isEqualTo("queued");
     assertThat(ofType(events(id), "assigned")).hasSize(1);
 
     InferenceVerticle big = startWorker("usw-big", 16_384, FaultHook.NONE);
-    eventually(() -> "completed".equals(view(id).getString("status")), "the retry to complete");
+    Waits.eventually(WAIT_S, () -> "completed".equals(view(id).getString("status")), "the retry to complete");
 
     List<JsonObject> all = events(id);
     assertThat(types(all)).containsExactly("queued", "assigned", "queued", "assigned", "safety_pending", "completed");
@@ -160,7 +158,7 @@ class OomRetryEndToEndTest {
     assertThat(done.getInteger("attempt")).isEqualTo(2);
     assertThat(done.getString("worker")).isEqualTo("usw-big");
     assertThat(done.getJsonArray("images")).hasSize(1);
-    HttpResponse<Buffer> image = await(http.get(apiPort, "127.0.0.1", "/regional" + done.getJsonArray("images").getString(0))
+    HttpResponse<Buffer> image = Waits.await(WAIT_S, http.get(apiPort, "127.0.0.1", "/regional" + done.getJsonArray("images").getString(0))
         .send());
     assertThat(image.statusCode()).isEqualTo(200);
     BufferedImage png = ImageIO.read(new ByteArrayInputStream(image.body().getBytes()));
@@ -187,7 +185,7 @@ class OomRetryEndToEndTest {
       delivery.next();
     });
     RegionNodeVerticle verticle = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, clock);
-    await(node.deployVerticle(verticle));
+    Waits.await(WAIT_S, node.deployVerticle(verticle));
     apiPort = verticle.actualPort();
     http = WebClient.create(node);
   }
@@ -196,7 +194,7 @@ class OomRetryEndToEndTest {
   private InferenceVerticle startWorker(String id, long vramMb, FaultHook faults) throws Exception {
     GenmeshConfig config = config(vramMb).withRegions(base.regions());
     InferenceVerticle worker = new InferenceVerticle(config, REGION, id, new SimpleMeterRegistry(), dir.resolve("models"), faults);
-    await(member().deployVerticle(worker));
+    Waits.await(WAIT_S, member().deployVerticle(worker));
     return worker;
   }
 
@@ -212,7 +210,7 @@ class OomRetryEndToEndTest {
 
   /** A member of the region's Hazelcast cluster, under a cluster name of this test's own. */
   private Vertx member() throws Exception {
-    Vertx vertx = await(TestCluster.join(region, clusterName));
+    Vertx vertx = Waits.await(WAIT_S, TestCluster.join(region, clusterName));
     members.add(vertx);
     return vertx;
   }
@@ -223,7 +221,7 @@ class OomRetryEndToEndTest {
 
   private JsonObject view(String id) {
     try {
-      return await(http.get(apiPort, "127.0.0.1", "/regional/v1/generations/" + id).send()).bodyAsJsonObject();
+      return Waits.await(WAIT_S, http.get(apiPort, "127.0.0.1", "/regional/v1/generations/" + id).send()).bodyAsJsonObject();
     } catch (Exception e) {
       throw new AssertionError("status of " + id + " not readable", e);
     }
@@ -231,7 +229,7 @@ class OomRetryEndToEndTest {
 
   private List<JsonObject> events(String id) throws Exception {
     List<JsonObject> out = new ArrayList<>();
-    await(http.get(apiPort, "127.0.0.1", "/regional/v1/generations/" + id + "/events").send())
+    Waits.await(WAIT_S, http.get(apiPort, "127.0.0.1", "/regional/v1/generations/" + id + "/events").send())
         .bodyAsJsonObject().getJsonArray("events").forEach(e -> out.add((JsonObject) e));
     return out;
   }
@@ -260,19 +258,7 @@ class OomRetryEndToEndTest {
     }
   }
 
-  private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
-  }
 
   /** The region's clock: the retry's backoff ends when the test says, and the routing hold never lapses. */
   private static final class TestClock extends Clock {

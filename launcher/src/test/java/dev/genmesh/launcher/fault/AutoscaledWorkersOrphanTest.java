@@ -2,7 +2,6 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.launcher.impl.StaleStoreProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  * their parent is gone and exit, instead of living on as orphans holding a CPU and a cluster port.
  */
 class AutoscaledWorkersOrphanTest {
-  private static final Pattern EDGE_URL = Pattern.compile("web UI\\s+(http://localhost:\\d+)/");
   private static final Pattern WORKER_STARTED = Pattern.compile("started worker usw-worker-as-1 \\(pool cpu, pid (\\d+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
@@ -27,18 +25,14 @@ class AutoscaledWorkersOrphanTest {
 
   @Test
   void workerProcessesExitWhenTheMeshIsKilled() throws IOException {
-    Path data = dir.resolve("data");
-    children.onCleanup(() -> StaleStoreProcesses.stop(data)); // the stores are not the JVM's descendants for long
-    ModelCache.copyInto(data);
+    Path data = children.meshData(dir);
     Path config = Files.writeString(dir.resolve("genmesh.yaml"), """
         worker:
           heartbeat_interval_ms: 500
           claim_poll_ms: 200
         """);
-    ChildProcess up = children.java("up", List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main",
-        List.of("up", "--autoscale", "--data-dir", data.toString(), "--random-ports", "--no-fsync", "--regions", "us-west",
-            "--config", config.toString()));
-    up.awaitLine(EDGE_URL, START_TIMEOUT);
+    ChildProcess up = children.genmeshUp("up", data, config, "--autoscale");
+    up.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
     Path workerLog = data.resolve("workers").resolve("usw-worker-as-1.log");
     Sleeps.until("the pool's first worker process serving", START_TIMEOUT, () -> {
       try {

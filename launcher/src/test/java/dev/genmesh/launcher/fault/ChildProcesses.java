@@ -89,6 +89,29 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
     }
   }
 
+  /** The line {@code genmesh up} prints with the edge's URL once the mesh is ready. */
+  static final java.util.regex.Pattern UP_EDGE_URL = java.util.regex.Pattern.compile("web UI\\s+(http://localhost:\\d+)/");
+
+  /**
+   * A data directory for {@code genmesh up} children: the bundled models copied in, and the stores
+   * a killed mesh leaves running stopped at cleanup (they are not this JVM's descendants for long).
+   */
+  Path meshData(Path dir) throws IOException {
+    Path data = dir.resolve("data");
+    onCleanup(() -> dev.genmesh.launcher.impl.StaleStoreProcesses.stop(data));
+    ModelCache.copyInto(data);
+    return data;
+  }
+
+  /** {@code genmesh up <options> --data-dir <data> --random-ports --no-fsync --regions us-west --config <config>}. */
+  ChildProcess genmeshUp(String name, Path data, Path config, String... options) {
+    List<String> args = new ArrayList<>(List.of("up"));
+    args.addAll(List.of(options));
+    args.addAll(List.of("--data-dir", data.toString(), "--random-ports", "--no-fsync", "--regions", "us-west",
+        "--config", config.toString()));
+    return java(name, List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", args);
+  }
+
   /** {@code java <jvmOptions> -cp <this JVM's class path> <mainClass> <args>}. */
   ChildProcess java(String name, List<String> jvmOptions, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();

@@ -2,13 +2,11 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.launcher.impl.StaleStoreProcesses;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * back on its data, and every request it had acknowledged completes.
  */
 class WholeMeshKilledTest {
-  private static final Pattern EDGE_URL = Pattern.compile("web UI\\s+(http://localhost:\\d+)/");
   private static final Pattern REGION_URL = Pattern.compile("region\\s+us-west\\s+(http://\\S+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
@@ -30,9 +27,7 @@ class WholeMeshKilledTest {
 
   @Test
   void everyAcknowledgedRequestCompletesAfterAKill9AndARestart() throws IOException {
-    Path data = dir.resolve("data");
-    children.onCleanup(() -> StaleStoreProcesses.stop(data)); // the stores are not the JVM's descendants for long
-    ModelCache.copyInto(data);
+    Path data = children.meshData(dir);
     Path config = Files.writeString(dir.resolve("genmesh.yaml"), """
         edge:
           region_health_interval_ms: 500
@@ -43,11 +38,8 @@ class WholeMeshKilledTest {
           lease_ms: 3000
           lease_reap_interval_ms: 500
         """);
-    List<String> up = List.of("up", "--data-dir", data.toString(), "--random-ports", "--no-fsync", "--regions", "us-west",
-        "--config", config.toString());
-
-    ChildProcess first = children.java("up-1", List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", up);
-    MeshClient edge = MeshClient.edge(first.awaitLine(EDGE_URL, START_TIMEOUT).group(1));
+    ChildProcess first = children.genmeshUp("up-1", data, config);
+    MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
     Invariants invariants = new Invariants();
     for (int i = 0; i < 6; i++) {
@@ -66,8 +58,8 @@ class WholeMeshKilledTest {
     assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive)).as("PostgreSQL outlives the killed mesh")
         .contains(true);
 
-    ChildProcess second = children.java("up-2", List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", up);
-    MeshClient edgeAgain = MeshClient.edge(second.awaitLine(EDGE_URL, START_TIMEOUT).group(1));
+    ChildProcess second = children.genmeshUp("up-2", data, config);
+    MeshClient edgeAgain = MeshClient.edge(second.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient regionAgain = MeshClient.regional(second.awaitLine(REGION_URL, START_TIMEOUT).group(1));
     assertThat(second.printed(Pattern.compile("stopped PostgreSQL \\(pid " + postmaster + "\\)")))
         .as("the restart reports the leftover PostgreSQL it stopped").isTrue();
