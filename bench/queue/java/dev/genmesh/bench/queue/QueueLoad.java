@@ -3,6 +3,7 @@ package dev.genmesh.bench.queue;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.region.ReferenceSafety;
 import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
@@ -68,7 +69,8 @@ public final class QueueLoad {
     }
     String region = regionOf(config);
 
-    RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry(), images);
+    RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry(), images)
+        .withLocalSafety(new ReferenceSafety());
     Blocking.await(vertx.deployVerticle(node));
     VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(), this::completed);
     Blocking.await(vertx.deployVerticle(workers));

@@ -1,7 +1,7 @@
 package dev.genmesh.bench.queue;
 
 import dev.genmesh.config.ConfigLoader;
-import dev.genmesh.region.safety.SafetyVerticle;
+import dev.genmesh.safety.SafetyVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;

@@ -11,6 +11,7 @@ import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages;
+import dev.genmesh.testkit.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -40,7 +41,7 @@ class ModelLoadFailureTest {
   @TempDir Path tmp;
   private Vertx vertx;
   private RegionDouble region;
-  private final MutableClock clock = new MutableClock();
+  private final ManualClock clock = new ManualClock();
   private Path corrupted;
 
   @BeforeEach

@@ -8,6 +8,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.WorkerMessages;
+import dev.genmesh.testkit.ManualClock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -37,7 +38,7 @@ class WorkerProbesTest {
 
   private Vertx vertx;
   private RegionDouble region;
-  private final MutableClock clock = new MutableClock();
+  private final ManualClock clock = new ManualClock();
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   @BeforeEach

@@ -1,5 +1,6 @@
 package dev.genmesh.launcher;
 
+import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
@@ -7,15 +8,15 @@ import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
-import dev.genmesh.launcher.impl.LocalAutoscaling;
-import dev.genmesh.launcher.impl.LocalWorkerActuator;
-import dev.genmesh.launcher.impl.WorkerConfigFile;
-import dev.genmesh.launcher.impl.WorkerProcesses;
+import dev.genmesh.launcher.scaling.LocalAutoscaling;
+import dev.genmesh.launcher.scaling.LocalWorkerActuator;
+import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
+import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
 import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import dev.genmesh.config.ConfigLoader;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -112,7 +113,8 @@ public final class Mesh implements AutoCloseable {
       Vertx node = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
-          options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC());
+          options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC())
+          .withLocalSafety(new ReferenceSafety());
       if (options.autoscale()) {
         // Worker processes start once every region listens, with the config as running (real ports).
         LocalWorkerActuator actuator = new LocalWorkerActuator(node, region.name(), region.code() + "-worker",

@@ -1,16 +1,16 @@
 package dev.genmesh.launcher;
 
-import dev.genmesh.region.registry.ModelRegistry;
-import dev.genmesh.region.registry.PublishedVersion;
+import dev.genmesh.registry.ModelRegistry;
+import dev.genmesh.registry.PublishedVersion;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code genmesh model}: publish a version into a region's registry, move its current version

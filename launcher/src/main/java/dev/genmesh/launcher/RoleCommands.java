@@ -5,10 +5,11 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
-import dev.genmesh.launcher.impl.KubernetesScaling;
+import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
+import dev.genmesh.launcher.scaling.KubernetesScaling;
 import dev.genmesh.region.RegionNodeVerticle;
-import dev.genmesh.region.safety.SafetyVerticle;
+import dev.genmesh.safety.SafetyVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -73,7 +74,8 @@ final class RoleCommands {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, registry), "join cluster of " + name);
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name),
-          CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC());
+          CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC())
+          .withLocalSafety(new ReferenceSafety());
       if (KubernetesScaling.attach(vertx, config, name, node, registry)) {
         System.out.println("[genmesh] region " + name + " scales worker Deployments in namespace "
             + config.autoscaling().kubernetes().namespace() + (config.autoscaling().kubernetes().dryRun() ? " (dry run)" : ""));

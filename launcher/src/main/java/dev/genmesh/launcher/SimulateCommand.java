@@ -2,12 +2,12 @@ package dev.genmesh.launcher;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.region.autoscale.sim.PolicyKind;
-import dev.genmesh.region.autoscale.sim.RunResult;
-import dev.genmesh.region.autoscale.sim.Scenario;
-import dev.genmesh.region.autoscale.sim.SimulationReport;
-import dev.genmesh.region.autoscale.sim.SimulationSettings;
-import dev.genmesh.region.autoscale.sim.Simulator;
+import dev.genmesh.simulator.PolicyKind;
+import dev.genmesh.simulator.RunResult;
+import dev.genmesh.simulator.Scenario;
+import dev.genmesh.simulator.SimulationReport;
+import dev.genmesh.simulator.SimulationSettings;
+import dev.genmesh.simulator.Simulator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,10 +16,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code genmesh simulate}: the real autoscaling policy against a discrete-event model of a region,

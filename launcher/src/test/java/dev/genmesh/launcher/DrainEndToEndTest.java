@@ -8,6 +8,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
@@ -118,7 +119,8 @@ class DrainEndToEndTest {
         .withCluster(clusterPort, List.of("127.0.0.1:" + clusterPort + "-" + (clusterPort + 4)));
     base = loaded.withRegions(Map.of(REGION, region));
     Vertx member = member();
-    node = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, Clock.systemUTC());
+    node = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, Clock.systemUTC())
+        .withLocalSafety(new ReferenceSafety());
     Waits.await(WAIT_S, member.deployVerticle(node));
     apiPort = node.actualPort();
     http = WebClient.create(member);

@@ -8,6 +8,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
@@ -184,7 +185,8 @@ class OomRetryEndToEndTest {
       }
       delivery.next();
     });
-    RegionNodeVerticle verticle = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, clock);
+    RegionNodeVerticle verticle = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, clock)
+        .withLocalSafety(new ReferenceSafety());
     Waits.await(WAIT_S, node.deployVerticle(verticle));
     apiPort = verticle.actualPort();
     http = WebClient.create(node);

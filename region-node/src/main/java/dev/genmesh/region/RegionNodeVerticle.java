@@ -1,10 +1,10 @@
 package dev.genmesh.region;
 
+import dev.genmesh.autoscaler.Actuator;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.autoscale.Actuator;
 import dev.genmesh.region.autoscale.impl.Autoscaler;
 import dev.genmesh.region.autoscale.impl.AutoscalerLeadership;
 import dev.genmesh.region.autoscale.impl.DecisionPublisher;
@@ -18,14 +18,14 @@ import dev.genmesh.region.impl.Cancellations;
 import dev.genmesh.region.impl.ClaimHandler;
 import dev.genmesh.region.impl.EtaEstimator;
 import dev.genmesh.region.impl.Housekeeping;
-import dev.genmesh.region.impl.PostgresPool;
-import dev.genmesh.region.impl.LeaseReaper;
 import dev.genmesh.region.impl.ImageStore;
+import dev.genmesh.region.impl.LeaseReaper;
 import dev.genmesh.region.impl.Migrations;
+import dev.genmesh.region.impl.PostgresPool;
 import dev.genmesh.region.impl.ProgressHub;
 import dev.genmesh.region.impl.QueueRebuild;
-import dev.genmesh.region.impl.RegionMetrics;
 import dev.genmesh.region.impl.RedisWatch;
+import dev.genmesh.region.impl.RegionMetrics;
 import dev.genmesh.region.impl.RegionProbes;
 import dev.genmesh.region.impl.RegionSafety;
 import dev.genmesh.region.impl.RegionalApi;
@@ -37,10 +37,11 @@ import dev.genmesh.region.impl.Submissions;
 import dev.genmesh.region.impl.TierQueue;
 import dev.genmesh.region.impl.WorkerRecovery;
 import dev.genmesh.region.impl.WorkerRegistry;
-import dev.genmesh.region.impl.WorkerRoutes;
 import dev.genmesh.region.impl.WorkerReports;
-import dev.genmesh.region.registry.ModelRegistry;
-import dev.genmesh.region.registry.RegistryRoutes;
+import dev.genmesh.region.impl.WorkerRoutes;
+import dev.genmesh.region.safety.LocalSafetyService;
+import dev.genmesh.registry.ModelRegistry;
+import dev.genmesh.registry.RegistryRoutes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -98,6 +99,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private RegionSafety safety;
   private RegionBreakers breakers;
   private volatile Actuator actuator = new LoggingActuator();
+  private LocalSafetyService localSafety;
   private Autoscaler autoscaler;
   private AutoscalerLeadership leadership;
   private WarmupAdvisor warmup;
@@ -174,6 +176,15 @@ public final class RegionNodeVerticle extends VerticleBase {
    */
   public RegionNodeVerticle withActuator(Actuator actuator) {
     this.actuator = Objects.requireNonNull(actuator, "actuator");
+    return this;
+  }
+
+  /**
+   * The safety service this node runs beside itself when {@code safety.url} is empty (set
+   * before deploying). Without one, such a node fails to start.
+   */
+  public RegionNodeVerticle withLocalSafety(LocalSafetyService localSafety) {
+    this.localSafety = Objects.requireNonNull(localSafety, "localSafety");
     return this;
   }
 
@@ -304,7 +315,8 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
   private Future<Void> startSafetyGate() {
-    return RegionSafety.start(vertx, region.name(), config.safety(), pool, log, images, queue, hub, metrics, registry, clock)
+    return RegionSafety.start(vertx, region.name(), config.safety(), pool, log, images, queue, hub, metrics, registry, clock,
+            localSafety)
         .onSuccess(started -> safety = started)
         .mapEmpty();
   }

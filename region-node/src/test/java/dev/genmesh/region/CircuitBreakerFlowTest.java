@@ -11,6 +11,7 @@ import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -45,7 +46,7 @@ class CircuitBreakerFlowTest {
 
   private Vertx vertx;
   private String database;
-  private MutableClock clock;
+  private ManualClock clock;
   private NodeUnderTest node;
   private final List<JsonObject> alerts = new CopyOnWriteArrayList<>();
   private final List<JsonObject> replacements = new CopyOnWriteArrayList<>();
@@ -63,7 +64,7 @@ class CircuitBreakerFlowTest {
   private void deploy(Vertx vertx, Path images, BreakerConfig breakers) {
     this.vertx = vertx;
     database = stores.createDatabase();
-    clock = new MutableClock();
+    clock = new ManualClock();
     GenmeshConfig config = EmbeddedStores.withReapIntervalMs(stores.config(database, EmbeddedStores.newKeyPrefix()), 50)
         .withBreakers(breakers);
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));

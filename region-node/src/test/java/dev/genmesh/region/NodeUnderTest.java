@@ -47,10 +47,11 @@ final class NodeUnderTest {
   }
 
   static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
-      dev.genmesh.region.autoscale.Actuator actuator) {
+      dev.genmesh.autoscaler.Actuator actuator) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir, clock)
-        .withActuator(actuator);
+        .withActuator(actuator)
+        .withLocalSafety(new ReferenceSafety());
     return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, registry, imageDir, id));
   }
 

@@ -8,6 +8,7 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -69,7 +70,7 @@ class QueueRebuildTest {
     result(first.undeploy());
 
     assertThat(stores.redis("FLUSHALL")).isEqualTo("+OK");
-    MutableClock clock = new MutableClock();
+    ManualClock clock = new ManualClock();
     NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images, clock));
 
     // The running request lost its lease with the flush (its worker is silent): a retry, after a backoff.

@@ -8,8 +8,9 @@ import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.protocol.WorkerMessages;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -48,7 +49,7 @@ class QueueSemanticsTest {
   private Vertx vertx;
   private String database;
   private String prefix;
-  private MutableClock clock;
+  private ManualClock clock;
   private NodeUnderTest node;
 
   @BeforeAll
@@ -66,7 +67,7 @@ class QueueSemanticsTest {
     this.vertx = vertx;
     database = stores.createDatabase();
     prefix = EmbeddedStores.newKeyPrefix();
-    clock = new MutableClock();
+    clock = new ManualClock();
     GenmeshConfig config = EmbeddedStores.withReapIntervalMs(stores.config(database, prefix), 50);
     node = result(NodeUnderTest.deploy(vertx, config, images, clock));
   }

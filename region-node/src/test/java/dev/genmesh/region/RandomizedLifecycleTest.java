@@ -8,6 +8,7 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -93,7 +94,7 @@ class RandomizedLifecycleTest {
     // refused claims are not what this test is about (CircuitBreakerFlowTest covers them).
     GenmeshConfig config = EmbeddedStores.withReapIntervalMs(
         EmbeddedStores.withLeaseMs(stores.config(database, prefix), 120_000), 20).withBreakers(EmbeddedStores.NO_BREAKERS);
-    MutableClock clock = new MutableClock();
+    ManualClock clock = new ManualClock();
     NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, images, clock));
     List<Virtual> workers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {

@@ -3,13 +3,13 @@ package dev.genmesh.region;
 import static dev.genmesh.region.Await.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.autoscaler.Actuator;
+import dev.genmesh.autoscaler.ScalePlan;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WarmupOrder;
-import dev.genmesh.region.autoscale.Actuator;
-import dev.genmesh.region.autoscale.ScalePlan;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

@@ -10,7 +10,7 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
-import dev.genmesh.region.safety.SafetyVerticle;
+import dev.genmesh.safety.SafetyVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -10,6 +10,7 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -40,7 +41,7 @@ class WorkerHealthTest {
   private static EmbeddedStores stores;
 
   private Vertx vertx;
-  private MutableClock clock;
+  private ManualClock clock;
   private NodeUnderTest node;
   private final List<JsonObject> cancels = new CopyOnWriteArrayList<>();
   private final List<JsonObject> replacements = new CopyOnWriteArrayList<>();
@@ -59,7 +60,7 @@ class WorkerHealthTest {
   @BeforeEach
   void deploy(Vertx vertx, @TempDir Path images) {
     this.vertx = vertx;
-    clock = new MutableClock();
+    clock = new ManualClock();
     GenmeshConfig config = stores.config(stores.createDatabase(), EmbeddedStores.newKeyPrefix());
     node = result(NodeUnderTest.deploy(vertx, config, images, clock));
     vertx.eventBus().<JsonObject>consumer(Addresses.cancel(EmbeddedStores.REGION), m -> cancels.add(m.body()));

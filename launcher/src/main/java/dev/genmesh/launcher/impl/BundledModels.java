@@ -3,7 +3,7 @@ package dev.genmesh.launcher.impl;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ModelConfig;
 import dev.genmesh.inference.impl.ModelInstaller;
-import dev.genmesh.region.registry.ModelRegistry;
+import dev.genmesh.registry.ModelRegistry;
 import java.nio.file.Path;
 import java.util.Collection;
 import org.slf4j.Logger;

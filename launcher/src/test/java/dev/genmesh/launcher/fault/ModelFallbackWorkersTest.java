@@ -7,6 +7,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.pipeline.FaultHook;
+import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.region.RegionNodeVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -67,7 +68,7 @@ class ModelFallbackWorkersTest {
     List<JsonObject> alerts = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
     RegionNodeVerticle node = new RegionNodeVerticle(config, REGION, new SimpleMeterRegistry(), dir.resolve("images"),
-        null, Clock.systemUTC());
+        null, Clock.systemUTC()).withLocalSafety(new ReferenceSafety());
     await(vertx.deployVerticle(node));
     AtomicBoolean tinyBroken = new AtomicBoolean(); // after warm-up: a broken model must not stop the workers starting
     FaultHook hook = (model, step, images) -> {

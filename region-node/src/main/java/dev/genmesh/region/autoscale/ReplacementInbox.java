@@ -1,5 +1,6 @@
 package dev.genmesh.region.autoscale;
 
+import dev.genmesh.autoscaler.Replacement;
 import dev.genmesh.protocol.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,8 +1,8 @@
 package dev.genmesh.region.impl;
 
 import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.region.safety.LocalSafetyService;
 import dev.genmesh.region.safety.SafetyClient;
-import dev.genmesh.region.safety.SafetyVerticle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The region node's safety gate and what it needs (region-node/SAFETY.md): the Safety API at
  * {@code safety.url}, or, when that is empty, the reference service deployed by this node on
- * loopback ({@code safety.port}, 0 = any); the client with its circuit breaker, the gate results
+ * loopback ({@code safety.port}, 0 = any) that the launcher hands in; the client with its circuit breaker, the gate results
  * pass, and the sweeper that retries what waits for a check.
  */
 public final class RegionSafety {
@@ -42,16 +42,17 @@ public final class RegionSafety {
   /** Deploys the reference service if no {@code safety.url} is set, then builds the gate (its sweeper not started). */
   public static Future<RegionSafety> start(Vertx vertx, String region, SafetyConfig safety, Pool pool, RequestLog log,
       ImageStore images, TierQueue queue, ProgressHub hub, RegionMetrics regionMetrics, MeterRegistry registry,
-      Clock clock) {
-    Future<String[]> service; // {base url, reference deployment id or null}
-    if (safety.url().isEmpty()) {
-      SafetyVerticle reference = new SafetyVerticle(safety, "127.0.0.1", safety.port(), registry);
-      service = vertx.deployVerticle(reference).map(id -> new String[] {"http://127.0.0.1:" + reference.actualPort(), id});
+      Clock clock, LocalSafetyService local) {
+    Future<LocalSafetyService.Deployed> service;
+    if (!safety.url().isEmpty()) {
+      service = Future.succeededFuture(new LocalSafetyService.Deployed(safety.url(), null));
+    } else if (local == null) {
+      service = Future.failedFuture("safety.url is empty and no local safety service was given to the node");
     } else {
-      service = Future.succeededFuture(new String[] {safety.url(), null});
+      service = local.deploy(vertx, safety, registry);
     }
     return service.map(found -> {
-      SafetyClient client = new SafetyClient(vertx, region, safety, found[0], registry);
+      SafetyClient client = new SafetyClient(vertx, region, safety, found.baseUrl(), registry);
       SafetyMetrics metrics = new SafetyMetrics(registry, region);
       SafetyLog safetyLog = new SafetyLog(pool, log);
       SafetyGate gate = new SafetyGate(client, safetyLog, log, images, queue, hub, regionMetrics, metrics, clock,
@@ -59,8 +60,8 @@ public final class RegionSafety {
       SafetySweeper sweeper = new SafetySweeper(vertx, region, safetyLog, gate, client, metrics, regionMetrics, clock,
           safety.retryIntervalMs(), safety.alertAfterMs());
       LOG.info("region {}: safety checks go to {}{}", region, client.checkUrl(),
-          found[1] == null ? "" : " (the reference service, run by this node)");
-      return new RegionSafety(vertx, region, client, metrics, gate, sweeper, found[1]);
+          found.deploymentId() == null ? "" : " (a local service, run by this node)");
+      return new RegionSafety(vertx, region, client, metrics, gate, sweeper, found.deploymentId());
     }).recover(err -> Future.failedFuture(new IllegalStateException("safety gate: " + err.getMessage(), err)));
   }
 

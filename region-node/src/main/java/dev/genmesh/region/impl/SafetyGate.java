@@ -2,9 +2,9 @@ package dev.genmesh.region.impl;
 
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.region.safety.SafetyCheck;
+import dev.genmesh.protocol.SafetyCheck;
+import dev.genmesh.protocol.SafetyVerdict;
 import dev.genmesh.region.safety.SafetyClient;
-import dev.genmesh.region.safety.SafetyVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import java.time.Clock;

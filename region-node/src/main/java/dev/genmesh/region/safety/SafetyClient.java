@@ -2,6 +2,8 @@ package dev.genmesh.region.safety;
 
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.SafetyCheck;
+import dev.genmesh.protocol.SafetyVerdict;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;

@@ -2,6 +2,7 @@ package dev.genmesh.region.autoscale;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.autoscaler.Replacement;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.region.EmbeddedStores;
@@ -13,7 +14,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -53,11 +53,15 @@ class DecisionRecordsTest {
     CompletableFuture<JsonObject> event = new CompletableFuture<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.scalingDecisions("us-west"), m -> event.complete(m.body()));
 
-    // The real policy at 10:02 on a busy morning: the schedule's 10:00 step is within its horizon.
-    PolicyHarness h = new PolicyHarness().settled();
-    h.clock.advance(Duration.between(h.clock.instant(), Instant.parse("2026-11-26T10:02:00Z")));
-    h.forecast.qps = 60;
-    List<ScalingDecision> made = h.tick();
+    // What the policy decides at 10:02 on a busy morning (the policy itself: autoscaler's tests).
+    Instant at = Instant.parse("2026-11-26T10:02:00Z");
+    ScalingDecision.Forecast schedule = new ScalingDecision.Forecast("schedule", 60, 12, 1, 900_000, 30, 20);
+    List<ScalingDecision> made = List.of(
+        new ScalingDecision(at, "us-west", "L4", 20, 25, "predicted_high", ScalingDecision.DRIVER_SCHEDULE,
+            "predicted_load", schedule.predictedLoad(), 0.8, 0, Map.of("predicted_load", schedule.predictedLoad()),
+            schedule, Map.of("sdxl", 5), List.of()),
+        new ScalingDecision(at, "us-west", "A100-80", 4, 5, "predicted_high", ScalingDecision.DRIVER_SCHEDULE,
+            "predicted_load", schedule.predictedLoad(), 0.8, 0, Map.of(), schedule, Map.of(), List.of()));
     assertThat(made).isNotEmpty();
     for (ScalingDecision decision : made) {
       await(publisher.publish(decision));

@@ -11,6 +11,7 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;

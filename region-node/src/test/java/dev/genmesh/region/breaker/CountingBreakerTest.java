@@ -6,6 +6,7 @@ import static dev.genmesh.region.breaker.BreakerState.OPEN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;
+import dev.genmesh.testkit.ManualClock;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.testkit.ManualClock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

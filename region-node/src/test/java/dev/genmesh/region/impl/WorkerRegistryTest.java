@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.HealthConfig;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
-import dev.genmesh.region.MutableClock;
 import dev.genmesh.region.WorkerState;
+import dev.genmesh.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 class WorkerRegistryTest {
   private static final HealthConfig HEALTH = new HealthConfig(10_000, 30_000, 3);
   private final List<WorkerRegistry.Transition> transitions = new ArrayList<>();
-  private MutableClock clock;
+  private ManualClock clock;
   private WorkerRegistry registry;
 
   @BeforeEach
   void setUp() {
-    clock = new MutableClock(Instant.parse("2026-11-27T10:00:00Z"));
+    clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
     registry = new WorkerRegistry(null, 30_000, HEALTH, clock);
     registry.onTransition(transitions::add);
   }

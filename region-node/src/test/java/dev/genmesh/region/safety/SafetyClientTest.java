@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.SafetyCheck;
+import dev.genmesh.protocol.SafetyVerdict;
+import dev.genmesh.safety.SafetyVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -93,5 +96,41 @@ class SafetyClientTest {
     assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(client.state()).as("two failures in a row").isEqualTo("open");
     client.close();
+  }
+
+  @Test
+  void theClientReadsTheReferenceServicesVerdictsAndCallsNoAnswerUnavailable(Vertx vertx) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, registry);
+    await(vertx.deployVerticle(service));
+    SafetyConfig config = SafetyConfig.defaults();
+    SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/",
+        registry);
+    byte[] image = png(64, 64);
+    SafetyVerdict allow = await(client.check(new SafetyCheck("usw_1", "a fox", "", 64, 64, List.of(image))));
+    assertThat(allow.outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
+    SafetyVerdict block = await(client.check(new SafetyCheck("usw_2", "GORE", "", 64, 64, List.of(image))));
+    assertThat(block.outcome()).isEqualTo(SafetyVerdict.Outcome.BLOCK);
+    assertThat(block.reasons()).containsExactly("prompt contains the blocked term 'gore'");
+    client.close();
+
+    SafetyClient wrongPath = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/nothing",
+        registry);
+    SafetyVerdict none = await(wrongPath.check(new SafetyCheck("usw_3", "a fox", "", 64, 64, List.of(image))));
+    assertThat(none.outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    assertThat(none.detail()).contains("HTTP 404");
+    wrongPath.close();
+  }
+
+  private static byte[] png(int width, int height) throws java.io.IOException {
+    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < width; x++) {
+      for (int y = 0; y < height; y++) {
+        image.setRGB(x, y, (x * 7 % 256) << 16 | (y * 5 % 256) << 8 | ((x + y) % 256));
+      }
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(image, "png", out);
+    return out.toByteArray();
   }
 }

@@ -1,11 +1,11 @@
 package dev.genmesh.region.autoscale.impl;
 
+import dev.genmesh.autoscaler.Actuator;
+import dev.genmesh.autoscaler.ScalingObservation;
+import dev.genmesh.autoscaler.ScalingPolicy;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.ScalingDecision;
-import dev.genmesh.region.autoscale.Actuator;
 import dev.genmesh.region.autoscale.ReplacementInbox;
-import dev.genmesh.region.autoscale.ScalingObservation;
-import dev.genmesh.region.autoscale.ScalingPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,7 +32,7 @@ public final class Autoscaler {
   private final String region;
   private final Clock clock;
   private final Supplier<Future<Boolean>> leadership;
-  private final Function<List<dev.genmesh.region.autoscale.Replacement>, Future<ScalingObservation>> observations;
+  private final Function<List<dev.genmesh.autoscaler.Replacement>, Future<ScalingObservation>> observations;
   private final DecisionPublisher publisher;
   private final Actuator actuator;
   private final MeterRegistry meters;
@@ -43,7 +43,7 @@ public final class Autoscaler {
   private boolean inFlight;
 
   public Autoscaler(Vertx vertx, GenmeshConfig config, String region, Clock clock, Supplier<Future<Boolean>> leadership,
-      Function<List<dev.genmesh.region.autoscale.Replacement>, Future<ScalingObservation>> observations,
+      Function<List<dev.genmesh.autoscaler.Replacement>, Future<ScalingObservation>> observations,
       DecisionPublisher publisher, Actuator actuator, MeterRegistry meters) {
     this(vertx, config, region, clock, leadership, observations, publisher, actuator, meters, decision -> { });
   }
@@ -53,7 +53,7 @@ public final class Autoscaler {
    *     {@link WarmupAdvisor}: new workers ask it which models to load first)
    */
   public Autoscaler(Vertx vertx, GenmeshConfig config, String region, Clock clock, Supplier<Future<Boolean>> leadership,
-      Function<List<dev.genmesh.region.autoscale.Replacement>, Future<ScalingObservation>> observations,
+      Function<List<dev.genmesh.autoscaler.Replacement>, Future<ScalingObservation>> observations,
       DecisionPublisher publisher, Actuator actuator, MeterRegistry meters,
       java.util.function.Consumer<ScalingDecision> plans) {
     this.plans = plans;

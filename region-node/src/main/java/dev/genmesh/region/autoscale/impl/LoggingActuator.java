@@ -1,7 +1,7 @@
 package dev.genmesh.region.autoscale.impl;
 
-import dev.genmesh.region.autoscale.Actuator;
-import dev.genmesh.region.autoscale.ScalePlan;
+import dev.genmesh.autoscaler.Actuator;
+import dev.genmesh.autoscaler.ScalePlan;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,12 +1,12 @@
 package dev.genmesh.region.autoscale.impl;
 
+import dev.genmesh.autoscaler.Replacement;
+import dev.genmesh.autoscaler.ScalingObservation.PoolState;
+import dev.genmesh.autoscaler.ScalingObservation.QueueStat;
+import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.KnownWorker;
 import dev.genmesh.region.WorkerState;
-import dev.genmesh.region.autoscale.Replacement;
-import dev.genmesh.region.autoscale.ScalingObservation;
-import dev.genmesh.region.autoscale.ScalingObservation.PoolState;
-import dev.genmesh.region.autoscale.ScalingObservation.QueueStat;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;

@@ -3,19 +3,19 @@ package dev.genmesh.region.autoscale.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.genmesh.autoscaler.ScalingObservation.QueueStat;
+import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.KnownWorker;
-import dev.genmesh.region.MutableClock;
 import dev.genmesh.region.WorkerState;
-import dev.genmesh.region.autoscale.ScalingObservation;
-import dev.genmesh.region.autoscale.ScalingObservation.QueueStat;
 import dev.genmesh.region.impl.Migrations;
 import dev.genmesh.region.impl.RequestLog;
 import dev.genmesh.region.impl.Routing;
+import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -106,7 +106,7 @@ class RegionObservationsTest {
         worker("w3", "A100-40", WorkerState.HEALTHY, List.of("genmesh-small")));
     // What Redis would say: the depths per tier (it keeps no request class).
     Map<Tier, Long> depths = Map.of(Tier.TURBO, 3L, Tier.FAST, 3L, Tier.RELAX, 1L);
-    MutableClock clock = new MutableClock(Instant.parse("2026-11-27T10:00:00Z"));
+    ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
     RegionObservations observations = new RegionObservations(pool, () -> Future.succeededFuture(depths), () -> workers,
         CONFIG::modelFamily, clock);
 

@@ -1,8 +1,0 @@
-package dev.genmesh.region.autoscale.k8s.impl;
-
-/** A pool whose Deployment does not exist: a configuration or deployment mistake, not a transient failure. */
-public final class MissingDeploymentException extends RuntimeException {
-  public MissingDeploymentException(String namespace, String deployment) {
-    super("no deployment " + deployment + " in namespace " + namespace);
-  }
-}

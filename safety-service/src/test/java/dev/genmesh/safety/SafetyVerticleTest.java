@@ -1,0 +1,102 @@
+package dev.genmesh.safety;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.SafetyConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The reference service's HTTP contract (region-node/SAFETY.md); region-node's SafetyClientTest reads it with the client. */
+@ExtendWith(VertxExtension.class)
+class SafetyVerticleTest {
+  private Vertx vertx;
+  private WebClient http;
+  private SafetyVerticle service;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @BeforeEach
+  void deploy(Vertx vertx) throws Exception {
+    this.vertx = vertx;
+    this.http = WebClient.create(vertx);
+    service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, registry);
+    await(vertx.deployVerticle(service));
+  }
+
+  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  private static String png(int width, int height) throws IOException {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < width; x++) {
+      for (int y = 0; y < height; y++) {
+        image.setRGB(x, y, (x * 7 % 256) << 16 | (y * 5 % 256) << 8 | ((x + y) % 256));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(image, "png", out);
+    return Base64.getEncoder().encodeToString(out.toByteArray());
+  }
+
+  private HttpResponse<Buffer> check(Object body) throws Exception {
+    return await(http.post(service.actualPort(), "127.0.0.1", "/v1/check")
+        .sendBuffer(Buffer.buffer(body instanceof JsonObject json ? json.encode() : String.valueOf(body))));
+  }
+
+  private static JsonObject body(String prompt, JsonArray images) {
+    return new JsonObject().put("request_id", "usw_x").put("prompt", prompt).put("negative_prompt", "gore")
+        .put("width", 64).put("height", 64).put("images", images);
+  }
+
+  @Test
+  void allowsACleanPromptAndImageAndBlocksWithReasons() throws Exception {
+    HttpResponse<Buffer> allowed = check(body("a lighthouse at dusk", new JsonArray().add(png(64, 64))));
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.bodyAsJsonObject().getString("verdict")).as("the negative prompt is not judged").isEqualTo("allow");
+    assertThat(allowed.bodyAsJsonObject().getJsonArray("reasons")).isEmpty();
+    assertThat(allowed.bodyAsJsonObject().getString("request_id")).isEqualTo("usw_x");
+
+    HttpResponse<Buffer> blocked = check(body("a b-e-h-e-a-d-i-n-g", new JsonArray().add(png(64, 64)).add(png(32, 32))));
+    assertThat(blocked.bodyAsJsonObject().getString("verdict")).isEqualTo("block");
+    assertThat(blocked.bodyAsJsonObject().getJsonArray("reasons").getList()).containsExactly(
+        "prompt contains the blocked term 'beheading'", "image 1 is 32x32, the request asked for 64x64");
+    assertThat(check(body("just a prompt", new JsonArray())).bodyAsJsonObject().getString("verdict")).isEqualTo("allow");
+    assertThat(registry.get(SafetyVerticle.CHECKS).tag("verdict", "block").counter().count()).isEqualTo(1.0);
+  }
+
+  @Test
+  void malformedChecksAre400WithTheField() throws Exception {
+    HttpResponse<Buffer> notJson = check("{nope");
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(notJson.bodyAsJsonObject().getString("code")).isEqualTo("invalid_json");
+    assertThat(check(new JsonObject().put("width", 1).put("height", 1)).bodyAsJsonObject().getString("field")).isEqualTo("prompt");
+    assertThat(check(body("x", new JsonArray()).put("width", 0)).bodyAsJsonObject().getString("field")).isEqualTo("width");
+    HttpResponse<Buffer> noHeight = check(body("x", new JsonArray()).putNull("height"));
+    assertThat(noHeight.bodyAsJsonObject().getString("code")).isEqualTo("missing_field");
+    assertThat(noHeight.bodyAsJsonObject().getString("field")).isEqualTo("height");
+    HttpResponse<Buffer> badImage = check(body("x", new JsonArray().add("***")));
+    assertThat(badImage.statusCode()).isEqualTo(400);
+    assertThat(badImage.bodyAsJsonObject().getString("field")).isEqualTo("images");
+    assertThat(check(body("x", new JsonArray().add(3))).bodyAsJsonObject().getString("field")).isEqualTo("images");
+  }
+
+  @Test
+  void healthAnswers() throws Exception {
+    assertThat(await(http.get(service.actualPort(), "127.0.0.1", "/health/live").send()).statusCode()).isEqualTo(200);
+    assertThat(await(http.get(service.actualPort(), "127.0.0.1", "/health/ready").send()).statusCode()).isEqualTo(200);
+  }
+}
