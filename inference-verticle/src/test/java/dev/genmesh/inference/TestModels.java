@@ -2,7 +2,7 @@ package dev.genmesh.inference;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.ModelConfig;
-import dev.genmesh.inference.impl.ModelInstaller;
+import dev.genmesh.inference.model.ModelInstaller;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.genmesh.inference.registry;
 
 import dev.genmesh.config.ModelConfig;
-import dev.genmesh.inference.impl.ModelInstaller;
+import dev.genmesh.inference.model.ModelInstaller;
 import java.nio.file.Path;
 import java.util.Map;
 

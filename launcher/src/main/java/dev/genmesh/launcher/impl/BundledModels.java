@@ -2,7 +2,7 @@ package dev.genmesh.launcher.impl;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ModelConfig;
-import dev.genmesh.inference.impl.ModelInstaller;
+import dev.genmesh.inference.model.ModelInstaller;
 import dev.genmesh.registry.ModelRegistry;
 import java.nio.file.Path;
 import java.util.Collection;

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class BreakersTest {
   private static final String TINY = "genmesh-tiny";
   private static final String SMALL = "genmesh-small";
-  private final ManualClock clock = new ManualClock();
+  private final ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
   private final Breakers board = new Breakers(new BreakerConfig(new BreakerConfig.Breaker(5, 3, 60_000, 1),
       new BreakerConfig.Breaker(3, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(0.10, 60_000, 20, 10_000)),
       List.of(TINY, SMALL), clock);

@@ -7,13 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;
 import dev.genmesh.testkit.ManualClock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The per-model / per-worker breaker, by the clock: 5 failures / 3 successes / 60 s, two trials at a time. */
 class CountingBreakerTest {
-  private final ManualClock clock = new ManualClock();
+  private final ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
   private final List<String> changes = new ArrayList<>();
   private final CountingBreaker breaker = new CountingBreaker(new BreakerConfig.Breaker(5, 3, 60_000, 2), clock,
       (from, to, reason) -> changes.add(from.wireName() + "->" + to.wireName()));

@@ -1,8 +1,6 @@
-package dev.genmesh.inference.impl;
+package dev.genmesh.inference.model;
 
 import dev.genmesh.config.ModelConfig;
-import dev.genmesh.inference.model.ModelManifest;
-import dev.genmesh.inference.model.TinyModelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
