@@ -7,7 +7,7 @@ import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.launcher.impl.BundledModels;
-import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;

@@ -7,7 +7,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.pipeline.FaultHook;
-import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;

@@ -31,6 +31,10 @@ final class ModuleRules {
       "protocol", "dev.genmesh.protocol",
       "config", "dev.genmesh.config");
   static final String LAUNCHER = "dev.genmesh.launcher";
+  /** embedded-stores: PostgreSQL and Redis for {@code genmesh up}, the tests and the benchmarks. */
+  static final String EMBEDDED = "dev.genmesh.embedded";
+  /** test-kit: main code of a module that only tests use. */
+  static final String TEST_KIT = "dev.genmesh.testkit";
 
   private ModuleRules() {}
 
@@ -42,6 +46,8 @@ final class ModuleRules {
     rules.add(nobodyUsesTheLauncher());
     rules.addAll(noModuleUsesAnothersImpl());
     rules.add(onlyTheLauncherTalksToKubernetes());
+    rules.add(onlyTheLauncherStartsEmbeddedStores());
+    rules.add(noMainCodeUsesTheTestKit());
     return rules;
   }
 
@@ -87,12 +93,26 @@ final class ModuleRules {
         .as("only the launcher's scaling package uses the Kubernetes client");
   }
 
+  static ArchRule onlyTheLauncherStartsEmbeddedStores() {
+    return noClasses().that().resideOutsideOfPackages(LAUNCHER + "..", EMBEDDED + "..", TEST_KIT + "..")
+        .should().dependOnClassesThat().resideInAPackage(EMBEDDED + "..")
+        .as("only the launcher (and the test kit) start the embedded stores");
+  }
+
+  static ArchRule noMainCodeUsesTheTestKit() {
+    return noClasses().that().resideOutsideOfPackage(TEST_KIT + "..")
+        .should().dependOnClassesThat().resideInAPackage(TEST_KIT + "..")
+        .as("no main code uses the test kit");
+  }
+
   private static List<String> allRoots() {
     List<String> roots = new ArrayList<>();
     roots.addAll(SERVICES.values());
     roots.addAll(LIBRARIES.values());
     roots.addAll(SHARED.values());
     roots.add(LAUNCHER);
+    roots.add(EMBEDDED);
+    roots.add(TEST_KIT);
     roots.sort(null);
     return roots;
   }

@@ -47,6 +47,8 @@ class ModuleRulesTest {
     assertThat(violated(ModuleRules.noModuleUsesAnothersImpl().stream()))
         .containsExactly("no module reaches into dev.genmesh.inference's impl packages");
     assertThat(violated(Stream.of(ModuleRules.onlyTheLauncherTalksToKubernetes()))).hasSize(1);
+    assertThat(violated(Stream.of(ModuleRules.onlyTheLauncherStartsEmbeddedStores()))).hasSize(1);
+    assertThat(violated(Stream.of(ModuleRules.noMainCodeUsesTheTestKit()))).hasSize(1);
   }
 
   private static List<String> violated(Stream<ArchRule> rules) {

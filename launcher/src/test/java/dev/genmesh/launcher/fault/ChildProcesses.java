@@ -98,7 +98,7 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
    */
   Path meshData(Path dir) throws IOException {
     Path data = dir.resolve("data");
-    onCleanup(() -> dev.genmesh.launcher.impl.StaleStoreProcesses.stop(data));
+    onCleanup(() -> dev.genmesh.embedded.StaleStoreProcesses.stop(data));
     ModelCache.copyInto(data);
     return data;
   }

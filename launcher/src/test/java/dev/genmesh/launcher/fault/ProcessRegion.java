@@ -1,6 +1,6 @@
 package dev.genmesh.launcher.fault;
 
-import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.embedded.EmbeddedStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

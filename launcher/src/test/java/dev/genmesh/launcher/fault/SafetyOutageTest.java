@@ -2,7 +2,7 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.embedded.EmbeddedStores;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,8 +3,8 @@ package dev.genmesh.launcher.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.genmesh.launcher.impl.EmbeddedStores;
-import dev.genmesh.launcher.impl.StaleStoreProcesses;
+import dev.genmesh.embedded.EmbeddedStores;
+import dev.genmesh.embedded.StaleStoreProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.genmesh.launcher.fault;
 
-import dev.genmesh.launcher.impl.EmbeddedStores;
+import dev.genmesh.embedded.EmbeddedStores;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

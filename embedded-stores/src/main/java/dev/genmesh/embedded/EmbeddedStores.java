@@ -1,4 +1,4 @@
-package dev.genmesh.launcher.impl;
+package dev.genmesh.embedded;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
 
 /**
- * The embedded PostgreSQL and Redis of {@code genmesh up}, with their data kept under one
- * directory so that what the mesh acknowledged survives a restart. PostgreSQL runs with
+ * The embedded PostgreSQL and Redis of {@code genmesh up} (and the one starter the tests and
+ * benchmarks use), with their data kept under one directory so that what the mesh acknowledged
+ * survives a restart. PostgreSQL runs with
  * {@code fsync} and {@code synchronous_commit} on, Redis with an fsync-every-second
  * append-only file.
  */
@@ -103,7 +104,12 @@ public final class EmbeddedStores implements AutoCloseable {
 
   /** PostgreSQL on {@code port} with its data in {@code pgDir} (kept, and reused when it holds a cluster). */
   public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable) throws IOException {
-    return EmbeddedPostgres.builder()
+    return startPostgres(pgDir, port, durable, null);
+  }
+
+  /** The same, with the server's own output appended to {@code logFile} (null: to this JVM's log). */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile) throws IOException {
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(pgDir)
         .setCleanDataDirectory(false)
         .setPort(port)
@@ -111,8 +117,12 @@ public final class EmbeddedStores implements AutoCloseable {
         .setServerConfig("synchronous_commit", durable ? "on" : "off")
         .setServerConfig("full_page_writes", durable ? "on" : "off")
         .setServerConfig("max_connections", "300")
-        .setRegisterShutdownHook(false)
-        .start();
+        .setRegisterShutdownHook(false);
+    if (logFile != null) {
+      builder.setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    }
+    return builder.start();
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.genmesh.launcher.impl;
+package dev.genmesh.embedded;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,0 +1,178 @@
+package dev.genmesh.testkit;
+
+import dev.genmesh.embedded.EmbeddedStores;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import redis.embedded.RedisServer;
+
+/**
+ * Real PostgreSQL and Redis from their embedded binaries (through {@link EmbeddedStores}), on
+ * free ports, in a temporary folder, without fsync. {@link StoresExtension} starts one per JVM;
+ * each test takes its own database ({@link #createDatabase()}) and Redis key prefix
+ * ({@link #newKeyPrefix()}), so tests never see each other's data.
+ */
+public final class TestStores implements AutoCloseable {
+  private final Path dir;
+  private final EmbeddedPostgres postgres;
+  private final RedisServer redis;
+  private final int redisPort;
+
+  private TestStores(Path dir, EmbeddedPostgres postgres, RedisServer redis, int redisPort) {
+    this.dir = dir;
+    this.postgres = postgres;
+    this.redis = redis;
+    this.redisPort = redisPort;
+  }
+
+  /** Starts both stores in a new temporary folder (the extension does this once per JVM). */
+  public static TestStores start() {
+    try {
+      Path dir = Files.createTempDirectory("genmesh-stores-");
+      EmbeddedPostgres postgres = EmbeddedStores.startPostgres(Files.createDirectories(dir.resolve("pg")),
+          EmbeddedStores.freePort(), false, dir.resolve("pg.log"));
+      int port = EmbeddedStores.freePort();
+      RedisServer redis = EmbeddedStores.redisServer(Files.createDirectories(dir.resolve("redis")), port, false);
+      redis.start();
+      return new TestStores(dir, postgres, redis, port);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public int postgresPort() {
+    return postgres.getPort();
+  }
+
+  public int redisPort() {
+    return redisPort;
+  }
+
+  public String redisUrl() {
+    return "redis://127.0.0.1:" + redisPort;
+  }
+
+  /** A fresh, empty database. */
+  public String createDatabase() {
+    String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    try (Connection conn = postgres.getPostgresDatabase().getConnection(); Statement st = conn.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create test database", e);
+    }
+    return name;
+  }
+
+  /** A client pool on {@code database} of this PostgreSQL. */
+  public Pool pool(Vertx vertx, String database) {
+    return PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1")
+        .setPort(postgresPort()).setDatabase(database).setUser("postgres")).using(vertx).build();
+  }
+
+  /** A fresh Redis key prefix. */
+  public static String newKeyPrefix() {
+    return "t" + UUID.randomUUID().toString().substring(0, 8) + ":";
+  }
+
+  /** Rows of a query against a test database (blocking; call from the test thread). */
+  public List<Map<String, Object>> query(String database, String sql, Object... params) {
+    try (Connection conn = postgres.getDatabase("postgres", database).getConnection();
+        PreparedStatement st = conn.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        st.setObject(i + 1, params[i]);
+      }
+      List<Map<String, Object>> rows = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery()) {
+        ResultSetMetaData meta = rs.getMetaData();
+        while (rs.next()) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          for (int c = 1; c <= meta.getColumnCount(); c++) {
+            row.put(meta.getColumnLabel(c).toLowerCase(Locale.ROOT), rs.getObject(c));
+          }
+          rows.add(row);
+        }
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new IllegalStateException("query failed: " + sql, e);
+    }
+  }
+
+  /** Sends one Redis command (RESP) and answers the raw reply line(s). */
+  public String redis(String... command) {
+    StringBuilder out = new StringBuilder("*").append(command.length).append("\r\n");
+    for (String part : command) {
+      out.append('$').append(part.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(part).append("\r\n");
+    }
+    try (Socket socket = new Socket("127.0.0.1", redisPort)) {
+      socket.setSoTimeout(5000);
+      OutputStream os = socket.getOutputStream();
+      os.write(out.toString().getBytes(StandardCharsets.UTF_8));
+      os.flush();
+      InputStream in = socket.getInputStream();
+      StringBuilder reply = new StringBuilder();
+      int b;
+      while ((b = in.read()) != -1) {
+        reply.append((char) b);
+        if (reply.length() >= 2 && reply.charAt(reply.length() - 2) == '\r' && reply.charAt(reply.length() - 1) == '\n'
+            && isComplete(reply.toString())) {
+          break;
+        }
+      }
+      return reply.toString().strip();
+    } catch (IOException e) {
+      throw new IllegalStateException("redis command failed: " + String.join(" ", command), e);
+    }
+  }
+
+  /** Good enough for the simple replies tests read: status, error, integer, one bulk string. */
+  private static boolean isComplete(String reply) {
+    char type = reply.charAt(0);
+    if (type == '$') {
+      int len = Integer.parseInt(reply.substring(1, reply.indexOf('\r')));
+      return len < 0 || reply.length() >= reply.indexOf('\n') + 1 + len + 2;
+    }
+    return true;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      redis.stop();
+    } finally {
+      postgres.close();
+      try (var paths = Files.walk(dir)) {
+        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(path);
+        }
+      }
+    }
+  }
+}
