@@ -17,7 +17,7 @@ import io.vertx.core.Future;
  *   <li>Scale down = drain, then terminate: prefer workers still starting, then idle ones holding
  *       the families of {@link ScalePlan#drainModels}, then the rest. A draining worker takes no new
  *       work and finishes what it runs; past its drain deadline it hands the rest back to the queue
- *       (retry with priority boost, DESIGN.md I4), so no request is lost or restarted needlessly.</li>
+ *       (retry with priority boost, docs/architecture.md, I4), so no request is lost or restarted needlessly.</li>
  *   <li>The returned future succeeds once the change is under way (not when workers are ready).</li>
  * </ul>
  */

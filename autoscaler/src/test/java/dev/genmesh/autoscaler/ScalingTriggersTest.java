@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every trigger of DESIGN.md with its window, on the real policy and an injected clock. */
+/** Every trigger of the design numbers (docs/architecture.md) with its window, on the real policy and an injected clock. */
 class ScalingTriggersTest {
 
   static Stream<Arguments> scaleUpTriggers() {

@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The GPU pool autoscaler's design numbers (DESIGN.md, "Design numbers") and what the policy
+ * The GPU pool autoscaler's design numbers (docs/architecture.md, "Design numbers and where they live") and what the policy
  * needs besides them (docs/autoscaling.md explains each).
  *
  * @param tierMinimums workers reserved per tier: the policy never sizes a tier's share of a pool
@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * @param evaluationIntervalMs how often the policy looks at the region
  * @param targetUtilisation per tier, the busy share of workers the policy sizes for (relax
  *     tolerates queueing, turbo does not)
- * @param waitTargetsMs per tier, the wait a request should not exceed (not in DESIGN.md; our
+ * @param waitTargetsMs per tier, the wait a request should not exceed (not among the design numbers; our
  *     choice): the simulator's yardstick, and the time the policy allows to drain a backlog
  * @param baseServiceMs the mean time of one request on a GPU of speed 1.0 (an A10G), used
  *     until the region has measured its own

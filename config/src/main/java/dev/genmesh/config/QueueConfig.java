@@ -3,7 +3,7 @@ package dev.genmesh.config;
 import dev.genmesh.config.impl.Node;
 
 /**
- * Tier queues and leases (invariants I3, I4, I5 of DESIGN.md).
+ * Tier queues and leases (docs/architecture.md, invariants I3, I4, I5).
  *
  * @param routingHoldMs how long a queued request insists on its routing preferences (GPU class,
  *     estimated VRAM, the {@code larger_vram} / {@code different_worker} hints of a retry) before

@@ -2,7 +2,7 @@ package dev.genmesh.simulator;
 
 /** The fleets a scenario is run with. */
 public enum PolicyKind {
-  /** The real {@code ScalingPolicy} of DESIGN.md, with its forecast trained on the history. */
+  /** The real {@code ScalingPolicy} (SustainedTriggerPolicy), with its forecast trained on the history. */
   DESIGN("autoscaled (design policy)"),
   /** Queue depth only, like a default Kubernetes HPA: no forecast, no tiers, no windows but HPA's own. */
   REACTIVE("reactive (HPA-like, queue depth)"),

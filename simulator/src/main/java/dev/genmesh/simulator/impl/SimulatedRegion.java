@@ -16,7 +16,6 @@ import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,13 +49,9 @@ public final class SimulatedRegion implements Actuator {
   private long dispatches;
   long swaps;
 
-  private final int[][] arrivalsThisTick;
-  private final ArrayDeque<int[][]> recentArrivals = new ArrayDeque<>();
+  private final ArrivalWindow arrivalWindow;
   private final WaitStats[] waits = new WaitStats[TIERS];
-  private final double[] minuteWaitSum = new double[TIERS];
-  private final double[] minuteWaitMax = new double[TIERS];
-  private final int[] minuteDispatches = new int[TIERS];
-  private int minuteArrivals;
+  private final MinuteSample minute = new MinuteSample();
   private long countedArrivals;
   private long countedWaiting;
 
@@ -64,13 +59,6 @@ public final class SimulatedRegion implements Actuator {
   private double tickSeconds;
   private double now;
   private double nextArrival;
-
-  /** Hooks the simulator answers: a policy tick and a minute sample. */
-  public interface Hooks {
-    void tick(double now);
-
-    void sample(double now);
-  }
 
   @SuppressWarnings("unchecked")
   public SimulatedRegion(GenmeshConfig config, SimulationSettings settings, TrafficShape traffic, double start,
@@ -93,19 +81,18 @@ public final class SimulatedRegion implements Actuator {
     }
     depth = new int[TIERS][classes];
     arrivalSum = new double[TIERS][classes];
-    arrivalsThisTick = new int[classes][TIERS];
+    arrivalWindow = new ArrivalWindow(classes);
     for (Tier tier : Tier.values()) {
       waits[tier.ordinal()] = new WaitStats(tier.wireName(), layout.tierTargetSeconds[tier.ordinal()]);
     }
   }
 
-  // ---------------------------------------------------------------- the event loop
 
   /**
    * Runs from the start (the warm-up) until the day is over and every request of the day has been
    * dispatched, or {@code hardEnd}; a policy tick every {@code tickSeconds}, a sample every minute.
    */
-  public void run(double tickSeconds, double hardEnd, Hooks hooks) {
+  public void run(double tickSeconds, double hardEnd, SimulationHooks hooks) {
     this.tickSeconds = tickSeconds;
     nextArrival = now + interArrival(now);
     events.push(now, EventQueue.TICK, null);
@@ -168,10 +155,10 @@ public final class SimulatedRegion implements Actuator {
     int requestClass = layout.familyClasses[family][pick(layout.classCumulative[family])];
     boolean counted = now >= 0 && now < dayEnd;
     SimulatedRequest request = new SimulatedRequest(now, tier, requestClass, family, counted);
-    arrivalsThisTick[requestClass][tier]++;
+    arrivalWindow.arrived(requestClass, tier);
     if (counted) {
       countedArrivals++;
-      minuteArrivals++;
+      minute.arrived();
     }
     for (int p : layout.eligible[requestClass]) { // an idle worker holding its family, preferred pools first
       SimulatedWorker worker = fleet.pollIdle(p, family);
@@ -214,9 +201,7 @@ public final class SimulatedRegion implements Actuator {
     if (request.counted) {
       double wait = now - request.arrival;
       waits[request.tier].add(wait);
-      minuteWaitSum[request.tier] += wait;
-      minuteWaitMax[request.tier] = Math.max(minuteWaitMax[request.tier], wait);
-      minuteDispatches[request.tier]++;
+      minute.dispatched(request.tier, wait);
     }
     events.push(now + swap + generation, EventQueue.DONE, worker);
   }
@@ -293,7 +278,6 @@ public final class SimulatedRegion implements Actuator {
     }
   }
 
-  // ---------------------------------------------------------------- the actuator
 
   @Override
   public Future<Void> scaleTo(String poolName, int count, ScalePlan plan) {
@@ -337,7 +321,6 @@ public final class SimulatedRegion implements Actuator {
     return Future.succeededFuture();
   }
 
-  // ---------------------------------------------------------------- what the policy sees
 
   /** The observation of a tick: pools, and per queue depth, mean age and the last minute's arrivals. */
   public ScalingObservation observe(Instant time) {
@@ -345,35 +328,21 @@ public final class SimulatedRegion implements Actuator {
     for (int p = 0; p < layout.pools.length; p++) {
       pools.put(layout.pools[p], fleet.observe(p, now));
     }
-    int[][] snapshot = new int[layout.classes.length][];
-    for (int c = 0; c < snapshot.length; c++) {
-      snapshot[c] = arrivalsThisTick[c].clone();
-      Arrays.fill(arrivalsThisTick[c], 0);
-    }
-    recentArrivals.addLast(snapshot);
-    while (recentArrivals.size() > Math.max(1, Math.round(60 / tickSeconds))) {
-      recentArrivals.removeFirst();
-    }
-    double span = recentArrivals.size() * tickSeconds;
+    double[][] rates = arrivalWindow.closeTick(tickSeconds);
     Map<String, Map<Tier, QueueStat>> queueStats = new LinkedHashMap<>();
     for (int c = 0; c < layout.classes.length; c++) {
       Map<Tier, QueueStat> tiers = new EnumMap<>(Tier.class);
       for (Tier tier : Tier.values()) {
         int t = tier.ordinal();
-        long arrivals = 0;
-        for (int[][] bucket : recentArrivals) {
-          arrivals += bucket[c][t];
-        }
         int d = depth[t][c];
         long waitMs = d == 0 ? 0 : Math.round((now - arrivalSum[t][c] / d) * 1000);
-        tiers.put(tier, new QueueStat(d, waitMs, arrivals / span));
+        tiers.put(tier, new QueueStat(d, waitMs, rates[c][t]));
       }
       queueStats.put(layout.classes[c], tiers);
     }
     return new ScalingObservation(time, pools, queueStats, List.of());
   }
 
-  // ---------------------------------------------------------------- results
 
   double[] pricePerHour() {
     return layout.pricePerHour;
@@ -395,17 +364,7 @@ public final class SimulatedRegion implements Actuator {
 
   /** The minute's dispatch waits ([0] mean, [1] max per tier) and arrivals per second ([2][0]); resets them. */
   double[][] takeMinute() {
-    double[][] out = new double[3][TIERS];
-    for (int t = 0; t < TIERS; t++) {
-      out[0][t] = minuteDispatches[t] == 0 ? Double.NaN : minuteWaitSum[t] / minuteDispatches[t];
-      out[1][t] = minuteDispatches[t] == 0 ? Double.NaN : minuteWaitMax[t];
-      minuteWaitSum[t] = 0;
-      minuteWaitMax[t] = 0;
-      minuteDispatches[t] = 0;
-    }
-    out[2][0] = minuteArrivals / 60.0;
-    minuteArrivals = 0;
-    return out;
+    return minute.take();
   }
 
   /** Each tier's outcome; a request of the day still waiting at the end counts with its age. */

@@ -41,7 +41,7 @@ public final class SimulationRun {
     double tickSeconds = config.autoscaling().evaluationIntervalMs() / 1000.0;
     List<ScalingDecision> decisions = new ArrayList<>();
     List<TimelineRow> timeline = new ArrayList<>();
-    model.run(tickSeconds, DAY_SECONDS + TAIL_SECONDS, new SimulatedRegion.Hooks() {
+    model.run(tickSeconds, DAY_SECONDS + TAIL_SECONDS, new SimulationHooks() {
       @Override
       public void tick(double now) {
         clock.set(now);
