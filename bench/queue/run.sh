@@ -8,7 +8,6 @@
 #
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
-#   REBUILD=1 bench/queue/run.sh       # compile region-node (and what it needs) first
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
 #
 # genmesh runs as `genmesh up` runs a region node: the reference safety service (SafetyVerticle,
@@ -45,26 +44,28 @@ fi
 
 # --- Java side ---------------------------------------------------------------------------
 cd "$ROOT"
-if [[ "${REBUILD:-0}" == 1 || ! -f region-node/target/classes/dev/genmesh/region/RegionNodeVerticle.class ]]; then
-  log "building region-node and its modules (Maven wrapper)"
-  ./mvnw -q -pl region-node -am -DskipTests test-compile
-fi
-if [[ ! -s "$BUILD/deps.txt" || pom.xml -nt "$BUILD/deps.txt" || region-node/pom.xml -nt "$BUILD/deps.txt" ]]; then
-  log "resolving the region-node test classpath"
-  ./mvnw -q -o -pl region-node dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$BUILD/deps.txt" \
-    || ./mvnw -q -pl region-node dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$BUILD/deps.txt"
-fi
+# One reactor build: region-node and the modules it needs, compiled, with its test classpath written
+# out (siblings appear as their target/classes). Works on a fresh clone with an empty Maven repository.
+log "building region-node and its modules (Maven wrapper)"
+./mvnw -q -B -pl region-node -am -DskipTests test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$BUILD/deps.txt"
 # A snapshot of the compiled modules: other builds may rewrite target/ while this runs.
 rm -rf "$BUILD/snapshot" "$BUILD/classes"
 mkdir -p "$BUILD/snapshot" "$BUILD/classes"
 CP=""
-for module in region-node protocol config; do
-  if [[ -d "$module/target/classes" ]]; then
-    cp -r "$module/target/classes" "$BUILD/snapshot/$module"
-    CP="$CP$BUILD/snapshot/$module:"
-  fi
+snapshot() { # copies a directory of this repository's classes, adds the copy to CP
+  local copy="$BUILD/snapshot/${1#"$ROOT"/}"
+  mkdir -p "$(dirname "$copy")"
+  cp -r "$1" "$copy"
+  CP="$CP:$copy"
+}
+snapshot "$ROOT/region-node/target/classes"
+snapshot "$ROOT/region-node/target/test-classes"
+IFS=: read -ra ENTRIES < "$BUILD/deps.txt"
+for entry in "${ENTRIES[@]}"; do
+  if [[ "$entry" == "$ROOT"/* && -d "$entry" ]]; then snapshot "$entry"; else CP="$CP:$entry"; fi
 done
-CP="$BUILD/classes:$CP$(cat "$BUILD/deps.txt")"
+CP="$BUILD/classes$CP"
 javac -nowarn -Xlint:none -d "$BUILD/classes" -cp "$CP" "$HERE"/java/dev/genmesh/bench/queue/*.java 2>&1 \
   | grep -v 'GenIgnore\|JsonGen\|^[0-9]* warnings\?$' >&2 || true
 [[ -f "$BUILD/classes/dev/genmesh/bench/queue/QueueLoad.class" ]] || { echo "bench sources did not compile" >&2; exit 1; }

@@ -1,8 +1,8 @@
 package dev.genmesh.bench.queue;
 
+import dev.genmesh.embedded.EmbeddedStores;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -28,18 +28,10 @@ public final class BenchStores {
     Path pgDir = Files.createDirectories(work.resolve("pg"));
     Path pgLooseDir = Files.createDirectories(work.resolve("pg-nofsync"));
     Path redisDir = Files.createDirectories(work.resolve("redis"));
-    EmbeddedPostgres pg = postgres(pgDir, true);
-    EmbeddedPostgres pgLoose = postgres(pgLooseDir, false);
-    int redisPort = freePort();
-    RedisServer redis = RedisServer.newRedisServer()
-        .bind("127.0.0.1")
-        .port(redisPort)
-        .setting("dir " + redisDir)
-        .setting("appendonly yes")
-        .setting("appendfsync everysec")
-        .setting("save \"\"")
-        .setting("maxmemory-policy noeviction")
-        .build();
+    EmbeddedPostgres pg = EmbeddedStores.startPostgres(pgDir, EmbeddedStores.freePort(), true);
+    EmbeddedPostgres pgLoose = EmbeddedStores.startPostgres(pgLooseDir, EmbeddedStores.freePort(), false);
+    int redisPort = EmbeddedStores.freePort();
+    RedisServer redis = EmbeddedStores.redisServer(redisDir, redisPort, true); // append-only, fsync every second
     redis.start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(redis, pg, pgLoose), "bench-stores-stop"));
 
@@ -60,20 +52,6 @@ public final class BenchStores {
       Thread.sleep(200);
     }
     System.exit(0); // the shutdown hook stops both stores
-  }
-
-  private static EmbeddedPostgres postgres(Path dataDir, boolean durable) throws IOException {
-    String value = durable ? "on" : "off";
-    return EmbeddedPostgres.builder()
-        .setDataDirectory(dataDir)
-        .setCleanDataDirectory(true)
-        .setPort(freePort())
-        .setServerConfig("fsync", value)
-        .setServerConfig("synchronous_commit", value)
-        .setServerConfig("full_page_writes", value)
-        .setServerConfig("max_connections", "300")
-        .setRegisterShutdownHook(false)
-        .start();
   }
 
   private static void stop(RedisServer redis, EmbeddedPostgres... servers) {
@@ -108,12 +86,6 @@ public final class BenchStores {
           })
           .map(proc -> Long.parseLong(proc.getFileName().toString()))
           .findFirst();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }
