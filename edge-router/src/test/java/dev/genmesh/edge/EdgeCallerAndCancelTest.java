@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -15,7 +16,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,7 +33,7 @@ class EdgeCallerAndCancelTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    region = await(new FakeRegion(vertx, "us-west", "usw").start());
+    region = Waits.await(10, new FakeRegion(vertx, "us-west", "usw").start());
     http = WebClient.create(vertx);
   }
 
@@ -41,7 +41,7 @@ class EdgeCallerAndCancelTest {
   void anonymousCallersAreOneUserWhenNoKeyIsRequired() throws Exception {
     int port = startEdge(false);
 
-    HttpResponse<Buffer> accepted = await(submit(port, null));
+    HttpResponse<Buffer> accepted = Waits.await(10, submit(port, null));
 
     assertThat(accepted.statusCode()).isEqualTo(202);
     assertThat(region.submits).last().satisfies(body -> assertThat(body.getString("user")).isEqualTo("anonymous"));
@@ -51,9 +51,9 @@ class EdgeCallerAndCancelTest {
   void aValidKeyNamesTheUserAndAMissingOrWrongOneIs401WithNothingForwarded() throws Exception {
     int port = startEdge(true);
 
-    HttpResponse<Buffer> missing = await(submit(port, null));
-    HttpResponse<Buffer> wrong = await(submit(port, "Bearer mallory-key"));
-    HttpResponse<Buffer> malformed = await(submit(port, "Basic YWxpY2U6"));
+    HttpResponse<Buffer> missing = Waits.await(10, submit(port, null));
+    HttpResponse<Buffer> wrong = Waits.await(10, submit(port, "Bearer mallory-key"));
+    HttpResponse<Buffer> malformed = Waits.await(10, submit(port, "Basic YWxpY2U6"));
 
     for (HttpResponse<Buffer> refused : java.util.List.of(missing, wrong, malformed)) {
       assertThat(refused.statusCode()).isEqualTo(401);
@@ -62,7 +62,7 @@ class EdgeCallerAndCancelTest {
     }
     assertThat(region.submits).isEmpty();
 
-    HttpResponse<Buffer> accepted = await(submit(port, "Bearer alice-key"));
+    HttpResponse<Buffer> accepted = Waits.await(10, submit(port, "Bearer alice-key"));
     assertThat(accepted.statusCode()).isEqualTo(202);
     assertThat(region.submits).singleElement().satisfies(body -> assertThat(body.getString("user")).isEqualTo("alice"));
   }
@@ -70,11 +70,11 @@ class EdgeCallerAndCancelTest {
   @Test
   void cancelIsRelayedToTheRegionHoldingTheRequest() throws Exception {
     int port = startEdge(false);
-    String id = await(submit(port, null)).bodyAsJsonObject().getString("id");
+    String id = Waits.await(10, submit(port, null)).bodyAsJsonObject().getString("id");
 
-    HttpResponse<Buffer> cancelled = await(http.delete(port, "127.0.0.1", "/v1/generations/" + id).send());
-    HttpResponse<Buffer> again = await(http.delete(port, "127.0.0.1", "/v1/generations/" + id).send());
-    HttpResponse<Buffer> unknown = await(http.delete(port, "127.0.0.1", "/v1/generations/usw_00000000000000000000000000").send());
+    HttpResponse<Buffer> cancelled = Waits.await(10, http.delete(port, "127.0.0.1", "/v1/generations/" + id).send());
+    HttpResponse<Buffer> again = Waits.await(10, http.delete(port, "127.0.0.1", "/v1/generations/" + id).send());
+    HttpResponse<Buffer> unknown = Waits.await(10, http.delete(port, "127.0.0.1", "/v1/generations/usw_00000000000000000000000000").send());
 
     assertThat(cancelled.statusCode()).isEqualTo(200);
     assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
@@ -99,11 +99,7 @@ class EdgeCallerAndCancelTest {
         .withEdge(new dev.genmesh.config.EdgeConfig("127.0.0.1", 0, 8192, 2000, 3_600_000L, 5_000L, Map.of("us-west", 20L))
             .withApiKeys(requireKey, Map.of("alice", ALICE_SHA)));
     EdgeVerticle edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(edge));
+    Waits.await(10, vertx.deployVerticle(edge));
     return edge.actualPort();
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

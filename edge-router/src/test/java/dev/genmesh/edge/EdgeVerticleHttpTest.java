@@ -7,9 +7,9 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -55,9 +55,9 @@ class EdgeVerticleHttpTest {
   @BeforeEach
   void startMesh(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    usWest = await(new FakeRegion(vertx, "us-west", "usw").start());
-    usEast = await(new FakeRegion(vertx, "us-east", "use").start());
-    euWest = await(new FakeRegion(vertx, "eu-west", "euw").start());
+    usWest = Waits.await(AWAIT_S, new FakeRegion(vertx, "us-west", "usw").start());
+    usEast = Waits.await(AWAIT_S, new FakeRegion(vertx, "us-east", "use").start());
+    euWest = Waits.await(AWAIT_S, new FakeRegion(vertx, "eu-west", "euw").start());
     fakes = List.of(usWest, usEast, euWest);
 
     http = WebClient.create(vertx);
@@ -78,7 +78,7 @@ class EdgeVerticleHttpTest {
         "127.0.0.1", 0, MAX_BODY, edge.maxPromptChars(), healthIntervalMs, regionTimeoutMs, edge.latencyMs());
     EdgeVerticle verticle = new EdgeVerticle(
         defaults.withEdge(testEdge).withRegions(regions), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(verticle));
+    Waits.await(AWAIT_S, vertx.deployVerticle(verticle));
     port = verticle.actualPort();
     eventually(() -> readyRegions().stream().allMatch(status -> status.equals("healthy")), "all regions polled healthy");
     return port;
@@ -178,7 +178,7 @@ class EdgeVerticleHttpTest {
 
   @Test
   void spillsOverWhenTheNearestRegionIsDown() throws Exception {
-    await(usWest.stop());
+    Waits.await(AWAIT_S, usWest.stop());
 
     HttpResponse<Buffer> response = post("{\"prompt\": \"a lighthouse\"}", null);
 
@@ -288,7 +288,7 @@ class EdgeVerticleHttpTest {
     String id = usEast.addRequest(history);
 
     Stream stream = openStream(new WebSocketConnectOptions().setURI("/v1/generations/" + id + "/events"));
-    await(stream.closed.future());
+    Waits.await(AWAIT_S, stream.closed.future());
 
     assertThat(stream.frames).extracting(frame -> frame.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
     assertThat(stream.frames).extracting(frame -> frame.getString("type"))
@@ -302,10 +302,10 @@ class EdgeVerticleHttpTest {
     String id = usWest.addRequest(history(3));
 
     Stream byQuery = openStream(new WebSocketConnectOptions().setURI("/v1/generations/" + id + "/events?after=4"));
-    await(byQuery.closed.future());
+    Waits.await(AWAIT_S, byQuery.closed.future());
     Stream byHeader = openStream(new WebSocketConnectOptions().setURI("/v1/generations/" + id + "/events")
         .addHeader("Last-Event-ID", "5"));
-    await(byHeader.closed.future());
+    Waits.await(AWAIT_S, byHeader.closed.future());
 
     assertThat(usWest.streamAfters).containsExactly(4L, 5L);
     assertThat(byQuery.frames).extracting(frame -> frame.getLong("id")).containsExactly(5L, 6L);
@@ -319,7 +319,7 @@ class EdgeVerticleHttpTest {
 
     Stream stream = openStream(new WebSocketConnectOptions().setURI("/v1/generations/" + id + "/events"));
     eventually(() -> stream.frames.size() == 5, "all events relayed");
-    await(stream.socket.close());
+    Waits.await(AWAIT_S, stream.socket.close());
 
     eventually(() -> euWest.streamsClosedByEdge.get() == 1, "the edge closed the region stream");
   }
@@ -327,7 +327,7 @@ class EdgeVerticleHttpTest {
   @Test
   void eventsOfAnUnknownRequestGet404BeforeTheUpgrade() throws Exception {
     for (String id : List.of("usw_" + "0".repeat(26), "nonsense", "zzz_" + "0".repeat(26))) {
-      assertThatThrownBy(() -> await(webSockets.connect(port, "127.0.0.1", "/v1/generations/" + id + "/events")))
+      assertThat(Waits.failure(webSockets.connect(port, "127.0.0.1", "/v1/generations/" + id + "/events")))
           .isInstanceOfSatisfying(UpgradeRejectedException.class, rejected -> {
             assertThat(rejected.getStatus()).isEqualTo(404);
             assertThat(rejected.getBody().toJsonObject().getString("code")).isEqualTo("not_found");
@@ -342,7 +342,7 @@ class EdgeVerticleHttpTest {
     String id = usWest.addRequest(history(1));
 
     HttpResponse<Buffer> image = get("/v1/images/" + id + "/0.png");
-    HttpResponse<Buffer> again = await(http.get(port, "127.0.0.1", "/v1/images/" + id + "/0.png")
+    HttpResponse<Buffer> again = Waits.await(AWAIT_S, http.get(port, "127.0.0.1", "/v1/images/" + id + "/0.png")
         .putHeader("If-None-Match", image.getHeader("ETag")).send());
 
     assertThat(image.statusCode()).isEqualTo(200);
@@ -420,7 +420,7 @@ class EdgeVerticleHttpTest {
   private Stream openStream(WebSocketConnectOptions options) throws Exception {
     Stream stream = new Stream();
     // Handlers are set on the event loop as the socket opens, or early frames would be dropped.
-    stream.socket = await(webSockets.connect(options.setHost("127.0.0.1").setPort(port)).map(socket -> {
+    stream.socket = Waits.await(AWAIT_S, webSockets.connect(options.setHost("127.0.0.1").setPort(port)).map(socket -> {
       socket.textMessageHandler(text -> stream.frames.add(new JsonObject(text)));
       socket.closeHandler(v -> stream.closed.tryComplete());
       return socket;
@@ -433,11 +433,11 @@ class EdgeVerticleHttpTest {
     if (idempotencyKey != null) {
       request.putHeader("Idempotency-Key", idempotencyKey);
     }
-    return await(request.sendBuffer(Buffer.buffer(body)));
+    return Waits.await(AWAIT_S, request.sendBuffer(Buffer.buffer(body)));
   }
 
   private HttpResponse<Buffer> get(String path) throws Exception {
-    return await(http.get(port, "127.0.0.1", path).send());
+    return Waits.await(AWAIT_S, http.get(port, "127.0.0.1", path).send());
   }
 
   private String scrape() throws Exception {
@@ -464,10 +464,6 @@ class EdgeVerticleHttpTest {
     assertThat(body.getString("code")).isEqualTo(code);
     assertThat(body.getString("message")).isNotBlank();
     assertThat(body.getString("field")).isEqualTo(field);
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(AWAIT_S, TimeUnit.SECONDS);
   }
 
   /** Polls for an asynchronous effect; never used to wait out a policy's time. */

@@ -6,9 +6,9 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -44,9 +43,9 @@ class ModelListingTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    usWest = await(new FakeRegion(vertx, "us-west", "usw").start());
-    usEast = await(new FakeRegion(vertx, "us-east", "use").start());
-    euWest = await(new FakeRegion(vertx, "eu-west", "euw").start());
+    usWest = Waits.await(10, new FakeRegion(vertx, "us-west", "usw").start());
+    usEast = Waits.await(10, new FakeRegion(vertx, "us-east", "use").start());
+    euWest = Waits.await(10, new FakeRegion(vertx, "eu-west", "euw").start());
     http = WebClient.create(vertx);
     Path file = dir.resolve("two-models.yaml");
     Files.writeString(file, """
@@ -79,7 +78,7 @@ class ModelListingTest {
         edge.latencyMs());
     EdgeVerticle verticle = new EdgeVerticle(config.withEdge(testEdge).withRegions(regions),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-    await(vertx.deployVerticle(verticle));
+    Waits.await(10, vertx.deployVerticle(verticle));
     port = verticle.actualPort();
   }
 
@@ -88,7 +87,7 @@ class ModelListingTest {
     usWest.models = listing(model("genmesh-tiny", "1.0.0", "1.0.0", "1.1.0"), model("genmesh-small", "2.0.0", "2.0.0"));
     usEast.models = listing(model("genmesh-tiny", "1.1.0", "1.0.0", "1.1.0"));
 
-    HttpResponse<Buffer> response = await(http.get(port, "127.0.0.1", "/v1/models").send());
+    HttpResponse<Buffer> response = Waits.await(10, http.get(port, "127.0.0.1", "/v1/models").send());
 
     assertThat(response.statusCode()).isEqualTo(200);
     JsonObject body = response.bodyAsJsonObject();
@@ -114,7 +113,7 @@ class ModelListingTest {
 
   @Test
   void withoutAnyRegistryTheListingComesFromConfiguration() throws Exception {
-    JsonObject body = await(http.get(port, "127.0.0.1", "/v1/models").send()).bodyAsJsonObject();
+    JsonObject body = Waits.await(10, http.get(port, "127.0.0.1", "/v1/models").send()).bodyAsJsonObject();
 
     assertThat(body.getString("source")).isEqualTo("config");
     JsonObject tiny = byName(body.getJsonArray("models"), "genmesh-tiny");
@@ -143,7 +142,7 @@ class ModelListingTest {
   }
 
   private HttpResponse<Buffer> submit(String model) throws Exception {
-    return await(http.post(port, "127.0.0.1", "/v1/generations")
+    return Waits.await(10, http.post(port, "127.0.0.1", "/v1/generations")
         .sendJsonObject(new JsonObject().put("prompt", "a cat").put("model", model)));
   }
 
@@ -175,9 +174,5 @@ class ModelListingTest {
       }
     }
     throw new AssertionError("no model " + name + " in " + models.encode());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

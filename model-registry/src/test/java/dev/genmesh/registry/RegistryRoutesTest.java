@@ -2,7 +2,7 @@ package dev.genmesh.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.Future;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -12,7 +12,6 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,13 +30,13 @@ class RegistryRoutesTest {
     registry = new ModelRegistry(dir.resolve("registry"));
     registry.publish(Bundles.write(dir.resolve("b1"), "m", "1.0.0"), true);
     vertx = Vertx.vertx();
-    server = await(vertx.createHttpServer().requestHandler(RegistryRoutes.router(vertx, registry, null)).listen(0, "127.0.0.1"));
+    server = Waits.await(30, vertx.createHttpServer().requestHandler(RegistryRoutes.router(vertx, registry, null)).listen(0, "127.0.0.1"));
     http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.actualPort()));
   }
 
   @AfterEach
   void close() throws Exception {
-    await(vertx.close());
+    Waits.await(30, vertx.close());
   }
 
   @Test
@@ -63,7 +62,7 @@ class RegistryRoutesTest {
     assertThat(file.statusCode()).isEqualTo(200);
     assertThat(file.getHeader("ETag")).isEqualTo("\"" + entry.getString("sha256") + "\"");
     assertThat(file.body().getBytes()).isEqualTo(Files.readAllBytes(dir.resolve("b1").resolve(path)));
-    HttpResponse<Buffer> again = await(http.get("/regional/v1/models/m/1.0.0/files/" + path)
+    HttpResponse<Buffer> again = Waits.await(30, http.get("/regional/v1/models/m/1.0.0/files/" + path)
         .putHeader("If-None-Match", file.getHeader("ETag")).send());
     assertThat(again.statusCode()).isEqualTo(304);
   }
@@ -83,10 +82,6 @@ class RegistryRoutesTest {
   }
 
   private HttpResponse<Buffer> get(String path) throws Exception {
-    return await(http.get(path).send());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return Waits.await(30, http.get(path).send());
   }
 }

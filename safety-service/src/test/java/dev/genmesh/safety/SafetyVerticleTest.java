@@ -3,6 +3,7 @@ package dev.genmesh.safety;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -15,7 +16,6 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,11 +33,7 @@ class SafetyVerticleTest {
     this.vertx = vertx;
     this.http = WebClient.create(vertx);
     service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, registry);
-    await(vertx.deployVerticle(service));
-  }
-
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    Waits.await(20, vertx.deployVerticle(service));
   }
 
   private static String png(int width, int height) throws IOException {
@@ -53,7 +49,7 @@ class SafetyVerticleTest {
   }
 
   private HttpResponse<Buffer> check(Object body) throws Exception {
-    return await(http.post(service.actualPort(), "127.0.0.1", "/v1/check")
+    return Waits.await(20, http.post(service.actualPort(), "127.0.0.1", "/v1/check")
         .sendBuffer(Buffer.buffer(body instanceof JsonObject json ? json.encode() : String.valueOf(body))));
   }
 
@@ -96,7 +92,7 @@ class SafetyVerticleTest {
 
   @Test
   void healthAnswers() throws Exception {
-    assertThat(await(http.get(service.actualPort(), "127.0.0.1", "/health/live").send()).statusCode()).isEqualTo(200);
-    assertThat(await(http.get(service.actualPort(), "127.0.0.1", "/health/ready").send()).statusCode()).isEqualTo(200);
+    assertThat(Waits.await(20, http.get(service.actualPort(), "127.0.0.1", "/health/live").send()).statusCode()).isEqualTo(200);
+    assertThat(Waits.await(20, http.get(service.actualPort(), "127.0.0.1", "/health/ready").send()).statusCode()).isEqualTo(200);
   }
 }
