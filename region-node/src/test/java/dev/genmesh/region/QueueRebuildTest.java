@@ -135,7 +135,7 @@ class QueueRebuildTest {
     result(Future.all(a, b));
 
     // Every version of the INDEX, each once (versions may have gaps: V10 follows V3).
-    List<String> listed = dev.genmesh.region.impl.Migrations.load().stream().map(m -> m.version() + ":" + m.name()).toList();
+    List<String> listed = dev.genmesh.region.requests.impl.Migrations.load().stream().map(m -> m.version() + ":" + m.name()).toList();
     assertThat(listed).startsWith("1:requests", "2:request_events", "3:fair_queues_and_retries").contains("10:scaling_decisions");
     assertThat(stores.query(database, "SELECT version, name FROM schema_migrations ORDER BY version"))
         .extracting(row -> row.get("version") + ":" + row.get("name"))

@@ -10,6 +10,7 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
+import dev.genmesh.region.workers.WorkerState;
 import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

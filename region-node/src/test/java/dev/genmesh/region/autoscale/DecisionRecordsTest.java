@@ -8,7 +8,7 @@ import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.autoscale.impl.DecisionPublisher;
 import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
-import dev.genmesh.region.impl.Migrations;
+import dev.genmesh.region.requests.impl.Migrations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

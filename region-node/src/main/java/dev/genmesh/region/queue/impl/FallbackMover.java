@@ -1,0 +1,159 @@
+package dev.genmesh.region.queue.impl;
+
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.region.breaker.BreakerState;
+import dev.genmesh.region.breaker.Breakers;
+import dev.genmesh.region.breaker.FallbackRule;
+import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.requests.ProgressHub;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.scheduler.Routing;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves QUEUED requests that allow it ({@code allow_fallback}) from a model whose breaker is open
+ * to the model's fallback: new submits before they are queued, and the ones already waiting by a
+ * sweep. Each move is one compare-and-set in the log (QUEUED on the old model) with a
+ * {@code fallback} event, then the request is queued again with the new model's routing data.
+ */
+public final class FallbackMover {
+  private static final Logger LOG = LoggerFactory.getLogger(FallbackMover.class);
+  public static final String FALLBACKS = "genmesh.breaker.fallbacks";
+  /** Requests one sweep of one model looks at; the next sweep (every second while open) goes on. */
+  static final int SWEEP_PAGE = 200;
+
+  private final Vertx vertx;
+  private final String region;
+  private final RequestLog log;
+  private final TierQueue queue;
+  private final ProgressHub hub;
+  private final Routing routing;
+  private final Breakers breakers;
+  private final FallbackRule rule;
+  private final Predicate<String> served;
+  private final MeterRegistry registry;
+  private final Clock clock;
+
+  /** @param served whether a live worker holds this model now (no point moving requests to a model nobody runs) */
+  public FallbackMover(Vertx vertx, String region, RequestLog log, TierQueue queue, ProgressHub hub, Routing routing,
+      Breakers breakers, FallbackRule rule, Predicate<String> served, MeterRegistry registry, Clock clock) {
+    this.vertx = vertx;
+    this.region = region;
+    this.log = log;
+    this.queue = queue;
+    this.hub = hub;
+    this.routing = routing;
+    this.breakers = breakers;
+    this.rule = rule;
+    this.served = served;
+    this.registry = registry;
+    this.clock = clock;
+  }
+
+  /**
+   * Where this request runs instead, now: only if it allows a fallback, its model's breaker is
+   * open, the fallback can run it, the fallback's own breaker is closed and a live worker holds it.
+   */
+  public Optional<String> target(GenerationSpec spec) {
+    if (!spec.allowFallback() || breakers.modelState(spec.model()) != BreakerState.OPEN) {
+      return Optional.empty();
+    }
+    return rule.target(spec).filter(to -> breakers.modelState(to) == BreakerState.CLOSED && served.test(to));
+  }
+
+  /** A new request, committed but not queued yet: the row to queue (moved, or as it was). Never fails. */
+  public Future<RequestLog.Submitted> atSubmit(RequestLog.Submitted submitted) {
+    RequestRow row = submitted.row();
+    if (!submitted.created() || row.status() != RequestStatus.QUEUED) {
+      return Future.succeededFuture(submitted);
+    }
+    Optional<String> to = target(row.generationSpec());
+    if (to.isEmpty()) {
+      return Future.succeededFuture(submitted);
+    }
+    return move(row, to.get())
+        .map(change -> change.map(c -> new RequestLog.Submitted(c.row(), submitted.queuedEvent())).orElse(submitted))
+        .otherwise(err -> {
+          LOG.warn("[{}] not moved to fallback {} ({}); it waits for {}", row.id(), to.get(), err.toString(), row.model());
+          return submitted;
+        });
+  }
+
+  /** Moves the waiting requests of {@code model} while its breaker is open; answers how many moved. */
+  public Future<Integer> sweep(String model) {
+    if (breakers.modelState(model) != BreakerState.OPEN) {
+      return Future.succeededFuture(0);
+    }
+    return log.queuedWithFallback(model, SWEEP_PAGE).compose(rows -> {
+      Future<Integer> chain = Future.succeededFuture(0);
+      for (RequestRow row : rows) {
+        chain = chain.compose(moved -> sweepOne(row).map(done -> done ? moved + 1 : moved));
+      }
+      return chain;
+    }).onSuccess(moved -> {
+      if (moved > 0) {
+        LOG.info("region {}: {} queued request(s) of {} moved to its fallback", region, moved, model);
+        vertx.eventBus().publish(Addresses.workAvailable(region), "fallback");
+      }
+    });
+  }
+
+  /**
+   * Out of Redis first, so no claim can take it with the old routing data meanwhile; a request a
+   * claim holds right now is not waiting and is left for the next sweep.
+   */
+  private Future<Boolean> sweepOne(RequestRow row) {
+    Optional<String> to = target(row.generationSpec());
+    if (to.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    return queue.take(row.id(), row.tier()).compose(taken -> {
+      if (!taken) {
+        return Future.succeededFuture(false);
+      }
+      return move(row, to.get())
+          .compose(change -> change.isPresent()
+              ? enqueue(change.get().row()).map(true)
+              : log.find(row.id()).compose(now -> requeueIfWaiting(now)).map(false))
+          .recover(err -> {
+            LOG.warn("[{}] fallback to {} failed ({}); queued again for {}", row.id(), to.get(), err.toString(), row.model());
+            return enqueue(row).map(false);
+          });
+    });
+  }
+
+  private Future<Optional<RequestLog.Change>> move(RequestRow row, String to) {
+    String from = row.model();
+    JsonObject data = new JsonObject().put("from", from).put("to", to).put("reason", "model " + from + " circuit open");
+    return log.fallback(row.id(), from, to, data, routing.requestClass(row.generationSpec().withModel(to))).onSuccess(change -> change.ifPresent(c -> {
+      hub.publish(c.event());
+      registry.counter(FALLBACKS, "region", region, "from", from, "to", to).increment();
+      LOG.info("[{}] moved from {} to its fallback {}: {} circuit open", row.id(), from, to, from);
+    }));
+  }
+
+  /** Someone else changed the row meanwhile: queue it again as the log has it, if it still waits. */
+  private Future<Void> requeueIfWaiting(Optional<RequestRow> row) {
+    return row.isPresent() && row.get().status() == RequestStatus.QUEUED ? enqueue(row.get()) : Future.succeededFuture();
+  }
+
+  /** A failure here leaves the row QUEUED in the log; the queue rebuild puts it back in Redis. */
+  private Future<Void> enqueue(RequestRow row) {
+    return queue.enqueue(List.of(routing.entry(row, false)), clock.millis()).<Void>mapEmpty().recover(err -> {
+      LOG.warn("[{}] not queued again in Redis ({}); the queue rebuild will queue it", row.id(), err.toString());
+      return Future.succeededFuture();
+    });
+  }
+}

@@ -1,0 +1,101 @@
+package dev.genmesh.region.queue.impl;
+
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.requests.ProgressHub;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.scheduler.Routing;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a region does when a worker's breaker opens: the requests assigned to it that it has not
+ * started go back to the queue at once, and the autoscaler is asked for a replacement.
+ *
+ * <p>The hand-back is a put-back, not a retry: the request did nothing wrong, so its retry count,
+ * priority and backoff stay as they were (a retry would spend one of its I4 retries and wait out
+ * a backoff). It keeps its attempt number; the next claim runs it as attempt + 1, so whatever the
+ * old worker still reports about it is stale (I3). Running requests are left alone: they may
+ * finish, and if the worker is gone their leases lapse.
+ */
+public final class WorkerHandBack {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerHandBack.class);
+  public static final String REASON = "worker_breaker_open";
+
+  private final Vertx vertx;
+  private final String region;
+  private final RequestLog log;
+  private final TierQueue queue;
+  private final ProgressHub hub;
+  private final Routing routing;
+  private final Function<String, String> gpuClassOf;
+  private final Clock clock;
+
+  /** @param gpuClassOf the GPU class a worker reported (null when unknown) */
+  public WorkerHandBack(Vertx vertx, String region, RequestLog log, TierQueue queue, ProgressHub hub, Routing routing,
+      Function<String, String> gpuClassOf, Clock clock) {
+    this.vertx = vertx;
+    this.region = region;
+    this.log = log;
+    this.queue = queue;
+    this.hub = hub;
+    this.routing = routing;
+    this.gpuClassOf = gpuClassOf;
+    this.clock = clock;
+  }
+
+  /** Publishes {@code {region, worker_id, reason, gpu_class}} on {@link Addresses#replacements}. */
+  public void requestReplacement(String workerId, String reason) {
+    vertx.eventBus().publish(Addresses.replacements(region), new JsonObject()
+        .put("region", region)
+        .put("worker_id", workerId)
+        .put("reason", reason)
+        .put("gpu_class", gpuClassOf.apply(workerId)));
+  }
+
+  /** Answers how many requests went back to the queue. */
+  public Future<Integer> handBack(String workerId, String why) {
+    return log.assignedNotStarted(workerId).compose(rows -> {
+      Future<Integer> chain = Future.succeededFuture(0);
+      for (RequestRow row : rows) {
+        chain = chain.compose(count -> handBackOne(row, why).map(done -> done ? count + 1 : count));
+      }
+      return chain;
+    }).onSuccess(count -> {
+      if (count > 0) {
+        LOG.info("region {}: {} request(s) assigned to worker {} handed back to the queue", region, count, workerId);
+        vertx.eventBus().publish(Addresses.workAvailable(region), "breaker");
+      }
+    });
+  }
+
+  private Future<Boolean> handBackOne(RequestRow row, String why) {
+    JsonObject data = new JsonObject()
+        .putNull("position")
+        .putNull("queue_position")
+        .putNull("eta_ms")
+        .put("retry_count", row.retryCount())
+        .put("reason", REASON)
+        .put("message", why)
+        .put("worker", row.workerId());
+    return log.handBack(row.id(), row.attempt(), row.workerId(), data).compose(change -> {
+      if (change.isEmpty()) {
+        return Future.succeededFuture(false);
+      }
+      hub.publish(change.get().event());
+      LOG.info("[{}] handed back from worker {} (attempt {} not started): {}", row.id(), row.workerId(), row.attempt(), why);
+      // A retry entry: the enqueue script deletes the lease the old worker held.
+      return queue.enqueue(List.of(routing.entry(change.get().row(), true)), clock.millis()).map(true).recover(err -> {
+        LOG.warn("[{}] handed back but not queued in Redis ({}); the queue rebuild will queue it", row.id(), err.toString());
+        return Future.succeededFuture(true);
+      });
+    });
+  }
+}
