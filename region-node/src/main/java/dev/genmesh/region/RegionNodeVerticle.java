@@ -21,10 +21,13 @@ import dev.genmesh.region.node.ImageStore;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.queue.impl.FallbackMover;
 import dev.genmesh.region.queue.impl.LeaseReaper;
+import dev.genmesh.region.queue.impl.QueueBreakerActions;
 import dev.genmesh.region.queue.impl.QueueRebuild;
 import dev.genmesh.region.queue.impl.RedisWatch;
 import dev.genmesh.region.queue.impl.Retries;
+import dev.genmesh.region.queue.impl.WorkerHandBack;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.impl.Cancellations;
@@ -98,6 +101,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private boolean queuesRebuilt;
   private RegionSafety safety;
   private RegionBreakers breakers;
+  private FallbackMover fallbacks;
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
   private Autoscaler autoscaler;
@@ -266,8 +270,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     workers = new WorkerRegistry(queue, leaseMs, config.health(), clock);
     metrics.workerGauges(state -> (int) workers.workers().stream().filter(w -> w.state() == state).count());
     eta = new EtaEstimator(config.queue().relaxShare(), workers::liveCount);
-    breakers = new RegionBreakers(vertx, config, region.name(), log, queue, hub, routing, registry, clock,
-        this::servedByLiveWorker, id -> workers.worker(id).map(KnownWorker::gpuClass).orElse(null));
+    fallbacks = new FallbackMover(vertx, region.name(), log, queue, hub, routing, registry, clock);
+    WorkerHandBack handBacks = new WorkerHandBack(vertx, region.name(), log, queue, hub, routing,
+        id -> workers.worker(id).map(KnownWorker::gpuClass).orElse(null), clock);
+    breakers = new RegionBreakers(vertx, config, region.name(), registry, clock, this::servedByLiveWorker,
+        new QueueBreakerActions(fallbacks, handBacks));
     retries = new Retries(log, queue, hub, metrics, new RetryPolicy(config.queue(), clock), routing, clock, breakers);
     reaper = new LeaseReaper(log, queue, workers, retries, metrics, leaseMs);
     workers.onTransition(new WorkerRecovery(vertx, region.name(), log, retries, metrics)::onTransition);
@@ -323,7 +330,7 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   private Future<Void> startHttp() {
     Submissions submissions = new Submissions(vertx, region.name(), region.code(), log, queue, hub, metrics, routing, eta,
-        clock, breakers);
+        clock, breakers, fallbacks);
     Cancellations cancellations = new Cancellations(vertx, region.name(), log, queue, hub, metrics);
     RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics,
         cancellations, eta, clock);

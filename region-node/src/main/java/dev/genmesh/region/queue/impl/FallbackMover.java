@@ -3,9 +3,6 @@ package dev.genmesh.region.queue.impl;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.region.breaker.BreakerState;
-import dev.genmesh.region.breaker.Breakers;
-import dev.genmesh.region.breaker.FallbackRule;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
@@ -18,15 +15,15 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Moves QUEUED requests that allow it ({@code allow_fallback}) from a model whose breaker is open
- * to the model's fallback: new submits before they are queued, and the ones already waiting by a
- * sweep. Each move is one compare-and-set in the log (QUEUED on the old model) with a
- * {@code fallback} event, then the request is queued again with the new model's routing data.
+ * to the model's fallback, as the breakers' {@code target} says: new submits before they are
+ * queued, and the ones already waiting by a sweep. Each move is one compare-and-set in the log
+ * with a {@code fallback} event; the request is then queued again with the new routing data.
  */
 public final class FallbackMover {
   private static final Logger LOG = LoggerFactory.getLogger(FallbackMover.class);
@@ -40,46 +37,29 @@ public final class FallbackMover {
   private final TierQueue queue;
   private final ProgressHub hub;
   private final Routing routing;
-  private final Breakers breakers;
-  private final FallbackRule rule;
-  private final Predicate<String> served;
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final Clock clock;
 
-  /** @param served whether a live worker holds this model now (no point moving requests to a model nobody runs) */
   public FallbackMover(Vertx vertx, String region, RequestLog log, TierQueue queue, ProgressHub hub, Routing routing,
-      Breakers breakers, FallbackRule rule, Predicate<String> served, MeterRegistry registry, Clock clock) {
+      MeterRegistry meters, Clock clock) {
     this.vertx = vertx;
     this.region = region;
     this.log = log;
     this.queue = queue;
     this.hub = hub;
     this.routing = routing;
-    this.breakers = breakers;
-    this.rule = rule;
-    this.served = served;
-    this.registry = registry;
+    this.meters = meters;
     this.clock = clock;
   }
 
-  /**
-   * Where this request runs instead, now: only if it allows a fallback, its model's breaker is
-   * open, the fallback can run it, the fallback's own breaker is closed and a live worker holds it.
-   */
-  public Optional<String> target(GenerationSpec spec) {
-    if (!spec.allowFallback() || breakers.modelState(spec.model()) != BreakerState.OPEN) {
-      return Optional.empty();
-    }
-    return rule.target(spec).filter(to -> breakers.modelState(to) == BreakerState.CLOSED && served.test(to));
-  }
-
   /** A new request, committed but not queued yet: the row to queue (moved, or as it was). Never fails. */
-  public Future<RequestLog.Submitted> atSubmit(RequestLog.Submitted submitted) {
+  public Future<RequestLog.Submitted> atSubmit(RequestLog.Submitted submitted,
+      Function<GenerationSpec, Optional<String>> target) {
     RequestRow row = submitted.row();
     if (!submitted.created() || row.status() != RequestStatus.QUEUED) {
       return Future.succeededFuture(submitted);
     }
-    Optional<String> to = target(row.generationSpec());
+    Optional<String> to = target.apply(row.generationSpec());
     if (to.isEmpty()) {
       return Future.succeededFuture(submitted);
     }
@@ -91,15 +71,12 @@ public final class FallbackMover {
         });
   }
 
-  /** Moves the waiting requests of {@code model} while its breaker is open; answers how many moved. */
-  public Future<Integer> sweep(String model) {
-    if (breakers.modelState(model) != BreakerState.OPEN) {
-      return Future.succeededFuture(0);
-    }
+  /** Moves the waiting requests of {@code model} that {@code target} sends elsewhere; answers how many moved. */
+  public Future<Integer> sweep(String model, Function<GenerationSpec, Optional<String>> target) {
     return log.queuedWithFallback(model, SWEEP_PAGE).compose(rows -> {
       Future<Integer> chain = Future.succeededFuture(0);
       for (RequestRow row : rows) {
-        chain = chain.compose(moved -> sweepOne(row).map(done -> done ? moved + 1 : moved));
+        chain = chain.compose(moved -> sweepOne(row, target).map(done -> done ? moved + 1 : moved));
       }
       return chain;
     }).onSuccess(moved -> {
@@ -114,8 +91,8 @@ public final class FallbackMover {
    * Out of Redis first, so no claim can take it with the old routing data meanwhile; a request a
    * claim holds right now is not waiting and is left for the next sweep.
    */
-  private Future<Boolean> sweepOne(RequestRow row) {
-    Optional<String> to = target(row.generationSpec());
+  private Future<Boolean> sweepOne(RequestRow row, Function<GenerationSpec, Optional<String>> target) {
+    Optional<String> to = target.apply(row.generationSpec());
     if (to.isEmpty()) {
       return Future.succeededFuture(false);
     }
@@ -139,7 +116,7 @@ public final class FallbackMover {
     JsonObject data = new JsonObject().put("from", from).put("to", to).put("reason", "model " + from + " circuit open");
     return log.fallback(row.id(), from, to, data, routing.requestClass(row.generationSpec().withModel(to))).onSuccess(change -> change.ifPresent(c -> {
       hub.publish(c.event());
-      registry.counter(FALLBACKS, "region", region, "from", from, "to", to).increment();
+      meters.counter(FALLBACKS, "region", region, "from", from, "to", to).increment();
       LOG.info("[{}] moved from {} to its fallback {}: {} circuit open", row.id(), from, to, from);
     }));
   }

@@ -1,6 +1,7 @@
 package dev.genmesh.region.queue.impl;
 
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
@@ -27,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerHandBack {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerHandBack.class);
-  public static final String REASON = "worker_breaker_open";
 
   private final Vertx vertx;
   private final String region;
@@ -82,7 +82,7 @@ public final class WorkerHandBack {
         .putNull("queue_position")
         .putNull("eta_ms")
         .put("retry_count", row.retryCount())
-        .put("reason", REASON)
+        .put("reason", RegionBreakers.WORKER_OPEN)
         .put("message", why)
         .put("worker", row.workerId());
     return log.handBack(row.id(), row.attempt(), row.workerId(), data).compose(change -> {

@@ -8,6 +8,7 @@ import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.queue.impl.FallbackMover;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
@@ -48,11 +49,17 @@ public final class Submissions {
   private final EtaEstimator eta;
   private final Clock clock;
   private final RegionBreakers breakers;
+  private final FallbackMover fallbacks;
 
-  /** @param breakers the circuit breakers: shed tiers, and fallbacks for models whose breaker is open */
+  /**
+   * @param breakers the circuit breakers: shed tiers, and fallbacks for models whose breaker is open
+   * @param fallbacks moves a new request to its fallback when the breakers say so
+   */
   public Submissions(Vertx vertx, String region, String regionCode, RequestLog log, TierQueue queue,
-      ProgressHub hub, RegionMetrics metrics, Routing routing, EtaEstimator eta, Clock clock, RegionBreakers breakers) {
+      ProgressHub hub, RegionMetrics metrics, Routing routing, EtaEstimator eta, Clock clock, RegionBreakers breakers,
+      FallbackMover fallbacks) {
     this.breakers = breakers;
+    this.fallbacks = fallbacks;
     this.vertx = vertx;
     this.region = region;
     this.regionCode = regionCode;
@@ -95,7 +102,7 @@ public final class Submissions {
           Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
           JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
           return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec))
-              .compose(breakers::reroute) // circuit breakers: an open model's fallback, where allowed
+              .compose(submitted -> fallbacks.atSubmit(submitted, breakers::fallbackFor)) // an open model's fallback, where allowed
               .compose(submitted -> enqueue(submitted.row()).map(v -> {
                 RequestRow row = submitted.row();
                 if (!submitted.created()) {
