@@ -2,6 +2,7 @@ package dev.genmesh.region;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.queue.impl.LeaseReaper;
@@ -46,17 +47,16 @@ public final class Housekeeping {
   private boolean reapInFlight;
   private long reapPasses;
 
-  public Housekeeping(Vertx vertx, String region, RequestLog log, TierQueue queue, RedisWatch watch, LeaseReaper reaper,
-      WorkerRegistry workers, RegionMetrics metrics, Clock clock) {
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
-    this.queue = queue;
+  public Housekeeping(RegionContext ctx, RedisWatch watch, LeaseReaper reaper, WorkerRegistry workers) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
     this.watch = watch;
     this.reaper = reaper;
     this.workers = workers;
-    this.metrics = metrics;
-    this.clock = clock;
+    this.metrics = ctx.metrics();
+    this.clock = ctx.clock();
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.RequestView;
 import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
@@ -62,27 +63,26 @@ public final class RegionalApi {
   private final Submissions submissions;
   private final ProgressHub hub;
   private final ImageStore images;
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final RegionMetrics metrics;
   private final Cancellations cancellations;
   private final EtaEstimator eta;
   private final Clock clock;
 
-  public RegionalApi(Vertx vertx, String region, RequestLog log, TierQueue queue, Submissions submissions,
-      ProgressHub hub, ImageStore images, MeterRegistry registry, RegionMetrics metrics, Cancellations cancellations,
-      EtaEstimator eta, Clock clock) {
+  public RegionalApi(RegionContext ctx, Submissions submissions, ImageStore images, Cancellations cancellations,
+      EtaEstimator eta) {
     this.cancellations = cancellations;
     this.eta = eta;
-    this.clock = clock;
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
-    this.queue = queue;
+    this.clock = ctx.clock();
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
     this.submissions = submissions;
-    this.hub = hub;
+    this.hub = ctx.hub();
     this.images = images;
-    this.registry = registry;
-    this.metrics = metrics;
+    this.meters = ctx.meters();
+    this.metrics = ctx.metrics();
   }
 
   public Router router() {
@@ -343,7 +343,7 @@ public final class RegionalApi {
   }
 
   private void metrics(RoutingContext ctx) {
-    if (registry instanceof PrometheusMeterRegistry prometheus) {
+    if (meters instanceof PrometheusMeterRegistry prometheus) {
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(prometheus.scrape());
     } else {
       error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "metrics are not exported in Prometheus format by this node"));

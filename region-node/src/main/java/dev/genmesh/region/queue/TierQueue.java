@@ -1,7 +1,6 @@
 package dev.genmesh.region.queue;
 
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.impl.LuaScript;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +14,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The region's tier queues, delayed retries and leases in Redis (key layout in
@@ -53,16 +53,17 @@ public final class TierQueue {
   private final Redis redis;
   private final RedisAPI api;
   private final String prefix;
-  private final RegionMetrics metrics;
+  private final Consumer<String> redisErrors;
   private final long relaxSharePpm;
   private final long routingHoldMs;
   private volatile boolean errorSeen;
 
-  public TierQueue(Redis redis, String keyPrefix, RegionMetrics metrics, double relaxShare, long routingHoldMs) {
+  /** @param redisErrors counts a failed Redis call, by operation */
+  public TierQueue(Redis redis, String keyPrefix, Consumer<String> redisErrors, double relaxShare, long routingHoldMs) {
     this.redis = redis;
     this.api = RedisAPI.api(redis);
     this.prefix = keyPrefix;
-    this.metrics = metrics;
+    this.redisErrors = redisErrors;
     this.relaxSharePpm = Math.round(relaxShare * 1_000_000);
     this.routingHoldMs = routingHoldMs;
   }
@@ -243,7 +244,7 @@ public final class TierQueue {
   private <T> Future<T> counted(String op, Future<T> call) {
     return call.onFailure(err -> {
       errorSeen = true;
-      metrics.redisError(op);
+      redisErrors.accept(op);
     });
   }
 }

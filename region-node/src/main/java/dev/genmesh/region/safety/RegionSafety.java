@@ -2,18 +2,13 @@ package dev.genmesh.region.safety;
 
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.region.node.ImageStore;
-import dev.genmesh.region.node.RegionMetrics;
-import dev.genmesh.region.queue.TierQueue;
-import dev.genmesh.region.requests.ProgressHub;
-import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.safety.impl.SafetyLog;
 import dev.genmesh.region.safety.impl.SafetyMetrics;
 import dev.genmesh.region.safety.impl.SafetySweeper;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
-import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,25 +41,24 @@ public final class RegionSafety {
   }
 
   /** Deploys the reference service if no {@code safety.url} is set, then builds the gate (its sweeper not started). */
-  public static Future<RegionSafety> start(Vertx vertx, String region, SafetyConfig safety, Pool pool, RequestLog log,
-      ImageStore images, TierQueue queue, ProgressHub hub, RegionMetrics regionMetrics, MeterRegistry registry,
-      Clock clock, LocalSafetyService local) {
+  public static Future<RegionSafety> start(RegionContext ctx, Pool pool, ImageStore images, LocalSafetyService local) {
+    Vertx vertx = ctx.vertx();
+    String region = ctx.region();
+    SafetyConfig safety = ctx.config().safety();
     Future<LocalSafetyService.Deployed> service;
     if (!safety.url().isEmpty()) {
       service = Future.succeededFuture(new LocalSafetyService.Deployed(safety.url(), null));
     } else if (local == null) {
       service = Future.failedFuture("safety.url is empty and no local safety service was given to the node");
     } else {
-      service = local.deploy(vertx, safety, registry);
+      service = local.deploy(vertx, safety, ctx.meters());
     }
     return service.map(found -> {
-      SafetyClient client = new SafetyClient(vertx, region, safety, found.baseUrl(), registry);
-      SafetyMetrics metrics = new SafetyMetrics(registry, region);
-      SafetyLog safetyLog = new SafetyLog(pool, log);
-      SafetyGate gate = new SafetyGate(client, safetyLog, log, images, queue, hub, regionMetrics, metrics, clock,
-          safety.timeoutMs(), safety.retryIntervalMs());
-      SafetySweeper sweeper = new SafetySweeper(vertx, region, safetyLog, gate, client, metrics, regionMetrics, clock,
-          safety.retryIntervalMs(), safety.alertAfterMs());
+      SafetyClient client = new SafetyClient(vertx, region, safety, found.baseUrl(), ctx.meters());
+      SafetyMetrics metrics = new SafetyMetrics(ctx.meters(), region);
+      SafetyLog safetyLog = new SafetyLog(pool, ctx.log());
+      SafetyGate gate = new SafetyGate(ctx, client, safetyLog, images, metrics);
+      SafetySweeper sweeper = new SafetySweeper(ctx, safetyLog, gate, client, metrics);
       LOG.info("region {}: safety checks go to {}{}", region, client.checkUrl(),
           found.deploymentId() == null ? "" : " (a local service, run by this node)");
       return new RegionSafety(vertx, region, client, metrics, gate, sweeper, found.deploymentId());

@@ -5,6 +5,7 @@ import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.SafetyCheck;
 import dev.genmesh.protocol.SafetyVerdict;
 import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
@@ -48,21 +49,20 @@ public final class SafetyGate {
   private final long claimMs;
   private final long retryIntervalMs;
 
-  public SafetyGate(SafetyClient client, SafetyLog safetyLog, RequestLog log, ImageStore images, TierQueue queue,
-      ProgressHub hub, RegionMetrics metrics, SafetyMetrics safetyMetrics, Clock clock, long timeoutMs,
-      long retryIntervalMs) {
+  public SafetyGate(RegionContext ctx, SafetyClient client, SafetyLog safetyLog, ImageStore images,
+      SafetyMetrics safetyMetrics) {
     this.client = client;
     this.safetyLog = safetyLog;
-    this.log = log;
+    this.log = ctx.log();
     this.images = images;
-    this.queue = queue;
-    this.hub = hub;
-    this.metrics = metrics;
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
     this.safetyMetrics = safetyMetrics;
-    this.clock = clock;
-    this.retryIntervalMs = retryIntervalMs;
+    this.clock = ctx.clock();
+    this.retryIntervalMs = ctx.config().safety().retryIntervalMs();
     // Long enough for the check that follows, so that no other node's sweeper takes it meanwhile.
-    this.claimMs = timeoutMs + retryIntervalMs;
+    this.claimMs = ctx.config().safety().timeoutMs() + retryIntervalMs;
   }
 
   /** How long a node holds a waiting request for the check it is about to make. */

@@ -47,7 +47,7 @@ class DecisionRecordsTest {
   void decisionsOfThePolicyArePublishedAndAnsweredBySqlByTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
     Pool pool = stores.pool(vertx, database);
-    await(new Migrations(vertx, pool).apply());
+    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     ScalingDecisionLog log = new ScalingDecisionLog(pool);
     DecisionPublisher publisher = new DecisionPublisher(vertx, "us-west", log, new SimpleMeterRegistry());
     CompletableFuture<JsonObject> event = new CompletableFuture<>();

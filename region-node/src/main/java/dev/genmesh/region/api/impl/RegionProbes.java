@@ -1,5 +1,6 @@
 package dev.genmesh.region.api.impl;
 
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.RequestLog;
 import io.vertx.core.Future;
@@ -32,12 +33,11 @@ public final class RegionProbes {
    * @param rebuilding a run-time rebuild (keys lost, Redis back) is running: reported, but the
    *     node stays ready, since it keeps accepting into the log and the rebuild queues what it took
    */
-  public RegionProbes(Vertx vertx, String region, RequestLog log, TierQueue queue, BooleanSupplier startupRebuildDone,
-      BooleanSupplier rebuilding) {
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
-    this.queue = queue;
+  public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
     this.startupRebuildDone = startupRebuildDone;
     this.rebuilding = rebuilding;
   }

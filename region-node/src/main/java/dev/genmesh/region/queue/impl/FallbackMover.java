@@ -3,6 +3,7 @@ package dev.genmesh.region.queue.impl;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
@@ -40,16 +41,15 @@ public final class FallbackMover {
   private final MeterRegistry meters;
   private final Clock clock;
 
-  public FallbackMover(Vertx vertx, String region, RequestLog log, TierQueue queue, ProgressHub hub, Routing routing,
-      MeterRegistry meters, Clock clock) {
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
-    this.queue = queue;
-    this.hub = hub;
+  public FallbackMover(RegionContext ctx, Routing routing) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
     this.routing = routing;
-    this.meters = meters;
-    this.clock = clock;
+    this.meters = ctx.meters();
+    this.clock = ctx.clock();
   }
 
   /** A new request, committed but not queued yet: the row to queue (moved, or as it was). Never fails. */

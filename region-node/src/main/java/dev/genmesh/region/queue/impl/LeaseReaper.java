@@ -1,12 +1,13 @@
 package dev.genmesh.region.queue.impl;
 
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
-import dev.genmesh.region.workers.impl.WorkerRegistry;
 import io.vertx.core.Future;
+import java.util.function.BiPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,19 +29,22 @@ public final class LeaseReaper {
 
   private final RequestLog log;
   private final TierQueue queue;
-  private final WorkerRegistry workers;
+  private final BiPredicate<String, String> stillRuns;
   private final Retries retries;
   private final RegionMetrics metrics;
   private final long leaseMs;
 
-  public LeaseReaper(RequestLog log, TierQueue queue, WorkerRegistry workers, Retries retries, RegionMetrics metrics,
-      long leaseMs) {
-    this.log = log;
-    this.queue = queue;
-    this.workers = workers;
+  /**
+   * @param stillRuns whether a worker (first argument) still runs a request (second), as its last
+   *     heartbeat says
+   */
+  public LeaseReaper(RegionContext ctx, BiPredicate<String, String> stillRuns, Retries retries) {
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.stillRuns = stillRuns;
     this.retries = retries;
-    this.metrics = metrics;
-    this.leaseMs = leaseMs;
+    this.metrics = ctx.metrics();
+    this.leaseMs = ctx.config().queue().leaseMs();
   }
 
   public Future<Report> reap() {
@@ -57,7 +61,7 @@ public final class LeaseReaper {
   }
 
   private Future<Report> lapsed(RequestRow row) {
-    if (workers.stillRuns(row.workerId(), row.id())) {
+    if (stillRuns.test(row.workerId(), row.id())) {
       return queue.restoreLease(row.id(), row.workerId(), leaseMs).map(restored -> {
         if (restored) {
           metrics.leaseRestored();

@@ -1,6 +1,7 @@
 package dev.genmesh.region.queue.impl;
 
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.QueueEntry;
 import dev.genmesh.region.queue.TierQueue;
@@ -36,14 +37,13 @@ public final class QueueRebuild {
   private final RegionMetrics metrics;
   private final Clock clock;
 
-  public QueueRebuild(RequestLog log, TierQueue queue, LeaseReaper reaper, Routing routing, RegionMetrics metrics,
-      Clock clock) {
-    this.log = log;
-    this.queue = queue;
+  public QueueRebuild(RegionContext ctx, LeaseReaper reaper, Routing routing) {
+    this.log = ctx.log();
+    this.queue = ctx.queue();
     this.reaper = reaper;
     this.routing = routing;
-    this.metrics = metrics;
-    this.clock = clock;
+    this.metrics = ctx.metrics();
+    this.clock = ctx.clock();
   }
 
   /** @param trigger why ({@code startup}, {@code keys_lost}, {@code redis_recovered}): a metric tag */

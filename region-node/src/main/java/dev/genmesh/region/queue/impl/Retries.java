@@ -4,6 +4,7 @@ import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Failure;
 import dev.genmesh.region.breaker.AttemptOutcomes;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.queue.TierQueue;
@@ -42,16 +43,15 @@ public final class Retries {
   private final AttemptOutcomes outcomes;
 
   /** @param outcomes the circuit breakers, told of every current failure and lapsed lease */
-  public Retries(RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics, RetryPolicy policy,
-      Routing routing, Clock clock, AttemptOutcomes outcomes) {
+  public Retries(RegionContext ctx, RetryPolicy policy, Routing routing, AttemptOutcomes outcomes) {
     this.outcomes = outcomes;
-    this.log = log;
-    this.queue = queue;
-    this.hub = hub;
-    this.metrics = metrics;
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
     this.policy = policy;
     this.routing = routing;
-    this.clock = clock;
+    this.clock = ctx.clock();
   }
 
   /** The lease of this running row lapsed. Empty if the row moved on meanwhile. */

@@ -2,6 +2,7 @@ package dev.genmesh.region.queue.impl;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.region.breaker.RegionBreakers;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
@@ -39,16 +40,15 @@ public final class WorkerHandBack {
   private final Clock clock;
 
   /** @param gpuClassOf the GPU class a worker reported (null when unknown) */
-  public WorkerHandBack(Vertx vertx, String region, RequestLog log, TierQueue queue, ProgressHub hub, Routing routing,
-      Function<String, String> gpuClassOf, Clock clock) {
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
-    this.queue = queue;
-    this.hub = hub;
+  public WorkerHandBack(RegionContext ctx, Routing routing, Function<String, String> gpuClassOf) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
     this.routing = routing;
     this.gpuClassOf = gpuClassOf;
-    this.clock = clock;
+    this.clock = ctx.clock();
   }
 
   /** Publishes {@code {region, worker_id, reason, gpu_class}} on {@link Addresses#replacements}. */

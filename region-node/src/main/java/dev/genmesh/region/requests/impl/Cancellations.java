@@ -2,6 +2,7 @@ package dev.genmesh.region.requests.impl;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
@@ -33,13 +34,13 @@ public final class Cancellations {
   private final ProgressHub hub;
   private final RegionMetrics metrics;
 
-  public Cancellations(Vertx vertx, String region, RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics) {
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
-    this.queue = queue;
-    this.hub = hub;
-    this.metrics = metrics;
+  public Cancellations(RegionContext ctx) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
   }
 
   /** Empty for an unknown id. */

@@ -1,7 +1,7 @@
 package dev.genmesh.region.requests.impl;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -33,17 +33,18 @@ public final class Migrations {
   /** One migration file. */
   public record Migration(int version, String name, String sql) {}
 
-  private final Vertx vertx;
+  private final WorkerExecutor io;
   private final Pool pool;
 
-  public Migrations(Vertx vertx, Pool pool) {
-    this.vertx = vertx;
+  /** @param io where the migration files are read (blocking), not the event loop */
+  public Migrations(WorkerExecutor io, Pool pool) {
+    this.io = io;
     this.pool = pool;
   }
 
   /** Applies what is missing; answers the versions applied by this call. */
   public Future<List<Integer>> apply() {
-    return vertx.executeBlocking(Migrations::load)
+    return io.executeBlocking(Migrations::load)
         .compose(migrations -> pool.withTransaction(conn -> applyLocked(conn, migrations)));
   }
 

@@ -6,6 +6,7 @@ import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.breaker.RegionBreakers;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.queue.impl.FallbackMover;
@@ -55,21 +56,20 @@ public final class Submissions {
    * @param breakers the circuit breakers: shed tiers, and fallbacks for models whose breaker is open
    * @param fallbacks moves a new request to its fallback when the breakers say so
    */
-  public Submissions(Vertx vertx, String region, String regionCode, RequestLog log, TierQueue queue,
-      ProgressHub hub, RegionMetrics metrics, Routing routing, EtaEstimator eta, Clock clock, RegionBreakers breakers,
+  public Submissions(RegionContext ctx, Routing routing, EtaEstimator eta, RegionBreakers breakers,
       FallbackMover fallbacks) {
     this.breakers = breakers;
     this.fallbacks = fallbacks;
-    this.vertx = vertx;
-    this.region = region;
-    this.regionCode = regionCode;
-    this.log = log;
-    this.queue = queue;
-    this.hub = hub;
-    this.metrics = metrics;
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.regionCode = ctx.regionConfig().code();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
     this.routing = routing;
     this.eta = eta;
-    this.clock = clock;
+    this.clock = ctx.clock();
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.genmesh.region.safety.impl;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.safety.SafetyClient;
@@ -42,18 +43,18 @@ public final class SafetySweeper {
   private long timer = -1;
   private boolean inFlight;
 
-  public SafetySweeper(Vertx vertx, String region, SafetyLog safetyLog, SafetyGate gate, SafetyClient client,
-      SafetyMetrics safetyMetrics, RegionMetrics metrics, Clock clock, long intervalMs, long alertAfterMs) {
-    this.vertx = vertx;
-    this.region = region;
+  public SafetySweeper(RegionContext ctx, SafetyLog safetyLog, SafetyGate gate, SafetyClient client,
+      SafetyMetrics safetyMetrics) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
     this.safetyLog = safetyLog;
     this.gate = gate;
     this.client = client;
     this.safetyMetrics = safetyMetrics;
-    this.metrics = metrics;
-    this.clock = clock;
-    this.intervalMs = intervalMs;
-    this.alertAfterMs = alertAfterMs;
+    this.metrics = ctx.metrics();
+    this.clock = ctx.clock();
+    this.intervalMs = ctx.config().safety().retryIntervalMs();
+    this.alertAfterMs = ctx.config().safety().alertAfterMs();
   }
 
   public void start() {

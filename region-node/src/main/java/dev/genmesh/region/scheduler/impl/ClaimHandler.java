@@ -7,6 +7,7 @@ import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.region.breaker.Breakers;
 import dev.genmesh.region.breaker.ClaimAdmission;
 import dev.genmesh.region.node.BusBodies;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
@@ -56,19 +57,19 @@ public final class ClaimHandler {
    * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
    * @param breakers the circuit breakers, which narrow or refuse claims (region-node/API.md, "Circuit breakers")
    */
-  public ClaimHandler(RequestLog log, TierQueue queue, ProgressHub hub, RegionMetrics metrics, Routing routing,
-      WorkerRegistry workers, EtaEstimator eta, Runnable keysLost, Clock clock, long leaseMs, Breakers breakers) {
+  public ClaimHandler(RegionContext ctx, Routing routing, WorkerRegistry workers, EtaEstimator eta, Runnable keysLost,
+      Breakers breakers) {
     this.breakers = breakers;
-    this.log = log;
-    this.queue = queue;
-    this.hub = hub;
-    this.metrics = metrics;
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
     this.routing = routing;
     this.workers = workers;
     this.eta = eta;
     this.keysLost = keysLost;
-    this.clock = clock;
-    this.leaseMs = leaseMs;
+    this.clock = ctx.clock();
+    this.leaseMs = ctx.config().queue().leaseMs();
   }
 
   public void handle(Message<Object> message) {

@@ -1,6 +1,7 @@
 package dev.genmesh.region.workers.impl;
 
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.impl.Retries;
 import dev.genmesh.region.requests.RequestLog;
@@ -31,12 +32,12 @@ public final class WorkerRecovery {
   private final Retries retries;
   private final RegionMetrics metrics;
 
-  public WorkerRecovery(Vertx vertx, String region, RequestLog log, Retries retries, RegionMetrics metrics) {
-    this.vertx = vertx;
-    this.region = region;
-    this.log = log;
+  public WorkerRecovery(RegionContext ctx, Retries retries) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
     this.retries = retries;
-    this.metrics = metrics;
+    this.metrics = ctx.metrics();
   }
 
   public void onTransition(WorkerRegistry.Transition transition) {

@@ -9,6 +9,7 @@ import dev.genmesh.protocol.WorkerMessages.Step;
 import dev.genmesh.region.breaker.AttemptOutcomes;
 import dev.genmesh.region.node.BusBodies;
 import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.queue.TierQueue;
@@ -46,14 +47,14 @@ public final class WorkerReports {
   private final AttemptOutcomes outcomes;
 
   /** @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries}) */
-  public WorkerReports(RequestLog log, TierQueue queue, ImageStore images, ProgressHub hub, RegionMetrics metrics,
-      Retries retries, EtaEstimator eta, SafetyGate gate, AttemptOutcomes outcomes) {
+  public WorkerReports(RegionContext ctx, ImageStore images, Retries retries, EtaEstimator eta, SafetyGate gate,
+      AttemptOutcomes outcomes) {
     this.outcomes = outcomes;
-    this.log = log;
-    this.queue = queue;
+    this.log = ctx.log();
+    this.queue = ctx.queue();
     this.images = images;
-    this.hub = hub;
-    this.metrics = metrics;
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
     this.retries = retries;
     this.eta = eta;
     this.gate = gate;

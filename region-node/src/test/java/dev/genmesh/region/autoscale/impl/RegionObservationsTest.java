@@ -64,7 +64,7 @@ class RegionObservationsTest {
   void queuesArePerRequestClassAndTierAndPoolsReportTheirMeasuredServiceTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
     Pool pool = stores.pool(vertx, database);
-    await(new Migrations(vertx, pool).apply());
+    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     RequestLog log = new RequestLog(pool);
     Routing routing = new Routing(CONFIG);
     JsonObject queued = new JsonObject();

@@ -65,7 +65,7 @@ class WarmupAdvisorTest {
   void startAdvisor(Vertx vertx) throws Exception {
     this.vertx = vertx;
     pool = stores.pool(vertx, stores.createDatabase());
-    await(new Migrations(vertx, pool).apply());
+    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     advisor = new WarmupAdvisor(vertx, REGION, pool, CONFIG::modelFamily, 10_000, 180_000, clock, meters);
     await(advisor.start());
   }
