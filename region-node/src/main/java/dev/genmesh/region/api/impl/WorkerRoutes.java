@@ -20,9 +20,8 @@ public final class WorkerRoutes {
       JsonArray list = new JsonArray();
       workers.workers().stream().sorted(Comparator.comparing(KnownWorker::workerId))
           .forEach(worker -> list.add(worker.toJson()));
-      ctx.response().putHeader("Content-Type", "application/json")
-          .putHeader("Cache-Control", "no-store")
-          .end(new JsonObject().put("workers", list).encode());
+      ctx.response().putHeader("Cache-Control", "no-store");
+      JsonReplies.json(ctx, 200, new JsonObject().put("workers", list));
     });
   }
 }
