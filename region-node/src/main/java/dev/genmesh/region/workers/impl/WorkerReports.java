@@ -20,6 +20,7 @@ import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.safety.SafetyGate;
 import dev.genmesh.region.scheduler.EtaEstimator;
 import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,9 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What workers report about the requests they run: steps, results, failures. Every change is
- * a compare-and-set on the attempt, so a report of a stale attempt changes nothing
- * (DESIGN.md I3). Reports about one request are applied in arrival order.
+ * What workers report about the requests they run: steps, results, failures. Every change is a
+ * compare-and-set on the attempt, so a report of a stale attempt changes nothing
+ * (docs/architecture.md, I3). Reports about one request are applied in the order they arrive (a
+ * result once its images are decoded).
  */
 public final class WorkerReports {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerReports.class);
@@ -45,11 +47,13 @@ public final class WorkerReports {
   private final SafetyGate gate;
   private final KeyedSequencer sequencer = new KeyedSequencer();
   private final AttemptOutcomes outcomes;
+  private final WorkerExecutor io;
 
   /** @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries}) */
   public WorkerReports(RegionContext ctx, ImageStore images, Retries retries, EtaEstimator eta, SafetyGate gate,
       AttemptOutcomes outcomes) {
     this.outcomes = outcomes;
+    this.io = ctx.io();
     this.log = ctx.log();
     this.queue = ctx.queue();
     this.images = images;
@@ -96,7 +100,17 @@ public final class WorkerReports {
    * sweeper asks again). Fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE.
    */
   public void result(Message<Object> message) {
-    Result result = BusBodies.parse(message, Result::fromJson);
+    // The images come base64-encoded (megabytes per result): decoded on the node's I/O pool, not the event loop.
+    io.executeBlocking(() -> BusBodies.parse(message, Result::fromJson), false).onComplete(decoded -> {
+      if (decoded.failed()) {
+        message.fail(BusFailure.UNAVAILABLE, "result not read: " + decoded.cause().getMessage());
+      } else {
+        accept(message, decoded.result());
+      }
+    });
+  }
+
+  private void accept(Message<Object> message, Result result) {
     if (result == null || !RequestIds.isWellFormed(result.requestId()) || result.pngs().isEmpty()
         || !result.pngs().stream().allMatch(ImageStore::isPng)) {
       message.fail(BusFailure.BAD_MESSAGE, "result needs request_id, attempt and at least one PNG image");
