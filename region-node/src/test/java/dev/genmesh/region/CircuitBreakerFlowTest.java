@@ -148,7 +148,7 @@ class CircuitBreakerFlowTest {
     });
     assertThat(node.counter("genmesh.breaker.transitions", "kind", "model", "name", TINY, "from", "closed", "to", "open"))
         .isEqualTo(1.0);
-    assertThat(node.registry.get("genmesh.breaker.state").tags("kind", "model", "name", TINY).gauge().value()).isEqualTo(2.0);
+    assertThat(node.meters.get("genmesh.breaker.state").tags("kind", "model", "name", TINY).gauge().value()).isEqualTo(2.0);
 
     // A new submit while open goes straight to the fallback; the 202 says so.
     HttpResponse<Buffer> fresh = result(node.submit(spec(TINY, Tier.FAST, true)));

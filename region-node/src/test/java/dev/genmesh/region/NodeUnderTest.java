@@ -21,17 +21,17 @@ import java.util.List;
 final class NodeUnderTest {
   final Vertx vertx;
   final RegionNodeVerticle node;
-  final PrometheusMeterRegistry registry;
+  final PrometheusMeterRegistry meters;
   final Path imageDir;
   final String deploymentId;
   private final WebClient http;
   private final WebSocketClient ws;
 
-  private NodeUnderTest(Vertx vertx, RegionNodeVerticle node, PrometheusMeterRegistry registry, Path imageDir,
+  private NodeUnderTest(Vertx vertx, RegionNodeVerticle node, PrometheusMeterRegistry meters, Path imageDir,
       String deploymentId) {
     this.vertx = vertx;
     this.node = node;
-    this.registry = registry;
+    this.meters = meters;
     this.imageDir = imageDir;
     this.deploymentId = deploymentId;
     this.http = WebClient.create(vertx);
@@ -48,11 +48,11 @@ final class NodeUnderTest {
 
   static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
       dev.genmesh.autoscaler.Actuator actuator) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir, clock)
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, meters, imageDir, clock)
         .withActuator(actuator)
         .withLocalSafety(new ReferenceSafety());
-    return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, registry, imageDir, id));
+    return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, meters, imageDir, id));
   }
 
   Future<Void> undeploy() {
@@ -90,7 +90,7 @@ final class NodeUnderTest {
   }
 
   double counter(String name, String... tags) {
-    return registry.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
+    return meters.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
   Future<HttpResponse<Buffer>> get(String path) {

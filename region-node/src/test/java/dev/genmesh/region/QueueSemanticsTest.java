@@ -348,7 +348,7 @@ class QueueSemanticsTest {
     Assignment running = result(worker.claim());
     worker.step(running, 1, 3, 100.0);
     worker.step(running, 2, 3, 100.0);
-    Await.until("the steps", () -> node.registry.find("genmesh.step.time").timers().stream()
+    Await.until("the steps", () -> node.meters.find("genmesh.step.time").timers().stream()
         .mapToLong(t -> t.count()).sum() == 2);
 
     JsonObject view = node.view(id);

@@ -198,7 +198,7 @@ class SafetyGateTest {
         .isEqualTo(3L);
     assertThat(types(first)).as("one unavailable event, not one per retry").hasSize(4);
     Await.until("the pending gauge to show 3",
-        () -> node.registry.get("genmesh.safety.pending").gauge().value() == 3.0);
+        () -> node.meters.get("genmesh.safety.pending").gauge().value() == 3.0);
 
     // A cancel during the wait works; a check answered later changes nothing.
     assertThat(result(node.delete("/regional/v1/generations/" + cancelled)).statusCode()).isEqualTo(200);
@@ -220,7 +220,7 @@ class SafetyGateTest {
     assertThat(node.counter("genmesh.safety.checks", "verdict", "allow")).isEqualTo(2.0);
     assertThat(node.counter("genmesh.requests", "status", "completed")).isEqualTo(2.0);
     Await.until("the pending gauge to drop to 0",
-        () -> node.registry.get("genmesh.safety.pending").gauge().value() == 0.0);
+        () -> node.meters.get("genmesh.safety.pending").gauge().value() == 0.0);
   }
 
   @Test

@@ -35,14 +35,14 @@ public final class RegionMetrics {
   public static final String WORKER_TRANSITIONS = "genmesh.workers.transitions";
   public static final String WORKERS = "genmesh.workers";
 
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final String region;
   private final Map<Tier, AtomicLong> depths = new EnumMap<>(Tier.class);
   private final Map<Tier, AtomicLong> oldestAgeMs = new EnumMap<>(Tier.class);
   private final List<Meter> gauges = new ArrayList<>();
 
-  public RegionMetrics(MeterRegistry registry, String region) {
-    this.registry = registry;
+  public RegionMetrics(MeterRegistry meters, String region) {
+    this.meters = meters;
     this.region = region;
     for (Tier tier : Tier.values()) {
       AtomicLong depth = new AtomicLong();
@@ -50,19 +50,19 @@ public final class RegionMetrics {
       gauges.add(Gauge.builder(QUEUE_DEPTH, depth, AtomicLong::get)
           .description("Requests waiting in the tier queue (ZCARD, refreshed every second)")
           .tags("region", region, "tier", tier.wireName())
-          .register(registry));
+          .register(meters));
       AtomicLong age = new AtomicLong();
       oldestAgeMs.put(tier, age);
       gauges.add(TimeGauge.builder(QUEUE_OLDEST_AGE, age, TimeUnit.MILLISECONDS, AtomicLong::get)
           .description("How long the oldest QUEUED request of the tier has waited (0 when none)")
           .tags("region", region, "tier", tier.wireName())
-          .register(registry));
+          .register(meters));
     }
   }
 
   /** A dispatch by the claim script; {@code via} is {@code order} or {@code relax_share}. */
   public void dispatched(Tier tier, String via) {
-    registry.counter(DISPATCHES, "region", region, "tier", tier.wireName(), "via", via).increment();
+    meters.counter(DISPATCHES, "region", region, "tier", tier.wireName(), "via", via).increment();
   }
 
   /** From (first) queued to assigned; the timer's mean is the tier's average wait. */
@@ -70,18 +70,18 @@ public final class RegionMetrics {
     Timer.builder(QUEUE_WAIT)
         .description("Time from queued to assigned, per dispatch")
         .tags("region", region, "tier", tier.wireName())
-        .register(registry)
+        .register(meters)
         .record(wait.isNegative() ? Duration.ZERO : wait);
   }
 
   public void leaseLost(Tier tier) {
-    registry.counter(LEASES_LOST, "region", region, "tier", tier.wireName()).increment();
+    meters.counter(LEASES_LOST, "region", region, "tier", tier.wireName()).increment();
   }
 
   /** A lease re-created for a worker that still runs the request (Redis had lost it). */
   /** A worker entered {@code state} (region-node/API.md, "Worker health"). */
   public void workerTransition(dev.genmesh.region.workers.WorkerState state) {
-    registry.counter(WORKER_TRANSITIONS, "region", region, "state", state.wireName()).increment();
+    meters.counter(WORKER_TRANSITIONS, "region", region, "state", state.wireName()).increment();
   }
 
   /** Workers per state, read from {@code count} at scrape time. */
@@ -89,22 +89,22 @@ public final class RegionMetrics {
     for (dev.genmesh.region.workers.WorkerState state : dev.genmesh.region.workers.WorkerState.values()) {
       gauges.add(Gauge.builder(WORKERS, () -> count.applyAsInt(state))
           .description("Workers the region knows, by state").tags("region", region, "state", state.wireName())
-          .register(registry));
+          .register(meters));
     }
   }
 
   public void leaseRestored() {
-    registry.counter(LEASES_RESTORED, "region", region).increment();
+    meters.counter(LEASES_RESTORED, "region", region).increment();
   }
 
   /** A retry (reason: lease_lost or the worker's failure type). */
   public void retry(Tier tier, String reason) {
-    registry.counter(RETRIES, "region", region, "tier", tier.wireName(), "reason", reason).increment();
+    meters.counter(RETRIES, "region", region, "tier", tier.wireName(), "reason", reason).increment();
   }
 
   /** A queue rebuild from the log (trigger: startup, keys_lost, redis_recovered). */
   public void rebuild(String trigger) {
-    registry.counter(REBUILDS, "region", region, "trigger", trigger).increment();
+    meters.counter(REBUILDS, "region", region, "trigger", trigger).increment();
   }
 
   /** Ages of each tier's oldest QUEUED request (tiers not listed have none). */
@@ -117,43 +117,43 @@ public final class RegionMetrics {
 
   /** Counts a submit (status queued) or a terminal transition. */
   public void request(Tier tier, RequestStatus status) {
-    registry.counter(REQUESTS, "region", region, "tier", tier.wireName(), "status", status.wireName()).increment();
+    meters.counter(REQUESTS, "region", region, "tier", tier.wireName(), "status", status.wireName()).increment();
   }
 
   public void stepTime(String model, double stepMs) {
     Timer.builder(STEP_TIME)
         .description("Duration of one denoising step, as reported by the worker")
         .tags("region", region, "model", model)
-        .register(registry)
+        .register(meters)
         .record(Duration.ofNanos((long) (Math.max(0, stepMs) * 1_000_000)));
   }
 
   /** A step of an attempt that is no longer current. */
   public void staleStep() {
-    registry.counter(STEPS_DISCARDED, "region", region).increment();
+    meters.counter(STEPS_DISCARDED, "region", region).increment();
   }
 
   /** A result or failure report of a stale attempt (kind: result or failure). */
   public void discarded(String kind) {
-    registry.counter(RESULTS_DISCARDED, "region", region, "kind", kind).increment();
+    meters.counter(RESULTS_DISCARDED, "region", region, "kind", kind).increment();
   }
 
   public void redisError(String op) {
-    registry.counter(REDIS_ERRORS, "region", region, "op", op).increment();
+    meters.counter(REDIS_ERRORS, "region", region, "op", op).increment();
   }
 
   /** An error the system caused (logged once by the caller). */
   public void systemError(String op) {
-    registry.counter(ERRORS, "region", region, "op", op).increment();
+    meters.counter(ERRORS, "region", region, "op", op).increment();
   }
 
   public void depths(Map<Tier, Long> current) {
     current.forEach((tier, depth) -> depths.get(tier).set(depth));
   }
 
-  /** Unbinds the gauges, so a node started again on the same registry reports its own. */
+  /** Unbinds the gauges, so a node started again on the same meter registry reports its own. */
   public void close() {
-    gauges.forEach(registry::remove);
+    gauges.forEach(meters::remove);
     gauges.clear();
   }
 }

@@ -43,18 +43,18 @@ public final class SafetyClient {
   private final String region;
   private final String checkUrl;
   private final long timeoutMs;
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final WebClient http;
   private final CircuitBreaker breaker;
   private String state = "closed";
 
   /** @param baseUrl where the Safety API is ({@code http://host:port}, without {@code /v1/check}) */
-  public SafetyClient(Vertx vertx, String region, SafetyConfig config, String baseUrl, MeterRegistry registry) {
+  public SafetyClient(Vertx vertx, String region, SafetyConfig config, String baseUrl, MeterRegistry meters) {
     this.vertx = vertx;
     this.region = region;
     this.checkUrl = baseUrl.replaceAll("/+$", "") + "/v1/check";
     this.timeoutMs = config.timeoutMs();
-    this.registry = registry;
+    this.meters = meters;
     this.http = WebClient.create(vertx);
     this.breaker = CircuitBreaker.create("genmesh-safety-" + region, vertx, new CircuitBreakerOptions()
             .setMaxFailures(config.breakerFailures())
@@ -155,7 +155,7 @@ public final class SafetyClient {
     } else {
       LOG.info("region {}: safety circuit {} -> {}", region, from, to);
     }
-    registry.counter(TRANSITIONS, "region", region, "from", from, "to", to).increment();
+    meters.counter(TRANSITIONS, "region", region, "from", from, "to", to).increment();
     vertx.eventBus().publish(Addresses.ALERTS, new JsonObject()
         .put("type", "breaker").put("kind", "safety").put("region", region).put("from", from).put("to", to));
   }

@@ -14,22 +14,22 @@ public final class SafetyMetrics {
   /** Requests that waited longer than {@code safety.alert_after_ms} (one alert each). */
   public static final String ALERTS = "genmesh.safety.pending.alerts";
 
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final String region;
   private final AtomicLong pending = new AtomicLong();
   private final Meter pendingGauge;
 
-  public SafetyMetrics(MeterRegistry registry, String region) {
-    this.registry = registry;
+  public SafetyMetrics(MeterRegistry meters, String region) {
+    this.meters = meters;
     this.region = region;
     this.pendingGauge = Gauge.builder(PENDING, pending, AtomicLong::get)
         .description("Requests waiting in safety_pending for their safety check")
         .tags("region", region)
-        .register(registry);
+        .register(meters);
   }
 
   public void checked(String verdict) {
-    registry.counter(CHECKS, "region", region, "verdict", verdict).increment();
+    meters.counter(CHECKS, "region", region, "verdict", verdict).increment();
   }
 
   public void pending(long count) {
@@ -37,11 +37,11 @@ public final class SafetyMetrics {
   }
 
   public void alerted() {
-    registry.counter(ALERTS, "region", region).increment();
+    meters.counter(ALERTS, "region", region).increment();
   }
 
-  /** Unbinds the gauge, so a node started again on the same registry reports its own. */
+  /** Unbinds the gauge, so a node started again on the same meter registry reports its own. */
   public void close() {
-    registry.remove(pendingGauge);
+    meters.remove(pendingGauge);
   }
 }
