@@ -17,41 +17,32 @@ import org.tensorflow.exceptions.TensorFlowException;
  * failed precondition (a session in a bad state) is {@code gpu_error}, on which the worker
  * restarts its session; the other codes describe the request or the model and are {@code error}.
  */
-public final class FailureTypes {
-  public static final String CANCELLED = FailureType.CANCELLED;
-  public static final String DRAINED = FailureType.DRAINED;
-  public static final String OOM = FailureType.OOM;
-  public static final String MODEL_CORRUPTED = FailureType.MODEL_CORRUPTED;
-  /** Not from {@link #classify}: the worker reports it when a model it lists would not load for a request. */
-  public static final String MODEL_LOAD_FAILED = FailureType.MODEL_LOAD_FAILED;
-  public static final String GPU_ERROR = FailureType.GPU_ERROR;
-  public static final String ERROR = FailureType.ERROR;
-
-  private FailureTypes() {}
+public final class FailureClassifier {
+  private FailureClassifier() {}
 
   public static String classify(Throwable error) {
     for (Throwable e = error; e != null; e = e.getCause()) {
       if (e instanceof GenerationCancelledException) {
-        return CANCELLED;
+        return FailureType.CANCELLED;
       }
       if (e instanceof ModelCorruptedException) {
-        return MODEL_CORRUPTED;
+        return FailureType.MODEL_CORRUPTED;
       }
       if (e instanceof OutOfMemoryError || e instanceof TFResourceExhaustedException) {
-        return OOM;
+        return FailureType.OOM;
       }
       if (e instanceof TensorFlowException) {
         String text = String.valueOf(e.getMessage());
         if (text.contains("OOM when allocating") || text.contains("out of memory")) {
-          return OOM;
+          return FailureType.OOM;
         }
         if (e.getClass() == TensorFlowException.class || e instanceof TFFailedPreconditionException
             || text.contains("CUDA") || text.contains("GPU")) {
-          return GPU_ERROR;
+          return FailureType.GPU_ERROR;
         }
-        return ERROR;
+        return FailureType.ERROR;
       }
     }
-    return ERROR;
+    return FailureType.ERROR;
   }
 }
