@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Restarts: Redis rebuilt from the log (DESIGN.md I2), in-flight work kept, migrations once. */
+/** Restarts: Redis rebuilt from the log (docs/architecture.md, I2), in-flight work kept, migrations once. */
 @ExtendWith(VertxExtension.class)
 class QueueRebuildTest {
   private static final String MODEL = "genmesh-tiny";

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What happens to a request whose attempt ended without a result (DESIGN.md I4): retry with
- * {@code retry_count + 1}, priority {@code + retry_priority_boost} and a backoff of
+ * What happens to a request whose attempt ended without a result (docs/architecture.md, I4):
+ * retry with {@code retry_count + 1}, priority {@code + retry_priority_boost} and a backoff of
  * {@code min(backoff_cap, 2^retry_count s)} (the new count: 2 s, 4 s, 8 s...), or, once
  * {@code max_retries} retries are used up, fail with the last error. Pure; time from the clock.
  */

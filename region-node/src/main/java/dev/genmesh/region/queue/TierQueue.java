@@ -19,8 +19,8 @@ import java.util.function.Consumer;
 /**
  * The region's tier queues, delayed retries and leases in Redis (key layout in
  * {@code lua/common.lua} and region-node/API.md). Redis only holds ids and routing data; the
- * request log is the truth (DESIGN.md I2). Every failed call is counted as a Redis error and
- * remembered, so the node can rebuild once Redis answers again.
+ * request log is the truth (docs/architecture.md, I2). Every failed call is counted as a Redis
+ * error and remembered, so the node can rebuild once Redis answers again.
  */
 public final class TierQueue {
   /** How far into a tier queue one claim looks for a request this worker can run. */

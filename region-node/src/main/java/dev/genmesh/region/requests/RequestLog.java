@@ -24,7 +24,7 @@ import java.util.Optional;
 /**
  * The Postgres request log. Every status change and its event are written by one statement
  * (a CTE), so the log never holds a status without its event or the other way round; status
- * changes of running requests compare-and-set on {@code attempt} (DESIGN.md I3).
+ * changes of running requests compare-and-set on {@code attempt} (docs/architecture.md, I3).
  */
 public final class RequestLog {
   private static final String RUNNING = "('ASSIGNED', 'GENERATING')";

@@ -23,15 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The region's client of the Safety API ({@code POST <url>/v1/check}, region-node/SAFETY.md),
- * behind one named circuit breaker: {@code safety.timeout_ms} per call,
- * {@code safety.breaker_failures} failures in a row open it, {@code safety.breaker_open_ms}
- * later one trial call goes through. Every state change is logged once, counted
- * ({@value #TRANSITIONS}) and published on {@link Addresses#ALERTS} as
- * {@code {type: "breaker", kind: "safety", region, from, to}}.
- *
- * <p>{@link #check} never fails: no answer (refused, timeout, 5xx, malformed answer, circuit
- * open) is the verdict {@code UNAVAILABLE}, and the caller keeps the request waiting.
+ * The region's client of the Safety API ({@code POST <url>/v1/check}, region-node/SAFETY.md)
+ * behind one named circuit breaker, whose state changes are logged once, counted
+ * ({@value #TRANSITIONS}) and published on {@link Addresses#ALERTS}. {@link #check} never fails: no
+ * answer (refused, timeout, 5xx, malformed, circuit open) is the verdict {@code UNAVAILABLE}.
  */
 public final class SafetyClient {
   private static final Logger LOG = LoggerFactory.getLogger(SafetyClient.class);

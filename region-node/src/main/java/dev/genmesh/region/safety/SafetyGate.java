@@ -24,11 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The safety gate (DESIGN.md step 5, region-node/SAFETY.md): a finished attempt waits in
- * SAFETY_PENDING with its images on disk but not served; the Safety API's answer moves it to
- * COMPLETED (allow) or FAILED {@value SafetyLog#BLOCKED} (block, images deleted). Without an
- * answer it keeps waiting, the user is told why, and {@link SafetySweeper} asks again.
- * Nothing reaches COMPLETED any other way.
+ * The safety gate (region-node/SAFETY.md): a finished attempt waits in SAFETY_PENDING with its
+ * images on disk but not served; the Safety API's answer moves it to COMPLETED (allow) or FAILED
+ * {@value SafetyLog#BLOCKED} (block, images deleted). Without an answer it keeps waiting and
+ * {@link SafetySweeper} asks again. Nothing reaches COMPLETED any other way.
  */
 public final class SafetyGate {
   private static final Logger LOG = LoggerFactory.getLogger(SafetyGate.class);

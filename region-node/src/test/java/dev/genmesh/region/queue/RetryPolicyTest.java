@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN.md I4 as a pure policy: bounded retries, boost, capped exponential backoff, failure kinds. */
+/** The retry policy (docs/architecture.md, I4): bounded retries, boost, capped backoff, failure kinds. */
 class RetryPolicyTest {
   private static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
   private final QueueConfig queue = ConfigLoader.defaults().queue();

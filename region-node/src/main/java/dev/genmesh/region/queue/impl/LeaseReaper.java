@@ -12,10 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds running requests whose lease is gone (DESIGN.md I3, I4). If the worker's last heartbeat
- * still lists the request (Redis lost the key, or a renewal failed while Redis was down), the
- * lease is re-created; otherwise the lease was lost and the {@link RetryPolicy} decides. A Redis
- * error stops the pass: a lease that cannot be read is never taken for lost.
+ * Finds running requests whose lease is gone (docs/architecture.md, I3 and I4). If the worker's
+ * last heartbeat still lists the request, the lease is re-created; otherwise the
+ * {@link RetryPolicy} decides. A Redis error stops the pass: a lease that cannot be read is never
+ * taken for lost.
  */
 public final class LeaseReaper {
   private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);

@@ -17,11 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes Redis agree with the request log (DESIGN.md I2): marks the Redis epoch, restores or
- * retries running requests without a lease ({@link LeaseReaper}), then queues every QUEUED row,
- * each tier oldest first so that start-time fair queueing rebuilds a fair order (a retry still
- * in its backoff goes to the delayed set). Safe while other nodes serve: the log changes are
- * compare-and-set and the Redis adds skip ids already queued.
+ * Makes Redis agree with the request log (docs/architecture.md, I2): marks the Redis epoch,
+ * restores or retries running requests without a lease ({@link LeaseReaper}), then queues every
+ * QUEUED row, each tier oldest first so that fair queueing rebuilds a fair order. Safe while other
+ * nodes serve: the log changes are compare-and-set and the Redis adds skip ids already queued.
  */
 public final class QueueRebuild {
   private static final Logger LOG = LoggerFactory.getLogger(QueueRebuild.class);

@@ -10,12 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Notices at run time that Redis lost the region's keys or was away (DESIGN.md I2) and rebuilds
- * the queues from the log: when the epoch marker written by the last rebuild is gone (flushed,
- * restarted empty, evicted), when a claim finds delayed retries without their data, and when
- * Redis answers again after errors. One rebuild at a time per node; error-triggered ones at most
- * every {@link #ERROR_REBUILD_INTERVAL_MS}
- * (a throttle, measured on the monotonic clock). Used from the node's event loop.
+ * Notices at run time that Redis lost the region's keys or was away and rebuilds the queues from
+ * the log (docs/architecture.md, I2): the epoch marker of the last rebuild is gone, a claim found
+ * delayed retries without their data, or Redis answers again after errors. One rebuild at a time;
+ * error-triggered ones at most every {@link #ERROR_REBUILD_INTERVAL_MS}. Use from the event loop.
  */
 public final class RedisWatch {
   private static final Logger LOG = LoggerFactory.getLogger(RedisWatch.class);

@@ -19,13 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a region does when a worker's breaker opens: the requests assigned to it that it has not
- * started go back to the queue at once, and the autoscaler is asked for a replacement.
- *
- * <p>The hand-back is a put-back, not a retry: the request did nothing wrong, so its retry count,
- * priority and backoff stay as they were (a retry would spend one of its I4 retries and wait out
- * a backoff). It keeps its attempt number; the next claim runs it as attempt + 1, so whatever the
- * old worker still reports about it is stale (I3). Running requests are left alone: they may
- * finish, and if the worker is gone their leases lapse.
+ * started go back to the queue at once, and a replacement is asked for. A put-back, not a retry:
+ * retry count, priority and backoff stay (docs/architecture.md, I4); the next claim runs it as
+ * attempt + 1, so the old worker's reports are stale (I3). Running requests are left alone.
  */
 public final class WorkerHandBack {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerHandBack.class);

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * A user's cancel: the log first (any non-terminal status → CANCELLED, with its event), then
  * Redis (out of its queue or the delayed set, lease deleted), then, if a worker ran it, the
  * cancel message that makes the worker stop at its next step. The worker's late result or
- * failure is then a stale attempt for the compare-and-set (DESIGN.md I3).
+ * failure is then a stale attempt for the compare-and-set (docs/architecture.md, I3).
  */
 public final class Cancellations {
   private static final Logger LOG = LoggerFactory.getLogger(Cancellations.class);

@@ -27,9 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes a request in: commit to the log first (the 202 promise, DESIGN.md I1), then queue it
- * in Redis. A Redis failure does not fail the submit: the row is QUEUED in the log, and the
- * queue rebuild (or a retried submit) puts it in the queue.
+ * Takes a request in: commit to the log first (the 202 promise, docs/architecture.md, I1), then
+ * queue it in Redis. A Redis failure does not fail the submit: the row is QUEUED in the log, and
+ * the queue rebuild (or a retried submit) puts it in the queue.
  */
 public final class Submissions {
   private static final Logger LOG = LoggerFactory.getLogger(Submissions.class);

@@ -17,11 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the region does when a worker's state changes (DESIGN.md, "recovery per failure type"):
- * a worker that timed out or left the cluster has its requests handed back to the queue at once
- * (retry on another worker, DESIGN.md I4) and told to stop them should it come back; the
- * autoscaler is asked for a replacement for a lost or not-live worker; every change is logged
- * once, counted and published for internal services.
+ * What the region does when a worker's state changes: a worker that timed out or left the cluster
+ * has its requests retried on another worker at once (docs/architecture.md, I4) and told to stop
+ * them; a lost or not-live worker is replaced; every change is logged once, counted and published.
  */
 public final class WorkerRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerRecovery.class);

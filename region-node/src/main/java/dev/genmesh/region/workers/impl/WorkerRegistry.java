@@ -21,14 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The workers this node has heard from, and how healthy each is (region-node/API.md, "Worker
- * health"). A heartbeat says whether the worker is ready, live or draining; silence makes it
- * {@link WorkerState#UNHEALTHY} after {@code health.unhealthy_after_misses} missed heartbeats or
- * {@code health.heartbeat_timeout_ms}, whichever comes first; leaving the cluster makes it
- * {@link WorkerState#GONE} at once. Every change of state goes to the transition listener, which
- * carries out the recovery ({@link WorkerRecovery}).
- *
- * <p>Heartbeats also renew the leases the worker holds; a renewal that fails (Redis down) is
- * quiet, because the rebuild restores the leases of requests a heartbeating worker still runs.
+ * health"): heartbeats say ready, live or draining; silence makes a worker
+ * {@link WorkerState#UNHEALTHY}, leaving the cluster {@link WorkerState#GONE}. Every change of
+ * state goes to the transition listener ({@link WorkerRecovery}). Heartbeats also renew the
+ * worker's leases; a failed renewal is quiet: the rebuild restores leases of requests still running.
  */
 public final class WorkerRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerRegistry.class);
