@@ -1,4 +1,4 @@
-package dev.genmesh.region;
+package dev.genmesh.region.breaker;
 
 import static dev.genmesh.region.Await.result;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,6 +11,10 @@ import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.region.Await;
+import dev.genmesh.region.EmbeddedStores;
+import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

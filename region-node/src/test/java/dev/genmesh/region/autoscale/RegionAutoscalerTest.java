@@ -1,4 +1,4 @@
-package dev.genmesh.region;
+package dev.genmesh.region.autoscale;
 
 import static dev.genmesh.region.Await.result;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,8 +8,12 @@ import dev.genmesh.autoscaler.ScalePlan;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.region.Await;
+import dev.genmesh.region.EmbeddedStores;
+import dev.genmesh.region.NodeUnderTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -112,7 +116,7 @@ class RegionAutoscalerTest {
     RecordingActuator follower = leader == first ? second : first;
 
     for (int i = 0; i < 3; i++) {
-      assertThat(result(a.submit(RegionNodeFlowTest.spec("genmesh-tiny", Tier.TURBO))).statusCode()).isEqualTo(202);
+      assertThat(result(a.submit(spec("genmesh-tiny", Tier.TURBO))).statusCode()).isEqualTo(202);
     }
     Await.until("the pool grown to its maximum", () -> leader.calls.contains("cpu=3"));
     assertThat(leader.calls).containsSubsequence("cpu=1", "cpu=2", "cpu=3");
@@ -144,5 +148,9 @@ class RegionAutoscalerTest {
     result(gone.undeploy());
     Await.until("the other node leads", () -> !follower.calls.isEmpty());
     result(stays.undeploy());
+  }
+
+  private static JsonObject spec(String model, Tier tier) {
+    return new GenerationSpec("a red fox in the snow", "", model, tier, 512, 512, 3, 42, 7.5, 1).toJson();
   }
 }
