@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.genmesh.config.BreakerConfig;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.testkit.ManualClock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /** The global breaker: 10 % over 60 s (20 buckets of 3 s), at least 20 outcomes, 10 s hold. */
 class FailureRateBreakerTest {
-  private final ManualClock clock = new ManualClock();
+  /** On a bucket boundary (window / 20 = 3 s), so that "within one bucket" is exact. */
+  private final ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
   private final List<String> changes = new ArrayList<>();
   private final List<Set<Tier>> shedding = new ArrayList<>();
   private final FailureRateBreaker breaker = new FailureRateBreaker(
