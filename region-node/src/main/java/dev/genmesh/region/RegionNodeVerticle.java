@@ -32,7 +32,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.redis.client.Redis;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -1,7 +1,6 @@
 package dev.genmesh.region.queue;
 
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.queue.impl.LuaScript;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;

@@ -6,7 +6,6 @@ import dev.genmesh.protocol.ProgressEvent;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.queue.RetryPolicy;
-import dev.genmesh.region.scheduler.Routing;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -58,7 +57,7 @@ public final class RequestLog {
     return submit(id, spec, idempotencyKey, user, queuedData, null);
   }
 
-  /** As above, recording the request's routing class ({@link Routing#requestClass}; null: any GPU). */
+  /** As above, recording the request's routing class ({@code Routing.requestClass}; null: any GPU). */
   public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, String user, JsonObject queuedData,
       String requestClass) {
     String sql = "WITH ins AS ("
@@ -217,7 +216,7 @@ public final class RequestLog {
     return fallback(id, from, to, eventData, null);
   }
 
-  /** As above, with the request class on the new model ({@link Routing#requestClass}; null: any GPU). */
+  /** As above, with the request class on the new model ({@code Routing.requestClass}; null: any GPU). */
   public Future<Optional<Change>> fallback(String id, String from, String to, JsonObject eventData, String requestClass) {
     return transition(
         "UPDATE requests SET model = $3, spec = jsonb_set(spec, '{model}', to_jsonb($3::text)), request_class = $5,"

@@ -1,4 +1,4 @@
-package dev.genmesh.region.queue.impl;
+package dev.genmesh.region.queue;
 
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
@@ -17,7 +17,7 @@ import java.util.List;
  * EVALSHA and falls back to EVAL when Redis does not know it (a restarted or flushed server).
  * Every script takes its keys from the prefix in ARGV[1], so it passes no KEYS.
  */
-public final class LuaScript {
+final class LuaScript {
   private static final String FOLDER = "/dev/genmesh/region/lua/";
 
   private final String source;
@@ -28,11 +28,11 @@ public final class LuaScript {
     this.sha = sha1(source);
   }
 
-  public static LuaScript load(String name) {
+  static LuaScript load(String name) {
     return new LuaScript(read("common.lua") + "\n" + read(name + ".lua"));
   }
 
-  public Future<Response> run(RedisAPI api, List<String> args) {
+  Future<Response> run(RedisAPI api, List<String> args) {
     return api.evalsha(withHead(sha, args)).recover(err -> {
       if (String.valueOf(err.getMessage()).startsWith("NOSCRIPT")) {
         return api.eval(withHead(source, args));
