@@ -2,7 +2,7 @@ package dev.genmesh.bench.queue;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.GenerationSpec;
-import dev.genmesh.region.impl.Routing;
+import dev.genmesh.region.scheduler.Routing;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;

@@ -71,12 +71,12 @@ final class RoleCommands {
     public void run() {
       GenmeshConfig config = common.loadConfig();
       RegionConfig region = config.region(name);
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, registry), "join cluster of " + name);
-      RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name),
+      PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, meters), "join cluster of " + name);
+      RegionNodeVerticle node = new RegionNodeVerticle(config, name, meters, common.dataDir().resolve("images").resolve(name),
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
-      if (KubernetesScaling.attach(vertx, config, name, node, registry)) {
+      if (KubernetesScaling.attach(vertx, config, name, node, meters)) {
         System.out.println("[genmesh] region " + name + " scales worker Deployments in namespace "
             + config.autoscaling().kubernetes().namespace() + (config.autoscaling().kubernetes().dryRun() ? " (dry run)" : ""));
       }

@@ -4,42 +4,23 @@ import dev.genmesh.autoscaler.Actuator;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.autoscale.impl.Autoscaler;
-import dev.genmesh.region.autoscale.impl.AutoscalerLeadership;
-import dev.genmesh.region.autoscale.impl.DecisionPublisher;
+import dev.genmesh.region.api.RegionalApi;
+import dev.genmesh.region.api.impl.RegionProbes;
+import dev.genmesh.region.api.impl.WorkerRoutes;
+import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
-import dev.genmesh.region.autoscale.impl.RegionObservations;
-import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
-import dev.genmesh.region.autoscale.impl.WarmupAdvisor;
 import dev.genmesh.region.breaker.Breakers;
-import dev.genmesh.region.breaker.RegionBreakers;
-import dev.genmesh.region.impl.Cancellations;
-import dev.genmesh.region.impl.ClaimHandler;
-import dev.genmesh.region.impl.EtaEstimator;
-import dev.genmesh.region.impl.Housekeeping;
-import dev.genmesh.region.impl.ImageStore;
-import dev.genmesh.region.impl.LeaseReaper;
-import dev.genmesh.region.impl.Migrations;
-import dev.genmesh.region.impl.PostgresPool;
-import dev.genmesh.region.impl.ProgressHub;
-import dev.genmesh.region.impl.QueueRebuild;
-import dev.genmesh.region.impl.RedisWatch;
-import dev.genmesh.region.impl.RegionMetrics;
-import dev.genmesh.region.impl.RegionProbes;
-import dev.genmesh.region.impl.RegionSafety;
-import dev.genmesh.region.impl.RegionalApi;
-import dev.genmesh.region.impl.RequestLog;
-import dev.genmesh.region.impl.Retries;
-import dev.genmesh.region.impl.RetryPolicy;
-import dev.genmesh.region.impl.Routing;
-import dev.genmesh.region.impl.Submissions;
-import dev.genmesh.region.impl.TierQueue;
-import dev.genmesh.region.impl.WorkerRecovery;
-import dev.genmesh.region.impl.WorkerRegistry;
-import dev.genmesh.region.impl.WorkerReports;
-import dev.genmesh.region.impl.WorkerRoutes;
+import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.node.RegionContext;
+import dev.genmesh.region.node.RegionMetrics;
+import dev.genmesh.region.requests.ProgressHub;
+import dev.genmesh.region.requests.impl.Cancellations;
+import dev.genmesh.region.requests.impl.Submissions;
 import dev.genmesh.region.safety.LocalSafetyService;
+import dev.genmesh.region.safety.RegionSafety;
+import dev.genmesh.region.scheduler.impl.ClaimHandler;
+import dev.genmesh.region.workers.KnownWorker;
+import dev.genmesh.region.workers.impl.WorkerReports;
 import dev.genmesh.registry.ModelRegistry;
 import dev.genmesh.registry.RegistryRoutes;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -51,9 +32,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
-import io.vertx.sqlclient.Pool;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -74,54 +52,40 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   private final GenmeshConfig config;
   private final RegionConfig region;
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final Path imageDir;
   private final Path registryDir;
   private final Clock clock;
 
-  private Pool pool;
-  private Redis redis;
   private WorkerExecutor io;
-  private volatile HttpServer server;
   private RegionMetrics metrics;
-  private RequestLog log;
-  private TierQueue queue;
+  private RegionStores stores;
   private ProgressHub hub;
-  private WorkerRegistry workers;
+  private RegionContext ctx;
   private ImageStore images;
-  private Routing routing;
-  private EtaEstimator eta;
-  private Retries retries;
-  private LeaseReaper reaper;
-  private RedisWatch watch;
-  /** The start-up rebuild of the queues from the log is done (readiness). */
-  private boolean queuesRebuilt;
-  private RegionSafety safety;
-  private RegionBreakers breakers;
+  private volatile QueueMachinery machinery;
+  private volatile RegionSafety safety;
+  private volatile RegionAutoscaling autoscaling;
+  private volatile HttpServer server;
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
-  private Autoscaler autoscaler;
-  private AutoscalerLeadership leadership;
-  private WarmupAdvisor warmup;
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  /** A warm-up plan's counts wait at least this long for the planned workers to ask. */
-  private static final long WARMUP_PLAN_MIN_TTL_MS = 60_000;
   private Housekeeping housekeeping;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   /**
    * @param regionName a key of {@code config.regions()}
    * @param imageDir where finished images are stored ({@code <imageDir>/<id>/<index>.png})
    */
-  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir) {
-    this(config, regionName, registry, imageDir, Clock.systemUTC());
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path imageDir) {
+    this(config, regionName, meters, imageDir, Clock.systemUTC());
   }
 
   /**
    * @param clock the time of the queue policies (retry backoff, routing hold, ETA); tests pass a
    *     clock they move
    */
-  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir, Clock clock) {
-    this(config, regionName, registry, imageDir, configuredRegistryDir(config, regionName), clock);
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path imageDir, Clock clock) {
+    this(config, regionName, meters, imageDir, configuredRegistryDir(config, regionName), clock);
   }
 
   /**
@@ -129,40 +93,47 @@ public final class RegionNodeVerticle extends VerticleBase {
    *     {@code <name>/CURRENT}); null: none (an empty listing). The other constructors use
    *     {@code <registry.dir>/<region>} when {@code registry.dir} is set.
    */
-  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry registry, Path imageDir,
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path imageDir,
       Path registryDir, Clock clock) {
     this.registryDir = registryDir;
     this.clock = Objects.requireNonNull(clock, "clock");
     this.config = Objects.requireNonNull(config, "config");
     this.region = config.region(regionName);
-    this.registry = Objects.requireNonNull(registry, "registry");
+    this.meters = Objects.requireNonNull(meters, "meters");
     this.imageDir = Objects.requireNonNull(imageDir, "imageDir");
   }
 
   @Override
   public Future<?> start() {
-    metrics = new RegionMetrics(registry, region.name());
+    metrics = new RegionMetrics(meters, region.name());
     io = vertx.createSharedWorkerExecutor("genmesh-region-io-" + region.name(), 4);
     hub = new ProgressHub(vertx, region.name());
     images = new ImageStore(imageDir, io);
-    return connectPostgres()
-        .compose(v -> migrate())
-        .compose(v -> connectRedis())
-        .compose(v -> hub.start())
+    stores = new RegionStores(vertx, config, region);
+    return stores.open(metrics, io)
+        .compose(v -> {
+          ctx = new RegionContext(vertx, region.name(), config, stores.log(), stores.queue(), hub, metrics, meters, io,
+              clock);
+          return hub.start();
+        })
         .compose(v -> rebuildQueues())
         .compose(v -> startSafetyGate())
         .compose(v -> registerConsumers())
         .compose(v -> startHttp())
-        .compose(v -> startAutoscaler())
+        .compose(v -> autoscaling.start(actuator))
         .onSuccess(v -> {
-          housekeeping = new Housekeeping(vertx, region.name(), log, queue, watch, reaper, workers, metrics, clock);
+          housekeeping = new Housekeeping(ctx, machinery.watch, machinery.reaper, machinery.workers);
           housekeeping.start(config.queue().leaseReapIntervalMs(), config.health().heartbeatIntervalMs());
           safety.startSweeping();
-          breakers.start();
+          machinery.breakers.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
-        .recover(err -> closeAll().transform(ignored -> Future.failedFuture(
-            new IllegalStateException("region node " + region.name() + " failed to start: " + err.getMessage(), err))));
+        .recover(err -> {
+          // The one report of a failed start: the steps describe what failed, this says it once.
+          LOG.error("region node {} failed to start: {}", region.name(), err.getMessage());
+          return closeAll().transform(ignored -> Future.failedFuture(
+              new IllegalStateException("region node " + region.name() + " failed to start: " + err.getMessage(), err)));
+        });
   }
 
   @Override
@@ -190,7 +161,7 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   /** The autoscaler's current targets per pool (empty when disabled or not leading). */
   public Map<String, Integer> scalingTargets() {
-    return autoscaler == null ? Map.of() : autoscaler.targets();
+    return autoscaling == null ? Map.of() : autoscaling.targets();
   }
 
   /** The HTTP port the node listens on (the real one when the config asked for port 0). */
@@ -208,8 +179,8 @@ public final class RegionNodeVerticle extends VerticleBase {
    * Safe from any thread.
    */
   public void memberLeft(String nodeId) {
-    if (workers != null && context != null) {
-      context.runOnContext(v -> workers.memberLeft(nodeId));
+    if (machinery != null && context != null) {
+      context.runOnContext(v -> machinery.workers.memberLeft(nodeId));
     }
   }
 
@@ -220,113 +191,47 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   /** This node's circuit breakers (safe from any thread); null before the node started. */
   public Breakers breakers() {
-    return breakers == null ? null : breakers.board();
+    return machinery == null ? null : machinery.breakers.board();
   }
 
   /** The workers this node has heard from (safe from any thread). */
   public Collection<KnownWorker> knownWorkers() {
-    return workers == null ? List.of() : workers.workers();
-  }
-
-  private Future<Void> connectPostgres() {
-    RegionConfig.PostgresConfig pg = region.postgres();
-    pool = PostgresPool.create(vertx, region);
-    log = new RequestLog(pool);
-    return log.ping().recover(err -> Future.failedFuture(new IllegalStateException(
-        "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + pg.database() + " is unreachable: " + err.getMessage(), err)));
-  }
-
-  private Future<Void> migrate() {
-    return new Migrations(vertx, pool).apply()
-        .onSuccess(applied -> {
-          if (!applied.isEmpty()) {
-            LOG.info("region {}: schema migrations applied: {}", region.name(), applied);
-          }
-        })
-        .recover(err -> Future.failedFuture(new IllegalStateException("schema migration failed: " + err.getMessage(), err)))
-        .mapEmpty();
-  }
-
-  private Future<Void> connectRedis() {
-    RegionConfig.RedisConfig rd = region.redis();
-    redis = Redis.createClient(vertx, new RedisOptions()
-        .setConnectionString(rd.url())
-        .setMaxPoolSize(Math.max(8, region.postgres().poolSize()))
-        .setMaxPoolWaiting(1024)
-        .setMaxWaitingHandlers(4096));
-    queue = new TierQueue(redis, rd.keyPrefix(), metrics, config.queue().relaxShare(), config.queue().routingHoldMs());
-    return queue.ping().recover(err -> Future.failedFuture(new IllegalStateException(
-        "Redis at " + withoutCredentials(rd.url()) + " is unreachable: " + err.getMessage(), err)));
+    return machinery == null ? List.of() : machinery.workers.workers();
   }
 
   /** The queue machinery, then the start-up rebuild (which fails the start if it fails). */
   private Future<Void> rebuildQueues() {
-    long leaseMs = config.queue().leaseMs();
-    routing = new Routing(config);
-    workers = new WorkerRegistry(queue, leaseMs, config.health(), clock);
-    metrics.workerGauges(state -> (int) workers.workers().stream().filter(w -> w.state() == state).count());
-    eta = new EtaEstimator(config.queue().relaxShare(), workers::liveCount);
-    breakers = new RegionBreakers(vertx, config, region.name(), log, queue, hub, routing, registry, clock,
-        this::servedByLiveWorker, id -> workers.worker(id).map(KnownWorker::gpuClass).orElse(null));
-    retries = new Retries(log, queue, hub, metrics, new RetryPolicy(config.queue(), clock), routing, clock, breakers);
-    reaper = new LeaseReaper(log, queue, workers, retries, metrics, leaseMs);
-    workers.onTransition(new WorkerRecovery(vertx, region.name(), log, retries, metrics)::onTransition);
-    QueueRebuild rebuild = new QueueRebuild(log, queue, reaper, routing, metrics, clock);
-    watch = new RedisWatch(queue, rebuild, metrics, this::wakeWorkers);
-    return rebuild.run("startup")
-        .recover(err -> Future.failedFuture(new IllegalStateException("queue rebuild failed: " + err.getMessage(), err)))
-        .compose(report -> queue.depths())
-        .onSuccess(depths -> {
-          queuesRebuilt = true;
-          wakeWorkers(depths);
-        })
-        .mapEmpty();
+    machinery = new QueueMachinery(ctx);
+    autoscaling = new RegionAutoscaling(ctx, stores.pool(), machinery.workers::workers);
+    return machinery.rebuildQueues();
   }
 
-  /** Tells idle workers which tiers have work (after a rebuild). */
-  private void wakeWorkers(Map<Tier, Long> depths) {
-    metrics.depths(depths);
-    depths.forEach((tier, depth) -> {
-      if (depth > 0) {
-        vertx.eventBus().publish(Addresses.workAvailable(region.name()), tier.wireName());
-      }
-    });
+  /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
+  private Future<Void> startSafetyGate() {
+    return RegionSafety.start(ctx, stores.pool(), images, localSafety)
+        .onSuccess(started -> safety = started)
+        .mapEmpty();
   }
 
   private Future<Void> registerConsumers() {
     String name = region.name();
-    long leaseMs = config.queue().leaseMs();
-    ClaimHandler claims = new ClaimHandler(log, queue, hub, metrics, routing, workers, eta, watch::keysLost, clock, leaseMs,
-        breakers.board());
-    WorkerReports reports = new WorkerReports(log, queue, images, hub, metrics, retries, eta, safety.gate(), breakers);
+    QueueMachinery m = machinery;
+    ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board());
+    WorkerReports reports = new WorkerReports(ctx, images, m.retries, m.eta, safety.gate(), m.breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));
     consumers.add(bus.consumer(Addresses.result(name), reports::result));
     consumers.add(bus.consumer(Addresses.failure(name), reports::failure));
-    consumers.add(bus.consumer(Addresses.heartbeat(name), workers::heartbeat));
-    // Every node answers warm-up asks, leading or not (docs/autoscaling.md, "Warm-up order").
-    warmup = new WarmupAdvisor(vertx, name, pool, config::modelFamily, config.autoscaling().evaluationIntervalMs(),
-        Math.max(config.autoscaling().coldStartMs(), WARMUP_PLAN_MIN_TTL_MS), clock, registry);
-    consumers.add(bus.consumer(Addresses.warmup(name), warmup::handle));
-    consumers.add(warmup.listen());
+    consumers.add(bus.consumer(Addresses.heartbeat(name), m.workers::heartbeat));
+    consumers.addAll(autoscaling.warmupConsumers());
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
 
-  /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
-  private Future<Void> startSafetyGate() {
-    return RegionSafety.start(vertx, region.name(), config.safety(), pool, log, images, queue, hub, metrics, registry, clock,
-            localSafety)
-        .onSuccess(started -> safety = started)
-        .mapEmpty();
-  }
-
   private Future<Void> startHttp() {
-    Submissions submissions = new Submissions(vertx, region.name(), region.code(), log, queue, hub, metrics, routing, eta,
-        clock, breakers);
-    Cancellations cancellations = new Cancellations(vertx, region.name(), log, queue, hub, metrics);
-    RegionalApi api = new RegionalApi(vertx, region.name(), log, queue, submissions, hub, images, registry, metrics,
-        cancellations, eta, clock);
+    QueueMachinery m = machinery;
+    Submissions submissions = new Submissions(ctx, m.routing, m.eta, m.breakers, m.fallbacks);
+    RegionalApi api = new RegionalApi(ctx, submissions, images, new Cancellations(ctx), m.eta);
     return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
         .requestHandler(withProbes(withRegistry(api.router())))
         .listen()
@@ -336,32 +241,14 @@ public final class RegionNodeVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** The region's autoscaler (docs/autoscaling.md, "In the region node"), when enabled. */
-  private Future<Void> startAutoscaler() {
-    if (!config.autoscaling().enabled()) {
-      return Future.succeededFuture();
-    }
-    leadership = new AutoscalerLeadership(pool, region.name());
-    RegionObservations observations = new RegionObservations(pool, queue::depths, workers::workers, config::modelFamily, clock);
-    DecisionPublisher publisher = new DecisionPublisher(vertx, region.name(), new ScalingDecisionLog(pool), registry);
-    autoscaler = new Autoscaler(vertx, config, region.name(), clock, leadership::lead, observations::observe, publisher,
-        actuator, registry, warmup::plan);
-    return autoscaler.start();
-  }
-
-  /** A worker that takes work holds this model (a fallback target must be served). */
-  private boolean servedByLiveWorker(String model) {
-    return workers.workers().stream().anyMatch(w -> w.state().acceptsWork() && w.loadedModels().contains(model));
-  }
-
   private Router withRegistry(Router router) {
     new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
-    new WorkerRoutes(workers).mount(router);
+    new WorkerRoutes(machinery.workers).mount(router);
     return router;
   }
 
   private Router withProbes(Router router) {
-    new RegionProbes(vertx, region.name(), log, queue, () -> queuesRebuilt, watch::rebuilding).mount(router);
+    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding).mount(router);
     return router;
   }
 
@@ -377,18 +264,12 @@ public final class RegionNodeVerticle extends VerticleBase {
       housekeeping = null;
     }
     Future<Void> chain = Future.succeededFuture();
-    if (autoscaler != null) {
-      Autoscaler stopping = autoscaler;
-      autoscaler = null;
+    if (autoscaling != null) {
+      RegionAutoscaling stopping = autoscaling;
       chain = chain.transform(v -> stopping.stop());
     }
-    if (leadership != null) {
-      AutoscalerLeadership releasing = leadership;
-      leadership = null;
-      chain = chain.transform(v -> releasing.release());
-    }
-    if (breakers != null) {
-      breakers.stop();
+    if (machinery != null) {
+      machinery.breakers.stop();
     }
     if (safety != null) {
       RegionSafety stopping = safety;
@@ -407,14 +288,8 @@ public final class RegionNodeVerticle extends VerticleBase {
     if (hub != null) {
       chain = chain.transform(v -> hub.stop());
     }
-    if (redis != null) {
-      Redis closing = redis;
-      redis = null;
-      chain = chain.transform(v -> closing.close());
-    }
-    if (pool != null) {
-      Pool closing = pool;
-      pool = null;
+    if (stores != null) {
+      RegionStores closing = stores;
       chain = chain.transform(v -> closing.close());
     }
     if (io != null) {
@@ -426,9 +301,5 @@ public final class RegionNodeVerticle extends VerticleBase {
       chain = chain.andThen(v -> metrics.close());
     }
     return chain.transform(v -> Future.succeededFuture());
-  }
-
-  private static String withoutCredentials(String url) {
-    return url.replaceAll("//[^@/]*@", "//***@");
   }
 }

@@ -8,10 +8,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /** Waits on the test thread (never on an event loop) for futures and for async effects. */
-final class Await {
+public final class Await {
   private Await() {}
 
-  static <T> T result(Future<T> future) {
+  public static <T> T result(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -21,7 +21,7 @@ final class Await {
     }
   }
 
-  static Throwable failure(Future<?> future) {
+  public static Throwable failure(Future<?> future) {
     try {
       Object value = future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       throw new AssertionError("expected a failure, got " + value);
@@ -33,7 +33,7 @@ final class Await {
   }
 
   /** Polls until the condition holds (for effects that land asynchronously, e.g. a `send`). */
-  static void until(String what, Supplier<Boolean> condition) {
+  public static void until(String what, Supplier<Boolean> condition) {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {
       if (Boolean.TRUE.equals(condition.get())) {

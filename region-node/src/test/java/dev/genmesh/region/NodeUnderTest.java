@@ -18,91 +18,91 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** One deployed region node plus the HTTP and WebSocket clients a test talks to it with. */
-final class NodeUnderTest {
-  final Vertx vertx;
-  final RegionNodeVerticle node;
-  final PrometheusMeterRegistry registry;
-  final Path imageDir;
-  final String deploymentId;
+public final class NodeUnderTest {
+  public final Vertx vertx;
+  public final RegionNodeVerticle node;
+  public final PrometheusMeterRegistry meters;
+  public final Path imageDir;
+  public final String deploymentId;
   private final WebClient http;
   private final WebSocketClient ws;
 
-  private NodeUnderTest(Vertx vertx, RegionNodeVerticle node, PrometheusMeterRegistry registry, Path imageDir,
+  private NodeUnderTest(Vertx vertx, RegionNodeVerticle node, PrometheusMeterRegistry meters, Path imageDir,
       String deploymentId) {
     this.vertx = vertx;
     this.node = node;
-    this.registry = registry;
+    this.meters = meters;
     this.imageDir = imageDir;
     this.deploymentId = deploymentId;
     this.http = WebClient.create(vertx);
     this.ws = vertx.createWebSocketClient();
   }
 
-  static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir) {
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir) {
     return deploy(vertx, config, imageDir, Clock.systemUTC());
   }
 
-  static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock) {
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock) {
     return deploy(vertx, config, imageDir, clock, new dev.genmesh.region.autoscale.impl.LoggingActuator());
   }
 
-  static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
       dev.genmesh.autoscaler.Actuator actuator) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, registry, imageDir, clock)
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, meters, imageDir, clock)
         .withActuator(actuator)
         .withLocalSafety(new ReferenceSafety());
-    return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, registry, imageDir, id));
+    return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, meters, imageDir, id));
   }
 
-  Future<Void> undeploy() {
+  public Future<Void> undeploy() {
     http.close();
     return ws.close().transform(v -> vertx.undeploy(deploymentId));
   }
 
-  int port() {
+  public int port() {
     return node.actualPort();
   }
 
-  Future<HttpResponse<Buffer>> submit(JsonObject body) {
+  public Future<HttpResponse<Buffer>> submit(JsonObject body) {
     return http.post(port(), "127.0.0.1", "/regional/v1/generations").sendJsonObject(body);
   }
 
-  Future<HttpResponse<Buffer>> post(String path, Buffer body) {
+  public Future<HttpResponse<Buffer>> post(String path, Buffer body) {
     return http.post(port(), "127.0.0.1", path).putHeader("content-type", "application/json").sendBuffer(body);
   }
 
-  Future<HttpResponse<Buffer>> delete(String path) {
+  public Future<HttpResponse<Buffer>> delete(String path) {
     return http.delete(port(), "127.0.0.1", path).send();
   }
 
   /** The view of a request (GET), as JSON. */
-  JsonObject view(String id) {
+  public JsonObject view(String id) {
     return Await.result(get("/regional/v1/generations/" + id)).bodyAsJsonObject();
   }
 
   /** The stored events of a request (plain GET of the events route). */
-  List<JsonObject> events(String id) {
+  public List<JsonObject> events(String id) {
     List<JsonObject> out = new ArrayList<>();
     Await.result(get("/regional/v1/generations/" + id + "/events")).bodyAsJsonObject().getJsonArray("events")
         .forEach(e -> out.add((JsonObject) e));
     return out;
   }
 
-  double counter(String name, String... tags) {
-    return registry.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
+  public double counter(String name, String... tags) {
+    return meters.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
-  Future<HttpResponse<Buffer>> get(String path) {
+  public Future<HttpResponse<Buffer>> get(String path) {
     return http.get(port(), "127.0.0.1", path).send();
   }
 
-  Future<HttpResponse<Buffer>> get(String path, String header, String value) {
+  public Future<HttpResponse<Buffer>> get(String path, String header, String value) {
     return http.get(port(), "127.0.0.1", path).putHeader(header, value).send();
   }
 
   /** Every text frame of a WebSocket until the server closes it. */
-  Future<List<JsonObject>> stream(String path) {
+  public Future<List<JsonObject>> stream(String path) {
     Promise<List<JsonObject>> done = Promise.promise();
     // Connect from an event loop so the handlers are in place before the first frame.
     vertx.getOrCreateContext().runOnContext(v ->

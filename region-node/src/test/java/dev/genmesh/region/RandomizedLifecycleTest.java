@@ -36,9 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Many requests through random claim / step / complete / fail / lose-lease / late-result / cancel
  * interleavings by several virtual workers acting at once over the event bus, then everything is
- * driven to an end and DESIGN.md I1–I5 are checked over the log, the events and the dispatch
- * audit stream. The seed (printed on failure; set it with -Dgenmesh.seed=N) replays the choices;
- * the timing of concurrent actions is the machine's.
+ * driven to an end and the invariants (docs/architecture.md, I1–I5) are checked over the log, the
+ * events and the dispatch audit stream. The seed (printed on failure; set it with
+ * -Dgenmesh.seed=N) replays the choices; the timing of concurrent actions is the machine's.
  */
 @ExtendWith(VertxExtension.class)
 class RandomizedLifecycleTest {

@@ -160,10 +160,10 @@ class RegionNodeFlowTest {
     List<JsonObject> resumed = result(node.stream("/regional/v1/generations/" + id + "/events?after=2"));
     assertThat(resumed).extracting(e -> e.getLong("id")).containsExactly(3L, 4L, 5L, 6L, 7L);
 
-    assertThat(node.registry.get("genmesh.requests").tags("region", "us-west", "tier", "fast", "status", "completed")
+    assertThat(node.meters.get("genmesh.requests").tags("region", "us-west", "tier", "fast", "status", "completed")
         .counter().count()).isEqualTo(1.0);
-    assertThat(node.registry.get("genmesh.requests").tags("status", "queued").counter().count()).isEqualTo(1.0);
-    assertThat(node.registry.get("genmesh.step.time").tags("region", "us-west", "model", MODEL).timer().count())
+    assertThat(node.meters.get("genmesh.requests").tags("status", "queued").counter().count()).isEqualTo(1.0);
+    assertThat(node.meters.get("genmesh.step.time").tags("region", "us-west", "model", MODEL).timer().count())
         .isEqualTo(3L);
   }
 
@@ -221,7 +221,7 @@ class RegionNodeFlowTest {
     assertThat(view.getInteger("attempt")).isEqualTo(1);
     assertThat(stores.query(database, "SELECT type FROM request_events WHERE request_id = ? AND type = 'completed'", id))
         .hasSize(1);
-    assertThat(node.registry.get("genmesh.results.discarded").counter().count()).isEqualTo(2.0);
+    assertThat(node.meters.get("genmesh.results.discarded").counter().count()).isEqualTo(2.0);
   }
 
   @Test
@@ -355,6 +355,6 @@ class RegionNodeFlowTest {
         .contains("genmesh_queue_depth{region=\"us-west\",tier=\"turbo\"}")
         .contains("genmesh_queue_oldest_age_seconds{region=\"us-west\",tier=\"relax\"}");
     Await.until("the depth gauge to show the queued request",
-        () -> node.registry.get("genmesh.queue.depth").tags("tier", "relax").gauge().value() == 1.0);
+        () -> node.meters.get("genmesh.queue.depth").tags("tier", "relax").gauge().value() == 1.0);
   }
 }

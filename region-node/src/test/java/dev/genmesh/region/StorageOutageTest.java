@@ -103,7 +103,7 @@ class StorageOutageTest {
     assertThat(accepted.statusCode()).isEqualTo(202);
     String id = accepted.bodyAsJsonObject().getString("id");
     assertThat(accepted.bodyAsJsonObject().getValue("queue_position")).isNull();
-    assertThat(node.registry.get("genmesh.redis.errors").counters()).isNotEmpty();
+    assertThat(node.meters.get("genmesh.redis.errors").counters()).isNotEmpty();
     HttpResponse<Buffer> ready = result(node.get("/health/ready"));
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(checks(ready)).containsEntry("postgres", "UP").containsEntry("redis", "DOWN");
@@ -128,7 +128,7 @@ class StorageOutageTest {
       assertThat(node.counter("genmesh.queue.rebuilds", "trigger", "startup")).isEqualTo(1.0);
       // The rebuild queues the id before it counts itself done: the claim may win that race.
       Await.until("the run-time rebuild counted", () ->
-          node.registry.find("genmesh.queue.rebuilds").counters().stream().mapToDouble(c -> c.count()).sum() >= 2.0);
+          node.meters.find("genmesh.queue.rebuilds").counters().stream().mapToDouble(c -> c.count()).sum() >= 2.0);
       Await.until("ready again", () -> result(node.get("/health/ready")).statusCode() == 200);
       result(node.undeploy());
     } finally {

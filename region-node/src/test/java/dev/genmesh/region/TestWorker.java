@@ -21,21 +21,21 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /** Talks to a region node over the event bus the way an inference worker does. */
-final class TestWorker {
+public final class TestWorker {
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(10_000);
 
   private final Vertx vertx;
   private final String region;
-  final String id;
+  public final String id;
   private final List<String> models;
   private final String gpuClass;
   private final long freeVramMb;
 
-  TestWorker(Vertx vertx, String region, String id, List<String> models) {
+  public TestWorker(Vertx vertx, String region, String id, List<String> models) {
     this(vertx, region, id, models, "cpu", 8192);
   }
 
-  TestWorker(Vertx vertx, String region, String id, List<String> models, String gpuClass, long freeVramMb) {
+  public TestWorker(Vertx vertx, String region, String id, List<String> models, String gpuClass, long freeVramMb) {
     this.vertx = vertx;
     this.region = region;
     this.id = id;
@@ -44,48 +44,48 @@ final class TestWorker {
     this.freeVramMb = freeVramMb;
   }
 
-  Future<Assignment> claim() {
+  public Future<Assignment> claim() {
     return claim(null);
   }
 
   /** A claim for a request that can join a batch the worker already holds ({@code batch_with}); null: any. */
-  Future<Assignment> claim(BatchHint batchWith) {
+  public Future<Assignment> claim(BatchHint batchWith) {
     return vertx.eventBus().<JsonObject>request(Addresses.claim(region),
             new Claim(id, gpuClass, freeVramMb, models, batchWith).toJson(), TIMEOUT)
         .map(reply -> Assignment.fromJson(reply.body()));
   }
 
   /** The id of the claimed request, or null when the region answered NO_WORK. */
-  Future<Assignment> claimOrNull() {
+  public Future<Assignment> claimOrNull() {
     return claim().recover(err -> err instanceof io.vertx.core.eventbus.ReplyException re
         && re.failureCode() == dev.genmesh.protocol.BusFailure.NO_WORK ? Future.succeededFuture(null) : Future.failedFuture(err));
   }
 
-  Future<JsonObject> fail(String requestId, int attempt, String type, String message) {
+  public Future<JsonObject> fail(String requestId, int attempt, String type, String message) {
     return vertx.eventBus().<JsonObject>request(Addresses.failure(region),
         new Failure(requestId, attempt, id, type, message).toJson(), TIMEOUT).map(reply -> reply.body());
   }
 
-  void heartbeat(List<String> active, List<String> loaded) {
+  public void heartbeat(List<String> active, List<String> loaded) {
     vertx.eventBus().publish(Addresses.heartbeat(region),
         new Heartbeat(id, region, gpuClass, 8192, freeVramMb, loaded, 0.5, active, System.currentTimeMillis()).toJson());
   }
 
-  void step(Assignment a, int step, int total, double stepMs) {
+  public void step(Assignment a, int step, int total, double stepMs) {
     vertx.eventBus().send(Addresses.progress(region), new Step(a.requestId(), a.attempt(), id, step, total, stepMs).toJson());
   }
 
-  Future<JsonObject> result(String requestId, int attempt, List<byte[]> pngs) {
+  public Future<JsonObject> result(String requestId, int attempt, List<byte[]> pngs) {
     return vertx.eventBus().<JsonObject>request(Addresses.result(region),
         new Result(requestId, attempt, id, pngs, 123.0).toJson(), TIMEOUT).map(reply -> reply.body());
   }
 
-  Future<JsonObject> fail(Assignment a, String type, String message) {
+  public Future<JsonObject> fail(Assignment a, String type, String message) {
     return vertx.eventBus().<JsonObject>request(Addresses.failure(region),
         new Failure(a.requestId(), a.attempt(), id, type, message).toJson(), TIMEOUT).map(reply -> reply.body());
   }
 
-  void heartbeat(List<String> active) {
+  public void heartbeat(List<String> active) {
     heartbeat(active, models);
   }
 
@@ -93,11 +93,11 @@ final class TestWorker {
    * A real PNG (ImageIO) of the 512 x 512 the tests' specs ask for (the safety gate checks the
    * size), different per {@code shade}.
    */
-  static byte[] png(int shade) {
+  public static byte[] png(int shade) {
     return png(shade, 512, 512);
   }
 
-  static byte[] png(int shade, int width, int height) {
+  public static byte[] png(int shade, int width, int height) {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     for (int x = 0; x < width; x++) {
       for (int y = 0; y < height; y++) {
@@ -114,7 +114,7 @@ final class TestWorker {
   }
 
   /** One flat colour: what the reference safety service blocks as blank. */
-  static byte[] blankPng(int width, int height) {
+  public static byte[] blankPng(int width, int height) {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     java.awt.Graphics2D g = image.createGraphics();
     g.setColor(new Color(40, 40, 40));

@@ -1,5 +1,6 @@
 package dev.genmesh.inference.impl;
 
+import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.GenerationSpec;
 
 /**
@@ -26,19 +27,19 @@ public final class Admission {
   public Refusal refusal(RequestRun run) {
     GenerationSpec spec = run.spec();
     if (models.get(spec.model()) == null) {
-      return new Refusal(FailureTypes.ERROR, "model " + spec.model() + " is not loaded on worker " + workerId
+      return new Refusal(FailureType.ERROR, "model " + spec.model() + " is not loaded on worker " + workerId
           + " (it has " + models.names() + ")");
     }
     long need = models.estimateMb(spec.model(), spec.width(), spec.height(), spec.batchSize());
     long budget = models.budgetMb(spec.model());
     if (need > budget) {
-      return new Refusal(FailureTypes.OOM, "needs about " + need + " MB for " + spec.batchSize() + " image(s) at "
+      return new Refusal(FailureType.OOM, "needs about " + need + " MB for " + spec.batchSize() + " image(s) at "
           + spec.width() + "x" + spec.height() + " on " + spec.model() + "; this worker's budget is " + budget + " MB");
     }
     try {
       run.input(); // a control image that is not base64 fails here, not in the batch
     } catch (IllegalArgumentException e) {
-      return new Refusal(FailureTypes.ERROR, "control_image is not base64: " + e.getMessage());
+      return new Refusal(FailureType.ERROR, "control_image is not base64: " + e.getMessage());
     }
     return null;
   }

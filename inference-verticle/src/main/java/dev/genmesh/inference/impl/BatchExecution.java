@@ -4,6 +4,7 @@ import dev.genmesh.inference.pipeline.DiffusionPipeline;
 import dev.genmesh.inference.pipeline.FaultHook;
 import dev.genmesh.inference.pipeline.LoadedModel;
 import dev.genmesh.inference.pipeline.StepListener;
+import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
@@ -105,21 +106,21 @@ public final class BatchExecution {
       RequestRun run = batch.get(i);
       DiffusionPipeline.Outcome outcome = outcomes.get(i);
       if (outcome.cancelled()) {
-        reports.failure(run, run.isDrained() ? FailureTypes.DRAINED : FailureTypes.CANCELLED,
+        reports.failure(run, run.isDrained() ? FailureType.DRAINED : FailureType.CANCELLED,
             outcome.cancellation().getMessage());
         continue;
       }
       if (outcome.refused()) {
         failures.increment();
         LOG.warn("[{}] refused by the pipeline on worker {}: {}", run.id(), workerId, outcome.refusal().getMessage());
-        reports.failure(run, FailureTypes.ERROR, outcome.refusal().getMessage());
+        reports.failure(run, FailureType.ERROR, outcome.refusal().getMessage());
         continue;
       }
       var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, outcome.pngs(), run.elapsedMs());
       handIns.add(reports.result(result).onSuccess(v -> contact.answered()).recover(e -> {
         failures.increment();
         LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
-        reports.failure(run, FailureTypes.ERROR, "result not delivered: " + e.getMessage());
+        reports.failure(run, FailureType.ERROR, "result not delivered: " + e.getMessage());
         return Future.succeededFuture();
       }));
     }
@@ -128,8 +129,8 @@ public final class BatchExecution {
 
   /** The whole batch failed in TensorFlow: every request gets the typed failure, then the worker recovers. */
   private Future<Void> failAll(List<RequestRun> batch, Throwable cause, int images) {
-    String type = FailureTypes.classify(cause);
-    if (!FailureTypes.CANCELLED.equals(type)) {
+    String type = FailureClassifier.classify(cause);
+    if (!FailureType.CANCELLED.equals(type)) {
       failures.increment();
     }
     for (RequestRun run : batch) {
@@ -137,14 +138,14 @@ public final class BatchExecution {
       LOG.error("[{}] attempt {} failed on worker {} ({}): {}", run.id(), run.assignment().attempt(), workerId, type, cause.toString());
       reports.failure(run, type, String.valueOf(cause.getMessage()));
     }
-    if (FailureTypes.OOM.equals(type)) {
+    if (FailureType.OOM.equals(type)) {
       health.onOom(images);
       Set<String> dropped = models.unloadAdapters();
       LOG.warn("worker {} ran out of memory with {} image(s): batch limit now {}, adapters dropped from memory: {}",
           workerId, images, health.maxBatchImages(), dropped);
       return Future.succeededFuture();
     }
-    if (FailureTypes.GPU_ERROR.equals(type)) {
+    if (FailureType.GPU_ERROR.equals(type)) {
       return afterDeviceError();
     }
     return Future.succeededFuture();
@@ -170,9 +171,9 @@ public final class BatchExecution {
         worker.sessionsServing(true);
         return Future.succeededFuture();
       }
-      String type = FailureTypes.classify(restart.cause());
+      String type = FailureClassifier.classify(restart.cause());
       LOG.error("worker {}: restart failed ({}): {}", workerId, type, restart.cause().toString());
-      if (FailureTypes.GPU_ERROR.equals(type)) {
+      if (FailureType.GPU_ERROR.equals(type)) {
         return afterDeviceError();
       }
       health.giveUp("its models would not load again after a device error (" + type + ")");

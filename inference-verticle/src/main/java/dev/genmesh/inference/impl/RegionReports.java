@@ -2,6 +2,7 @@ package dev.genmesh.inference.impl;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
@@ -63,7 +64,7 @@ public final class RegionReports {
 
   /** The typed failure of one attempt; the region's retry policy reads the type. */
   public void failure(RequestRun run, String type, String message) {
-    if (FailureTypes.CANCELLED.equals(type)) {
+    if (FailureType.CANCELLED.equals(type)) {
       LOG.info("[{}] stopped on worker {} after cancellation", run.id(), workerId);
     }
     var failure = new WorkerMessages.Failure(run.id(), run.assignment().attempt(), workerId, type, message);

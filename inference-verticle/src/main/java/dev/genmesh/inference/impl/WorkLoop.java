@@ -3,6 +3,7 @@ package dev.genmesh.inference.impl;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.Counter;
@@ -110,7 +111,7 @@ public final class WorkLoop {
     run.cancel();
     if (pending.remove(run)) {
       held.remove(run.id());
-      reports.failure(run, FailureTypes.CANCELLED, "cancelled before it started");
+      reports.failure(run, FailureType.CANCELLED, "cancelled before it started");
     }
   }
 
@@ -184,8 +185,8 @@ public final class WorkLoop {
   }
 
   private void loadFailed(RequestRun run, String reason) {
-    LOG.warn("[{}] refused by worker {} ({}): {}", run.id(), workerId, FailureTypes.MODEL_LOAD_FAILED, reason);
-    refuse(run, FailureTypes.MODEL_LOAD_FAILED, reason);
+    LOG.warn("[{}] refused by worker {} ({}): {}", run.id(), workerId, FailureType.MODEL_LOAD_FAILED, reason);
+    refuse(run, FailureType.MODEL_LOAD_FAILED, reason);
   }
 
   private void refuse(RequestRun run, String failureType, String reason) {
@@ -280,7 +281,7 @@ public final class WorkLoop {
     for (RequestRun run : List.copyOf(pending)) {
       pending.remove(run);
       held.remove(run.id());
-      reports.failure(run, FailureTypes.DRAINED, "worker drained before it started");
+      reports.failure(run, FailureType.DRAINED, "worker drained before it started");
     }
     int finishing = 0;
     for (RequestRun run : held.values()) {

@@ -16,12 +16,12 @@ public final class KubernetesScaling {
 
   /** Gives {@code node} the Kubernetes actuator if the config asks for it; answers whether it did. */
   public static boolean attach(Vertx vertx, GenmeshConfig config, String region, RegionNodeVerticle node,
-      MeterRegistry registry) {
+      MeterRegistry meters) {
     if (!config.autoscaling().kubernetes().enabled()) {
       return false;
     }
     node.withActuator(KubernetesActuator.create(vertx, region, config.autoscaling().kubernetes(),
-        new RegistryDrainCandidates(node::knownWorkers, config::modelFamily), registry));
+        new RegistryDrainCandidates(node::knownWorkers, config::modelFamily), meters));
     return true;
   }
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.autoscaler.ScalePlan;
 import dev.genmesh.launcher.scaling.impl.RegistryDrainCandidates;
-import dev.genmesh.region.KnownWorker;
-import dev.genmesh.region.WorkerState;
+import dev.genmesh.region.workers.KnownWorker;
+import dev.genmesh.region.workers.WorkerState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -8,19 +8,12 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The region's global breaker: the failure rate of attempt outcomes over a sliding window of
- * {@code window_ms}, kept in {@value #BUCKETS} time buckets (so the window is exact to one bucket,
- * {@code window_ms / 20}). It opens when the rate is above {@code failure_rate} and the window
- * holds at least {@code min_outcomes} outcomes (one failure out of one does not open it).
- *
- * <p>Open, it sheds relax submits; while the rate is above twice {@code failure_rate} it sheds
- * fast ones too; turbo is never shed. It has no half-open state: turbo and the requests already
- * queued keep producing outcomes, so the rate is measured without trial traffic. It closes once
- * the rate is back at or below {@code failure_rate} (or the window holds too few outcomes), but
- * not before it has been open for {@code retry_after_ms}, the time shed clients were told to wait;
- * the fast level holds for that long too. That bounds how often it can flap near the threshold.
- *
- * <p>Pure and not thread-safe (the {@link Breakers} board locks); time comes from the clock.
+ * The region's global breaker (region-node/API.md, "Circuit breakers"): the failure rate of
+ * attempt outcomes over {@code window_ms}, in {@value #BUCKETS} time buckets. Above
+ * {@code failure_rate} (with at least {@code min_outcomes}) it sheds relax submits, above twice
+ * that fast ones too, never turbo; no half-open state, since turbo and queued work keep measuring
+ * the rate. It stays open at least {@code retry_after_ms}, which bounds flapping near the threshold.
+ * Pure and not thread-safe (the {@link Breakers} board locks); time comes from the clock.
  */
 public final class FailureRateBreaker {
   static final int BUCKETS = 20;

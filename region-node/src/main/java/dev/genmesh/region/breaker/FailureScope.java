@@ -3,12 +3,10 @@ package dev.genmesh.region.breaker;
 import dev.genmesh.protocol.FailureType;
 
 /**
- * Which breakers a failure counts against. {@code cancelled} and {@code drained} (handed back
- * by a draining worker) are no failures. {@code oom} says the
- * worker lacked memory for this request, not that the model is broken: the worker and the
- * global rate only. Everything else ({@code error}, {@code gpu_error}, {@code model_corrupted},
- * {@code lease_lost}, model load failures and types this region does not know) counts against
- * the model, the worker and the global rate.
+ * Which breakers a failure counts against: {@code cancelled} and {@code drained} are no failures;
+ * {@code oom} (the worker lacked memory, the model is fine) counts against the worker and the
+ * global rate; everything else, unknown types included, against the model, the worker and the
+ * global rate.
  */
 public final class FailureScope {
   private FailureScope() {}

@@ -2,15 +2,10 @@ package dev.genmesh.region.breaker;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.region.breaker.impl.BreakerAlerts;
-import dev.genmesh.region.breaker.impl.FallbackMover;
-import dev.genmesh.region.breaker.impl.WorkerHandBack;
-import dev.genmesh.region.impl.ProgressHub;
-import dev.genmesh.region.impl.RequestLog;
-import dev.genmesh.region.impl.Routing;
-import dev.genmesh.region.impl.TierQueue;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,57 +13,53 @@ import java.time.Clock;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A region node's circuit breakers at work (region-node/API.md, "Circuit breakers"): the
- * {@link Breakers} board, fed with attempt outcomes, plus what each change makes the node do.
- * <ul>
- *   <li>a model opens: its waiting {@code allow_fallback} requests move to its fallback (again
- *       every second while it stays open, for ones a claim held or Redis did not have);</li>
- *   <li>a worker opens: its assigned, not started requests go back to the queue, and a
- *       replacement is asked for;</li>
- *   <li>a model or worker turns half-open or closed: idle workers are told there is work;</li>
- *   <li>every change: logged, counted and published on {@code genmesh.alerts}.</li>
- * </ul>
- * Use from the node's event loop.
+ * {@link Breakers} board, fed with attempt outcomes, and what each change makes the node do
+ * through its {@link BreakerActions}: a model opens, its waiting {@code allow_fallback} requests
+ * move to its fallback (again every second while it stays open); a worker opens, its assigned,
+ * not started requests go back to the queue and a replacement is asked for; a model or worker
+ * turns half-open or closed, idle workers are told there is work. Use from the node's event loop.
  */
 public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
   private static final Logger LOG = LoggerFactory.getLogger(RegionBreakers.class);
   public static final String SHED = "genmesh.breaker.shed";
+  /** Why a worker's requests are handed back and a replacement is asked for. */
+  public static final String WORKER_OPEN = "worker_breaker_open";
   static final long TICK_MS = 1000;
 
   private final Vertx vertx;
   private final String region;
   private final Breakers board;
   private final BreakerAlerts alerts;
-  private final FallbackMover fallbacks;
-  private final WorkerHandBack handBack;
-  private final MeterRegistry registry;
+  private final FallbackRule rule;
+  private final Predicate<String> served;
+  private final BreakerActions actions;
+  private final MeterRegistry meters;
   private final Set<String> sweeping = new HashSet<>();
   private long timer = -1;
 
   /**
    * @param served whether a live worker holds a model now (a fallback goes only to a model someone runs)
-   * @param gpuClassOf a worker's GPU class as it last reported it, or null (for replacement requests)
+   * @param actions what the request log and the queue do when a breaker changes
    */
-  public RegionBreakers(Vertx vertx, GenmeshConfig config, String region, RequestLog log, TierQueue queue, ProgressHub hub,
-      Routing routing, MeterRegistry registry, Clock clock, Predicate<String> served, Function<String, String> gpuClassOf) {
+  public RegionBreakers(Vertx vertx, GenmeshConfig config, String region, MeterRegistry meters, Clock clock,
+      Predicate<String> served, BreakerActions actions) {
     this.vertx = vertx;
     this.region = region;
-    this.registry = registry;
+    this.meters = meters;
+    this.served = served;
+    this.actions = actions;
     this.board = new Breakers(config.breakers(), config.models().keySet(), clock);
-    this.alerts = new BreakerAlerts(vertx, region, registry, config.models().keySet());
-    this.fallbacks = new FallbackMover(vertx, region, log, queue, hub, routing, board, new FallbackRule(config.models()),
-        served, registry, clock);
-    this.handBack = new WorkerHandBack(vertx, region, log, queue, hub, routing, gpuClassOf, clock);
+    this.alerts = new BreakerAlerts(vertx, region, meters, config.models().keySet());
+    this.rule = new FallbackRule(config.models());
     board.addListener(alerts);
     board.addListener(this);
   }
-
   public Breakers board() {
     return board;
   }
@@ -110,13 +101,19 @@ public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
 
   /** Counts a submit refused because its tier is shed ({@code genmesh.breaker.shed}). */
   public Overloaded refused(Overloaded shed, Tier tier) {
-    registry.counter(SHED, "region", region, "tier", tier.wireName()).increment();
+    meters.counter(SHED, "region", region, "tier", tier.wireName()).increment();
     return shed;
   }
 
-  /** A new, committed request: moved to its model's fallback if that applies now. Never fails. */
-  public Future<RequestLog.Submitted> reroute(RequestLog.Submitted submitted) {
-    return fallbacks.atSubmit(submitted);
+  /**
+   * Where this request runs instead, now: only if it allows a fallback, its model's breaker is
+   * open, the fallback can run it, the fallback's own breaker is closed and a live worker holds it.
+   */
+  public Optional<String> fallbackFor(GenerationSpec spec) {
+    if (!spec.allowFallback() || board.modelState(spec.model()) != BreakerState.OPEN) {
+      return Optional.empty();
+    }
+    return rule.target(spec).filter(to -> board.modelState(to) == BreakerState.CLOSED && served.test(to));
   }
 
   // ---- what changes make the node do -------------------------------------------------------
@@ -127,8 +124,8 @@ public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
       sweep(t.name());
     } else if (t.kind() == BreakerKind.WORKER && t.to() == BreakerState.OPEN) {
       String why = "worker " + t.name() + " circuit open: " + t.reason();
-      handBack.requestReplacement(t.name(), WorkerHandBack.REASON);
-      handBack.handBack(t.name(), why).onFailure(err ->
+      actions.requestReplacement(t.name(), WORKER_OPEN);
+      actions.handBack(t.name(), why).onFailure(err ->
           LOG.warn("region {}: requests of worker {} not handed back ({}); their leases will lapse", region, t.name(),
               err.toString()));
     } else if (t.kind() != BreakerKind.GLOBAL) {
@@ -145,7 +142,10 @@ public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
     if (!sweeping.add(model)) {
       return;
     }
-    fallbacks.sweep(model)
+    Future<Integer> moved = board.modelState(model) == BreakerState.OPEN
+        ? actions.moveToFallback(model, this::fallbackFor)
+        : Future.succeededFuture(0);
+    moved
         .onFailure(err -> LOG.warn("region {}: fallback sweep of {} failed ({}); the next tick tries again", region, model,
             err.toString()))
         .onComplete(ar -> sweeping.remove(model));

@@ -23,15 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The region's client of the Safety API ({@code POST <url>/v1/check}, region-node/SAFETY.md),
- * behind one named circuit breaker: {@code safety.timeout_ms} per call,
- * {@code safety.breaker_failures} failures in a row open it, {@code safety.breaker_open_ms}
- * later one trial call goes through. Every state change is logged once, counted
- * ({@value #TRANSITIONS}) and published on {@link Addresses#ALERTS} as
- * {@code {type: "breaker", kind: "safety", region, from, to}}.
- *
- * <p>{@link #check} never fails: no answer (refused, timeout, 5xx, malformed answer, circuit
- * open) is the verdict {@code UNAVAILABLE}, and the caller keeps the request waiting.
+ * The region's client of the Safety API ({@code POST <url>/v1/check}, region-node/SAFETY.md)
+ * behind one named circuit breaker, whose state changes are logged once, counted
+ * ({@value #TRANSITIONS}) and published on {@link Addresses#ALERTS}. {@link #check} never fails: no
+ * answer (refused, timeout, 5xx, malformed, circuit open) is the verdict {@code UNAVAILABLE}.
  */
 public final class SafetyClient {
   private static final Logger LOG = LoggerFactory.getLogger(SafetyClient.class);
@@ -43,18 +38,18 @@ public final class SafetyClient {
   private final String region;
   private final String checkUrl;
   private final long timeoutMs;
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final WebClient http;
   private final CircuitBreaker breaker;
   private String state = "closed";
 
   /** @param baseUrl where the Safety API is ({@code http://host:port}, without {@code /v1/check}) */
-  public SafetyClient(Vertx vertx, String region, SafetyConfig config, String baseUrl, MeterRegistry registry) {
+  public SafetyClient(Vertx vertx, String region, SafetyConfig config, String baseUrl, MeterRegistry meters) {
     this.vertx = vertx;
     this.region = region;
     this.checkUrl = baseUrl.replaceAll("/+$", "") + "/v1/check";
     this.timeoutMs = config.timeoutMs();
-    this.registry = registry;
+    this.meters = meters;
     this.http = WebClient.create(vertx);
     this.breaker = CircuitBreaker.create("genmesh-safety-" + region, vertx, new CircuitBreakerOptions()
             .setMaxFailures(config.breakerFailures())
@@ -155,7 +150,7 @@ public final class SafetyClient {
     } else {
       LOG.info("region {}: safety circuit {} -> {}", region, from, to);
     }
-    registry.counter(TRANSITIONS, "region", region, "from", from, "to", to).increment();
+    meters.counter(TRANSITIONS, "region", region, "from", from, "to", to).increment();
     vertx.eventBus().publish(Addresses.ALERTS, new JsonObject()
         .put("type", "breaker").put("kind", "safety").put("region", region).put("from", from).put("to", to));
   }

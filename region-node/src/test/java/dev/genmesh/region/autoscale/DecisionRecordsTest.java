@@ -8,7 +8,7 @@ import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.autoscale.impl.DecisionPublisher;
 import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
-import dev.genmesh.region.impl.Migrations;
+import dev.genmesh.region.requests.impl.Migrations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +47,7 @@ class DecisionRecordsTest {
   void decisionsOfThePolicyArePublishedAndAnsweredBySqlByTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
     Pool pool = stores.pool(vertx, database);
-    await(new Migrations(vertx, pool).apply());
+    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     ScalingDecisionLog log = new ScalingDecisionLog(pool);
     DecisionPublisher publisher = new DecisionPublisher(vertx, "us-west", log, new SimpleMeterRegistry());
     CompletableFuture<JsonObject> event = new CompletableFuture<>();

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** The global breaker: 10 % over 60 s (20 buckets of 3 s), at least 20 outcomes, 10 s hold. */
 class FailureRateBreakerTest {
+  /** On a bucket boundary (window / 20 = 3 s), so that "within one bucket" is exact. */
   private final ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
   private final List<String> changes = new ArrayList<>();
   private final List<Set<Tier>> shedding = new ArrayList<>();

@@ -36,9 +36,9 @@ class SafetyClientTest {
     }
     List<JsonObject> alerts = new CopyOnWriteArrayList<>();
     await(vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body())).completion());
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     SafetyConfig config = new SafetyConfig("", 0, 1_000, 100, 60_000, 3, 400, List.of());
-    SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + port, registry);
+    SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + port, meters);
 
     for (int i = 1; i <= 2; i++) {
       assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
@@ -52,7 +52,7 @@ class SafetyClientTest {
     SafetyVerdict refused = await(client.check(CHECK));
     assertThat(refused.detail()).isEqualTo("circuit open after repeated failures");
 
-    SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", port, registry);
+    SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", port, meters);
     await(vertx.deployVerticle(service));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!client.state().equals("half_open") && System.nanoTime() < deadline) {
@@ -73,7 +73,7 @@ class SafetyClientTest {
       assertThat(a.getString("kind")).isEqualTo("safety");
       assertThat(a.getString("region")).isEqualTo("us-west");
     });
-    assertThat(registry.get(SafetyClient.TRANSITIONS).tags("from", "closed", "to", "open").counter().count()).isEqualTo(1.0);
+    assertThat(meters.get(SafetyClient.TRANSITIONS).tags("from", "closed", "to", "open").counter().count()).isEqualTo(1.0);
     client.close();
   }
 
@@ -100,12 +100,12 @@ class SafetyClientTest {
 
   @Test
   void theClientReadsTheReferenceServicesVerdictsAndCallsNoAnswerUnavailable(Vertx vertx) throws Exception {
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, registry);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, meters);
     await(vertx.deployVerticle(service));
     SafetyConfig config = SafetyConfig.defaults();
     SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/",
-        registry);
+        meters);
     byte[] image = png(64, 64);
     SafetyVerdict allow = await(client.check(new SafetyCheck("usw_1", "a fox", "", 64, 64, List.of(image))));
     assertThat(allow.outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
@@ -115,7 +115,7 @@ class SafetyClientTest {
     client.close();
 
     SafetyClient wrongPath = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/nothing",
-        registry);
+        meters);
     SafetyVerdict none = await(wrongPath.check(new SafetyCheck("usw_3", "a fox", "", 64, 64, List.of(image))));
     assertThat(none.outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(none.detail()).contains("HTTP 404");

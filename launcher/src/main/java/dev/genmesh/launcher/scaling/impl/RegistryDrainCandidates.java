@@ -2,8 +2,8 @@ package dev.genmesh.launcher.scaling.impl;
 
 import dev.genmesh.autoscaler.ScalePlan;
 import dev.genmesh.launcher.scaling.DrainCandidates;
-import dev.genmesh.region.KnownWorker;
-import dev.genmesh.region.WorkerState;
+import dev.genmesh.region.workers.KnownWorker;
+import dev.genmesh.region.workers.WorkerState;
 import io.vertx.core.Future;
 import java.util.Collection;
 import java.util.Comparator;

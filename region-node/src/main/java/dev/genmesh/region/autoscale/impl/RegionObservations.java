@@ -5,8 +5,8 @@ import dev.genmesh.autoscaler.ScalingObservation.PoolState;
 import dev.genmesh.autoscaler.ScalingObservation.QueueStat;
 import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.KnownWorker;
-import dev.genmesh.region.WorkerState;
+import dev.genmesh.region.workers.KnownWorker;
+import dev.genmesh.region.workers.WorkerState;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -21,17 +21,11 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Builds the policy's view of a live region: per request class and tier, the waiting requests'
- * count and average age and the arrivals of the last minute from the request log (the truth,
- * shared by every node of the region); the depths of the Redis tier queues (what workers can
- * claim now) are split between the classes in the log's proportions; per pool (GPU class), the
- * workers from the region's worker registry and the mean generation time of the requests its
- * workers completed in the last {@value #SERVICE_WINDOW_SECONDS} s.
- *
- * <p>Limits: the request class is stored at submit (and at a fallback); a retry that runs a batch
- * as single images keeps its {@code batch} class. Rows from before migration V11 count as class
- * {@code ""} (any pool). A batch's requests each report the batch's time, so the measured service
- * time of a pool that batches is above its time per request.
+ * Builds the policy's view of a live region (docs/autoscaling.md, "In the region node"): per
+ * request class and tier, waiting count, age and arrivals from the request log, with the Redis
+ * queue depths split in the log's proportions; per pool, the workers the node knows and the mean
+ * generation time over the last {@value #SERVICE_WINDOW_SECONDS} s. A batch's requests each report
+ * the batch's time, so a batching pool's measured service time is above its time per request.
  */
 public final class RegionObservations {
   /** Arrivals are counted over this window. */

@@ -27,25 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a starting worker's {@link WarmupOrder.Ask} on {@link Addresses#warmup}: the models it
- * asked about, most wanted first.
- *
- * <ol>
- *   <li><b>plan</b>: the models of the family the autoscaler's latest scale-up plan for the
- *       worker's pool (GPU class) still owes a new worker ({@code warm_models}); each count is
- *       handed out once, to the first workers that ask and can load that family;</li>
- *   <li><b>demand</b>: requests per model in the request log over the last hour (refreshed at most
- *       once per {@code refreshMs}, not per ask);</li>
- *   <li><b>configured</b>: the order the worker asked in (its {@code worker.models}).</li>
- * </ol>
- *
- * <p>Every region node answers (the consumer is not tied to autoscaler leadership). The leading
- * node's autoscaler hands its plans in directly ({@link #plan}, before the actuator acts), and every
- * node, the leader included, also takes them from the decision events on
- * {@code Addresses.scalingDecisions} ({@link #listen}); a decision seen both ways counts once. Each
- * node hands its copy out, so with N nodes up to N times the planned workers may load a family
- * first: more than planned, never fewer. A plan's counts expire after {@code planTtlMs} (a worker
- * that was planned but never asked, e.g. one Kubernetes did not start); a scale-down of the pool
- * drops them.
+ * asked about, most wanted first (docs/autoscaling.md, "Warm-up order"): first what the latest
+ * scale-up plan for its pool still owes a new worker ({@link #plan}, {@link #listen}), then recent
+ * demand in the request log, then its configured order. Every node answers, leading or not.
  * Runs on the event loop of the verticle that starts it.
  */
 public final class WarmupAdvisor {

@@ -39,23 +39,23 @@ public final class BreakerAlerts implements BreakerListener {
 
   private final Vertx vertx;
   private final String region;
-  private final MeterRegistry registry;
+  private final MeterRegistry meters;
   private final Map<String, AtomicInteger> states = new ConcurrentHashMap<>();
   private final AtomicInteger shedTiers = new AtomicInteger();
   private final List<Meter> gauges = new ArrayList<>();
 
   /** @param models the configured models, whose state gauges exist from the start (at 0, closed) */
-  public BreakerAlerts(Vertx vertx, String region, MeterRegistry registry, Collection<String> models) {
+  public BreakerAlerts(Vertx vertx, String region, MeterRegistry meters, Collection<String> models) {
     this.vertx = vertx;
     this.region = region;
-    this.registry = registry;
+    this.meters = meters;
     state(BreakerKind.GLOBAL, Breakers.GLOBAL);
     models.forEach(model -> state(BreakerKind.MODEL, model));
     synchronized (gauges) {
       gauges.add(Gauge.builder(SHED_TIERS, shedTiers, AtomicInteger::get)
           .description("Tiers the global breaker sheds now (0 none, 1 relax, 2 relax and fast)")
           .tags("region", region)
-          .register(registry));
+          .register(meters));
     }
   }
 
@@ -68,7 +68,7 @@ public final class BreakerAlerts implements BreakerListener {
     } else {
       LOG.info(text);
     }
-    registry.counter(TRANSITIONS, "region", region, "kind", t.kind().wireName(), "name", t.name(),
+    meters.counter(TRANSITIONS, "region", region, "kind", t.kind().wireName(), "name", t.name(),
         "from", t.from().wireName(), "to", t.to().wireName()).increment();
     state(t.kind(), t.name()).set(t.to().gaugeValue());
     vertx.eventBus().publish(Addresses.ALERTS, t.toAlert(region));
@@ -92,10 +92,10 @@ public final class BreakerAlerts implements BreakerListener {
         .put("at", at.toString()));
   }
 
-  /** Unbinds the gauges, so a node started again on the same registry reports its own. */
+  /** Unbinds the gauges, so a node started again on the same meter registry reports its own. */
   public void close() {
     synchronized (gauges) {
-      gauges.forEach(registry::remove);
+      gauges.forEach(meters::remove);
       gauges.clear();
     }
   }
@@ -107,7 +107,7 @@ public final class BreakerAlerts implements BreakerListener {
         gauges.add(Gauge.builder(STATE, holder, AtomicInteger::get)
             .description("Circuit breaker state: 0 closed, 1 half-open, 2 open")
             .tags("region", region, "kind", kind.wireName(), "name", name)
-            .register(registry));
+            .register(meters));
       }
       return holder;
     });

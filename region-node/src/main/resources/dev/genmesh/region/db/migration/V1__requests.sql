@@ -1,4 +1,4 @@
--- The request log: one row per generation request, the source of truth (DESIGN.md I1, I2).
+-- The request log: one row per generation request, the source of truth (docs/architecture.md, I1 and I2).
 -- status holds RequestStatus names (QUEUED, ...); tier holds Tier wire names (turbo, fast, relax).
 -- last_event_seq numbers the request's events: every event bumps it in the same statement
 -- that changes the row, so the row lock serialises event numbers.

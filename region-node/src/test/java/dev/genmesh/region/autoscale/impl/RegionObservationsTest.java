@@ -10,11 +10,11 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.EmbeddedStores;
-import dev.genmesh.region.KnownWorker;
-import dev.genmesh.region.WorkerState;
-import dev.genmesh.region.impl.Migrations;
-import dev.genmesh.region.impl.RequestLog;
-import dev.genmesh.region.impl.Routing;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.impl.Migrations;
+import dev.genmesh.region.scheduler.Routing;
+import dev.genmesh.region.workers.KnownWorker;
+import dev.genmesh.region.workers.WorkerState;
 import dev.genmesh.testkit.ManualClock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -64,7 +64,7 @@ class RegionObservationsTest {
   void queuesArePerRequestClassAndTierAndPoolsReportTheirMeasuredServiceTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
     Pool pool = stores.pool(vertx, database);
-    await(new Migrations(vertx, pool).apply());
+    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     RequestLog log = new RequestLog(pool);
     Routing routing = new Routing(CONFIG);
     JsonObject queued = new JsonObject();

@@ -11,8 +11,8 @@ import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WarmupOrder;
 import dev.genmesh.region.EmbeddedStores;
-import dev.genmesh.region.impl.Migrations;
-import dev.genmesh.region.impl.RequestLog;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.testkit.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -65,7 +65,7 @@ class WarmupAdvisorTest {
   void startAdvisor(Vertx vertx) throws Exception {
     this.vertx = vertx;
     pool = stores.pool(vertx, stores.createDatabase());
-    await(new Migrations(vertx, pool).apply());
+    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     advisor = new WarmupAdvisor(vertx, REGION, pool, CONFIG::modelFamily, 10_000, 180_000, clock, meters);
     await(advisor.start());
   }

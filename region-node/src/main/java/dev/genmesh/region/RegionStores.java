@@ -1,0 +1,107 @@
+package dev.genmesh.region;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import dev.genmesh.region.node.RegionMetrics;
+import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.impl.Migrations;
+import dev.genmesh.region.requests.impl.PostgresPool;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The region's stores, opened at start: PostgreSQL (the request log, migrated) and Redis (the tier queues). */
+final class RegionStores {
+  private static final Logger LOG = LoggerFactory.getLogger(RegionStores.class);
+
+  private final Vertx vertx;
+  private final GenmeshConfig config;
+  private final RegionConfig region;
+  private Pool pool;
+  private Redis redis;
+  private RequestLog log;
+  private TierQueue queue;
+
+  RegionStores(Vertx vertx, GenmeshConfig config, RegionConfig region) {
+    this.vertx = vertx;
+    this.config = config;
+    this.region = region;
+  }
+
+  /** Connects PostgreSQL, applies the migrations (read on {@code io}), then connects Redis. */
+  Future<Void> open(RegionMetrics metrics, WorkerExecutor io) {
+    return connectPostgres()
+        .compose(v -> migrate(io))
+        .compose(v -> connectRedis(metrics));
+  }
+
+  Pool pool() {
+    return pool;
+  }
+
+  RequestLog log() {
+    return log;
+  }
+
+  TierQueue queue() {
+    return queue;
+  }
+
+  /** Closes whatever was opened (Redis, then PostgreSQL). */
+  Future<Void> close() {
+    Future<Void> chain = Future.succeededFuture();
+    if (redis != null) {
+      Redis closing = redis;
+      redis = null;
+      chain = chain.transform(v -> closing.close());
+    }
+    if (pool != null) {
+      Pool closing = pool;
+      pool = null;
+      chain = chain.transform(v -> closing.close());
+    }
+    return chain;
+  }
+
+  private Future<Void> connectPostgres() {
+    RegionConfig.PostgresConfig pg = region.postgres();
+    pool = PostgresPool.create(vertx, region);
+    log = new RequestLog(pool);
+    return log.ping().recover(err -> Future.failedFuture(new IllegalStateException(
+        "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + pg.database() + " is unreachable: " + err.getMessage(), err)));
+  }
+
+  private Future<Void> migrate(WorkerExecutor io) {
+    return new Migrations(io, pool).apply()
+        .onSuccess(applied -> {
+          if (!applied.isEmpty()) {
+            LOG.info("region {}: schema migrations applied: {}", region.name(), applied);
+          }
+        })
+        .recover(err -> Future.failedFuture(new IllegalStateException("schema migration failed: " + err.getMessage(), err)))
+        .mapEmpty();
+  }
+
+  private Future<Void> connectRedis(RegionMetrics metrics) {
+    RegionConfig.RedisConfig rd = region.redis();
+    redis = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(rd.url())
+        .setMaxPoolSize(Math.max(8, region.postgres().poolSize()))
+        .setMaxPoolWaiting(1024)
+        .setMaxWaitingHandlers(4096));
+    queue = new TierQueue(redis, rd.keyPrefix(), metrics::redisError, config.queue().relaxShare(),
+        config.queue().routingHoldMs());
+    return queue.ping().recover(err -> Future.failedFuture(new IllegalStateException(
+        "Redis at " + withoutCredentials(rd.url()) + " is unreachable: " + err.getMessage(), err)));
+  }
+
+  private static String withoutCredentials(String url) {
+    return url.replaceAll("//[^@/]*@", "//***@");
+  }
+}

@@ -1,0 +1,64 @@
+package dev.genmesh.region.api.impl;
+
+import dev.genmesh.region.node.RegionContext;
+import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.requests.RequestLog;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The region node's Kubernetes probes (region-node/API.md, "Health and metrics"), as
+ * vertx-health-check procedures. Live: {@code event_loop} (the node's event loop runs the
+ * check). Ready: {@code postgres} ({@code SELECT 1}), {@code redis} ({@code PING}), each within
+ * 2 s, and {@code queues} (the start-up rebuild from the request log is done).
+ */
+public final class RegionProbes {
+  static final long STORE_CHECK_TIMEOUT_MS = 2000;
+
+  private final Vertx vertx;
+  private final String region;
+  private final RequestLog log;
+  private final TierQueue queue;
+  private final BooleanSupplier startupRebuildDone;
+  private final BooleanSupplier rebuilding;
+
+  /**
+   * @param rebuilding a run-time rebuild (keys lost, Redis back) is running: reported, but the
+   *     node stays ready, since it keeps accepting into the log and the rebuild queues what it took
+   */
+  public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding) {
+    this.vertx = ctx.vertx();
+    this.region = ctx.region();
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.startupRebuildDone = startupRebuildDone;
+    this.rebuilding = rebuilding;
+  }
+
+  public void mount(Router router) {
+    HealthChecks live = HealthChecks.create(vertx)
+        .register("event_loop", promise -> promise.complete(Status.OK(new JsonObject().put("region", region))));
+    HealthChecks ready = HealthChecks.create(vertx)
+        .register("postgres", STORE_CHECK_TIMEOUT_MS, promise -> reachable(log.ping(), promise))
+        .register("redis", STORE_CHECK_TIMEOUT_MS, promise -> reachable(queue.ping(), promise))
+        .register("queues", promise -> {
+          JsonObject data = new JsonObject().put("rebuilding", rebuilding.getAsBoolean());
+          promise.complete(startupRebuildDone.getAsBoolean() ? Status.OK(data)
+              : Status.KO(data.put("error", "the queues are not rebuilt from the request log yet")));
+        });
+    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+  }
+
+  private static void reachable(Future<?> ping, Promise<Status> promise) {
+    ping.onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
+        : Status.KO(new JsonObject().put("error", String.valueOf(ar.cause().getMessage())))));
+  }
+}

@@ -1,0 +1,159 @@
+package dev.genmesh.region.node;
+
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.Tier;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The region node's meters, all tagged with the region. */
+public final class RegionMetrics {
+  public static final String REQUESTS = "genmesh.requests";
+  public static final String STEP_TIME = "genmesh.step.time";
+  public static final String QUEUE_DEPTH = "genmesh.queue.depth";
+  public static final String REDIS_ERRORS = "genmesh.redis.errors";
+  public static final String RESULTS_DISCARDED = "genmesh.results.discarded";
+  public static final String STEPS_DISCARDED = "genmesh.steps.discarded";
+  public static final String ERRORS = "genmesh.errors";
+  public static final String QUEUE_OLDEST_AGE = "genmesh.queue.oldest.age";
+  public static final String QUEUE_WAIT = "genmesh.queue.wait";
+  public static final String DISPATCHES = "genmesh.dispatches";
+  public static final String LEASES_LOST = "genmesh.leases.lost";
+  public static final String LEASES_RESTORED = "genmesh.leases.restored";
+  public static final String RETRIES = "genmesh.retries";
+  public static final String REBUILDS = "genmesh.queue.rebuilds";
+  public static final String WORKER_TRANSITIONS = "genmesh.workers.transitions";
+  public static final String WORKERS = "genmesh.workers";
+
+  private final MeterRegistry meters;
+  private final String region;
+  private final Map<Tier, AtomicLong> depths = new EnumMap<>(Tier.class);
+  private final Map<Tier, AtomicLong> oldestAgeMs = new EnumMap<>(Tier.class);
+  private final List<Meter> gauges = new ArrayList<>();
+
+  public RegionMetrics(MeterRegistry meters, String region) {
+    this.meters = meters;
+    this.region = region;
+    for (Tier tier : Tier.values()) {
+      AtomicLong depth = new AtomicLong();
+      depths.put(tier, depth);
+      gauges.add(Gauge.builder(QUEUE_DEPTH, depth, AtomicLong::get)
+          .description("Requests waiting in the tier queue (ZCARD, refreshed every second)")
+          .tags("region", region, "tier", tier.wireName())
+          .register(meters));
+      AtomicLong age = new AtomicLong();
+      oldestAgeMs.put(tier, age);
+      gauges.add(TimeGauge.builder(QUEUE_OLDEST_AGE, age, TimeUnit.MILLISECONDS, AtomicLong::get)
+          .description("How long the oldest QUEUED request of the tier has waited (0 when none)")
+          .tags("region", region, "tier", tier.wireName())
+          .register(meters));
+    }
+  }
+
+  /** A dispatch by the claim script; {@code via} is {@code order} or {@code relax_share}. */
+  public void dispatched(Tier tier, String via) {
+    meters.counter(DISPATCHES, "region", region, "tier", tier.wireName(), "via", via).increment();
+  }
+
+  /** From (first) queued to assigned; the timer's mean is the tier's average wait. */
+  public void queueWait(Tier tier, Duration wait) {
+    Timer.builder(QUEUE_WAIT)
+        .description("Time from queued to assigned, per dispatch")
+        .tags("region", region, "tier", tier.wireName())
+        .register(meters)
+        .record(wait.isNegative() ? Duration.ZERO : wait);
+  }
+
+  public void leaseLost(Tier tier) {
+    meters.counter(LEASES_LOST, "region", region, "tier", tier.wireName()).increment();
+  }
+
+  /** A lease re-created for a worker that still runs the request (Redis had lost it). */
+  /** A worker entered {@code state} (region-node/API.md, "Worker health"). */
+  public void workerTransition(dev.genmesh.region.workers.WorkerState state) {
+    meters.counter(WORKER_TRANSITIONS, "region", region, "state", state.wireName()).increment();
+  }
+
+  /** Workers per state, read from {@code count} at scrape time. */
+  public void workerGauges(java.util.function.ToIntFunction<dev.genmesh.region.workers.WorkerState> count) {
+    for (dev.genmesh.region.workers.WorkerState state : dev.genmesh.region.workers.WorkerState.values()) {
+      gauges.add(Gauge.builder(WORKERS, () -> count.applyAsInt(state))
+          .description("Workers the region knows, by state").tags("region", region, "state", state.wireName())
+          .register(meters));
+    }
+  }
+
+  public void leaseRestored() {
+    meters.counter(LEASES_RESTORED, "region", region).increment();
+  }
+
+  /** A retry (reason: lease_lost or the worker's failure type). */
+  public void retry(Tier tier, String reason) {
+    meters.counter(RETRIES, "region", region, "tier", tier.wireName(), "reason", reason).increment();
+  }
+
+  /** A queue rebuild from the log (trigger: startup, keys_lost, redis_recovered). */
+  public void rebuild(String trigger) {
+    meters.counter(REBUILDS, "region", region, "trigger", trigger).increment();
+  }
+
+  /** Ages of each tier's oldest QUEUED request (tiers not listed have none). */
+  public void oldest(Map<Tier, Instant> oldest, Instant now) {
+    for (Tier tier : Tier.values()) {
+      Instant at = oldest.get(tier);
+      oldestAgeMs.get(tier).set(at == null ? 0 : Math.max(0, Duration.between(at, now).toMillis()));
+    }
+  }
+
+  /** Counts a submit (status queued) or a terminal transition. */
+  public void request(Tier tier, RequestStatus status) {
+    meters.counter(REQUESTS, "region", region, "tier", tier.wireName(), "status", status.wireName()).increment();
+  }
+
+  public void stepTime(String model, double stepMs) {
+    Timer.builder(STEP_TIME)
+        .description("Duration of one denoising step, as reported by the worker")
+        .tags("region", region, "model", model)
+        .register(meters)
+        .record(Duration.ofNanos((long) (Math.max(0, stepMs) * 1_000_000)));
+  }
+
+  /** A step of an attempt that is no longer current. */
+  public void staleStep() {
+    meters.counter(STEPS_DISCARDED, "region", region).increment();
+  }
+
+  /** A result or failure report of a stale attempt (kind: result or failure). */
+  public void discarded(String kind) {
+    meters.counter(RESULTS_DISCARDED, "region", region, "kind", kind).increment();
+  }
+
+  public void redisError(String op) {
+    meters.counter(REDIS_ERRORS, "region", region, "op", op).increment();
+  }
+
+  /** An error the system caused (logged once by the caller). */
+  public void systemError(String op) {
+    meters.counter(ERRORS, "region", region, "op", op).increment();
+  }
+
+  public void depths(Map<Tier, Long> current) {
+    current.forEach((tier, depth) -> depths.get(tier).set(depth));
+  }
+
+  /** Unbinds the gauges, so a node started again on the same meter registry reports its own. */
+  public void close() {
+    gauges.forEach(meters::remove);
+    gauges.clear();
+  }
+}

@@ -1,0 +1,82 @@
+package dev.genmesh.region.requests;
+
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.ProgressEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Progress events, live: publishes each stored event on {@link Addresses#events} (the whole
+ * region cluster sees it) and fans the events of that address out to this node's stream
+ * subscribers, with one event-bus consumer per node rather than one per stream.
+ */
+public final class ProgressHub {
+  private static final Logger LOG = LoggerFactory.getLogger(ProgressHub.class);
+
+  private final Vertx vertx;
+  private final String address;
+  private final Map<String, List<Consumer<ProgressEvent>>> listeners = new HashMap<>();
+  private MessageConsumer<JsonObject> consumer;
+
+  public ProgressHub(Vertx vertx, String region) {
+    this.vertx = vertx;
+    this.address = Addresses.events(region);
+  }
+
+  public Future<Void> start() {
+    consumer = vertx.eventBus().consumer(address, message -> {
+      ProgressEvent event;
+      try {
+        event = ProgressEvent.fromJson(message.body());
+      } catch (RuntimeException e) {
+        LOG.warn("ignoring malformed progress event on {}: {}", address, e.toString());
+        return;
+      }
+      List<Consumer<ProgressEvent>> forRequest = listeners.get(event.requestId());
+      if (forRequest != null) {
+        // A copy: a listener may unsubscribe (final event) while we iterate.
+        for (Consumer<ProgressEvent> listener : new ArrayList<>(forRequest)) {
+          listener.accept(event);
+        }
+      }
+    });
+    return consumer.completion();
+  }
+
+  /** Call only after the event is committed to the log. */
+  public void publish(ProgressEvent event) {
+    vertx.eventBus().publish(address, event.toJson());
+  }
+
+  /** Listens to the live events of one request; run the answer to stop. */
+  public Runnable subscribe(String requestId, Consumer<ProgressEvent> listener) {
+    listeners.computeIfAbsent(requestId, id -> new ArrayList<>()).add(listener);
+    return () -> {
+      List<Consumer<ProgressEvent>> forRequest = listeners.get(requestId);
+      if (forRequest != null) {
+        forRequest.remove(listener);
+        if (forRequest.isEmpty()) {
+          listeners.remove(requestId);
+        }
+      }
+    };
+  }
+
+  public int subscriptions() {
+    return listeners.values().stream().mapToInt(List::size).sum();
+  }
+
+  public Future<Void> stop() {
+    listeners.clear();
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.genmesh.region.requests;
+
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.Tier;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/** One row of the {@code requests} table. */
+public record RequestRow(
+    String id,
+    String idempotencyKey,
+    Tier tier,
+    String model,
+    JsonObject spec,
+    RequestStatus status,
+    int priority,
+    int attempt,
+    int retryCount,
+    String workerId,
+    String errorCode,
+    String errorMessage,
+    Integer imageCount,
+    long lastEventSeq,
+    Instant createdAt,
+    Instant queuedAt,
+    Instant assignedAt,
+    Instant startedAt,
+    Instant completedAt,
+    Instant updatedAt,
+    String userId,
+    Instant notBefore,
+    Long assignedVramMb,
+    Long hintMinVramMb,
+    List<String> excludedWorkers,
+    Instant safetyPendingAt,
+    String safetyReason) {
+
+  public static final String ANONYMOUS = "anonymous";
+
+  public GenerationSpec generationSpec() {
+    return GenerationSpec.fromJson(spec);
+  }
+
+  /** True while a worker holds it (or should). */
+  public boolean isRunning() {
+    return status == RequestStatus.ASSIGNED || status == RequestStatus.GENERATING;
+  }
+
+  static RequestRow from(Row row) {
+    return new RequestRow(
+        row.getString("id"),
+        row.getString("idempotency_key"),
+        Tier.parse(row.getString("tier")).orElse(Tier.DEFAULT),
+        row.getString("model"),
+        row.getJsonObject("spec"),
+        RequestStatus.valueOf(row.getString("status")),
+        row.getInteger("priority"),
+        row.getInteger("attempt"),
+        row.getInteger("retry_count"),
+        row.getString("worker_id"),
+        row.getString("error_code"),
+        row.getString("error_message"),
+        row.getInteger("image_count"),
+        row.getLong("last_event_seq"),
+        instant(row, "created_at"),
+        instant(row, "queued_at"),
+        instant(row, "assigned_at"),
+        instant(row, "started_at"),
+        instant(row, "completed_at"),
+        instant(row, "updated_at"),
+        row.getString("user_id"),
+        instant(row, "not_before"),
+        row.getLong("assigned_vram_mb"),
+        row.getLong("hint_min_vram_mb"),
+        strings(row.getArrayOfStrings("excluded_workers")),
+        instant(row, "safety_pending_at"),
+        row.getString("safety_reason"));
+  }
+
+  private static List<String> strings(String[] values) {
+    return values == null ? List.of() : List.of(values);
+  }
+
+  public static Instant instant(Row row, String column) {
+    OffsetDateTime value = row.getOffsetDateTime(column);
+    return value == null ? null : value.toInstant();
+  }
+}

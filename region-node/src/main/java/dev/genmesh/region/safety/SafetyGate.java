@@ -1,0 +1,171 @@
+package dev.genmesh.region.safety;
+
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.SafetyCheck;
+import dev.genmesh.protocol.SafetyVerdict;
+import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.node.RegionContext;
+import dev.genmesh.region.node.RegionMetrics;
+import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.requests.ProgressHub;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.safety.impl.SafetyLog;
+import dev.genmesh.region.safety.impl.SafetyMetrics;
+import dev.genmesh.region.safety.impl.SafetySweeper;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The safety gate (region-node/SAFETY.md): a finished attempt waits in SAFETY_PENDING with its
+ * images on disk but not served; the Safety API's answer moves it to COMPLETED (allow) or FAILED
+ * {@value SafetyLog#BLOCKED} (block, images deleted). Without an answer it keeps waiting and
+ * {@link SafetySweeper} asks again. Nothing reaches COMPLETED any other way.
+ */
+public final class SafetyGate {
+  private static final Logger LOG = LoggerFactory.getLogger(SafetyGate.class);
+  /** What the user is told while the first check runs. */
+  public static final String CHECKING = "waiting for the safety check";
+  /** What the user is told while the Safety API does not answer. */
+  public static final String UNAVAILABLE = "safety service unavailable; your image is waiting for its check";
+
+  private final SafetyClient client;
+  private final SafetyLog safetyLog;
+  private final RequestLog log;
+  private final ImageStore images;
+  private final TierQueue queue;
+  private final ProgressHub hub;
+  private final RegionMetrics metrics;
+  private final SafetyMetrics safetyMetrics;
+  private final Clock clock;
+  private final long claimMs;
+  private final long retryIntervalMs;
+
+  public SafetyGate(RegionContext ctx, SafetyClient client, SafetyLog safetyLog, ImageStore images,
+      SafetyMetrics safetyMetrics) {
+    this.client = client;
+    this.safetyLog = safetyLog;
+    this.log = ctx.log();
+    this.images = images;
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
+    this.safetyMetrics = safetyMetrics;
+    this.clock = ctx.clock();
+    this.retryIntervalMs = ctx.config().safety().retryIntervalMs();
+    // Long enough for the check that follows, so that no other node's sweeper takes it meanwhile.
+    this.claimMs = ctx.config().safety().timeoutMs() + retryIntervalMs;
+  }
+
+  /** How long a node holds a waiting request for the check it is about to make. */
+  public long claimMs() {
+    return claimMs;
+  }
+
+  /**
+   * The current attempt's images are on disk: RUNNING → SAFETY_PENDING. Empty if the attempt is
+   * stale. Call {@link #held} with the change once the caller's ordering allows.
+   */
+  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, int imageCount) {
+    Instant now = clock.instant();
+    return safetyLog.hold(id, attempt, imageCount, CHECKING, now, now.plusMillis(claimMs));
+  }
+
+  /** Tells the stream the request waits for its check, and drops the lease (no worker holds it now). */
+  public void held(RequestLog.Change change) {
+    hub.publish(change.event());
+    String id = change.row().id();
+    queue.deleteLease(id).onFailure(err ->
+        LOG.debug("request {} safety_pending, lease key not deleted (it expires): {}", id, err.toString()));
+  }
+
+  /**
+   * Asks the Safety API about a waiting request and applies the answer. Answers the request's
+   * status afterwards (SAFETY_PENDING when there was no answer, or when the log could not be
+   * written: the sweeper asks again). Never fails.
+   */
+  public Future<RequestStatus> check(RequestRow row, List<byte[]> pngs) {
+    return Future.succeededFuture(row)
+        .map(r -> {
+          GenerationSpec spec = r.generationSpec();
+          return new SafetyCheck(r.id(), spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), pngs);
+        })
+        .compose(client::check)
+        .compose(verdict -> apply(row, verdict))
+        .recover(err -> {
+          metrics.systemError("safety");
+          LOG.warn("request {}: safety verdict not recorded, it stays safety_pending: {}", row.id(), err.toString());
+          return Future.succeededFuture(RequestStatus.SAFETY_PENDING);
+        });
+  }
+
+  /** {@link #check} with the images read back from disk (the sweeper's case). */
+  public Future<RequestStatus> recheck(RequestRow row) {
+    int count = row.imageCount() == null ? 0 : row.imageCount();
+    return images.read(row.id(), count)
+        .compose(pngs -> check(row, pngs), err -> {
+          metrics.systemError("safety_images");
+          LOG.warn("request {}: images for the safety check not readable, it stays safety_pending: {}", row.id(),
+              err.toString());
+          return Future.succeededFuture(RequestStatus.SAFETY_PENDING);
+        });
+  }
+
+  private Future<RequestStatus> apply(RequestRow row, SafetyVerdict verdict) {
+    safetyMetrics.checked(verdict.wireName());
+    String id = row.id();
+    return switch (verdict.outcome()) {
+      case ALLOW -> safetyLog.allow(id, row.attempt(), paths(row), verdict.toJson()).compose(changed -> {
+        changed.ifPresent(change -> finished(change, "completed"));
+        return statusAfter(id, changed);
+      });
+      case BLOCK -> safetyLog.block(id, row.attempt(), verdict.reasons()).compose(changed -> {
+        changed.ifPresent(change -> {
+          LOG.info("request {} blocked by the safety check: {}", id, verdict.reasons());
+          finished(change, "blocked");
+          images.delete(id).onFailure(err -> LOG.warn("request {}: blocked images not deleted: {}", id, err.toString()));
+        });
+        return statusAfter(id, changed);
+      });
+      case UNAVAILABLE -> safetyLog.waiting(id, row.attempt(), UNAVAILABLE, clock.instant().plusMillis(retryIntervalMs))
+          .compose(changed -> {
+            changed.ifPresent(change -> {
+              // Once per request and reason: the event tells the user, the log tells the operator.
+              LOG.warn("request {} waits in safety_pending: safety service unavailable ({})", id, verdict.detail());
+              hub.publish(change.event());
+            });
+            return statusAfter(id, changed);
+          });
+    };
+  }
+
+  private Future<RequestStatus> statusAfter(String id, Optional<RequestLog.Change> changed) {
+    if (changed.isPresent()) {
+      return Future.succeededFuture(changed.get().row().status());
+    }
+    // Cancelled meanwhile, or another node's check got there first.
+    return log.find(id).map(found -> found.map(RequestRow::status).orElse(RequestStatus.SAFETY_PENDING));
+  }
+
+  private void finished(RequestLog.Change change, String what) {
+    hub.publish(change.event());
+    metrics.request(change.row().tier(), change.row().status());
+    LOG.debug("request {} {} by the safety gate", change.row().id(), what);
+  }
+
+  public static JsonArray paths(RequestRow row) {
+    JsonArray paths = new JsonArray();
+    int count = row.imageCount() == null ? 0 : row.imageCount();
+    for (int i = 0; i < count; i++) {
+      paths.add(ImageStore.publicPath(row.id(), i));
+    }
+    return paths;
+  }
+}

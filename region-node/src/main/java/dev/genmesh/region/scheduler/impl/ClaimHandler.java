@@ -1,0 +1,175 @@
+package dev.genmesh.region.scheduler.impl;
+
+import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages.Claim;
+import dev.genmesh.region.breaker.Breakers;
+import dev.genmesh.region.breaker.ClaimAdmission;
+import dev.genmesh.region.node.BusBodies;
+import dev.genmesh.region.node.RegionContext;
+import dev.genmesh.region.node.RegionMetrics;
+import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.requests.ProgressHub;
+import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.scheduler.EtaEstimator;
+import dev.genmesh.region.scheduler.Routing;
+import dev.genmesh.region.workers.KnownWorker;
+import dev.genmesh.region.workers.impl.WorkerRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers a worker's claim: the claim script picks and leases the next request that fits the
+ * worker (tier order with the relax share, fair order inside a tier, GPU class, memory, hints,
+ * models; see {@code lua/claim.lua}), then the row moves QUEUED → ASSIGNED. An id whose row is no
+ * longer QUEUED (cancelled, already running) is dropped.
+ */
+public final class ClaimHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(ClaimHandler.class);
+  /** Bounds one claim's work when the queue heads hold ids that are no longer waiting. */
+  static final int MAX_ROUNDS = 32;
+
+  private final RequestLog log;
+  private final TierQueue queue;
+  private final ProgressHub hub;
+  private final RegionMetrics metrics;
+  private final Routing routing;
+  private final WorkerRegistry workers;
+  private final EtaEstimator eta;
+  private final Runnable keysLost;
+  private final Clock clock;
+  private final long leaseMs;
+  private final Breakers breakers;
+
+  /**
+   * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
+   * @param breakers the circuit breakers, which narrow or refuse claims (region-node/API.md, "Circuit breakers")
+   */
+  public ClaimHandler(RegionContext ctx, Routing routing, WorkerRegistry workers, EtaEstimator eta, Runnable keysLost,
+      Breakers breakers) {
+    this.breakers = breakers;
+    this.log = ctx.log();
+    this.queue = ctx.queue();
+    this.hub = ctx.hub();
+    this.metrics = ctx.metrics();
+    this.routing = routing;
+    this.workers = workers;
+    this.eta = eta;
+    this.keysLost = keysLost;
+    this.clock = ctx.clock();
+    this.leaseMs = ctx.config().queue().leaseMs();
+  }
+
+  public void handle(Message<Object> message) {
+    Claim claim = BusBodies.parse(message, Claim::fromJson);
+    if (claim == null || claim.workerId() == null || claim.workerId().isBlank()) {
+      message.fail(BusFailure.BAD_MESSAGE, "claim needs a JSON body with worker_id");
+      return;
+    }
+    if (!workers.mayClaim(claim.workerId())) {
+      // Not ready, draining, not live, or judged lost: no new work until its heartbeat says otherwise.
+      message.fail(BusFailure.NO_WORK, "worker " + claim.workerId() + " takes no new work now");
+      return;
+    }
+    // Circuit breakers: nothing for a worker whose breaker is open, no models whose breaker is open.
+    Optional<ClaimAdmission> admitted = breakers.admit(claim);
+    if (admitted.isEmpty()) {
+      message.fail(BusFailure.NO_WORK, "no work (circuit open)");
+      return;
+    }
+    next(admitted.get().claim(), new HashSet<>(), 0).onComplete(ar -> {
+      admitted.get().settle(ar.succeeded() ? ar.result().orElse(null) : null);
+      if (ar.failed()) {
+        metrics.systemError("claim");
+        LOG.warn("claim by worker {} failed: {}", claim.workerId(), ar.cause().toString());
+        message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
+      } else if (ar.result().isEmpty()) {
+        message.fail(BusFailure.NO_WORK, "no work");
+      } else {
+        message.reply(ar.result().get().toJson());
+      }
+    });
+  }
+
+  /** The claim script's view of the worker (see {@code lua/claim.lua}). */
+  JsonObject workerJson(Claim claim, Set<String> skipped) {
+    List<String> held = workers.worker(claim.workerId()).map(KnownWorker::loadedModels)
+        .filter(models -> !models.isEmpty()).orElse(claim.models());
+    JsonObject worker = new JsonObject()
+        .put("w", claim.workerId())
+        .put("vram", Math.max(0, claim.freeVramMb()))
+        .put("models", new JsonArray(List.copyOf(claim.models())))
+        .put("pref", new JsonArray(List.copyOf(held)))
+        .put("skip", new JsonArray(List.copyOf(skipped)));
+    if (claim.batchWith() != null) {
+      worker.put("batch", claim.batchWith().key()).put("room", claim.batchWith().maxImages());
+    }
+    routing.classesFor(claim.gpuClass()).ifPresent(classes -> worker.put("classes", new JsonArray(List.copyOf(classes))));
+    return worker;
+  }
+
+  private Future<Optional<Assignment>> next(Claim claim, Set<String> skipped, int round) {
+    if (round >= MAX_ROUNDS) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return queue.claim(workerJson(claim, skipped), leaseMs, clock.millis()).compose(claimed -> {
+      if (claimed.orphans() > 0) {
+        keysLost.run();
+      }
+      if (claimed.popped().isEmpty()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      TierQueue.Popped item = claimed.popped().get();
+      return log.assign(item.id(), claim.workerId(), claim.gpuClass(), claim.models(), claim.freeVramMb())
+          .recover(err -> queue.putBack(item, claim.workerId()).transform(ignored -> Future.failedFuture(err)))
+          .compose(change -> {
+            if (change.isPresent()) {
+              return Future.succeededFuture(Optional.of(assigned(change.get(), item, claim)));
+            }
+            return passOver(item, claim).compose(putBack -> {
+              if (putBack) {
+                skipped.add(item.id());
+              }
+              return next(claim, skipped, round + 1);
+            });
+          });
+    });
+  }
+
+  private Assignment assigned(RequestLog.Change change, TierQueue.Popped item, Claim claim) {
+    RequestRow row = change.row();
+    hub.publish(change.event());
+    metrics.dispatched(item.tier(), item.via());
+    if (row.queuedAt() != null && row.assignedAt() != null) {
+      metrics.queueWait(item.tier(), Duration.between(row.queuedAt(), row.assignedAt()));
+    }
+    eta.observeDispatch(row.generationSpec());
+    LOG.debug("request {} ({}, {}) assigned to worker {} (attempt {})", row.id(), item.tier().wireName(), item.via(),
+        claim.workerId(), row.attempt());
+    return new Assignment(row.id(), row.attempt(), leaseMs, row.generationSpec());
+  }
+
+  /** The row was not assignable to this worker: put it back if it still waits (true), else drop it. */
+  private Future<Boolean> passOver(TierQueue.Popped item, Claim claim) {
+    return log.find(item.id()).compose(row -> {
+      if (row.isPresent() && row.get().status() == RequestStatus.QUEUED) {
+        return queue.putBack(item, claim.workerId()).map(true);
+      }
+      LOG.debug("request {} dropped from the {} queue: status {}", item.id(), item.tier().wireName(),
+          row.map(r -> r.status().wireName()).orElse("unknown"));
+      return queue.releaseLease(item.id(), claim.workerId()).map(false);
+    });
+  }
+}

@@ -1,0 +1,157 @@
+package dev.genmesh.region.queue;
+
+import static dev.genmesh.region.Await.result;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.Tier;
+import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.region.Await;
+import dev.genmesh.region.EmbeddedStores;
+import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestWorker;
+import dev.genmesh.testkit.ManualClock;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Restarts: Redis rebuilt from the log (docs/architecture.md, I2), in-flight work kept, migrations once. */
+@ExtendWith(VertxExtension.class)
+class QueueRebuildTest {
+  private static final String MODEL = "genmesh-tiny";
+  private static EmbeddedStores stores;
+
+  @TempDir
+  Path images;
+
+  @BeforeAll
+  static void startStores() throws Exception {
+    stores = EmbeddedStores.start();
+  }
+
+  @AfterAll
+  static void stopStores() throws Exception {
+    stores.close();
+  }
+
+  private static JsonObject spec(Tier tier) {
+    return new GenerationSpec("a lighthouse at dusk", "", MODEL, tier, 512, 512, 2, 7, 7.5, 1).toJson();
+  }
+
+  private static String submit(NodeUnderTest node, Tier tier) {
+    return result(node.submit(spec(tier))).bodyAsJsonObject().getString("id");
+  }
+
+  @Test
+  void restartWithFlushedRedisRequeuesFromTheLog(Vertx vertx) {
+    String database = stores.createDatabase();
+    String prefix = EmbeddedStores.newKeyPrefix();
+    GenmeshConfig config = stores.config(database, prefix);
+    TestWorker lost = new TestWorker(vertx, EmbeddedStores.REGION, "w-lost-" + UUID.randomUUID(), List.of(MODEL));
+    TestWorker fresh = new TestWorker(vertx, EmbeddedStores.REGION, "w-fresh-" + UUID.randomUUID(), List.of(MODEL));
+
+    NodeUnderTest first = result(NodeUnderTest.deploy(vertx, config, images));
+    String fast = submit(first, Tier.FAST);
+    String relax = submit(first, Tier.RELAX);
+    String turbo = submit(first, Tier.TURBO);
+    Assignment running = result(lost.claim());
+    assertThat(running.requestId()).isEqualTo(turbo);
+    lost.step(running, 1, 2, 8.0);
+    Await.until("the first step to be stored", () -> !stores.query(database,
+        "SELECT 1 FROM requests WHERE id = ? AND status = 'GENERATING'", turbo).isEmpty());
+    result(first.undeploy());
+
+    assertThat(stores.redis("FLUSHALL")).isEqualTo("+OK");
+    ManualClock clock = new ManualClock();
+    NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images, clock));
+
+    // The running request lost its lease with the flush (its worker is silent): a retry, after a backoff.
+    JsonObject requeued = second.view(turbo);
+    assertThat(requeued.getString("status")).isEqualTo("queued");
+    assertThat(requeued.getInteger("attempt")).isEqualTo(1);
+    assertThat(requeued.getInteger("retry_count")).isEqualTo(1);
+    assertThat(requeued.getInteger("priority")).isEqualTo(50);
+    assertThat(requeued.getJsonObject("last_error").getString("code")).isEqualTo("lease_lost");
+    assertThat(requeued.getValue("queue_position")).as("waiting out its backoff").isNull();
+    clock.advance(java.time.Duration.ofSeconds(2));
+
+    Assignment retry = result(fresh.claim());
+    assertThat(retry.requestId()).isEqualTo(turbo);
+    assertThat(retry.attempt()).isEqualTo(2);
+    Throwable late = Await.failure(lost.result(turbo, running.attempt(), List.of(TestWorker.png(1))));
+    assertThat(((ReplyException) late).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
+    result(fresh.result(turbo, retry.attempt(), List.of(TestWorker.png(2))));
+
+    assertThat(result(fresh.claim()).requestId()).isEqualTo(fast);
+    assertThat(result(fresh.claim()).requestId()).isEqualTo(relax);
+    assertThat(((ReplyException) Await.failure(fresh.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
+
+    List<JsonObject> events = result(second.stream("/regional/v1/generations/" + turbo + "/events?after=0"));
+    assertThat(events).extracting(e -> e.getString("type"))
+        .containsExactly("queued", "assigned", "step", "queued", "assigned", "safety_pending", "completed");
+    assertThat(events.get(3).getInteger("retry_count")).isEqualTo(1);
+    assertThat(events.get(3).getString("reason")).isEqualTo("lease_lost");
+    assertThat(events.get(4).getInteger("attempt")).isEqualTo(2);
+    result(second.undeploy());
+  }
+
+  @Test
+  void restartKeepsRequestsWhoseLeaseIsAlive(Vertx vertx) {
+    String database = stores.createDatabase();
+    GenmeshConfig config = stores.config(database, EmbeddedStores.newKeyPrefix());
+    TestWorker worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
+
+    NodeUnderTest first = result(NodeUnderTest.deploy(vertx, config, images));
+    String id = submit(first, Tier.FAST);
+    Assignment assignment = result(worker.claim());
+    result(first.undeploy());
+
+    NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images));
+    JsonObject view = result(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+    assertThat(view.getString("status")).isEqualTo("assigned");
+    assertThat(view.getString("worker")).isEqualTo(worker.id);
+    assertThat(((ReplyException) Await.failure(worker.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
+    result(worker.result(id, assignment.attempt(), List.of(TestWorker.png(5))));
+    assertThat(result(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject().getString("status"))
+        .isEqualTo("completed");
+    result(second.undeploy());
+  }
+
+  @Test
+  void twoNodesStartingAtOnceMigrateOnce(Vertx vertx) {
+    String database = stores.createDatabase();
+    GenmeshConfig config = stores.config(database, EmbeddedStores.newKeyPrefix());
+
+    Future<NodeUnderTest> a = NodeUnderTest.deploy(vertx, config, images);
+    Future<NodeUnderTest> b = NodeUnderTest.deploy(vertx, config, images);
+    result(Future.all(a, b));
+
+    // Every version of the INDEX, each once (versions may have gaps: V10 follows V3).
+    List<String> listed = dev.genmesh.region.requests.impl.Migrations.load().stream().map(m -> m.version() + ":" + m.name()).toList();
+    assertThat(listed).startsWith("1:requests", "2:request_events", "3:fair_queues_and_retries").contains("10:scaling_decisions");
+    assertThat(stores.query(database, "SELECT version, name FROM schema_migrations ORDER BY version"))
+        .extracting(row -> row.get("version") + ":" + row.get("name"))
+        .containsExactlyElementsOf(listed);
+    String id = submit(a.result(), Tier.FAST);
+    assertThat(result(b.result().get("/regional/v1/generations/" + id)).statusCode()).isEqualTo(200);
+    result(a.result().undeploy());
+    result(b.result().undeploy());
+
+    // A restart applies nothing again.
+    NodeUnderTest again = result(NodeUnderTest.deploy(vertx, config, images));
+    assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(listed.size());
+    result(again.undeploy());
+  }
+}
