@@ -61,7 +61,7 @@ snapshot() { # copies a directory of this repository's classes, adds the copy to
 }
 snapshot "$ROOT/region-node/target/classes"
 snapshot "$ROOT/region-node/target/test-classes"
-IFS=: read -ra ENTRIES < "$BUILD/deps.txt"
+IFS=: read -ra ENTRIES < "$BUILD/deps.txt" || true # the file ends without a newline
 for entry in "${ENTRIES[@]}"; do
   if [[ "$entry" == "$ROOT"/* && -d "$entry" ]]; then snapshot "$entry"; else CP="$CP:$entry"; fi
 done

@@ -21,7 +21,7 @@ public interface ScalingPolicy {
   /** The current target per pool (after the last evaluation). */
   Map<String, Integer> targets();
 
-  /** The design's policy (docs/architecture.md, "Design numbers"): triggers with windows, cooldowns, steps, bounds, forecast. */
+  /** The design's policy (docs/architecture.md, "Design numbers and where they live"): triggers with windows, cooldowns, steps, bounds, forecast. */
   static ScalingPolicy design(GenmeshConfig config, String region, Clock clock) {
     return new SustainedTriggerPolicy(config, region, clock, TrafficForecast.hourOfWeek(config.autoscaling()));
   }

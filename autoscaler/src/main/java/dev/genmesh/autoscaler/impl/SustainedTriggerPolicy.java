@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The design's scaling policy, per GPU pool: each trigger fires only once its condition has held
- * for its whole window (docs/architecture.md, "Design numbers"). The size of a step comes from the design's steps and from the pool's desired size
+ * for its whole window (docs/architecture.md, "Design numbers and where they live"). The size of a step comes from the design's steps and from the pool's desired size
  * (predicted demand at each tier's target utilisation plus its backlog, at least the tier
  * reservations), so a scale-down never undershoots into the next scale-up. In order, each
  * evaluation: replacements, the pool bounds and tier minimums, scale-ups (most urgent first),
