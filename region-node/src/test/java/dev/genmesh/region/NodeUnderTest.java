@@ -1,6 +1,7 @@
 package dev.genmesh.region;
 
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.region.TestRegion;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -49,7 +50,7 @@ public final class NodeUnderTest {
   public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
       dev.genmesh.autoscaler.Actuator actuator) {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, EmbeddedStores.REGION, meters, imageDir, clock)
+    RegionNodeVerticle node = new RegionNodeVerticle(config, TestRegion.REGION, meters, imageDir, clock)
         .withActuator(actuator)
         .withLocalSafety(new ReferenceSafety());
     return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, meters, imageDir, id));

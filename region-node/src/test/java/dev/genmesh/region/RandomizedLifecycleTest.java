@@ -8,7 +8,10 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -27,7 +30,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * events and the dispatch audit stream. The seed (printed on failure; set it with
  * -Dgenmesh.seed=N) replays the choices; the timing of concurrent actions is the machine's.
  */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class RandomizedLifecycleTest {
   private static final int REQUESTS = 300;
   private static final int MAX_RETRIES = 3;
@@ -48,17 +50,13 @@ class RandomizedLifecycleTest {
   private static final double RELAX_SHARE = 0.10;
   private static final String MODEL = "genmesh-tiny";
   private static final List<String> FAILURES = List.of("oom", "gpu_error", "error", "model_corrupted");
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   /** One virtual worker: what it runs now and attempts it lost (their results come late). */
   private static final class Virtual {
@@ -89,16 +87,16 @@ class RandomizedLifecycleTest {
 
   private void run(Vertx vertx, Path images, Random random) {
     String database = stores.createDatabase();
-    String prefix = EmbeddedStores.newKeyPrefix();
+    String prefix = TestStores.newKeyPrefix();
     // Circuit breakers off: the random failure rates here are far above 10 %, and shed submits or
     // refused claims are not what this test is about (CircuitBreakerFlowTest covers them).
-    GenmeshConfig config = EmbeddedStores.withReapIntervalMs(
-        EmbeddedStores.withLeaseMs(stores.config(database, prefix), 120_000), 20).withBreakers(EmbeddedStores.NO_BREAKERS);
+    GenmeshConfig config = TestRegion.withReapIntervalMs(
+        TestRegion.withLeaseMs(TestRegion.config(stores, database, prefix), 120_000), 20).withBreakers(TestRegion.NO_BREAKERS);
     ManualClock clock = new ManualClock();
     NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, images, clock));
     List<Virtual> workers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
-      workers.add(new Virtual(new TestWorker(vertx, EmbeddedStores.REGION, "v" + i, List.of(MODEL), "cpu", 6000 + 2000L * i)));
+      workers.add(new Virtual(new TestWorker(vertx, TestRegion.REGION, "v" + i, List.of(MODEL), "cpu", 6000 + 2000L * i)));
     }
     List<String> accepted = new ArrayList<>();
     long started = System.nanoTime();

@@ -7,6 +7,9 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.region.TestRegion;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,7 +24,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,10 +32,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The node driven as the edge (HTTP) and a worker (event bus) would, on real Postgres and Redis. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class RegionNodeFlowTest {
   private static final String MODEL = "genmesh-tiny";
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   private Vertx vertx;
   private String database;
@@ -42,22 +44,18 @@ class RegionNodeFlowTest {
   private TestWorker worker;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   @BeforeEach
   void deploy(Vertx vertx, @TempDir Path images) {
     this.vertx = vertx;
     database = stores.createDatabase();
-    prefix = EmbeddedStores.newKeyPrefix();
-    node = result(NodeUnderTest.deploy(vertx, stores.config(database, prefix), images));
-    worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
+    prefix = TestStores.newKeyPrefix();
+    node = result(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, prefix), images));
+    worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 
   @AfterEach
@@ -253,7 +251,7 @@ class RegionNodeFlowTest {
     String relax = submit(spec(MODEL, Tier.RELAX));
     String fast = submit(spec(MODEL, Tier.FAST));
     String turboOtherModel = submit(spec("other-model", Tier.TURBO));
-    TestWorker other = new TestWorker(vertx, EmbeddedStores.REGION, "w-other", List.of("other-model"));
+    TestWorker other = new TestWorker(vertx, TestRegion.REGION, "w-other", List.of("other-model"));
 
     assertThat(result(worker.claim()).requestId()).isEqualTo(fast);
     assertThat(result(worker.claim()).requestId()).isEqualTo(relax);

@@ -5,21 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.region.TestRegion;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -27,21 +31,24 @@ import org.junit.jupiter.api.io.TempDir;
 import redis.embedded.RedisServer;
 
 /** What the node does when its stores are not there. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class StorageOutageTest {
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   @TempDir
   Path dir;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
+
+  /** A Redis of this test's own (to stop under a running node), without persistence. */
+  private static RedisServer startRedis(int port, Path dir) throws IOException {
+    RedisServer redis = EmbeddedStores.redisServer(dir, port, false);
+    redis.start();
+    return redis;
   }
 
   private static JsonObject spec() {
@@ -57,12 +64,12 @@ class StorageOutageTest {
 
   @Test
   void postgresDownAnswers503WithRetryAfter(Vertx vertx) throws Exception {
-    EmbeddedPostgres own = EmbeddedStores.startPostgres(dir.resolve("pg"));
+    EmbeddedPostgres own = EmbeddedStores.startPostgres(dir.resolve("pg"), EmbeddedStores.freePort(), false);
     NodeUnderTest node;
     String id;
     try {
-      GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", own.getPort(), "postgres",
-          stores.redisUrl(), EmbeddedStores.newKeyPrefix());
+      GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", own.getPort(), "postgres",
+          stores.redisUrl(), TestStores.newKeyPrefix());
       node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
       HttpResponse<Buffer> before = result(node.submit(spec()));
       assertThat(before.statusCode()).isEqualTo(202);
@@ -90,11 +97,11 @@ class StorageOutageTest {
   @Test
   void redisDownStillAcceptsKeepsInFlightWorkAndQueuesItWhenRedisReturns(Vertx vertx) throws Exception {
     int redisPort = EmbeddedStores.freePort();
-    RedisServer redis = EmbeddedStores.startRedis(redisPort, dir);
-    GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
-        stores.createDatabase(), "redis://127.0.0.1:" + redisPort, EmbeddedStores.newKeyPrefix());
+    RedisServer redis = startRedis(redisPort, dir);
+    GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
+        stores.createDatabase(), "redis://127.0.0.1:" + redisPort, TestStores.newKeyPrefix());
     NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
-    TestWorker worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
+    TestWorker worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
     String running = result(node.submit(spec())).bodyAsJsonObject().getString("id");
     Assignment assignment = result(worker.claim());
     redis.stop();
@@ -115,7 +122,7 @@ class StorageOutageTest {
         .isEqualTo("completed");
 
     // Redis back, empty: the running node notices and queues the request from the log.
-    RedisServer again = EmbeddedStores.startRedis(redisPort, dir);
+    RedisServer again = startRedis(redisPort, dir);
     try {
       Await.until("the rebuilt queue to hand out the request", () -> {
         try {
@@ -139,8 +146,8 @@ class StorageOutageTest {
   @Test
   void startFailsClearlyWhenPostgresIsUnreachable(Vertx vertx) throws Exception {
     int closed = EmbeddedStores.freePort();
-    GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", closed, "nowhere",
-        stores.redisUrl(), EmbeddedStores.newKeyPrefix());
+    GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", closed, "nowhere",
+        stores.redisUrl(), TestStores.newKeyPrefix());
 
     Throwable failure = Await.failure(NodeUnderTest.deploy(vertx, config, dir));
     assertThat(failure).hasMessageContaining("PostgreSQL at 127.0.0.1:" + closed + "/nowhere is unreachable");
@@ -149,8 +156,8 @@ class StorageOutageTest {
   @Test
   void startFailsClearlyWhenRedisIsUnreachable(Vertx vertx) throws Exception {
     int closed = EmbeddedStores.freePort();
-    GenmeshConfig config = EmbeddedStores.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
-        stores.createDatabase(), "redis://127.0.0.1:" + closed, EmbeddedStores.newKeyPrefix());
+    GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
+        stores.createDatabase(), "redis://127.0.0.1:" + closed, TestStores.newKeyPrefix());
 
     Throwable failure = Await.failure(NodeUnderTest.deploy(vertx, config, dir));
     assertThat(failure).hasMessageContaining("Redis at redis://127.0.0.1:" + closed + " is unreachable");

@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.genmesh.autoscaler.Replacement;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.ScalingDecision;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.autoscale.impl.DecisionPublisher;
 import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
 import dev.genmesh.region.requests.impl.Migrations;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -19,25 +20,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Decisions as events and as rows of the real PostgreSQL log, and replacement requests from the bus. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class DecisionRecordsTest {
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   @BeforeAll
-  static void start() throws Exception {
-    stores = EmbeddedStores.start();
+  static void start(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    stores.close();
-  }
 
   private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);

@@ -12,8 +12,10 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WarmupOrder;
 import dev.genmesh.region.Await;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -25,14 +27,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The autoscaler inside region nodes: real queues and log drive it, one node per region acts. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class RegionAutoscalerTest {
   /** One CPU pool of 1..3 workers that grows as soon as turbo holds 2 requests. */
   static final String SMALL_POOL = """
@@ -62,7 +63,7 @@ class RegionAutoscalerTest {
           H100: {min: 0, max: 0}
           cpu: {min: 1, max: 3}
       """;
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   /** What the autoscaler asked for, in order. */
   static final class RecordingActuator implements Actuator {
@@ -82,14 +83,10 @@ class RegionAutoscalerTest {
   }
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   static GenmeshConfig smallPool(Path dir, GenmeshConfig pointedAtStores) throws Exception {
     Path file = dir.resolve("autoscale.yaml");
@@ -102,11 +99,11 @@ class RegionAutoscalerTest {
   void aTurboBacklogGrowsThePoolThroughOneNodeOnlyAndEveryDecisionIsRecorded(Vertx vertx, @TempDir Path dir)
       throws Exception {
     String database = stores.createDatabase();
-    GenmeshConfig config = smallPool(dir, stores.config(database, EmbeddedStores.newKeyPrefix()));
+    GenmeshConfig config = smallPool(dir, TestRegion.config(stores, database, TestStores.newKeyPrefix()));
     RecordingActuator first = new RecordingActuator();
     RecordingActuator second = new RecordingActuator();
     List<JsonObject> events = new CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(Addresses.scalingDecisions(EmbeddedStores.REGION), m -> events.add(m.body()));
+    vertx.eventBus().<JsonObject>consumer(Addresses.scalingDecisions(TestRegion.REGION), m -> events.add(m.body()));
     NodeUnderTest a = result(NodeUnderTest.deploy(vertx, config, dir.resolve("a"), Clock.systemUTC(), first));
     NodeUnderTest b = result(NodeUnderTest.deploy(vertx, config, dir.resolve("b"), Clock.systemUTC(), second));
 
@@ -133,7 +130,7 @@ class RegionAutoscalerTest {
     List<WarmupOrder.Answer> answers = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       answers.add(WarmupOrder.Answer.fromJson(result(vertx.eventBus().<JsonObject>request(
-          Addresses.warmup(EmbeddedStores.REGION),
+          Addresses.warmup(TestRegion.REGION),
           new WarmupOrder.Ask("new-" + i, "cpu", List.of("genmesh-small", "genmesh-tiny")).toJson())).body()));
     }
     assertThat(answers).allSatisfy(answer -> assertThat(answer.models()).containsExactly("genmesh-tiny", "genmesh-small"));

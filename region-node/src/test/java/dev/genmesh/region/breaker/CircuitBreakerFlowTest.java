@@ -12,10 +12,12 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.region.Await;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -29,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,11 +43,11 @@ import org.junit.jupiter.api.io.TempDir;
  * replacement, global breaker → relax then fast shed with 503 and Retry-After; alerts on
  * {@code genmesh.alerts}. Breaker time moves by the test's clock.
  */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class CircuitBreakerFlowTest {
   private static final String TINY = "genmesh-tiny";
   private static final String SMALL = "genmesh-small";
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   private Vertx vertx;
   private String database;
@@ -56,23 +57,19 @@ class CircuitBreakerFlowTest {
   private final List<JsonObject> replacements = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   private void deploy(Vertx vertx, Path images, BreakerConfig breakers) {
     this.vertx = vertx;
     database = stores.createDatabase();
     clock = new ManualClock();
-    GenmeshConfig config = EmbeddedStores.withReapIntervalMs(stores.config(database, EmbeddedStores.newKeyPrefix()), 50)
+    GenmeshConfig config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, TestStores.newKeyPrefix()), 50)
         .withBreakers(breakers);
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
-    vertx.eventBus().<JsonObject>consumer(Addresses.replacements(EmbeddedStores.REGION), m -> replacements.add(m.body()));
+    vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
     node = result(NodeUnderTest.deploy(vertx, config, images, clock));
   }
 
@@ -84,7 +81,7 @@ class CircuitBreakerFlowTest {
   }
 
   private TestWorker worker(String name, String... models) {
-    return new TestWorker(vertx, EmbeddedStores.REGION, name + "-" + UUID.randomUUID(), List.of(models));
+    return new TestWorker(vertx, TestRegion.REGION, name + "-" + UUID.randomUUID(), List.of(models));
   }
 
   private static JsonObject spec(String model, Tier tier, boolean allowFallback) {
@@ -147,7 +144,7 @@ class CircuitBreakerFlowTest {
     Await.until("the open alert", () -> !alertsOf("model").isEmpty());
     assertThat(alertsOf("model")).singleElement().satisfies(alert -> {
       assertThat(change(alert)).isEqualTo("genmesh-tiny closed->open");
-      assertThat(alert.getString("region")).isEqualTo(EmbeddedStores.REGION);
+      assertThat(alert.getString("region")).isEqualTo(TestRegion.REGION);
       assertThat(alert.getString("at")).isEqualTo(clock.instant().toString());
     });
     assertThat(node.counter("genmesh.breaker.transitions", "kind", "model", "name", TINY, "from", "closed", "to", "open"))
@@ -210,7 +207,7 @@ class CircuitBreakerFlowTest {
       assertThat(event.getString("reason")).isEqualTo("worker_breaker_open");
     });
     Await.until("a replacement is asked for", () -> !replacements.isEmpty());
-    assertThat(replacements).singleElement().isEqualTo(new JsonObject().put("region", EmbeddedStores.REGION)
+    assertThat(replacements).singleElement().isEqualTo(new JsonObject().put("region", TestRegion.REGION)
         .put("worker_id", broken.id).put("reason", "worker_breaker_open").put("gpu_class", "cpu"));
     assertThat(failureCode(broken.claim())).isEqualTo(BusFailure.NO_WORK);
 

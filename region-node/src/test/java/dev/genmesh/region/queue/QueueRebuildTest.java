@@ -9,10 +9,12 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.region.Await;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -21,30 +23,25 @@ import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Restarts: Redis rebuilt from the log (docs/architecture.md, I2), in-flight work kept, migrations once. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class QueueRebuildTest {
   private static final String MODEL = "genmesh-tiny";
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   @TempDir
   Path images;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   private static JsonObject spec(Tier tier) {
     return new GenerationSpec("a lighthouse at dusk", "", MODEL, tier, 512, 512, 2, 7, 7.5, 1).toJson();
@@ -57,10 +54,10 @@ class QueueRebuildTest {
   @Test
   void restartWithFlushedRedisRequeuesFromTheLog(Vertx vertx) {
     String database = stores.createDatabase();
-    String prefix = EmbeddedStores.newKeyPrefix();
-    GenmeshConfig config = stores.config(database, prefix);
-    TestWorker lost = new TestWorker(vertx, EmbeddedStores.REGION, "w-lost-" + UUID.randomUUID(), List.of(MODEL));
-    TestWorker fresh = new TestWorker(vertx, EmbeddedStores.REGION, "w-fresh-" + UUID.randomUUID(), List.of(MODEL));
+    String prefix = TestStores.newKeyPrefix();
+    GenmeshConfig config = TestRegion.config(stores, database, prefix);
+    TestWorker lost = new TestWorker(vertx, TestRegion.REGION, "w-lost-" + UUID.randomUUID(), List.of(MODEL));
+    TestWorker fresh = new TestWorker(vertx, TestRegion.REGION, "w-fresh-" + UUID.randomUUID(), List.of(MODEL));
 
     NodeUnderTest first = result(NodeUnderTest.deploy(vertx, config, images));
     String fast = submit(first, Tier.FAST);
@@ -110,8 +107,8 @@ class QueueRebuildTest {
   @Test
   void restartKeepsRequestsWhoseLeaseIsAlive(Vertx vertx) {
     String database = stores.createDatabase();
-    GenmeshConfig config = stores.config(database, EmbeddedStores.newKeyPrefix());
-    TestWorker worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
+    GenmeshConfig config = TestRegion.config(stores, database, TestStores.newKeyPrefix());
+    TestWorker worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
 
     NodeUnderTest first = result(NodeUnderTest.deploy(vertx, config, images));
     String id = submit(first, Tier.FAST);
@@ -132,7 +129,7 @@ class QueueRebuildTest {
   @Test
   void twoNodesStartingAtOnceMigrateOnce(Vertx vertx) {
     String database = stores.createDatabase();
-    GenmeshConfig config = stores.config(database, EmbeddedStores.newKeyPrefix());
+    GenmeshConfig config = TestRegion.config(stores, database, TestStores.newKeyPrefix());
 
     Future<NodeUnderTest> a = NodeUnderTest.deploy(vertx, config, images);
     Future<NodeUnderTest> b = NodeUnderTest.deploy(vertx, config, images);

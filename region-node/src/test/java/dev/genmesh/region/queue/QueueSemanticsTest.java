@@ -11,10 +11,12 @@ import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages;
 import dev.genmesh.region.Await;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -32,7 +34,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,10 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
  * retries with boost, backoff and hints (I4), cancel, completed once (I3), position and ETA,
  * scheduler matching, and a run-time Redis flush (I2). Time moves by the test's clock.
  */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class QueueSemanticsTest {
   private static final String MODEL = "genmesh-tiny";
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   private Vertx vertx;
   private String database;
@@ -57,22 +58,18 @@ class QueueSemanticsTest {
   private NodeUnderTest node;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   @BeforeEach
   void deploy(Vertx vertx, @TempDir Path images) {
     this.vertx = vertx;
     database = stores.createDatabase();
-    prefix = EmbeddedStores.newKeyPrefix();
+    prefix = TestStores.newKeyPrefix();
     clock = new ManualClock();
-    GenmeshConfig config = EmbeddedStores.withReapIntervalMs(stores.config(database, prefix), 50);
+    GenmeshConfig config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, prefix), 50);
     node = result(NodeUnderTest.deploy(vertx, config, images, clock));
   }
 
@@ -82,7 +79,7 @@ class QueueSemanticsTest {
   }
 
   private TestWorker worker(String name) {
-    return new TestWorker(vertx, EmbeddedStores.REGION, name + "-" + UUID.randomUUID(), List.of(MODEL));
+    return new TestWorker(vertx, TestRegion.REGION, name + "-" + UUID.randomUUID(), List.of(MODEL));
   }
 
   private static JsonObject spec(Tier tier, String user) {
@@ -214,8 +211,8 @@ class QueueSemanticsTest {
 
   @Test
   void oomGoesToALargerWorkerAndCorruptionToAnotherUntilTheHoldLapses() {
-    TestWorker small = new TestWorker(vertx, EmbeddedStores.REGION, "small", List.of(MODEL), "cpu", 4000);
-    TestWorker large = new TestWorker(vertx, EmbeddedStores.REGION, "large", List.of(MODEL), "cpu", 6000);
+    TestWorker small = new TestWorker(vertx, TestRegion.REGION, "small", List.of(MODEL), "cpu", 4000);
+    TestWorker large = new TestWorker(vertx, TestRegion.REGION, "large", List.of(MODEL), "cpu", 6000);
     String oom = submit(spec(Tier.FAST, null).put("batch_size", 2));
     Assignment first = result(small.claim());
     result(small.fail(first, "oom", "out of memory"));
@@ -247,20 +244,20 @@ class QueueSemanticsTest {
   void claimsFollowTheRoutingMatrixMemoryAndLoadedModels() {
     JsonObject highRes = new GenerationSpec("a wide valley", "", MODEL, Tier.FAST, 1280, 1280, 3, 7, 7.5, 1).toJson();
     String big = submit(highRes);
-    TestWorker l4 = new TestWorker(vertx, EmbeddedStores.REGION, "l4", List.of(MODEL), "L4", 24_000);
-    TestWorker h100 = new TestWorker(vertx, EmbeddedStores.REGION, "h100", List.of(MODEL), "H100", 80_000);
+    TestWorker l4 = new TestWorker(vertx, TestRegion.REGION, "l4", List.of(MODEL), "L4", 24_000);
+    TestWorker h100 = new TestWorker(vertx, TestRegion.REGION, "h100", List.of(MODEL), "H100", 80_000);
     assertThat(failureCode(l4.claim())).as("high_res needs A100-80 or H100").isEqualTo(BusFailure.NO_WORK);
     assertThat(result(h100.claim()).requestId()).isEqualTo(big);
 
     String needsMemory = submit(spec(Tier.FAST, null));
-    TestWorker tiny = new TestWorker(vertx, EmbeddedStores.REGION, "tiny", List.of(MODEL), "cpu", 100);
+    TestWorker tiny = new TestWorker(vertx, TestRegion.REGION, "tiny", List.of(MODEL), "cpu", 100);
     assertThat(failureCode(tiny.claim())).as("estimate 391 MB > 100 MB free").isEqualTo(BusFailure.NO_WORK);
     clock.advance(Duration.ofMillis(60_000));
     assertThat(result(tiny.claim()).requestId()).as("after the routing hold").isEqualTo(needsMemory);
 
     String modelX = submit(spec(Tier.FAST, null).put("model", "model-x"));
     String modelY = submit(spec(Tier.FAST, null).put("model", "model-y"));
-    TestWorker any = new TestWorker(vertx, EmbeddedStores.REGION, "any", List.of(), "cpu", 8192);
+    TestWorker any = new TestWorker(vertx, TestRegion.REGION, "any", List.of(), "cpu", 8192);
     any.heartbeat(List.of(), List.of("model-y"));
     Await.until("the heartbeat", () -> node.node.knownWorkers().stream().anyMatch(w -> w.workerId().equals("any")));
     assertThat(result(any.claim()).requestId()).as("the model it holds first").isEqualTo(modelY);
@@ -314,7 +311,7 @@ class QueueSemanticsTest {
     assertThat(failureCode(worker.claim())).isEqualTo(BusFailure.NO_WORK);
 
     List<JsonObject> cancels = new CopyOnWriteArrayList<>();
-    MessageConsumer<JsonObject> listener = vertx.eventBus().consumer(Addresses.cancel(EmbeddedStores.REGION),
+    MessageConsumer<JsonObject> listener = vertx.eventBus().consumer(Addresses.cancel(TestRegion.REGION),
         message -> cancels.add(message.body()));
     result(listener.completion());
     String running = submit(spec(Tier.TURBO, null));

@@ -5,16 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.region.Await;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.safety.SafetyVerticle;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -29,7 +32,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,12 +43,12 @@ import org.junit.jupiter.api.io.TempDir;
  * The safety gate on real Postgres and Redis, with the reference safety service deployed by the
  * test on a port of its own, so that the test can take it away and bring it back.
  */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class SafetyGateTest {
   private static final String MODEL = "genmesh-tiny";
   private static final long ALERT_AFTER_MS = 300_000;
   private static final String UNAVAILABLE = "safety service unavailable; your image is waiting for its check";
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   @TempDir Path images;
   private Vertx vertx;
@@ -60,25 +62,21 @@ class SafetyGateTest {
   private TestWorker worker;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   @BeforeEach
   void deploy(Vertx vertx) throws Exception {
     this.vertx = vertx;
     database = stores.createDatabase();
-    prefix = EmbeddedStores.newKeyPrefix();
+    prefix = TestStores.newKeyPrefix();
     safetyPort = EmbeddedStores.freePort();
     startSafety();
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, message -> alerts.add(message.body()));
     node = result(NodeUnderTest.deploy(vertx, config(), images, clock));
-    worker = new TestWorker(vertx, EmbeddedStores.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
+    worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 
   @AfterEach
@@ -92,7 +90,7 @@ class SafetyGateTest {
   private GenmeshConfig config() {
     SafetyConfig safety = new SafetyConfig("http://127.0.0.1:" + safetyPort, 0, 2_000, 100, ALERT_AFTER_MS, 2, 300,
         List.of("gore", "beheading", "csam"));
-    return EmbeddedStores.withReapIntervalMs(stores.config(database, prefix), 100).withSafety(safety);
+    return TestRegion.withReapIntervalMs(TestRegion.config(stores, database, prefix), 100).withSafety(safety);
   }
 
   private void startSafety() {
@@ -254,7 +252,7 @@ class SafetyGateTest {
     clock.advance(Duration.ofMillis(60_000));
     Await.until("the alert", () -> alerts.stream().anyMatch(a -> "safety_pending_too_long".equals(a.getString("type"))));
     JsonObject alert = alerts.stream().filter(a -> "safety_pending_too_long".equals(a.getString("type"))).findFirst().get();
-    assertThat(alert.getString("region")).isEqualTo(EmbeddedStores.REGION);
+    assertThat(alert.getString("region")).isEqualTo(TestRegion.REGION);
     assertThat(alert.getString("request_id")).isEqualTo(id);
     assertThat(alert.getLong("waiting_ms")).isGreaterThanOrEqualTo(ALERT_AFTER_MS);
 
@@ -277,7 +275,7 @@ class SafetyGateTest {
     Await.until("the circuit to open", () -> alerts.stream().anyMatch(a -> "open".equals(a.getString("to"))));
     JsonObject opened = alerts.stream().filter(a -> "breaker".equals(a.getString("type"))).findFirst().get();
     assertThat(opened.getString("kind")).isEqualTo("safety");
-    assertThat(opened.getString("region")).isEqualTo(EmbeddedStores.REGION);
+    assertThat(opened.getString("region")).isEqualTo(TestRegion.REGION);
     assertThat(opened.getString("from")).isEqualTo("closed");
     assertThat(opened.getString("to")).isEqualTo("open");
     assertThat(node.counter("genmesh.safety.breaker.transitions", "from", "closed", "to", "open")).isEqualTo(1.0);

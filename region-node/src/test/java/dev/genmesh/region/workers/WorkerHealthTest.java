@@ -11,10 +11,12 @@ import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
 import dev.genmesh.region.Await;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -25,7 +27,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,10 +40,10 @@ import org.junit.jupiter.api.io.TempDir;
  * told to stop, a replacement is asked for, an alert is raised, and it gets no new work. A worker
  * that is not ready or drains gets no work either. Time moves by the test's clock.
  */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class WorkerHealthTest {
   private static final String MODEL = "genmesh-tiny";
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   private Vertx vertx;
   private ManualClock clock;
@@ -52,23 +53,19 @@ class WorkerHealthTest {
   private final List<JsonObject> alerts = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   @BeforeEach
   void deploy(Vertx vertx, @TempDir Path images) {
     this.vertx = vertx;
     clock = new ManualClock();
-    GenmeshConfig config = stores.config(stores.createDatabase(), EmbeddedStores.newKeyPrefix());
+    GenmeshConfig config = TestRegion.config(stores, stores.createDatabase(), TestStores.newKeyPrefix());
     node = result(NodeUnderTest.deploy(vertx, config, images, clock));
-    vertx.eventBus().<JsonObject>consumer(Addresses.cancel(EmbeddedStores.REGION), m -> cancels.add(m.body()));
-    vertx.eventBus().<JsonObject>consumer(Addresses.replacements(EmbeddedStores.REGION), m -> replacements.add(m.body()));
+    vertx.eventBus().<JsonObject>consumer(Addresses.cancel(TestRegion.REGION), m -> cancels.add(m.body()));
+    vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
   }
 
@@ -84,7 +81,7 @@ class WorkerHealthTest {
 
   private void beat(String worker, boolean ready, boolean draining, List<String> active) {
     clock.advance(Duration.ofMillis(1)); // each heartbeat distinct, so the wait below sees this one
-    vertx.eventBus().publish(Addresses.heartbeat(EmbeddedStores.REGION), new Heartbeat(worker, EmbeddedStores.REGION,
+    vertx.eventBus().publish(Addresses.heartbeat(TestRegion.REGION), new Heartbeat(worker, TestRegion.REGION,
         "cpu", 8192, 8192, List.of(MODEL), 0.1, active, clock.millis(), Map.of(), ready, true, 4, "node-" + worker,
         draining).toJson());
     Await.until(worker + "'s heartbeat", () -> node.node.knownWorkers().stream()
@@ -100,7 +97,7 @@ class WorkerHealthTest {
   }
 
   private TestWorker worker(String id) {
-    return new TestWorker(vertx, EmbeddedStores.REGION, id, List.of(MODEL));
+    return new TestWorker(vertx, TestRegion.REGION, id, List.of(MODEL));
   }
 
   @Test
@@ -162,7 +159,7 @@ class WorkerHealthTest {
     beat("wedged", true, false, List.of());
     Assignment first = result(wedged.claim());
     clock.advance(Duration.ofMillis(1));
-    vertx.eventBus().publish(Addresses.heartbeat(EmbeddedStores.REGION), new Heartbeat("wedged", EmbeddedStores.REGION,
+    vertx.eventBus().publish(Addresses.heartbeat(TestRegion.REGION), new Heartbeat("wedged", TestRegion.REGION,
         "cpu", 8192, 8192, List.of(MODEL), 1.0, List.of(id), clock.millis(), Map.of(), true, false, 4, "node-wedged",
         false).toJson());
     Await.until("the worker not live", () -> state("wedged") == WorkerState.NOT_LIVE);

@@ -9,13 +9,14 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.region.scheduler.Routing;
 import dev.genmesh.region.workers.KnownWorker;
 import dev.genmesh.region.workers.WorkerState;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -26,26 +27,21 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The autoscaler's view of a region built from the real PostgreSQL request log: per request class and tier, per pool. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class RegionObservationsTest {
   private static final GenmeshConfig CONFIG = ConfigLoader.defaults();
-  private static EmbeddedStores stores;
+  private static TestStores stores;
 
   @BeforeAll
-  static void start() throws Exception {
-    stores = EmbeddedStores.start();
+  static void start(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    stores.close();
-  }
 
   private static <T> T await(Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);

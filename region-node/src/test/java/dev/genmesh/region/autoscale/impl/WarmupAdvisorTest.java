@@ -10,10 +10,11 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WarmupOrder;
-import dev.genmesh.region.EmbeddedStores;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,12 +39,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The warm-up order a starting worker gets on the bus: the autoscaler's plan first (each count
  * once), then the last hour's demand from the real request log, then the worker's own order.
  */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class WarmupAdvisorTest {
   private static final GenmeshConfig CONFIG = ConfigLoader.defaults(); // genmesh-tiny: sdxl, genmesh-small: sd3
   private static final String REGION = "us-west";
   private static final List<String> BOTH = List.of("genmesh-tiny", "genmesh-small");
-  private static EmbeddedStores stores;
+  private static TestStores stores;
   private final ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private Vertx vertx;
@@ -52,14 +52,10 @@ class WarmupAdvisorTest {
   private WarmupAdvisor advisor;
 
   @BeforeAll
-  static void startStores() throws Exception {
-    stores = EmbeddedStores.start();
+  static void startStores(TestStores shared) {
+    stores = shared;
   }
 
-  @AfterAll
-  static void stopStores() throws Exception {
-    stores.close();
-  }
 
   @BeforeEach
   void startAdvisor(Vertx vertx) throws Exception {

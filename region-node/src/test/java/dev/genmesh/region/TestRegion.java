@@ -1,0 +1,58 @@
+package dev.genmesh.region;
+
+import dev.genmesh.config.BreakerConfig;
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.QueueConfig;
+import dev.genmesh.config.RegionConfig;
+import dev.genmesh.testkit.TestStores;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The region under test: the defaults' us-west pointed at the shared {@link TestStores} (or at
+ * stores a test starts itself), and the config changes region tests reach for.
+ */
+public final class TestRegion {
+  public static final String REGION = "us-west";
+
+  private TestRegion() {}
+
+  /** The defaults with region us-west pointed at {@code stores}, HTTP on a random port. */
+  public static GenmeshConfig config(TestStores stores, String database, String keyPrefix) {
+    return config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(), database, stores.redisUrl(), keyPrefix);
+  }
+
+  /** {@code base} with region us-west pointed at the given stores, HTTP on a random port. */
+  public static GenmeshConfig config(
+      GenmeshConfig base, String pgHost, int pgPort, String database, String redisUrl, String keyPrefix) {
+    RegionConfig region = base.region(REGION);
+    RegionConfig.PostgresConfig pg = new RegionConfig.PostgresConfig(pgHost, pgPort, database, "postgres", "", 4);
+    RegionConfig changed = region.withHttpPort(0).withStores(pg, new RegionConfig.RedisConfig(redisUrl, keyPrefix));
+    Map<String, RegionConfig> regions = new HashMap<>(base.regions());
+    regions.put(REGION, changed);
+    return base.withRegions(regions);
+  }
+
+  /** Circuit breakers that never open (for tests about other things that fail requests on purpose). */
+  public static final BreakerConfig NO_BREAKERS = new BreakerConfig(new BreakerConfig.Breaker(10_000, 1, 1000),
+      new BreakerConfig.Breaker(10_000, 1, 1000), new BreakerConfig.GlobalBreaker(1.0, 60_000));
+
+  public static GenmeshConfig withLeaseMs(GenmeshConfig base, long leaseMs) {
+    QueueConfig q = base.queue();
+    return withQueue(base, new QueueConfig(leaseMs, q.maxRetries(), q.retryPriorityBoost(), q.backoffCapMs(),
+        q.relaxShare(), q.leaseReapIntervalMs(), q.routingHoldMs()));
+  }
+
+  /** {@code base} with the lease reaper running every {@code reapMs} (tests want it quick). */
+  public static GenmeshConfig withReapIntervalMs(GenmeshConfig base, long reapMs) {
+    QueueConfig q = base.queue();
+    return withQueue(base, new QueueConfig(q.leaseMs(), q.maxRetries(), q.retryPriorityBoost(), q.backoffCapMs(),
+        q.relaxShare(), reapMs, q.routingHoldMs()));
+  }
+
+  public static GenmeshConfig withQueue(GenmeshConfig base, QueueConfig queue) {
+    return new GenmeshConfig(base.edge(), base.regions(), base.models(), base.worker(), queue, base.health(),
+        base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr(), base.registry(), base.safety());
+  }
+}
