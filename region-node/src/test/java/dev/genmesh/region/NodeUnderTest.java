@@ -2,6 +2,7 @@ package dev.genmesh.region;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.region.TestRegion;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -79,13 +80,13 @@ public final class NodeUnderTest {
 
   /** The view of a request (GET), as JSON. */
   public JsonObject view(String id) {
-    return Await.result(get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+    return Waits.await(get("/regional/v1/generations/" + id)).bodyAsJsonObject();
   }
 
   /** The stored events of a request (plain GET of the events route). */
   public List<JsonObject> events(String id) {
     List<JsonObject> out = new ArrayList<>();
-    Await.result(get("/regional/v1/generations/" + id + "/events")).bodyAsJsonObject().getJsonArray("events")
+    Waits.await(get("/regional/v1/generations/" + id + "/events")).bodyAsJsonObject().getJsonArray("events")
         .forEach(e -> out.add((JsonObject) e));
     return out;
   }

@@ -1,6 +1,6 @@
 package dev.genmesh.region;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
@@ -93,7 +93,7 @@ class RandomizedLifecycleTest {
     GenmeshConfig config = TestRegion.withReapIntervalMs(
         TestRegion.withLeaseMs(TestRegion.config(stores, database, prefix), 120_000), 20).withBreakers(TestRegion.NO_BREAKERS);
     ManualClock clock = new ManualClock();
-    NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, images, clock));
+    NodeUnderTest node = await(NodeUnderTest.deploy(vertx, config, images, clock));
     List<Virtual> workers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       workers.add(new Virtual(new TestWorker(vertx, TestRegion.REGION, "v" + i, List.of(MODEL), "cpu", 6000 + 2000L * i)));
@@ -116,7 +116,7 @@ class RandomizedLifecycleTest {
       if (random.nextInt(8) == 0) {
         round.add(node.delete("/regional/v1/generations/" + accepted.get(random.nextInt(accepted.size()))));
       }
-      result(Future.all(round));
+      await(Future.all(round));
       if (random.nextInt(10) == 0) {
         clock.advance(Duration.ofMillis(random.nextInt(4000)));
       }
@@ -130,7 +130,7 @@ class RandomizedLifecycleTest {
       for (Virtual worker : workers) {
         round.add(act(worker, random, prefix, false));
       }
-      result(Future.all(round));
+      await(Future.all(round));
       clock.advance(Duration.ofSeconds(30));
     }
     for (Virtual worker : workers) {
@@ -138,7 +138,7 @@ class RandomizedLifecycleTest {
         lateResult(worker, late);
       }
     }
-    result(node.undeploy());
+    await(node.undeploy());
     System.out.printf("randomized lifecycle: drained after %d ms%n", (System.nanoTime() - started) / 1_000_000);
 
     checkInvariants(database, prefix, accepted, node, vertx);
@@ -158,7 +158,7 @@ class RandomizedLifecycleTest {
         return response.bodyAsJsonObject().getString("id");
       }));
     }
-    result(Future.all(submits));
+    await(Future.all(submits));
     return submits.stream().map(Future::result).toList();
   }
 
@@ -273,7 +273,7 @@ class RandomizedLifecycleTest {
   private static void checkDispatchOrder(Vertx vertx, String prefix) {
     Redis redis = Redis.createClient(vertx, stores.redisUrl());
     try {
-      Response entries = result(RedisAPI.api(redis).xrange(List.of(prefix + "dispatches", "-", "+")));
+      Response entries = await(RedisAPI.api(redis).xrange(List.of(prefix + "dispatches", "-", "+")));
       long withRelaxWaiting = 0;
       long relaxDispatched = 0;
       long relaxPassedOver = 0;

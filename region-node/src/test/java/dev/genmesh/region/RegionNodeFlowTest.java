@@ -1,6 +1,6 @@
 package dev.genmesh.region;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.protocol.BusFailure;
@@ -10,6 +10,7 @@ import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -54,13 +55,13 @@ class RegionNodeFlowTest {
     this.vertx = vertx;
     database = stores.createDatabase();
     prefix = TestStores.newKeyPrefix();
-    node = result(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, prefix), images));
+    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, prefix), images));
     worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 
   @AfterEach
   void undeploy() {
-    result(node.undeploy());
+    await(node.undeploy());
   }
 
   static JsonObject spec(String model, Tier tier) {
@@ -68,14 +69,14 @@ class RegionNodeFlowTest {
   }
 
   private String submit(JsonObject body) {
-    HttpResponse<Buffer> response = result(node.submit(body));
+    HttpResponse<Buffer> response = await(node.submit(body));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
     return response.bodyAsJsonObject().getString("id");
   }
 
   @Test
   void submitClaimStepsResultCompletesAndEverythingIsVisible() throws Exception {
-    HttpResponse<Buffer> accepted = result(node.submit(spec(MODEL, Tier.FAST)));
+    HttpResponse<Buffer> accepted = await(node.submit(spec(MODEL, Tier.FAST)));
     assertThat(accepted.statusCode()).isEqualTo(202);
     JsonObject view = accepted.bodyAsJsonObject();
     String id = view.getString("id");
@@ -96,7 +97,7 @@ class RegionNodeFlowTest {
     assertThat(stores.query(database, "SELECT seq, type FROM request_events WHERE request_id = ?", id))
         .containsExactly(Map.of("seq", 1L, "type", "queued"));
 
-    Assignment assignment = result(worker.claim());
+    Assignment assignment = await(worker.claim());
     assertThat(assignment.requestId()).isEqualTo(id);
     assertThat(assignment.attempt()).isEqualTo(1);
     assertThat(assignment.leaseMs()).isEqualTo(30_000L);
@@ -107,12 +108,12 @@ class RegionNodeFlowTest {
       worker.step(assignment, step, 3, 10.0 * step);
     }
     byte[] png = TestWorker.png(1);
-    JsonObject reply = result(worker.result(id, 1, List.of(png)));
+    JsonObject reply = await(worker.result(id, 1, List.of(png)));
     assertThat(reply.getString("status")).isEqualTo("completed");
     assertThat(reply.getJsonArray("images")).containsExactly("/v1/images/" + id + "/0.png");
     assertThat(stores.redis("EXISTS", prefix + "lease:" + id)).isEqualTo(":0");
 
-    JsonObject done = result(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+    JsonObject done = await(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
     assertThat(done.getString("status")).isEqualTo("completed");
     assertThat(done.getInteger("attempt")).isEqualTo(1);
     assertThat(done.getString("worker")).isEqualTo(worker.id);
@@ -129,17 +130,17 @@ class RegionNodeFlowTest {
 
     // The image, durable on disk and served with cache headers.
     assertThat(Files.readAllBytes(node.imageDir.resolve(id).resolve("0.png"))).isEqualTo(png);
-    HttpResponse<Buffer> image = result(node.get("/regional/v1/images/" + id + "/0.png"));
+    HttpResponse<Buffer> image = await(node.get("/regional/v1/images/" + id + "/0.png"));
     assertThat(image.statusCode()).isEqualTo(200);
     assertThat(image.getHeader("Content-Type")).isEqualTo("image/png");
     assertThat(image.getHeader("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
     assertThat(image.body().getBytes()).isEqualTo(png);
     String etag = image.getHeader("ETag");
     assertThat(etag).isNotBlank();
-    assertThat(result(node.get("/regional/v1/images/" + id + "/0.png", "If-None-Match", etag)).statusCode()).isEqualTo(304);
+    assertThat(await(node.get("/regional/v1/images/" + id + "/0.png", "If-None-Match", etag)).statusCode()).isEqualTo(304);
 
     // The whole story from the start, in order, then the server closes the stream.
-    List<JsonObject> events = result(node.stream("/regional/v1/generations/" + id + "/events?after=0"));
+    List<JsonObject> events = await(node.stream("/regional/v1/generations/" + id + "/events?after=0"));
     assertThat(events).extracting(e -> e.getString("type"))
         .containsExactly("queued", "assigned", "step", "step", "step", "safety_pending", "completed");
     assertThat(events).extracting(e -> e.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
@@ -155,7 +156,7 @@ class RegionNodeFlowTest {
     assertThat(events.get(6).getJsonObject("safety").getString("verdict")).isEqualTo("allow");
 
     // Resuming after event 2 gives only what came later.
-    List<JsonObject> resumed = result(node.stream("/regional/v1/generations/" + id + "/events?after=2"));
+    List<JsonObject> resumed = await(node.stream("/regional/v1/generations/" + id + "/events?after=2"));
     assertThat(resumed).extracting(e -> e.getLong("id")).containsExactly(3L, 4L, 5L, 6L, 7L);
 
     assertThat(node.meters.get("genmesh.requests").tags("region", "us-west", "tier", "fast", "status", "completed")
@@ -169,13 +170,13 @@ class RegionNodeFlowTest {
   void liveStreamSeesEveryEventOnceInOrderAndCloses() {
     String id = submit(spec(MODEL, Tier.TURBO));
     Future<List<JsonObject>> stream = node.stream("/regional/v1/generations/" + id + "/events");
-    Assignment assignment = result(worker.claim());
+    Assignment assignment = await(worker.claim());
     for (int step = 1; step <= 3; step++) {
       worker.step(assignment, step, 3, 5.0);
     }
-    result(worker.result(id, assignment.attempt(), List.of(TestWorker.png(2), TestWorker.png(3))));
+    await(worker.result(id, assignment.attempt(), List.of(TestWorker.png(2), TestWorker.png(3))));
 
-    List<JsonObject> events = result(stream);
+    List<JsonObject> events = await(stream);
     assertThat(events).extracting(e -> e.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
     assertThat(events.get(5).getString("type")).isEqualTo("safety_pending");
     assertThat(events.get(6).getString("type")).isEqualTo("completed");
@@ -185,8 +186,8 @@ class RegionNodeFlowTest {
   @Test
   void idempotencyKeyGivesTheSameRequestTwice() {
     JsonObject body = spec(MODEL, Tier.RELAX).put("idempotency_key", "key-" + UUID.randomUUID());
-    HttpResponse<Buffer> first = result(node.submit(body));
-    HttpResponse<Buffer> second = result(node.submit(body));
+    HttpResponse<Buffer> first = await(node.submit(body));
+    HttpResponse<Buffer> second = await(node.submit(body));
 
     assertThat(first.statusCode()).isEqualTo(202);
     assertThat(second.statusCode()).isEqualTo(202);
@@ -202,19 +203,19 @@ class RegionNodeFlowTest {
   @Test
   void resultOfAStaleAttemptIsRejectedAndKeepsTheFirstResult() throws Exception {
     String id = submit(spec(MODEL, Tier.FAST));
-    Assignment assignment = result(worker.claim());
+    Assignment assignment = await(worker.claim());
     byte[] first = TestWorker.png(10);
-    result(worker.result(id, assignment.attempt(), List.of(first)));
+    await(worker.result(id, assignment.attempt(), List.of(first)));
 
-    Throwable duplicate = Await.failure(worker.result(id, assignment.attempt(), List.of(TestWorker.png(20))));
+    Throwable duplicate = Waits.failure(worker.result(id, assignment.attempt(), List.of(TestWorker.png(20))));
     assertThat(duplicate).isInstanceOf(ReplyException.class);
     assertThat(((ReplyException) duplicate).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
-    Throwable neverAssigned = Await.failure(worker.result(id, assignment.attempt() + 1, List.of(TestWorker.png(30))));
+    Throwable neverAssigned = Waits.failure(worker.result(id, assignment.attempt() + 1, List.of(TestWorker.png(30))));
     assertThat(((ReplyException) neverAssigned).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
 
     assertThat(Files.readAllBytes(node.imageDir.resolve(id).resolve("0.png"))).isEqualTo(first);
-    assertThat(result(node.get("/regional/v1/images/" + id + "/0.png")).body().getBytes()).isEqualTo(first);
-    JsonObject view = result(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+    assertThat(await(node.get("/regional/v1/images/" + id + "/0.png")).body().getBytes()).isEqualTo(first);
+    JsonObject view = await(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
     assertThat(view.getString("status")).isEqualTo("completed");
     assertThat(view.getInteger("attempt")).isEqualTo(1);
     assertThat(stores.query(database, "SELECT type FROM request_events WHERE request_id = ? AND type = 'completed'", id))
@@ -225,12 +226,12 @@ class RegionNodeFlowTest {
   @Test
   void oomReportRetriesWithABatchOfOneAndTheStreamSaysSo() {
     String id = submit(spec(MODEL, Tier.FAST).put("batch_size", 2));
-    Assignment assignment = result(worker.claim());
-    JsonObject reply = result(worker.fail(assignment, "oom", "out of memory at 512x512"));
+    Assignment assignment = await(worker.claim());
+    JsonObject reply = await(worker.fail(assignment, "oom", "out of memory at 512x512"));
     assertThat(reply.getString("status")).isEqualTo("queued");
     assertThat(reply.getInteger("retry_count")).isEqualTo(1);
 
-    JsonObject view = result(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+    JsonObject view = await(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
     assertThat(view.getString("status")).isEqualTo("queued");
     assertThat(view.getInteger("retry_count")).isEqualTo(1);
     assertThat(view.getValue("error")).isNull();
@@ -253,30 +254,30 @@ class RegionNodeFlowTest {
     String turboOtherModel = submit(spec("other-model", Tier.TURBO));
     TestWorker other = new TestWorker(vertx, TestRegion.REGION, "w-other", List.of("other-model"));
 
-    assertThat(result(worker.claim()).requestId()).isEqualTo(fast);
-    assertThat(result(worker.claim()).requestId()).isEqualTo(relax);
-    Throwable none = Await.failure(worker.claim());
+    assertThat(await(worker.claim()).requestId()).isEqualTo(fast);
+    assertThat(await(worker.claim()).requestId()).isEqualTo(relax);
+    Throwable none = Waits.failure(worker.claim());
     assertThat(((ReplyException) none).failureCode()).isEqualTo(BusFailure.NO_WORK);
 
     // Passed over, not lost: still queued, at the head of turbo.
-    JsonObject waiting = result(node.get("/regional/v1/generations/" + turboOtherModel)).bodyAsJsonObject();
+    JsonObject waiting = await(node.get("/regional/v1/generations/" + turboOtherModel)).bodyAsJsonObject();
     assertThat(waiting.getString("status")).isEqualTo("queued");
     assertThat(waiting.getLong("queue_position")).isEqualTo(0L);
     assertThat(stores.redis("EXISTS", prefix + "lease:" + turboOtherModel)).isEqualTo(":0");
-    assertThat(result(other.claim()).requestId()).isEqualTo(turboOtherModel);
+    assertThat(await(other.claim()).requestId()).isEqualTo(turboOtherModel);
   }
 
   @Test
   void heartbeatRenewsTheLeasesOfItsWorkerAndIsRemembered() {
     String id = submit(spec(MODEL, Tier.FAST));
-    result(worker.claim());
+    await(worker.claim());
     String lease = prefix + "lease:" + id;
     stores.redis("PEXPIRE", lease, "60000");
     assertThat(ttl(lease)).isGreaterThan(30_000);
 
     worker.heartbeat(List.of(id));
 
-    Await.until("the lease to be renewed to lease_ms", () -> ttl(lease) <= 30_000 && ttl(lease) > 20_000);
+    Waits.eventually("the lease to be renewed to lease_ms", () -> ttl(lease) <= 30_000 && ttl(lease) > 20_000);
     assertThat(node.node.knownWorkers()).singleElement()
         .satisfies(w -> {
           assertThat(w.loadedModels()).containsExactly(MODEL);
@@ -292,42 +293,42 @@ class RegionNodeFlowTest {
   @Test
   void userErrorsAre4xxWithJsonBodies() {
     String unknown = "usw_" + "0".repeat(26);
-    HttpResponse<Buffer> missing = result(node.get("/regional/v1/generations/" + unknown));
+    HttpResponse<Buffer> missing = await(node.get("/regional/v1/generations/" + unknown));
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(missing.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
-    assertThat(result(node.get("/regional/v1/generations/not-an-id")).bodyAsJsonObject().getString("code"))
+    assertThat(await(node.get("/regional/v1/generations/not-an-id")).bodyAsJsonObject().getString("code"))
         .isEqualTo("not_found");
 
-    Throwable ws = Await.failure(node.stream("/regional/v1/generations/" + unknown + "/events?after=0"));
+    Throwable ws = Waits.failure(node.stream("/regional/v1/generations/" + unknown + "/events?after=0"));
     assertThat(ws).isInstanceOf(UpgradeRejectedException.class);
     assertThat(((UpgradeRejectedException) ws).getStatus()).isEqualTo(404);
 
-    HttpResponse<Buffer> badJson = result(node.post("/regional/v1/generations", Buffer.buffer("{\"prompt\": ")));
+    HttpResponse<Buffer> badJson = await(node.post("/regional/v1/generations", Buffer.buffer("{\"prompt\": ")));
     assertThat(badJson.statusCode()).isEqualTo(400);
     assertThat(badJson.bodyAsJsonObject().getString("code")).isEqualTo("invalid_json");
-    HttpResponse<Buffer> array = result(node.post("/regional/v1/generations", Buffer.buffer("[1, 2]")));
+    HttpResponse<Buffer> array = await(node.post("/regional/v1/generations", Buffer.buffer("[1, 2]")));
     assertThat(array.statusCode()).isEqualTo(400);
     assertThat(array.bodyAsJsonObject().getString("code")).isEqualTo("invalid_json");
-    HttpResponse<Buffer> incomplete = result(node.submit(new JsonObject().put("prompt", "x")));
+    HttpResponse<Buffer> incomplete = await(node.submit(new JsonObject().put("prompt", "x")));
     assertThat(incomplete.statusCode()).isEqualTo(400);
     assertThat(incomplete.bodyAsJsonObject().getString("message")).isNotBlank();
-    HttpResponse<Buffer> badKey = result(node.submit(spec(MODEL, Tier.FAST).put("idempotency_key", 12)));
+    HttpResponse<Buffer> badKey = await(node.submit(spec(MODEL, Tier.FAST).put("idempotency_key", 12)));
     assertThat(badKey.statusCode()).isEqualTo(400);
     assertThat(badKey.bodyAsJsonObject().getString("field")).isEqualTo("idempotency_key");
 
-    HttpResponse<Buffer> badAfter = result(node.get("/regional/v1/generations/" + unknown + "/events?after=-1"));
+    HttpResponse<Buffer> badAfter = await(node.get("/regional/v1/generations/" + unknown + "/events?after=-1"));
     assertThat(badAfter.statusCode()).isEqualTo(400);
     assertThat(badAfter.bodyAsJsonObject().getString("field")).isEqualTo("after");
-    HttpResponse<Buffer> noImage = result(node.get("/regional/v1/images/" + unknown + "/0.png"));
+    HttpResponse<Buffer> noImage = await(node.get("/regional/v1/images/" + unknown + "/0.png"));
     assertThat(noImage.statusCode()).isEqualTo(404);
     assertThat(noImage.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
-    HttpResponse<Buffer> tooLarge = result(node.post("/regional/v1/generations", Buffer.buffer("x".repeat(5 * 1024 * 1024))));
+    HttpResponse<Buffer> tooLarge = await(node.post("/regional/v1/generations", Buffer.buffer("x".repeat(5 * 1024 * 1024))));
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(tooLarge.bodyAsJsonObject().getString("code")).isEqualTo("body_too_large");
-    HttpResponse<Buffer> wrongMethod = result(node.post("/regional/v1/generations/" + unknown, Buffer.buffer("{}")));
+    HttpResponse<Buffer> wrongMethod = await(node.post("/regional/v1/generations/" + unknown, Buffer.buffer("{}")));
     assertThat(wrongMethod.statusCode()).isEqualTo(405);
     assertThat(wrongMethod.bodyAsJsonObject().getString("message")).contains("not allowed");
-    HttpResponse<Buffer> noRoute = result(node.get("/regional/v1/nothing-here"));
+    HttpResponse<Buffer> noRoute = await(node.get("/regional/v1/nothing-here"));
     assertThat(noRoute.statusCode()).isEqualTo(404);
     assertThat(noRoute.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
     assertThat(stores.query(database, "SELECT id FROM requests")).isEmpty();
@@ -335,10 +336,10 @@ class RegionNodeFlowTest {
 
   @Test
   void healthAndMetricsAnswer() {
-    HttpResponse<Buffer> live = result(node.get("/health/live"));
+    HttpResponse<Buffer> live = await(node.get("/health/live"));
     assertThat(live.statusCode()).isEqualTo(200);
     assertThat(live.bodyAsJsonObject().getJsonArray("checks").getJsonObject(0).getString("id")).isEqualTo("event_loop");
-    HttpResponse<Buffer> ready = result(node.get("/health/ready"));
+    HttpResponse<Buffer> ready = await(node.get("/health/ready"));
     assertThat(ready.statusCode()).as(ready.bodyAsString()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject().getString("status")).isEqualTo("UP");
     JsonArray checks = ready.bodyAsJsonObject().getJsonArray("checks");
@@ -346,13 +347,13 @@ class RegionNodeFlowTest {
     assertThat(checks.stream().map(c -> ((JsonObject) c).getString("status"))).containsOnly("UP");
 
     submit(spec(MODEL, Tier.RELAX));
-    HttpResponse<Buffer> metrics = result(node.get("/metrics"));
+    HttpResponse<Buffer> metrics = await(node.get("/metrics"));
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.bodyAsString())
         .contains("genmesh_requests_total{region=\"us-west\",status=\"queued\",tier=\"relax\"} 1.0")
         .contains("genmesh_queue_depth{region=\"us-west\",tier=\"turbo\"}")
         .contains("genmesh_queue_oldest_age_seconds{region=\"us-west\",tier=\"relax\"}");
-    Await.until("the depth gauge to show the queued request",
+    Waits.eventually("the depth gauge to show the queued request",
         () -> node.meters.get("genmesh.queue.depth").tags("tier", "relax").gauge().value() == 1.0);
   }
 }

@@ -1,6 +1,6 @@
 package dev.genmesh.region;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
@@ -12,6 +12,7 @@ import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -70,28 +71,28 @@ class StorageOutageTest {
     try {
       GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", own.getPort(), "postgres",
           stores.redisUrl(), TestStores.newKeyPrefix());
-      node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
-      HttpResponse<Buffer> before = result(node.submit(spec()));
+      node = await(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+      HttpResponse<Buffer> before = await(node.submit(spec()));
       assertThat(before.statusCode()).isEqualTo(202);
       id = before.bodyAsJsonObject().getString("id");
     } finally {
       own.close();
     }
 
-    HttpResponse<Buffer> submit = result(node.submit(spec()));
+    HttpResponse<Buffer> submit = await(node.submit(spec()));
     assertThat(submit.statusCode()).isEqualTo(503);
     assertThat(submit.getHeader("Retry-After")).isEqualTo("2");
     assertThat(submit.bodyAsJsonObject().getString("code")).isEqualTo("storage_unavailable");
 
-    HttpResponse<Buffer> status = result(node.get("/regional/v1/generations/" + id));
+    HttpResponse<Buffer> status = await(node.get("/regional/v1/generations/" + id));
     assertThat(status.statusCode()).isEqualTo(503);
     assertThat(status.getHeader("Retry-After")).isEqualTo("2");
 
-    HttpResponse<Buffer> ready = result(node.get("/health/ready"));
+    HttpResponse<Buffer> ready = await(node.get("/health/ready"));
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(checks(ready)).containsEntry("postgres", "DOWN").containsEntry("redis", "UP");
-    assertThat(result(node.get("/health/live")).statusCode()).isEqualTo(200);
-    result(node.undeploy());
+    assertThat(await(node.get("/health/live")).statusCode()).isEqualTo(200);
+    await(node.undeploy());
   }
 
   @Test
@@ -100,33 +101,33 @@ class StorageOutageTest {
     RedisServer redis = startRedis(redisPort, dir);
     GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
         stores.createDatabase(), "redis://127.0.0.1:" + redisPort, TestStores.newKeyPrefix());
-    NodeUnderTest node = result(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+    NodeUnderTest node = await(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
     TestWorker worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
-    String running = result(node.submit(spec())).bodyAsJsonObject().getString("id");
-    Assignment assignment = result(worker.claim());
+    String running = await(node.submit(spec())).bodyAsJsonObject().getString("id");
+    Assignment assignment = await(worker.claim());
     redis.stop();
 
-    HttpResponse<Buffer> accepted = result(node.submit(spec()));
+    HttpResponse<Buffer> accepted = await(node.submit(spec()));
     assertThat(accepted.statusCode()).isEqualTo(202);
     String id = accepted.bodyAsJsonObject().getString("id");
     assertThat(accepted.bodyAsJsonObject().getValue("queue_position")).isNull();
     assertThat(node.meters.get("genmesh.redis.errors").counters()).isNotEmpty();
-    HttpResponse<Buffer> ready = result(node.get("/health/ready"));
+    HttpResponse<Buffer> ready = await(node.get("/health/ready"));
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(checks(ready)).containsEntry("postgres", "UP").containsEntry("redis", "DOWN");
 
     // In-flight work goes on: steps and the result only need the log.
     worker.heartbeat(List.of(running));
     worker.step(assignment, 1, 2, 5.0);
-    assertThat(result(worker.result(running, assignment.attempt(), List.of(TestWorker.png(1)))).getString("status"))
+    assertThat(await(worker.result(running, assignment.attempt(), List.of(TestWorker.png(1)))).getString("status"))
         .isEqualTo("completed");
 
     // Redis back, empty: the running node notices and queues the request from the log.
     RedisServer again = startRedis(redisPort, dir);
     try {
-      Await.until("the rebuilt queue to hand out the request", () -> {
+      Waits.eventually("the rebuilt queue to hand out the request", () -> {
         try {
-          Assignment next = result(worker.claimOrNull());
+          Assignment next = await(worker.claimOrNull());
           return next != null && next.requestId().equals(id);
         } catch (AssertionError storageStillDown) {
           return false;
@@ -134,10 +135,10 @@ class StorageOutageTest {
       });
       assertThat(node.counter("genmesh.queue.rebuilds", "trigger", "startup")).isEqualTo(1.0);
       // The rebuild queues the id before it counts itself done: the claim may win that race.
-      Await.until("the run-time rebuild counted", () ->
+      Waits.eventually("the run-time rebuild counted", () ->
           node.meters.find("genmesh.queue.rebuilds").counters().stream().mapToDouble(c -> c.count()).sum() >= 2.0);
-      Await.until("ready again", () -> result(node.get("/health/ready")).statusCode() == 200);
-      result(node.undeploy());
+      Waits.eventually("ready again", () -> await(node.get("/health/ready")).statusCode() == 200);
+      await(node.undeploy());
     } finally {
       again.stop();
     }
@@ -149,7 +150,7 @@ class StorageOutageTest {
     GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", closed, "nowhere",
         stores.redisUrl(), TestStores.newKeyPrefix());
 
-    Throwable failure = Await.failure(NodeUnderTest.deploy(vertx, config, dir));
+    Throwable failure = Waits.failure(NodeUnderTest.deploy(vertx, config, dir));
     assertThat(failure).hasMessageContaining("PostgreSQL at 127.0.0.1:" + closed + "/nowhere is unreachable");
   }
 
@@ -159,7 +160,7 @@ class StorageOutageTest {
     GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
         stores.createDatabase(), "redis://127.0.0.1:" + closed, TestStores.newKeyPrefix());
 
-    Throwable failure = Await.failure(NodeUnderTest.deploy(vertx, config, dir));
+    Throwable failure = Waits.failure(NodeUnderTest.deploy(vertx, config, dir));
     assertThat(failure).hasMessageContaining("Redis at redis://127.0.0.1:" + closed + " is unreachable");
   }
 }

@@ -10,6 +10,7 @@ import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
 import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -34,16 +35,11 @@ class DecisionRecordsTest {
     stores = shared;
   }
 
-
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-  }
-
   @Test
   void decisionsOfThePolicyArePublishedAndAnsweredBySqlByTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
     Pool pool = stores.pool(vertx, database);
-    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
+    Waits.await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     ScalingDecisionLog log = new ScalingDecisionLog(pool);
     DecisionPublisher publisher = new DecisionPublisher(vertx, "us-west", log, new SimpleMeterRegistry());
     CompletableFuture<JsonObject> event = new CompletableFuture<>();
@@ -60,8 +56,8 @@ class DecisionRecordsTest {
             "predicted_load", schedule.predictedLoad(), 0.8, 0, Map.of(), schedule, Map.of(), List.of()));
     assertThat(made).isNotEmpty();
     for (ScalingDecision decision : made) {
-      await(publisher.publish(decision));
-      await(publisher.publish(decision)); // a re-delivery is a no-op
+      Waits.await(publisher.publish(decision));
+      Waits.await(publisher.publish(decision)); // a re-delivery is a no-op
     }
 
     assertThat(ScalingDecision.fromJson(event.get(10, TimeUnit.SECONDS)).time()).isEqualTo(Instant.parse("2026-11-26T10:02:00Z"));
@@ -77,16 +73,16 @@ class DecisionRecordsTest {
           .containsEntry("forecast_source", "schedule").containsEntry("forecast_qps", 60.0);
       assertThat((Integer) row.get("to_count")).isGreaterThan((Integer) row.get("from_count"));
     });
-    List<ScalingDecision> back = await(log.between("us-west", Instant.parse("2026-11-26T10:00:00Z"),
+    List<ScalingDecision> back = Waits.await(log.between("us-west", Instant.parse("2026-11-26T10:00:00Z"),
         Instant.parse("2026-11-26T10:05:00Z")));
     assertThat(back).containsExactlyInAnyOrderElementsOf(made);
-    await(pool.close());
+    Waits.await(pool.close());
   }
 
   @Test
   void replacementRequestsFromTheBusReachTheNextObservationOncePerWorker(Vertx vertx) throws Exception {
     ReplacementInbox inbox = new ReplacementInbox("us-west");
-    await(inbox.listen(vertx));
+    Waits.await(inbox.listen(vertx));
     JsonObject lost = new Replacement("us-west", "w-3", "L4", "gone: left the cluster").toJson();
 
     vertx.eventBus().publish(Addresses.replacements("us-west"), lost);
@@ -94,7 +90,7 @@ class DecisionRecordsTest {
     vertx.eventBus().publish(Addresses.replacements("us-west"), new JsonObject().put("junk", true));
     vertx.eventBus().publish(Addresses.replacements("eu-west"), lost.copy().put("worker_id", "elsewhere"));
     // The bus delivers on the event loop: read the inbox there too.
-    List<Replacement> drained = await(vertx.timer(200).compose(v -> vertx.executeBlocking(inbox::drain)));
+    List<Replacement> drained = Waits.await(vertx.timer(200).compose(v -> vertx.executeBlocking(inbox::drain)));
 
     assertThat(drained).singleElement().satisfies(r -> {
       assertThat(r.workerId()).isEqualTo("w-3");
@@ -102,6 +98,6 @@ class DecisionRecordsTest {
       assertThat(r.reason()).isEqualTo("gone: left the cluster");
     });
     assertThat(inbox.drain()).isEmpty();
-    await(inbox.close());
+    Waits.await(inbox.close());
   }
 }

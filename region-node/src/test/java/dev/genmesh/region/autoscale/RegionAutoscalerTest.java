@@ -1,6 +1,6 @@
 package dev.genmesh.region.autoscale;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.autoscaler.Actuator;
@@ -11,11 +11,11 @@ import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WarmupOrder;
-import dev.genmesh.region.Await;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -104,22 +104,22 @@ class RegionAutoscalerTest {
     RecordingActuator second = new RecordingActuator();
     List<JsonObject> events = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.scalingDecisions(TestRegion.REGION), m -> events.add(m.body()));
-    NodeUnderTest a = result(NodeUnderTest.deploy(vertx, config, dir.resolve("a"), Clock.systemUTC(), first));
-    NodeUnderTest b = result(NodeUnderTest.deploy(vertx, config, dir.resolve("b"), Clock.systemUTC(), second));
+    NodeUnderTest a = await(NodeUnderTest.deploy(vertx, config, dir.resolve("a"), Clock.systemUTC(), first));
+    NodeUnderTest b = await(NodeUnderTest.deploy(vertx, config, dir.resolve("b"), Clock.systemUTC(), second));
 
     // No workers, empty queues: the pool is raised to its minimum of 1 by whichever node leads.
-    Await.until("the pool raised to its minimum", () -> first.calls.contains("cpu=1") || second.calls.contains("cpu=1"));
+    Waits.eventually("the pool raised to its minimum", () -> first.calls.contains("cpu=1") || second.calls.contains("cpu=1"));
     RecordingActuator leader = first.calls.contains("cpu=1") ? first : second;
     RecordingActuator follower = leader == first ? second : first;
 
     for (int i = 0; i < 3; i++) {
-      assertThat(result(a.submit(spec("genmesh-tiny", Tier.TURBO))).statusCode()).isEqualTo(202);
+      assertThat(await(a.submit(spec("genmesh-tiny", Tier.TURBO))).statusCode()).isEqualTo(202);
     }
-    Await.until("the pool grown to its maximum", () -> leader.calls.contains("cpu=3"));
+    Waits.eventually("the pool grown to its maximum", () -> leader.calls.contains("cpu=3"));
     assertThat(leader.calls).containsSubsequence("cpu=1", "cpu=2", "cpu=3");
     assertThat(follower.calls).isEmpty();
     assertThat(events).extracting(e -> e.getString("pool")).containsOnly("cpu");
-    Await.until("decisions in the log", () -> stores.query(database,
+    Waits.eventually("decisions in the log", () -> stores.query(database,
         "SELECT count(*) AS n FROM scaling_decisions WHERE pool = 'cpu'").get(0).get("n").equals(3L));
     assertThat(stores.query(database, "SELECT reason FROM scaling_decisions ORDER BY decided_at"))
         .extracting(row -> row.get("reason")).last().isEqualTo("turbo_depth");
@@ -129,7 +129,7 @@ class RegionAutoscalerTest {
     // Both nodes answer warm-up asks; the leader's plans owe the new cpu workers sdxl (genmesh-tiny).
     List<WarmupOrder.Answer> answers = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      answers.add(WarmupOrder.Answer.fromJson(result(vertx.eventBus().<JsonObject>request(
+      answers.add(WarmupOrder.Answer.fromJson(await(vertx.eventBus().<JsonObject>request(
           Addresses.warmup(TestRegion.REGION),
           new WarmupOrder.Ask("new-" + i, "cpu", List.of("genmesh-small", "genmesh-tiny")).toJson())).body()));
     }
@@ -142,9 +142,9 @@ class RegionAutoscalerTest {
     // The leader goes away: the other node takes the lock and acts from then on.
     NodeUnderTest gone = leader == first ? a : b;
     NodeUnderTest stays = gone == a ? b : a;
-    result(gone.undeploy());
-    Await.until("the other node leads", () -> !follower.calls.isEmpty());
-    result(stays.undeploy());
+    await(gone.undeploy());
+    Waits.eventually("the other node leads", () -> !follower.calls.isEmpty());
+    await(stays.undeploy());
   }
 
   private static JsonObject spec(String model, Tier tier) {

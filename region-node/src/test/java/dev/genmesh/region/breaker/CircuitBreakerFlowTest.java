@@ -1,6 +1,6 @@
 package dev.genmesh.region.breaker;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;
@@ -11,13 +11,13 @@ import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
-import dev.genmesh.region.Await;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -70,13 +70,13 @@ class CircuitBreakerFlowTest {
         .withBreakers(breakers);
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
-    node = result(NodeUnderTest.deploy(vertx, config, images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config, images, clock));
   }
 
   @AfterEach
   void undeploy() {
     if (node != null) {
-      result(node.undeploy());
+      await(node.undeploy());
     }
   }
 
@@ -90,13 +90,13 @@ class CircuitBreakerFlowTest {
   }
 
   private String submit(JsonObject body) {
-    HttpResponse<Buffer> response = result(node.submit(body));
+    HttpResponse<Buffer> response = await(node.submit(body));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
     return response.bodyAsJsonObject().getString("id");
   }
 
   private static int failureCode(Future<?> future) {
-    return ((ReplyException) Await.failure(future)).failureCode();
+    return ((ReplyException) Waits.failure(future)).failureCode();
   }
 
   private String column(String id, String column) {
@@ -121,19 +121,19 @@ class CircuitBreakerFlowTest {
     List<String> victims = List.of(submit(spec(TINY, Tier.TURBO, false)), submit(spec(TINY, Tier.TURBO, false)),
         submit(spec(TINY, Tier.TURBO, false)), submit(spec(TINY, Tier.TURBO, false)), submit(spec(TINY, Tier.TURBO, false)));
     for (int i = 0; i < 4; i++) {
-      result(tinyWorker.fail(result(tinyWorker.claim()), FailureType.MODEL_CORRUPTED, "checksum mismatch"));
+      await(tinyWorker.fail(await(tinyWorker.claim()), FailureType.MODEL_CORRUPTED, "checksum mismatch"));
     }
     String waiting = submit(spec(TINY, Tier.FAST, true));
     String stays = submit(spec(TINY, Tier.FAST, false));
     assertThat(node.node.breakers().modelState(TINY).wireName()).isEqualTo("closed");
 
-    Assignment fifth = result(tinyWorker.claim());
+    Assignment fifth = await(tinyWorker.claim());
     assertThat(victims).contains(fifth.requestId());
-    result(tinyWorker.fail(fifth, FailureType.ERROR, "model failed to load"));
+    await(tinyWorker.fail(fifth, FailureType.ERROR, "model failed to load"));
 
     // Open: the queued request that allows it moves to genmesh-small, with a fallback event.
     assertThat(node.node.breakers().modelState(TINY).wireName()).isEqualTo("open");
-    Await.until("the queued request moved to the fallback", () -> SMALL.equals(column(waiting, "model")));
+    Waits.eventually("the queued request moved to the fallback", () -> SMALL.equals(column(waiting, "model")));
     assertThat(node.events(waiting)).anySatisfy(event -> {
       assertThat(event.getString("type")).isEqualTo("fallback");
       assertThat(event.getString("from")).isEqualTo(TINY);
@@ -141,7 +141,7 @@ class CircuitBreakerFlowTest {
       assertThat(event.getString("reason")).isEqualTo("model genmesh-tiny circuit open");
     });
     assertThat(column(stays, "model")).isEqualTo(TINY);
-    Await.until("the open alert", () -> !alertsOf("model").isEmpty());
+    Waits.eventually("the open alert", () -> !alertsOf("model").isEmpty());
     assertThat(alertsOf("model")).singleElement().satisfies(alert -> {
       assertThat(change(alert)).isEqualTo("genmesh-tiny closed->open");
       assertThat(alert.getString("region")).isEqualTo(TestRegion.REGION);
@@ -152,32 +152,32 @@ class CircuitBreakerFlowTest {
     assertThat(node.meters.get("genmesh.breaker.state").tags("kind", "model", "name", TINY).gauge().value()).isEqualTo(2.0);
 
     // A new submit while open goes straight to the fallback; the 202 says so.
-    HttpResponse<Buffer> fresh = result(node.submit(spec(TINY, Tier.FAST, true)));
+    HttpResponse<Buffer> fresh = await(node.submit(spec(TINY, Tier.FAST, true)));
     assertThat(fresh.statusCode()).isEqualTo(202);
     String freshId = fresh.bodyAsJsonObject().getString("id");
     assertThat(fresh.bodyAsJsonObject().getString("model")).isEqualTo(SMALL);
     assertThat(node.events(freshId)).extracting(e -> e.getString("type")).containsExactly("queued", "fallback");
 
     // Nothing of the open model is handed out; the fallback requests run on the fallback's worker.
-    victims.forEach(id -> result(node.delete("/regional/v1/generations/" + id)));
+    victims.forEach(id -> await(node.delete("/regional/v1/generations/" + id)));
     assertThat(failureCode(tinyWorker.claim())).isEqualTo(BusFailure.NO_WORK);
-    Assignment movedRun = result(smallWorker.claim());
+    Assignment movedRun = await(smallWorker.claim());
     assertThat(movedRun.requestId()).isEqualTo(waiting);
     assertThat(movedRun.spec().model()).isEqualTo(SMALL);
-    assertThat(result(smallWorker.result(waiting, movedRun.attempt(), List.of(TestWorker.png(1)))).getString("status"))
+    assertThat(await(smallWorker.result(waiting, movedRun.attempt(), List.of(TestWorker.png(1)))).getString("status"))
         .isEqualTo("completed");
-    assertThat(result(smallWorker.claim()).requestId()).isEqualTo(freshId);
+    assertThat(await(smallWorker.claim()).requestId()).isEqualTo(freshId);
 
     // Half-open after 60 s: the waiting request runs as the one trial; a second claim gets nothing.
     clock.advance(Duration.ofMillis(60_000));
-    Assignment trial = result(tinyWorker.claim());
+    Assignment trial = await(tinyWorker.claim());
     assertThat(trial.requestId()).isEqualTo(stays);
     assertThat(trial.spec().model()).isEqualTo(TINY);
     String another = submit(spec(TINY, Tier.FAST, false));
     assertThat(failureCode(worker("other", TINY).claim())).as("one trial at a time").isEqualTo(BusFailure.NO_WORK);
-    result(tinyWorker.result(stays, trial.attempt(), List.of(TestWorker.png(2))));
-    assertThat(result(tinyWorker.claim()).requestId()).as("the trial reported: the next one may go").isEqualTo(another);
-    Await.until("the half-open alert", () -> alertsOf("model").size() == 2);
+    await(tinyWorker.result(stays, trial.attempt(), List.of(TestWorker.png(2))));
+    assertThat(await(tinyWorker.claim()).requestId()).as("the trial reported: the next one may go").isEqualTo(another);
+    Waits.eventually("the half-open alert", () -> alertsOf("model").size() == 2);
     assertThat(alertsOf("model")).extracting(CircuitBreakerFlowTest::change)
         .containsExactly("genmesh-tiny closed->open", "genmesh-tiny open->half_open");
   }
@@ -192,45 +192,45 @@ class CircuitBreakerFlowTest {
     List<String> ids = List.of(submit(spec(TINY, Tier.FAST, false)), submit(spec(TINY, Tier.FAST, false)),
         submit(spec(TINY, Tier.FAST, false)), submit(spec(TINY, Tier.FAST, false)));
 
-    result(broken.fail(result(broken.claim()), FailureType.GPU_ERROR, "Xid 79"));
-    result(broken.fail(result(broken.claim()), FailureType.GPU_ERROR, "Xid 79"));
-    Assignment held = result(broken.claim()); // assigned, never started
-    Assignment third = result(broken.claim());
+    await(broken.fail(await(broken.claim()), FailureType.GPU_ERROR, "Xid 79"));
+    await(broken.fail(await(broken.claim()), FailureType.GPU_ERROR, "Xid 79"));
+    Assignment held = await(broken.claim()); // assigned, never started
+    Assignment third = await(broken.claim());
     assertThat(column(held.requestId(), "status")).isEqualTo("ASSIGNED");
-    result(broken.fail(third, FailureType.GPU_ERROR, "Xid 79"));
+    await(broken.fail(third, FailureType.GPU_ERROR, "Xid 79"));
 
     assertThat(node.node.breakers().workerState(broken.id).wireName()).isEqualTo("open");
-    Await.until("the held request is handed back", () -> "QUEUED".equals(column(held.requestId(), "status")));
+    Waits.eventually("the held request is handed back", () -> "QUEUED".equals(column(held.requestId(), "status")));
     assertThat(column(held.requestId(), "retry_count")).as("a hand-back is not a retry").isEqualTo("0");
     assertThat(node.events(held.requestId())).last().satisfies(event -> {
       assertThat(event.getString("type")).isEqualTo("queued");
       assertThat(event.getString("reason")).isEqualTo("worker_breaker_open");
     });
-    Await.until("a replacement is asked for", () -> !replacements.isEmpty());
+    Waits.eventually("a replacement is asked for", () -> !replacements.isEmpty());
     assertThat(replacements).singleElement().isEqualTo(new JsonObject().put("region", TestRegion.REGION)
         .put("worker_id", broken.id).put("reason", "worker_breaker_open").put("gpu_class", "cpu"));
     assertThat(failureCode(broken.claim())).isEqualTo(BusFailure.NO_WORK);
 
     // Another worker runs it at once (the failed ones wait out their backoff), as the next attempt.
-    Assignment rerun = result(healthy.claim());
+    Assignment rerun = await(healthy.claim());
     assertThat(rerun.requestId()).isEqualTo(held.requestId());
     assertThat(rerun.attempt()).isEqualTo(held.attempt() + 1);
     assertThat(failureCode(broken.result(held.requestId(), held.attempt(), List.of(TestWorker.png(3)))))
         .as("what the old worker hands in is stale").isEqualTo(BusFailure.STALE_ATTEMPT);
     assertThat(ids).contains(rerun.requestId());
-    Await.until("the worker alert", () -> !alertsOf("worker").isEmpty());
+    Waits.eventually("the worker alert", () -> !alertsOf("worker").isEmpty());
     assertThat(alertsOf("worker")).extracting(CircuitBreakerFlowTest::change)
         .containsExactly(broken.id + " closed->open");
 
     // Half-open after 30 s: one claim at a time; two successes close it.
     clock.advance(Duration.ofMillis(30_000));
-    Assignment trial = result(broken.claim());
+    Assignment trial = await(broken.claim());
     assertThat(failureCode(broken.claim())).isEqualTo(BusFailure.NO_WORK);
-    result(broken.result(trial.requestId(), trial.attempt(), List.of(TestWorker.png(4))));
-    Assignment second = result(broken.claim());
-    result(broken.result(second.requestId(), second.attempt(), List.of(TestWorker.png(5))));
+    await(broken.result(trial.requestId(), trial.attempt(), List.of(TestWorker.png(4))));
+    Assignment second = await(broken.claim());
+    await(broken.result(second.requestId(), second.attempt(), List.of(TestWorker.png(5))));
     assertThat(node.node.breakers().workerState(broken.id).wireName()).isEqualTo("closed");
-    Await.until("half-open and closed alerts", () -> alertsOf("worker").size() == 3);
+    Waits.eventually("half-open and closed alerts", () -> alertsOf("worker").size() == 3);
     assertThat(alertsOf("worker")).extracting(CircuitBreakerFlowTest::change).containsExactly(
         broken.id + " closed->open", broken.id + " open->half_open", broken.id + " half_open->closed");
   }
@@ -245,46 +245,46 @@ class CircuitBreakerFlowTest {
     }
     String failing = submit(spec(TINY, Tier.TURBO, false));
     for (int i = 0; i < 5; i++) {
-      Assignment a = result(w.claim());
-      result(w.result(a.requestId(), a.attempt(), List.of(TestWorker.png(i))));
+      Assignment a = await(w.claim());
+      await(w.result(a.requestId(), a.attempt(), List.of(TestWorker.png(i))));
     }
-    HttpResponse<Buffer> before = result(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-before")));
+    HttpResponse<Buffer> before = await(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-before")));
     assertThat(before.statusCode()).as("below the minimum of 6 outcomes").isEqualTo(202);
     String acceptedBefore = before.bodyAsJsonObject().getString("id");
-    Assignment bad = result(w.claim());
+    Assignment bad = await(w.claim());
     assertThat(bad.requestId()).isEqualTo(failing);
-    result(w.fail(bad, FailureType.ERROR, "boom")); // 1 of 6: 17 %, above 10 %, below 20 %
+    await(w.fail(bad, FailureType.ERROR, "boom")); // 1 of 6: 17 %, above 10 %, below 20 %
 
-    HttpResponse<Buffer> relax = result(node.submit(spec(TINY, Tier.RELAX, false)));
+    HttpResponse<Buffer> relax = await(node.submit(spec(TINY, Tier.RELAX, false)));
     assertThat(relax.statusCode()).isEqualTo(503);
-    HttpResponse<Buffer> retried = result(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-before")));
+    HttpResponse<Buffer> retried = await(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-before")));
     assertThat(retried.statusCode()).as("a retry of a submit accepted before the shedding is answered, not shed")
         .isEqualTo(202);
     assertThat(retried.bodyAsJsonObject().getString("id")).isEqualTo(acceptedBefore);
-    assertThat(result(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-new"))).statusCode())
+    assertThat(await(node.submit(spec(TINY, Tier.RELAX, false).put("idempotency_key", "relax-new"))).statusCode())
         .as("a new key is shed like any submit").isEqualTo(503);
     assertThat(relax.getHeader("Retry-After")).isEqualTo("7");
     assertThat(relax.bodyAsJsonObject().getString("code")).isEqualTo("overloaded");
     assertThat(relax.bodyAsJsonObject().getString("message")).contains("relax");
-    assertThat(result(node.submit(spec(TINY, Tier.FAST, false))).statusCode()).isEqualTo(202);
-    assertThat(result(node.submit(spec(TINY, Tier.TURBO, false))).statusCode()).isEqualTo(202);
+    assertThat(await(node.submit(spec(TINY, Tier.FAST, false))).statusCode()).isEqualTo(202);
+    assertThat(await(node.submit(spec(TINY, Tier.TURBO, false))).statusCode()).isEqualTo(202);
 
     // Two more failures: 3 of 8, above twice the rate: fast is shed too, turbo still taken.
     for (int i = 0; i < 2; i++) {
-      Assignment a = result(w.claim());
-      result(w.fail(a, FailureType.GPU_ERROR, "Xid 79"));
+      Assignment a = await(w.claim());
+      await(w.fail(a, FailureType.GPU_ERROR, "Xid 79"));
     }
-    HttpResponse<Buffer> fast = result(node.submit(spec(TINY, Tier.FAST, false)));
+    HttpResponse<Buffer> fast = await(node.submit(spec(TINY, Tier.FAST, false)));
     assertThat(fast.statusCode()).isEqualTo(503);
     assertThat(fast.bodyAsJsonObject().getString("code")).isEqualTo("overloaded");
-    assertThat(result(node.submit(spec(TINY, Tier.TURBO, false))).statusCode()).isEqualTo(202);
+    assertThat(await(node.submit(spec(TINY, Tier.TURBO, false))).statusCode()).isEqualTo(202);
     assertThat(stores.query(database, "SELECT count(*) AS n FROM requests WHERE tier = 'relax'"))
         .as("a shed submit is not committed").containsExactly(Map.of("n", 1L));
     assertThat(node.counter("genmesh.breaker.shed", "tier", "relax")).as("two refused; the answered retry is not counted")
         .isEqualTo(2.0);
     assertThat(node.counter("genmesh.breaker.shed", "tier", "fast")).isEqualTo(1.0);
 
-    Await.until("global and shedding alerts", () -> alerts.size() >= 3);
+    Waits.eventually("global and shedding alerts", () -> alerts.size() >= 3);
     assertThat(alertsOf("global")).extracting(CircuitBreakerFlowTest::change).containsExactly("global closed->open");
     assertThat(alerts).filteredOn(a -> "shedding".equals(a.getString("type")))
         .extracting(a -> a.getJsonArray("tiers").getList())
@@ -292,7 +292,7 @@ class CircuitBreakerFlowTest {
 
     // The failures leave the window: after it, nothing is shed and the breaker closes.
     clock.advance(Duration.ofMillis(61_000));
-    assertThat(result(node.submit(spec(TINY, Tier.RELAX, false))).statusCode()).isEqualTo(202);
+    assertThat(await(node.submit(spec(TINY, Tier.RELAX, false))).statusCode()).isEqualTo(202);
     assertThat(node.node.breakers().globalState().wireName()).isEqualTo("closed");
   }
 }

@@ -1,6 +1,6 @@
 package dev.genmesh.region.queue;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
@@ -8,13 +8,13 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
-import dev.genmesh.region.Await;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -48,7 +48,7 @@ class QueueRebuildTest {
   }
 
   private static String submit(NodeUnderTest node, Tier tier) {
-    return result(node.submit(spec(tier))).bodyAsJsonObject().getString("id");
+    return await(node.submit(spec(tier))).bodyAsJsonObject().getString("id");
   }
 
   @Test
@@ -59,20 +59,20 @@ class QueueRebuildTest {
     TestWorker lost = new TestWorker(vertx, TestRegion.REGION, "w-lost-" + UUID.randomUUID(), List.of(MODEL));
     TestWorker fresh = new TestWorker(vertx, TestRegion.REGION, "w-fresh-" + UUID.randomUUID(), List.of(MODEL));
 
-    NodeUnderTest first = result(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest first = await(NodeUnderTest.deploy(vertx, config, images));
     String fast = submit(first, Tier.FAST);
     String relax = submit(first, Tier.RELAX);
     String turbo = submit(first, Tier.TURBO);
-    Assignment running = result(lost.claim());
+    Assignment running = await(lost.claim());
     assertThat(running.requestId()).isEqualTo(turbo);
     lost.step(running, 1, 2, 8.0);
-    Await.until("the first step to be stored", () -> !stores.query(database,
+    Waits.eventually("the first step to be stored", () -> !stores.query(database,
         "SELECT 1 FROM requests WHERE id = ? AND status = 'GENERATING'", turbo).isEmpty());
-    result(first.undeploy());
+    await(first.undeploy());
 
     assertThat(stores.redis("FLUSHALL")).isEqualTo("+OK");
     ManualClock clock = new ManualClock();
-    NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images, clock));
+    NodeUnderTest second = await(NodeUnderTest.deploy(vertx, config, images, clock));
 
     // The running request lost its lease with the flush (its worker is silent): a retry, after a backoff.
     JsonObject requeued = second.view(turbo);
@@ -84,24 +84,24 @@ class QueueRebuildTest {
     assertThat(requeued.getValue("queue_position")).as("waiting out its backoff").isNull();
     clock.advance(java.time.Duration.ofSeconds(2));
 
-    Assignment retry = result(fresh.claim());
+    Assignment retry = await(fresh.claim());
     assertThat(retry.requestId()).isEqualTo(turbo);
     assertThat(retry.attempt()).isEqualTo(2);
-    Throwable late = Await.failure(lost.result(turbo, running.attempt(), List.of(TestWorker.png(1))));
+    Throwable late = Waits.failure(lost.result(turbo, running.attempt(), List.of(TestWorker.png(1))));
     assertThat(((ReplyException) late).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
-    result(fresh.result(turbo, retry.attempt(), List.of(TestWorker.png(2))));
+    await(fresh.result(turbo, retry.attempt(), List.of(TestWorker.png(2))));
 
-    assertThat(result(fresh.claim()).requestId()).isEqualTo(fast);
-    assertThat(result(fresh.claim()).requestId()).isEqualTo(relax);
-    assertThat(((ReplyException) Await.failure(fresh.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
+    assertThat(await(fresh.claim()).requestId()).isEqualTo(fast);
+    assertThat(await(fresh.claim()).requestId()).isEqualTo(relax);
+    assertThat(((ReplyException) Waits.failure(fresh.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
 
-    List<JsonObject> events = result(second.stream("/regional/v1/generations/" + turbo + "/events?after=0"));
+    List<JsonObject> events = await(second.stream("/regional/v1/generations/" + turbo + "/events?after=0"));
     assertThat(events).extracting(e -> e.getString("type"))
         .containsExactly("queued", "assigned", "step", "queued", "assigned", "safety_pending", "completed");
     assertThat(events.get(3).getInteger("retry_count")).isEqualTo(1);
     assertThat(events.get(3).getString("reason")).isEqualTo("lease_lost");
     assertThat(events.get(4).getInteger("attempt")).isEqualTo(2);
-    result(second.undeploy());
+    await(second.undeploy());
   }
 
   @Test
@@ -110,20 +110,20 @@ class QueueRebuildTest {
     GenmeshConfig config = TestRegion.config(stores, database, TestStores.newKeyPrefix());
     TestWorker worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
 
-    NodeUnderTest first = result(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest first = await(NodeUnderTest.deploy(vertx, config, images));
     String id = submit(first, Tier.FAST);
-    Assignment assignment = result(worker.claim());
-    result(first.undeploy());
+    Assignment assignment = await(worker.claim());
+    await(first.undeploy());
 
-    NodeUnderTest second = result(NodeUnderTest.deploy(vertx, config, images));
-    JsonObject view = result(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
+    NodeUnderTest second = await(NodeUnderTest.deploy(vertx, config, images));
+    JsonObject view = await(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
     assertThat(view.getString("status")).isEqualTo("assigned");
     assertThat(view.getString("worker")).isEqualTo(worker.id);
-    assertThat(((ReplyException) Await.failure(worker.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
-    result(worker.result(id, assignment.attempt(), List.of(TestWorker.png(5))));
-    assertThat(result(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject().getString("status"))
+    assertThat(((ReplyException) Waits.failure(worker.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
+    await(worker.result(id, assignment.attempt(), List.of(TestWorker.png(5))));
+    assertThat(await(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject().getString("status"))
         .isEqualTo("completed");
-    result(second.undeploy());
+    await(second.undeploy());
   }
 
   @Test
@@ -133,7 +133,7 @@ class QueueRebuildTest {
 
     Future<NodeUnderTest> a = NodeUnderTest.deploy(vertx, config, images);
     Future<NodeUnderTest> b = NodeUnderTest.deploy(vertx, config, images);
-    result(Future.all(a, b));
+    await(Future.all(a, b));
 
     // Every version of the INDEX, each once (versions may have gaps: V10 follows V3).
     List<String> listed = dev.genmesh.region.requests.impl.Migrations.load().stream().map(m -> m.version() + ":" + m.name()).toList();
@@ -142,13 +142,13 @@ class QueueRebuildTest {
         .extracting(row -> row.get("version") + ":" + row.get("name"))
         .containsExactlyElementsOf(listed);
     String id = submit(a.result(), Tier.FAST);
-    assertThat(result(b.result().get("/regional/v1/generations/" + id)).statusCode()).isEqualTo(200);
-    result(a.result().undeploy());
-    result(b.result().undeploy());
+    assertThat(await(b.result().get("/regional/v1/generations/" + id)).statusCode()).isEqualTo(200);
+    await(a.result().undeploy());
+    await(b.result().undeploy());
 
     // A restart applies nothing again.
-    NodeUnderTest again = result(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest again = await(NodeUnderTest.deploy(vertx, config, images));
     assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(listed.size());
-    result(again.undeploy());
+    await(again.undeploy());
   }
 }

@@ -1,6 +1,6 @@
 package dev.genmesh.region.queue;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
@@ -10,13 +10,13 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages;
-import dev.genmesh.region.Await;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -70,12 +70,12 @@ class QueueSemanticsTest {
     prefix = TestStores.newKeyPrefix();
     clock = new ManualClock();
     GenmeshConfig config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, prefix), 50);
-    node = result(NodeUnderTest.deploy(vertx, config, images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config, images, clock));
   }
 
   @AfterEach
   void undeploy() {
-    result(node.undeploy());
+    await(node.undeploy());
   }
 
   private TestWorker worker(String name) {
@@ -88,7 +88,7 @@ class QueueSemanticsTest {
   }
 
   private JsonObject submitView(JsonObject body) {
-    HttpResponse<Buffer> response = result(node.submit(body));
+    HttpResponse<Buffer> response = await(node.submit(body));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
     return response.bodyAsJsonObject();
   }
@@ -107,7 +107,7 @@ class QueueSemanticsTest {
   }
 
   private static int failureCode(Future<?> future) {
-    return ((ReplyException) Await.failure(future)).failureCode();
+    return ((ReplyException) Waits.failure(future)).failureCode();
   }
 
   @Test
@@ -118,7 +118,7 @@ class QueueSemanticsTest {
 
     List<Assignment> dispatched = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      dispatched.add(result(worker.claim()));
+      dispatched.add(await(worker.claim()));
     }
 
     List<Integer> relaxAt = IntStream.range(0, 100)
@@ -149,7 +149,7 @@ class QueueSemanticsTest {
 
     List<String> firstTen = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      firstTen.add(result(worker.claim()).requestId());
+      firstTen.add(await(worker.claim()).requestId());
     }
     assertThat(firstTen).containsAll(singles);
     assertThat(firstTen.stream().filter(heavy::contains).toList()).as("the heavy user's own order is kept")
@@ -163,14 +163,14 @@ class QueueSemanticsTest {
     String id = submit(spec(Tier.FAST, null));
     Future<List<JsonObject>> stream = node.stream("/regional/v1/generations/" + id + "/events");
     TestWorker worker = worker("w");
-    Assignment running = result(worker.claim());
+    Assignment running = await(worker.claim());
 
     for (int retry = 1; retry <= 3; retry++) {
       // Each retry on a fresh worker: three lost leases in a row would open one worker's circuit breaker.
       worker = worker("w" + retry);
       int expected = retry;
       stores.redis("DEL", prefix + "lease:" + id);
-      Await.until("retry " + retry, () -> node.view(id).getInteger("retry_count") == expected);
+      Waits.eventually("retry " + retry, () -> node.view(id).getInteger("retry_count") == expected);
       JsonObject view = node.view(id);
       assertThat(view.getString("status")).isEqualTo("queued");
       assertThat(view.getInteger("priority")).isEqualTo(50 * retry);
@@ -184,7 +184,7 @@ class QueueSemanticsTest {
       clock.advance(backoff.minusMillis(1));
       assertThat(failureCode(worker.claim())).isEqualTo(BusFailure.NO_WORK);
       clock.advance(Duration.ofMillis(1));
-      Assignment again = result(worker.claim());
+      Assignment again = await(worker.claim());
       assertThat(again.requestId()).isEqualTo(id);
       assertThat(again.attempt()).isEqualTo(retry + 1);
       assertThat(failureCode(worker.result(id, running.attempt(), List.of(TestWorker.png(retry)))))
@@ -192,12 +192,12 @@ class QueueSemanticsTest {
       running = again;
     }
     stores.redis("DEL", prefix + "lease:" + id);
-    Await.until("the request to fail", () -> node.view(id).getString("status").equals("failed"));
+    Waits.eventually("the request to fail", () -> node.view(id).getString("status").equals("failed"));
 
     JsonObject failed = node.view(id);
     assertThat(failed.getInteger("retry_count")).isEqualTo(3);
     assertThat(failed.getJsonObject("error").getString("code")).isEqualTo("lease_lost");
-    List<JsonObject> events = result(stream);
+    List<JsonObject> events = await(stream);
     assertThat(events).extracting(e -> e.getString("type")).containsExactly(
         "queued", "assigned", "queued", "assigned", "queued", "assigned", "queued", "assigned", "failed");
     assertThat(events).filteredOn(e -> e.getString("type").equals("queued")).extracting(e -> e.getInteger("retry_count"))
@@ -214,30 +214,30 @@ class QueueSemanticsTest {
     TestWorker small = new TestWorker(vertx, TestRegion.REGION, "small", List.of(MODEL), "cpu", 4000);
     TestWorker large = new TestWorker(vertx, TestRegion.REGION, "large", List.of(MODEL), "cpu", 6000);
     String oom = submit(spec(Tier.FAST, null).put("batch_size", 2));
-    Assignment first = result(small.claim());
-    result(small.fail(first, "oom", "out of memory"));
+    Assignment first = await(small.claim());
+    await(small.fail(first, "oom", "out of memory"));
     clock.advance(Duration.ofSeconds(2));
     assertThat(failureCode(small.claim())).as("not larger than the worker that ran out").isEqualTo(BusFailure.NO_WORK);
-    Assignment retry = result(large.claim());
+    Assignment retry = await(large.claim());
     assertThat(retry.requestId()).isEqualTo(oom);
     assertThat(retry.spec().batchSize()).isEqualTo(1);
 
     String corrupt = submit(spec(Tier.FAST, null));
-    Assignment onLarge = result(large.claim());
-    result(large.fail(onLarge, "model_corrupted", "checksum mismatch"));
+    Assignment onLarge = await(large.claim());
+    await(large.fail(onLarge, "model_corrupted", "checksum mismatch"));
     clock.advance(Duration.ofSeconds(2));
     assertThat(failureCode(large.claim())).as("not the same worker").isEqualTo(BusFailure.NO_WORK);
-    assertThat(result(small.claim()).requestId()).isEqualTo(corrupt);
+    assertThat(await(small.claim()).requestId()).isEqualTo(corrupt);
     assertThat(node.view(corrupt).getJsonArray("routing_hints")).containsExactly("different_worker");
 
     // With no other worker around, the hint lapses after the routing hold: nothing waits forever.
     String lonely = submit(spec(Tier.FAST, null));
-    Assignment once = result(small.claim());
-    result(small.fail(once, "model_corrupted", "checksum mismatch"));
+    Assignment once = await(small.claim());
+    await(small.fail(once, "model_corrupted", "checksum mismatch"));
     clock.advance(Duration.ofSeconds(2));
     assertThat(failureCode(small.claim())).isEqualTo(BusFailure.NO_WORK);
     clock.advance(Duration.ofMillis(60_000));
-    assertThat(result(small.claim()).requestId()).isEqualTo(lonely);
+    assertThat(await(small.claim()).requestId()).isEqualTo(lonely);
   }
 
   @Test
@@ -247,21 +247,21 @@ class QueueSemanticsTest {
     TestWorker l4 = new TestWorker(vertx, TestRegion.REGION, "l4", List.of(MODEL), "L4", 24_000);
     TestWorker h100 = new TestWorker(vertx, TestRegion.REGION, "h100", List.of(MODEL), "H100", 80_000);
     assertThat(failureCode(l4.claim())).as("high_res needs A100-80 or H100").isEqualTo(BusFailure.NO_WORK);
-    assertThat(result(h100.claim()).requestId()).isEqualTo(big);
+    assertThat(await(h100.claim()).requestId()).isEqualTo(big);
 
     String needsMemory = submit(spec(Tier.FAST, null));
     TestWorker tiny = new TestWorker(vertx, TestRegion.REGION, "tiny", List.of(MODEL), "cpu", 100);
     assertThat(failureCode(tiny.claim())).as("estimate 391 MB > 100 MB free").isEqualTo(BusFailure.NO_WORK);
     clock.advance(Duration.ofMillis(60_000));
-    assertThat(result(tiny.claim()).requestId()).as("after the routing hold").isEqualTo(needsMemory);
+    assertThat(await(tiny.claim()).requestId()).as("after the routing hold").isEqualTo(needsMemory);
 
     String modelX = submit(spec(Tier.FAST, null).put("model", "model-x"));
     String modelY = submit(spec(Tier.FAST, null).put("model", "model-y"));
     TestWorker any = new TestWorker(vertx, TestRegion.REGION, "any", List.of(), "cpu", 8192);
     any.heartbeat(List.of(), List.of("model-y"));
-    Await.until("the heartbeat", () -> node.node.knownWorkers().stream().anyMatch(w -> w.workerId().equals("any")));
-    assertThat(result(any.claim()).requestId()).as("the model it holds first").isEqualTo(modelY);
-    assertThat(result(any.claim()).requestId()).isEqualTo(modelX);
+    Waits.eventually("the heartbeat", () -> node.node.knownWorkers().stream().anyMatch(w -> w.workerId().equals("any")));
+    assertThat(await(any.claim()).requestId()).as("the model it holds first").isEqualTo(modelY);
+    assertThat(await(any.claim()).requestId()).isEqualTo(modelX);
   }
 
   @Test
@@ -273,7 +273,7 @@ class QueueSemanticsTest {
     TestWorker worker = worker("w");
     WorkerMessages.BatchHint roomForOne = WorkerMessages.BatchHint.of(eightSteps, 1);
 
-    Assignment joined = result(worker.claim(roomForOne));
+    Assignment joined = await(worker.claim(roomForOne));
     assertThat(joined.requestId()).as("same key, batch_size within the room; not the head").isEqualTo(one);
     assertThat(roomForOne.matches(joined.spec())).isTrue();
     assertThat(failureCode(worker.claim(roomForOne))).as("batch_size 2 > room 1, and the head has another key")
@@ -282,30 +282,30 @@ class QueueSemanticsTest {
         new GenerationSpec("x", "", MODEL, Tier.FAST, 512, 512, 8, 1, 5.0, 1), 4);
     assertThat(failureCode(worker.claim(otherGuidance))).as("no request with that key").isEqualTo(BusFailure.NO_WORK);
 
-    assertThat(result(worker.claim()).requestId()).as("a plain claim takes the head").isEqualTo(other);
-    assertThat(result(worker.claim(WorkerMessages.BatchHint.of(eightSteps, 2))).requestId()).isEqualTo(two);
+    assertThat(await(worker.claim()).requestId()).as("a plain claim takes the head").isEqualTo(other);
+    assertThat(await(worker.claim(WorkerMessages.BatchHint.of(eightSteps, 2))).requestId()).isEqualTo(two);
     assertThat(failureCode(worker.claim())).isEqualTo(BusFailure.NO_WORK);
   }
 
   @Test
   void cancelQueuedDelayedAndRunningRequestsAndDiscardTheLateResult() {
     String queued = submit(spec(Tier.RELAX, null));
-    HttpResponse<Buffer> cancelled = result(node.delete("/regional/v1/generations/" + queued));
+    HttpResponse<Buffer> cancelled = await(node.delete("/regional/v1/generations/" + queued));
     assertThat(cancelled.statusCode()).isEqualTo(200);
     assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
     assertThat(stores.redis("ZSCORE", prefix + "queue:relax", queued)).isEqualTo("$-1");
     assertThat(node.events(queued)).extracting(e -> e.getString("type")).containsExactly("queued", "cancelled");
-    HttpResponse<Buffer> again = result(node.delete("/regional/v1/generations/" + queued));
+    HttpResponse<Buffer> again = await(node.delete("/regional/v1/generations/" + queued));
     assertThat(again.statusCode()).isEqualTo(409);
     assertThat(again.bodyAsJsonObject().getString("code")).isEqualTo("already_terminal");
-    assertThat(result(node.delete("/regional/v1/generations/usw_" + "0".repeat(26))).statusCode()).isEqualTo(404);
+    assertThat(await(node.delete("/regional/v1/generations/usw_" + "0".repeat(26))).statusCode()).isEqualTo(404);
     TestWorker worker = worker("w");
     assertThat(failureCode(worker.claim())).isEqualTo(BusFailure.NO_WORK);
 
     String delayed = submit(spec(Tier.FAST, null));
-    result(worker.fail(result(worker.claim()), "gpu_error", "Xid 79"));
+    await(worker.fail(await(worker.claim()), "gpu_error", "Xid 79"));
     assertThat(stores.redis("ZSCORE", prefix + "delayed", delayed)).isNotEqualTo("$-1");
-    assertThat(result(node.delete("/regional/v1/generations/" + delayed)).statusCode()).isEqualTo(200);
+    assertThat(await(node.delete("/regional/v1/generations/" + delayed)).statusCode()).isEqualTo(200);
     assertThat(stores.redis("ZSCORE", prefix + "delayed", delayed)).isEqualTo("$-1");
     clock.advance(Duration.ofSeconds(5));
     assertThat(failureCode(worker.claim())).isEqualTo(BusFailure.NO_WORK);
@@ -313,27 +313,27 @@ class QueueSemanticsTest {
     List<JsonObject> cancels = new CopyOnWriteArrayList<>();
     MessageConsumer<JsonObject> listener = vertx.eventBus().consumer(Addresses.cancel(TestRegion.REGION),
         message -> cancels.add(message.body()));
-    result(listener.completion());
+    await(listener.completion());
     String running = submit(spec(Tier.TURBO, null));
-    Assignment assignment = result(worker.claim());
+    Assignment assignment = await(worker.claim());
     worker.step(assignment, 1, 3, 10.0);
     Future<List<JsonObject>> stream = node.stream("/regional/v1/generations/" + running + "/events");
-    assertThat(result(node.delete("/regional/v1/generations/" + running)).bodyAsJsonObject().getString("status"))
+    assertThat(await(node.delete("/regional/v1/generations/" + running)).bodyAsJsonObject().getString("status"))
         .isEqualTo("cancelled");
-    Await.until("the cancel message", () -> !cancels.isEmpty());
+    Waits.eventually("the cancel message", () -> !cancels.isEmpty());
     assertThat(cancels.get(0).getString("request_id")).isEqualTo(running);
-    assertThat(result(stream).get(result(stream).size() - 1).getString("type")).isEqualTo("cancelled");
+    assertThat(await(stream).get(await(stream).size() - 1).getString("type")).isEqualTo("cancelled");
 
     assertThat(failureCode(worker.result(running, assignment.attempt(), List.of(TestWorker.png(1)))))
         .isEqualTo(BusFailure.STALE_ATTEMPT);
-    assertThat(result(worker.fail(assignment, "cancelled", "stopped at step 2")).getString("status")).isEqualTo("cancelled");
+    assertThat(await(worker.fail(assignment, "cancelled", "stopped at step 2")).getString("status")).isEqualTo("cancelled");
     assertThat(node.view(running).getString("status")).isEqualTo("cancelled");
     assertThat(node.view(running).getJsonArray("images")).isEmpty();
     assertThat(stores.query(database, "SELECT 1 FROM request_events WHERE request_id = ? AND type = 'completed'", running))
         .isEmpty();
     assertThat(node.counter("genmesh.results.discarded", "kind", "result")).isEqualTo(1.0);
     assertThat(node.counter("genmesh.requests", "status", "cancelled")).isEqualTo(3.0);
-    result(listener.unregister());
+    await(listener.unregister());
   }
 
   @Test
@@ -346,10 +346,10 @@ class QueueSemanticsTest {
     assertThat(last.getValue("eta_ms")).as("no step measured yet").isNull();
 
     TestWorker worker = worker("w");
-    Assignment running = result(worker.claim());
+    Assignment running = await(worker.claim());
     worker.step(running, 1, 3, 100.0);
     worker.step(running, 2, 3, 100.0);
-    Await.until("the steps", () -> node.meters.find("genmesh.step.time").timers().stream()
+    Waits.eventually("the steps", () -> node.meters.find("genmesh.step.time").timers().stream()
         .mapToLong(t -> t.count()).sum() == 2);
 
     JsonObject view = node.view(id);
@@ -371,25 +371,25 @@ class QueueSemanticsTest {
     }
     TestWorker alive = worker("alive");
     TestWorker silent = worker("silent");
-    Assignment kept = result(alive.claim());
-    Assignment lost = result(silent.claim());
+    Assignment kept = await(alive.claim());
+    Assignment lost = await(silent.claim());
     alive.heartbeat(List.of(kept.requestId()));
-    Await.until("the heartbeat", () -> node.node.knownWorkers().stream().anyMatch(w -> w.workerId().equals(alive.id)));
+    Waits.eventually("the heartbeat", () -> node.node.knownWorkers().stream().anyMatch(w -> w.workerId().equals(alive.id)));
 
     assertThat(stores.redis("FLUSHALL")).isEqualTo("+OK");
-    Await.until("the rebuild", () -> node.counter("genmesh.queue.rebuilds", "trigger", "keys_lost") >= 1);
+    Waits.eventually("the rebuild", () -> node.counter("genmesh.queue.rebuilds", "trigger", "keys_lost") >= 1);
 
     assertThat(stores.redis("GET", prefix + "lease:" + kept.requestId())).as("restored for the live worker").endsWith(alive.id);
     JsonObject retried = node.view(lost.requestId());
     assertThat(retried.getString("status")).isEqualTo("queued");
     assertThat(retried.getInteger("retry_count")).isEqualTo(1);
     assertThat(node.counter("genmesh.leases.restored")).isEqualTo(1.0);
-    result(alive.result(kept.requestId(), kept.attempt(), List.of(TestWorker.png(1))));
+    await(alive.result(kept.requestId(), kept.attempt(), List.of(TestWorker.png(1))));
 
     clock.advance(Duration.ofSeconds(2));
     TestWorker finisher = worker("finisher");
-    for (Assignment next = result(finisher.claimOrNull()); next != null; next = result(finisher.claimOrNull())) {
-      result(finisher.result(next.requestId(), next.attempt(), List.of(TestWorker.png(2))));
+    for (Assignment next = await(finisher.claimOrNull()); next != null; next = await(finisher.claimOrNull())) {
+      await(finisher.result(next.requestId(), next.attempt(), List.of(TestWorker.png(2))));
     }
     assertThat(failureCode(silent.result(lost.requestId(), lost.attempt(), List.of(TestWorker.png(3)))))
         .isEqualTo(BusFailure.STALE_ATTEMPT);

@@ -7,8 +7,8 @@ import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.SafetyCheck;
 import dev.genmesh.protocol.SafetyVerdict;
 import dev.genmesh.safety.SafetyVerticle;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -24,10 +24,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SafetyClientTest {
   private static final SafetyCheck CHECK = new SafetyCheck("usw_1", "a fox", "", 8, 8, List.of());
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-  }
-
   @Test
   void opensAfterExactlyTheConfiguredFailuresInARowAndClosesOnASuccessfulTrial(Vertx vertx) throws Exception {
     int port;
@@ -35,31 +31,31 @@ class SafetyClientTest {
       port = probe.getLocalPort();
     }
     List<JsonObject> alerts = new CopyOnWriteArrayList<>();
-    await(vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body())).completion());
+    Waits.await(vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body())).completion());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     SafetyConfig config = new SafetyConfig("", 0, 1_000, 100, 60_000, 3, 400, List.of());
     SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + port, meters);
 
     for (int i = 1; i <= 2; i++) {
-      assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+      assertThat(Waits.await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
       assertThat(client.state()).as("after %d failures", i).isEqualTo("closed");
     }
-    SafetyVerdict third = await(client.check(CHECK));
+    SafetyVerdict third = Waits.await(client.check(CHECK));
     assertThat(third.outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(third.detail()).contains("Connection refused");
     assertThat(client.state()).isEqualTo("open");
     assertThat(client.acceptsCalls()).isFalse();
-    SafetyVerdict refused = await(client.check(CHECK));
+    SafetyVerdict refused = Waits.await(client.check(CHECK));
     assertThat(refused.detail()).isEqualTo("circuit open after repeated failures");
 
     SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", port, meters);
-    await(vertx.deployVerticle(service));
+    Waits.await(vertx.deployVerticle(service));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!client.state().equals("half_open") && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertThat(client.state()).isEqualTo("half_open");
-    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
+    assertThat(Waits.await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
     assertThat(client.state()).isEqualTo("closed");
 
     long deadlineAlerts = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -86,14 +82,14 @@ class SafetyClientTest {
     SafetyConfig config = new SafetyConfig("", 0, 1_000, 100, 60_000, 2, 60_000, List.of());
     SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + port, new SimpleMeterRegistry());
 
-    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
-    String deployment = await(vertx.deployVerticle(
+    assertThat(Waits.await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    String deployment = Waits.await(vertx.deployVerticle(
         new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", port, new SimpleMeterRegistry())));
-    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
-    await(vertx.undeploy(deployment));
-    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    assertThat(Waits.await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
+    Waits.await(vertx.undeploy(deployment));
+    assertThat(Waits.await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(client.state()).as("fail, succeed, fail: not two in a row").isEqualTo("closed");
-    assertThat(await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
+    assertThat(Waits.await(client.check(CHECK)).outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(client.state()).as("two failures in a row").isEqualTo("open");
     client.close();
   }
@@ -102,21 +98,21 @@ class SafetyClientTest {
   void theClientReadsTheReferenceServicesVerdictsAndCallsNoAnswerUnavailable(Vertx vertx) throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, meters);
-    await(vertx.deployVerticle(service));
+    Waits.await(vertx.deployVerticle(service));
     SafetyConfig config = SafetyConfig.defaults();
     SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/",
         meters);
     byte[] image = png(64, 64);
-    SafetyVerdict allow = await(client.check(new SafetyCheck("usw_1", "a fox", "", 64, 64, List.of(image))));
+    SafetyVerdict allow = Waits.await(client.check(new SafetyCheck("usw_1", "a fox", "", 64, 64, List.of(image))));
     assertThat(allow.outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
-    SafetyVerdict block = await(client.check(new SafetyCheck("usw_2", "GORE", "", 64, 64, List.of(image))));
+    SafetyVerdict block = Waits.await(client.check(new SafetyCheck("usw_2", "GORE", "", 64, 64, List.of(image))));
     assertThat(block.outcome()).isEqualTo(SafetyVerdict.Outcome.BLOCK);
     assertThat(block.reasons()).containsExactly("prompt contains the blocked term 'gore'");
     client.close();
 
     SafetyClient wrongPath = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/nothing",
         meters);
-    SafetyVerdict none = await(wrongPath.check(new SafetyCheck("usw_3", "a fox", "", 64, 64, List.of(image))));
+    SafetyVerdict none = Waits.await(wrongPath.check(new SafetyCheck("usw_3", "a fox", "", 64, 64, List.of(image))));
     assertThat(none.outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(none.detail()).contains("HTTP 404");
     wrongPath.close();

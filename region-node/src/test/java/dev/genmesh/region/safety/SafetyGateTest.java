@@ -1,6 +1,6 @@
 package dev.genmesh.region.safety;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
@@ -11,13 +11,13 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
-import dev.genmesh.region.Await;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.safety.SafetyVerticle;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -75,14 +75,14 @@ class SafetyGateTest {
     safetyPort = EmbeddedStores.freePort();
     startSafety();
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, message -> alerts.add(message.body()));
-    node = result(NodeUnderTest.deploy(vertx, config(), images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config(), images, clock));
     worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 
   @AfterEach
   void undeploy() {
     if (node != null) {
-      result(node.undeploy());
+      await(node.undeploy());
     }
   }
 
@@ -95,11 +95,11 @@ class SafetyGateTest {
 
   private void startSafety() {
     SafetyVerticle safety = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", safetyPort, new SimpleMeterRegistry());
-    safetyDeployment = result(vertx.deployVerticle(safety));
+    safetyDeployment = await(vertx.deployVerticle(safety));
   }
 
   private void stopSafety() {
-    result(vertx.undeploy(safetyDeployment));
+    await(vertx.undeploy(safetyDeployment));
   }
 
   private static JsonObject spec(String prompt) {
@@ -107,20 +107,20 @@ class SafetyGateTest {
   }
 
   private String submit(String prompt) {
-    HttpResponse<Buffer> response = result(node.submit(spec(prompt)));
+    HttpResponse<Buffer> response = await(node.submit(spec(prompt)));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
     return response.bodyAsJsonObject().getString("id");
   }
 
   /** Claims the next request and hands in {@code png}; answers the region's reply. */
   private JsonObject runToResult(String id, byte[] png) {
-    Assignment assignment = result(worker.claim());
+    Assignment assignment = await(worker.claim());
     assertThat(assignment.requestId()).isEqualTo(id);
-    return result(worker.result(id, assignment.attempt(), List.of(png)));
+    return await(worker.result(id, assignment.attempt(), List.of(png)));
   }
 
   private int imageStatus(String id) {
-    return result(node.get("/regional/v1/images/" + id + "/0.png")).statusCode();
+    return await(node.get("/regional/v1/images/" + id + "/0.png")).statusCode();
   }
 
   private List<String> types(String id) {
@@ -186,7 +186,7 @@ class SafetyGateTest {
       assertThat(events.get(3).getString("reason")).isEqualTo(UNAVAILABLE);
       // On disk, but not served: the regional route (and so the edge's proxy) answers 409.
       assertThat(Files.exists(images.resolve(id).resolve("0.png"))).isTrue();
-      HttpResponse<Buffer> image = result(node.get("/regional/v1/images/" + id + "/0.png"));
+      HttpResponse<Buffer> image = await(node.get("/regional/v1/images/" + id + "/0.png"));
       assertThat(image.statusCode()).isEqualTo(409);
       assertThat(image.bodyAsJsonObject().getString("code")).isEqualTo("not_ready");
       assertThat(stores.redis("EXISTS", prefix + "lease:" + id)).isEqualTo(":0");
@@ -194,20 +194,20 @@ class SafetyGateTest {
 
     // Never re-queued: the lease is gone, yet reaper passes (every 100 ms) leave the rows alone.
     clock.advance(Duration.ofSeconds(5));
-    Await.until("several reaper and sweeper passes", () -> node.counter("genmesh.safety.checks", "verdict", "unavailable") >= 5);
-    assertThat(((ReplyException) Await.failure(worker.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
+    Waits.eventually("several reaper and sweeper passes", () -> node.counter("genmesh.safety.checks", "verdict", "unavailable") >= 5);
+    assertThat(((ReplyException) Waits.failure(worker.claim())).failureCode()).isEqualTo(BusFailure.NO_WORK);
     assertThat(stores.query(database, "SELECT count(*) AS n FROM requests WHERE status = 'SAFETY_PENDING'").get(0).get("n"))
         .isEqualTo(3L);
     assertThat(types(first)).as("one unavailable event, not one per retry").hasSize(4);
-    Await.until("the pending gauge to show 3",
+    Waits.eventually("the pending gauge to show 3",
         () -> node.meters.get("genmesh.safety.pending").gauge().value() == 3.0);
 
     // A cancel during the wait works; a check answered later changes nothing.
-    assertThat(result(node.delete("/regional/v1/generations/" + cancelled)).statusCode()).isEqualTo(200);
+    assertThat(await(node.delete("/regional/v1/generations/" + cancelled)).statusCode()).isEqualTo(200);
     assertThat(node.view(cancelled).getString("status")).isEqualTo("cancelled");
 
     startSafety();
-    Await.until("both waiting requests to complete", () ->
+    Waits.eventually("both waiting requests to complete", () ->
         "completed".equals(node.view(first).getString("status")) && "completed".equals(node.view(second).getString("status")));
     for (String id : List.of(first, second)) {
       List<JsonObject> events = node.events(id);
@@ -221,7 +221,7 @@ class SafetyGateTest {
     assertThat(imageStatus(cancelled)).isEqualTo(404);
     assertThat(node.counter("genmesh.safety.checks", "verdict", "allow")).isEqualTo(2.0);
     assertThat(node.counter("genmesh.requests", "status", "completed")).isEqualTo(2.0);
-    Await.until("the pending gauge to drop to 0",
+    Waits.eventually("the pending gauge to drop to 0",
         () -> node.meters.get("genmesh.safety.pending").gauge().value() == 0.0);
   }
 
@@ -230,12 +230,12 @@ class SafetyGateTest {
     String id = submit("a lighthouse at dusk");
     stopSafety();
     assertThat(runToResult(id, TestWorker.png(5)).getString("status")).isEqualTo("safety_pending");
-    result(node.undeploy());
+    await(node.undeploy());
     node = null;
 
     startSafety();
-    node = result(NodeUnderTest.deploy(vertx, config(), images, clock));
-    Await.until("the request to complete on the new node", () -> "completed".equals(node.view(id).getString("status")));
+    node = await(NodeUnderTest.deploy(vertx, config(), images, clock));
+    Waits.eventually("the request to complete on the new node", () -> "completed".equals(node.view(id).getString("status")));
     assertThat(types(id)).containsExactly("queued", "assigned", "safety_pending", "safety_pending", "completed");
     assertThat(imageStatus(id)).isEqualTo(200);
   }
@@ -246,11 +246,11 @@ class SafetyGateTest {
     stopSafety();
     assertThat(runToResult(id, TestWorker.png(7)).getString("status")).isEqualTo("safety_pending");
     clock.advance(Duration.ofMillis(ALERT_AFTER_MS - 60_000));
-    Await.until("a sweep after the clock moved", () -> node.counter("genmesh.safety.checks", "verdict", "unavailable") >= 2);
+    Waits.eventually("a sweep after the clock moved", () -> node.counter("genmesh.safety.checks", "verdict", "unavailable") >= 2);
     assertThat(alerts).filteredOn(a -> "safety_pending_too_long".equals(a.getString("type"))).isEmpty();
 
     clock.advance(Duration.ofMillis(60_000));
-    Await.until("the alert", () -> alerts.stream().anyMatch(a -> "safety_pending_too_long".equals(a.getString("type"))));
+    Waits.eventually("the alert", () -> alerts.stream().anyMatch(a -> "safety_pending_too_long".equals(a.getString("type"))));
     JsonObject alert = alerts.stream().filter(a -> "safety_pending_too_long".equals(a.getString("type"))).findFirst().get();
     assertThat(alert.getString("region")).isEqualTo(TestRegion.REGION);
     assertThat(alert.getString("request_id")).isEqualTo(id);
@@ -259,7 +259,7 @@ class SafetyGateTest {
     // Later passes do not alert again for the same request.
     double checks = node.counter("genmesh.safety.checks", "verdict", "unavailable");
     clock.advance(Duration.ofMinutes(10));
-    Await.until("more sweeps", () -> node.counter("genmesh.safety.checks", "verdict", "unavailable") >= checks + 2);
+    Waits.eventually("more sweeps", () -> node.counter("genmesh.safety.checks", "verdict", "unavailable") >= checks + 2);
     assertThat(alerts).filteredOn(a -> "safety_pending_too_long".equals(a.getString("type"))).hasSize(1);
     assertThat(node.counter("genmesh.safety.pending.alerts")).isEqualTo(1.0);
   }
@@ -272,7 +272,7 @@ class SafetyGateTest {
     runToResult(first, TestWorker.png(1));
     runToResult(second, TestWorker.png(2));
 
-    Await.until("the circuit to open", () -> alerts.stream().anyMatch(a -> "open".equals(a.getString("to"))));
+    Waits.eventually("the circuit to open", () -> alerts.stream().anyMatch(a -> "open".equals(a.getString("to"))));
     JsonObject opened = alerts.stream().filter(a -> "breaker".equals(a.getString("type"))).findFirst().get();
     assertThat(opened.getString("kind")).isEqualTo("safety");
     assertThat(opened.getString("region")).isEqualTo(TestRegion.REGION);
@@ -281,9 +281,9 @@ class SafetyGateTest {
     assertThat(node.counter("genmesh.safety.breaker.transitions", "from", "closed", "to", "open")).isEqualTo(1.0);
 
     startSafety();
-    Await.until("both requests to complete", () ->
+    Waits.eventually("both requests to complete", () ->
         "completed".equals(node.view(first).getString("status")) && "completed".equals(node.view(second).getString("status")));
-    Await.until("the circuit to close", () -> alerts.stream().anyMatch(a -> "closed".equals(a.getString("to"))));
+    Waits.eventually("the circuit to close", () -> alerts.stream().anyMatch(a -> "closed".equals(a.getString("to"))));
     List<String> path = alerts.stream().filter(a -> "breaker".equals(a.getString("type")))
         .map(a -> a.getString("from") + "->" + a.getString("to")).toList();
     assertThat(path).startsWith("closed->open").contains("open->half_open").endsWith("half_open->closed");

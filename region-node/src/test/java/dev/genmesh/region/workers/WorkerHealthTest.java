@@ -1,6 +1,6 @@
 package dev.genmesh.region.workers;
 
-import static dev.genmesh.region.Await.result;
+import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
@@ -10,13 +10,13 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Heartbeat;
-import dev.genmesh.region.Await;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -63,7 +63,7 @@ class WorkerHealthTest {
     this.vertx = vertx;
     clock = new ManualClock();
     GenmeshConfig config = TestRegion.config(stores, stores.createDatabase(), TestStores.newKeyPrefix());
-    node = result(NodeUnderTest.deploy(vertx, config, images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config, images, clock));
     vertx.eventBus().<JsonObject>consumer(Addresses.cancel(TestRegion.REGION), m -> cancels.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
@@ -71,12 +71,12 @@ class WorkerHealthTest {
 
   @AfterEach
   void undeploy() {
-    result(node.undeploy());
+    await(node.undeploy());
   }
 
   private String submit() {
     JsonObject spec = new GenerationSpec("a harbour at dawn", "", MODEL, Tier.FAST, 512, 512, 3, 7, 7.5, 1).toJson();
-    return result(node.submit(spec)).bodyAsJsonObject().getString("id");
+    return await(node.submit(spec)).bodyAsJsonObject().getString("id");
   }
 
   private void beat(String worker, boolean ready, boolean draining, List<String> active) {
@@ -84,7 +84,7 @@ class WorkerHealthTest {
     vertx.eventBus().publish(Addresses.heartbeat(TestRegion.REGION), new Heartbeat(worker, TestRegion.REGION,
         "cpu", 8192, 8192, List.of(MODEL), 0.1, active, clock.millis(), Map.of(), ready, true, 4, "node-" + worker,
         draining).toJson());
-    Await.until(worker + "'s heartbeat", () -> node.node.knownWorkers().stream()
+    Waits.eventually(worker + "'s heartbeat", () -> node.node.knownWorkers().stream()
         .anyMatch(w -> w.workerId().equals(worker) && w.activeRequests().equals(active) && w.lastSeen().toEpochMilli() == clock.millis()));
   }
 
@@ -93,7 +93,7 @@ class WorkerHealthTest {
   }
 
   private static int failureCode(Future<?> future) {
-    return ((ReplyException) Await.failure(future)).failureCode();
+    return ((ReplyException) Waits.failure(future)).failureCode();
   }
 
   private TestWorker worker(String id) {
@@ -105,18 +105,18 @@ class WorkerHealthTest {
     String id = submit();
     TestWorker hung = worker("hung");
     beat("hung", true, false, List.of());
-    Assignment first = result(hung.claim());
+    Assignment first = await(hung.claim());
     assertThat(first.requestId()).isEqualTo(id);
     beat("hung", true, false, List.of(id));
 
     clock.advance(Duration.ofSeconds(30)); // 3 heartbeats missed (10 s each); the lease (30 s) is not the trigger
-    Await.until("the worker judged unhealthy", () -> state("hung") == WorkerState.UNHEALTHY);
-    Await.until("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
+    Waits.eventually("the worker judged unhealthy", () -> state("hung") == WorkerState.UNHEALTHY);
+    Waits.eventually("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
     JsonObject view = node.view(id);
     assertThat(view.getInteger("retry_count")).isEqualTo(1);
     assertThat(node.events(id)).filteredOn(e -> "queued".equals(e.getString("type"))).last()
         .satisfies(e -> assertThat(e.getString("reason")).isEqualTo("worker_lost"));
-    Await.until("the cancel, replacement and alert", () -> !cancels.isEmpty() && !replacements.isEmpty() && !alerts.isEmpty());
+    Waits.eventually("the cancel, replacement and alert", () -> !cancels.isEmpty() && !replacements.isEmpty() && !alerts.isEmpty());
     assertThat(cancels).extracting(c -> c.getString("request_id")).containsExactly(id);
     assertThat(replacements.get(0).getString("worker_id")).isEqualTo("hung");
     assertThat(alerts.get(0).getString("type")).isEqualTo("worker_unhealthy");
@@ -124,13 +124,13 @@ class WorkerHealthTest {
     assertThat(failureCode(hung.claim())).as("an unhealthy worker gets no work").isEqualTo(BusFailure.NO_WORK);
     clock.advance(Duration.ofSeconds(2)); // the retry's backoff
     TestWorker other = worker("other");
-    Assignment second = result(other.claim());
+    Assignment second = await(other.claim());
     assertThat(second.requestId()).isEqualTo(id);
     assertThat(second.attempt()).isGreaterThan(first.attempt());
-    assertThat(result(hung.result(id, first.attempt(), List.of(TestWorker.png(1)))
+    assertThat(await(hung.result(id, first.attempt(), List.of(TestWorker.png(1)))
         .map(ok -> -1).recover(err -> Future.succeededFuture(((ReplyException) err).failureCode()))))
         .as("the hung worker's late result is discarded").isEqualTo(BusFailure.STALE_ATTEMPT);
-    result(other.result(id, second.attempt(), List.of(TestWorker.png(2))));
+    await(other.result(id, second.attempt(), List.of(TestWorker.png(2))));
     assertThat(node.view(id).getString("status")).isEqualTo("completed");
   }
 
@@ -139,15 +139,15 @@ class WorkerHealthTest {
     String id = submit();
     TestWorker dead = worker("dead");
     beat("dead", true, false, List.of());
-    Assignment first = result(dead.claim());
+    Assignment first = await(dead.claim());
     beat("dead", true, false, List.of(id));
 
     node.node.memberLeft("node-dead");
-    Await.until("the worker gone", () -> state("dead") == WorkerState.GONE);
-    Await.until("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
+    Waits.eventually("the worker gone", () -> state("dead") == WorkerState.GONE);
+    Waits.eventually("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
     assertThat(alerts).extracting(a -> a.getString("type")).contains("worker_gone");
     assertThat(failureCode(dead.claim())).isEqualTo(BusFailure.NO_WORK);
-    JsonObject workers = result(node.get("/regional/v1/workers")).bodyAsJsonObject();
+    JsonObject workers = await(node.get("/regional/v1/workers")).bodyAsJsonObject();
     assertThat(workers.getJsonArray("workers").getJsonObject(0).getString("state")).isEqualTo("gone");
     assertThat(first.attempt()).isEqualTo(1);
   }
@@ -157,13 +157,13 @@ class WorkerHealthTest {
     String id = submit();
     TestWorker wedged = worker("wedged");
     beat("wedged", true, false, List.of());
-    Assignment first = result(wedged.claim());
+    Assignment first = await(wedged.claim());
     clock.advance(Duration.ofMillis(1));
     vertx.eventBus().publish(Addresses.heartbeat(TestRegion.REGION), new Heartbeat("wedged", TestRegion.REGION,
         "cpu", 8192, 8192, List.of(MODEL), 1.0, List.of(id), clock.millis(), Map.of(), true, false, 4, "node-wedged",
         false).toJson());
-    Await.until("the worker not live", () -> state("wedged") == WorkerState.NOT_LIVE);
-    Await.until("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
+    Waits.eventually("the worker not live", () -> state("wedged") == WorkerState.NOT_LIVE);
+    Waits.eventually("the request handed back", () -> "queued".equals(node.view(id).getString("status")));
     assertThat(cancels).extracting(c -> c.getString("request_id")).containsExactly(id);
     assertThat(failureCode(wedged.claim())).isEqualTo(BusFailure.NO_WORK);
     assertThat(first.attempt()).isEqualTo(1);
@@ -179,7 +179,7 @@ class WorkerHealthTest {
     assertThat(state("warming")).isEqualTo(WorkerState.DRAINING);
     assertThat(failureCode(warming.claim())).isEqualTo(BusFailure.NO_WORK);
     beat("warming", true, false, List.of());
-    assertThat(result(warming.claim()).requestId()).isEqualTo(id);
+    assertThat(await(warming.claim()).requestId()).isEqualTo(id);
     assertThat(replacements).as("not ready and draining need no replacement").isEmpty();
   }
 }

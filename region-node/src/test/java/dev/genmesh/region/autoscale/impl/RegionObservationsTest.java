@@ -17,6 +17,7 @@ import dev.genmesh.region.workers.WorkerState;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +27,6 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,11 +42,6 @@ class RegionObservationsTest {
     stores = shared;
   }
 
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-  }
-
   static GenerationSpec spec(String model, Tier tier, int size) {
     return new GenerationSpec("a lighthouse", "", model, tier, size, size, 4, 7, 7.5, 1);
   }
@@ -60,7 +55,7 @@ class RegionObservationsTest {
   void queuesArePerRequestClassAndTierAndPoolsReportTheirMeasuredServiceTime(Vertx vertx) throws Exception {
     String database = stores.createDatabase();
     Pool pool = stores.pool(vertx, database);
-    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
+    Waits.await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     RequestLog log = new RequestLog(pool);
     Routing routing = new Routing(CONFIG);
     JsonObject queued = new JsonObject();
@@ -68,7 +63,7 @@ class RegionObservationsTest {
     java.util.function.BiFunction<GenerationSpec, Boolean, String> submit = (spec, withClass) -> {
       String id = "r" + n[0]++;
       try {
-        await(withClass ? log.submit(id, spec, id, "u", queued, routing.requestClass(spec))
+        Waits.await(withClass ? log.submit(id, spec, id, "u", queued, routing.requestClass(spec))
             : log.submit(id, spec, id, "u", queued));
       } catch (Exception e) {
         throw new IllegalStateException(e);
@@ -79,12 +74,12 @@ class RegionObservationsTest {
     submit.apply(spec("genmesh-tiny", Tier.TURBO, 512), true);
     submit.apply(spec("genmesh-tiny", Tier.TURBO, 512), true);
     String old = submit.apply(spec("genmesh-tiny", Tier.TURBO, 512), true);
-    await(pool.preparedQuery("UPDATE requests SET created_at = now() - interval '120 s', queued_at = now() - interval '120 s'"
+    Waits.await(pool.preparedQuery("UPDATE requests SET created_at = now() - interval '120 s', queued_at = now() - interval '120 s'"
         + " WHERE id = $1").execute(Tuple.of(old)));
     // high_res / fast: two waiting for 30 s.
     String h1 = submit.apply(spec("genmesh-tiny", Tier.FAST, 1536), true);
     String h2 = submit.apply(spec("genmesh-tiny", Tier.FAST, 1536), true);
-    await(pool.preparedQuery("UPDATE requests SET queued_at = now() - interval '30 s' WHERE id = ANY($1)")
+    Waits.await(pool.preparedQuery("UPDATE requests SET queued_at = now() - interval '30 s' WHERE id = ANY($1)")
         .execute(Tuple.of(new String[] {h1, h2})));
     // sd3_flux / relax, and a row without a class (as before V11): any pool.
     submit.apply(spec("genmesh-small", Tier.RELAX, 512), true);
@@ -106,7 +101,7 @@ class RegionObservationsTest {
     RegionObservations observations = new RegionObservations(pool, () -> Future.succeededFuture(depths), () -> workers,
         CONFIG::modelFamily, clock);
 
-    ScalingObservation seen = await(observations.observe(List.of()));
+    ScalingObservation seen = Waits.await(observations.observe(List.of()));
 
     assertThat(seen.time()).isEqualTo(clock.instant());
     assertThat(seen.queues().keySet()).containsExactlyInAnyOrder("", "sdxl", "high_res", "sd3_flux");
@@ -131,13 +126,13 @@ class RegionObservationsTest {
     assertThat(seen.pools().get("L4").loadedModels()).containsExactlyInAnyOrderEntriesOf(Map.of("sdxl", 2, "sd3", 1));
     assertThat(stores.query(database, "SELECT gpu_class FROM requests WHERE status = 'COMPLETED' ORDER BY id"))
         .extracting(row -> row.get("gpu_class")).containsOnly("L4", "A100-40");
-    await(pool.close());
+    Waits.await(pool.close());
   }
 
   /** Claimed by a worker of {@code gpu} (the real assign), then completed {@code agoSeconds} ago after {@code runSeconds}. */
   private static void completed(Pool pool, RequestLog log, String id, String gpu, int runSeconds, int agoSeconds) throws Exception {
-    assertThat(await(log.assign(id, "w-" + gpu, gpu, List.of(), 0))).isPresent();
-    await(pool.preparedQuery("UPDATE requests SET status = 'COMPLETED', created_at = now() - interval '30 min',"
+    assertThat(Waits.await(log.assign(id, "w-" + gpu, gpu, List.of(), 0))).isPresent();
+    Waits.await(pool.preparedQuery("UPDATE requests SET status = 'COMPLETED', created_at = now() - interval '30 min',"
         + " started_at = now() - make_interval(secs => $2::int + $3::int + 1),"
         + " safety_pending_at = now() - make_interval(secs => $3::int + 1),"
         + " completed_at = now() - make_interval(secs => $3::int) WHERE id = $1")

@@ -15,8 +15,8 @@ import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,28 +55,23 @@ class WarmupAdvisorTest {
     stores = shared;
   }
 
-
   @BeforeEach
   void startAdvisor(Vertx vertx) throws Exception {
     this.vertx = vertx;
     pool = stores.pool(vertx, stores.createDatabase());
-    await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
+    Waits.await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
     advisor = new WarmupAdvisor(vertx, REGION, pool, CONFIG::modelFamily, 10_000, 180_000, clock, meters);
-    await(advisor.start());
+    Waits.await(advisor.start());
   }
 
   @AfterEach
   void stopAdvisor() throws Exception {
-    await(advisor.stop());
-    await(pool.close());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    Waits.await(advisor.stop());
+    Waits.await(pool.close());
   }
 
   private WarmupOrder.Answer ask(String worker, String gpu, List<String> models) throws Exception {
-    JsonObject body = await(vertx.eventBus().<JsonObject>request(Addresses.warmup(REGION),
+    JsonObject body = Waits.await(vertx.eventBus().<JsonObject>request(Addresses.warmup(REGION),
         new WarmupOrder.Ask(worker, gpu, models).toJson())).body();
     return WarmupOrder.Answer.fromJson(body);
   }
@@ -87,7 +81,7 @@ class WarmupAdvisorTest {
     RequestLog log = new RequestLog(pool);
     for (int i = 0; i < count; i++) {
       String id = model + "-" + i;
-      await(log.submit(id, new dev.genmesh.protocol.GenerationSpec("a fox", "", model, Tier.FAST, 512, 512, 4, 1, 7.5, 1),
+      Waits.await(log.submit(id, new dev.genmesh.protocol.GenerationSpec("a fox", "", model, Tier.FAST, 512, 512, 4, 1, 7.5, 1),
           id, "u", new JsonObject()));
     }
   }
@@ -156,7 +150,7 @@ class WarmupAdvisorTest {
   @Test
   void everyNodeTakesPlansFromTheDecisionEventsAndADecisionSeenTwiceCountsOnce() throws Exception {
     MessageConsumer<JsonObject> events = advisor.listen();
-    await(events.completion());
+    Waits.await(events.completion());
     ScalingDecision decision = decision("L4", 5, 6, Map.of("sdxl", 1));
     advisor.plan(decision); // the leader's direct hand-in
     vertx.eventBus().publish(Addresses.scalingDecisions(REGION), decision.toJson());
@@ -171,14 +165,13 @@ class WarmupAdvisorTest {
     assertThat(ask("p1", "L4", BOTH).reason()).isEqualTo("plan");
     assertThat(ask("p2", "L4", BOTH).reason()).as("planned once, not twice").isEqualTo("configured");
     assertThat(ask("p3", "A100-40", BOTH).family()).isEqualTo("sd3");
-    await(events.unregister());
+    Waits.await(events.unregister());
   }
 
   @Test
   void anAskWithoutAWorkerIdIsABadMessage() {
-    assertThatThrownBy(() -> await(vertx.eventBus().request(Addresses.warmup(REGION), new JsonObject().put("models", "x"))))
-        .isInstanceOf(ExecutionException.class)
-        .cause().isInstanceOf(ReplyException.class)
+    assertThat(Waits.failure(vertx.eventBus().request(Addresses.warmup(REGION), new JsonObject().put("models", "x"))))
+        .isInstanceOf(ReplyException.class)
         .satisfies(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(BusFailure.BAD_MESSAGE));
   }
 }
