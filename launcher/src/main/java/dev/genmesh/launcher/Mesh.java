@@ -6,6 +6,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
+import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
@@ -110,7 +111,9 @@ public final class Mesh implements AutoCloseable {
     Map<String, RegionConfig> started = new LinkedHashMap<>();
     for (RegionConfig region : config.regions().values()) {
       progress.accept("starting region " + region.name() + " (Hazelcast cluster genmesh-" + region.name() + ")");
-      Vertx node = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
+      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
+          "join cluster of " + region.name());
+      Vertx node = member.vertx();
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
           options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC())
@@ -125,7 +128,7 @@ public final class Mesh implements AutoCloseable {
         verticle.withActuator(actuator);
       }
       await(node.deployVerticle(verticle), "start region node " + region.name());
-      RegionCluster.onMemberLeft(node, verticle::memberLeft);
+      member.onMemberLeft(verticle::memberLeft);
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
     }
@@ -134,11 +137,14 @@ public final class Mesh implements AutoCloseable {
 
     for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : config.regions().values()) {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
-      Vertx worker = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
+      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
+          "join cluster of " + region.name());
+      Vertx worker = member.vertx();
       workers.add(worker);
       String workerId = region.code() + "-worker-1";
-      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry, modelRoot,
-          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry));
+      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry,
+          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry),
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
       // Any free port: the three workers share this process and its configuration.
       WorkerHttp http = new WorkerHttp(verticle, registry, options.bindHost(), 0);
       await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());

@@ -5,6 +5,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
+import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.KubernetesScaling;
@@ -72,7 +73,8 @@ final class RoleCommands {
       GenmeshConfig config = common.loadConfig();
       RegionConfig region = config.region(name);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, registry), "join cluster of " + name);
+      RegionCluster.Member member = Mesh.await(RegionCluster.join(region, common.bindHost, registry), "join cluster of " + name);
+      Vertx vertx = member.vertx();
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, registry, common.dataDir().resolve("images").resolve(name),
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
@@ -81,7 +83,7 @@ final class RoleCommands {
             + config.autoscaling().kubernetes().namespace() + (config.autoscaling().kubernetes().dryRun() ? " (dry run)" : ""));
       }
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
-      RegionCluster.onMemberLeft(vertx, node::memberLeft);
+      member.onMemberLeft(node::memberLeft);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
       System.out.println("[genmesh] region " + name + " sends safety checks to " + node.safetyCheckUrl());
       runUntilStopped(vertx);
@@ -111,11 +113,14 @@ final class RoleCommands {
       RegionConfig regionConfig = config.region(region);
       Supplier<String> defaultId = () -> regionConfig.code() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, registry), "join cluster of " + region);
+      RegionCluster.Member member = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, registry),
+          "join cluster of " + region);
+      Vertx vertx = member.vertx();
       String workerId = id != null ? id : defaultId.get();
       Path modelRoot = CommonOptions.modelRoot(config.worker(), common.dataDir());
-      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, modelRoot,
-          CommonOptions.modelSource(config, region, workerId, modelRoot, registry));
+      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry,
+          CommonOptions.modelSource(config, region, workerId, modelRoot, registry),
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
       // Probes first: live (and not ready) while the models load and warm up.
       WorkerHttp http = new WorkerHttp(worker, registry, common.bindHost, config.worker().httpPort());
       Mesh.await(vertx.deployVerticle(http), "start the HTTP probes of worker " + workerId);
