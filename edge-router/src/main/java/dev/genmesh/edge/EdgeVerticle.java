@@ -20,6 +20,7 @@ import dev.genmesh.edge.impl.SubmissionForwarder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -46,10 +47,13 @@ public final class EdgeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeVerticle.class);
   private static final String INDEX_PAGE = "/webroot/index.html";
   private static final int REGION_POOL_SIZE = 64;
+  /** Threads of the edge's own blocking work (reading the web page at start). */
+  private static final int BLOCKING_THREADS = 2;
 
   private final GenmeshConfig config;
   private final MeterRegistry registry;
   private final Clock clock;
+  private WorkerExecutor blocking;
   private WebClient web;
   private WebSocketClient webSockets;
   private RegionHealth health;
@@ -77,6 +81,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    blocking = vertx.createSharedWorkerExecutor("genmesh-edge-blocking", BLOCKING_THREADS);
     return loadIndexPage()
         .map(this::router)
         .compose(this::listen)
@@ -102,11 +107,12 @@ public final class EdgeVerticle extends VerticleBase {
     if (web != null) {
       web.close();
     }
-    return webSockets == null ? Future.succeededFuture() : webSockets.close();
+    Future<Void> closed = webSockets == null ? Future.succeededFuture() : webSockets.close();
+    return closed.eventually(() -> blocking == null ? Future.succeededFuture() : blocking.close());
   }
 
   private Future<Buffer> loadIndexPage() {
-    return vertx.executeBlocking(() -> {
+    return blocking.executeBlocking(() -> {
       try (InputStream in = EdgeVerticle.class.getResourceAsStream(INDEX_PAGE)) {
         if (in == null) {
           throw new IllegalStateException("web page missing from the classpath: " + INDEX_PAGE);

@@ -22,6 +22,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.net.URI;
@@ -75,6 +76,8 @@ public final class Mesh implements AutoCloseable {
   private final List<LocalWorkerActuator> actuators = new ArrayList<>();
   private final Map<String, String> workerHttp = new LinkedHashMap<>();
   private final Map<String, WorkerProcesses> workerProcesses = new LinkedHashMap<>();
+  /** Per region node, the pool that starts its worker processes (blocking: a fork and a file write). */
+  private final List<WorkerExecutor> processStarters = new ArrayList<>();
   /** Completes once every region node listens: worker processes need their real ports. */
   private final Promise<Void> regionsStarted = Promise.promise();
   private EmbeddedStores stores;
@@ -120,9 +123,11 @@ public final class Mesh implements AutoCloseable {
           .withLocalSafety(new ReferenceSafety());
       if (options.autoscale()) {
         // Worker processes start once every region listens, with the config as running (real ports).
+        WorkerExecutor starter = node.createSharedWorkerExecutor("genmesh-worker-processes-" + region.name(), 1);
+        processStarters.add(starter);
         LocalWorkerActuator actuator = new LocalWorkerActuator(node, region.name(), region.code() + "-worker",
             config.worker().gpuClass(), config.autoscaling().drainDeadlineMs(), verticle::knownWorkers,
-            workerId -> startWorkerProcess(node, region.name(), workerId, options),
+            workerId -> startWorkerProcess(starter, region.name(), workerId, options),
             workerId -> WorkerProcesses.logOf(options.dataDir(), workerId), Clock.systemUTC());
         actuators.add(actuator);
         verticle.withActuator(actuator);
@@ -164,8 +169,8 @@ public final class Mesh implements AutoCloseable {
   }
 
   /** A worker the autoscaler asked for: a {@code genmesh worker} process (the region judges it by heartbeats). */
-  private Future<Process> startWorkerProcess(Vertx node, String regionName, String workerId, Options options) {
-    return regionsStarted.future().compose(v -> node.executeBlocking(() ->
+  private Future<Process> startWorkerProcess(WorkerExecutor starter, String regionName, String workerId, Options options) {
+    return regionsStarted.future().compose(v -> starter.executeBlocking(() ->
         workerProcesses(regionName, options).start(workerId)));
   }
 
@@ -259,6 +264,7 @@ public final class Mesh implements AutoCloseable {
     }
     regionsStarted.tryFail("the mesh is stopping");
     actuators.forEach(a -> a.close(WORKER_STOP_GRACE));
+    processStarters.forEach(WorkerExecutor::close);
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
     if (stores != null) {

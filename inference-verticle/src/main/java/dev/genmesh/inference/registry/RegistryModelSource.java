@@ -61,6 +61,8 @@ public final class RegistryModelSource implements ModelSource {
   private final Set<String> alerted = ConcurrentHashMap.newKeySet();
   private volatile Vertx vertx;
   private WorkerExecutor executor;
+  /** The cache's own bookkeeping (retention refresh, release at stop), never behind a pull on {@link #executor}. */
+  private WorkerExecutor cacheIo;
   private long timer = -1;
   private long refreshTimer = -1;
   private boolean polling;
@@ -84,6 +86,7 @@ public final class RegistryModelSource implements ModelSource {
   public void attach(Vertx vertx) {
     this.vertx = vertx;
     this.executor = vertx.createSharedWorkerExecutor("genmesh-registry-" + workerId, 1);
+    this.cacheIo = vertx.createSharedWorkerExecutor("genmesh-model-cache-" + workerId, 1);
   }
 
   @Override
@@ -120,7 +123,7 @@ public final class RegistryModelSource implements ModelSource {
       return null;
     }, false);
     timer = vertx.setPeriodic(settings.pollIntervalMs(), id -> poll(running, switcher));
-    refreshTimer = vertx.setPeriodic(CacheRetention.REFRESH_MS, id -> vertx.executeBlocking(() -> {
+    refreshTimer = vertx.setPeriodic(CacheRetention.REFRESH_MS, id -> cacheIo.executeBlocking(() -> {
       retention.refresh();
       return null;
     }, false));
@@ -135,13 +138,14 @@ public final class RegistryModelSource implements ModelSource {
     vertx.cancelTimer(refreshTimer);
     timer = -1;
     refreshTimer = -1;
-    // On the shared pool: the registry thread may be busy with a pull that must not delay the stop.
-    Future<Void> released = vertx.executeBlocking(() -> {
+    // Not on the registry thread: it may be busy with a pull that must not delay the stop.
+    Future<Void> released = cacheIo.executeBlocking(() -> {
       retention.release();
       return null;
     }, false);
     return released.<Void>mapEmpty().recover(e -> Future.succeededFuture())
-        .compose(v -> executor == null ? Future.succeededFuture() : executor.close());
+        .transform(v -> cacheIo.close())
+        .transform(v -> executor.close());
   }
 
   /** One poll: which running models have a new current version, pulled and verified off the event loop. */
