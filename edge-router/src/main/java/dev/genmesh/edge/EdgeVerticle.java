@@ -47,7 +47,7 @@ public final class EdgeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeVerticle.class);
   private static final String INDEX_PAGE = "/webroot/index.html";
   private static final int REGION_POOL_SIZE = 64;
-  /** Threads of the edge's own blocking work (reading the web page at start). */
+  /** Threads of the edge's own blocking work: reading the web page at start, checking control images. */
   private static final int BLOCKING_THREADS = 2;
 
   private final GenmeshConfig config;
@@ -142,7 +142,8 @@ public final class EdgeVerticle extends VerticleBase {
     ModelCatalog catalog = new ModelCatalog(config.models(),
         config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
     return PublicApi.router(vertx, edge.maxBodyBytes(), new ApiKeys(edge),
-        new GenerationRoutes(new RequestValidator(config, catalog::versions), forwarder, regions, metrics, retryAfterSeconds),
+        new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
+            retryAfterSeconds),
         new ProgressRelay(regions, retryAfterSeconds),
         new ImageProxy(regions, retryAfterSeconds),
         new OpsRoutes(vertx, health, registry),

@@ -73,6 +73,7 @@ public final class InferenceVerticle extends VerticleBase {
   private final StepWatchdog watchdog = new StepWatchdog(System::nanoTime);
 
   private WorkerExecutor tf;
+  private WorkerExecutor decoding;
   private RegionReports reports;
   private volatile WorkLoop loop;
   private boolean stopping;
@@ -158,6 +159,7 @@ public final class InferenceVerticle extends VerticleBase {
         .tags("region", region, "worker", workerId).register(registry);
     reports = new RegionReports(vertx, region, workerId, stepTime);
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
+    decoding = vertx.createSharedWorkerExecutor("genmesh-decode-" + workerId, 1);
     BatchExecution batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
         new BatchExecution.Worker() {
           @Override
@@ -176,8 +178,8 @@ public final class InferenceVerticle extends VerticleBase {
             InferenceVerticle.this.heartbeat();
           }
         });
-    loop = new WorkLoop(vertx, region, workerId, worker, models, admission, contact, reports, batches, tf, watchdog, failures,
-        new WorkLoop.Worker() {
+    loop = new WorkLoop(vertx, region, workerId, worker, models, admission, contact, reports, batches, tf, decoding, watchdog,
+        failures, new WorkLoop.Worker() {
           @Override
           public boolean mayClaim() {
             return ready && health.live() && !stopping && !drain.draining();
@@ -317,6 +319,7 @@ public final class InferenceVerticle extends VerticleBase {
       loop.cancelAll(); // the region re-queues them when the leases lapse; nothing is lost
     }
     return modelSource.close()
+        .transform(v -> decoding == null ? Future.<Void>succeededFuture() : decoding.close())
         .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())
         .onComplete(v -> models.close());
   }
