@@ -64,7 +64,7 @@ public final class RegistryRoutes {
     Router router = Router.router(vertx);
     WorkerExecutor pool = io != null ? io : vertx.createSharedWorkerExecutor("genmesh-registry-io", IO_THREADS);
     new RegistryRoutes(registry, pool).mount(router);
-    router.errorHandler(404, ctx -> error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path())));
+    router.errorHandler(404, ctx -> error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path())));
     return router;
   }
 
@@ -100,13 +100,13 @@ public final class RegistryRoutes {
     String version = ctx.pathParam("version");
     String path = filePath(ctx, name, version);
     if (path == null || !BundleCheck.safePath(path)) {
-      error(ctx, 400, ApiError.onField(ErrorCode.INVALID_FIELD, "path", "file path must be a relative path inside the model"));
+      error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "path", "file path must be a relative path inside the model"));
       return;
     }
     blocking(ctx, () -> registry == null ? Optional.<ModelRegistry.ServedFile>empty() : registry.file(name, version, path))
         .onSuccess(found -> {
           if (found.isEmpty()) {
-            error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, name + " " + version + " has no file " + path));
+            error(ctx, ApiError.of(ErrorCode.NOT_FOUND, name + " " + version + " has no file " + path));
             return;
           }
           String etag = "\"" + found.get().sha256() + "\"";
@@ -145,7 +145,7 @@ public final class RegistryRoutes {
   private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
     return io.executeBlocking(work).onFailure(err -> {
       LOG.error("model registry read failed on {}", ctx.request().path(), err);
-      error(ctx, 500, ApiError.of(ErrorCode.INTERNAL, "the model registry could not be read"));
+      error(ctx, ApiError.of(ErrorCode.INTERNAL, "the model registry could not be read"));
     });
   }
 
@@ -158,11 +158,12 @@ public final class RegistryRoutes {
   }
 
   private static void notPublished(RoutingContext ctx, String name, String version) {
-    error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "model " + name + " " + version + " is not published in this region"));
+    error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "model " + name + " " + version + " is not published in this region"));
   }
 
-  private static void error(RoutingContext ctx, int status, ApiError error) {
-    json(ctx, status, error.toJson());
+  /** With the status of its code. */
+  private static void error(RoutingContext ctx, ApiError error) {
+    json(ctx, error.httpStatus(), error.toJson());
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -5,7 +5,6 @@ import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.SafetyVerdict;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -46,12 +45,12 @@ public final class CheckHandler implements Handler<RoutingContext> {
       body = null;
     }
     if (body == null) {
-      reply(ctx, 400, ApiError.of(ErrorCode.INVALID_JSON, "body must be a JSON object").toJson());
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.INVALID_JSON, "body must be a JSON object"));
       return;
     }
     ApiError invalid = invalid(body);
     if (invalid != null) {
-      reply(ctx, 400, invalid.toJson());
+      JsonReplies.error(ctx, invalid);
       return;
     }
     JsonArray images = body.getJsonArray("images", new JsonArray());
@@ -63,11 +62,11 @@ public final class CheckHandler implements Handler<RoutingContext> {
     executor.executeBlocking(() -> check(prompt, images, width, height), false).onComplete(ar -> {
       if (ar.failed()) {
         LOG.error("check of request {} failed", requestId, ar.cause());
-        reply(ctx, 500, ApiError.of(ErrorCode.INTERNAL, "the check failed: " + ar.cause().getMessage()).toJson());
+        JsonReplies.error(ctx, ApiError.of(ErrorCode.INTERNAL, "the check failed: " + ar.cause().getMessage()));
         return;
       }
       if (ar.result().notBase64() != null) {
-        reply(ctx, 400, ar.result().notBase64().toJson());
+        JsonReplies.error(ctx, ar.result().notBase64());
         return;
       }
       SafetyVerdict verdict = ar.result().verdict();
@@ -75,7 +74,7 @@ public final class CheckHandler implements Handler<RoutingContext> {
       if (verdict.outcome() == SafetyVerdict.Outcome.BLOCK) {
         LOG.info("request {} blocked: {}", requestId, verdict.reasons());
       }
-      reply(ctx, 200, verdict.toJson().put("request_id", requestId));
+      JsonReplies.json(ctx, 200, verdict.toJson().put("request_id", requestId));
     });
   }
 
@@ -136,11 +135,5 @@ public final class CheckHandler implements Handler<RoutingContext> {
       return ApiError.onField(ErrorCode.INVALID_FIELD, "images", "images must be an array of base64 PNGs");
     }
     return null;
-  }
-
-  private static void reply(RoutingContext ctx, int status, JsonObject body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
-    }
   }
 }
