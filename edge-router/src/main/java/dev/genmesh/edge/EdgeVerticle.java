@@ -90,10 +90,10 @@ public final class EdgeVerticle extends VerticleBase {
           health.start();
           LOG.info("edge listening on {}:{}, regions {}", config.edge().host(), actualPort, new TreeSet<>(config.regions().keySet()));
         })
-        .onFailure(failed -> {
-          LOG.error("edge failed to start on {}:{}", config.edge().host(), config.edge().port(), failed);
-          stop();
-        });
+        // Reported once, by whoever deployed it.
+        .recover(failed -> stop().transform(v -> Future.failedFuture(new IllegalStateException(
+            "edge failed to start on " + config.edge().host() + ":" + config.edge().port() + ": " + failed.getMessage(),
+            failed))));
   }
 
   @Override

@@ -222,7 +222,7 @@ public final class InferenceVerticle extends VerticleBase {
         heartbeat();
         loop.claim();
       }, () -> stopping || drain.draining());
-    }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
+    }); // a failure is reported once, by whoever deployed it
   }
 
   /**
