@@ -1,5 +1,6 @@
 package dev.genmesh.inference.model;
 
+import dev.genmesh.registry.Sha256;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -266,7 +267,7 @@ public record ModelManifest(
       List<FileEntry> entries = new ArrayList<>();
       for (Path p : paths) {
         String relative = modelDir.relativize(p).toString().replace('\\', '/');
-        entries.add(new FileEntry(relative, FileDigest.sha256(p), Files.size(p)));
+        entries.add(new FileEntry(relative, Sha256.of(p), Files.size(p)));
       }
       return entries;
     } catch (UncheckedIOException e) {

@@ -1,8 +1,8 @@
 package dev.genmesh.inference.pipeline;
 
-import dev.genmesh.inference.model.FileDigest;
 import dev.genmesh.inference.model.ModelContract;
 import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.registry.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -85,7 +85,7 @@ public final class ModelStore {
         throw new ModelCorruptedException(entry.path(),
             "has " + size + " bytes, the manifest says " + entry.size());
       }
-      String actual = FileDigest.sha256(file);
+      String actual = Sha256.of(file);
       if (!actual.equalsIgnoreCase(entry.sha256())) {
         throw new ModelCorruptedException(entry.path(),
             "has SHA-256 " + actual + ", the manifest says " + entry.sha256());

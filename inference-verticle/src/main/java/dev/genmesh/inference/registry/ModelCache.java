@@ -1,8 +1,8 @@
 package dev.genmesh.inference.registry;
 
-import dev.genmesh.inference.model.FileDigest;
 import dev.genmesh.inference.pipeline.ModelCorruptedException;
 import dev.genmesh.inference.pipeline.ModelStore;
+import dev.genmesh.registry.Sha256;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -154,7 +154,7 @@ final class ModelCache {
   private static boolean good(Path file, JsonObject entry) {
     try {
       return Files.isRegularFile(file) && Files.size(file) == entry.getLong("size")
-          && FileDigest.sha256(file).equalsIgnoreCase(entry.getString("sha256"));
+          && Sha256.of(file).equalsIgnoreCase(entry.getString("sha256"));
     } catch (IOException e) {
       return false;
     }
