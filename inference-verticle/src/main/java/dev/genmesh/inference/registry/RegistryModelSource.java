@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ModelConfig;
 import dev.genmesh.config.RegistryConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.registry.BundleCheck;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -28,7 +29,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +45,6 @@ public final class RegistryModelSource implements ModelSource {
   public static final String ALERT_MODEL_ROLLBACK = "model_rollback";
   /** A version given up as bad is tried again after this long (someone may have repaired the registry). */
   static final long BAD_VERSION_RETRY_MS = 10 * 60_000L;
-  /** What a registry accepts as a version (region-node/API.md); anything else never reaches the disk. */
-  private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   private final Map<String, ModelConfig> models;
   private final String region;
@@ -239,7 +237,8 @@ public final class RegistryModelSource implements ModelSource {
    * files that are fine), up to {@code pull_attempts} pulls.
    */
   private Resolved pull(String name, String version) throws VersionUnusable {
-    if (!SAFE_NAME.matcher(version).matches()) {
+    // Only what a registry accepts as a version name reaches the disk.
+    if (!BundleCheck.validName(version)) {
       throw new VersionUnusable("'" + version + "' is not a version name (it would leave the model cache)");
     }
     byte[] bytes;
