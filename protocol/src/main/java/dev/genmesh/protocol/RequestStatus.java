@@ -2,7 +2,7 @@ package dev.genmesh.protocol;
 
 import java.util.Locale;
 
-/** The life cycle of one generation request (DESIGN.md, "One request, start to end"). */
+/** The life cycle of one generation request (docs/architecture.md, "One request, start to end"). */
 public enum RequestStatus {
   RECEIVED, QUEUED, ASSIGNED, GENERATING, SAFETY_PENDING, COMPLETED, FAILED, CANCELLED;
 
