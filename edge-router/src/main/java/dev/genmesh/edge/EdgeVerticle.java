@@ -20,6 +20,7 @@ import dev.genmesh.edge.impl.SubmissionForwarder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -46,10 +47,13 @@ public final class EdgeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeVerticle.class);
   private static final String INDEX_PAGE = "/webroot/index.html";
   private static final int REGION_POOL_SIZE = 64;
+  /** Threads of the edge's own blocking work: reading the web page at start, checking control images. */
+  private static final int BLOCKING_THREADS = 2;
 
   private final GenmeshConfig config;
   private final MeterRegistry registry;
   private final Clock clock;
+  private WorkerExecutor blocking;
   private WebClient web;
   private WebSocketClient webSockets;
   private RegionHealth health;
@@ -77,6 +81,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    blocking = vertx.createSharedWorkerExecutor("genmesh-edge-blocking", BLOCKING_THREADS);
     return loadIndexPage()
         .map(this::router)
         .compose(this::listen)
@@ -85,10 +90,10 @@ public final class EdgeVerticle extends VerticleBase {
           health.start();
           LOG.info("edge listening on {}:{}, regions {}", config.edge().host(), actualPort, new TreeSet<>(config.regions().keySet()));
         })
-        .onFailure(failed -> {
-          LOG.error("edge failed to start on {}:{}", config.edge().host(), config.edge().port(), failed);
-          stop();
-        });
+        // Reported once, by whoever deployed it.
+        .recover(failed -> stop().transform(v -> Future.failedFuture(new IllegalStateException(
+            "edge failed to start on " + config.edge().host() + ":" + config.edge().port() + ": " + failed.getMessage(),
+            failed))));
   }
 
   @Override
@@ -102,11 +107,12 @@ public final class EdgeVerticle extends VerticleBase {
     if (web != null) {
       web.close();
     }
-    return webSockets == null ? Future.succeededFuture() : webSockets.close();
+    Future<Void> closed = webSockets == null ? Future.succeededFuture() : webSockets.close();
+    return closed.eventually(() -> blocking == null ? Future.succeededFuture() : blocking.close());
   }
 
   private Future<Buffer> loadIndexPage() {
-    return vertx.executeBlocking(() -> {
+    return blocking.executeBlocking(() -> {
       try (InputStream in = EdgeVerticle.class.getResourceAsStream(INDEX_PAGE)) {
         if (in == null) {
           throw new IllegalStateException("web page missing from the classpath: " + INDEX_PAGE);
@@ -136,7 +142,8 @@ public final class EdgeVerticle extends VerticleBase {
     ModelCatalog catalog = new ModelCatalog(config.models(),
         config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
     return PublicApi.router(vertx, edge.maxBodyBytes(), new ApiKeys(edge),
-        new GenerationRoutes(new RequestValidator(config, catalog::versions), forwarder, regions, metrics, retryAfterSeconds),
+        new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
+            retryAfterSeconds),
         new ProgressRelay(regions, retryAfterSeconds),
         new ImageProxy(regions, retryAfterSeconds),
         new OpsRoutes(vertx, health, registry),

@@ -67,10 +67,13 @@ public final class InferenceVerticle extends VerticleBase {
   private final DeviceLister deviceLister;
   private final RegionContact contact;
   private final WarmUpSequence warmUp;
+  /** The cluster member this worker runs on (null outside a cluster): the region notices at once when it leaves. */
+  private final String clusterNodeId;
   /** A batch without a step for far too long makes the worker not live (heartbeat and probe). */
   private final StepWatchdog watchdog = new StepWatchdog(System::nanoTime);
 
   private WorkerExecutor tf;
+  private WorkerExecutor decoding;
   private RegionReports reports;
   private volatile WorkLoop loop;
   private boolean stopping;
@@ -103,7 +106,7 @@ public final class InferenceVerticle extends VerticleBase {
     this(config, region, workerId, registry, modelSource, WorkerOptions.defaults().withFaultHook(faultHook));
   }
 
-  /** Models from {@code modelSource}, with the fault hook, device lister and clock of {@code options}. */
+  /** Models from {@code modelSource}, with the fault hook, device lister, clock and cluster node id of {@code options}. */
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry,
       ModelSource modelSource, WorkerOptions options) {
     this.worker = config.worker();
@@ -111,6 +114,7 @@ public final class InferenceVerticle extends VerticleBase {
     this.workerId = workerId;
     this.registry = registry;
     this.modelSource = modelSource;
+    this.clusterNodeId = options.clusterNodeId();
     this.models = new ModelSet(config, modelSource, options.faultHook(), new ModelLoadFailures(options.clock()));
     this.health = new WorkerHealth(worker.maxBatchImages(), worker.maxConsecutiveGpuErrors());
     this.admission = new Admission(models, health, workerId);
@@ -155,6 +159,7 @@ public final class InferenceVerticle extends VerticleBase {
         .tags("region", region, "worker", workerId).register(registry);
     reports = new RegionReports(vertx, region, workerId, stepTime);
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
+    decoding = vertx.createSharedWorkerExecutor("genmesh-decode-" + workerId, 1);
     BatchExecution batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
         new BatchExecution.Worker() {
           @Override
@@ -173,8 +178,8 @@ public final class InferenceVerticle extends VerticleBase {
             InferenceVerticle.this.heartbeat();
           }
         });
-    loop = new WorkLoop(vertx, region, workerId, worker, models, admission, contact, reports, batches, tf, watchdog, failures,
-        new WorkLoop.Worker() {
+    loop = new WorkLoop(vertx, region, workerId, worker, models, admission, contact, reports, batches, tf, decoding, watchdog,
+        failures, new WorkLoop.Worker() {
           @Override
           public boolean mayClaim() {
             return ready && health.live() && !stopping && !drain.draining();
@@ -217,7 +222,7 @@ public final class InferenceVerticle extends VerticleBase {
         heartbeat();
         loop.claim();
       }, () -> stopping || drain.draining());
-    }).onFailure(e -> LOG.error("worker {} could not start: {}", workerId, e.toString()));
+    }); // a failure is reported once, by whoever deployed it
   }
 
   /**
@@ -237,14 +242,9 @@ public final class InferenceVerticle extends VerticleBase {
         loop == null ? Math.max(0, worker.vramMb() - models.baseMb()) : loop.freeVramMb(),
         models.names(), utilisation, loop == null ? new ArrayList<>() : new ArrayList<>(loop.heldIds()),
         System.currentTimeMillis(), models.versions(),
-        ready, health.live() && !watchdog.stalled(), health.maxBatchImages(), models.failedNames(), httpPort, nodeId(),
+        ready, health.live() && !watchdog.stalled(), health.maxBatchImages(), models.failedNames(), httpPort, clusterNodeId,
         stopping || drain.draining());
     vertx.eventBus().publish(Addresses.heartbeat(region), beat.toJson());
-  }
-
-  /** This worker's cluster member id, so the region notices at once when the member leaves; null outside a cluster. */
-  private String nodeId() {
-    return vertx.isClustered() ? ((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId() : null;
   }
 
   /** The id of the first request this worker runs now, if any (for tests and health). */
@@ -319,6 +319,7 @@ public final class InferenceVerticle extends VerticleBase {
       loop.cancelAll(); // the region re-queues them when the leases lapse; nothing is lost
     }
     return modelSource.close()
+        .transform(v -> decoding == null ? Future.<Void>succeededFuture() : decoding.close())
         .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())
         .onComplete(v -> models.close());
   }

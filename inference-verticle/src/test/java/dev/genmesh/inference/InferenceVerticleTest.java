@@ -18,8 +18,11 @@ import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -161,6 +164,29 @@ class InferenceVerticleTest {
     assertThat(steps).filteredOn(s -> s.preview() != null).extracting(WorkerMessages.Step::step).containsExactly(2, 4);
     byte[] preview = java.util.Base64.getDecoder().decode(steps.get(1).preview());
     assertThat(ImageIO.read(new ByteArrayInputStream(preview)).getWidth()).isEqualTo(64);
+  }
+
+  @Test
+  void aControlImageIsDecodedAsClaimedAndOneThatIsNotBase64IsRefusedUnrun() throws Exception {
+    BufferedImage edges = new BufferedImage(256, 256, BufferedImage.TYPE_BYTE_GRAY);
+    edges.getRaster().setSample(128, 128, 0, 255);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(edges, "png", png);
+    String base64 = Base64.getEncoder().encodeToString(png.toByteArray());
+    region.queue(new WorkerMessages.Assignment("usw_ctl", 1, 30_000, withControl(base64)));
+    region.queue(new WorkerMessages.Assignment("usw_bad", 1, 30_000, withControl("%%% not base64")));
+    deploy("usw-test-worker", Map.of());
+
+    await("the result and the refusal", WAIT, () -> region.results.containsKey("usw_ctl") && region.failures.containsKey("usw_bad"));
+    assertThat(region.results.get("usw_ctl").pngs()).hasSize(1);
+    assertThat(region.stepsOf("usw_ctl")).extracting(WorkerMessages.Step::step).containsExactly(1, 2, 3);
+    assertThat(region.failures.get("usw_bad").failureType()).isEqualTo("error");
+    assertThat(region.failures.get("usw_bad").message()).contains("control_image is not base64");
+    assertThat(region.stepsOf("usw_bad")).as("refused before it ran").isEmpty();
+  }
+
+  private static GenerationSpec withControl(String controlImage) {
+    return new GenerationSpec("a ring", "", "genmesh-tiny", Tier.FAST, 256, 256, 3, 9L, 7.5, 1, null, 1.0, controlImage, 1.0, 0);
   }
 
   private InferenceVerticle deploy(String workerId, Map<String, String> env) {

@@ -6,6 +6,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
+import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
@@ -21,6 +22,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.net.URI;
@@ -74,6 +76,8 @@ public final class Mesh implements AutoCloseable {
   private final List<LocalWorkerActuator> actuators = new ArrayList<>();
   private final Map<String, String> workerHttp = new LinkedHashMap<>();
   private final Map<String, WorkerProcesses> workerProcesses = new LinkedHashMap<>();
+  /** Per region node, the pool that starts its worker processes (blocking: a fork and a file write). */
+  private final List<WorkerExecutor> processStarters = new ArrayList<>();
   /** Completes once every region node listens: worker processes need their real ports. */
   private final Promise<Void> regionsStarted = Promise.promise();
   private EmbeddedStores stores;
@@ -110,22 +114,26 @@ public final class Mesh implements AutoCloseable {
     Map<String, RegionConfig> started = new LinkedHashMap<>();
     for (RegionConfig region : config.regions().values()) {
       progress.accept("starting region " + region.name() + " (Hazelcast cluster genmesh-" + region.name() + ")");
-      Vertx node = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
+      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
+          "join cluster of " + region.name());
+      Vertx node = member.vertx();
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
           options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
       if (options.autoscale()) {
         // Worker processes start once every region listens, with the config as running (real ports).
+        WorkerExecutor starter = node.createSharedWorkerExecutor("genmesh-worker-processes-" + region.name(), 1);
+        processStarters.add(starter);
         LocalWorkerActuator actuator = new LocalWorkerActuator(node, region.name(), region.code() + "-worker",
             config.worker().gpuClass(), config.autoscaling().drainDeadlineMs(), verticle::knownWorkers,
-            workerId -> startWorkerProcess(node, region.name(), workerId, options),
+            workerId -> startWorkerProcess(starter, region.name(), workerId, options),
             workerId -> WorkerProcesses.logOf(options.dataDir(), workerId), Clock.systemUTC());
         actuators.add(actuator);
         verticle.withActuator(actuator);
       }
       await(node.deployVerticle(verticle), "start region node " + region.name());
-      RegionCluster.onMemberLeft(node, verticle::memberLeft);
+      member.onMemberLeft(verticle::memberLeft);
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
     }
@@ -134,11 +142,14 @@ public final class Mesh implements AutoCloseable {
 
     for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : config.regions().values()) {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
-      Vertx worker = await(RegionCluster.join(region, options.bindHost(), null), "join cluster of " + region.name());
+      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
+          "join cluster of " + region.name());
+      Vertx worker = member.vertx();
       workers.add(worker);
       String workerId = region.code() + "-worker-1";
-      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry, modelRoot,
-          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry));
+      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry,
+          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry),
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
       // Any free port: the three workers share this process and its configuration.
       WorkerHttp http = new WorkerHttp(verticle, registry, options.bindHost(), 0);
       await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());
@@ -158,8 +169,8 @@ public final class Mesh implements AutoCloseable {
   }
 
   /** A worker the autoscaler asked for: a {@code genmesh worker} process (the region judges it by heartbeats). */
-  private Future<Process> startWorkerProcess(Vertx node, String regionName, String workerId, Options options) {
-    return regionsStarted.future().compose(v -> node.executeBlocking(() ->
+  private Future<Process> startWorkerProcess(WorkerExecutor starter, String regionName, String workerId, Options options) {
+    return regionsStarted.future().compose(v -> starter.executeBlocking(() ->
         workerProcesses(regionName, options).start(workerId)));
   }
 
@@ -253,6 +264,7 @@ public final class Mesh implements AutoCloseable {
     }
     regionsStarted.tryFail("the mesh is stopping");
     actuators.forEach(a -> a.close(WORKER_STOP_GRACE));
+    processStarters.forEach(WorkerExecutor::close);
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
     if (stores != null) {

@@ -5,6 +5,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
+import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.KubernetesScaling;
@@ -48,12 +49,12 @@ final class RoleCommands {
     @Override
     public void run() {
       GenmeshConfig config = common.loadConfig();
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Vertx.builder()
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-          .withMetrics(new MicrometerMetricsFactory(registry))
+          .withMetrics(new MicrometerMetricsFactory(meters))
           .build();
-      EdgeVerticle edge = new EdgeVerticle(config, registry);
+      EdgeVerticle edge = new EdgeVerticle(config, meters);
       Mesh.await(vertx.deployVerticle(edge), "start the edge router");
       System.out.println("[genmesh] edge listening on " + config.edge().host() + ":" + edge.actualPort());
       runUntilStopped(vertx);
@@ -72,7 +73,8 @@ final class RoleCommands {
       GenmeshConfig config = common.loadConfig();
       RegionConfig region = config.region(name);
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Mesh.await(RegionCluster.join(region, common.bindHost, meters), "join cluster of " + name);
+      RegionCluster.Member member = Mesh.await(RegionCluster.join(region, common.bindHost, meters), "join cluster of " + name);
+      Vertx vertx = member.vertx();
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, meters, common.dataDir().resolve("images").resolve(name),
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
@@ -81,7 +83,7 @@ final class RoleCommands {
             + config.autoscaling().kubernetes().namespace() + (config.autoscaling().kubernetes().dryRun() ? " (dry run)" : ""));
       }
       Mesh.await(vertx.deployVerticle(node), "start region node " + name);
-      RegionCluster.onMemberLeft(vertx, node::memberLeft);
+      member.onMemberLeft(node::memberLeft);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
       System.out.println("[genmesh] region " + name + " sends safety checks to " + node.safetyCheckUrl());
       runUntilStopped(vertx);
@@ -110,14 +112,17 @@ final class RoleCommands {
       GenmeshConfig config = common.loadConfig();
       RegionConfig regionConfig = config.region(region);
       Supplier<String> defaultId = () -> regionConfig.code() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, registry), "join cluster of " + region);
+      PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      RegionCluster.Member member = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, meters),
+          "join cluster of " + region);
+      Vertx vertx = member.vertx();
       String workerId = id != null ? id : defaultId.get();
       Path modelRoot = CommonOptions.modelRoot(config.worker(), common.dataDir());
-      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, registry, modelRoot,
-          CommonOptions.modelSource(config, region, workerId, modelRoot, registry));
+      InferenceVerticle worker = new InferenceVerticle(config, region, workerId, meters,
+          CommonOptions.modelSource(config, region, workerId, modelRoot, meters),
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
       // Probes first: live (and not ready) while the models load and warm up.
-      WorkerHttp http = new WorkerHttp(worker, registry, common.bindHost, config.worker().httpPort());
+      WorkerHttp http = new WorkerHttp(worker, meters, common.bindHost, config.worker().httpPort());
       Mesh.await(vertx.deployVerticle(http), "start the HTTP probes of worker " + workerId);
       String deployment = Mesh.await(vertx.deployVerticle(worker), "start worker " + workerId);
       System.out.println("[genmesh] worker " + workerId + " serving region " + region
@@ -157,13 +162,13 @@ final class RoleCommands {
     @Override
     public void run() {
       GenmeshConfig config = common.loadConfig();
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Vertx.builder()
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-          .withMetrics(new MicrometerMetricsFactory(registry))
+          .withMetrics(new MicrometerMetricsFactory(meters))
           .build();
       SafetyVerticle service = new SafetyVerticle(config.safety(), common.bindHost,
-          port != null ? port : config.safety().port(), registry);
+          port != null ? port : config.safety().port(), meters);
       Mesh.await(vertx.deployVerticle(service), "start the safety service");
       System.out.println("[genmesh] safety service listening on " + common.bindHost + ":" + service.actualPort());
       runUntilStopped(vertx);

@@ -16,22 +16,24 @@ import java.util.regex.Pattern;
 
 /**
  * Checks a model bundle before it enters a registry: a readable manifest with a valid name and
- * version, and every listed file present with the listed size and SHA-256.
+ * version, and every listed file present with the listed size and SHA-256. Its naming rules are
+ * the format's, shared with the workers that pull bundles.
  */
-final class BundleCheck {
-  static final String MANIFEST = "manifest.json";
+public final class BundleCheck {
+  /** The manifest's file name in a bundle's folder. */
+  public static final String MANIFEST = "manifest.json";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
   private BundleCheck() {}
 
   /** A model name or version: letters, digits, {@code . _ -}; never {@code CURRENT} (the pointer file). */
-  static boolean validName(String text) {
+  public static boolean validName(String text) {
     return text != null && NAME.matcher(text).matches() && !text.equals(ModelRegistry.CURRENT);
   }
 
   /** A relative path inside the model folder, '/'-separated, with no way out of it. */
-  static boolean safePath(String path) {
+  public static boolean safePath(String path) {
     if (path == null || path.isEmpty() || path.length() > 1024 || path.startsWith("/") || path.contains("\\")
         || path.equals(MANIFEST)) {
       return false;
@@ -105,16 +107,15 @@ final class BundleCheck {
   /** Each listed file under {@code dir} against its size and SHA-256. */
   static List<String> contents(Path dir, JsonObject manifest) {
     List<String> problems = new ArrayList<>();
-    for (Object item : manifest.getJsonArray("files")) {
-      JsonObject entry = (JsonObject) item;
-      String path = entry.getString("path");
+    for (ManifestFile entry : ManifestFile.listedIn(manifest)) {
+      String path = entry.path();
       Path file = dir.resolve(path);
       try {
         if (!Files.isRegularFile(file)) {
           problems.add("file " + path + " is missing");
-        } else if (Files.size(file) != entry.getLong("size")) {
-          problems.add("file " + path + " has " + Files.size(file) + " bytes, the manifest says " + entry.getLong("size"));
-        } else if (!Sha256.of(file).equals(entry.getString("sha256"))) {
+        } else if (Files.size(file) != entry.size()) {
+          problems.add("file " + path + " has " + Files.size(file) + " bytes, the manifest says " + entry.size());
+        } else if (!Sha256.of(file).equals(entry.sha256())) {
           problems.add("file " + path + " does not match its SHA-256");
         }
       } catch (IOException e) {

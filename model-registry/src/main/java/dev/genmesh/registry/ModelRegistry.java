@@ -98,7 +98,7 @@ public final class ModelRegistry {
       return Optional.empty();
     }
     return version(name, version).flatMap(v -> v.file(path)
-        .map(entry -> new ServedFile(v.dir().resolve(path), entry.getString("sha256"), entry.getLong("size"))));
+        .map(entry -> new ServedFile(v.dir().resolve(path), entry.sha256(), entry.size())));
   }
 
   /** A listed file: where it is and what it should hash to. */
@@ -242,8 +242,8 @@ public final class ModelRegistry {
 
   private static void copyBundle(Path from, Path staging, JsonObject manifest) throws IOException {
     Files.createDirectories(staging);
-    for (Object item : manifest.getJsonArray("files")) {
-      String path = ((JsonObject) item).getString("path");
+    for (ManifestFile file : ManifestFile.listedIn(manifest)) {
+      String path = file.path();
       Path target = staging.resolve(path);
       Files.createDirectories(target.getParent());
       Files.copy(from.resolve(path), target);

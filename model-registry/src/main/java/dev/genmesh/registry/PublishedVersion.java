@@ -25,11 +25,11 @@ public record PublishedVersion(String name, String version, Instant createdAt, S
     return manifest.getJsonArray("files", new JsonArray());
   }
 
-  /** The file entry ({@code path, sha256, size}) the manifest lists under {@code path}. */
-  public Optional<JsonObject> file(String path) {
+  /** The file entry the manifest lists under {@code path}. */
+  public Optional<ManifestFile> file(String path) {
     for (Object entry : files()) {
       if (entry instanceof JsonObject file && path.equals(file.getString("path"))) {
-        return Optional.of(file);
+        return Optional.of(ManifestFile.fromJson(file));
       }
     }
     return Optional.empty();

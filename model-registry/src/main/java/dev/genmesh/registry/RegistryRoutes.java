@@ -17,6 +17,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -31,17 +32,19 @@ public final class RegistryRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryRoutes.class);
   public static final String MODELS = "/regional/v1/models";
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
+  /** Threads of the pool a registry served on its own reads and hashes on. */
+  private static final int IO_THREADS = 4;
 
   private final ModelRegistry registry;
   private final WorkerExecutor io;
 
   /**
    * @param registry null when this node has no registry: the listing is empty, every model unknown
-   * @param io where the blocking reads and hashing run
+   * @param io where the blocking reads and hashing run (the serving node's named pool)
    */
   public RegistryRoutes(ModelRegistry registry, WorkerExecutor io) {
     this.registry = registry;
-    this.io = io;
+    this.io = Objects.requireNonNull(io, "io");
   }
 
   /** Adds the registry routes to a router (GET only). */
@@ -51,11 +54,17 @@ public final class RegistryRoutes {
     router.get(MODELS + "/:name/:version/files/*").handler(this::file);
   }
 
-  /** A router with only these routes, for a registry served on its own. */
+  /**
+   * A router with only these routes, for a registry served on its own.
+   *
+   * @param io where the blocking reads run; null: the shared pool {@code genmesh-registry-io},
+   *     closed with {@code vertx}
+   */
   public static Router router(Vertx vertx, ModelRegistry registry, WorkerExecutor io) {
     Router router = Router.router(vertx);
-    new RegistryRoutes(registry, io).mount(router);
-    router.errorHandler(404, ctx -> error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path())));
+    WorkerExecutor pool = io != null ? io : vertx.createSharedWorkerExecutor("genmesh-registry-io", IO_THREADS);
+    new RegistryRoutes(registry, pool).mount(router);
+    router.errorHandler(404, ctx -> error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path())));
     return router;
   }
 
@@ -91,13 +100,13 @@ public final class RegistryRoutes {
     String version = ctx.pathParam("version");
     String path = filePath(ctx, name, version);
     if (path == null || !BundleCheck.safePath(path)) {
-      error(ctx, 400, ApiError.onField(ErrorCode.INVALID_FIELD, "path", "file path must be a relative path inside the model"));
+      error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "path", "file path must be a relative path inside the model"));
       return;
     }
     blocking(ctx, () -> registry == null ? Optional.<ModelRegistry.ServedFile>empty() : registry.file(name, version, path))
         .onSuccess(found -> {
           if (found.isEmpty()) {
-            error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, name + " " + version + " has no file " + path));
+            error(ctx, ApiError.of(ErrorCode.NOT_FOUND, name + " " + version + " has no file " + path));
             return;
           }
           String etag = "\"" + found.get().sha256() + "\"";
@@ -134,10 +143,9 @@ public final class RegistryRoutes {
   }
 
   private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
-    Future<T> result = io != null ? io.executeBlocking(work) : ctx.vertx().executeBlocking(work);
-    return result.onFailure(err -> {
+    return io.executeBlocking(work).onFailure(err -> {
       LOG.error("model registry read failed on {}", ctx.request().path(), err);
-      error(ctx, 500, ApiError.of(ErrorCode.INTERNAL, "the model registry could not be read"));
+      error(ctx, ApiError.of(ErrorCode.INTERNAL, "the model registry could not be read"));
     });
   }
 
@@ -150,11 +158,12 @@ public final class RegistryRoutes {
   }
 
   private static void notPublished(RoutingContext ctx, String name, String version) {
-    error(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "model " + name + " " + version + " is not published in this region"));
+    error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "model " + name + " " + version + " is not published in this region"));
   }
 
-  private static void error(RoutingContext ctx, int status, ApiError error) {
-    json(ctx, status, error.toJson());
+  /** With the status of its code. */
+  private static void error(RoutingContext ctx, ApiError error) {
+    json(ctx, error.httpStatus(), error.toJson());
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -8,11 +8,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Streamed SHA-256 in the form {@code sha256sum} prints (the manifest's form). */
-final class Sha256 {
+/**
+ * SHA-256 in the form {@code sha256sum} prints (lowercase hex, the manifest's form), streamed so
+ * that multi-gigabyte weights need not fit in memory. The one helper of the registry and of the
+ * workers that pull from it and verify what they load.
+ */
+public final class Sha256 {
   private Sha256() {}
 
-  static String of(Path file) throws IOException {
+  public static String of(Path file) throws IOException {
     MessageDigest digest = newDigest();
     byte[] buffer = new byte[1 << 16];
     try (InputStream in = Files.newInputStream(file)) {
@@ -20,18 +24,24 @@ final class Sha256 {
         digest.update(buffer, 0, n);
       }
     }
-    return HexFormat.of().formatHex(digest.digest());
+    return hex(digest);
   }
 
-  static String of(byte[] bytes) {
+  public static String of(byte[] bytes) {
     return HexFormat.of().formatHex(newDigest().digest(bytes));
   }
 
-  private static MessageDigest newDigest() {
+  /** A digest to feed while the bytes go elsewhere (a download written to disk); {@link #hex} reads it. */
+  public static MessageDigest newDigest() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM ships SHA-256", e);
     }
+  }
+
+  /** The digest's value (it is reset). */
+  public static String hex(MessageDigest digest) {
+    return HexFormat.of().formatHex(digest.digest());
   }
 }

@@ -4,6 +4,7 @@ import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.safety.impl.CheckHandler;
+import dev.genmesh.safety.impl.JsonReplies;
 import dev.genmesh.safety.impl.PromptRules;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -61,15 +62,17 @@ public final class SafetyVerticle extends VerticleBase {
         verdict -> registry.counter(CHECKS, "verdict", verdict.wireName()).increment());
     Router router = Router.router(vertx);
     router.post("/v1/check").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(checks);
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")
+    router.get("/health/live").handler(ctx -> JsonReplies.json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(ctx -> JsonReplies.json(ctx, 200, new JsonObject().put("status", "UP")
         .put("blocked_terms", config.blockedTerms().size())));
     router.get("/metrics").handler(this::metrics);
-    router.errorHandler(404, ctx -> json(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path()).toJson()));
-    router.errorHandler(405, ctx -> json(ctx, 405, ApiError.of(ErrorCode.NOT_FOUND,
+    router.errorHandler(404, ctx -> JsonReplies.error(ctx,
+        ApiError.of(ErrorCode.NOT_FOUND, "no such route: " + ctx.request().path())));
+    // No error code of its own: a not_found body with the 405 status.
+    router.errorHandler(405, ctx -> JsonReplies.json(ctx, 405, ApiError.of(ErrorCode.NOT_FOUND,
         "method " + ctx.request().method() + " not allowed on " + ctx.request().path()).toJson()));
-    router.errorHandler(413, ctx -> json(ctx, 413, ApiError.onField(ErrorCode.BODY_TOO_LARGE, "body",
-        "body exceeds " + MAX_BODY_BYTES + " bytes").toJson()));
+    router.errorHandler(413, ctx -> JsonReplies.error(ctx, ApiError.onField(ErrorCode.BODY_TOO_LARGE, "body",
+        "body exceeds " + MAX_BODY_BYTES + " bytes")));
     // ImageIO's first use loads AWT and its plugins (a second or more): pay it before the first check.
     return executor.executeBlocking(() -> ImageIO.getImageReadersByFormatName("png").hasNext(), false)
         .compose(hasPng -> vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
@@ -105,13 +108,7 @@ public final class SafetyVerticle extends VerticleBase {
     if (registry instanceof PrometheusMeterRegistry prometheus) {
       ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(prometheus.scrape());
     } else {
-      json(ctx, 404, ApiError.of(ErrorCode.NOT_FOUND, "metrics are not exported in Prometheus format here").toJson());
-    }
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "metrics are not exported in Prometheus format here"));
     }
   }
 }

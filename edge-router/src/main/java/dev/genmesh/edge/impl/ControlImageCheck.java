@@ -6,9 +6,9 @@ import java.util.Base64;
 import java.util.zip.CRC32;
 
 /**
- * Checks a request's conditioning image without decoding its pixels (the edge runs on an event
- * loop): base64, a PNG signature, an IHDR of the requested size, and a whole chunk structure
- * (every CRC right, IDAT present, IEND last). Pure.
+ * Checks a request's conditioning image without decoding its pixels: base64, a PNG signature, an
+ * IHDR of the requested size, and a whole chunk structure (every CRC right, IDAT present, IEND
+ * last). Pure, but up to MBs of work: the edge runs it on its blocking pool, not an event loop.
  */
 final class ControlImageCheck {
   /** The largest control image accepted, as PNG bytes (base64 is 4/3 of it). */

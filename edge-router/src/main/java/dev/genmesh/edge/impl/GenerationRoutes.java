@@ -5,6 +5,7 @@ import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.Tier;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -20,15 +21,18 @@ public final class GenerationRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationRoutes.class);
 
   private final RequestValidator validator;
+  private final WorkerExecutor blocking;
   private final SubmissionForwarder forwarder;
   private final RegionDirectory regions;
   private final EdgeMetrics metrics;
   private final long retryAfterSeconds;
 
+  /** @param blocking where a submit with a control image is validated (its base64 is up to MBs) */
   public GenerationRoutes(
-      RequestValidator validator, SubmissionForwarder forwarder, RegionDirectory regions, EdgeMetrics metrics,
-      long retryAfterSeconds) {
+      RequestValidator validator, WorkerExecutor blocking, SubmissionForwarder forwarder, RegionDirectory regions,
+      EdgeMetrics metrics, long retryAfterSeconds) {
     this.validator = validator;
+    this.blocking = blocking;
     this.forwarder = forwarder;
     this.regions = regions;
     this.metrics = metrics;
@@ -42,7 +46,27 @@ public final class GenerationRoutes {
       reject(ctx, timer, null, ApiError.of(ErrorCode.INVALID_JSON, "the body must be one JSON object"));
       return;
     }
-    Validation request = validator.validate(body, ctx.request().getHeader(RequestValidator.IDEMPOTENCY_HEADER));
+    String idempotencyKey = ctx.request().getHeader(RequestValidator.IDEMPOTENCY_HEADER);
+    if (body.getValue("control_image") == null) {
+      submitValidated(ctx, timer, body, validator.validate(body, idempotencyKey));
+      return;
+    }
+    // Decoding and checking a control image (base64, up to MBs) is not event-loop work.
+    blocking.executeBlocking(() -> validator.validate(body, idempotencyKey), false).onComplete(validated -> {
+      // A failure is a defect, or the pool closed while the edge stops: 500, as if thrown by the handler.
+      if (validated.failed()) {
+        ctx.fail(validated.cause());
+        return;
+      }
+      try {
+        submitValidated(ctx, timer, body, validated.result());
+      } catch (RuntimeException e) {
+        ctx.fail(e);
+      }
+    });
+  }
+
+  private void submitValidated(RoutingContext ctx, Timer.Sample timer, JsonObject body, Validation request) {
     if (!request.isValid()) {
       reject(ctx, timer, tierTag(body), request.error());
       return;

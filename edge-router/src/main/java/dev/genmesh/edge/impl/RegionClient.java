@@ -15,8 +15,8 @@ import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The regional API of one region, over HTTP only (DESIGN.md: regions never share a cluster
- * with the edge). Every call is bounded by the edge's region timeout.
+ * The regional API of one region, over HTTP only (docs/architecture.md, "The shape": regions
+ * never share a cluster with the edge). Every call is bounded by the edge's region timeout.
  */
 public final class RegionClient {
   static final String GENERATIONS = "/regional/v1/generations";

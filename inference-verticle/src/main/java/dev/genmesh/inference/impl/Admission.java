@@ -36,12 +36,9 @@ public final class Admission {
       return new Refusal(FailureType.OOM, "needs about " + need + " MB for " + spec.batchSize() + " image(s) at "
           + spec.width() + "x" + spec.height() + " on " + spec.model() + "; this worker's budget is " + budget + " MB");
     }
-    try {
-      run.input(); // a control image that is not base64 fails here, not in the batch
-    } catch (IllegalArgumentException e) {
-      return new Refusal(FailureType.ERROR, "control_image is not base64: " + e.getMessage());
-    }
-    return null;
+    // A control image that is not base64 fails here, not in the batch (decoded off the event loop as claimed).
+    String problem = run.inputProblem();
+    return problem == null ? null : new Refusal(FailureType.ERROR, "control_image is not base64: " + problem);
   }
 
   /** Images of {@code spec}'s shape one batch may hold: the batch limit, and the memory budget. */

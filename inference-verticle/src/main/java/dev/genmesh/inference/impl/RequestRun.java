@@ -12,6 +12,7 @@ public final class RequestRun {
   private final AtomicBoolean cancelled = new AtomicBoolean();
   private final long startedNanos = System.nanoTime();
   private GenerationInput input;
+  private String inputProblem;
   private volatile long firstStepNanos;
   private volatile long lastStepNanos;
   private volatile int stepsDone;
@@ -81,13 +82,34 @@ public final class RequestRun {
   }
 
   /**
+   * Builds the pipeline's input once, decoding the control image (base64, up to MBs): the work
+   * loop calls it off the event loop as it claims the request.
+   */
+  public synchronized void decodeInput() {
+    if (input == null && inputProblem == null) {
+      try {
+        input = toInput(assignment.spec());
+      } catch (IllegalArgumentException e) {
+        inputProblem = e.getMessage();
+      }
+    }
+  }
+
+  /** Null when the input decodes; else why not (a control image that is not base64). */
+  public synchronized String inputProblem() {
+    decodeInput();
+    return inputProblem;
+  }
+
+  /**
    * The pipeline's input for this spec.
    *
    * @throws IllegalArgumentException if the control image is not base64
    */
   public synchronized GenerationInput input() {
-    if (input == null) {
-      input = toInput(assignment.spec());
+    decodeInput();
+    if (inputProblem != null) {
+      throw new IllegalArgumentException(inputProblem);
     }
     return input;
   }

@@ -59,6 +59,8 @@ public final class WorkLoop {
   private final RegionReports reports;
   private final BatchExecution batches;
   private final WorkerExecutor tf;
+  /** Where a claimed request's control image (base64, up to MBs) is decoded: not the event loop, not behind TensorFlow. */
+  private final WorkerExecutor decoding;
   private final StepWatchdog watchdog;
   private final Counter failures;
   private final Worker worker;
@@ -76,8 +78,8 @@ public final class WorkLoop {
   private long windowStartNanos = System.nanoTime();
 
   public WorkLoop(Vertx vertx, String region, String workerId, WorkerConfig config, ModelSet models, Admission admission,
-      RegionContact contact, RegionReports reports, BatchExecution batches, WorkerExecutor tf, StepWatchdog watchdog,
-      Counter failures, Worker worker) {
+      RegionContact contact, RegionReports reports, BatchExecution batches, WorkerExecutor tf, WorkerExecutor decoding,
+      StepWatchdog watchdog, Counter failures, Worker worker) {
     this.vertx = vertx;
     this.region = region;
     this.workerId = workerId;
@@ -88,6 +90,7 @@ public final class WorkLoop {
     this.reports = reports;
     this.batches = batches;
     this.tf = tf;
+    this.decoding = decoding;
     this.watchdog = watchdog;
     this.failures = failures;
     this.worker = worker;
@@ -129,15 +132,33 @@ public final class WorkLoop {
       begin(pending.poll());
       return;
     }
-    askForWork(null).onComplete(reply -> {
-      if (reply.failed() || reply.result() == null) {
+    askForWork(null).compose(this::hold).onComplete(claimed -> {
+      if (claimed.failed() || claimed.result() == null) {
         busy = false;
         return;
       }
-      RequestRun first = new RequestRun(reply.result());
-      held.put(first.id(), first);
-      begin(first);
+      begin(claimed.result());
     });
+  }
+
+  /**
+   * Holds a claimed request (null: none), its input decoded: a control image on {@link #decoding}
+   * (or by admission, on the event loop, if that pool closed as the worker stops). A cancel that
+   * comes meanwhile stops it at its first step, as one that comes while its batch gathers.
+   */
+  private Future<RequestRun> hold(WorkerMessages.Assignment assignment) {
+    if (assignment == null) {
+      return Future.succeededFuture(null);
+    }
+    RequestRun run = new RequestRun(assignment);
+    held.put(run.id(), run);
+    if (!run.spec().hasControlImage()) {
+      return Future.succeededFuture(run);
+    }
+    return decoding.executeBlocking(() -> {
+      run.decodeInput();
+      return run;
+    }, false).recover(e -> Future.succeededFuture(run));
   }
 
   private void begin(RequestRun first) {
@@ -210,12 +231,10 @@ public final class WorkLoop {
       return Future.succeededFuture(batch);
     }
     var hint = WorkerMessages.BatchHint.of(first, room);
-    return askForWork(hint).compose(assignment -> {
-      if (assignment == null) {
+    return askForWork(hint).compose(this::hold).compose(run -> {
+      if (run == null) {
         return Future.succeededFuture(batch);
       }
-      RequestRun run = new RequestRun(assignment);
-      held.put(run.id(), run);
       if (hint.matches(run.spec()) && admission.refusal(run) == null) {
         batch.add(run);
         return gather(batch);

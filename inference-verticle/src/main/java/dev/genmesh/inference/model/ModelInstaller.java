@@ -1,6 +1,7 @@
 package dev.genmesh.inference.model;
 
 import dev.genmesh.config.ModelConfig;
+import dev.genmesh.registry.BundleCheck;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ public final class ModelInstaller {
       return Path.of(model.path());
     }
     Path target = modelRoot.resolve(model.name()).resolve(model.version());
-    if (Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
+    if (Files.isRegularFile(target.resolve(BundleCheck.MANIFEST))) {
       return target;
     }
     try {
@@ -41,7 +42,7 @@ public final class ModelInstaller {
         // Another worker (or process) finished first: rename(2) then fails with "exists" or
         // "not empty", reported differently by JDK versions. Its copy is identical.
         deleteTree(staging);
-        if (!Files.isRegularFile(target.resolve(ModelManifest.FILE_NAME))) {
+        if (!Files.isRegularFile(target.resolve(BundleCheck.MANIFEST))) {
           throw e;
         }
       }

@@ -1,9 +1,10 @@
 package dev.genmesh.inference.model;
 
+import dev.genmesh.registry.BundleCheck;
+import dev.genmesh.registry.ManifestFile;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
- * {@code manifest.json} beside a SavedModel: what the model is, what it accepts, and the SHA-256
- * of every file so that a worker refuses a model that was damaged in transit or on disk.
+ * {@code manifest.json} beside a SavedModel: the registry's bundle manifest (name, version, and
+ * every file with its SHA-256, {@link ManifestFile}, so that a worker refuses a model damaged in
+ * transit or on disk) plus what the model is and what it accepts.
  */
 public record ModelManifest(
     String name,
@@ -26,13 +27,11 @@ public record ModelManifest(
     Range width,
     Range height,
     Range steps,
-    List<FileEntry> files,
+    List<ManifestFile> files,
     List<AdapterEntry> adapters,
     List<ConditioningEntry> conditioning,
     List<String> requestClasses,
     VramEstimate vram) {
-
-  public static final String FILE_NAME = "manifest.json";
 
   /** Inclusive bounds; a value must also be a multiple of {@code multipleOf}. */
   public record Range(int min, int max, int multipleOf) {
@@ -50,22 +49,11 @@ public record ModelManifest(
     }
   }
 
-  /** One file of the model, by its path relative to the model directory ('/' separated). */
-  public record FileEntry(String path, String sha256, long size) {
-    JsonObject toJson() {
-      return new JsonObject().put("path", path).put("sha256", sha256).put("size", size);
-    }
-
-    static FileEntry fromJson(JsonObject json) {
-      return new FileEntry(json.getString("path"), json.getString("sha256"), json.getLong("size"));
-    }
-  }
-
   /**
    * A LoRA adapter shipped with the model: low-rank weight deltas in its own files (which are
    * also listed in {@code files}), applied in-graph by the {@code denoise_step_lora} signatures.
    */
-  public record AdapterEntry(String name, String version, int rank, double alpha, List<FileEntry> files) {
+  public record AdapterEntry(String name, String version, int rank, double alpha, List<ManifestFile> files) {
     public AdapterEntry {
       files = List.copyOf(files);
     }
@@ -77,14 +65,12 @@ public record ModelManifest(
 
     JsonObject toJson() {
       return new JsonObject().put("name", name).put("version", version).put("rank", rank).put("alpha", alpha)
-          .put("files", new JsonArray(files.stream().map(FileEntry::toJson).collect(Collectors.toList())));
+          .put("files", new JsonArray(files.stream().map(ManifestFile::toJson).collect(Collectors.toList())));
     }
 
     static AdapterEntry fromJson(JsonObject json) {
-      List<FileEntry> files = new ArrayList<>();
-      json.getJsonArray("files", new JsonArray()).forEach(f -> files.add(FileEntry.fromJson((JsonObject) f)));
       return new AdapterEntry(json.getString("name"), json.getString("version"), json.getInteger("rank"),
-          json.getDouble("alpha", (double) json.getInteger("rank")), files);
+          json.getDouble("alpha", (double) json.getInteger("rank")), ManifestFile.listedIn(json));
     }
   }
 
@@ -175,7 +161,7 @@ public record ModelManifest(
 
   /** A manifest that declares no adapters, conditioning, request classes or memory estimate. */
   public ModelManifest(String name, String version, List<String> signatures, Range width, Range height,
-      Range steps, List<FileEntry> files) {
+      Range steps, List<ManifestFile> files) {
     this(name, version, signatures, width, height, steps, files, List.of(), List.of(), List.of(),
         VramEstimate.UNKNOWN);
   }
@@ -203,7 +189,7 @@ public record ModelManifest(
         .put("steps", steps.toJson())
         .put(
             "files",
-            new JsonArray(files.stream().map(FileEntry::toJson).collect(Collectors.toList())))
+            new JsonArray(files.stream().map(ManifestFile::toJson).collect(Collectors.toList())))
         .put("adapters",
             new JsonArray(adapters.stream().map(AdapterEntry::toJson).collect(Collectors.toList())))
         .put("conditioning",
@@ -215,9 +201,6 @@ public record ModelManifest(
   public static ModelManifest fromJson(JsonObject json) {
     List<String> signatures = new ArrayList<>();
     json.getJsonArray("signatures", new JsonArray()).forEach(s -> signatures.add((String) s));
-    List<FileEntry> files = new ArrayList<>();
-    json.getJsonArray("files", new JsonArray())
-        .forEach(f -> files.add(FileEntry.fromJson((JsonObject) f)));
     List<AdapterEntry> adapters = new ArrayList<>();
     json.getJsonArray("adapters", new JsonArray())
         .forEach(a -> adapters.add(AdapterEntry.fromJson((JsonObject) a)));
@@ -233,7 +216,7 @@ public record ModelManifest(
         Range.fromJson(json.getJsonObject("width")),
         Range.fromJson(json.getJsonObject("height")),
         Range.fromJson(json.getJsonObject("steps")),
-        files,
+        ManifestFile.listedIn(json),
         adapters,
         conditioning,
         requestClasses,
@@ -243,34 +226,12 @@ public record ModelManifest(
   /** Writes {@code manifest.json} into {@code modelDir}. */
   public void write(Path modelDir) throws IOException {
     Files.writeString(
-        modelDir.resolve(FILE_NAME), toJson().encodePrettily() + "\n", StandardCharsets.UTF_8);
+        modelDir.resolve(BundleCheck.MANIFEST), toJson().encodePrettily() + "\n", StandardCharsets.UTF_8);
   }
 
   /** Reads {@code manifest.json} from {@code modelDir}. */
   public static ModelManifest read(Path modelDir) throws IOException {
-    String text = Files.readString(modelDir.resolve(FILE_NAME), StandardCharsets.UTF_8);
+    String text = Files.readString(modelDir.resolve(BundleCheck.MANIFEST), StandardCharsets.UTF_8);
     return fromJson(new JsonObject(text));
-  }
-
-  /**
-   * Hashes every regular file under {@code modelDir} except the manifest itself, sorted by path
-   * so that the manifest of the same model is the same text.
-   */
-  public static List<FileEntry> inventory(Path modelDir) throws IOException {
-    try (Stream<Path> walk = Files.walk(modelDir)) {
-      List<Path> paths =
-          walk.filter(Files::isRegularFile)
-              .filter(p -> !p.equals(modelDir.resolve(FILE_NAME)))
-              .sorted()
-              .collect(Collectors.toList());
-      List<FileEntry> entries = new ArrayList<>();
-      for (Path p : paths) {
-        String relative = modelDir.relativize(p).toString().replace('\\', '/');
-        entries.add(new FileEntry(relative, FileDigest.sha256(p), Files.size(p)));
-      }
-      return entries;
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
   }
 }

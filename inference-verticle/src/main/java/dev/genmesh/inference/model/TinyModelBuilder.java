@@ -1,6 +1,8 @@
 package dev.genmesh.inference.model;
 
 import com.google.protobuf.CodedOutputStream;
+import dev.genmesh.registry.BundleCheck;
+import dev.genmesh.registry.ManifestFile;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -39,7 +41,7 @@ public final class TinyModelBuilder {
 
   /** What a previous build leaves in the directory; anything else there is refused. */
   private static final Set<String> OWN_ENTRIES =
-      Set.of("saved_model.pb", "variables", "adapters", ModelManifest.FILE_NAME);
+      Set.of("saved_model.pb", "variables", "adapters", BundleCheck.MANIFEST);
   private static final int ADAPTER_RANK = 4;
 
   private TinyModelBuilder() {}
@@ -94,7 +96,7 @@ public final class TinyModelBuilder {
       adapter.write(outDir.resolve(LoraAdapter.directory(adapter.name(), adapter.version())));
       adapters.add(adapter);
     }
-    List<ModelManifest.FileEntry> files = ModelManifest.inventory(outDir);
+    List<ManifestFile> files = ManifestFile.inventory(outDir);
     List<ModelManifest.AdapterEntry> adapterEntries = new ArrayList<>();
     for (LoraAdapter adapter : adapters) {
       String prefix = LoraAdapter.directory(adapter.name(), adapter.version()) + "/";
@@ -121,9 +123,9 @@ public final class TinyModelBuilder {
     return manifest;
   }
 
-  private static long variableBytes(List<ModelManifest.FileEntry> files) {
+  private static long variableBytes(List<ManifestFile> files) {
     return files.stream().filter(f -> f.path().startsWith("variables/"))
-        .mapToLong(ModelManifest.FileEntry::size).sum();
+        .mapToLong(ManifestFile::size).sum();
   }
 
   /**

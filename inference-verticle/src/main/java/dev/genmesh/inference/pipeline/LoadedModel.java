@@ -25,6 +25,7 @@ import static dev.genmesh.inference.model.ModelContract.UNCOND;
 
 import dev.genmesh.inference.model.LoraAdapter;
 import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.registry.ManifestFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -220,7 +221,7 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   private LoraAdapter readAdapter(ModelManifest.AdapterEntry entry) {
-    for (ModelManifest.FileEntry file : entry.files()) {
+    for (ManifestFile file : entry.files()) {
       ModelStore.verifyFile(directory.toAbsolutePath().normalize(), file);
     }
     try {

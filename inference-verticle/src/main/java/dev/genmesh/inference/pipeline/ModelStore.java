@@ -1,8 +1,10 @@
 package dev.genmesh.inference.pipeline;
 
-import dev.genmesh.inference.model.FileDigest;
 import dev.genmesh.inference.model.ModelContract;
 import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.registry.BundleCheck;
+import dev.genmesh.registry.ManifestFile;
+import dev.genmesh.registry.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -57,21 +59,21 @@ public final class ModelStore {
     try {
       manifest = ModelManifest.read(modelDir);
     } catch (NoSuchFileException e) {
-      throw new ModelCorruptedException(ModelManifest.FILE_NAME, "is missing");
+      throw new ModelCorruptedException(BundleCheck.MANIFEST, "is missing");
     } catch (IOException | RuntimeException e) {
-      throw new ModelCorruptedException(ModelManifest.FILE_NAME, "is unreadable: " + e);
+      throw new ModelCorruptedException(BundleCheck.MANIFEST, "is unreadable: " + e);
     }
     if (manifest.files().isEmpty()) {
-      throw new ModelCorruptedException(ModelManifest.FILE_NAME, "lists no files");
+      throw new ModelCorruptedException(BundleCheck.MANIFEST, "lists no files");
     }
     Path root = modelDir.toAbsolutePath().normalize();
-    for (ModelManifest.FileEntry entry : manifest.files()) {
+    for (ManifestFile entry : manifest.files()) {
       verifyFile(root, entry);
     }
     return manifest;
   }
 
-  static void verifyFile(Path root, ModelManifest.FileEntry entry) {
+  static void verifyFile(Path root, ManifestFile entry) {
     Path file = root.resolve(entry.path()).normalize();
     if (!file.startsWith(root)) {
       throw new ModelCorruptedException(entry.path(), "lies outside the model directory");
@@ -85,7 +87,7 @@ public final class ModelStore {
         throw new ModelCorruptedException(entry.path(),
             "has " + size + " bytes, the manifest says " + entry.size());
       }
-      String actual = FileDigest.sha256(file);
+      String actual = Sha256.of(file);
       if (!actual.equalsIgnoreCase(entry.sha256())) {
         throw new ModelCorruptedException(entry.path(),
             "has SHA-256 " + actual + ", the manifest says " + entry.sha256());

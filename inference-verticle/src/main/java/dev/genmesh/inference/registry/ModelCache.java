@@ -1,8 +1,10 @@
 package dev.genmesh.inference.registry;
 
-import dev.genmesh.inference.model.FileDigest;
 import dev.genmesh.inference.pipeline.ModelCorruptedException;
 import dev.genmesh.inference.pipeline.ModelStore;
+import dev.genmesh.registry.BundleCheck;
+import dev.genmesh.registry.ManifestFile;
+import dev.genmesh.registry.Sha256;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +29,6 @@ import java.util.stream.Stream;
  * versions stay is {@link CacheRetention}'s business.
  */
 final class ModelCache {
-  static final String MANIFEST = "manifest.json";
   /** The version a worker last loaded, per model: the best guess when the registry is away. */
   private static final String LAST = "LAST";
 
@@ -51,12 +52,12 @@ final class ModelCache {
       return Optional.of("not cached");
     }
     try {
-      JsonObject cached = new JsonObject(Files.readString(dir.resolve(MANIFEST), StandardCharsets.UTF_8));
+      JsonObject cached = new JsonObject(Files.readString(dir.resolve(BundleCheck.MANIFEST), StandardCharsets.UTF_8));
       if (!fileSet(cached).equals(fileSet(registryManifest))) {
         return Optional.of("the cached manifest lists other files than the registry's");
       }
     } catch (IOException | RuntimeException e) {
-      return Optional.of("model file '" + MANIFEST + "' is unreadable: " + e.getMessage());
+      return Optional.of("model file '" + BundleCheck.MANIFEST + "' is unreadable: " + e.getMessage());
     }
     return verify(dir);
   }
@@ -83,11 +84,10 @@ final class ModelCache {
     Path staging = target.resolveSibling(".pull-" + version + "-" + UUID.randomUUID());
     try {
       Files.createDirectories(staging);
-      for (Object item : manifest.getJsonArray("files")) {
-        JsonObject entry = (JsonObject) item;
-        String path = entry.getString("path");
+      for (ManifestFile entry : ManifestFile.listedIn(manifest)) {
+        String path = entry.path();
         Path into = staging.resolve(path).normalize();
-        if (!into.startsWith(staging) || path.equals(MANIFEST)) {
+        if (!into.startsWith(staging) || path.equals(BundleCheck.MANIFEST)) {
           throw new RegistryClient.ChecksumMismatch(path, "lies outside the model directory");
         }
         Path cached = target.resolve(path);
@@ -95,10 +95,10 @@ final class ModelCache {
           Files.createDirectories(into.getParent());
           linkOrCopy(cached, into);
         } else {
-          client.download(name, version, path, into, entry.getString("sha256"), entry.getLong("size"));
+          client.download(name, version, path, into, entry.sha256(), entry.size());
         }
       }
-      Files.write(staging.resolve(MANIFEST), manifestBytes);
+      Files.write(staging.resolve(BundleCheck.MANIFEST), manifestBytes);
       replace(target, staging);
     } finally {
       deleteTree(staging);
@@ -151,10 +151,10 @@ final class ModelCache {
     }
   }
 
-  private static boolean good(Path file, JsonObject entry) {
+  private static boolean good(Path file, ManifestFile entry) {
     try {
-      return Files.isRegularFile(file) && Files.size(file) == entry.getLong("size")
-          && FileDigest.sha256(file).equalsIgnoreCase(entry.getString("sha256"));
+      return Files.isRegularFile(file) && Files.size(file) == entry.size()
+          && Sha256.of(file).equalsIgnoreCase(entry.sha256());
     } catch (IOException e) {
       return false;
     }
@@ -186,11 +186,10 @@ final class ModelCache {
     }
   }
 
-  private static Set<String> fileSet(JsonObject manifest) {
-    Set<String> out = new HashSet<>();
-    for (Object item : manifest.getJsonArray("files")) {
-      JsonObject entry = (JsonObject) item;
-      out.add(entry.getString("path") + "\n" + entry.getString("sha256").toLowerCase() + "\n" + entry.getLong("size"));
+  private static Set<ManifestFile> fileSet(JsonObject manifest) {
+    Set<ManifestFile> out = new HashSet<>();
+    for (ManifestFile entry : ManifestFile.listedIn(manifest)) {
+      out.add(new ManifestFile(entry.path(), entry.sha256().toLowerCase(), entry.size()));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package dev.genmesh.inference.registry;
 
+import dev.genmesh.registry.Sha256;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -14,9 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 
 /**
  * A region's model registry over its regional API (region-node/API.md, "Model registry").
@@ -65,7 +64,7 @@ final class RegistryClient {
       path.append('/').append(segment(part));
     }
     HttpResponse<InputStream> response = send(path.toString(), downloadTimeout, HttpResponse.BodyHandlers.ofInputStream());
-    MessageDigest digest = sha256();
+    MessageDigest digest = Sha256.newDigest();
     long written = 0;
     try (InputStream in = response.body()) {
       expectOk(response.statusCode(), path.toString());
@@ -79,7 +78,7 @@ final class RegistryClient {
         }
       }
     }
-    String actual = HexFormat.of().formatHex(digest.digest());
+    String actual = Sha256.hex(digest);
     if (written != size || !actual.equalsIgnoreCase(sha256)) {
       Files.deleteIfExists(target);
       throw new ChecksumMismatch(file, written != size
@@ -140,13 +139,5 @@ final class RegistryClient {
 
   private static String segment(String text) {
     return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM ships SHA-256", e);
-    }
   }
 }

@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ModelConfig;
 import dev.genmesh.config.RegistryConfig;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.registry.BundleCheck;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -28,7 +29,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +45,6 @@ public final class RegistryModelSource implements ModelSource {
   public static final String ALERT_MODEL_ROLLBACK = "model_rollback";
   /** A version given up as bad is tried again after this long (someone may have repaired the registry). */
   static final long BAD_VERSION_RETRY_MS = 10 * 60_000L;
-  /** What a registry accepts as a version (region-node/API.md); anything else never reaches the disk. */
-  private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   private final Map<String, ModelConfig> models;
   private final String region;
@@ -61,6 +59,8 @@ public final class RegistryModelSource implements ModelSource {
   private final Set<String> alerted = ConcurrentHashMap.newKeySet();
   private volatile Vertx vertx;
   private WorkerExecutor executor;
+  /** The cache's own bookkeeping (retention refresh, release at stop), never behind a pull on {@link #executor}. */
+  private WorkerExecutor cacheIo;
   private long timer = -1;
   private long refreshTimer = -1;
   private boolean polling;
@@ -84,6 +84,7 @@ public final class RegistryModelSource implements ModelSource {
   public void attach(Vertx vertx) {
     this.vertx = vertx;
     this.executor = vertx.createSharedWorkerExecutor("genmesh-registry-" + workerId, 1);
+    this.cacheIo = vertx.createSharedWorkerExecutor("genmesh-model-cache-" + workerId, 1);
   }
 
   @Override
@@ -120,7 +121,7 @@ public final class RegistryModelSource implements ModelSource {
       return null;
     }, false);
     timer = vertx.setPeriodic(settings.pollIntervalMs(), id -> poll(running, switcher));
-    refreshTimer = vertx.setPeriodic(CacheRetention.REFRESH_MS, id -> vertx.executeBlocking(() -> {
+    refreshTimer = vertx.setPeriodic(CacheRetention.REFRESH_MS, id -> cacheIo.executeBlocking(() -> {
       retention.refresh();
       return null;
     }, false));
@@ -135,13 +136,14 @@ public final class RegistryModelSource implements ModelSource {
     vertx.cancelTimer(refreshTimer);
     timer = -1;
     refreshTimer = -1;
-    // On the shared pool: the registry thread may be busy with a pull that must not delay the stop.
-    Future<Void> released = vertx.executeBlocking(() -> {
+    // Not on the registry thread: it may be busy with a pull that must not delay the stop.
+    Future<Void> released = cacheIo.executeBlocking(() -> {
       retention.release();
       return null;
     }, false);
     return released.<Void>mapEmpty().recover(e -> Future.succeededFuture())
-        .compose(v -> executor == null ? Future.succeededFuture() : executor.close());
+        .transform(v -> cacheIo.close())
+        .transform(v -> executor.close());
   }
 
   /** One poll: which running models have a new current version, pulled and verified off the event loop. */
@@ -235,7 +237,8 @@ public final class RegistryModelSource implements ModelSource {
    * files that are fine), up to {@code pull_attempts} pulls.
    */
   private Resolved pull(String name, String version) throws VersionUnusable {
-    if (!SAFE_NAME.matcher(version).matches()) {
+    // Only what a registry accepts as a version name reaches the disk.
+    if (!BundleCheck.validName(version)) {
       throw new VersionUnusable("'" + version + "' is not a version name (it would leave the model cache)");
     }
     byte[] bytes;

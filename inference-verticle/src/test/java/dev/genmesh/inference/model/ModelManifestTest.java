@@ -2,6 +2,7 @@ package dev.genmesh.inference.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.registry.ManifestFile;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ class ModelManifestTest {
       "m", "2", List.of("encode_text", "denoise_step", "decode"),
       new ModelManifest.Range(256, 1024, 64), new ModelManifest.Range(256, 768, 64),
       new ModelManifest.Range(1, 50, 1),
-      List.of(new ModelManifest.FileEntry("saved_model.pb", "ab".repeat(32), 123)));
+      List.of(new ManifestFile("saved_model.pb", "ab".repeat(32), 123)));
 
   @Test
   void jsonRoundTrip() {
@@ -25,7 +26,7 @@ class ModelManifestTest {
 
   @Test
   void newFieldsRoundTripAndAnOlderManifestReadsWithoutThem() {
-    ModelManifest.FileEntry weights = new ModelManifest.FileEntry("adapters/w/1/weights.bin", "cd".repeat(32), 10);
+    ManifestFile weights = new ManifestFile("adapters/w/1/weights.bin", "cd".repeat(32), 10);
     ModelManifest full = new ModelManifest("m", "2", List.of("encode_text", "denoise_step", "denoise_step_lora", "decode"),
         MANIFEST.width(), MANIFEST.height(), MANIFEST.steps(), List.of(weights),
         List.of(new ModelManifest.AdapterEntry("w", "1", 4, 4.0, List.of(weights))),

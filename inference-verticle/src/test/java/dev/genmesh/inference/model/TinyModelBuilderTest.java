@@ -3,6 +3,8 @@ package dev.genmesh.inference.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.genmesh.registry.ManifestFile;
+import dev.genmesh.registry.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,13 +30,13 @@ class TinyModelBuilderTest {
             ModelContract.ENCODE_TEXT, ModelContract.DENOISE_STEP, ModelContract.DENOISE_STEP_LORA,
             ModelContract.DENOISE_STEP_CONTROL, ModelContract.DENOISE_STEP_LORA_CONTROL,
             ModelContract.DECODE);
-    assertThat(manifest.files()).extracting(ModelManifest.FileEntry::path).containsExactly(
+    assertThat(manifest.files()).extracting(ManifestFile::path).containsExactly(
         "adapters/watercolor/1/adapter.json", "adapters/watercolor/1/weights.bin",
         "saved_model.pb", "variables/variables.data-00000-of-00001", "variables/variables.index");
     assertThat(manifest.adapters()).singleElement().satisfies(a -> {
       assertThat(a.reference()).isEqualTo("watercolor@1");
       assertThat(a.rank()).isEqualTo(4);
-      assertThat(a.files()).extracting(ModelManifest.FileEntry::path)
+      assertThat(a.files()).extracting(ManifestFile::path)
           .containsExactly("adapters/watercolor/1/adapter.json", "adapters/watercolor/1/weights.bin");
     });
     assertThat(manifest.conditioning()).extracting(ModelManifest.ConditioningEntry::name)
@@ -43,10 +45,10 @@ class TinyModelBuilderTest {
     assertThat(manifest.vram().perImageMb()).containsKeys("512x512", "1024x1024");
     assertThat(manifest.vram().estimateMb(1024, 1024, 1))
         .isGreaterThan(manifest.vram().estimateMb(512, 512, 1));
-    for (ModelManifest.FileEntry file : manifest.files()) {
+    for (ManifestFile file : manifest.files()) {
       Path p = out.resolve(file.path());
       assertThat(file.size()).isEqualTo(Files.size(p));
-      assertThat(file.sha256()).isEqualTo(FileDigest.sha256(p)).hasSize(64);
+      assertThat(file.sha256()).isEqualTo(Sha256.of(p)).hasSize(64);
     }
     assertThat(manifest.width().contains(512)).isTrue();
     assertThat(manifest.width().contains(1088)).isFalse();

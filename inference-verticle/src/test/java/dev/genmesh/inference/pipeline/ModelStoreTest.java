@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.genmesh.inference.model.ModelContract;
-import dev.genmesh.inference.model.ModelManifest;
 import dev.genmesh.inference.model.TinyModelBuilder;
+import dev.genmesh.registry.BundleCheck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,16 +70,16 @@ class ModelStoreTest {
   @Test
   void missingManifestIsCaught() throws IOException {
     copyModel();
-    Files.delete(copy.resolve(ModelManifest.FILE_NAME));
+    Files.delete(copy.resolve(BundleCheck.MANIFEST));
     assertThatThrownBy(() -> ModelStore.load(copy, 1, 1))
         .isInstanceOfSatisfying(ModelCorruptedException.class,
-            e -> assertThat(e.file()).isEqualTo(ModelManifest.FILE_NAME));
+            e -> assertThat(e.file()).isEqualTo(BundleCheck.MANIFEST));
   }
 
   @Test
   void manifestCannotPointOutsideTheModel() throws IOException {
     copyModel();
-    Path manifestFile = copy.resolve(ModelManifest.FILE_NAME);
+    Path manifestFile = copy.resolve(BundleCheck.MANIFEST);
     Files.writeString(manifestFile,
         Files.readString(manifestFile).replace("\"saved_model.pb\"", "\"../saved_model.pb\""));
     assertThatThrownBy(() -> ModelStore.verify(copy))

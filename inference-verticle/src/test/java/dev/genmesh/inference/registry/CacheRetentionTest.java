@@ -2,6 +2,7 @@ package dev.genmesh.inference.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.registry.BundleCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -78,7 +79,7 @@ class CacheRetentionTest {
   private void cached(String... versions) throws Exception {
     for (String version : versions) {
       Path dir = Files.createDirectories(cache.dir(MODEL, version).resolve("variables"));
-      Files.writeString(dir.getParent().resolve(ModelCache.MANIFEST), "{}");
+      Files.writeString(dir.getParent().resolve(BundleCheck.MANIFEST), "{}");
       Files.writeString(dir.resolve("variables.index"), version);
     }
   }

@@ -15,8 +15,6 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.spi.cluster.ClusterManager;
 import java.util.ArrayList;
 import java.util.function.Consumer;
 import java.util.List;
@@ -79,14 +77,22 @@ public final class RegionCluster {
   }
 
   /**
-   * Calls {@code left} with the member id (Vert.x node id) of every member that leaves the
-   * cluster, so the region node learns at once that a worker process died. Hazelcast's own
-   * listener: Vert.x's {@code ClusterManager.nodeListener} slot belongs to the event bus.
+   * A clustered Vert.x instance with the cluster manager it was built with: Vert.x has no public
+   * way back from the instance to its manager, so the member keeps it.
    */
-  public static void onMemberLeft(Vertx vertx, Consumer<String> left) {
-    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
-    if (manager instanceof HazelcastClusterManager hazelcast) {
-      hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+  public record Member(Vertx vertx, HazelcastClusterManager cluster) {
+    /** This member's Vert.x node id: what a worker reports in its heartbeats, and what {@link #onMemberLeft} names. */
+    public String nodeId() {
+      return cluster.getNodeId();
+    }
+
+    /**
+     * Calls {@code left} with the member id (Vert.x node id) of every member that leaves the
+     * cluster, so the region node learns at once that a worker process died. Hazelcast's own
+     * listener: Vert.x's {@code ClusterManager.nodeListener} slot belongs to the event bus.
+     */
+    public void onMemberLeft(Consumer<String> left) {
+      cluster.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent event) {}
 
@@ -101,14 +107,15 @@ public final class RegionCluster {
   }
 
   /** Starts a clustered Vert.x member of {@code region}; {@code registry} may be null (no Vert.x metrics). */
-  public static Future<Vertx> join(RegionConfig region, String bindHost, MeterRegistry registry) {
+  public static Future<Member> join(RegionConfig region, String bindHost, MeterRegistry registry) {
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(bindHost).setPort(0).setClusterPublicHost(bindHost));
-    var builder = Vertx.builder().withClusterManager(new HazelcastClusterManager(hazelcastConfig(region, bindHost)));
+    HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcastConfig(region, bindHost));
+    var builder = Vertx.builder().withClusterManager(cluster);
     if (registry != null) {
       options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
       builder.withMetrics(new MicrometerMetricsFactory(registry));
     }
-    return builder.with(options).buildClustered();
+    return builder.with(options).buildClustered().map(vertx -> new Member(vertx, cluster));
   }
 }

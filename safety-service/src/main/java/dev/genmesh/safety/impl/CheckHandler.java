@@ -5,7 +5,6 @@ import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.SafetyVerdict;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -18,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /v1/check} of the reference service (region-node/SAFETY.md): validates the body
- * (a 400 with {@code {code, message, field}} for a malformed one), runs the prompt rules and
- * the image checks on a worker pool, and answers {@code {request_id, verdict, reasons}}.
+ * (a 400 with {@code {code, message, field}} for a malformed one), decodes the images and runs
+ * the prompt rules and the image checks on a worker pool, and answers {@code {request_id, verdict, reasons}}.
  */
 public final class CheckHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(CheckHandler.class);
@@ -46,42 +45,54 @@ public final class CheckHandler implements Handler<RoutingContext> {
       body = null;
     }
     if (body == null) {
-      reply(ctx, 400, ApiError.of(ErrorCode.INVALID_JSON, "body must be a JSON object").toJson());
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.INVALID_JSON, "body must be a JSON object"));
       return;
     }
     ApiError invalid = invalid(body);
     if (invalid != null) {
-      reply(ctx, 400, invalid.toJson());
+      JsonReplies.error(ctx, invalid);
       return;
     }
-    List<byte[]> pngs = new ArrayList<>();
     JsonArray images = body.getJsonArray("images", new JsonArray());
+    String requestId = body.getString("request_id");
+    String prompt = body.getString("prompt");
+    int width = body.getInteger("width");
+    int height = body.getInteger("height");
+    // Decoding the images (base64, up to MBs each) is pool work too, not event-loop work.
+    executor.executeBlocking(() -> check(prompt, images, width, height), false).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.error("check of request {} failed", requestId, ar.cause());
+        JsonReplies.error(ctx, ApiError.of(ErrorCode.INTERNAL, "the check failed: " + ar.cause().getMessage()));
+        return;
+      }
+      if (ar.result().notBase64() != null) {
+        JsonReplies.error(ctx, ar.result().notBase64());
+        return;
+      }
+      SafetyVerdict verdict = ar.result().verdict();
+      answered.accept(verdict);
+      if (verdict.outcome() == SafetyVerdict.Outcome.BLOCK) {
+        LOG.info("request {} blocked: {}", requestId, verdict.reasons());
+      }
+      JsonReplies.json(ctx, 200, verdict.toJson().put("request_id", requestId));
+    });
+  }
+
+  /** A verdict, or the error of an image that is not base64. */
+  private record Checked(SafetyVerdict verdict, ApiError notBase64) {}
+
+  /** On the pool: decodes the images, then judges the prompt and the images. */
+  private Checked check(String prompt, JsonArray images, int width, int height) {
+    List<byte[]> pngs = new ArrayList<>();
     Base64.Decoder base64 = Base64.getDecoder();
     for (int i = 0; i < images.size(); i++) {
       try {
         pngs.add(base64.decode(images.getString(i)));
       } catch (IllegalArgumentException e) {
-        reply(ctx, 400, ApiError.onField(ErrorCode.INVALID_FIELD, "images", "images[" + i + "] is not base64").toJson());
-        return;
+        return new Checked(null, ApiError.onField(ErrorCode.INVALID_FIELD, "images", "images[" + i + "] is not base64"));
       }
     }
-    String requestId = body.getString("request_id");
-    String prompt = body.getString("prompt");
-    int width = body.getInteger("width");
-    int height = body.getInteger("height");
-    executor.executeBlocking(() -> verdict(prompt, pngs, width, height), false).onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.error("check of request {} failed", requestId, ar.cause());
-        reply(ctx, 500, ApiError.of(ErrorCode.INTERNAL, "the check failed: " + ar.cause().getMessage()).toJson());
-        return;
-      }
-      SafetyVerdict verdict = ar.result();
-      answered.accept(verdict);
-      if (verdict.outcome() == SafetyVerdict.Outcome.BLOCK) {
-        LOG.info("request {} blocked: {}", requestId, verdict.reasons());
-      }
-      reply(ctx, 200, verdict.toJson().put("request_id", requestId));
-    });
+    return new Checked(verdict(prompt, pngs, width, height), null);
   }
 
   private SafetyVerdict verdict(String prompt, List<byte[]> pngs, int width, int height) {
@@ -124,11 +135,5 @@ public final class CheckHandler implements Handler<RoutingContext> {
       return ApiError.onField(ErrorCode.INVALID_FIELD, "images", "images must be an array of base64 PNGs");
     }
     return null;
-  }
-
-  private static void reply(RoutingContext ctx, int status, JsonObject body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
-    }
   }
 }
