@@ -1,7 +1,6 @@
 package dev.genmesh.region;
 
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

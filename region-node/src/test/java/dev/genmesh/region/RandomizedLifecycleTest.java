@@ -8,7 +8,6 @@ import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
-import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;

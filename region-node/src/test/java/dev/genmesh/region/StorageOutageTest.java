@@ -9,7 +9,6 @@ import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
-import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;

@@ -1,5 +1,10 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.edge.regions.impl.RegionClient;
+import dev.genmesh.edge.regions.impl.RegionDirectory;
+import dev.genmesh.edge.submit.impl.RequestValidator;
+import dev.genmesh.edge.submit.impl.SubmissionForwarder;
+import dev.genmesh.edge.submit.impl.Validation;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.Tier;

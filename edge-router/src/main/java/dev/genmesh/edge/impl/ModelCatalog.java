@@ -1,6 +1,7 @@
 package dev.genmesh.edge.impl;
 
 import dev.genmesh.config.ModelConfig;
+import dev.genmesh.edge.regions.impl.RegionClient;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

@@ -1,5 +1,6 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.edge.regions.impl.RegionHealth;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;

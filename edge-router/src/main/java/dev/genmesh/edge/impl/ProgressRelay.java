@@ -1,5 +1,7 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.edge.regions.impl.RegionClient;
+import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import io.vertx.core.buffer.Buffer;

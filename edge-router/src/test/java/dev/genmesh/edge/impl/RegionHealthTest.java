@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.edge.regions.impl.HealthState;
+import dev.genmesh.edge.regions.impl.RegionClient;
+import dev.genmesh.edge.regions.impl.RegionHealth;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocketClient;

@@ -1,10 +1,11 @@
 package dev.genmesh.edge.impl;
 
-import static dev.genmesh.edge.impl.HealthState.HEALTHY;
-import static dev.genmesh.edge.impl.HealthState.UNHEALTHY;
-import static dev.genmesh.edge.impl.HealthState.UNKNOWN;
+import static dev.genmesh.edge.regions.impl.HealthState.HEALTHY;
+import static dev.genmesh.edge.regions.impl.HealthState.UNHEALTHY;
+import static dev.genmesh.edge.regions.impl.HealthState.UNKNOWN;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.edge.regions.impl.RegionPicker;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

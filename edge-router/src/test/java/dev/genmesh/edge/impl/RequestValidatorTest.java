@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.edge.submit.impl.RequestValidator;
+import dev.genmesh.edge.submit.impl.Validation;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.GenerationSpec;

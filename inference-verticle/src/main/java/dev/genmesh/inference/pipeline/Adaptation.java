@@ -1,6 +1,7 @@
 package dev.genmesh.inference.pipeline;
 
 import dev.genmesh.inference.model.LoraAdapter;
+import dev.genmesh.inference.pipeline.impl.NhwcArray;
 
 /**
  * What a step adds to the base denoiser: a LoRA adapter with its request scale, and a

@@ -2,6 +2,7 @@ package dev.genmesh.inference.pipeline;
 
 import static dev.genmesh.inference.model.ModelContract.LATENT_DOWNSCALE;
 
+import dev.genmesh.inference.pipeline.impl.NhwcArray;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;

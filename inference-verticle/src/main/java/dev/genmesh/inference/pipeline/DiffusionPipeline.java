@@ -5,6 +5,12 @@ import static dev.genmesh.inference.model.ModelContract.LATENT_DOWNSCALE;
 
 import dev.genmesh.inference.model.LoraAdapter;
 import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.inference.pipeline.impl.LatentNoise;
+import dev.genmesh.inference.pipeline.impl.NhwcArray;
+import dev.genmesh.inference.pipeline.impl.NoiseSchedule;
+import dev.genmesh.inference.pipeline.impl.PngEncoder;
+import dev.genmesh.inference.pipeline.impl.PreviewRenderer;
+import dev.genmesh.inference.pipeline.impl.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -25,6 +25,7 @@ import static dev.genmesh.inference.model.ModelContract.UNCOND;
 
 import dev.genmesh.inference.model.LoraAdapter;
 import dev.genmesh.inference.model.ModelManifest;
+import dev.genmesh.inference.pipeline.impl.NhwcArray;
 import dev.genmesh.registry.ManifestFile;
 import java.nio.file.Path;
 import java.util.ArrayList;

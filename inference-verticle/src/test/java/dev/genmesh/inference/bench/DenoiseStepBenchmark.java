@@ -3,11 +3,11 @@ package dev.genmesh.inference.bench;
 import static dev.genmesh.inference.model.ModelContract.LATENT_CHANNELS;
 import static dev.genmesh.inference.model.ModelContract.LATENT_DOWNSCALE;
 
-import dev.genmesh.inference.pipeline.LatentNoise;
 import dev.genmesh.inference.pipeline.LoadedModel;
-import dev.genmesh.inference.pipeline.NhwcArray;
-import dev.genmesh.inference.pipeline.NoiseSchedule;
-import dev.genmesh.inference.pipeline.Tokenizer;
+import dev.genmesh.inference.pipeline.impl.LatentNoise;
+import dev.genmesh.inference.pipeline.impl.NhwcArray;
+import dev.genmesh.inference.pipeline.impl.NoiseSchedule;
+import dev.genmesh.inference.pipeline.impl.Tokenizer;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.genmesh.inference.model.ModelContract;
 import dev.genmesh.inference.model.TinyModelBuilder;
+import dev.genmesh.inference.pipeline.impl.Tokenizer;
 import dev.genmesh.registry.BundleCheck;
 import java.io.IOException;
 import java.nio.file.Files;

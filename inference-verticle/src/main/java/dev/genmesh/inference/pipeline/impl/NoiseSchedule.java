@@ -1,4 +1,4 @@
-package dev.genmesh.inference.pipeline;
+package dev.genmesh.inference.pipeline.impl;
 
 /**
  * Karras et al. (2022) sigma schedule: {@code steps} noise levels from sigma_max down to

@@ -1,4 +1,4 @@
-package dev.genmesh.edge.impl;
+package dev.genmesh.edge.regions.impl;
 
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,4 +1,4 @@
-package dev.genmesh.edge.impl;
+package dev.genmesh.edge.regions.impl;
 
 import dev.genmesh.config.RegionConfig;
 import io.vertx.core.Future;

@@ -1,7 +1,8 @@
-package dev.genmesh.edge.impl;
+package dev.genmesh.edge.submit.impl;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ModelConfig;
+import dev.genmesh.edge.impl.ModelCatalog;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.GenerationSpec;
@@ -32,7 +33,7 @@ public final class RequestValidator {
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
   public static final int MAX_IDEMPOTENCY_KEY_CHARS = 200;
   /** Random seeds stay below 2^32: common for diffusion tools and exact in JavaScript. */
-  static final long RANDOM_SEED_BOUND = 1L << 32;
+  public static final long RANDOM_SEED_BOUND = 1L << 32;
 
   private final Map<String, ModelConfig> models;
   private final String defaultModel;

@@ -1,4 +1,6 @@
-package dev.genmesh.inference.pipeline;
+package dev.genmesh.inference.pipeline.impl;
+
+import dev.genmesh.inference.pipeline.LoadedModel;
 
 /**
  * A small preview of a generation in progress: the current latent of one batch item, box-averaged
@@ -6,13 +8,13 @@ package dev.genmesh.inference.pipeline;
  * ({@value #PREVIEW_CELLS} cells: a 64-pixel long side). Costs one tiny decode; the model's
  * decoder is per-pixel, so the preview looks like the image will, only coarser and noisier.
  */
-final class PreviewRenderer {
+public final class PreviewRenderer {
 
   static final int PREVIEW_CELLS = 8;
 
   private PreviewRenderer() {}
 
-  static byte[] render(LoadedModel model, NhwcArray latent, int item) {
+  public static byte[] render(LoadedModel model, NhwcArray latent, int item) {
     NhwcArray small = downsample(latent, item);
     return PngEncoder.encode(model.decode(small), 0);
   }

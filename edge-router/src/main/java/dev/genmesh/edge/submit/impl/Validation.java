@@ -1,4 +1,4 @@
-package dev.genmesh.edge.impl;
+package dev.genmesh.edge.submit.impl;
 
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.GenerationSpec;

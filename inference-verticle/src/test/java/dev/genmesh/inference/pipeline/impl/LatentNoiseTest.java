@@ -1,4 +1,4 @@
-package dev.genmesh.inference.pipeline;
+package dev.genmesh.inference.pipeline.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

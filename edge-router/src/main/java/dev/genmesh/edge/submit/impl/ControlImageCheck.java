@@ -1,4 +1,4 @@
-package dev.genmesh.edge.impl;
+package dev.genmesh.edge.submit.impl;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,9 +10,9 @@ import java.util.zip.CRC32;
  * IHDR of the requested size, and a whole chunk structure (every CRC right, IDAT present, IEND
  * last). Pure, but up to MBs of work: the edge runs it on its blocking pool, not an event loop.
  */
-final class ControlImageCheck {
+public final class ControlImageCheck {
   /** The largest control image accepted, as PNG bytes (base64 is 4/3 of it). */
-  static final int MAX_BYTES = 1024 * 1024;
+  public static final int MAX_BYTES = 1024 * 1024;
   private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
   private ControlImageCheck() {}

@@ -1,4 +1,4 @@
-package dev.genmesh.inference.pipeline;
+package dev.genmesh.inference.pipeline.impl;
 
 import java.util.SplittableRandom;
 

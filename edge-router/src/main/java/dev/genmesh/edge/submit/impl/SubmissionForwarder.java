@@ -1,5 +1,9 @@
-package dev.genmesh.edge.impl;
+package dev.genmesh.edge.submit.impl;
 
+import dev.genmesh.edge.impl.EdgeMetrics;
+import dev.genmesh.edge.regions.impl.RegionDirectory;
+import dev.genmesh.edge.regions.impl.RegionHealth;
+import dev.genmesh.edge.regions.impl.RegionPicker;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.RequestIds;
 import io.vertx.core.AsyncResult;

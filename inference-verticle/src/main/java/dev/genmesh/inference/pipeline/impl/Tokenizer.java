@@ -1,4 +1,4 @@
-package dev.genmesh.inference.pipeline;
+package dev.genmesh.inference.pipeline.impl;
 
 import static dev.genmesh.inference.model.ModelContract.PAD_TOKEN;
 import static dev.genmesh.inference.model.ModelContract.TOKEN_LENGTH;
