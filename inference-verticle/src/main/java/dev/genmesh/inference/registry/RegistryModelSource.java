@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -43,8 +42,6 @@ import org.slf4j.LoggerFactory;
 public final class RegistryModelSource implements ModelSource {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryModelSource.class);
   public static final String ALERT_MODEL_ROLLBACK = "model_rollback";
-  /** A version given up as bad is tried again after this long (someone may have repaired the registry). */
-  static final long BAD_VERSION_RETRY_MS = 10 * 60_000L;
 
   private final Map<String, ModelConfig> models;
   private final String region;
@@ -55,7 +52,7 @@ public final class RegistryModelSource implements ModelSource {
   private final ModelCache cache;
   private final CacheRetention retention;
   private final MeterRegistry meters;
-  private final Map<String, Long> badUntil = new ConcurrentHashMap<>();
+  private final BadVersions badVersions = new BadVersions();
   private final Set<String> alerted = ConcurrentHashMap.newKeySet();
   private volatile Vertx vertx;
   private WorkerExecutor executor;
@@ -159,7 +156,7 @@ public final class RegistryModelSource implements ModelSource {
           for (Resolved version : next) {
             chain = chain.compose(v -> switcher.apply(version).transform(switched -> {
               if (switched.failed()) {
-                markBad(version.name(), version.version());
+                badVersions.mark(version.name(), version.version());
                 LOG.error("worker {}: could not switch {} to {}, keeps the running version: {}", workerId,
                     version.name(), version.version(), switched.cause().toString());
                 return Future.succeededFuture();
@@ -193,7 +190,7 @@ public final class RegistryModelSource implements ModelSource {
     running.forEach((name, version) -> {
       JsonObject entry = modelEntry(listing, name);
       String current = entry == null ? null : entry.getString("current");
-      if (current == null || current.equals(version) || isBad(name, current)) {
+      if (current == null || current.equals(version) || badVersions.contains(name, current)) {
         return;
       }
       LOG.info("worker {}: {} {} is current in {} (running {}): pulling it", workerId, name, current, region, version);
@@ -213,21 +210,21 @@ public final class RegistryModelSource implements ModelSource {
   private Resolved resolveVersion(String name, String version, JsonObject entry) {
     try {
       return pull(name, version);
-    } catch (VersionUnusable bad) {
-      markBad(name, version);
-      for (String candidate : rollbackCandidates(name, version, entry)) {
-        if (isBad(name, candidate)) {
+    } catch (VersionUnusable unusable) {
+      badVersions.mark(name, version);
+      for (String candidate : BadVersions.rollbackCandidates(version, entry, cache.versions(name))) {
+        if (badVersions.contains(name, candidate)) {
           continue;
         }
         try {
           Resolved good = pull(name, candidate);
-          rolledBack(name, version, candidate, bad.getMessage());
+          rolledBack(name, version, candidate, unusable.getMessage());
           return good;
         } catch (VersionUnusable alsoBad) {
-          markBad(name, candidate);
+          badVersions.mark(name, candidate);
         }
       }
-      throw new IllegalStateException("model " + name + " " + version + " is bad (" + bad.getMessage()
+      throw new IllegalStateException("model " + name + " " + version + " is bad (" + unusable.getMessage()
           + ") and no earlier version could be had");
     }
   }
@@ -286,39 +283,6 @@ public final class RegistryModelSource implements ModelSource {
         throw new RegistryUnavailable("pulling " + name + " " + version + " from " + region + " failed: " + e, e);
       }
     }
-  }
-
-  /** The bad version's previous_version chain, then older published versions (newest first), then cached ones. */
-  private List<String> rollbackCandidates(String name, String bad, JsonObject entry) {
-    Set<String> out = new LinkedHashSet<>();
-    List<JsonObject> versions = new ArrayList<>();
-    entry.getJsonArray("versions", new JsonArray()).forEach(v -> versions.add((JsonObject) v));
-    for (String at = previousOf(versions, bad); at != null && out.add(at); at = previousOf(versions, at)) {
-      // follow the chain
-    }
-    int badIndex = -1;
-    for (int i = 0; i < versions.size(); i++) {
-      if (bad.equals(versions.get(i).getString("version"))) {
-        badIndex = i;
-      }
-    }
-    for (int i = (badIndex < 0 ? versions.size() : badIndex) - 1; i >= 0; i--) {
-      out.add(versions.get(i).getString("version"));
-    }
-    List<String> cached = new ArrayList<>(cache.versions(name));
-    Collections.reverse(cached);
-    out.addAll(cached);
-    out.remove(bad);
-    return List.copyOf(out);
-  }
-
-  private static String previousOf(List<JsonObject> versions, String version) {
-    for (JsonObject v : versions) {
-      if (version.equals(v.getString("version"))) {
-        return v.getString("previous_version");
-      }
-    }
-    return null;
   }
 
   private void rolledBack(String name, String bad, String good, String reason) {
@@ -404,15 +368,6 @@ public final class RegistryModelSource implements ModelSource {
     } catch (IOException e) {
       LOG.warn("worker {}: could not delete the bad copy of {} {}: {}", workerId, name, version, e.toString());
     }
-  }
-
-  private void markBad(String name, String version) {
-    badUntil.put(name + "@" + version, System.currentTimeMillis() + BAD_VERSION_RETRY_MS);
-  }
-
-  private boolean isBad(String name, String version) {
-    Long until = badUntil.get(name + "@" + version);
-    return until != null && until > System.currentTimeMillis();
   }
 
   private void count(String meter, String model) {
