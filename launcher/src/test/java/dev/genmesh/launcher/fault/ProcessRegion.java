@@ -71,9 +71,9 @@ final class ProcessRegion {
   }
 
   /**
-   * The timings a region's config file sets: how often workers heartbeat and claim, how the
-   * region judges silence (health), the lease, how often it looks for lapsed ones, and the cap of
-   * the retry backoff (null: the default).
+   * The timings a region's config file sets: the lease, how often workers heartbeat, how the region
+   * judges their silence (health), and the cap of the retry backoff (null: the default). Claims
+   * poll every 200 ms and the lease reaper runs every 500 ms in every region here.
    */
   record Timings(long leaseMs, long workerHeartbeatMs, long healthIntervalMs, long healthTimeoutMs,
       int unhealthyAfterMisses, Long backoffCapMs) {
