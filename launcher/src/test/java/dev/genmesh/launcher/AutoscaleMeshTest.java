@@ -6,6 +6,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -22,16 +23,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code genmesh up --autoscale} on one region: a burst of submissions makes the region's
- * autoscaler start worker processes ({@code genmesh worker}, separate JVMs) that warm up and take
- * work; the quiet that follows drains them back to the minimum, the drained processes exit by
- * themselves, and every request completes.
+ * {@code genmesh up --autoscale} on one region: turbo requests no worker can take (their model is
+ * not in {@code worker.models}) hold the queue above the scale-up threshold, so the region's
+ * autoscaler starts a second worker process ({@code genmesh worker}, a separate JVM); once it is
+ * ready, a burst of requests is shared by the workers; the placeholders are cancelled, and the quiet
+ * that follows drains the pool back to the minimum, the drained processes exit by themselves, and
+ * every request of the burst completes.
  */
 class AutoscaleMeshTest {
   private static final long WAIT_S = 180;
   /** Each look asks the mesh about every request of the burst. */
   private static final long POLL_MS = 200;
   private static final String REGION = "us-west";
+  /** The workers load only this model... */
+  private static final String SERVED = "genmesh-tiny";
+  /** ...so turbo requests for this one wait: each is queue depth the autoscaler sees and no worker takes. */
+  private static final String UNSERVED = "genmesh-small";
+  /** Above the turbo-depth threshold (2) on their own. */
+  private static final int PLACEHOLDERS = 3;
 
   @TempDir Path dataDir;
   private Mesh mesh;
@@ -60,6 +69,7 @@ class AutoscaleMeshTest {
         "GENMESH_AUTOSCALING__SCALE_UP__TURBO_DEPTH__FOR_MS", "0",
         "GENMESH_AUTOSCALING__SCALE_DOWN__QUEUES_LOW__FOR_MS", "1000"));
     env.put("GENMESH_AUTOSCALING__SCALE_DOWN__GPU_IDLE__FOR_MS", "1000");
+    env.put("GENMESH_WORKER__MODELS", "[" + SERVED + "]");
     GenmeshConfig loaded = ConfigLoader.load(null, env);
     GenmeshConfig config = loaded.withRegions(Map.of(REGION, loaded.region(REGION)));
     mesh = Mesh.start(config, new Mesh.Options(dataDir, true, false, "127.0.0.1", true, ConfigLoader.tree(null, env)),
@@ -69,15 +79,28 @@ class AutoscaleMeshTest {
 
     Waits.eventually(WAIT_S, POLL_MS, () -> mesh.scaledWorkerPids().size() == 1, "the pool at its minimum of one worker process");
     Map<String, Long> pids = new HashMap<>(mesh.scaledWorkerPids());
+    String regionApi = mesh.config().region(REGION).effectiveApiUrl();
+
+    List<String> placeholders = new ArrayList<>();
+    for (int i = 0; i < PLACEHOLDERS; i++) {
+      placeholders.add(submit(http, new JsonObject().put("prompt", "a placeholder " + i).put("model", UNSERVED)
+          .put("steps", 6).put("tier", "turbo")));
+    }
+    // The burst is held until a second worker serves: it is the work they share.
+    Waits.eventually(WAIT_S, POLL_MS, () -> healthyWorkers(http, regionApi).size() >= 2,
+        "a second worker process started and ready (healthy in the region)");
+    assertThat(placeholders).as("nothing took the placeholders")
+        .allSatisfy(id -> assertThat(view(http, id).getString("status")).isEqualTo("queued"));
 
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 24; i++) {
-      HttpResponse<Buffer> accepted = Waits.await(WAIT_S, http.post("/v1/generations").sendJsonObject(new JsonObject()
-          .put("prompt", "a lighthouse at dusk " + i).put("seed", i).put("steps", 6).put("tier", "turbo")));
-      assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
-      ids.add(accepted.bodyAsJsonObject().getString("id"));
+      ids.add(submit(http, new JsonObject().put("prompt", "a lighthouse at dusk " + i).put("seed", i).put("steps", 6)
+          .put("tier", "turbo")));
     }
-    Waits.eventually(WAIT_S, POLL_MS, () -> mesh.scaledWorkerPids().size() >= 2, "a second worker process started for the burst");
+    for (String id : placeholders) {
+      HttpResponse<Buffer> cancelled = Waits.await(WAIT_S, http.delete("/v1/generations/" + id).send());
+      assertThat(cancelled.statusCode()).as("cancel %s: %s", id, cancelled.bodyAsString()).isEqualTo(200);
+    }
 
     Set<String> servedBy = new HashSet<>();
     Waits.eventually(WAIT_S, POLL_MS, () -> {
@@ -118,6 +141,29 @@ class AutoscaleMeshTest {
     mesh = null;
     assertThat(ProcessHandle.of(pids.get(remaining)).map(ProcessHandle::isAlive).orElse(false))
         .as("closing the mesh stops its worker processes").isFalse();
+  }
+
+  private static String submit(WebClient http, JsonObject request) throws Exception {
+    HttpResponse<Buffer> accepted = Waits.await(WAIT_S, http.post("/v1/generations").sendJsonObject(request));
+    assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
+    return accepted.bodyAsJsonObject().getString("id");
+  }
+
+  /** The workers the region judges healthy (heartbeating, ready, live): they take work. */
+  private static List<String> healthyWorkers(WebClient http, String regionApi) {
+    try {
+      JsonArray workers = Waits.await(WAIT_S, http.getAbs(regionApi + "/regional/v1/workers").send())
+          .bodyAsJsonObject().getJsonArray("workers");
+      List<String> healthy = new ArrayList<>();
+      for (int i = 0; i < workers.size(); i++) {
+        if ("healthy".equals(workers.getJsonObject(i).getString("state"))) {
+          healthy.add(workers.getJsonObject(i).getString("worker_id"));
+        }
+      }
+      return healthy;
+    } catch (Exception e) {
+      throw new AssertionError("workers of " + regionApi + " not readable", e);
+    }
   }
 
   private static JsonObject view(WebClient http, String id) {

@@ -4,19 +4,19 @@ import io.vertx.core.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-/** Waiting in the launcher's end-to-end tests: for a condition the mesh reaches, or for a future. */
-final class Waits {
+/** Waiting in the launcher's tests: for a condition the mesh reaches, or for a future. */
+public final class Waits {
   private static final long POLL_MS = 50;
 
   private Waits() {}
 
   /** Returns once {@code condition} holds; fails naming {@code what} after {@code timeoutSeconds}. */
-  static void eventually(long timeoutSeconds, BooleanSupplier condition, String what) throws InterruptedException {
+  public static void eventually(long timeoutSeconds, BooleanSupplier condition, String what) throws InterruptedException {
     eventually(timeoutSeconds, POLL_MS, condition, what);
   }
 
   /** The same, asking every {@code pollMs} (for conditions that cost requests to the mesh). */
-  static void eventually(long timeoutSeconds, long pollMs, BooleanSupplier condition, String what)
+  public static void eventually(long timeoutSeconds, long pollMs, BooleanSupplier condition, String what)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     while (!condition.getAsBoolean()) {
@@ -27,7 +27,7 @@ final class Waits {
     }
   }
 
-  static <T> T await(long timeoutSeconds, Future<T> future) throws Exception {
+  public static <T> T await(long timeoutSeconds, Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
   }
 }

@@ -114,12 +114,22 @@ final class ChildProcess {
     }
   }
 
-  /** SIGKILL to the process and everything it started. */
+  /** SIGKILL to the process and everything it started; returns once they are all gone (or 30 s passed). */
   void killTree() {
     List<ProcessHandle> descendants = process.descendants().toList();
     process.destroyForcibly();
     descendants.forEach(ProcessHandle::destroyForcibly);
     awaitExit(Duration.ofSeconds(30));
+    for (ProcessHandle descendant : descendants) {
+      try {
+        descendant.onExit().get(30, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        System.err.println(name + ": process " + descendant.pid() + " still there after SIGKILL: " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private boolean awaitExit(Duration wait) {

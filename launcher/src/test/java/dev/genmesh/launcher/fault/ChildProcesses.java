@@ -105,10 +105,18 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
 
   /** {@code genmesh up <options> --data-dir <data> --random-ports --no-fsync --regions us-west --config <config>}. */
   ChildProcess genmeshUp(String name, Path data, Path config, String... options) {
+    return genmeshUp(name, data, config, false, options);
+  }
+
+  /** @param fsync the embedded stores fsync, as {@code genmesh up} does by default (else {@code --no-fsync}) */
+  ChildProcess genmeshUp(String name, Path data, Path config, boolean fsync, String... options) {
     List<String> args = new ArrayList<>(List.of("up"));
     args.addAll(List.of(options));
-    args.addAll(List.of("--data-dir", data.toString(), "--random-ports", "--no-fsync", "--regions", "us-west",
+    args.addAll(List.of("--data-dir", data.toString(), "--random-ports", "--regions", "us-west",
         "--config", config.toString()));
+    if (!fsync) {
+      args.add("--no-fsync");
+    }
     return java(name, List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", args);
   }
 

@@ -3,7 +3,11 @@ package dev.genmesh.launcher.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,19 +15,36 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.assertj.core.api.SoftAssertions;
 
 /**
  * The invariants every fault test checks over every request it got {@code 202} for
  * (DESIGN.md): I1, each reaches {@code completed}, {@code failed} with a reason, or
- * {@code cancelled}; I3, none has more than one {@code completed} event, and a completed one
- * has its images.
+ * {@code cancelled}; I3, a completed request has exactly one image set and one {@code completed}
+ * event. Image sets are counted where they live, not only in the request's row: the entries into
+ * {@code safety_pending} (one per result the region accepted), the images the user is given and
+ * can fetch, and, when the test knows the region's image folder, the files on disk (exactly the
+ * set served, none written after the request completed).
  */
 final class Invariants {
   private static final Set<String> TERMINAL = Set.of("completed", "failed", "cancelled");
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
+  private static final Pattern IMAGE_FILE = Pattern.compile("(\\d+)\\.png");
 
   private final Set<String> acknowledged = new LinkedHashSet<>();
+  private final Path imagesRoot;
+
+  /** Checks through the API only. */
+  Invariants() {
+    this(null);
+  }
+
+  /** @param imagesRoot the region node's image folder ({@code <root>/<id>/<index>.png}): the files are checked too */
+  Invariants(Path imagesRoot) {
+    this.imagesRoot = imagesRoot;
+  }
 
   /** Records an answer to a submit: a {@code 202} puts its id under the invariants. Returns the id, or null. */
   synchronized String record(MeshClient.Answer answer) {
@@ -79,7 +100,7 @@ final class Invariants {
     }
   }
 
-  /** I1 and I3 over the final views; each completed request's first image is fetched and must be a PNG. */
+  /** I1 and I3 over the final views (see the class comment for what counts as an image set). */
   void assertHold(MeshClient region, Map<String, JsonObject> finals) {
     SoftAssertions soft = new SoftAssertions();
     for (String id : acknowledged()) {
@@ -99,19 +120,76 @@ final class Invariants {
         }
       }
       List<JsonObject> events = region.events(id);
-      long completedEvents = events.stream().filter(e -> "completed".equals(e.getString("type"))).count();
-      soft.assertThat(completedEvents).as("I3: completed events of %s", id).isLessThanOrEqualTo(1);
+      List<JsonObject> completions = events.stream().filter(e -> "completed".equals(e.getString("type"))).toList();
+      soft.assertThat(completions).as("I3: completed events of %s", id).hasSizeLessThanOrEqualTo(1);
       if ("completed".equals(status)) {
-        soft.assertThat(completedEvents).as("I3: the completion of %s is in its event log", id).isEqualTo(1);
-        List<Object> images = view.getJsonArray("images").getList();
-        soft.assertThat(images).as("I3: images of completed %s", id).isNotEmpty();
-        if (!images.isEmpty()) {
-          byte[] png = region.image((String) images.get(0));
-          soft.assertThat(Arrays.copyOf(png, 4)).as("I3: first image of %s is a PNG", id).isEqualTo(PNG_MAGIC);
-        }
+        soft.assertThat(completions).as("I3: the completion of %s is in its event log", id).hasSize(1);
+        soft.assertThat(entriesIntoSafetyPending(events)).as("I3: image sets of %s the region accepted (entries into"
+            + " safety_pending)", id).isEqualTo(1);
+        assertOneImageSet(soft, region, view, completions);
       }
     }
     soft.assertAll();
+  }
+
+  /** Each result the region accepts moves the request into {@code safety_pending}; later reasons to wait do not re-enter it. */
+  static long entriesIntoSafetyPending(List<JsonObject> events) {
+    long entries = 0;
+    String previous = null;
+    for (JsonObject event : events) {
+      String type = event.getString("type");
+      if ("safety_pending".equals(type) && !"safety_pending".equals(previous)) {
+        entries++;
+      }
+      previous = type;
+    }
+    return entries;
+  }
+
+  /**
+   * The user got one set of {@code batch_size} images: the view and the completion list the same
+   * images, each is served as a PNG, and on disk there are exactly those files, with those bytes,
+   * none of them written after the request completed.
+   */
+  private void assertOneImageSet(SoftAssertions soft, MeshClient region, JsonObject view, List<JsonObject> completions) {
+    String id = view.getString("id");
+    int batch = view.getJsonObject("spec").getInteger("batch_size", 1);
+    List<String> images = view.getJsonArray("images").stream().map(String.class::cast).toList();
+    soft.assertThat(images).as("I3: images of completed %s", id).hasSize(batch).doesNotHaveDuplicates();
+    if (completions.size() == 1 && completions.get(0).getJsonArray("images") != null) {
+      soft.assertThat(completions.get(0).getJsonArray("images").getList()).as("I3: the completion of %s lists the"
+          + " images the view gives", id).isEqualTo(images);
+    }
+    Map<String, byte[]> served = new TreeMap<>();
+    for (String path : images) {
+      byte[] png = region.image(path);
+      soft.assertThat(Arrays.copyOf(png, 4)).as("I3: %s is a PNG", path).isEqualTo(PNG_MAGIC);
+      served.put(path.substring(path.lastIndexOf('/') + 1), png);
+    }
+    if (imagesRoot == null) {
+      return;
+    }
+    Path dir = imagesRoot.resolve(id);
+    Map<String, Path> onDisk = new TreeMap<>();
+    try (var files = Files.list(dir)) {
+      files.filter(f -> IMAGE_FILE.matcher(f.getFileName().toString()).matches())
+          .forEach(f -> onDisk.put(f.getFileName().toString(), f));
+    } catch (IOException e) {
+      soft.fail("I3: the image folder of %s cannot be read: %s", id, e);
+      return;
+    }
+    soft.assertThat(onDisk.keySet()).as("I3: image files of %s on disk", id).isEqualTo(served.keySet());
+    Instant completedAt = Instant.parse(view.getString("completed_at"));
+    onDisk.forEach((name, file) -> {
+      try {
+        soft.assertThat(Files.readAllBytes(file)).as("I3: %s of %s on disk is the image served", name, id)
+            .isEqualTo(served.get(name));
+        soft.assertThat(Files.getLastModifiedTime(file).toInstant()).as("I3: %s of %s was written before the request"
+            + " completed (at %s), not by a later image set", name, id, completedAt).isBeforeOrEqualTo(completedAt);
+      } catch (IOException e) {
+        soft.fail("I3: %s of %s cannot be read: %s", name, id, e);
+      }
+    });
   }
 
   /** Every acknowledged request completed (the faults here should cost time, never a request). */

@@ -27,7 +27,7 @@ class PostgresOutageTest {
     ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
     region.start("w1");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants();
+    Invariants invariants = new Invariants(region.imagesRoot());
 
     for (int i = 0; i < 4; i++) {
       MeshClient.Answer answer = api.submit(MeshClient.spec("a quiet library " + i, 30, 768, 400 + i));

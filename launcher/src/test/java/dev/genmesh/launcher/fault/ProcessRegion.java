@@ -1,5 +1,7 @@
 package dev.genmesh.launcher.fault;
 
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.embedded.EmbeddedStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,12 +39,12 @@ final class ProcessRegion {
   private ChildProcess node;
 
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
-    this(children, dir, postgresPort, redisPort, LEASE_MS, 500, "");
+    this(children, dir, postgresPort, redisPort, Timings.FAST, "");
   }
 
   /** @param extraYaml more top-level sections of the config file (e.g. {@code safety:}), merged after the region's */
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, String extraYaml) {
-    this(children, dir, postgresPort, redisPort, LEASE_MS, 500, extraYaml);
+    this(children, dir, postgresPort, redisPort, Timings.FAST, extraYaml);
   }
 
   /**
@@ -51,17 +53,50 @@ final class ProcessRegion {
    * @param heartbeatMs how often workers heartbeat; the region judges one unhealthy after 3 misses
    */
   ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, long leaseMs, long heartbeatMs) {
-    this(children, dir, postgresPort, redisPort, leaseMs, heartbeatMs, "");
+    this(children, dir, postgresPort, redisPort, Timings.FAST.withLease(leaseMs).withHeartbeat(heartbeatMs), "");
   }
 
-  private ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, long leaseMs,
-      long heartbeatMs, String extraYaml) {
+  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, Timings timings) {
+    this(children, dir, postgresPort, redisPort, timings, "");
+  }
+
+  private ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, Timings timings,
+      String extraYaml) {
     this.children = children;
     this.dir = dir;
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
     this.name = "fault-" + suffix;
-    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort, leaseMs,
-        heartbeatMs, extraYaml);
+    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort, timings,
+        extraYaml);
+  }
+
+  /**
+   * The timings a region's config file sets: the lease, how often workers heartbeat, how the region
+   * judges their silence (health), and the cap of the retry backoff (null: the default). Claims
+   * poll every 200 ms and the lease reaper runs every 500 ms in every region here.
+   */
+  record Timings(long leaseMs, long workerHeartbeatMs, long healthIntervalMs, long healthTimeoutMs,
+      int unhealthyAfterMisses, Long backoffCapMs) {
+    /** Lease 2 s, heartbeats every 500 ms, unhealthy after 3 missed (1.5 s): faults play out in seconds. */
+    static final Timings FAST = new Timings(LEASE_MS, 500, 500, 1500, 3, null);
+
+    Timings withLease(long ms) {
+      return new Timings(ms, workerHeartbeatMs, healthIntervalMs, healthTimeoutMs, unhealthyAfterMisses, backoffCapMs);
+    }
+
+    /** Workers heartbeat every {@code ms}, and the region expects them to (unhealthy after 3 misses). */
+    Timings withHeartbeat(long ms) {
+      return new Timings(leaseMs, ms, ms, 3 * ms, unhealthyAfterMisses, backoffCapMs);
+    }
+
+    /** The region expects a heartbeat every {@code intervalMs} and judges silence after {@code timeoutMs}. */
+    Timings withHealth(long intervalMs, long timeoutMs) {
+      return new Timings(leaseMs, workerHeartbeatMs, intervalMs, timeoutMs, unhealthyAfterMisses, backoffCapMs);
+    }
+
+    Timings withBackoffCap(long ms) {
+      return new Timings(leaseMs, workerHeartbeatMs, healthIntervalMs, healthTimeoutMs, unhealthyAfterMisses, ms);
+    }
   }
 
   /**
@@ -138,8 +173,18 @@ final class ProcessRegion {
     return name;
   }
 
-  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, long leaseMs,
-      long heartbeatMs, String extraYaml) {
+  /** The configuration the region's processes run with (their config file, no environment). */
+  GenmeshConfig config() {
+    return ConfigLoader.load(config, Map.of());
+  }
+
+  /** Where the region node keeps finished images ({@code <root>/<request id>/<index>.png}). */
+  Path imagesRoot() {
+    return dir.resolve("region-data").resolve("images").resolve(name);
+  }
+
+  private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, Timings timings,
+      String extraYaml) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -156,14 +201,17 @@ final class ProcessRegion {
           heartbeat_interval_ms: %9$d
           claim_poll_ms: 200
         health:
-          heartbeat_interval_ms: %9$d
-          heartbeat_timeout_ms: %10$d
-          unhealthy_after_misses: 3
+          heartbeat_interval_ms: %10$d
+          heartbeat_timeout_ms: %11$d
+          unhealthy_after_misses: %12$d
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
-        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, leaseMs,
-        heartbeatMs, 3 * heartbeatMs) + extraYaml;
+        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, timings.leaseMs(),
+        timings.workerHeartbeatMs(), timings.healthIntervalMs(), timings.healthTimeoutMs(),
+        timings.unhealthyAfterMisses())
+        + (timings.backoffCapMs() == null ? "" : "  backoff_cap_ms: " + timings.backoffCapMs() + "\n")
+        + extraYaml;
     try {
       Files.createDirectories(file.getParent());
       return Files.writeString(file, yaml);

@@ -27,7 +27,7 @@ class RedisLostTest {
     ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
     region.start("w1", "w2");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants();
+    Invariants invariants = new Invariants(region.imagesRoot());
 
     for (int i = 0; i < 8; i++) {
       MeshClient.Answer answer = api.submit(MeshClient.spec("a harbour at night " + i, 30, 768, 200 + i));
@@ -46,7 +46,8 @@ class RedisLostTest {
           .isEqualTo(202);
       invariants.record(answer);
     }
-    Sleeps.pause(Duration.ofMillis(ProcessRegion.LEASE_MS)); // long enough for leases to lapse on the old server
+    // Down for a lease: the old server's leases would have lapsed by now, so nothing is left to find.
+    Sleeps.pause(Duration.ofMillis(region.config().queue().leaseMs()));
     stores.startEmptyRedis();
 
     Map<String, JsonObject> finals = invariants.awaitTerminal(api, Duration.ofSeconds(120));

@@ -14,8 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * (SIGKILL) or hangs (SIGSTOP) the worker running a request, trial after trial, and records the
  * time from the fault to the region's verdict (the worker's state change) and to the request's
  * next assignment. Run with
- * {@code ./mvnw -pl launcher -am test -Dtest=ReliabilityTrials -Dsurefire.failIfNoSpecifiedTests=false -Dgenmesh.reliability.trials=20};
- * rows go to {@code launcher/target/reliability.csv}.
+ * {@code ./mvnw -pl launcher -am test -Dtest=ReliabilityTrials -Dsurefire.failIfNoSpecifiedTests=false -Dgenmesh.reliability.trials=20 -Dsurefire.timeout=0};
+ * rows go to {@code launcher/target/reliability.csv}. Many trials outlast the suite's time limits
+ * (15 min a test, an hour a test JVM): hence its own limit, and no fork limit on the command line.
  */
 @EnabledIfSystemProperty(named = "genmesh.reliability.trials", matches = "\\d+")
 class ReliabilityTrials {
@@ -43,6 +46,7 @@ class ReliabilityTrials {
   private int nextWorker = 1;
 
   @Test
+  @Timeout(value = 6, unit = TimeUnit.HOURS)
   void measureDetectionAndRedispatch() throws IOException {
     int trials = Integer.getInteger("genmesh.reliability.trials");
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);

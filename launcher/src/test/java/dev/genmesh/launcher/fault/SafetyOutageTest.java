@@ -44,7 +44,7 @@ class SafetyOutageTest {
     ChildProcess safety = region.startSafety("safety", safetyPort);
     region.start("w1");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants();
+    Invariants invariants = new Invariants(region.imagesRoot());
 
     // With the service up, a request goes through the gate at once.
     String before = invariants.record(api.submit(MeshClient.spec("a lighthouse at dusk", 4, 256, 1)));

@@ -6,8 +6,15 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -15,12 +22,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kill -9} of the whole {@code genmesh up} with requests in flight, then a restart on
- * the same data directory: the stores the dead JVM left running are stopped, the mesh comes
- * back on its data, and every request it had acknowledged completes.
+ * the same data directory. Killed alone, the JVM leaves its stores running: the restart stops
+ * them, comes back on their data, and every request it had acknowledged completes. Killed with
+ * its stores (the whole process tree at once, as a crash would), with fsync on as {@code up}
+ * runs by default: PostgreSQL recovers from its log, and nothing acknowledged is lost, not even
+ * the requests acknowledged a moment before the kill.
  */
 class WholeMeshKilledTest {
   private static final Pattern REGION_URL = Pattern.compile("region\\s+us-west\\s+(http://\\S+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+  private static final String DATABASE = "genmesh_us_west";
 
   @RegisterExtension final ChildProcesses children = new ChildProcesses();
   @TempDir Path dir;
@@ -28,30 +39,13 @@ class WholeMeshKilledTest {
   @Test
   void everyAcknowledgedRequestCompletesAfterAKill9AndARestart() throws IOException {
     Path data = children.meshData(dir);
-    Path config = Files.writeString(dir.resolve("genmesh.yaml"), """
-        edge:
-          region_health_interval_ms: 500
-        worker:
-          heartbeat_interval_ms: 500
-          claim_poll_ms: 200
-        queue:
-          lease_ms: 3000
-          lease_reap_interval_ms: 500
-        """);
+    Path config = config();
     ChildProcess first = children.genmeshUp("up-1", data, config);
     MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
-    Invariants invariants = new Invariants();
-    for (int i = 0; i < 6; i++) {
-      JsonObject request = new JsonObject().put("prompt", "a city after rain " + i).put("steps", 30).put("width", 768)
-          .put("height", 768).put("seed", 800 + i).put("tier", i % 2 == 0 ? "fast" : "turbo");
-      MeshClient.Answer answer = edge.submit(request);
-      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
-      invariants.record(answer);
-    }
-    Sleeps.until("a request generating", Duration.ofSeconds(90), () -> invariants.acknowledged().stream()
-        .map(region::view)
-        .anyMatch(a -> a.status() == 200 && "generating".equals(a.json().getString("status"))) ? true : null);
+    Invariants invariants = new Invariants(imagesRoot(data));
+    submit(edge, invariants, 6, 800);
+    awaitOneGenerating(region, invariants);
 
     long postmaster = pidIn(data.resolve("postgres/postmaster.pid"));
     first.kill();
@@ -74,7 +68,100 @@ class WholeMeshKilledTest {
     assertThat(second.printed(Pattern.compile("shutting down"))).as("a clean stop after the restart").isTrue();
   }
 
+  @Test
+  void withFsyncOnNothingAcknowledgedIsLostWhenTheMeshAndItsStoresAreKilledTogether() throws Exception {
+    Path data = children.meshData(dir);
+    Path config = config();
+    ChildProcess first = children.genmeshUp("up-1", data, config, true);
+    MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
+    MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
+    List<String> pgPidFile = Files.readAllLines(data.resolve("postgres/postmaster.pid"));
+    long postmaster = Long.parseLong(pgPidFile.get(0).trim());
+    int pgPort = Integer.parseInt(pgPidFile.get(3).trim());
+    assertThat(setting(pgPort, "fsync")).as("PostgreSQL of genmesh up without --no-fsync").isEqualTo("on");
+    assertThat(setting(pgPort, "synchronous_commit")).isEqualTo("on");
+
+    Invariants invariants = new Invariants(imagesRoot(data));
+    submit(edge, invariants, 4, 900);
+    awaitOneGenerating(region, invariants);
+    // Acknowledged a moment before the crash: without a synchronous commit these would be the first to go.
+    submit(edge, invariants, 4, 950);
+    // The stores run detached from the JVM (they outlive it): a crash takes them down too.
+    List<ProcessHandle> stores = storeProcesses(data);
+    assertThat(stores).as("PostgreSQL and its backends, and Redis").hasSizeGreaterThan(2)
+        .anyMatch(p -> p.pid() == postmaster);
+    stores.forEach(ProcessHandle::destroyForcibly);
+    first.killTree();
+    for (ProcessHandle store : stores) {
+      store.onExit().get(30, TimeUnit.SECONDS);
+    }
+
+    ChildProcess second = children.genmeshUp("up-2", data, config, true);
+    MeshClient regionAgain = MeshClient.regional(second.awaitLine(REGION_URL, START_TIMEOUT).group(1));
+    second.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
+
+    for (String id : invariants.acknowledged()) {
+      assertThat(regionAgain.view(id).status()).as("acknowledged request %s after the crash", id).isEqualTo(200);
+    }
+    Map<String, JsonObject> finals = invariants.awaitTerminal(regionAgain, Duration.ofSeconds(240));
+    invariants.assertHold(regionAgain, finals);
+    invariants.assertAllCompleted(finals);
+  }
+
+  private Path config() throws IOException {
+    return Files.writeString(dir.resolve("genmesh.yaml"), """
+        edge:
+          region_health_interval_ms: 500
+        worker:
+          heartbeat_interval_ms: 500
+          claim_poll_ms: 200
+        queue:
+          lease_ms: 3000
+          lease_reap_interval_ms: 500
+        """);
+  }
+
+  private static void submit(MeshClient edge, Invariants invariants, int count, int firstSeed) {
+    for (int i = 0; i < count; i++) {
+      JsonObject request = new JsonObject().put("prompt", "a city after rain " + (firstSeed + i)).put("steps", 30)
+          .put("width", 768).put("height", 768).put("seed", firstSeed + i).put("tier", i % 2 == 0 ? "fast" : "turbo");
+      MeshClient.Answer answer = edge.submit(request);
+      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+      invariants.record(answer);
+    }
+  }
+
+  private static void awaitOneGenerating(MeshClient region, Invariants invariants) {
+    Sleeps.until("a request generating", Duration.ofSeconds(90), () -> invariants.acknowledged().stream()
+        .map(region::view)
+        .anyMatch(a -> a.status() == 200 && "generating".equals(a.json().getString("status"))) ? true : null);
+  }
+
+  /** Where {@code genmesh up} keeps the region's images. */
+  private static Path imagesRoot(Path data) {
+    return data.resolve("images").resolve("us-west");
+  }
+
+  /** The PostgreSQL server with all its backends, and the Redis server, of {@code genmesh up} on {@code data}. */
+  private static List<ProcessHandle> storeProcesses(Path data) throws IOException {
+    List<ProcessHandle> processes = new ArrayList<>();
+    for (Path pidFile : List.of(data.resolve("postgres/postmaster.pid"), data.resolve("redis/redis.pid"))) {
+      ProcessHandle server = ProcessHandle.of(pidIn(pidFile)).orElseThrow(() -> new AssertionError("no live " + pidFile));
+      processes.add(server);
+      processes.addAll(server.descendants().toList());
+    }
+    return processes;
+  }
+
   private static long pidIn(Path pidFile) throws IOException {
     return Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+  }
+
+  private static String setting(int port, String name) throws SQLException {
+    try (Connection connection = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE,
+        "postgres", ""); ResultSet rows = connection.createStatement().executeQuery("SHOW " + name)) {
+      assertThat(rows.next()).isTrue();
+      return rows.getString(1);
+    }
   }
 }

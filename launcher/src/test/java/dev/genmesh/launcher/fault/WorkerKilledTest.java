@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -28,13 +29,16 @@ class WorkerKilledTest {
     ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
     Map<String, ChildProcess> workers = region.start("w1", "w2");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants();
+    Invariants invariants = new Invariants(region.imagesRoot());
+    Map<String, ImageWrites> writes = new LinkedHashMap<>();
 
     // Long enough (50 steps at 1024 px, seconds each here) that one is surely caught mid-generation.
     for (int i = 0; i < 4; i++) {
       MeshClient.Answer answer = api.submit(MeshClient.spec("a lighthouse in a storm " + i, STEPS, 1024, 100 + i));
       assertThat(answer.status()).as(answer.body()).isEqualTo(202);
-      invariants.record(answer);
+      String id = invariants.record(answer);
+      writes.put(id, ImageWrites.watch(region.imagesRoot(), id));
+      children.onCleanup(writes.get(id)::close);
     }
     // Early in its steps, so that the kill cannot race the hand-in of its result.
     JsonObject running = api.awaitEarlyRun(invariants.acknowledged(), workers.keySet(), STEPS, Duration.ofSeconds(90));
@@ -56,6 +60,8 @@ class WorkerKilledTest {
     assertThat(events).filteredOn(e -> "completed".equals(e.getString("type"))).hasSize(1);
     assertThat(events.get(events.size() - 1).getString("type")).isEqualTo("completed");
     assertThat(workers.get(survivor).isAlive()).isTrue();
+    writes.forEach((id, written) ->
+        assertThat(written.created()).as("image files put in place for %s: one set", id).isEqualTo(Map.of("0.png", 1)));
   }
 
 }
