@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClient;
@@ -256,8 +257,8 @@ class MeshEndToEndTest {
     }
   }
 
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
+  private static <T> T await(io.vertx.core.Future<T> future) {
+    return Waits.await(WAIT_S, future);
   }
 
   private static <T> T await(CompletableFuture<T> future) {

@@ -8,13 +8,14 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.inference.InferenceVerticle;
-import dev.genmesh.inference.model.FileDigest;
 import dev.genmesh.inference.model.TinyModelBuilder;
 import dev.genmesh.inference.registry.RegistryModelSource;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.WorkerMessages;
 import dev.genmesh.registry.ModelRegistry;
 import dev.genmesh.registry.RegistryRoutes;
+import dev.genmesh.registry.Sha256;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -104,15 +105,15 @@ class ModelRegistryWorkerTest {
     Path modelRoot = dir.resolve("models");
     String first = deploy(worker("usw-a", modelRoot)).deploymentId;
     Path cached = modelRoot.resolve(MODEL).resolve("1").resolve(DATA_FILE);
-    String good = FileDigest.sha256(cached);
+    String good = Sha256.of(cached);
     Waits.await(WAIT_S, vertx.undeploy(first));
 
     flipOneByte(cached);
-    assertThat(FileDigest.sha256(cached)).isNotEqualTo(good);
+    assertThat(Sha256.of(cached)).isNotEqualTo(good);
     Deployed second = deploy(worker("usw-b", modelRoot));
 
     assertThat(second.worker.loadedVersions()).containsEntry(MODEL, "1");
-    assertThat(FileDigest.sha256(cached)).isEqualTo(good);
+    assertThat(Sha256.of(cached)).isEqualTo(good);
     assertThat(count("genmesh.worker.model.corrupted", "usw-b")).isEqualTo(1);
     assertThat(count("genmesh.worker.model.pulls", "usw-b")).isEqualTo(1);
     assertThat(alerts).isEmpty();

@@ -5,14 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.pipeline.FaultHook;
-import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.RegionNodeVerticle;
+import dev.genmesh.testkit.ManualClock;
+import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,11 +30,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,7 +40,6 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
@@ -64,7 +61,7 @@ class OomRetryEndToEndTest {
   @TempDir Path dir;
   private EmbeddedStores stores;
   private final List<Vertx> members = new ArrayList<>();
-  private final TestClock clock = new TestClock();
+  private final ManualClock clock = new ManualClock();
   private final PrometheusMeterRegistry regionMeters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   /** Worker id of every claim the region node received, in order. */
   private final List<String> claimsBy = new CopyOnWriteArrayList<>();
@@ -257,37 +254,6 @@ class OomRetryEndToEndTest {
         out.put(column, row.wasNull() ? null : value);
       }
       return out;
-    }
-  }
-
-
-
-  /** The region's clock: the retry's backoff ends when the test says, and the routing hold never lapses. */
-  private static final class TestClock extends Clock {
-    private final AtomicLong millis = new AtomicLong(System.currentTimeMillis());
-
-    void advance(Duration by) {
-      millis.addAndGet(by.toMillis());
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.get());
     }
   }
 }

@@ -10,7 +10,7 @@ import java.util.function.BooleanSupplier;
 public final class Waits {
   /** How long a future or a condition gets unless the test says otherwise. */
   public static final long DEFAULT_TIMEOUT_S = 20;
-  private static final long POLL_MS = 20;
+  private static final long POLL_MS = 50;
 
   private Waits() {}
 
