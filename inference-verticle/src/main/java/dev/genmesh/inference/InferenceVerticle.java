@@ -120,7 +120,7 @@ public final class InferenceVerticle extends VerticleBase {
     this.admission = new Admission(models, health, workerId);
     this.deviceLister = options.deviceLister() != null ? options.deviceLister() : DeviceLister.tensorFlow(models.session());
     this.contact = new RegionContact(options.clock(), worker.claimPollMs());
-    this.drain = new WorkerDrain(workerId, config.autoscaling().drainDeadlineMs(), new WorkerDrain.Worker() {
+    this.drain = new WorkerDrain(workerId, config.autoscaling().drainDeadlineMs(), new WorkerDrain.Drainable() {
       @Override
       public Set<String> held() {
         return loop == null ? Set.of() : loop.heldIds();
@@ -161,7 +161,7 @@ public final class InferenceVerticle extends VerticleBase {
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
     decoding = vertx.createSharedWorkerExecutor("genmesh-decode-" + workerId, 1);
     BatchExecution batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
-        new BatchExecution.Worker() {
+        new BatchExecution.WorkerEffects() {
           @Override
           public void release(String requestId) {
             loop.release(requestId);
@@ -179,7 +179,7 @@ public final class InferenceVerticle extends VerticleBase {
           }
         });
     loop = new WorkLoop(vertx, region, workerId, worker, models, admission, contact, reports, batches, tf, decoding, watchdog,
-        failures, new WorkLoop.Worker() {
+        failures, new WorkLoop.ClaimGate() {
           @Override
           public boolean mayClaim() {
             return ready && health.live() && !stopping && !drain.draining();

@@ -25,7 +25,7 @@ public final class BatchExecution {
   private static final Logger LOG = LoggerFactory.getLogger(BatchExecution.class);
 
   /** What a batch changes on its worker (called on the worker's event loop). */
-  public interface Worker {
+  public interface WorkerEffects {
     /** The request's failure went to the region, which retries it elsewhere: no more lease renewals. */
     void release(String requestId);
 
@@ -46,10 +46,10 @@ public final class BatchExecution {
   private final FaultHook faultHook;
   private final Counter failures;
   private final Counter restarts;
-  private final Worker worker;
+  private final WorkerEffects worker;
 
   public BatchExecution(String workerId, WorkerExecutor tf, ModelSet models, WorkerHealth health, RegionReports reports,
-      RegionContact contact, StepWatchdog watchdog, Counter failures, Counter restarts, Worker worker) {
+      RegionContact contact, StepWatchdog watchdog, Counter failures, Counter restarts, WorkerEffects worker) {
     this.workerId = workerId;
     this.tf = tf;
     this.models = models;

@@ -36,7 +36,7 @@ public final class WorkLoop {
   private static final long BUS_TIMEOUT_MS = 10_000;
 
   /** What the loop asks of the worker around it. */
-  public interface Worker {
+  public interface ClaimGate {
     /** Ready, live and neither stopping nor draining: may claim. */
     boolean mayClaim();
 
@@ -63,7 +63,7 @@ public final class WorkLoop {
   private final WorkerExecutor decoding;
   private final StepWatchdog watchdog;
   private final Counter failures;
-  private final Worker worker;
+  private final ClaimGate worker;
 
   /** Every request this worker holds (running, waiting for its turn, handing in). */
   private final Map<String, RequestRun> held = new LinkedHashMap<>();
@@ -79,7 +79,7 @@ public final class WorkLoop {
 
   public WorkLoop(Vertx vertx, String region, String workerId, WorkerConfig config, ModelSet models, Admission admission,
       RegionContact contact, RegionReports reports, BatchExecution batches, WorkerExecutor tf, WorkerExecutor decoding,
-      StepWatchdog watchdog, Counter failures, Worker worker) {
+      StepWatchdog watchdog, Counter failures, ClaimGate worker) {
     this.vertx = vertx;
     this.region = region;
     this.workerId = workerId;

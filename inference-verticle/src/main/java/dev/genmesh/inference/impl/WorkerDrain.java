@@ -22,7 +22,7 @@ public final class WorkerDrain {
   static final double FINISH_SHARE = 0.25;
 
   /** What draining does to the worker. */
-  public interface Worker {
+  public interface Drainable {
     /** The ids of the requests it holds. */
     Set<String> held();
 
@@ -45,10 +45,10 @@ public final class WorkerDrain {
 
   private final String workerId;
   private final long defaultDeadlineMs;
-  private final Worker worker;
+  private final Drainable worker;
   private boolean draining;
 
-  public WorkerDrain(String workerId, long defaultDeadlineMs, Worker worker) {
+  public WorkerDrain(String workerId, long defaultDeadlineMs, Drainable worker) {
     this.workerId = workerId;
     this.defaultDeadlineMs = defaultDeadlineMs;
     this.worker = worker;

@@ -19,7 +19,7 @@ class WorkerDrainTest {
   private static final String ADDRESS = "test.drain";
 
   /** A worker holding requests: "soon" ends within any grace, "long" never does, until handed back. */
-  private static final class Held implements WorkerDrain.Worker {
+  private static final class Held implements WorkerDrain.Drainable {
     final Set<String> held = new LinkedHashSet<>();
     final List<Double> drainCalls = new ArrayList<>();
     boolean soonStillRunning = true;
