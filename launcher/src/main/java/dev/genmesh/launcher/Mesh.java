@@ -70,7 +70,7 @@ public final class Mesh implements AutoCloseable {
     }
   }
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<Vertx> members = new ArrayList<>();
   private final List<Vertx> workers = new ArrayList<>();
   private final List<LocalWorkerActuator> actuators = new ArrayList<>();
@@ -118,7 +118,7 @@ public final class Mesh implements AutoCloseable {
           "join cluster of " + region.name());
       Vertx node = member.vertx();
       members.add(node);
-      RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), registry,
+      RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), meters,
           options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
       if (options.autoscale()) {
@@ -147,11 +147,11 @@ public final class Mesh implements AutoCloseable {
       Vertx worker = member.vertx();
       workers.add(worker);
       String workerId = region.code() + "-worker-1";
-      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, registry,
-          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, registry),
+      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, meters,
+          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, meters),
           WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
       // Any free port: the three workers share this process and its configuration.
-      WorkerHttp http = new WorkerHttp(verticle, registry, options.bindHost(), 0);
+      WorkerHttp http = new WorkerHttp(verticle, meters, options.bindHost(), 0);
       await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());
       await(worker.deployVerticle(verticle), "start inference worker of " + region.name());
       workerHttp.put(region.name(), "http://" + options.bindHost() + ":" + http.actualPort());
@@ -160,9 +160,9 @@ public final class Mesh implements AutoCloseable {
     progress.accept("starting the edge router");
     edgeVertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
+        .withMetrics(new MicrometerMetricsFactory(meters))
         .build();
-    edge = new EdgeVerticle(config, registry);
+    edge = new EdgeVerticle(config, meters);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
@@ -244,8 +244,8 @@ public final class Mesh implements AutoCloseable {
     return Map.copyOf(workerHttp);
   }
 
-  public PrometheusMeterRegistry registry() {
-    return registry;
+  public PrometheusMeterRegistry meters() {
+    return meters;
   }
 
   public EmbeddedStores stores() {
@@ -270,7 +270,7 @@ public final class Mesh implements AutoCloseable {
     if (stores != null) {
       stores.close();
     }
-    registry.close();
+    meters.close();
   }
 
   private static void closeQuietly(Vertx vertx, String what) {
