@@ -11,6 +11,7 @@ import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,6 +41,8 @@ public final class SafetyClient {
   private final long timeoutMs;
   private final MeterRegistry meters;
   private final WebClient http;
+  /** Base64 of a check's PNGs (megabytes) is written here, not on the event loop. */
+  private final WorkerExecutor encoder;
   private final CircuitBreaker breaker;
   private String state = "closed";
 
@@ -51,6 +54,7 @@ public final class SafetyClient {
     this.timeoutMs = config.timeoutMs();
     this.meters = meters;
     this.http = WebClient.create(vertx);
+    this.encoder = vertx.createSharedWorkerExecutor("genmesh-safety-encode-" + region, 1);
     this.breaker = CircuitBreaker.create("genmesh-safety-" + region, vertx, new CircuitBreakerOptions()
             .setMaxFailures(config.breakerFailures())
             .setTimeout(config.timeoutMs())
@@ -65,10 +69,10 @@ public final class SafetyClient {
 
   /** The verdict of the Safety API on one request; {@code UNAVAILABLE} when there is none. */
   public Future<SafetyVerdict> check(SafetyCheck check) {
-    Buffer body = check.toBody();
-    return breaker.<SafetyVerdict>execute(() -> http.postAbs(checkUrl).timeout(timeoutMs)
+    return encoder.executeBlocking(check::toBody, false)
+        .compose(body -> breaker.<SafetyVerdict>execute(() -> http.postAbs(checkUrl).timeout(timeoutMs)
             .putHeader("content-type", "application/json").sendBuffer(body)
-            .compose(SafetyClient::verdict))
+            .compose(SafetyClient::verdict)))
         .recover(err -> {
           String detail = describe(err);
           LOG.debug("request {}: safety check unavailable: {}", check.requestId(), detail);
@@ -94,6 +98,7 @@ public final class SafetyClient {
   public void close() {
     breaker.close();
     http.close();
+    encoder.close();
   }
 
   private static Future<SafetyVerdict> verdict(HttpResponse<Buffer> response) {
