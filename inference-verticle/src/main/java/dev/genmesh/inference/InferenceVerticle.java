@@ -36,22 +36,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An inference worker of one region. It asks its region which model to load first, loads it
- * (building bundled ones on first start) and passes a warm-up run before it reports ready
- * ({@link WarmUpSequence}); then it claims work for its warm models from its region over the
- * clustered event bus while the others load behind, gathers compatible requests into one
- * TensorFlow batch, runs it on a dedicated thread ({@link BatchExecution}), reports every
- * denoising step (with previews when asked), hands in each request's PNGs, and sends heartbeats
- * that renew its leases. Told to drain, it leaves once idle ({@link WorkerDrain}).
- *
- * <p>Failures: an OOM lowers the batch limit and drops adapters from memory; a device error
- * restarts the TensorFlow sessions; device errors in a row (or a device TensorFlow does not list)
- * make the worker not live, and it stops claiming. A request whose memory estimate exceeds the
- * budget fails as OOM unrun. A model that does not load leaves the others serving: the worker
- * still claims it, tries to load it again when a request for it comes (with a backoff), and
- * fails that request as {@code model_load_failed} if it still does not load.
- *
- * <p>{@link WorkerHttp} serves its probes and metrics.
+ * An inference worker of one region: warms up ({@link WarmUpSequence}), claims work for its warm
+ * models over the region's event bus ({@link WorkLoop}), runs batches on its TensorFlow thread
+ * ({@link BatchExecution}), reports steps and results, renews leases with heartbeats, and drains
+ * when told ({@link WorkerDrain}). What it does on OOM, device errors and model-load failures:
+ * inference-verticle/WORKER.md. {@link WorkerHttp} serves its probes and metrics.
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
