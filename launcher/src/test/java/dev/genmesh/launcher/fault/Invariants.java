@@ -21,7 +21,7 @@ import org.assertj.core.api.SoftAssertions;
 
 /**
  * The invariants every fault test checks over every request it got {@code 202} for
- * (DESIGN.md): I1, each reaches {@code completed}, {@code failed} with a reason, or
+ * (docs/architecture.md, "Invariants"): I1, each reaches {@code completed}, {@code failed} with a reason, or
  * {@code cancelled}; I3, a completed request has exactly one image set and one {@code completed}
  * event. Image sets are counted where they live, not only in the request's row: the entries into
  * {@code safety_pending} (one per result the region accepted), the images the user is given and
