@@ -40,6 +40,8 @@ public final class RegionMetrics {
   public static final String LOG_STATEMENTS = "genmesh.log.statements";
   public static final String LOG_RETRIED_ALONE = "genmesh.log.retried.alone";
   public static final String LOG_WAITING = "genmesh.log.waiting";
+  public static final String CLAIMS_WAITING = "genmesh.claims.waiting";
+  public static final String CLAIMS = "genmesh.claims";
 
   private final MeterRegistry meters;
   private final String region;
@@ -108,6 +110,21 @@ public final class RegionMetrics {
         .register(meters));
     gauges.add(Gauge.builder(LOG_WAITING, writer, waiting)
         .description("Statements waiting for the request log's next transaction").tags("region", region)
+        .register(meters));
+  }
+
+  /**
+   * A claim run (a woken claim that waited runs again and counts again): {@code assigned},
+   * {@code none} (nothing it could take) or {@code refused} (the worker or its models may not claim now).
+   */
+  public void claim(String outcome) {
+    meters.counter(CLAIMS, "region", region, "outcome", outcome).increment();
+  }
+
+  /** Claims of idle workers that wait for work on this node, read from {@code claims} at scrape time. */
+  public <T> void waitingClaims(T claims, ToDoubleFunction<T> count) {
+    gauges.add(Gauge.builder(CLAIMS_WAITING, claims, count)
+        .description("Claims of idle workers waiting on this node for work (long polls)").tags("region", region)
         .register(meters));
   }
 
