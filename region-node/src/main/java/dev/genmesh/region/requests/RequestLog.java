@@ -25,8 +25,9 @@ import java.util.Optional;
  * The Postgres request log. Every status change and its event are written by one statement
  * (a CTE), so the log never holds a status without its event or the other way round; status
  * changes of running requests compare-and-set on {@code attempt} (docs/architecture.md, I3).
- * Writes share transactions through the pool's {@link GroupCommit}; each write's future completes
- * after the commit that holds it (docs/architecture.md, "What is committed when").
+ * Status changes (and {@link #find}) share transactions through the pool's {@link GroupCommit}; each
+ * one's future completes after the commit that holds it (docs/architecture.md, "What is committed
+ * when").
  */
 public final class RequestLog {
   private static final String RUNNING = "('ASSIGNED', 'GENERATING')";
@@ -103,8 +104,12 @@ public final class RequestLog {
         .map(RequestLog::first);
   }
 
+  /**
+   * The request as of the next group transaction: it sees every change committed before it was
+   * asked, and joins the writes of that transaction instead of a transaction of its own.
+   */
   public Future<Optional<RequestRow>> find(String id) {
-    return pool.preparedQuery("SELECT * FROM requests WHERE id = $1").execute(Tuple.of(id)).map(RequestLog::first);
+    return writes.execute("SELECT * FROM requests WHERE id = $1", Tuple.of(id)).map(RequestLog::first);
   }
 
   /**

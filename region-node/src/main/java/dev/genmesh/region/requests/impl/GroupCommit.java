@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The request log's batching writer (docs/architecture.md, "What is committed when"): statements
  * that arrive while a transaction is in flight wait for it, then run together in the next one,
  * each kind of statement as one pipelined batch, under one commit. One transaction at a time per
- * pool, so the batch grows with the load and a lone statement runs at once, as before.
+ * pool, so the batch grows with the load and a lone statement runs at once, as before. Reads of a
+ * row by id join too: they see what was committed before they were asked, and cost no
+ * transaction of their own.
  *
  * <p>A caller's future completes only after the commit that holds its statement, with its own
  * result (I1: the 202 follows the commit). If the batch fails, its statements run again one by one,
