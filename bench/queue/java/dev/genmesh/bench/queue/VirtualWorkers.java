@@ -76,12 +76,16 @@ final class VirtualWorkers extends VerticleBase {
 
   private final class Worker {
     private final String id;
+    /** The first claim does not wait (as WorkLoop: not before the region answered once); later ones do. */
+    private final JsonObject firstClaim;
     private final JsonObject claim;
+    private boolean answered;
     private boolean busy;
     private boolean stopped;
 
     Worker(String id) {
       this.id = id;
+      this.firstClaim = new Claim(id, "cpu", 8192, List.of(BenchSpec.MODEL)).toJson();
       this.claim = new Claim(id, "cpu", 8192, List.of(BenchSpec.MODEL), null, waitMs).toJson();
     }
 
@@ -99,15 +103,18 @@ final class VirtualWorkers extends VerticleBase {
       }
       claims.incrementAndGet();
       long asked = System.nanoTime();
-      vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim, TIMEOUT).onComplete(reply -> {
+      boolean waits = answered;
+      vertx.eventBus().<JsonObject>request(Addresses.claim(region), waits ? claim : firstClaim, TIMEOUT).onComplete(reply -> {
         if (reply.succeeded()) {
+          answered = true;
           if (reply.result().replyAddress() != null) {
             reply.result().reply(new JsonObject().put("worker_id", id)); // the claim waited: acknowledge
           }
           handIn(Assignment.fromJson(reply.result().body()));
         } else if (reply.cause() instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK) {
+          answered = true;
           noWork.incrementAndGet();
-          if (System.nanoTime() - asked >= waitMs * 500_000L) {
+          if (waits && System.nanoTime() - asked >= waitMs * 500_000L) {
             claim(); // empty after waiting in the region: wait again
           } else {
             busy = false;

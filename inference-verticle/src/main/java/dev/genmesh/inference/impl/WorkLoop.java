@@ -262,11 +262,13 @@ public final class WorkLoop {
 
   /**
    * The region's next request (null when it has none), or only one that can join a batch. An
-   * ordinary claim may wait in the region until work arrives ({@code wait_ms}); the region then
-   * asks for an acknowledgement, which tells it the worker is still there to run it.
+   * ordinary claim, once the region has answered one, may wait in the region until work arrives
+   * ({@code wait_ms}); the region then asks for an acknowledgement, which tells it the worker is
+   * still there to run it.
    */
   private Future<WorkerMessages.Assignment> askForWork(WorkerMessages.BatchHint batchWith) {
-    long waitMs = batchWith == null ? claimWaitMs : 0;
+    // Not before the region first answered: until then the worker is not ready (its queue check).
+    long waitMs = batchWith == null && contact.sinceLastAnswerMs() >= 0 ? claimWaitMs : 0;
     var claim = new WorkerMessages.Claim(workerId, config.gpuClass(), freeVramMb(), models.claimable(), batchWith, waitMs);
     long askedNanos = System.nanoTime();
     return vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim.toJson(),
