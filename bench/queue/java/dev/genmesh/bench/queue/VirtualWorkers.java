@@ -19,8 +19,11 @@ import java.util.function.Consumer;
 
 /**
  * W inference workers without inference: each claims over the event bus the way
- * InferenceVerticle does (on start, on every {@code workAvailable} publish while idle, on a
- * poll timer) and hands in one 512×512 PNG as soon as it gets an assignment, then claims again.
+ * InferenceVerticle's WorkLoop does (on start; a claim may wait in the region for work, {@code
+ * wait_ms}, and is acknowledged when the region asks; empty after waiting, it claims again at once;
+ * and, for a region that does not hold claims, on every {@code workAvailable} publish while idle
+ * and on a poll timer) and hands in one 512×512 PNG as soon as it gets an assignment, then claims
+ * again.
  */
 final class VirtualWorkers extends VerticleBase {
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
@@ -33,6 +36,8 @@ final class VirtualWorkers extends VerticleBase {
   private final String region;
   private final int count;
   private final long pollMs;
+  /** As WorkLoop: half the window in which the region must answer (RegionContact: max(3 polls, 5 s)). */
+  private final long waitMs;
   /**
    * The images field of every result, base64-encoded once: a real worker encodes each image once,
    * in its own process; here that would be load-generator CPU counted as the node's JVM.
@@ -48,6 +53,7 @@ final class VirtualWorkers extends VerticleBase {
     this.region = region;
     this.count = count;
     this.pollMs = pollMs;
+    this.waitMs = Math.max(3 * pollMs, 5000) / 2;
     this.completedPrompt = completedPrompt;
   }
 
@@ -70,13 +76,17 @@ final class VirtualWorkers extends VerticleBase {
 
   private final class Worker {
     private final String id;
+    /** The first claim does not wait (as WorkLoop: not before the region answered once); later ones do. */
+    private final JsonObject firstClaim;
     private final JsonObject claim;
+    private boolean answered;
     private boolean busy;
     private boolean stopped;
 
     Worker(String id) {
       this.id = id;
-      this.claim = new Claim(id, "cpu", 8192, List.of(BenchSpec.MODEL)).toJson();
+      this.firstClaim = new Claim(id, "cpu", 8192, List.of(BenchSpec.MODEL)).toJson();
+      this.claim = new Claim(id, "cpu", 8192, List.of(BenchSpec.MODEL), null, waitMs).toJson();
     }
 
     void wake() {
@@ -92,12 +102,23 @@ final class VirtualWorkers extends VerticleBase {
         return;
       }
       claims.incrementAndGet();
-      vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim, TIMEOUT).onComplete(reply -> {
+      long asked = System.nanoTime();
+      boolean waits = answered;
+      vertx.eventBus().<JsonObject>request(Addresses.claim(region), waits ? claim : firstClaim, TIMEOUT).onComplete(reply -> {
         if (reply.succeeded()) {
+          answered = true;
+          if (reply.result().replyAddress() != null) {
+            reply.result().reply(new JsonObject().put("worker_id", id)); // the claim waited: acknowledge
+          }
           handIn(Assignment.fromJson(reply.result().body()));
         } else if (reply.cause() instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK) {
+          answered = true;
           noWork.incrementAndGet();
-          busy = false;
+          if (waits && System.nanoTime() - asked >= waitMs * 500_000L) {
+            claim(); // empty after waiting in the region: wait again
+          } else {
+            busy = false;
+          }
         } else {
           errors.incrementAndGet();
           System.err.println("claim by " + id + " failed: " + reply.cause());

@@ -87,6 +87,23 @@ class InferenceVerticleTest {
         () -> region.claims.stream().anyMatch(c -> c.models().equals(List.of("genmesh-tiny", "genmesh-small"))));
   }
 
+  /** A region that holds claims: the idle worker's claim waits there, gets the work when it comes, and acknowledges it. */
+  @Test
+  void aClaimThatWaitsInTheRegionGetsWorkWhenItComesAndAcknowledgesIt() {
+    region.holdClaims = true;
+    deploy("usw-test-worker", Map.of());
+    await("a claim waiting in the region", WAIT, () -> !region.held.isEmpty());
+    WorkerMessages.Claim waiting = WorkerMessages.Claim.fromJson(region.held.peek().body());
+    assertThat(waiting.waitMs()).as("half the 5 s in which the region must answer").isEqualTo(2500L);
+
+    region.queue(new WorkerMessages.Assignment("usw_wait1", 1, 30_000, spec("a quiet harbour", 5L, 3)));
+    await("the result", WAIT, () -> region.results.containsKey("usw_wait1"));
+    assertThat(region.acks.get("usw_wait1")).isEqualTo(new JsonObject().put("worker_id", "usw-test-worker"));
+    assertThat(region.claims).filteredOn(c -> c.batchWith() != null).as("a batch's claims never wait")
+        .allSatisfy(c -> assertThat(c.waitMs()).isZero());
+    await("the next claim waiting", WAIT, () -> !region.held.isEmpty());
+  }
+
   @Test
   void cancellationStopsAtTheNextStepAndIsReportedAsSuch() {
     region.onStep = step -> {

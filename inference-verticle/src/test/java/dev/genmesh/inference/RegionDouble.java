@@ -4,6 +4,8 @@ import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.WorkerMessages;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Iterator;
@@ -19,7 +21,8 @@ import java.util.function.Predicate;
 /**
  * The region's side of the worker event-bus contract, played by a test: it hands out queued
  * assignments on claim (honouring {@code batch_with} like the region should), and records what
- * workers report.
+ * workers report. With {@link #holdClaims}, a claim that may wait and finds nothing is held until
+ * work is queued, then answered with a request for an acknowledgement, as a region node does.
  */
 final class RegionDouble {
   static final String REGION = "us-west";
@@ -36,6 +39,12 @@ final class RegionDouble {
   volatile boolean honourBatchHints = true;
   /** While set, claims are answered with a failure (the region's queue is down), not work or NO_WORK. */
   volatile boolean failClaims;
+  /** While set, claims that may wait ({@code wait_ms}) and find nothing are held until work is queued. */
+  volatile boolean holdClaims;
+  /** Claims held now. */
+  final Queue<Message<JsonObject>> held = new ConcurrentLinkedQueue<>();
+  /** The worker's acknowledgement of each assignment a held claim got, by request id. */
+  final Map<String, JsonObject> acks = new ConcurrentHashMap<>();
   /**
    * Called with every step after it is recorded. Steps are sent point to point, so a test must
    * not add a second consumer on the progress address: the two would share the steps.
@@ -52,7 +61,9 @@ final class RegionDouble {
         return;
       }
       WorkerMessages.Assignment next = take(claim);
-      if (next == null) {
+      if (next == null && holdClaims && claim.waitMs() > 0 && claim.batchWith() == null) {
+        held.add(message);
+      } else if (next == null) {
         message.fail(BusFailure.NO_WORK, "no work");
       } else {
         message.reply(next.toJson());
@@ -79,6 +90,22 @@ final class RegionDouble {
 
   void queue(WorkerMessages.Assignment assignment) {
     work.add(new Queued(assignment, claim -> true));
+    answerHeld();
+  }
+
+  /** A held claim gets the work that came, and must acknowledge it. */
+  private void answerHeld() {
+    Message<JsonObject> waiting = held.poll();
+    if (waiting == null) {
+      return;
+    }
+    WorkerMessages.Assignment next = take(WorkerMessages.Claim.fromJson(waiting.body()));
+    if (next == null) {
+      held.add(waiting);
+      return;
+    }
+    waiting.<JsonObject>replyAndRequest(next.toJson(), new DeliveryOptions().setSendTimeout(5000))
+        .onSuccess(ack -> acks.put(next.requestId(), ack.body()));
   }
 
   void queue(WorkerMessages.Assignment assignment, Predicate<WorkerMessages.Claim> who) {

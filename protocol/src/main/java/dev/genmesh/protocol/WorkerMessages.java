@@ -17,10 +17,24 @@ public final class WorkerMessages {
    *
    * @param batchWith null for an ordinary claim; otherwise the worker already holds a request and
    *     asks only for one it can run in the same TensorFlow batch (see {@link BatchHint})
+   * @param waitMs how long the region may hold an ordinary claim that finds nothing, answering it
+   *     as soon as work arrives (a long poll); 0: answer at once. A claim answered after waiting
+   *     asks for an acknowledgement: the worker replies to the assignment (region-node/API.md,
+   *     "Claims that wait")
    */
-  public record Claim(String workerId, String gpuClass, long freeVramMb, List<String> models, BatchHint batchWith) {
+  public record Claim(String workerId, String gpuClass, long freeVramMb, List<String> models, BatchHint batchWith,
+      long waitMs) {
     public Claim(String workerId, String gpuClass, long freeVramMb, List<String> models) {
-      this(workerId, gpuClass, freeVramMb, models, null);
+      this(workerId, gpuClass, freeVramMb, models, null, 0);
+    }
+
+    public Claim(String workerId, String gpuClass, long freeVramMb, List<String> models, BatchHint batchWith) {
+      this(workerId, gpuClass, freeVramMb, models, batchWith, 0);
+    }
+
+    /** The same claim for other models (the region narrows a claim by its circuit breakers). */
+    public Claim withModels(List<String> otherModels) {
+      return new Claim(workerId, gpuClass, freeVramMb, otherModels, batchWith, waitMs);
     }
 
     public JsonObject toJson() {
@@ -32,6 +46,9 @@ public final class WorkerMessages {
       if (batchWith != null) {
         json.put("batch_with", batchWith.toJson());
       }
+      if (waitMs > 0) {
+        json.put("wait_ms", waitMs);
+      }
       return json;
     }
 
@@ -42,7 +59,8 @@ public final class WorkerMessages {
           json.getString("gpu_class", "cpu"),
           json.getLong("free_vram_mb", 0L),
           strings(json.getJsonArray("models")),
-          hint == null ? null : BatchHint.fromJson(hint));
+          hint == null ? null : BatchHint.fromJson(hint),
+          Math.max(0, json.getLong("wait_ms", 0L)));
     }
   }
 

@@ -28,6 +28,10 @@ class ProtocolJsonTest {
 
     var claim = new WorkerMessages.Claim("w1", "cpu", 8192, List.of("genmesh-tiny"));
     assertThat(WorkerMessages.Claim.fromJson(claim.toJson())).isEqualTo(claim);
+    assertThat(claim.toJson().containsKey("wait_ms")).isFalse();
+    var waiting = new WorkerMessages.Claim("w1", "cpu", 8192, List.of("genmesh-tiny"), null, 2500);
+    assertThat(waiting.toJson().getLong("wait_ms")).isEqualTo(2500L);
+    assertThat(WorkerMessages.Claim.fromJson(new JsonObject(waiting.toJson().encode()))).isEqualTo(waiting);
 
     var result = new WorkerMessages.Result("usw_x", 2, "w1", List.of(new byte[] {1, 2, 3}), 12.5);
     var back = WorkerMessages.Result.fromJson(new JsonObject(result.toJson().encode()));

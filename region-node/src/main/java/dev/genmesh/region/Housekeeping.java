@@ -1,6 +1,5 @@
 package dev.genmesh.region;
 
-import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
@@ -8,6 +7,7 @@ import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.queue.impl.LeaseReaper;
 import dev.genmesh.region.queue.impl.RedisWatch;
 import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.scheduler.IdleWorkers;
 import dev.genmesh.region.workers.impl.WorkerRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,7 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The region node's periodic passes: every second the Redis epoch check and the queue metrics;
+ * The region node's periodic passes: every second the Redis epoch check and the queue metrics
+ * (which also let claims that waited while work waited look again, {@link IdleWorkers#depths});
  * every {@code queue.lease_reap_interval_ms} due retries promoted and lapsed leases reaped (now
  * and then finish tags pruned); often, the worker health sweep. A pass still running when its
  * timer fires again is skipped.
@@ -39,6 +40,7 @@ public final class Housekeeping {
   private final RedisWatch watch;
   private final LeaseReaper reaper;
   private final WorkerRegistry workers;
+  private final IdleWorkers idle;
   private final RegionMetrics metrics;
   private final Clock clock;
   private final Map<Tier, String> pruneCursors = new EnumMap<>(Tier.class);
@@ -55,6 +57,7 @@ public final class Housekeeping {
     this.watch = watch;
     this.reaper = reaper;
     this.workers = workers;
+    this.idle = ctx.idle();
     this.metrics = ctx.metrics();
     this.clock = ctx.clock();
   }
@@ -84,7 +87,8 @@ public final class Housekeeping {
       return;
     }
     statsInFlight = true;
-    Future<Void> depths = queue.depths().onSuccess(metrics::depths).mapEmpty();
+    Future<Void> depths = queue.depths().onSuccess(metrics::depths)
+        .onSuccess(byTier -> idle.depths(byTier.values().stream().mapToLong(Long::longValue).sum())).mapEmpty();
     Future<Void> oldest = log.oldestQueued().onSuccess(at -> metrics.oldest(at, clock.instant())).mapEmpty();
     Future.join(depths, oldest).onComplete(ar -> statsInFlight = false);
   }
@@ -101,7 +105,7 @@ public final class Housekeeping {
     queue.promoteDue(clock.millis())
         .onSuccess(counts -> {
           if (counts[0] > 0) {
-            vertx.eventBus().publish(Addresses.workAvailable(region), "retry");
+            idle.available("retry", counts[0]);
           }
           if (counts[1] > 0) {
             watch.keysLost();

@@ -1,6 +1,5 @@
 package dev.genmesh.region;
 
-import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.node.RegionContext;
@@ -33,6 +32,7 @@ final class QueueMachinery {
   final Retries retries;
   final LeaseReaper reaper;
   final RedisWatch watch;
+  final WorkerHandBack handBacks;
   private final RegionContext ctx;
   private final QueueRebuild rebuild;
   /** The start-up rebuild of the queues from the log is done (readiness). */
@@ -45,13 +45,18 @@ final class QueueMachinery {
     ctx.metrics().workerGauges(state -> (int) workers.workers().stream().filter(w -> w.state() == state).count());
     eta = new EtaEstimator(ctx.config().queue().relaxShare(), workers::liveCount);
     fallbacks = new FallbackMover(ctx, routing);
-    WorkerHandBack handBacks = new WorkerHandBack(ctx, routing,
-        id -> workers.worker(id).map(KnownWorker::gpuClass).orElse(null));
+    handBacks = new WorkerHandBack(ctx, routing, id -> workers.worker(id).map(KnownWorker::gpuClass).orElse(null));
     breakers = new RegionBreakers(ctx.vertx(), ctx.config(), ctx.region(), ctx.meters(), ctx.clock(),
-        this::servedByLiveWorker, new QueueBreakerActions(fallbacks, handBacks));
+        this::servedByLiveWorker, new QueueBreakerActions(fallbacks, handBacks, ctx.idle()));
     retries = new Retries(ctx, new RetryPolicy(ctx.config().queue(), ctx.clock()), routing, breakers);
     reaper = new LeaseReaper(ctx, workers::stillRuns, retries);
-    workers.onTransition(new WorkerRecovery(ctx, retries)::onTransition);
+    WorkerRecovery recovery = new WorkerRecovery(ctx, retries);
+    workers.onTransition(transition -> {
+      if (!transition.worker().state().acceptsWork()) {
+        ctx.idle().forget(transition.worker().workerId()); // a claim it left waiting gets NO_WORK
+      }
+      recovery.onTransition(transition);
+    });
     rebuild = new QueueRebuild(ctx, reaper, routing);
     watch = new RedisWatch(ctx.queue(), rebuild, ctx.metrics(), this::wakeWorkers);
   }
@@ -77,7 +82,7 @@ final class QueueMachinery {
     ctx.metrics().depths(depths);
     depths.forEach((tier, depth) -> {
       if (depth > 0) {
-        ctx.vertx().eventBus().publish(Addresses.workAvailable(ctx.region()), tier.wireName());
+        ctx.idle().available(tier.wireName(), depth);
       }
     });
   }

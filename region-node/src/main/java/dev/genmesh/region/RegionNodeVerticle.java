@@ -18,7 +18,9 @@ import dev.genmesh.region.requests.impl.Cancellations;
 import dev.genmesh.region.requests.impl.Submissions;
 import dev.genmesh.region.safety.LocalSafetyService;
 import dev.genmesh.region.safety.RegionSafety;
+import dev.genmesh.region.scheduler.Routing;
 import dev.genmesh.region.scheduler.impl.ClaimHandler;
+import dev.genmesh.region.scheduler.impl.ParkedClaims;
 import dev.genmesh.region.workers.KnownWorker;
 import dev.genmesh.region.workers.impl.WorkerReports;
 import dev.genmesh.registry.ModelRegistry;
@@ -63,6 +65,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private ProgressHub hub;
   private RegionContext ctx;
   private ImageStore images;
+  private ParkedClaims parked;
   private volatile QueueMachinery machinery;
   private volatile RegionSafety safety;
   private volatile RegionAutoscaling autoscaling;
@@ -112,8 +115,10 @@ public final class RegionNodeVerticle extends VerticleBase {
     stores = new RegionStores(vertx, config, region);
     return stores.open(metrics, io)
         .compose(v -> {
+          parked = new ParkedClaims(vertx, context, region.name(), new Routing(config));
+          metrics.waitingClaims(parked, ParkedClaims::size);
           ctx = new RegionContext(vertx, region.name(), config, stores.log(), stores.queue(), hub, metrics, meters, io,
-              clock);
+              clock, parked);
           return hub.start();
         })
         .compose(v -> rebuildQueues())
@@ -216,7 +221,8 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> registerConsumers() {
     String name = region.name();
     QueueMachinery m = machinery;
-    ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board());
+    ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board(), parked,
+        m.handBacks);
     WorkerReports reports = new WorkerReports(ctx, images, m.retries, m.eta, safety.gate(), m.breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
@@ -224,6 +230,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.result(name), reports::result));
     consumers.add(bus.consumer(Addresses.failure(name), reports::failure));
     consumers.add(bus.consumer(Addresses.heartbeat(name), m.workers::heartbeat));
+    consumers.add(bus.consumer(Addresses.workAvailable(name), parked::published)); // other nodes' work
     consumers.addAll(autoscaling.warmupConsumers());
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
@@ -280,6 +287,9 @@ public final class RegionNodeVerticle extends VerticleBase {
       HttpServer closing = server;
       server = null;
       chain = chain.transform(v -> closing.close());
+    }
+    if (parked != null) {
+      parked.close(); // waiting claims answered NO_WORK: their workers claim elsewhere
     }
     for (MessageConsumer<?> consumer : consumers) {
       chain = chain.transform(v -> consumer.unregister());

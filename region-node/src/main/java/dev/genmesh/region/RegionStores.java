@@ -5,6 +5,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.impl.GroupCommit;
 import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.region.requests.impl.PostgresPool;
 import io.vertx.core.Future;
@@ -37,6 +38,8 @@ final class RegionStores {
   /** Connects PostgreSQL, applies the migrations (read on {@code io}), then connects Redis. */
   Future<Void> open(RegionMetrics metrics, WorkerExecutor io) {
     return connectPostgres()
+        .onSuccess(v -> metrics.groupCommit(log.writes(), GroupCommit::transactions, GroupCommit::statements,
+            GroupCommit::retriedAlone, GroupCommit::waiting))
         .compose(v -> migrate(io))
         .compose(v -> connectRedis(metrics));
   }

@@ -285,13 +285,18 @@ class RandomizedLifecycleTest {
         }
         String tier = d.get("tier");
         Set<String> skipped = Set.of(d.get("skipped").split(","));
-        boolean turboWaiting = Long.parseLong(d.get("turbo")) > 0 && !skipped.contains("turbo");
-        boolean fastWaiting = Long.parseLong(d.get("fast")) > 0 && !skipped.contains("fast");
+        // The claim counts relax, the tier it dispatched from and every tier it looked at before that one.
+        assertThat(d).as("dispatch %s", d).containsKeys(tier, "relax");
         if (d.get("via").equals("relax_share")) {
           assertThat(tier).as("I5: a relax-share dispatch %s", d).isEqualTo("relax");
         } else if (tier.equals("fast")) {
+          assertThat(d).as("dispatch %s", d).containsKey("turbo");
+          boolean turboWaiting = Long.parseLong(d.get("turbo")) > 0 && !skipped.contains("turbo");
           assertThat(turboWaiting).as("I5: fast dispatched while turbo could go %s", d).isFalse();
         } else if (tier.equals("relax")) {
+          assertThat(d).as("dispatch %s", d).containsKeys("turbo", "fast");
+          boolean turboWaiting = Long.parseLong(d.get("turbo")) > 0 && !skipped.contains("turbo");
+          boolean fastWaiting = Long.parseLong(d.get("fast")) > 0 && !skipped.contains("fast");
           assertThat(turboWaiting || fastWaiting).as("I5: relax out of order %s", d).isFalse();
         }
         if (Long.parseLong(d.get("relax")) > 0) {

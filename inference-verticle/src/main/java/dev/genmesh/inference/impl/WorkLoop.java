@@ -64,6 +64,13 @@ public final class WorkLoop {
   private final StepWatchdog watchdog;
   private final Counter failures;
   private final ClaimGate worker;
+  /**
+   * How long an ordinary claim may wait in the region for work (a long poll): half the window in
+   * which the region must answer for the worker to count as in contact.
+   */
+  private final long claimWaitMs;
+  /** The last claim waited in the region and came back empty: claim again at once. */
+  private boolean claimWaited;
 
   /** Every request this worker holds (running, waiting for its turn, handing in). */
   private final Map<String, RequestRun> held = new LinkedHashMap<>();
@@ -94,9 +101,14 @@ public final class WorkLoop {
     this.watchdog = watchdog;
     this.failures = failures;
     this.worker = worker;
+    this.claimWaitMs = contact.windowMs() / 2;
   }
 
-  /** Starts claiming: on the region's "work available" signal, every {@code claim_poll_ms}, and now. */
+  /**
+   * Starts claiming: now, and again as soon as a claim that waited in the region comes back empty;
+   * a region that does not hold claims is asked on its "work available" signal and every
+   * {@code claim_poll_ms}.
+   */
   public void listen() {
     var bus = vertx.eventBus();
     bus.<String>consumer(Addresses.workAvailable(region), message -> claim());
@@ -135,6 +147,10 @@ public final class WorkLoop {
     askForWork(null).compose(this::hold).onComplete(claimed -> {
       if (claimed.failed() || claimed.result() == null) {
         busy = false;
+        if (claimWaited) {
+          claimWaited = false;
+          claim();
+        }
         return;
       }
       begin(claimed.result());
@@ -244,18 +260,31 @@ public final class WorkLoop {
     }, e -> Future.succeededFuture(batch));
   }
 
-  /** The region's next request (null when it has none), or only one that can join a batch. */
+  /**
+   * The region's next request (null when it has none), or only one that can join a batch. An
+   * ordinary claim, once the region has answered one, may wait in the region until work arrives
+   * ({@code wait_ms}); the region then asks for an acknowledgement, which tells it the worker is
+   * still there to run it.
+   */
   private Future<WorkerMessages.Assignment> askForWork(WorkerMessages.BatchHint batchWith) {
-    var claim = new WorkerMessages.Claim(workerId, config.gpuClass(), freeVramMb(), models.claimable(), batchWith);
+    // Not before the region first answered: until then the worker is not ready (its queue check).
+    long waitMs = batchWith == null && contact.sinceLastAnswerMs() >= 0 ? claimWaitMs : 0;
+    var claim = new WorkerMessages.Claim(workerId, config.gpuClass(), freeVramMb(), models.claimable(), batchWith, waitMs);
+    long askedNanos = System.nanoTime();
     return vertx.eventBus().<JsonObject>request(Addresses.claim(region), claim.toJson(),
-            new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
+            new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS + waitMs))
         .map(reply -> {
           contact.answered();
+          if (reply.replyAddress() != null) {
+            reply.reply(new JsonObject().put("worker_id", workerId));
+          }
           return WorkerMessages.Assignment.fromJson(reply.body());
         })
         .recover(e -> {
           if (e instanceof ReplyException re && re.failureCode() == BusFailure.NO_WORK) {
             contact.answered();
+            // Empty after waiting (not at once, as a region that does not hold claims answers): ask again now.
+            claimWaited = waitMs > 0 && System.nanoTime() - askedNanos >= waitMs * 500_000L;
           } else {
             LOG.debug("worker {} claim failed: {}", workerId, e.toString());
           }

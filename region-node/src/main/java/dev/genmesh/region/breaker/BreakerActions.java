@@ -22,4 +22,7 @@ public interface BreakerActions {
 
   /** Asks the autoscaler for a replacement of this worker. */
   void requestReplacement(String workerId, String reason);
+
+  /** Work a breaker held back may be claimed again ({@code reason}): idle workers look again. */
+  void claimable(String reason);
 }

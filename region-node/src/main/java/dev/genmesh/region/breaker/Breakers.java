@@ -137,8 +137,7 @@ public final class Breakers implements AttemptOutcomes {
         workerPermit.release();
         return Optional.empty();
       }
-      Claim narrowed = new Claim(claim.workerId(), claim.gpuClass(), claim.freeVramMb(), List.copyOf(allowed),
-          claim.batchWith());
+      Claim narrowed = claim.withModels(List.copyOf(allowed));
       return Optional.of(new ClaimAdmission(this, narrowed, workerPermit, permits));
     });
   }

@@ -1,7 +1,6 @@
 package dev.genmesh.region.breaker;
 
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Claim;
@@ -129,7 +128,7 @@ public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
           LOG.warn("region {}: requests of worker {} not handed back ({}); their leases will lapse", region, t.name(),
               err.toString()));
     } else if (t.kind() != BreakerKind.GLOBAL) {
-      vertx.eventBus().publish(Addresses.workAvailable(region), "breaker");
+      actions.claimable("breaker");
     }
   }
 

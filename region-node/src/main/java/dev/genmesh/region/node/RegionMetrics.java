@@ -2,6 +2,7 @@ package dev.genmesh.region.node;
 
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.Tier;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 
 /** The region node's meters, all tagged with the region. */
 public final class RegionMetrics {
@@ -34,6 +36,12 @@ public final class RegionMetrics {
   public static final String REBUILDS = "genmesh.queue.rebuilds";
   public static final String WORKER_TRANSITIONS = "genmesh.workers.transitions";
   public static final String WORKERS = "genmesh.workers";
+  public static final String LOG_TRANSACTIONS = "genmesh.log.transactions";
+  public static final String LOG_STATEMENTS = "genmesh.log.statements";
+  public static final String LOG_RETRIED_ALONE = "genmesh.log.retried.alone";
+  public static final String LOG_WAITING = "genmesh.log.waiting";
+  public static final String CLAIMS_WAITING = "genmesh.claims.waiting";
+  public static final String CLAIMS = "genmesh.claims";
 
   private final MeterRegistry meters;
   private final String region;
@@ -82,6 +90,42 @@ public final class RegionMetrics {
   /** A worker entered {@code state} (region-node/API.md, "Worker health"). */
   public void workerTransition(dev.genmesh.region.workers.WorkerState state) {
     meters.counter(WORKER_TRANSITIONS, "region", region, "state", state.wireName()).increment();
+  }
+
+  /**
+   * The request log's group commit, read from {@code writer} at scrape time: its transactions and
+   * statements (statements ÷ transactions is the batch size), the statements written again alone
+   * after their batch failed, and the statements waiting for the next transaction now.
+   */
+  public <T> void groupCommit(T writer, ToDoubleFunction<T> transactions,
+      ToDoubleFunction<T> statements, ToDoubleFunction<T> retriedAlone,
+      ToDoubleFunction<T> waiting) {
+    gauges.add(FunctionCounter.builder(LOG_TRANSACTIONS, writer, transactions)
+        .description("Transactions of the request log's batching writer").tags("region", region).register(meters));
+    gauges.add(FunctionCounter.builder(LOG_STATEMENTS, writer, statements)
+        .description("Statements written through the request log's batching writer").tags("region", region)
+        .register(meters));
+    gauges.add(FunctionCounter.builder(LOG_RETRIED_ALONE, writer, retriedAlone)
+        .description("Statements written again alone after their batch failed").tags("region", region)
+        .register(meters));
+    gauges.add(Gauge.builder(LOG_WAITING, writer, waiting)
+        .description("Statements waiting for the request log's next transaction").tags("region", region)
+        .register(meters));
+  }
+
+  /**
+   * A claim run (a woken claim that waited runs again and counts again): {@code assigned},
+   * {@code none} (nothing it could take) or {@code refused} (the worker or its models may not claim now).
+   */
+  public void claim(String outcome) {
+    meters.counter(CLAIMS, "region", region, "outcome", outcome).increment();
+  }
+
+  /** Claims of idle workers that wait for work on this node, read from {@code claims} at scrape time. */
+  public <T> void waitingClaims(T claims, ToDoubleFunction<T> count) {
+    gauges.add(Gauge.builder(CLAIMS_WAITING, claims, count)
+        .description("Claims of idle workers waiting on this node for work (long polls)").tags("region", region)
+        .register(meters));
   }
 
   /** Workers per state, read from {@code count} at scrape time. */

@@ -35,7 +35,10 @@ public final class TierQueue {
   /** A claim's outcome; {@code orphans} counts delayed ids found without their data (keys lost). */
   public record Claimed(Optional<Popped> popped, long orphans) {}
 
-  /** Where a request waits: its rank in its tier (-1 if not there), a delayed id's due time, the depths. */
+  /**
+   * Where a request waits: its rank in its tier (-1 if not there), a delayed id's due time, and the
+   * depths of the tiers ahead of its own (what its position needs; the others are not counted).
+   */
   public record Place(long rank, Long dueMs, Map<Tier, Long> depths) {}
 
   private static final LuaScript ENQUEUE = LuaScript.load("enqueue");
@@ -164,7 +167,10 @@ public final class TierQueue {
     return counted("position", POSITION.run(api, args)).map(r -> {
       Map<Tier, Long> depths = new EnumMap<>(Tier.class);
       for (Tier tier : Tier.values()) {
-        depths.put(tier, r.get(2 + tier.ordinal()).toLong());
+        long depth = r.get(2 + tier.ordinal()).toLong();
+        if (depth >= 0) {
+          depths.put(tier, depth);
+        }
       }
       String due = r.get(1).toString();
       return new Place(r.get(0).toLong(), due.isEmpty() ? null : (long) Double.parseDouble(due), depths);

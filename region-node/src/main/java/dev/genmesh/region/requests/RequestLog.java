@@ -6,6 +6,7 @@ import dev.genmesh.protocol.ProgressEvent;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.region.queue.RetryPolicy;
+import dev.genmesh.region.requests.impl.GroupCommit;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -24,6 +25,9 @@ import java.util.Optional;
  * The Postgres request log. Every status change and its event are written by one statement
  * (a CTE), so the log never holds a status without its event or the other way round; status
  * changes of running requests compare-and-set on {@code attempt} (docs/architecture.md, I3).
+ * Status changes (and {@link #find}) share transactions through the pool's {@link GroupCommit}; each
+ * one's future completes after the commit that holds it (docs/architecture.md, "What is committed
+ * when").
  */
 public final class RequestLog {
   private static final String RUNNING = "('ASSIGNED', 'GENERATING')";
@@ -39,9 +43,16 @@ public final class RequestLog {
   }
 
   private final Pool pool;
+  private final GroupCommit writes;
 
   public RequestLog(Pool pool) {
     this.pool = pool;
+    this.writes = new GroupCommit(pool);
+  }
+
+  /** The batching writer every status change goes through (its counters feed the metrics). */
+  public GroupCommit writes() {
+    return writes;
   }
 
   public Future<Void> ping() {
@@ -72,7 +83,7 @@ public final class RequestLog {
         + " FROM ins JOIN ev ON ev.request_id = ins.id";
     Tuple params = Tuple.of(id, idempotencyKey, spec.tier().wireName(), spec.model(), spec.toJson(), queuedData, user);
     params.addString(requestClass);
-    return pool.preparedQuery(sql).execute(params).compose(rows -> {
+    return writes.execute(sql, params).compose(rows -> {
       if (rows.size() > 0) {
         Row row = rows.iterator().next();
         return Future.succeededFuture(new Submitted(RequestRow.from(row), Optional.of(event(row))));
@@ -93,8 +104,12 @@ public final class RequestLog {
         .map(RequestLog::first);
   }
 
+  /**
+   * The request as of the next group transaction: it sees every change committed before it was
+   * asked, and joins the writes of that transaction instead of a transaction of its own.
+   */
   public Future<Optional<RequestRow>> find(String id) {
-    return pool.preparedQuery("SELECT * FROM requests WHERE id = $1").execute(Tuple.of(id)).map(RequestLog::first);
+    return writes.execute("SELECT * FROM requests WHERE id = $1", Tuple.of(id)).map(RequestLog::first);
   }
 
   /**
@@ -184,7 +199,7 @@ public final class RequestLog {
         + " SELECT upd.*, (SELECT previous FROM old) AS previous,"
         + "   ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
         + " FROM upd JOIN ev ON ev.request_id = upd.id";
-    return pool.preparedQuery(sql).execute(Tuple.of(id)).map(rows -> {
+    return writes.execute(sql, Tuple.of(id)).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
@@ -311,7 +326,7 @@ public final class RequestLog {
         + "   RETURNING request_id, seq, type, data, created_at)"
         + " SELECT upd.*, ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
         + " FROM upd JOIN ev ON ev.request_id = upd.id";
-    return pool.preparedQuery(sql).execute(params).map(rows -> {
+    return writes.execute(sql, params).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }

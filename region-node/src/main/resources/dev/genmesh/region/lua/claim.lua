@@ -6,7 +6,9 @@
 -- 8 dispatch log length.
 -- Tiers go turbo, fast, relax, except that relax earns share per dispatch while it has work (the
 -- credit is 0 while relax is empty) and goes first once it holds one whole dispatch. Answers {id, tier, score, meta, via, orphans}, or
--- {'', orphans} when nothing fits.
+-- {'', orphans} when nothing fits. Only relax is counted up front (its share needs it); a tier the
+-- claim looks into is counted by the look itself, so the dispatch log has the depth of every tier
+-- before the one dispatched from, of that one and of relax.
 local P, now = ARGV[1], tonumber(ARGV[2])
 local wk = cjson.decode(ARGV[3])
 local leaseMs, share, hold = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -45,9 +47,11 @@ local function fits(m)
   return true
 end
 
--- The first id that fits, or a later one (among the next few that fit) whose model it holds.
+-- The first id that fits, or a later one (among the next few that fit) whose model it holds; and how
+-- many ids the look saw (the tier's depth when under the window).
 local function choose(q)
   local entries = redis.call('ZRANGE', q, 0, window - 1, 'WITHSCORES')
+  local n = #entries / 2
   local first, seen = nil, 0
   for j = 1, #entries, 2 do
     local id = entries[j]
@@ -55,30 +59,33 @@ local function choose(q)
       local raw = redis.call('HGET', P .. 'meta', id)
       local m = raw and cjson.decode(raw) or nil
       if fits(m) then
-        if m == nil or pref[m.m] then return id, entries[j + 1], raw or '' end
+        if m == nil or pref[m.m] then return id, entries[j + 1], raw or '', n end
         if first == nil then first = {id, entries[j + 1], raw} end
         seen = seen + 1
         if seen >= PREFERENCE_WINDOW then break end
       end
     end
   end
-  if first then return first[1], first[2], first[3] end
-  return nil
+  if first then return first[1], first[2], first[3], n end
+  return nil, nil, nil, n
 end
 
 local depth = {}
-for k = 1, 3 do depth[k] = redis.call('ZCARD', P .. 'queue:' .. TIERS[k]) end
-local credit = num(redis.call('GET', P .. 'relax_credit'), 0)
-if depth[3] > 0 then credit = math.min(credit + share, ONE) else credit = 0 end
+depth[3] = redis.call('ZCARD', P .. 'queue:relax')
+local credit = 0
+if depth[3] > 0 then credit = math.min(num(redis.call('GET', P .. 'relax_credit'), 0) + share, ONE) end
 local order, via = {1, 2, 3}, 'order'
 if depth[3] > 0 and credit >= ONE then order, via = {3, 1, 2}, 'relax_share' end
 
 local skipped = {}
 for _, k in ipairs(order) do
-  if depth[k] > 0 then
+  if k ~= 3 or depth[3] > 0 then
     local q = P .. 'queue:' .. TIERS[k]
     while true do
-      local id, score, raw = choose(q)
+      local id, score, raw, n = choose(q)
+      if depth[k] == nil then
+        depth[k] = n < window and n or redis.call('ZCARD', q)
+      end
       if id == nil then break end
       redis.call('ZREM', q, id)
       redis.call('HDEL', P .. 'meta', id)
@@ -86,16 +93,26 @@ for _, k in ipairs(order) do
         local vk = P .. 'vtime:' .. TIERS[k]
         if tonumber(score) > num(redis.call('GET', vk), -1e308) then redis.call('SET', vk, score) end
         if k == 3 then credit = math.max(0, credit - ONE) elseif via == 'relax_share' then via = 'order' end
-        redis.call('SET', P .. 'relax_credit', credit)
+        if depth[3] > 0 then redis.call('SET', P .. 'relax_credit', credit) else redis.call('DEL', P .. 'relax_credit') end
         if logLen > 0 then
-          redis.call('XADD', P .. 'dispatches', 'MAXLEN', '~', logLen, '*', 'id', id, 'tier', TIERS[k], 'via', via,
-            'turbo', depth[1], 'fast', depth[2], 'relax', depth[3], 'skipped', table.concat(skipped, ','), 'worker', wk.w)
+          local entry = {'id', id, 'tier', TIERS[k], 'via', via}
+          for t = 1, 3 do
+            if depth[t] ~= nil then
+              entry[#entry + 1] = TIERS[t]
+              entry[#entry + 1] = depth[t]
+            end
+          end
+          entry[#entry + 1] = 'skipped'
+          entry[#entry + 1] = table.concat(skipped, ',')
+          entry[#entry + 1] = 'worker'
+          entry[#entry + 1] = wk.w
+          redis.call('XADD', P .. 'dispatches', 'MAXLEN', '~', logLen, '*', unpack(entry))
         end
         return {id, TIERS[k], score, raw, via, orphans}
       end
       -- Its lease is held: a stale duplicate of a running request. Dropped; look again.
     end
-    skipped[#skipped + 1] = TIERS[k]
+    if depth[k] > 0 then skipped[#skipped + 1] = TIERS[k] end
   end
 end
 return {'', orphans}

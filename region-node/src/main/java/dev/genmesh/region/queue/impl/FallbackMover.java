@@ -1,13 +1,14 @@
 package dev.genmesh.region.queue.impl;
 
-import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.region.node.RegionContext;
+import dev.genmesh.region.queue.QueueEntry;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.scheduler.IdleWorkers;
 import dev.genmesh.region.scheduler.Routing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -37,6 +38,7 @@ public final class FallbackMover {
   private final RequestLog log;
   private final TierQueue queue;
   private final ProgressHub hub;
+  private final IdleWorkers idle;
   private final Routing routing;
   private final MeterRegistry meters;
   private final Clock clock;
@@ -47,6 +49,7 @@ public final class FallbackMover {
     this.log = ctx.log();
     this.queue = ctx.queue();
     this.hub = ctx.hub();
+    this.idle = ctx.idle();
     this.routing = routing;
     this.meters = ctx.meters();
     this.clock = ctx.clock();
@@ -82,7 +85,6 @@ public final class FallbackMover {
     }).onSuccess(moved -> {
       if (moved > 0) {
         LOG.info("region {}: {} queued request(s) of {} moved to its fallback", region, moved, model);
-        vertx.eventBus().publish(Addresses.workAvailable(region), "fallback");
       }
     });
   }
@@ -126,9 +128,13 @@ public final class FallbackMover {
     return row.isPresent() && row.get().status() == RequestStatus.QUEUED ? enqueue(row.get()) : Future.succeededFuture();
   }
 
-  /** A failure here leaves the row QUEUED in the log; the queue rebuild puts it back in Redis. */
+  /** Queued again, an idle worker is woken for it. A failure leaves the row QUEUED in the log; the queue rebuild puts it back in Redis. */
   private Future<Void> enqueue(RequestRow row) {
-    return queue.enqueue(List.of(routing.entry(row, false)), clock.millis()).<Void>mapEmpty().recover(err -> {
+    QueueEntry entry = routing.entry(row, false);
+    return queue.enqueue(List.of(entry), clock.millis()).<Void>map(added -> {
+      idle.queued(entry);
+      return null;
+    }).recover(err -> {
       LOG.warn("[{}] not queued again in Redis ({}); the queue rebuild will queue it", row.id(), err.toString());
       return Future.succeededFuture();
     });

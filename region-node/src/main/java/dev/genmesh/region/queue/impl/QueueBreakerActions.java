@@ -2,6 +2,7 @@ package dev.genmesh.region.queue.impl;
 
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.region.breaker.BreakerActions;
+import dev.genmesh.region.scheduler.IdleWorkers;
 import io.vertx.core.Future;
 import java.util.Optional;
 import java.util.function.Function;
@@ -10,10 +11,17 @@ import java.util.function.Function;
 public final class QueueBreakerActions implements BreakerActions {
   private final FallbackMover fallbacks;
   private final WorkerHandBack handBacks;
+  private final IdleWorkers idle;
 
-  public QueueBreakerActions(FallbackMover fallbacks, WorkerHandBack handBacks) {
+  public QueueBreakerActions(FallbackMover fallbacks, WorkerHandBack handBacks, IdleWorkers idle) {
     this.fallbacks = fallbacks;
     this.handBacks = handBacks;
+    this.idle = idle;
+  }
+
+  @Override
+  public void claimable(String reason) {
+    idle.available(reason, Long.MAX_VALUE);
   }
 
   @Override

@@ -6,11 +6,13 @@ import dev.genmesh.protocol.WorkerMessages.Failure;
 import dev.genmesh.region.breaker.AttemptOutcomes;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
+import dev.genmesh.region.queue.QueueEntry;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.scheduler.IdleWorkers;
 import dev.genmesh.region.scheduler.Routing;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -36,6 +38,7 @@ public final class Retries {
   private final RequestLog log;
   private final TierQueue queue;
   private final ProgressHub hub;
+  private final IdleWorkers idle;
   private final RegionMetrics metrics;
   private final RetryPolicy policy;
   private final Routing routing;
@@ -48,6 +51,7 @@ public final class Retries {
     this.log = ctx.log();
     this.queue = ctx.queue();
     this.hub = ctx.hub();
+    this.idle = ctx.idle();
     this.metrics = ctx.metrics();
     this.policy = policy;
     this.routing = routing;
@@ -120,8 +124,14 @@ public final class Retries {
             decision.hints().isEmpty() ? "" : " with hints " + decision.hints());
         hub.publish(change.get().event());
         metrics.retry(queued.tier(), decision.code());
-        return queue.enqueue(List.of(routing.entry(queued, true)), clock.millis())
-            .<Optional<Outcome>>map(added -> Optional.of(new Outcome(queued, decision)))
+        QueueEntry entry = routing.entry(queued, true);
+        return queue.enqueue(List.of(entry), clock.millis())
+            .<Optional<Outcome>>map(added -> {
+              if (!decision.notBefore().isAfter(clock.instant())) {
+                idle.queued(entry); // claimable now; a backoff's end wakes workers when the reaper promotes it
+              }
+              return Optional.of(new Outcome(queued, decision));
+            })
             .recover(err -> {
               LOG.warn("[{}] retry committed but not queued in Redis ({}); the rebuild will queue it", row.id(), err.toString());
               return Future.succeededFuture(Optional.of(new Outcome(queued, decision)));

@@ -1,6 +1,5 @@
 package dev.genmesh.region.requests.impl;
 
-import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
@@ -8,15 +7,16 @@ import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
+import dev.genmesh.region.queue.QueueEntry;
 import dev.genmesh.region.queue.TierQueue;
 import dev.genmesh.region.queue.impl.FallbackMover;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.scheduler.EtaEstimator;
+import dev.genmesh.region.scheduler.IdleWorkers;
 import dev.genmesh.region.scheduler.Routing;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
@@ -39,12 +39,11 @@ public final class Submissions {
   /** An accepted request; position and ETA are set when this call queued it and Redis answered. */
   public record Accepted(RequestRow row, boolean created, Long queuePosition, Long etaMs) {}
 
-  private final Vertx vertx;
-  private final String region;
   private final String regionCode;
   private final RequestLog log;
   private final TierQueue queue;
   private final ProgressHub hub;
+  private final IdleWorkers idle;
   private final RegionMetrics metrics;
   private final Routing routing;
   private final EtaEstimator eta;
@@ -60,12 +59,11 @@ public final class Submissions {
       FallbackMover fallbacks) {
     this.breakers = breakers;
     this.fallbacks = fallbacks;
-    this.vertx = ctx.vertx();
-    this.region = ctx.region();
     this.regionCode = ctx.regionConfig().code();
     this.log = ctx.log();
     this.queue = ctx.queue();
     this.hub = ctx.hub();
+    this.idle = ctx.idle();
     this.metrics = ctx.metrics();
     this.routing = routing;
     this.eta = eta;
@@ -109,21 +107,27 @@ public final class Submissions {
                   return new Accepted(row, false, null, null);
                 }
                 hub.publish(submitted.queuedEvent().orElseThrow());
-                vertx.eventBus().publish(Addresses.workAvailable(region), row.tier().wireName());
                 metrics.request(row.tier(), RequestStatus.QUEUED);
                 return new Accepted(row, true, position, etaValue);
               }));
         });
   }
 
-  /** Queues a QUEUED row (a no-op if queued); also heals a first submit whose enqueue failed. Never fails. */
+  /**
+   * Queues a QUEUED row (a no-op if queued) and wakes one idle worker that can run it; also heals a
+   * first submit whose enqueue failed. Never fails.
+   */
   private Future<Void> enqueue(RequestRow row) {
     if (row.status() != RequestStatus.QUEUED) {
       return Future.succeededFuture();
     }
-    return queue.enqueue(List.of(routing.entry(row, false)), clock.millis())
+    QueueEntry entry = routing.entry(row, false);
+    return queue.enqueue(List.of(entry), clock.millis())
         .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .<Void>mapEmpty()
+        .<Void>map(added -> {
+          idle.queued(entry);
+          return null;
+        })
         .recover(err -> {
           LOG.warn("request {} committed but not queued in Redis ({}); the queue rebuild will queue it",
               row.id(), err.toString());

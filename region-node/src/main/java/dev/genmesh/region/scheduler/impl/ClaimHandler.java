@@ -10,6 +10,7 @@ import dev.genmesh.region.node.BusBodies;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
+import dev.genmesh.region.queue.impl.WorkerHandBack;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
@@ -18,6 +19,7 @@ import dev.genmesh.region.scheduler.Routing;
 import dev.genmesh.region.workers.KnownWorker;
 import dev.genmesh.region.workers.impl.WorkerRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -34,12 +36,20 @@ import org.slf4j.LoggerFactory;
  * Answers a worker's claim: the claim script picks and leases the next request that fits the
  * worker (tier order with the relax share, fair order inside a tier, GPU class, memory, hints,
  * models; see {@code lua/claim.lua}), then the row moves QUEUED → ASSIGNED. An id whose row is no
- * longer QUEUED (cancelled, already running) is dropped.
+ * longer QUEUED (cancelled, already running) is dropped. A claim that finds nothing and may wait
+ * ({@code wait_ms}) waits in {@link ParkedClaims} until work arrives; its worker must then
+ * acknowledge the assignment, or the request goes back to the queue (region-node/API.md, "Claims
+ * that wait").
  */
 public final class ClaimHandler {
   private static final Logger LOG = LoggerFactory.getLogger(ClaimHandler.class);
   /** Bounds one claim's work when the queue heads hold ids that are no longer waiting. */
   static final int MAX_ROUNDS = 32;
+  /** How long the worker of a claim that waited has to acknowledge its assignment. */
+  static final long ACK_TIMEOUT_MS = 3000;
+
+  /** An assignment with the row it came from. */
+  private record Given(Assignment assignment, RequestRow row) {}
 
   private final RequestLog log;
   private final TierQueue queue;
@@ -52,14 +62,20 @@ public final class ClaimHandler {
   private final Clock clock;
   private final long leaseMs;
   private final Breakers breakers;
+  private final ParkedClaims parked;
+  private final WorkerHandBack handBacks;
 
   /**
    * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
    * @param breakers the circuit breakers, which narrow or refuse claims (region-node/API.md, "Circuit breakers")
+   * @param parked where claims that may wait wait for work
+   * @param handBacks puts back an assignment its worker did not acknowledge
    */
   public ClaimHandler(RegionContext ctx, Routing routing, WorkerRegistry workers, EtaEstimator eta, Runnable keysLost,
-      Breakers breakers) {
+      Breakers breakers, ParkedClaims parked, WorkerHandBack handBacks) {
     this.breakers = breakers;
+    this.parked = parked;
+    this.handBacks = handBacks;
     this.log = ctx.log();
     this.queue = ctx.queue();
     this.hub = ctx.hub();
@@ -78,29 +94,68 @@ public final class ClaimHandler {
       message.fail(BusFailure.BAD_MESSAGE, "claim needs a JSON body with worker_id");
       return;
     }
+    // A claim for a batch the worker gathers never waits: the batch must not.
+    long waitMs = claim.batchWith() == null ? Math.min(claim.waitMs(), ParkedClaims.MAX_WAIT_MS) : 0;
+    serve(claim, message, System.nanoTime() + waitMs * 1_000_000, false);
+  }
+
+  /**
+   * Runs a claim. With nothing to give, a claim that may still wait is parked until work arrives
+   * or {@code deadlineNanos} (real time, as the worker's own send timeout: not the policy clock).
+   * Answers false when it answered NO_WORK at once, without looking.
+   *
+   * @param woken the claim waited: the worker must acknowledge what it gets
+   */
+  private boolean serve(Claim claim, Message<Object> message, long deadlineNanos, boolean woken) {
     if (!workers.mayClaim(claim.workerId())) {
       // Not ready, draining, not live, or judged lost: no new work until its heartbeat says otherwise.
+      metrics.claim("refused");
       message.fail(BusFailure.NO_WORK, "worker " + claim.workerId() + " takes no new work now");
-      return;
+      return false;
     }
     // Circuit breakers: nothing for a worker whose breaker is open, no models whose breaker is open.
     Optional<ClaimAdmission> admitted = breakers.admit(claim);
     if (admitted.isEmpty()) {
+      metrics.claim("refused");
       message.fail(BusFailure.NO_WORK, "no work (circuit open)");
-      return;
+      return false;
     }
     next(admitted.get().claim(), new HashSet<>(), 0).onComplete(ar -> {
-      admitted.get().settle(ar.succeeded() ? ar.result().orElse(null) : null);
+      admitted.get().settle(ar.succeeded() ? ar.result().map(given -> given.assignment()).orElse(null) : null);
+      metrics.claim(ar.succeeded() && ar.result().isPresent() ? "assigned" : "none");
       if (ar.failed()) {
         metrics.systemError("claim");
         LOG.warn("claim by worker {} failed: {}", claim.workerId(), ar.cause().toString());
         message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
-      } else if (ar.result().isEmpty()) {
-        message.fail(BusFailure.NO_WORK, "no work");
+      } else if (ar.result().isPresent()) {
+        answer(message, ar.result().get(), woken);
+      } else if (deadlineNanos - System.nanoTime() >= 1_000_000) {
+        parked.park(claim, (deadlineNanos - System.nanoTime()) / 1_000_000, () -> serve(claim, message, deadlineNanos, true),
+            () -> message.fail(BusFailure.NO_WORK, "no work"));
       } else {
-        message.reply(ar.result().get().toJson());
+        message.fail(BusFailure.NO_WORK, "no work");
       }
     });
+    return true;
+  }
+
+  /**
+   * Gives the assignment. The worker of a claim that waited may have gone meanwhile: it must
+   * acknowledge, or the request goes back to the queue, not started, no retry spent.
+   */
+  private void answer(Message<Object> message, Given given, boolean woken) {
+    if (!woken) {
+      message.reply(given.assignment().toJson());
+      return;
+    }
+    message.replyAndRequest(given.assignment().toJson(), new DeliveryOptions().setSendTimeout(ACK_TIMEOUT_MS))
+        .onFailure(err -> {
+          RequestRow row = given.row();
+          String why = "worker " + row.workerId() + " did not acknowledge its assignment (" + err.getMessage() + ")";
+          LOG.warn("[{}] {}: back to the queue", row.id(), why);
+          handBacks.handBack(row, WorkerHandBack.NOT_ACKNOWLEDGED, why).onFailure(e ->
+              LOG.warn("[{}] not handed back ({}); its lease will lapse", row.id(), e.toString()));
+        });
   }
 
   /** The claim script's view of the worker (see {@code lua/claim.lua}). */
@@ -120,7 +175,7 @@ public final class ClaimHandler {
     return worker;
   }
 
-  private Future<Optional<Assignment>> next(Claim claim, Set<String> skipped, int round) {
+  private Future<Optional<Given>> next(Claim claim, Set<String> skipped, int round) {
     if (round >= MAX_ROUNDS) {
       return Future.succeededFuture(Optional.empty());
     }
@@ -136,7 +191,7 @@ public final class ClaimHandler {
           .recover(err -> queue.putBack(item, claim.workerId()).transform(ignored -> Future.failedFuture(err)))
           .compose(change -> {
             if (change.isPresent()) {
-              return Future.succeededFuture(Optional.of(assigned(change.get(), item, claim)));
+              return Future.succeededFuture(Optional.of(new Given(assigned(change.get(), item, claim), change.get().row())));
             }
             return passOver(item, claim).compose(putBack -> {
               if (putBack) {

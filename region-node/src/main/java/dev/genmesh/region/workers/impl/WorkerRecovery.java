@@ -91,8 +91,7 @@ public final class WorkerRecovery {
       return Future.all(retried).map(all -> (int) retried.stream().filter(f -> f.result()).count());
     }).onSuccess(count -> {
       if (count > 0) {
-        LOG.warn("worker {}: {} request(s) handed back to the queue", worker.workerId(), count);
-        vertx.eventBus().publish(Addresses.workAvailable(region), "retry");
+        LOG.warn("worker {}: {} request(s) handed back to the queue", worker.workerId(), count); // Retries wakes workers for them
       }
     }).onFailure(err -> {
       // The lease reaper retries them once their leases lapse: nothing is lost, it only takes longer.
