@@ -44,7 +44,7 @@ final class FakeRegion {
   volatile ToIntFunction<JsonObject> submitStatusOf = body -> submitStatus;
   /** Submits answered 202: requests the region holds. */
   final AtomicInteger created = new AtomicInteger();
-  /** The {@code code} of a submit's error answer. */
+  /** The {@code code} of a submit's error answer; null answers plain text. (A 200 answers JSON without a view.) */
   volatile String submitErrorCode = "storage_unavailable";
   /** The Retry-After of a submit's error answer. */
   volatile String submitRetryAfter = "7";
@@ -113,6 +113,14 @@ final class FakeRegion {
     submits.add(body);
     int status = submitStatusOf.applyAsInt(body);
     if (status == 0) {
+      return;
+    }
+    if (status != 202 && submitErrorCode == null) {
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "text/plain").end("something broke");
+      return;
+    }
+    if (status == 200) {
+      ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end("{\"no\": \"view\"}");
       return;
     }
     if (status != 202) {
