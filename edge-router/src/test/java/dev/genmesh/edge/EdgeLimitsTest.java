@@ -98,6 +98,10 @@ class EdgeLimitsTest {
 
   @Test
   void aClientHoldsAtMostItsShareOfEventStreamsAndGetsOneBackWhenItClosesOne() {
+    for (int i = 0; i < 3; i++) {
+      Throwable unknown = Waits.failure(webSockets.connect(options("usw_" + "0".repeat(26), null)));
+      assertThat(((UpgradeRejectedException) unknown).getStatus()).as("refused streams hold no place").isEqualTo(404);
+    }
     String first = running(edge.usWest);
     String second = running(edge.usEast);
     List<WebSocket> open = new ArrayList<>();

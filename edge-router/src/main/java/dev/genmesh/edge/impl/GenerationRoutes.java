@@ -51,7 +51,7 @@ public final class GenerationRoutes {
 
   public void submit(RoutingContext ctx) {
     if (ctx.response().ended()) {
-      return; // answered already: the body came too late (BodyDeadline)
+      return; // answered already: the body came too late (ReadDeadlines.bodyDue)
     }
     Timer.Sample timer = metrics.startSubmit();
     SubmitBody.Parsed parsed = SubmitBody.parse(ctx.body().buffer());

@@ -132,8 +132,8 @@ public final class ProgressRelay {
    * (nothing relayed yet): then the stream is opened once more from the same point, so the
    * client still gets every event; if that fails too, the client is told to resume.
    */
-  private void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream, ServerWebSocket client,
-      Runnable ended) {
+  private static void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream,
+      ServerWebSocket client, Runnable ended) {
     if (!upstream.isClosed()) {
       relay(id, region.name(), after, upstream, client, ended);
       return;
