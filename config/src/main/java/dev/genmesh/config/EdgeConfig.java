@@ -10,6 +10,7 @@ import java.util.Map;
  * @param apiKeySha256 user id → SHA-256 (hex) of that user's API key; keys themselves never
  *     live in configuration
  * @param requireApiKey false: a call without a key is the user {@code anonymous}
+ * @param limits read deadlines and per-client bounds ({@code edge.limits})
  */
 public record EdgeConfig(
     String host,
@@ -20,7 +21,8 @@ public record EdgeConfig(
     long regionTimeoutMs,
     Map<String, Long> latencyMs,
     boolean requireApiKey,
-    Map<String, String> apiKeySha256) {
+    Map<String, String> apiKeySha256,
+    EdgeLimits limits) {
 
   /** An edge with no API keys: every caller is the user {@code anonymous}. */
   public EdgeConfig(String host, int port, int maxBodyBytes, int maxPromptChars, long regionHealthIntervalMs,
@@ -28,14 +30,26 @@ public record EdgeConfig(
     this(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs, false, Map.of());
   }
 
+  /** With the default limits. */
+  public EdgeConfig(String host, int port, int maxBodyBytes, int maxPromptChars, long regionHealthIntervalMs,
+      long regionTimeoutMs, Map<String, Long> latencyMs, boolean requireApiKey, Map<String, String> apiKeySha256) {
+    this(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs, requireApiKey,
+        apiKeySha256, EdgeLimits.DEFAULTS);
+  }
+
   public EdgeConfig withPort(int newPort) {
     return new EdgeConfig(host, newPort, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
-        requireApiKey, apiKeySha256);
+        requireApiKey, apiKeySha256, limits);
   }
 
   public EdgeConfig withApiKeys(boolean required, Map<String, String> userToKeySha256) {
     return new EdgeConfig(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
-        required, Map.copyOf(userToKeySha256));
+        required, Map.copyOf(userToKeySha256), limits);
+  }
+
+  public EdgeConfig withLimits(EdgeLimits newLimits) {
+    return new EdgeConfig(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
+        requireApiKey, apiKeySha256, newLimits);
   }
 
   static EdgeConfig read(Node n) {
@@ -48,7 +62,8 @@ public record EdgeConfig(
         n.integer("region_timeout_ms", 100L, 600_000L),
         Map.copyOf(n.integers("latency_ms", 0, 60_000)),
         n.bool("require_api_key", false),
-        Map.copyOf(n.texts("api_keys")));
+        Map.copyOf(n.texts("api_keys")),
+        EdgeLimits.read(n.child("limits")));
     n.finish();
     config.apiKeySha256.forEach((user, hash) -> {
       if (!hash.matches("[0-9a-f]{64}")) {

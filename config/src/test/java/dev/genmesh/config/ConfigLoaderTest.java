@@ -83,6 +83,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void edgeLimitsHaveDefaultsAndNamedOverrides() throws Exception {
+    assertThat(ConfigLoader.defaults().edge().limits()).isEqualTo(EdgeLimits.DEFAULTS)
+        .isEqualTo(new EdgeLimits(10_000, 30_000, 30_000, 32));
+
+    GenmeshConfig config = ConfigLoader.load(write("edge:\n  limits:\n    max_streams_per_client: 4\n"),
+        Map.of("GENMESH_EDGE__LIMITS__BODY_TIMEOUT_MS", "5000"));
+
+    assertThat(config.edge().limits()).isEqualTo(new EdgeLimits(10_000, 5_000, 30_000, 4));
+    assertThatThrownBy(() -> ConfigLoader.load(write("edge:\n  limits:\n    keep_alive_timeout_ms: 0\n"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("edge.limits.keep_alive_timeout_ms");
+  }
+
+  @Test
   void outOfRangeValueNamesTheKey() throws Exception {
     Path file = write("regions:\n  us-east:\n    http_port: 70000\n");
 

@@ -1,6 +1,7 @@
 package dev.genmesh.edge;
 
 import dev.genmesh.config.EdgeConfig;
+import dev.genmesh.config.EdgeLimits;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.edge.impl.ApiKeys;
 import dev.genmesh.edge.impl.EdgeMetrics;
@@ -11,6 +12,8 @@ import dev.genmesh.edge.impl.ModelRoutes;
 import dev.genmesh.edge.impl.OpsRoutes;
 import dev.genmesh.edge.impl.ProgressRelay;
 import dev.genmesh.edge.impl.PublicApi;
+import dev.genmesh.edge.impl.ReadDeadlines;
+import dev.genmesh.edge.impl.StreamLimits;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.regions.impl.RegionHealth;
@@ -34,6 +37,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +62,7 @@ public final class EdgeVerticle extends VerticleBase {
   private WebSocketClient webSockets;
   private RegionHealth health;
   private EdgeMetrics metrics;
+  private ReadDeadlines deadlines;
   private volatile int actualPort = -1;
 
   public EdgeVerticle(GenmeshConfig config, MeterRegistry registry) {
@@ -141,10 +146,14 @@ public final class EdgeVerticle extends VerticleBase {
         regions, new RegionPicker(config.regions().keySet(), edge.latencyMs()), health, metrics, retryAfterSeconds);
     ModelCatalog catalog = new ModelCatalog(config.models(),
         config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
-    return PublicApi.router(vertx, edge.maxBodyBytes(), new ApiKeys(edge),
+    EdgeLimits limits = edge.limits();
+    deadlines = new ReadDeadlines(vertx, limits.keepAliveTimeoutMs(), limits.bodyTimeoutMs(), metrics);
+    ApiKeys keys = new ApiKeys(edge);
+    return PublicApi.router(vertx, edge.maxBodyBytes(), keys, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
             retryAfterSeconds),
-        new ProgressRelay(regions, retryAfterSeconds),
+        new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
+            request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs()),
         new ImageProxy(regions, retryAfterSeconds),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
@@ -152,7 +161,11 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   private Future<HttpServer> listen(Router router) {
-    return vertx.createHttpServer(new HttpServerOptions().setHost(config.edge().host()).setPort(config.edge().port()))
+    HttpServerOptions options = new HttpServerOptions().setHost(config.edge().host()).setPort(config.edge().port())
+        .setIdleTimeout((int) config.edge().limits().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    return vertx.createHttpServer(options)
+        .connectionHandler(deadlines::opened)
+        .invalidRequestHandler(PublicApi::malformed)
         .requestHandler(router)
         .listen();
   }

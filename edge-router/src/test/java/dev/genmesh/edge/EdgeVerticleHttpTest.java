@@ -386,7 +386,7 @@ class EdgeVerticleHttpTest {
 
   @Test
   void notReadyWhenNoRegionIsHealthy() throws Exception {
-    fakes.forEach(fake -> fake.submitStatus = 500);
+    fakes.forEach(fake -> fake.submitStatus = 503); // storage_unavailable: the region cannot take anything
     post("{\"prompt\": \"marks every region unhealthy\"}", null);
 
     HttpResponse<Buffer> ready = get("/health/ready");

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
 
 /**
  * A real HTTP server speaking the few regional API routes the edge uses
@@ -39,7 +40,11 @@ final class FakeRegion {
   final List<String> running = new CopyOnWriteArrayList<>();
   /** 202 accepts; 0 never answers (a hung region); anything else is answered as an error. */
   volatile int submitStatus = 202;
-  /** The {@code code} of a submit's error answer. */
+  /** The status of a submit's answer by its body; {@link #submitStatus} unless a test says otherwise. */
+  volatile ToIntFunction<JsonObject> submitStatusOf = body -> submitStatus;
+  /** Submits answered 202: requests the region holds. */
+  final AtomicInteger created = new AtomicInteger();
+  /** The {@code code} of a submit's error answer; null answers plain text. (A 200 answers JSON without a view.) */
   volatile String submitErrorCode = "storage_unavailable";
   /** The Retry-After of a submit's error answer. */
   volatile String submitRetryAfter = "7";
@@ -106,18 +111,29 @@ final class FakeRegion {
   private void submit(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
     submits.add(body);
-    if (submitStatus == 0) {
+    int status = submitStatusOf.applyAsInt(body);
+    if (status == 0) {
       return;
     }
-    if (submitStatus != 202) {
-      ctx.response().setStatusCode(submitStatus).putHeader("Retry-After", submitRetryAfter)
+    if (status != 202 && submitErrorCode == null) {
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "text/plain").end("something broke");
+      return;
+    }
+    if (status == 200) {
+      ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end("{\"no\": \"view\"}");
+      return;
+    }
+    if (status != 202) {
+      ctx.response().setStatusCode(status).putHeader("Retry-After", submitRetryAfter)
           .putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("code", submitErrorCode).put("message", "request log is down").encode());
       return;
     }
+    created.incrementAndGet();
     String id = RequestIds.next(code, System.currentTimeMillis());
     JsonObject spec = body.copy();
     spec.remove("idempotency_key");
+    spec.remove("request_hash");
     JsonArray images = new JsonArray();
     for (int i = 0; i < spec.getInteger("batch_size"); i++) {
       images.add("/v1/images/" + id + "/" + i + ".png");

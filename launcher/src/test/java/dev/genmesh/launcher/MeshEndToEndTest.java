@@ -127,11 +127,15 @@ class MeshEndToEndTest {
     String key = "retry-" + System.nanoTime();
     HttpResponse<Buffer> first = await(http.post("/v1/generations").putHeader("Idempotency-Key", key).sendJsonObject(body));
     HttpResponse<Buffer> second = await(http.post("/v1/generations").putHeader("Idempotency-Key", key).sendJsonObject(body));
+    HttpResponse<Buffer> otherBody = await(http.post("/v1/generations").putHeader("Idempotency-Key", key)
+        .sendJsonObject(body.copy().put("prompt", "another request")));
 
     assertThat(first.statusCode()).isEqualTo(202);
     assertThat(second.statusCode()).isEqualTo(202);
     String id = first.bodyAsJsonObject().getString("id");
     assertThat(second.bodyAsJsonObject().getString("id")).isEqualTo(id);
+    assertThat(otherBody.statusCode()).as(otherBody.bodyAsString()).isEqualTo(422);
+    assertThat(otherBody.bodyAsJsonObject().getString("code")).isEqualTo("idempotency_key_reused");
     assertThat(rowsIn("genmesh_us_west", "SELECT count(*) FROM requests WHERE idempotency_key = '" + key + "'")).isEqualTo(1);
     assertThat(followEvents(id, 0)).last().satisfies(e -> assertThat(e.getString("type")).isEqualTo("completed"));
   }
@@ -152,11 +156,18 @@ class MeshEndToEndTest {
     assertRejected(new JsonObject().put("prompt", "cat").put("batch_size", 99).encode(), 400, "out_of_range", "batch_size");
     assertRejected(new JsonObject().put("prompt", "y".repeat(mesh.config().edge().maxBodyBytes() + 1)).encode(), 413,
         "body_too_large", null);
+    // What no store holds: once a 500 from every region's PostgreSQL that marked them all unhealthy.
+    assertRejected(new JsonObject().put("prompt", "a\u0000cat").encode(), 400, "invalid_value", "prompt");
+    assertRejected("{\"prompt\": \"a\\ud800cat\"}", 400, "invalid_value", "prompt");
+    assertRejected("{\"prompt\": \"cat\", \"seed\": 1e999999999}", 400, "out_of_range", "seed");
 
     HttpResponse<Buffer> unknown = get("/v1/generations/usw_00000000000000000000000000");
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(unknown.bodyAsJsonObject().getString("code")).isEqualTo("not_found");
     assertThat(requestsInAllRegions()).isEqualTo(before);
+    JsonObject regions = get("/health/ready").bodyAsJsonObject().getJsonObject("regions");
+    assertThat(regions.fieldNames()).allSatisfy(name ->
+        assertThat(regions.getJsonObject(name).getString("status")).as(name).isEqualTo("healthy"));
   }
 
   @Test

@@ -13,6 +13,18 @@ public enum ErrorCode {
   UNKNOWN_TIER(400),
   UNSUPPORTED_SIZE(400),
   OUT_OF_RANGE(400),
+  /** A value no store can hold: a NUL character, an unpaired surrogate, a value PostgreSQL refused (SQLSTATE class 22). */
+  INVALID_VALUE(400),
+  /** The HTTP request itself is malformed (request line, headers). */
+  INVALID_REQUEST(400),
+  /** The request's headers, or its body, did not arrive in time. */
+  REQUEST_TIMEOUT(408),
+  URI_TOO_LONG(414),
+  /** An {@code Idempotency-Key} already used for a different request (another body or caller). */
+  IDEMPOTENCY_KEY_REUSED(422),
+  /** The caller already holds as many event streams as one client may. */
+  TOO_MANY_STREAMS(429),
+  HEADERS_TOO_LARGE(431),
   UNAUTHORIZED(401),
   NOT_FOUND(404),
   NOT_READY(409),

@@ -2,8 +2,10 @@ package dev.genmesh.edge.impl;
 
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
+import dev.genmesh.edge.submit.impl.Echo;
 import dev.genmesh.edge.submit.impl.RequestValidator;
 import dev.genmesh.edge.submit.impl.SubmissionForwarder;
+import dev.genmesh.edge.submit.impl.SubmitBody;
 import dev.genmesh.edge.submit.impl.Validation;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
@@ -17,6 +19,7 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.client.HttpResponse;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +27,8 @@ import org.slf4j.LoggerFactory;
 /** {@code POST /v1/generations} (validate, pick a region, forward) and {@code GET /v1/generations/{id}}. */
 public final class GenerationRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationRoutes.class);
+  /** The code of a region's error answer that carried none: {@code region_<status>}. */
+  private static final String REGION_CODE_PREFIX = "region_";
 
   private final RequestValidator validator;
   private final WorkerExecutor blocking;
@@ -45,19 +50,30 @@ public final class GenerationRoutes {
   }
 
   public void submit(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return; // answered already: the body came too late (ReadDeadlines.bodyDue)
+    }
     Timer.Sample timer = metrics.startSubmit();
-    JsonObject body = parse(ctx.body().buffer());
-    if (body == null) {
-      reject(ctx, timer, null, ApiError.of(ErrorCode.INVALID_JSON, "the body must be one JSON object"));
+    SubmitBody.Parsed parsed = SubmitBody.parse(ctx.body().buffer());
+    if (!parsed.ok()) {
+      reject(ctx, timer, null, parsed.error());
       return;
     }
-    String idempotencyKey = ctx.request().getHeader(RequestValidator.IDEMPOTENCY_HEADER);
+    JsonObject body = parsed.body();
+    List<String> keys = ctx.request().headers().getAll(RequestValidator.IDEMPOTENCY_HEADER);
+    if (keys.size() > 1) {
+      reject(ctx, timer, tierTag(body), ApiError.onField(ErrorCode.INVALID_FIELD, RequestValidator.IDEMPOTENCY_HEADER,
+          RequestValidator.IDEMPOTENCY_HEADER + " must be sent once; it was sent " + keys.size() + " times"));
+      return;
+    }
+    String idempotencyKey = keys.isEmpty() ? null : keys.get(0);
+    String user = ctx.get(PublicApi.USER, ApiKeys.ANONYMOUS);
     if (body.getValue("control_image") == null) {
-      submitValidated(ctx, timer, body, validator.validate(body, idempotencyKey));
+      submitValidated(ctx, timer, body, validator.validate(body, idempotencyKey, user));
       return;
     }
     // Decoding and checking a control image (base64, up to MBs) is not event-loop work.
-    blocking.executeBlocking(() -> validator.validate(body, idempotencyKey), false).onComplete(validated -> {
+    blocking.executeBlocking(() -> validator.validate(body, idempotencyKey, user), false).onComplete(validated -> {
       // A failure is a defect, or the pool closed while the edge stops: 500, as if thrown by the handler.
       if (validated.failed()) {
         ctx.fail(validated.cause());
@@ -86,6 +102,9 @@ public final class GenerationRoutes {
 
   /** The body handler refused the body (too large): answer JSON, and count it like any rejection. */
   public void submitFailed(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return; // the body deadline answered 408 and closed the connection
+    }
     if (ctx.statusCode() == 413) {
       reject(ctx, metrics.startSubmit(), null,
           ApiError.of(ErrorCode.BODY_TOO_LARGE, "the body is larger than this edge accepts"));
@@ -114,10 +133,22 @@ public final class GenerationRoutes {
     if (!forwarded.accepted()) {
       HttpResponse<Buffer> response = forwarded.response();
       String code = regionErrorCode(response);
-      LOG.info("request {}: region {} rejected it with {} {}", logRef, forwarded.region(), response.statusCode(), code);
+      if (response.statusCode() >= 500) {
+        // The region failed on this request only (it answers 502/503/504 when it cannot take any).
+        LOG.warn("request {}: region {} failed on it with {} {}; not retried elsewhere", logRef, forwarded.region(),
+            response.statusCode(), code);
+      } else {
+        LOG.info("request {}: region {} rejected it with {} {}", logRef, forwarded.region(), response.statusCode(), code);
+      }
       metrics.rejected(tier, code);
       metrics.stopSubmit(timer, "rejected");
-      JsonReplies.send(ctx, response.statusCode(), response.body() == null ? Buffer.buffer() : response.body());
+      if (code.equals(REGION_CODE_PREFIX + response.statusCode())) {
+        // Not the regional API's JSON error: still give the client one.
+        JsonReplies.json(ctx, response.statusCode(), new JsonObject().put("code", code)
+            .put("message", "region " + forwarded.region() + " answered " + response.statusCode()));
+      } else {
+        JsonReplies.send(ctx, response.statusCode(), response.body());
+      }
       return;
     }
     JsonObject view = Links.addTo(forwarded.view(), request.spec().batchSize());
@@ -188,18 +219,14 @@ public final class GenerationRoutes {
   private void reject(RoutingContext ctx, Timer.Sample timer, String tier, ApiError error) {
     // A user's mistake, not the system's: debug only. It has no id yet; name it by its key.
     String key = ctx.request().getHeader(RequestValidator.IDEMPOTENCY_HEADER);
-    LOG.debug("submit (key={}) rejected: {} {}", key == null ? "-" : abbreviate(key), error.code().wireName(), error.message());
+    LOG.debug("submit (key={}) rejected: {} {}", key == null ? "-" : Echo.of(key, 40), error.code().wireName(), error.message());
     metrics.rejected(tier, error.code().wireName());
     metrics.stopSubmit(timer, "rejected");
     JsonReplies.error(ctx, error);
   }
 
-  private static String abbreviate(String key) {
-    return key.length() <= RequestValidator.MAX_IDEMPOTENCY_KEY_CHARS ? key : key.substring(0, 40) + "...";
-  }
-
   /** A bounded tag value: the tier asked for if it is one, the default if absent, else "unknown". */
-  private static String tierTag(JsonObject body) {
+  static String tierTag(JsonObject body) {
     Object tier = body.getValue("tier");
     if (tier == null) {
       return Tier.DEFAULT.wireName();
@@ -210,6 +237,6 @@ public final class GenerationRoutes {
   private static String regionErrorCode(HttpResponse<Buffer> response) {
     JsonObject body = parse(response.body());
     Object code = body == null ? null : body.getValue("code");
-    return code instanceof String text && text.matches("[a-z_]{1,40}") ? text : "region_" + response.statusCode();
+    return code instanceof String text && text.matches("[a-z_]{1,40}") ? text : REGION_CODE_PREFIX + response.statusCode();
   }
 }

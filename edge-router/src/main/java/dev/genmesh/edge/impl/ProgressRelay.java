@@ -4,11 +4,15 @@ import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,19 +20,36 @@ import org.slf4j.LoggerFactory;
  * {@code GET /v1/generations/{id}/events}: a WebSocket relayed frame by frame from the
  * region's event stream. The region socket is opened before the client is upgraded, so an
  * unknown id gets a plain 404 JSON answer. The region replays history first, so a late or
- * resuming client ({@code ?after=N} or {@code Last-Event-ID}) misses nothing.
+ * resuming client ({@code ?after=N} or {@code Last-Event-ID}) misses nothing. Each client holds
+ * at most {@link StreamLimits#maxPerClient()} streams at once (429 beyond); the edge pings every
+ * stream so that a quiet one (a relax request waiting in its queue) outlives the idle timeout.
  */
 public final class ProgressRelay {
   private static final Logger LOG = LoggerFactory.getLogger(ProgressRelay.class);
   /** Close code for "stream broke, resume with after=<last id>" (1000 means the stream is done). */
   static final short RESUMABLE = 1011;
 
+  private final Vertx vertx;
   private final RegionDirectory regions;
   private final long retryAfterSeconds;
+  private final StreamLimits limits;
+  private final Function<HttpServerRequest, String> clientOf;
+  private final ReadDeadlines deadlines;
+  private final long pingIntervalMs;
 
-  public ProgressRelay(RegionDirectory regions, long retryAfterSeconds) {
+  /**
+   * @param clientOf who holds a stream, for {@code limits}
+   * @param pingIntervalMs how often an open stream is pinged
+   */
+  public ProgressRelay(Vertx vertx, RegionDirectory regions, long retryAfterSeconds, StreamLimits limits,
+      Function<HttpServerRequest, String> clientOf, ReadDeadlines deadlines, long pingIntervalMs) {
+    this.vertx = vertx;
     this.regions = regions;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.limits = limits;
+    this.clientOf = clientOf;
+    this.deadlines = deadlines;
+    this.pingIntervalMs = pingIntervalMs;
   }
 
   public void handle(RoutingContext ctx) {
@@ -50,19 +71,45 @@ public final class ProgressRelay {
       JsonReplies.error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "after", "after must be an event id (a whole number >= 0)"));
       return;
     }
+    String client = clientOf.apply(ctx.request());
+    if (!limits.tryAcquire(client)) {
+      LOG.info("request {}: refused an event stream, {} holds {} already", id, client, limits.maxPerClient());
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.TOO_MANY_STREAMS, "this client has " + limits.maxPerClient()
+          + " event streams open already, the most one client may hold; close one first"));
+      return;
+    }
+    AtomicBoolean held = new AtomicBoolean(true);
+    Runnable release = () -> {
+      if (held.getAndSet(false)) {
+        limits.release(client);
+      }
+    };
     ctx.request().pause();
     region.events(id, after).onComplete(connected -> {
       if (connected.failed()) {
+        release.run();
         refuse(ctx, id, region, connected.cause());
         return;
       }
       WebSocket upstream = connected.result();
       ctx.request().toWebSocket().onComplete(upgraded -> {
         if (upgraded.failed()) {
+          release.run();
           LOG.info("request {}: client left before its event stream opened ({})", id, upgraded.cause().getMessage());
           upstream.close();
         } else {
-          relayOrReopen(id, region, after, upstream, upgraded.result());
+          ServerWebSocket socket = upgraded.result();
+          deadlines.upgraded(ctx.request().connection());
+          long pings = vertx.setPeriodic(pingIntervalMs, tick -> socket.writePing(Buffer.buffer()));
+          Runnable ended = () -> {
+            vertx.cancelTimer(pings);
+            release.run();
+          };
+          socket.closeHandler(closed -> ended.run());
+          if (socket.isClosed()) {
+            ended.run();
+          }
+          relayOrReopen(id, region, after, upstream, socket, ended);
         }
       });
     });
@@ -85,14 +132,15 @@ public final class ProgressRelay {
    * (nothing relayed yet): then the stream is opened once more from the same point, so the
    * client still gets every event; if that fails too, the client is told to resume.
    */
-  private static void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream, ServerWebSocket client) {
+  private static void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream,
+      ServerWebSocket client, Runnable ended) {
     if (!upstream.isClosed()) {
-      relay(id, region.name(), after, upstream, client);
+      relay(id, region.name(), after, upstream, client, ended);
       return;
     }
     region.events(id, after).onComplete(again -> {
       if (again.succeeded() && !again.result().isClosed() && !client.isClosed()) {
-        relay(id, region.name(), after, again.result(), client);
+        relay(id, region.name(), after, again.result(), client, ended);
       } else {
         if (again.succeeded()) {
           again.result().close();
@@ -105,7 +153,9 @@ public final class ProgressRelay {
     });
   }
 
-  private static void relay(String id, String region, long after, WebSocket upstream, ServerWebSocket client) {
+  /** @param ended runs once the client's socket closes (after the region stream is closed too) */
+  private static void relay(String id, String region, long after, WebSocket upstream, ServerWebSocket client,
+      Runnable ended) {
     LOG.debug("request {}: relaying events after {} from region {}", id, after, region);
     upstream.textMessageHandler(text -> {
       client.writeTextMessage(text);
@@ -127,6 +177,7 @@ public final class ProgressRelay {
       if (!upstream.isClosed()) {
         upstream.close();
       }
+      ended.run();
     });
     upstream.resume();
   }

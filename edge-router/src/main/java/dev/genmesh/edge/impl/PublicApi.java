@@ -2,8 +2,11 @@ package dev.genmesh.edge.impl;
 
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -20,13 +23,15 @@ public final class PublicApi {
   private PublicApi() {}
 
   public static Router router(
-      Vertx vertx, int maxBodyBytes, ApiKeys keys, GenerationRoutes generations, ProgressRelay progress,
-      ImageProxy images, OpsRoutes ops, ModelRoutes models, Buffer indexPage) {
+      Vertx vertx, int maxBodyBytes, ApiKeys keys, ReadDeadlines deadlines, GenerationRoutes generations,
+      ProgressRelay progress, ImageProxy images, OpsRoutes ops, ModelRoutes models, Buffer indexPage) {
     Router router = Router.router(vertx);
+    router.route().handler(deadlines::requestStarted);
     // Writes need a caller; reads go by the unguessable request id, so a browser's <img> and
     // WebSocket (which cannot send an Authorization header) work with the links it was given.
     router.post("/v1/generations").handler(ctx -> identify(ctx, keys));
     router.delete("/v1/generations/:id").handler(ctx -> identify(ctx, keys));
+    router.post("/v1/generations").handler(deadlines::bodyDue); // a route of its own: the body handler must come first on its route
     router.post("/v1/generations")
         .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
         .handler(models::beforeSubmit)
@@ -59,6 +64,36 @@ public final class PublicApi {
     }
     ctx.put(USER, caller.user());
     ctx.next();
+  }
+
+  /**
+   * Who holds an event stream, for its per-client bound: the user of a valid API key, else the
+   * remote address (behind a proxy that does not keep it, every client shares the proxy's).
+   */
+  public static String client(HttpServerRequest request, ApiKeys keys) {
+    ApiKeys.Caller caller = keys.identify(request.getHeader("Authorization"));
+    if (!caller.refused() && !ApiKeys.ANONYMOUS.equals(caller.user())) {
+      return "user " + caller.user();
+    }
+    return "address " + (request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress());
+  }
+
+  /** The server's handler of requests it could not decode: the same answers as Vert.x's default, as JSON. */
+  public static void malformed(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ApiError error;
+    if (cause instanceof TooLongHttpLineException) {
+      error = ApiError.of(ErrorCode.URI_TOO_LONG, "the request line is longer than this edge accepts");
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      error = ApiError.of(ErrorCode.HEADERS_TOO_LARGE, "the request headers are larger than this edge accepts");
+    } else {
+      error = ApiError.of(ErrorCode.INVALID_REQUEST, "the HTTP request is malformed");
+    }
+    request.response().setStatusCode(error.httpStatus())
+        .putHeader("Content-Type", JsonReplies.JSON)
+        .putHeader("Connection", "close")
+        .end(error.toJson().toBuffer())
+        .onComplete(written -> request.connection().close());
   }
 
   private static void failure(RoutingContext ctx) {

@@ -55,14 +55,14 @@ class RequestValidatorTest {
     Validation low = validate("{\"prompt\": \"" + longest + "\", \"negative_prompt\": \"" + longest + "\","
         + " \"width\": 256, \"height\": 256, \"steps\": 1, \"seed\": 0, \"guidance\": 0, \"batch_size\": 1, \"tier\": \"relax\"}");
     Validation high = validate("{\"prompt\": \"p\", \"width\": 1024, \"height\": 1024, \"steps\": 50,"
-        + " \"seed\": 9223372036854775807, \"guidance\": 20.0, \"batch_size\": 4, \"tier\": \" TURBO \"}");
+        + " \"seed\": 9007199254740991, \"guidance\": 20.0, \"batch_size\": 4, \"tier\": \" TURBO \"}");
 
     assertThat(low.isValid()).as("%s", low.error()).isTrue();
     assertThat(low.spec().prompt()).hasSize(CONFIG.edge().maxPromptChars());
     assertThat(low.spec().seed()).isZero();
     assertThat(low.spec().tier()).isEqualTo(Tier.RELAX);
     assertThat(high.isValid()).as("%s", high.error()).isTrue();
-    assertThat(high.spec().seed()).isEqualTo(Long.MAX_VALUE);
+    assertThat(high.spec().seed()).isEqualTo(RequestValidator.MAX_SEED);
     assertThat(high.spec().tier()).isEqualTo(Tier.TURBO);
     assertThat(high.spec().batchSize()).isEqualTo(4);
   }
@@ -151,6 +151,7 @@ class RequestValidatorTest {
       {"prompt": "p", "steps": 51}                         | OUT_OF_RANGE     | steps
       {"prompt": "p", "steps": "20"}                       | INVALID_FIELD    | steps
       {"prompt": "p", "seed": -1}                          | OUT_OF_RANGE     | seed
+      {"prompt": "p", "seed": 9007199254740992}            | OUT_OF_RANGE     | seed
       {"prompt": "p", "seed": 9223372036854775808}         | OUT_OF_RANGE     | seed
       {"prompt": "p", "seed": "1"}                         | INVALID_FIELD    | seed
       {"prompt": "p", "seed": 1.5}                         | INVALID_FIELD    | seed

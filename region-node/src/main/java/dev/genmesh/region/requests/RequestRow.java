@@ -37,7 +37,8 @@ public record RequestRow(
     Long hintMinVramMb,
     List<String> excludedWorkers,
     Instant safetyPendingAt,
-    String safetyReason) {
+    String safetyReason,
+    String requestHash) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -78,7 +79,8 @@ public record RequestRow(
         row.getLong("hint_min_vram_mb"),
         strings(row.getArrayOfStrings("excluded_workers")),
         instant(row, "safety_pending_at"),
-        row.getString("safety_reason"));
+        row.getString("safety_reason"),
+        row.getString("request_hash"));
   }
 
   private static List<String> strings(String[] values) {

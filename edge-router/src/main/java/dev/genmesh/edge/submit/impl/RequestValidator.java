@@ -6,6 +6,8 @@ import dev.genmesh.edge.impl.ModelCatalog;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestHash;
+import dev.genmesh.protocol.StorableText;
 import dev.genmesh.protocol.Tier;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
@@ -20,7 +22,9 @@ import java.util.function.LongSupplier;
 
 /**
  * Turns a submit body into a {@link GenerationSpec} with every default applied, or into the
- * first error it finds. Pure: no I/O, and the random seed source is injected.
+ * first error it finds. Only what every store can hold passes: text without NUL characters or
+ * unpaired surrogates ({@link StorableText}), numbers within their ranges whatever their
+ * spelling. Pure: no I/O, and the random seed source is injected.
  */
 public final class RequestValidator {
   /** The fields a submit body may carry; anything else is most likely a typo. */
@@ -34,6 +38,10 @@ public final class RequestValidator {
   public static final int MAX_IDEMPOTENCY_KEY_CHARS = 200;
   /** Random seeds stay below 2^32: common for diffusion tools and exact in JavaScript. */
   public static final long RANDOM_SEED_BOUND = 1L << 32;
+  /** The largest seed a client may give: 2^53 - 1, the largest whole number every JSON reader keeps exactly. */
+  public static final long MAX_SEED = (1L << 53) - 1;
+  /** How much of a client's value an error message quotes back. */
+  private static final int ECHO_CHARS = 64;
 
   private final Map<String, ModelConfig> models;
   private final String defaultModel;
@@ -63,9 +71,18 @@ public final class RequestValidator {
   }
 
   public Validation validate(JsonObject body, String idempotencyKey) {
+    return validate(body, idempotencyKey, null);
+  }
+
+  /**
+   * @param user the caller: with an idempotency key, the request's hash covers who asked and the
+   *     body as sent (not the spec, whose random seed differs on every retry)
+   */
+  public Validation validate(JsonObject body, String idempotencyKey, String user) {
     try {
       String key = idempotencyKey(idempotencyKey);
-      return Validation.accepted(spec(body), key);
+      GenerationSpec spec = spec(body);
+      return Validation.accepted(spec, key, key == null ? null : RequestHash.of(user, body));
     } catch (Rejected rejected) {
       return Validation.rejected(rejected.error);
     }
@@ -74,7 +91,9 @@ public final class RequestValidator {
   private GenerationSpec spec(JsonObject body) {
     for (String name : new TreeSet<>(body.fieldNames())) {
       if (!FIELDS.contains(name)) {
-        throw reject(ErrorCode.INVALID_FIELD, name, "is not a known field (known: " + String.join(", ", FIELDS) + ")");
+        String quoted = Echo.of(name, ECHO_CHARS);
+        throw new Rejected(ApiError.onField(ErrorCode.INVALID_FIELD, quoted,
+            quoted + " is not a known field (known: " + String.join(", ", FIELDS) + ")"));
       }
     }
     String prompt = text(body, "prompt");
@@ -96,19 +115,20 @@ public final class RequestValidator {
     modelName = at < 0 ? modelName : modelName.substring(0, at);
     ModelConfig model = modelName == null ? null : models.get(modelName);
     if (model == null) {
-      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "'" + modelName + "' is not a model here (known: " + models.keySet() + ")");
+      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "'" + Echo.of(modelName, ECHO_CHARS) + "' is not a model here (known: "
+          + models.keySet() + ")");
     }
     if (version != null) {
       checkVersion(model, version);
     }
     String tierName = text(body, "tier");
     Tier tier = tierName == null ? Tier.DEFAULT : Tier.parse(tierName).orElseThrow(
-        () -> reject(ErrorCode.UNKNOWN_TIER, "tier", "'" + tierName + "' is not a tier (known: turbo, fast, relax)"));
+        () -> reject(ErrorCode.UNKNOWN_TIER, "tier", "'" + Echo.of(tierName, ECHO_CHARS) + "' is not a tier (known: turbo, fast, relax)"));
 
     int width = size(body, "width", model.defaultWidth(), model);
     int height = size(body, "height", model.defaultHeight(), model);
     int steps = (int) whole(body, "steps", model.defaultSteps(), model.minSteps(), model.maxSteps(), ErrorCode.OUT_OF_RANGE);
-    Long seed = wholeOrNull(body, "seed", 0, Long.MAX_VALUE, ErrorCode.OUT_OF_RANGE);
+    Long seed = wholeOrNull(body, "seed", 0, MAX_SEED, ErrorCode.OUT_OF_RANGE);
     double guidance = decimal(body, "guidance", model.defaultGuidance(), model.minGuidance(), model.maxGuidance());
     int batch = (int) whole(body, "batch_size", 1, 1, model.maxBatch(), ErrorCode.OUT_OF_RANGE);
     String adapter = adapter(body, model);
@@ -133,11 +153,11 @@ public final class RequestValidator {
       return null;
     }
     if (model.adapters().isEmpty()) {
-      throw reject(ErrorCode.INVALID_FIELD, "adapter", "'" + name + "' cannot be used: model " + model.name()
-          + " takes no adapters");
+      throw reject(ErrorCode.INVALID_FIELD, "adapter", "'" + Echo.of(name, ECHO_CHARS) + "' cannot be used: model "
+          + model.name() + " takes no adapters");
     }
-    return model.resolveAdapter(name).orElseThrow(() -> reject(ErrorCode.INVALID_FIELD, "adapter", "'" + name
-        + "' is not an adapter of model " + model.name() + " (it has " + model.adapters() + ")"));
+    return model.resolveAdapter(name).orElseThrow(() -> reject(ErrorCode.INVALID_FIELD, "adapter", "'"
+        + Echo.of(name, ECHO_CHARS) + "' is not an adapter of model " + model.name() + " (it has " + model.adapters() + ")"));
   }
 
   /** A conditioning PNG of the image's size (base64), checked without decoding its pixels; null for none. */
@@ -174,21 +194,29 @@ public final class RequestValidator {
     Set<String> published = known == null ? Set.of(model.version()) : known.published();
     Set<String> served = known == null ? Set.of(model.version()) : known.current();
     if (!published.contains(version)) {
-      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "version '" + version + "' of " + model.name()
+      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "version '" + Echo.of(version, ECHO_CHARS) + "' of " + model.name()
           + " is not published (published: " + new TreeSet<>(published) + ")");
     }
     if (!served.contains(version)) {
-      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "version '" + version + "' of " + model.name()
+      throw reject(ErrorCode.UNKNOWN_MODEL, "model", "version '" + Echo.of(version, ECHO_CHARS) + "' of " + model.name()
           + " is published but not served; workers run " + new TreeSet<>(served) + " (name no version to get it)");
     }
   }
 
+  /** The header as sent, or null when absent or blank; at most 200 printable ASCII characters (0x20-0x7E). */
   private static String idempotencyKey(String key) {
     if (key == null || key.isBlank()) {
       return null;
     }
     if (key.length() > MAX_IDEMPOTENCY_KEY_CHARS) {
       throw reject(ErrorCode.INVALID_FIELD, IDEMPOTENCY_HEADER, "must be at most " + MAX_IDEMPOTENCY_KEY_CHARS + " characters");
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        throw reject(ErrorCode.INVALID_FIELD, IDEMPOTENCY_HEADER, String.format(
+            "must be printable ASCII (0x20-0x7E); character %d is 0x%02X", i, (int) c));
+      }
     }
     return key;
   }
@@ -199,12 +227,20 @@ public final class RequestValidator {
     }
   }
 
+  /** A string field that every store can hold, or null when absent. */
   private static String text(JsonObject body, String field) {
     Object value = body.getValue(field);
-    if (value == null || value instanceof String) {
-      return (String) value;
+    if (value == null) {
+      return null;
     }
-    throw reject(ErrorCode.INVALID_FIELD, field, "must be a string");
+    if (!(value instanceof String text)) {
+      throw reject(ErrorCode.INVALID_FIELD, field, "must be a string");
+    }
+    String problem = StorableText.problem(text);
+    if (problem != null) {
+      throw reject(ErrorCode.INVALID_VALUE, field, problem);
+    }
+    return text;
   }
 
   private static int size(JsonObject body, String field, int fallback, ModelConfig model) {
@@ -225,40 +261,40 @@ public final class RequestValidator {
     return value == null ? fallback : value;
   }
 
-  /** A whole number within [min, max], or null when absent. Integral decimals (512.0) count as whole. */
+  /**
+   * A whole number within [min, max], or null when absent. Any spelling of a whole number counts
+   * ({@code 512}, {@code 512.0}, {@code 5.12e2}); compared exactly, never expanded, so
+   * {@code 1e999999999} costs nothing and is out of range.
+   */
   private static Long wholeOrNull(JsonObject body, String field, long min, long max, ErrorCode rangeCode) {
     Object value = body.getValue(field);
     if (value == null) {
       return null;
     }
-    BigInteger number = asWhole(value);
-    if (number == null) {
+    BigDecimal number = exact(value);
+    if (number == null || !isWhole(number)) {
       throw reject(ErrorCode.INVALID_FIELD, field, "must be a whole number");
     }
-    if (number.compareTo(BigInteger.valueOf(min)) < 0 || number.compareTo(BigInteger.valueOf(max)) > 0) {
-      String range = max == Long.MAX_VALUE ? "must be " + min + " or more" : "must be between " + min + " and " + max;
-      throw reject(rangeCode, field, range);
+    if (number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
+      throw reject(rangeCode, field, "must be between " + min + " and " + max);
     }
-    return number.longValue();
+    return number.longValueExact();
   }
 
-  private static BigInteger asWhole(Object value) {
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
-      return BigInteger.valueOf(((Number) value).longValue());
-    }
-    if (value instanceof BigInteger big) {
-      return big;
-    }
-    BigDecimal decimal = asDecimal(value);
-    if (decimal == null || decimal.stripTrailingZeros().scale() > 0) {
-      return null;
-    }
-    return decimal.toBigIntegerExact();
+  private static boolean isWhole(BigDecimal number) {
+    return number.signum() == 0 || number.scale() <= 0 || number.stripTrailingZeros().scale() <= 0;
   }
 
-  private static BigDecimal asDecimal(Object value) {
+  /** The exact value of a JSON number; null for anything else (and for a non-finite double). */
+  private static BigDecimal exact(Object value) {
     if (value instanceof BigDecimal decimal) {
       return decimal;
+    }
+    if (value instanceof BigInteger whole) {
+      return new BigDecimal(whole);
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return BigDecimal.valueOf(((Number) value).longValue());
     }
     if ((value instanceof Double || value instanceof Float) && Double.isFinite(((Number) value).doubleValue())) {
       return BigDecimal.valueOf(((Number) value).doubleValue());
@@ -271,14 +307,14 @@ public final class RequestValidator {
     if (value == null) {
       return fallback;
     }
-    if (!(value instanceof Number) || !Double.isFinite(((Number) value).doubleValue())) {
+    BigDecimal number = exact(value);
+    if (number == null) {
       throw reject(ErrorCode.INVALID_FIELD, field, "must be a number");
     }
-    double number = ((Number) value).doubleValue();
-    if (number < min || number > max) {
+    if (number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
       throw reject(ErrorCode.OUT_OF_RANGE, field, "must be between " + min + " and " + max);
     }
-    return number;
+    return number.doubleValue();
   }
 
   private static Rejected reject(ErrorCode code, String field, String message) {

@@ -4,8 +4,6 @@ import dev.genmesh.edge.impl.EdgeMetrics;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.regions.impl.RegionHealth;
 import dev.genmesh.edge.regions.impl.RegionPicker;
-import dev.genmesh.protocol.ErrorCode;
-import dev.genmesh.protocol.RequestIds;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -16,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Submits a validated request to the best region and, when that region cannot take it
- * (no connection, timeout, 5xx), to the next candidate: the spill-over. A 4xx is the
- * region's considered answer about the request itself and is not retried elsewhere.
+ * Submits a validated request to the best region and, when that region cannot take it (no
+ * connection, timeout, 502/503/504), to the next candidate: the spill-over. An answer about the
+ * request itself (a 4xx, or another 5xx such as a value the region's store refused) is final:
+ * not retried elsewhere, and not counted against the region ({@link SubmitOutcome}).
  *
  * <p>A 503 {@code overloaded} is a region shedding the request's tier (its global circuit
  * breaker is open): the request spills over too, but the region stays healthy for the tiers it
@@ -28,7 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class SubmissionForwarder {
   private static final Logger LOG = LoggerFactory.getLogger(SubmissionForwarder.class);
 
-  /** A region's answer that the client gets: 2xx with a view, or a 4xx about the request. */
+  /** A region's answer that the client gets: 2xx with a view, or its final error about the request. */
   public record Forwarded(String region, HttpResponse<Buffer> response, JsonObject view) {
     public boolean accepted() {
       return view != null;
@@ -79,6 +78,9 @@ public final class SubmissionForwarder {
     JsonObject body = request.spec().toJson().put("user", user);
     if (request.idempotencyKey() != null) {
       body.put("idempotency_key", request.idempotencyKey());
+      if (request.requestHash() != null) {
+        body.put("request_hash", request.requestHash());
+      }
     }
     List<String> candidates = picker.candidates(health.snapshot());
     return attempt(candidates, 0, body, logRef, Long.MAX_VALUE, true);
@@ -93,13 +95,17 @@ public final class SubmissionForwarder {
     }
     String region = candidates.get(index);
     return regions.byName(region).submit(body).transform(answer -> {
-      Forwarded forwarded = usable(region, answer);
-      if (forwarded != null) {
-        return Future.succeededFuture(forwarded);
+      SubmitOutcome outcome = SubmitOutcome.of(answer);
+      if (outcome == SubmitOutcome.ACCEPTED) {
+        health.markHealthy(region, "accepted a submit");
+        return Future.succeededFuture(new Forwarded(region, answer.result(), SubmitOutcome.view(answer.result())));
+      }
+      if (!outcome.spills()) {
+        return Future.succeededFuture(new Forwarded(region, answer.result(), null));
       }
       String reason = failure(answer);
-      boolean overloaded = isOverloaded(answer);
-      if (!overloaded) {
+      boolean overloaded = outcome == SubmitOutcome.SHED;
+      if (outcome.countsAgainstRegion()) {
         health.markUnhealthy(region, "submit failed: " + reason);
       }
       long nextRetryAfter = Math.min(retryAfter, retryAfterOf(answer));
@@ -114,55 +120,13 @@ public final class SubmissionForwarder {
     });
   }
 
-  /** The answer the client should get, or null when the next region should be tried. */
-  private Forwarded usable(String region, AsyncResult<HttpResponse<Buffer>> answer) {
-    if (answer.failed()) {
-      return null;
-    }
-    HttpResponse<Buffer> response = answer.result();
-    int status = response.statusCode();
-    if (status >= 400 && status < 500) {
-      return new Forwarded(region, response, null);
-    }
-    if (status >= 200 && status < 300) {
-      JsonObject view = viewOf(response);
-      if (view != null) {
-        health.markHealthy(region, "accepted a submit");
-        return new Forwarded(region, response, view);
-      }
-    }
-    return null;
-  }
-
-  private static JsonObject viewOf(HttpResponse<Buffer> response) {
-    try {
-      JsonObject view = response.bodyAsJsonObject();
-      return view != null && RequestIds.isWellFormed(view.getString("id")) ? view : null;
-    } catch (RuntimeException notJson) {
-      return null;
-    }
-  }
-
   private static String failure(AsyncResult<HttpResponse<Buffer>> answer) {
     if (answer.failed()) {
       String message = answer.cause().getMessage();
       return answer.cause().getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
     int status = answer.result().statusCode();
-    return status >= 500 ? "answered " + status : "answered " + status + " without a usable view";
-  }
-
-  /** The region sheds this tier (503 {@code overloaded}): it is up, and takes other tiers. */
-  private static boolean isOverloaded(AsyncResult<HttpResponse<Buffer>> answer) {
-    if (answer.failed() || answer.result().statusCode() != 503) {
-      return false;
-    }
-    try {
-      JsonObject body = answer.result().bodyAsJsonObject();
-      return body != null && ErrorCode.OVERLOADED.wireName().equals(body.getString("code"));
-    } catch (RuntimeException notJson) {
-      return false;
-    }
+    return status >= 300 ? "answered " + status : "answered " + status + " without a usable view";
   }
 
   private static long retryAfterOf(AsyncResult<HttpResponse<Buffer>> answer) {

@@ -6,16 +6,21 @@ import java.util.Objects;
 
 /**
  * The outcome of validating one submit: either a spec to forward (with the client's
- * idempotency key, possibly null) or the error to answer.
+ * idempotency key, possibly null, and with a key the hash of the caller and body it came with,
+ * {@code RequestHash}) or the error to answer.
  */
-public record Validation(GenerationSpec spec, String idempotencyKey, ApiError error) {
+public record Validation(GenerationSpec spec, String idempotencyKey, String requestHash, ApiError error) {
 
   public static Validation accepted(GenerationSpec spec, String idempotencyKey) {
-    return new Validation(Objects.requireNonNull(spec), idempotencyKey, null);
+    return accepted(spec, idempotencyKey, null);
+  }
+
+  public static Validation accepted(GenerationSpec spec, String idempotencyKey, String requestHash) {
+    return new Validation(Objects.requireNonNull(spec), idempotencyKey, requestHash, null);
   }
 
   public static Validation rejected(ApiError error) {
-    return new Validation(null, null, Objects.requireNonNull(error));
+    return new Validation(null, null, null, Objects.requireNonNull(error));
   }
 
   public boolean isValid() {

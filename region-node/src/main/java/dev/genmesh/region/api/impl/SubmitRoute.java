@@ -6,6 +6,8 @@ import static dev.genmesh.region.api.impl.JsonReplies.json;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.RequestHash;
+import dev.genmesh.protocol.StorableText;
 import dev.genmesh.region.api.RegionalApi;
 import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.requests.RequestRow;
@@ -14,8 +16,14 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** {@code POST /regional/v1/generations}: 202 with the request's view once it is committed to the log. */
+/**
+ * {@code POST /regional/v1/generations}: 202 with the request's view once it is committed to the
+ * log. A known idempotency key answers the first request, unless it came with another body or
+ * caller ({@code request_hash}, else the hash of this spec and user): then 422.
+ */
 public final class SubmitRoute {
   static final int MAX_IDEMPOTENCY_KEY = 256;
   static final int MAX_USER = 256;
@@ -68,10 +76,27 @@ public final class SubmitRoute {
       error(ctx, ApiError.onField(ErrorCode.MISSING_FIELD, field, field + " is required"));
       return;
     }
-    submissions.submit(spec, (String) key, user == null ? RequestRow.ANONYMOUS : (String) user)
-        .compose(accepted -> accepted.created()
-            ? Future.succeededFuture(RequestView.of(accepted.row(), region, accepted.queuePosition(), accepted.etaMs()))
-            : views.of(accepted.row()))
+    String caller = user == null ? RequestRow.ANONYMOUS : (String) user;
+    ApiError unstorable = unstorable(spec, (String) key, caller);
+    if (unstorable != null) {
+      error(ctx, unstorable);
+      return;
+    }
+    Object given = body.getValue("request_hash");
+    if (given != null && !(given instanceof String text && RequestHash.isWellFormed(text))) {
+      error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "request_hash", "request_hash must be 64 lowercase hex digits"));
+      return;
+    }
+    String hash = key == null ? null : given != null ? (String) given : RequestHash.of(caller, spec.toJson());
+    submissions.submit(spec, (String) key, caller, hash)
+        .compose(accepted -> {
+          if (!accepted.created() && reused(accepted.row(), hash)) {
+            return Future.failedFuture(new KeyReused());
+          }
+          return accepted.created()
+              ? Future.succeededFuture(RequestView.of(accepted.row(), region, accepted.queuePosition(), accepted.etaMs()))
+              : views.of(accepted.row());
+        })
         .onSuccess(view -> {
           ctx.response().putHeader(HttpHeaders.LOCATION, RegionalApi.PREFIX + "/generations/" + view.getString("id"));
           json(ctx, 202, view);
@@ -79,9 +104,42 @@ public final class SubmitRoute {
         .onFailure(err -> {
           if (err instanceof Overloaded shed) {
             ApiFailures.overloaded(ctx, shed);
+          } else if (err instanceof KeyReused) {
+            failures.keyReused(ctx);
           } else {
             failures.storageError(ctx, "submit", null, err);
           }
         });
+  }
+
+  /** The first row of a key says what it was for; a row from before hashes were kept cannot tell, and is answered. */
+  private static boolean reused(RequestRow first, String hash) {
+    return first.requestHash() != null && hash != null && !first.requestHash().equals(hash);
+  }
+
+  /** Text the request log cannot hold or would mangle (NUL, unpaired surrogates): 400 before anything is written. */
+  private static ApiError unstorable(GenerationSpec spec, String key, String user) {
+    Map<String, String> texts = new LinkedHashMap<>();
+    texts.put("prompt", spec.prompt());
+    texts.put("negative_prompt", spec.negativePrompt());
+    texts.put("model", spec.model());
+    texts.put("adapter", spec.adapter());
+    texts.put("control_image", spec.controlImage());
+    texts.put("idempotency_key", key);
+    texts.put("user", user);
+    for (Map.Entry<String, String> text : texts.entrySet()) {
+      String problem = text.getValue() == null ? null : StorableText.problem(text.getValue());
+      if (problem != null) {
+        return ApiError.onField(ErrorCode.INVALID_VALUE, text.getKey(), text.getKey() + " " + problem);
+      }
+    }
+    return null;
+  }
+
+  /** The key's first request had another body or caller. */
+  private static final class KeyReused extends RuntimeException {
+    KeyReused() {
+      super("idempotency key reused", null, false, false);
+    }
   }
 }

@@ -77,6 +77,14 @@ public final class Submissions {
    * client that a committed request was not taken.
    */
   public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user) {
+    return submit(spec, idempotencyKey, user, null);
+  }
+
+  /**
+   * As above, storing with the row what the key is for ({@code RequestHash}); comparing it with a
+   * retry's is the caller's business (the first row comes back with {@code created} false).
+   */
+  public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user, String requestHash) {
     Optional<Overloaded> shed = breakers.shed(spec.tier()); // circuit breakers: relax first, then fast
     if (shed.isPresent()) {
       Future<Optional<RequestRow>> known = idempotencyKey == null ? Future.succeededFuture(Optional.empty())
@@ -85,10 +93,10 @@ public final class Submissions {
           .map(accepted -> Future.succeededFuture(new Accepted(accepted, false, null, null)))
           .orElseGet(() -> Future.failedFuture(breakers.refused(shed.get(), spec.tier()))));
     }
-    return submitNow(spec, idempotencyKey, user);
+    return submitNow(spec, idempotencyKey, user, requestHash);
   }
 
-  private Future<Accepted> submitNow(GenerationSpec spec, String idempotencyKey, String user) {
+  private Future<Accepted> submitNow(GenerationSpec spec, String idempotencyKey, String user, String requestHash) {
     String id = RequestIds.next(regionCode, clock.millis());
     // Where its start tag would put it now: the place the queued event reports.
     return queue.predict(spec.tier(), user, 0).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -99,7 +107,7 @@ public final class Submissions {
           OptionalLong etaMs = position == null ? OptionalLong.empty() : eta.etaMs(spec, position, 0);
           Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
           JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
-          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec))
+          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec), requestHash)
               .compose(submitted -> fallbacks.atSubmit(submitted, breakers::fallbackFor)) // an open model's fallback, where allowed
               .compose(submitted -> enqueue(submitted.row()).map(v -> {
                 RequestRow row = submitted.row();
