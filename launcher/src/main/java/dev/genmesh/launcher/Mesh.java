@@ -120,7 +120,7 @@ public final class Mesh implements AutoCloseable {
       Vertx node = member.vertx();
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), meters,
-          options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC())
+          registryRoot.resolve(region.name()), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
       if (options.autoscale()) {
         // Worker processes start once every region listens, with the config as running (real ports).
@@ -150,7 +150,8 @@ public final class Mesh implements AutoCloseable {
       String workerId = region.code() + "-worker-1";
       InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, meters,
           CommonOptions.modelSource(config, region.name(), workerId, modelRoot, meters),
-          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId())
+              .withSpoolDir(CommonOptions.spoolDir(config, options.dataDir(), workerId)));
       // Any free port: the three workers share this process and its configuration.
       WorkerHttp http = new WorkerHttp(verticle, meters, options.bindHost(), 0);
       await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());
