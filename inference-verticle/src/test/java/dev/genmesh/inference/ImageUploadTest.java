@@ -81,6 +81,20 @@ class ImageUploadTest {
   }
 
   @Test
+  void aSlowStoreDoesNotHoldTheNextBatch() {
+    store.delayMs(1_000); // every storage call waits a second before it reaches the store
+    deploy("w-slow", Map.of("GENMESH_WORKER__MAX_BATCH_IMAGES", "1", "GENMESH_IMAGES__CALL_TIMEOUT_MS", "10000"));
+    region.queue(new WorkerMessages.Assignment("usw_s1", 1, 30_000, spec(21, 256)));
+    region.queue(new WorkerMessages.Assignment("usw_s2", 1, 30_000, spec(22, 256)));
+
+    await("both results", WAIT, () -> region.results.keySet().containsAll(List.of("usw_s1", "usw_s2")));
+    assertThat(region.timeline.indexOf("step usw_s2 1")).as("the second batch started while the first one's images"
+        + " were still on their way: %s", region.timeline).isLessThan(region.timeline.indexOf("result usw_s1"));
+    assertThat(region.pngs("usw_s1")).hasSize(1);
+    assertThat(region.pngs("usw_s2")).hasSize(1);
+  }
+
+  @Test
   void aFullSpoolStopsClaimsUntilTheUploadsCatchUp() {
     store.down();
     InferenceVerticle worker = deploy("w-full", Map.of("GENMESH_IMAGES__SPOOL_MAX_BYTES", "1048576",

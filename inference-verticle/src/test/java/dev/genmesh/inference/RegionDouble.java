@@ -41,6 +41,8 @@ final class RegionDouble {
   final Map<String, WorkerMessages.Result> results = new ConcurrentHashMap<>();
   final Map<String, WorkerMessages.Failure> failures = new ConcurrentHashMap<>();
   final List<WorkerMessages.Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
+  /** Steps ({@code step <id> <n>}) and results ({@code result <id>}) in the order they arrived. */
+  final List<String> timeline = new CopyOnWriteArrayList<>();
   volatile boolean honourBatchHints = true;
   /** While set, results are answered STALE_ATTEMPT (the request moved on) and kept in {@link #stale}. */
   volatile boolean staleResults;
@@ -88,6 +90,7 @@ final class RegionDouble {
     bus.<JsonObject>consumer(Addresses.progress(REGION), message -> {
       WorkerMessages.Step step = WorkerMessages.Step.fromJson(message.body());
       steps.add(step);
+      timeline.add("step " + step.requestId() + " " + step.step());
       onStep.accept(step);
     });
     bus.<JsonObject>consumer(Addresses.result(REGION), message -> {
@@ -98,6 +101,7 @@ final class RegionDouble {
         return;
       }
       results.put(result.requestId(), result);
+      timeline.add("result " + result.requestId());
       message.reply(new JsonObject().put("status", "completed"));
     });
     bus.<JsonObject>consumer(Addresses.failure(REGION), message -> {

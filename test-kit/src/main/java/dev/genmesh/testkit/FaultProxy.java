@@ -12,11 +12,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A TCP proxy on a free loopback port in front of a real server, that a test makes slow or
- * unavailable: {@link #delayMs} holds every chunk a client sends for that long before passing it on
- * (so every request through it takes at least that much longer), {@link #down} closes every
+ * unavailable: {@link #delayMs} holds what a client sends after a pause (the start of a request)
+ * for that long before passing it on, so every request through it takes about that much longer;
+ * {@link #down} closes every
  * connection and refuses new ones until {@link #up}. Blocking I/O on daemon threads; for tests.
  */
 public final class FaultProxy implements AutoCloseable {
+  /** Client bytes after this much quiet are taken for a new request. */
+  private static final long NEW_REQUEST_GAP_NANOS = 20_000_000;
   private final ServerSocket server;
   private final String targetHost;
   private final int targetPort;
@@ -101,12 +104,16 @@ public final class FaultProxy implements AutoCloseable {
 
   private void pump(Socket from, Socket to, boolean delayed) {
     byte[] buffer = new byte[64 * 1024];
+    long lastChunk = 0;
     try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
       for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
         long delay = delayMs;
-        if (delayed && delay > 0) {
+        long now = System.nanoTime();
+        // The first chunk after a pause starts a request: it waits; the rest of that request follows at once.
+        if (delayed && delay > 0 && now - lastChunk > NEW_REQUEST_GAP_NANOS) {
           Thread.sleep(delay);
         }
+        lastChunk = System.nanoTime();
         if (down) {
           break;
         }
