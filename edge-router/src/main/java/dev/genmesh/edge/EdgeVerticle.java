@@ -145,7 +145,7 @@ public final class EdgeVerticle extends VerticleBase {
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
             retryAfterSeconds),
         new ProgressRelay(regions, retryAfterSeconds),
-        new ImageProxy(regions, retryAfterSeconds),
+        new ImageProxy(regions, retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
         indexPage);
