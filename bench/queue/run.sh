@@ -91,7 +91,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "starting Redis and PostgreSQL"
+log "starting Redis, PostgreSQL and the object store"
 java "${JAVA_OPTS[@]}" -cp "$CP" dev.genmesh.bench.queue.BenchStores work_dir="$WORK" >"$RESULTS_DIR/stores.log" 2>&1 &
 STORES_PID=$!
 for _ in $(seq 240); do
@@ -104,7 +104,8 @@ done
 source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
-COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID")
+COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
+  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 

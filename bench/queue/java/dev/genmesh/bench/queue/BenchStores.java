@@ -1,10 +1,12 @@
 package dev.genmesh.bench.queue;
 
+import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedStores;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import redis.embedded.RedisServer;
@@ -14,7 +16,8 @@ import redis.embedded.RedisServer;
  * way {@code genmesh up} runs them (PG fsync, synchronous_commit and full_page_writes on; Redis
  * append-only file, fsync every second), plus a second PostgreSQL with those three off for the
  * labelled non-durable runs (they are command-line settings of the server, which ALTER SYSTEM
- * cannot override, hence two servers rather than one switched). Writes ports and pids to
+ * cannot override, hence two servers rather than one switched), and the S3-compatible object store
+ * (S3Proxy, in this JVM, bucket {@code genmesh-us-west}) the images go to. Writes ports and pids to
  * {@code <work_dir>/stores.env} and keeps everything up until {@code <work_dir>/stop} appears or
  * the process is terminated.
  *
@@ -33,7 +36,12 @@ public final class BenchStores {
     int redisPort = EmbeddedStores.freePort();
     RedisServer redis = EmbeddedStores.redisServer(redisDir, redisPort, true); // append-only, fsync every second
     redis.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(redis, pg, pgLoose), "bench-stores-stop"));
+    EmbeddedObjectStore objects = EmbeddedObjectStore.start(Files.createDirectories(work.resolve("s3")),
+        List.of("genmesh-us-west"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      objects.close();
+      stop(redis, pg, pgLoose);
+    }, "bench-stores-stop"));
 
     long pgPid = findPid(pgDir + " ", "postgres").orElse(-1L);
     long pgLoosePid = findPid(pgLooseDir + " ", "postgres").orElse(-1L);
@@ -41,7 +49,8 @@ public final class BenchStores {
     Path env = work.resolve("stores.env");
     Path temp = work.resolve("stores.env.tmp");
     Files.writeString(temp, "REDIS_PORT=" + redisPort + "\nPG_PORT=" + pg.getPort() + "\nREDIS_PID=" + redisPid
-        + "\nPG_PID=" + pgPid + "\nPG_NOFSYNC_PORT=" + pgLoose.getPort() + "\nPG_NOFSYNC_PID=" + pgLoosePid + "\n");
+        + "\nPG_PID=" + pgPid + "\nPG_NOFSYNC_PORT=" + pgLoose.getPort() + "\nPG_NOFSYNC_PID=" + pgLoosePid
+        + "\nS3_ENDPOINT=" + objects.endpoint() + "\nS3_CREDENTIALS=" + objects.credentialsFile() + "\n");
     Files.move(temp, env);
     System.out.printf("stores up: redis 127.0.0.1:%d (pid %d), postgres 127.0.0.1:%d (pid %d, fsync on),"
         + " postgres 127.0.0.1:%d (pid %d, fsync off), data in %s%n",

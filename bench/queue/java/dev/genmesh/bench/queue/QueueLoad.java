@@ -18,7 +18,7 @@ import java.util.Map;
 /**
  * The genmesh side: one RegionNodeVerticle on the shared stores, C HTTP submitters
  * ({@code POST /regional/v1/generations}) and W virtual workers on the event bus (claim, then
- * hand in a 512×512 PNG at once). Measures submit sent → result acknowledged per request, and
+ * upload a 512×512 PNG to the object store and hand in its key at once). Measures submit sent → result acknowledged per request, and
  * requests per second, after a warm-up; then checks in the log that every request completed once.
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [n=5000 warmup=500 c=16
@@ -40,6 +40,8 @@ public final class QueueLoad {
     int redisPort = Integer.parseInt(a.required("redis_port"));
     int pgPort = Integer.parseInt(a.required("pg_port"));
     String safetyUrl = a.string("safety_url", "");
+    String s3Endpoint = a.required("s3_endpoint");
+    String s3Credentials = a.required("s3_credentials");
     ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")),
         Long.parseLong(a.string("safety_pid", "-1")));
     Path work = Path.of(a.required("work_dir"));
@@ -49,7 +51,7 @@ public final class QueueLoad {
     Vertx vertx = Vertx.vertx();
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
       JsonObject result = new QueueLoad().run(vertx, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
-              safetyUrl)
+              safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label)
           .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
       Blocking.appendResult(out, result);
@@ -59,20 +61,22 @@ public final class QueueLoad {
   }
 
   private JsonObject run(Vertx vertx, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
-      int n, int warmup, int c, int w, boolean fsync, String safetyUrl) throws Exception {
+      int n, int warmup, int c, int w, boolean fsync, String safetyUrl, String s3Endpoint, String s3Credentials)
+      throws Exception {
     stats.checkDurability(fsync);
     String database = stats.createDatabase((fsync ? "genmesh" : "genmesh_nofsync") + (safetyUrl.isEmpty() ? "" : "_extsafety"));
-    Path images = Files.createDirectories(work.resolve("images-" + database));
     GenmeshConfig config = config(pgPort, database, redisPort, "bench:" + database + ":");
+    config = config.withImages(config.images().withStore(s3Endpoint, s3Credentials));
     if (!safetyUrl.isEmpty()) {
       config = config.withSafety(config.safety().withUrl(safetyUrl));
     }
     String region = regionOf(config);
 
-    RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry(), images)
+    RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry())
         .withLocalSafety(new ReferenceSafety());
     Blocking.await(vertx.deployVerticle(node));
-    VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(), this::completed);
+    VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(),
+        config.images().forRegion(region), this::completed);
     Blocking.await(vertx.deployVerticle(workers));
     HttpSubmitters submitters = new HttpSubmitters(vertx, node.actualPort(), c);
 

@@ -1,16 +1,22 @@
 package dev.genmesh.bench.queue;
 
+import dev.genmesh.config.ImagesConfig;
+import dev.genmesh.images.ImageKeys;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.protocol.WorkerMessages.Result;
+import dev.genmesh.registry.Sha256;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,19 +44,20 @@ final class VirtualWorkers extends VerticleBase {
   private final long pollMs;
   /** As WorkLoop: half the window in which the region must answer (RegionContact: max(3 polls, 5 s)). */
   private final long waitMs;
-  /**
-   * The images field of every result, base64-encoded once: a real worker encodes each image once,
-   * in its own process; here that would be load-generator CPU counted as the node's JVM.
-   */
-  private final JsonArray images = new Result("", 0, "", List.of(BenchSpec.png()), 1.0).toJson().getJsonArray("images");
+  /** The PNG every result carries, and its SHA-256 (a real worker hashes each image once, in its own process). */
+  private final Buffer png = Buffer.buffer(BenchSpec.png());
+  private final String sha256 = Sha256.of(BenchSpec.png());
+  private final ImagesConfig.Bucket bucket;
+  private ImageStore store;
   private final Consumer<String> completedPrompt;
   private final List<Worker> workers = new ArrayList<>();
   private MessageConsumer<String> wakeUps;
   private long pollTimer;
 
   /** @param completedPrompt told the prompt of each request whose result the region acknowledged */
-  VirtualWorkers(String region, int count, long pollMs, Consumer<String> completedPrompt) {
+  VirtualWorkers(String region, int count, long pollMs, ImagesConfig.Bucket bucket, Consumer<String> completedPrompt) {
     this.region = region;
+    this.bucket = bucket;
     this.count = count;
     this.pollMs = pollMs;
     this.waitMs = Math.max(3 * pollMs, 5000) / 2;
@@ -59,6 +66,7 @@ final class VirtualWorkers extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    store = ImageStores.s3(vertx, bucket);
     for (int i = 0; i < count; i++) {
       workers.add(new Worker("bench-worker-" + i));
     }
@@ -71,7 +79,7 @@ final class VirtualWorkers extends VerticleBase {
   public Future<?> stop() {
     workers.forEach(worker -> worker.stopped = true);
     vertx.cancelTimer(pollTimer);
-    return wakeUps.unregister();
+    return wakeUps.unregister().eventually(store::close);
   }
 
   private final class Worker {
@@ -127,10 +135,16 @@ final class VirtualWorkers extends VerticleBase {
       });
     }
 
+    /**
+     * Uploads the PNG under the attempt's key, as a worker does (the client's CPU counts in this JVM
+     * here, in a worker's own process in production), then hands the key in.
+     */
     private void handIn(Assignment assignment) {
-      JsonObject result = new Result(assignment.requestId(), assignment.attempt(), id, List.of(), 1.0).toJson()
-          .put("images", images);
-      vertx.eventBus().<JsonObject>request(Addresses.result(region), result, TIMEOUT).onComplete(reply -> {
+      String key = ImageKeys.of(assignment.requestId(), assignment.attempt(), 0);
+      JsonObject result = new Result(assignment.requestId(), assignment.attempt(), id,
+          List.of(new StoredImage(key, png.length(), sha256)), 1.0).toJson();
+      store.put(key, png, ImageStores.PNG, ImageStores.IMMUTABLE)
+          .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.result(region), result, TIMEOUT)).onComplete(reply -> {
         if (reply.succeeded()) {
           results.incrementAndGet();
           completedPrompt.accept(assignment.spec().prompt());

@@ -35,7 +35,9 @@ public final class ConfigLoader {
 
   /** Loads defaults, then {@code file} (may be null), then the overrides found in {@code env}. */
   public static GenmeshConfig load(Path file, Map<String, String> env) {
-    return GenmeshConfig.read(new Node("", tree(file, env)));
+    GenmeshConfig config = GenmeshConfig.read(new Node("", tree(file, env)));
+    // Secrets stay out of the settings tree (a worker's config file is written from it).
+    return config.withImages(config.images().withKeysFrom(env));
   }
 
   /**

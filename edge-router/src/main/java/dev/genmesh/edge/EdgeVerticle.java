@@ -154,7 +154,7 @@ public final class EdgeVerticle extends VerticleBase {
             retryAfterSeconds),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
             request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs()),
-        new ImageProxy(regions, retryAfterSeconds),
+        new ImageProxy(regions, retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
         indexPage);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -68,7 +69,10 @@ class EdgeVerticleHttpTest {
 
   /** Deploys an edge in front of the fake regions and waits until its first polls found them healthy. */
   private int startEdge(long regionTimeoutMs, long healthIntervalMs) throws Exception {
-    GenmeshConfig defaults = ConfigLoader.defaults();
+    return startEdge(regionTimeoutMs, healthIntervalMs, ConfigLoader.defaults());
+  }
+
+  private int startEdge(long regionTimeoutMs, long healthIntervalMs, GenmeshConfig defaults) throws Exception {
     Map<String, RegionConfig> regions = new HashMap<>();
     for (FakeRegion fake : fakes) {
       regions.put(fake.name, defaults.region(fake.name).withApiUrl(fake.url()));
@@ -355,6 +359,49 @@ class EdgeVerticleHttpTest {
     assertThat(again.body()).isNull();
     assertError(get("/v1/images/" + id + "/7.png"), 404, "not_found", null);
     assertError(get("/v1/images/" + id + "/0.jpg"), 404, "not_found", null);
+  }
+
+  @Test
+  void imageProxyPassesRangesAndHead() throws Exception {
+    String id = usWest.addRequest(history(1));
+    String path = "/v1/images/" + id + "/0.png";
+
+    HttpResponse<Buffer> part = Waits.await(AWAIT_S, http.get(port, "127.0.0.1", path).putHeader("Range", "bytes=2-5").send());
+    assertThat(part.statusCode()).isEqualTo(206);
+    assertThat(part.getHeader("Content-Range")).isEqualTo("bytes 2-5/" + FakeRegion.PNG.length);
+    assertThat(part.getHeader("Accept-Ranges")).isEqualTo("bytes");
+    assertThat(part.body().getBytes()).isEqualTo(java.util.Arrays.copyOfRange(FakeRegion.PNG, 2, 6));
+    HttpResponse<Buffer> beyond = Waits.await(AWAIT_S, http.get(port, "127.0.0.1", path).putHeader("Range", "bytes=99-100").send());
+    assertThat(beyond.statusCode()).isEqualTo(416);
+    assertThat(beyond.getHeader("Content-Range")).isEqualTo("bytes */" + FakeRegion.PNG.length);
+    HttpResponse<Buffer> head = Waits.await(AWAIT_S, http.head(port, "127.0.0.1", path).send());
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.getHeader("Content-Length")).isEqualTo(Integer.toString(FakeRegion.PNG.length));
+    assertThat(head.getHeader("ETag")).isEqualTo("\"" + id + "-0\"");
+  }
+
+  @Test
+  void inRedirectModeTheEdgeSendsAShortLivedLinkAndAnswers304ItselfForTheCurrentVersion() throws Exception {
+    GenmeshConfig redirecting = ConfigLoader.defaults();
+    redirecting = redirecting.withImages(redirecting.images().withEdgeDelivery(ImagesConfig.EdgeDelivery.REDIRECT));
+    int redirectPort = startEdge(REGION_TIMEOUT_MS, 3_600_000L, redirecting);
+    String id = usWest.addRequest(history(1));
+    String path = "/v1/images/" + id + "/0.png";
+
+    HttpResponse<Buffer> redirect = Waits.await(AWAIT_S, http.get(redirectPort, "127.0.0.1", path)
+        .followRedirects(false).send());
+    assertThat(redirect.statusCode()).isEqualTo(302);
+    assertThat(redirect.getHeader("Location")).isEqualTo(usWest.url() + "/store/" + id + "/0.png?X-Amz-Signature=fake");
+    assertThat(redirect.getHeader("Cache-Control")).isEqualTo("private, max-age=30");
+    HttpResponse<Buffer> followed = Waits.await(AWAIT_S, http.get(redirectPort, "127.0.0.1", path).send());
+    assertThat(followed.statusCode()).isEqualTo(200);
+    assertThat(followed.body().getBytes()).isEqualTo(FakeRegion.PNG);
+    HttpResponse<Buffer> current = Waits.await(AWAIT_S, http.get(redirectPort, "127.0.0.1", path)
+        .putHeader("If-None-Match", "\"" + id + "-0\"").followRedirects(false).send());
+    assertThat(current.statusCode()).isEqualTo(304);
+    assertThat(current.getHeader("Cache-Control")).isEqualTo(FakeRegion.IMAGE_CACHE);
+    assertError(Waits.await(AWAIT_S, http.get(redirectPort, "127.0.0.1", "/v1/images/" + id + "/7.png").send()), 404,
+        "not_found", null);
   }
 
   @Test

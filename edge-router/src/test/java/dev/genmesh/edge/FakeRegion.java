@@ -72,6 +72,11 @@ final class FakeRegion {
     router.get("/regional/v1/generations/:id").handler(this::view);
     router.delete("/regional/v1/generations/:id").handler(this::cancel);
     router.get("/regional/v1/images/:id/:file").handler(this::image);
+    router.head("/regional/v1/images/:id/:file").handler(this::image);
+    router.get("/regional/v1/images/:id/:file/link").handler(this::link);
+    // Plays the object store a presigned link points at.
+    router.get("/store/:id/:file").handler(ctx -> ctx.response().putHeader("Content-Type", "image/png")
+        .end(Buffer.buffer(PNG)));
     router.get("/regional/v1/models").handler(ctx -> {
       JsonObject listing = models;
       if (listing == null) {
@@ -214,12 +219,38 @@ final class FakeRegion {
       return;
     }
     String etag = "\"" + id + "-0\"";
-    ctx.response().putHeader("Cache-Control", IMAGE_CACHE).putHeader("ETag", etag);
+    ctx.response().putHeader("Cache-Control", IMAGE_CACHE).putHeader("ETag", etag).putHeader("Accept-Ranges", "bytes");
+    String range = ctx.request().getHeader("Range");
     if (etag.equals(ctx.request().getHeader("If-None-Match"))) {
       ctx.response().setStatusCode(304).end();
+    } else if (range != null && range.matches("bytes=\\d+-\\d+")) {
+      int first = Integer.parseInt(range.substring(6, range.indexOf('-')));
+      int last = Math.min(PNG.length - 1, Integer.parseInt(range.substring(range.indexOf('-') + 1)));
+      if (first >= PNG.length) {
+        ctx.response().setStatusCode(416).putHeader("Content-Range", "bytes */" + PNG.length)
+            .putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("code", "range_not_satisfiable").put("message", "no such bytes").encode());
+        return;
+      }
+      ctx.response().setStatusCode(206).putHeader("Content-Type", "image/png")
+          .putHeader("Content-Range", "bytes " + first + "-" + last + "/" + PNG.length)
+          .end(Buffer.buffer(java.util.Arrays.copyOfRange(PNG, first, last + 1)));
+    } else if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+      ctx.response().putHeader("Content-Type", "image/png").putHeader("Content-Length", Integer.toString(PNG.length)).end();
     } else {
       ctx.response().putHeader("Content-Type", "image/png").end(Buffer.buffer(PNG));
     }
+  }
+
+  private void link(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!views.containsKey(id) || !ctx.pathParam("file").equals("0.png")) {
+      notFound(ctx);
+      return;
+    }
+    ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject()
+        .put("url", url() + "/store/" + id + "/0.png?X-Amz-Signature=fake")
+        .put("etag", "\"" + id + "-0\"").put("size", PNG.length).put("content_type", "image/png").encode());
   }
 
   private static void notFound(RoutingContext ctx) {

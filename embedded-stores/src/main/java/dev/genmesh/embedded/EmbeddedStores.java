@@ -15,32 +15,38 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
 
 /**
- * The embedded PostgreSQL and Redis of {@code genmesh up} (and the one starter the tests and
- * benchmarks use), with their data kept under one directory so that what the mesh acknowledged
- * survives a restart. PostgreSQL runs with
- * {@code fsync} and {@code synchronous_commit} on, Redis with an fsync-every-second
- * append-only file.
+ * The embedded PostgreSQL, Redis and S3-compatible object store of {@code genmesh up} (and the
+ * one starter the tests and benchmarks use), with their data kept under one directory so that
+ * what the mesh acknowledged survives a restart. PostgreSQL runs with {@code fsync} and
+ * {@code synchronous_commit} on, Redis with an fsync-every-second append-only file; the object
+ * store ({@link EmbeddedObjectStore}, in this JVM) keeps its objects under {@code <dataDir>/s3}.
  */
 public final class EmbeddedStores implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStores.class);
 
   static final String LOCK_FILE = "stores.lock";
+  /** The object store's folder under the data directory. */
+  public static final String OBJECTS_DIR = "s3";
 
   private final FileLock dataDirLock;
   private final EmbeddedPostgres postgres;
   private final RedisServer redis;
   private final int redisPort;
+  private final EmbeddedObjectStore objects;
 
-  private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, RedisServer redis, int redisPort) {
+  private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, RedisServer redis, int redisPort,
+      EmbeddedObjectStore objects) {
     this.dataDirLock = dataDirLock;
     this.postgres = postgres;
     this.redis = redis;
     this.redisPort = redisPort;
+    this.objects = objects;
   }
 
   /**
@@ -51,8 +57,19 @@ public final class EmbeddedStores implements AutoCloseable {
    * @param durable fsync on (the all-in-one mode); tests pass false for speed
    */
   public static EmbeddedStores start(Path dataDir, Collection<String> databases, boolean durable) {
+    return start(dataDir, databases, List.of(), durable);
+  }
+
+  /**
+   * As above, and creates each of {@code buckets} in the object store if missing.
+   *
+   * @param durable fsync on in PostgreSQL and Redis (the all-in-one mode); tests pass false for speed
+   */
+  public static EmbeddedStores start(Path dataDir, Collection<String> databases, Collection<String> buckets,
+      boolean durable) {
     FileLock lock = null;
     EmbeddedPostgres pg = null;
+    EmbeddedObjectStore objects = null;
     try {
       Path pgDir = Files.createDirectories(dataDir.resolve("postgres"));
       Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
@@ -60,12 +77,17 @@ public final class EmbeddedStores implements AutoCloseable {
       StaleStoreProcesses.stop(dataDir);
       pg = startPostgres(pgDir, freePort(), durable);
       createDatabases(pg, databases);
+      objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
       int port = freePort();
       RedisServer redisServer = redisServer(redisDir, port, durable);
       redisServer.start();
-      LOG.info("embedded stores up: postgres on 127.0.0.1:{}, redis on 127.0.0.1:{}, data in {}", pg.getPort(), port, dataDir);
-      return new EmbeddedStores(lock, pg, redisServer, port);
+      LOG.info("embedded stores up: postgres on 127.0.0.1:{}, redis on 127.0.0.1:{}, object store on {}, data in {}",
+          pg.getPort(), port, objects.endpoint(), dataDir);
+      return new EmbeddedStores(lock, pg, redisServer, port, objects);
     } catch (IOException | RuntimeException e) {
+      if (objects != null) {
+        objects.close();
+      }
       closeQuietly(pg);
       release(lock);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
@@ -167,6 +189,11 @@ public final class EmbeddedStores implements AutoCloseable {
     return redis;
   }
 
+  /** The S3-compatible object store (endpoint, keys, buckets). */
+  public EmbeddedObjectStore objectStore() {
+    return objects;
+  }
+
   /** Creates each of {@code databases} that does not exist yet. */
   public static void createDatabases(EmbeddedPostgres pg, Collection<String> databases) {
     try (Connection connection = pg.getPostgresDatabase().getConnection(); Statement statement = connection.createStatement()) {
@@ -197,6 +224,7 @@ public final class EmbeddedStores implements AutoCloseable {
 
   @Override
   public void close() {
+    objects.close();
     try {
       redis.stop();
     } catch (IOException | RuntimeException e) {

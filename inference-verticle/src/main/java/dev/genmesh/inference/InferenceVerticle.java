@@ -1,9 +1,13 @@
 package dev.genmesh.inference;
 
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.inference.impl.Admission;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.inference.impl.BatchExecution;
+import dev.genmesh.inference.impl.ImageUploads;
 import dev.genmesh.inference.impl.ModelLoadFailures;
 import dev.genmesh.inference.impl.ModelSet;
 import dev.genmesh.inference.impl.RegionContact;
@@ -38,7 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * An inference worker of one region: warms up ({@link WarmUpSequence}), claims work for its warm
  * models over the region's event bus ({@link WorkLoop}), runs batches on its TensorFlow thread
- * ({@link BatchExecution}), reports steps and results, renews leases with heartbeats, and drains
+ * ({@link BatchExecution}), uploads the images to the region's object store ({@link ImageUploads}),
+ * reports steps and results, renews leases with heartbeats, and drains
  * when told ({@link WorkerDrain}). What it does on OOM, device errors and model-load failures:
  * inference-verticle/WORKER.md. {@link WorkerHttp} serves its probes and metrics.
  */
@@ -46,6 +51,8 @@ public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
 
   private final WorkerConfig worker;
+  private final ImagesConfig imagesConfig;
+  private final Path spoolDir;
   private final String region;
   private final String workerId;
   private final MeterRegistry registry;
@@ -63,7 +70,11 @@ public final class InferenceVerticle extends VerticleBase {
 
   private WorkerExecutor tf;
   private WorkerExecutor decoding;
+  /** The spool's disk work (hashing, writing, reading back): never the TensorFlow thread or the event loop. */
+  private WorkerExecutor spooling;
   private RegionReports reports;
+  private ImageStore images;
+  private ImageUploads uploads;
   private volatile WorkLoop loop;
   private boolean stopping;
   private final WorkerDrain drain;
@@ -99,6 +110,9 @@ public final class InferenceVerticle extends VerticleBase {
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry,
       ModelSource modelSource, WorkerOptions options) {
     this.worker = config.worker();
+    this.imagesConfig = config.images();
+    this.spoolDir = options.spoolDir() != null ? options.spoolDir()
+        : imagesConfig.spoolDir().isBlank() ? null : Path.of(imagesConfig.spoolDir()).resolve(workerId);
     this.region = region;
     this.workerId = workerId;
     this.registry = registry;
@@ -149,7 +163,16 @@ public final class InferenceVerticle extends VerticleBase {
     reports = new RegionReports(vertx, region, workerId, stepTime);
     tf = vertx.createSharedWorkerExecutor("genmesh-tf-" + workerId, 1, 30, TimeUnit.MINUTES);
     decoding = vertx.createSharedWorkerExecutor("genmesh-decode-" + workerId, 1);
-    BatchExecution batches = new BatchExecution(workerId, tf, models, health, reports, contact, watchdog, failures, restarts,
+    spooling = vertx.createSharedWorkerExecutor("genmesh-spool-" + workerId, 1);
+    images = ImageStores.s3(vertx, imagesConfig.forRegion(region));
+    uploads = new ImageUploads(vertx, region, workerId, images, spooling, spool(), imagesConfig.spoolMaxBytes(),
+        imagesConfig.uploadGiveUpMs(), registry, () -> {
+          if (loop != null) {
+            loop.claim();
+          }
+        });
+    BatchExecution batches = new BatchExecution(workerId, tf, models, health, reports, uploads, contact, watchdog, failures,
+        restarts,
         new BatchExecution.WorkerEffects() {
           @Override
           public void release(String requestId) {
@@ -171,7 +194,7 @@ public final class InferenceVerticle extends VerticleBase {
         failures, new WorkLoop.ClaimGate() {
           @Override
           public boolean mayClaim() {
-            return ready && health.live() && !stopping && !drain.draining();
+            return ready && health.live() && !stopping && !drain.draining() && uploads.hasRoom();
           }
 
           @Override
@@ -193,7 +216,7 @@ public final class InferenceVerticle extends VerticleBase {
     vertx.setPeriodic(0, worker.heartbeatIntervalMs(), id -> heartbeat()); // ready=false until warmed up
     // From the start: a worker still warming up may be the first one a scale-down drains.
     vertx.eventBus().<JsonObject>consumer(Addresses.drain(region, workerId), message -> drain.onDrain(vertx, message));
-    return warmUp.untilFirstWarm(vertx, tf).onSuccess(missing -> {
+    return uploads.start().compose(v -> warmUp.untilFirstWarm(vertx, tf)).onSuccess(missing -> {
       if (missing != null) {
         // Serving on the wrong device (TF falls back to the CPU silently) would be slow and
         // wrong: not live, no claims, and Kubernetes replaces the pod.
@@ -212,6 +235,23 @@ public final class InferenceVerticle extends VerticleBase {
         loop.claim();
       }, () -> stopping || drain.draining());
     }); // a failure is reported once, by whoever deployed it
+  }
+
+  /** The configured spool, else a temporary folder of this worker's own. */
+  private Path spool() {
+    if (spoolDir != null) {
+      return spoolDir;
+    }
+    try {
+      return java.nio.file.Files.createTempDirectory("genmesh-spool-" + workerId + "-");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("no spool folder for worker " + workerId, e);
+    }
+  }
+
+  /** Bytes of images waiting in the spool for their upload. */
+  public long spooledBytes() {
+    return uploads == null ? 0 : uploads.spooledBytes();
   }
 
   /**
@@ -307,7 +347,12 @@ public final class InferenceVerticle extends VerticleBase {
     if (loop != null) {
       loop.cancelAll(); // the region re-queues them when the leases lapse; nothing is lost
     }
+    if (uploads != null) {
+      uploads.close();
+    }
     return modelSource.close()
+        .transform(v -> images == null ? Future.<Void>succeededFuture() : images.close())
+        .transform(v -> spooling == null ? Future.<Void>succeededFuture() : spooling.close())
         .transform(v -> decoding == null ? Future.<Void>succeededFuture() : decoding.close())
         .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())
         .onComplete(v -> models.close());

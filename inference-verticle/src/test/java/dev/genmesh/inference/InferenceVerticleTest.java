@@ -5,6 +5,8 @@ import static dev.genmesh.inference.RegionDouble.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.inference.pipeline.DiffusionPipeline;
 import dev.genmesh.inference.pipeline.GenerationInput;
@@ -31,8 +33,10 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The worker against the region's side of the event-bus contract, played by {@link RegionDouble}. */
+@ExtendWith(StoresExtension.class)
 class InferenceVerticleTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -40,9 +44,9 @@ class InferenceVerticleTest {
   private RegionDouble region;
 
   @BeforeEach
-  void playTheRegion() {
+  void playTheRegion(TestStores stores) {
     vertx = Vertx.vertx();
-    region = new RegionDouble(vertx);
+    region = new RegionDouble(vertx, stores);
   }
 
   @AfterEach
@@ -59,8 +63,8 @@ class InferenceVerticleTest {
     WorkerMessages.Result done = region.results.get("usw_test1");
     assertThat(done.attempt()).isEqualTo(1);
     assertThat(done.workerId()).isEqualTo("usw-test-worker");
-    assertThat(done.pngs()).hasSize(1);
-    assertThat(ImageIO.read(new ByteArrayInputStream(done.pngs().get(0))).getWidth()).isEqualTo(256);
+    assertThat(region.pngs("usw_test1")).hasSize(1);
+    assertThat(ImageIO.read(new ByteArrayInputStream(region.pngs("usw_test1").get(0))).getWidth()).isEqualTo(256);
     assertThat(region.stepsOf("usw_test1")).extracting(WorkerMessages.Step::step).containsExactly(1, 2, 3);
     assertThat(region.stepsOf("usw_test1")).allSatisfy(s -> {
       assertThat(s.total()).isEqualTo(3);
@@ -144,7 +148,7 @@ class InferenceVerticleTest {
     try (LoadedModel model = ModelStore.load(TestModels.tiny(), 1, 1)) {
       for (int i = 0; i < specs.size(); i++) {
         List<byte[]> single = DiffusionPipeline.generate(model, input(specs.get(i)), StepListener.NONE, () -> false);
-        List<byte[]> batched = region.results.get("usw_b" + i).pngs();
+        List<byte[]> batched = region.pngs("usw_b" + i);
         assertThat(batched).hasSameSizeAs(single);
         for (int j = 0; j < single.size(); j++) {
           assertThat(batched.get(j)).as("request %d image %d", i, j).isEqualTo(single.get(j));
@@ -195,7 +199,7 @@ class InferenceVerticleTest {
     deploy("usw-test-worker", Map.of());
 
     await("the result and the refusal", WAIT, () -> region.results.containsKey("usw_ctl") && region.failures.containsKey("usw_bad"));
-    assertThat(region.results.get("usw_ctl").pngs()).hasSize(1);
+    assertThat(region.pngs("usw_ctl")).hasSize(1);
     assertThat(region.stepsOf("usw_ctl")).extracting(WorkerMessages.Step::step).containsExactly(1, 2, 3);
     assertThat(region.failures.get("usw_bad").failureType()).isEqualTo("error");
     assertThat(region.failures.get("usw_bad").message()).contains("control_image is not base64");
@@ -211,6 +215,7 @@ class InferenceVerticleTest {
         "GENMESH_WORKER__CLAIM_POLL_MS", "50",
         "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "200",
         "GENMESH_WORKER__MODELS", "[genmesh-tiny]"));
+    all.putAll(region.imagesEnv());
     all.putAll(env);
     GenmeshConfig config = ConfigLoader.load(null, all);
     var worker = new InferenceVerticle(config, REGION, workerId, new SimpleMeterRegistry(), TestModels.root());

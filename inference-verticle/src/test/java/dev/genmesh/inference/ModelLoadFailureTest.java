@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.GenerationSpec;
@@ -26,6 +28,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it again for a request once the backoff has passed, and fails such requests as
  * {@code model_load_failed}.
  */
+@ExtendWith(StoresExtension.class)
 class ModelLoadFailureTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
   private static final String BROKEN = "genmesh-small";
@@ -45,9 +49,9 @@ class ModelLoadFailureTest {
   private Path corrupted;
 
   @BeforeEach
-  void playTheRegion() throws IOException {
+  void playTheRegion(TestStores stores) throws IOException {
     vertx = Vertx.vertx();
-    region = new RegionDouble(vertx);
+    region = new RegionDouble(vertx, stores);
     corrupted = copy(TestModels.small(), tmp.resolve("small-corrupted"));
     Path data = corrupted.resolve("variables").resolve("variables.data-00000-of-00001");
     byte[] bytes = Files.readAllBytes(data);
@@ -137,11 +141,13 @@ class ModelLoadFailureTest {
     return new GenerationSpec(prompt, "", BROKEN, Tier.FAST, 256, 256, 2, seed, 5.0, 1);
   }
 
-  private static GenmeshConfig config(String models) {
-    return ConfigLoader.load(null, new HashMap<>(Map.of(
+  private GenmeshConfig config(String models) {
+    Map<String, String> env = new HashMap<>(Map.of(
         "GENMESH_WORKER__CLAIM_POLL_MS", "50",
         "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "200",
-        "GENMESH_WORKER__MODELS", models)));
+        "GENMESH_WORKER__MODELS", models));
+    env.putAll(region.imagesEnv());
+    return ConfigLoader.load(null, env);
   }
 
   /** Like a registry whose bundle of the broken model fails its checksum on every pull, until repaired. */

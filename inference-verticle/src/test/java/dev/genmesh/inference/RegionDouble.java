@@ -1,6 +1,14 @@
 package dev.genmesh.inference;
 
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.images.ImageKeys;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.StoredImage;
+import dev.genmesh.registry.Sha256;
+import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.WorkerMessages;
 import io.vertx.core.Vertx;
@@ -36,7 +44,12 @@ final class RegionDouble {
   final Map<String, WorkerMessages.Result> results = new ConcurrentHashMap<>();
   final Map<String, WorkerMessages.Failure> failures = new ConcurrentHashMap<>();
   final List<WorkerMessages.Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
+  /** Steps ({@code step <id> <n>}) and results ({@code result <id>}) in the order they arrived. */
+  final List<String> timeline = new CopyOnWriteArrayList<>();
   volatile boolean honourBatchHints = true;
+  /** While set, results are answered STALE_ATTEMPT (the request moved on) and kept in {@link #stale}. */
+  volatile boolean staleResults;
+  final Map<String, WorkerMessages.Result> stale = new ConcurrentHashMap<>();
   /** While set, claims are answered with a failure (the region's queue is down), not work or NO_WORK. */
   volatile boolean failClaims;
   /** While set, claims that may wait ({@code wait_ms}) and find nothing are held until work is queued. */
@@ -51,7 +64,23 @@ final class RegionDouble {
    */
   volatile java.util.function.Consumer<WorkerMessages.Step> onStep = step -> {};
 
+  /** The region's bucket in the test's object store; null: the double has none (no results expected). */
+  private final ImageStore images;
+  private final Map<String, String> imagesEnv;
+
   RegionDouble(Vertx vertx) {
+    this(vertx, null);
+  }
+
+  /** With a fresh bucket of {@code stores}' object store, where the workers it serves upload their images. */
+  RegionDouble(Vertx vertx, TestStores stores) {
+    if (stores == null) {
+      images = null;
+      imagesEnv = Map.of();
+    } else {
+      imagesEnv = stores.imagesEnv(stores.createBucket());
+      images = ImageStores.s3(vertx, ConfigLoader.load(null, imagesEnv).images().forRegion(REGION));
+    }
     var bus = vertx.eventBus();
     bus.<JsonObject>consumer(Addresses.claim(REGION), message -> {
       WorkerMessages.Claim claim = WorkerMessages.Claim.fromJson(message.body());
@@ -72,11 +101,18 @@ final class RegionDouble {
     bus.<JsonObject>consumer(Addresses.progress(REGION), message -> {
       WorkerMessages.Step step = WorkerMessages.Step.fromJson(message.body());
       steps.add(step);
+      timeline.add("step " + step.requestId() + " " + step.step());
       onStep.accept(step);
     });
     bus.<JsonObject>consumer(Addresses.result(REGION), message -> {
       WorkerMessages.Result result = WorkerMessages.Result.fromJson(message.body());
+      if (staleResults) {
+        stale.put(result.requestId(), result);
+        message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " is not current");
+        return;
+      }
       results.put(result.requestId(), result);
+      timeline.add("result " + result.requestId());
       message.reply(new JsonObject().put("status", "completed"));
     });
     bus.<JsonObject>consumer(Addresses.failure(REGION), message -> {
@@ -86,6 +122,37 @@ final class RegionDouble {
     });
     bus.<JsonObject>consumer(Addresses.heartbeat(REGION),
         message -> heartbeats.add(WorkerMessages.Heartbeat.fromJson(message.body())));
+  }
+
+  /** The environment that points a worker's config at this region's bucket. */
+  Map<String, String> imagesEnv() {
+    return imagesEnv;
+  }
+
+  /**
+   * The PNGs of a reported result, read from the object store; each checked against the size and
+   * SHA-256 the worker reported, and against the attempt-scoped key it must have.
+   */
+  List<byte[]> pngs(String requestId) {
+    WorkerMessages.Result result = results.get(requestId);
+    List<byte[]> pngs = new java.util.ArrayList<>();
+    for (int i = 0; i < result.images().size(); i++) {
+      StoredImage image = result.images().get(i);
+      if (!image.key().equals(ImageKeys.of(requestId, result.attempt(), i))) {
+        throw new AssertionError("image " + i + " of " + requestId + " is not under its attempt's key: " + image.key());
+      }
+      byte[] png = Waits.await(images.get(image.key())).getBytes();
+      if (png.length != image.size() || !Sha256.of(png).equals(image.sha256())) {
+        throw new AssertionError("stored " + image.key() + " does not match its reported size and SHA-256");
+      }
+      pngs.add(png);
+    }
+    return pngs;
+  }
+
+  /** Every object in the region's bucket under {@code prefix}. */
+  List<String> storedKeys(String prefix) {
+    return Waits.await(images.list(prefix)).stream().map(dev.genmesh.images.ObjectInfo::key).toList();
   }
 
   void queue(WorkerMessages.Assignment assignment) {

@@ -5,6 +5,8 @@ import static dev.genmesh.inference.RegionDouble.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import dev.genmesh.inference.pipeline.DiffusionPipeline;
 import dev.genmesh.inference.pipeline.LoadedModel;
 import dev.genmesh.inference.pipeline.ModelStore;
@@ -23,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.tensorflow.exceptions.TFResourceExhaustedException;
 import org.tensorflow.exceptions.TensorFlowException;
 
@@ -30,6 +33,7 @@ import org.tensorflow.exceptions.TensorFlowException;
  * OOM and device errors on the real TF runtime, induced through the worker's fault hook with the
  * exceptions TensorFlow Java throws for them (there is no GPU here to fail for real).
  */
+@ExtendWith(StoresExtension.class)
 class WorkerFaultsTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -38,9 +42,9 @@ class WorkerFaultsTest {
   private final MeterRegistry meters = new SimpleMeterRegistry();
 
   @BeforeEach
-  void playTheRegion() {
+  void playTheRegion(TestStores stores) {
     vertx = Vertx.vertx();
-    region = new RegionDouble(vertx);
+    region = new RegionDouble(vertx, stores);
   }
 
   @AfterEach
@@ -81,7 +85,7 @@ class WorkerFaultsTest {
     try (LoadedModel model = ModelStore.load(TestModels.tiny(), 1, 1)) {
       byte[] single = DiffusionPipeline.generate(model, InferenceVerticleTest.input(retry).withAdapter("watercolor", 1.0),
           StepListener.NONE, () -> false).get(0);
-      assertThat(result.pngs()).containsExactly(single);
+      assertThat(region.pngs("usw_oom")).containsExactly(single);
     }
   }
 
@@ -161,6 +165,7 @@ class WorkerFaultsTest {
         "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "200",
         "GENMESH_WORKER__MODELS", "[genmesh-tiny]",
         "GENMESH_WORKER__VRAM_MB", String.valueOf(vramMb)));
+    env.putAll(region.imagesEnv());
     var worker = new InferenceVerticle(ConfigLoader.load(null, env), REGION, workerId, meters, TestModels.root(), faults);
     try {
       vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);

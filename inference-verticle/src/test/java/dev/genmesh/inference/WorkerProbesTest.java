@@ -5,6 +5,8 @@ import static dev.genmesh.inference.RegionDouble.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.WorkerMessages;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.tensorflow.exceptions.TensorFlowException;
 
 /**
@@ -29,6 +32,7 @@ import org.tensorflow.exceptions.TensorFlowException;
  * the real TF runtime behind them: warming up, ready, the region's queue not answering, persistent
  * device errors, and a GPU worker whose device list has no GPU.
  */
+@ExtendWith(StoresExtension.class)
 class WorkerProbesTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
   private static final DeviceLister.Device CPU =
@@ -42,9 +46,9 @@ class WorkerProbesTest {
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   @BeforeEach
-  void playTheRegion() {
+  void playTheRegion(TestStores stores) {
     vertx = Vertx.vertx();
-    region = new RegionDouble(vertx);
+    region = new RegionDouble(vertx, stores);
   }
 
   @AfterEach
@@ -162,6 +166,7 @@ class WorkerProbesTest {
         "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "200",
         "GENMESH_WORKER__MODELS", "[genmesh-tiny]"));
     env.putAll(extra);
+    env.putAll(region.imagesEnv());
     return ConfigLoader.load(null, env);
   }
 

@@ -33,6 +33,12 @@ final class CommonOptions {
     return worker.modelDir().isBlank() ? dataDir.resolve("models") : Path.of(worker.modelDir()).toAbsolutePath();
   }
 
+  /** Where a worker keeps its images until uploaded: {@code images.spool_dir/<worker>}, else {@code <data dir>/spool/<worker>}. */
+  static Path spoolDir(GenmeshConfig config, Path dataDir, String workerId) {
+    String dir = config.images().spoolDir();
+    return (dir.isBlank() ? dataDir.resolve("spool") : Path.of(dir).toAbsolutePath()).resolve(workerId);
+  }
+
   /** Where the region registries live: {@code registry.dir}, else {@code <data dir>/registry}; one folder per region. */
   static Path registryRoot(GenmeshConfig config, Path dataDir) {
     return config.registry().dir().isBlank() ? dataDir.resolve("registry") : Path.of(config.registry().dir()).toAbsolutePath();

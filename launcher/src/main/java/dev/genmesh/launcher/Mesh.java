@@ -42,7 +42,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole mesh in one process: embedded PostgreSQL and Redis, one Hazelcast cluster per
+ * The whole mesh in one process: embedded PostgreSQL, Redis and object store, one Hazelcast cluster per
  * region (a region-node member and a worker member each), and the edge router. With
  * {@link Options#autoscale} the workers are {@code genmesh worker} child processes instead, started
  * and stopped by each region's autoscaler ({@link LocalWorkerActuator}).
@@ -100,9 +100,10 @@ public final class Mesh implements AutoCloseable {
   }
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
-    progress.accept("starting embedded PostgreSQL and Redis in " + options.dataDir());
+    progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
     List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
-    stores = EmbeddedStores.start(options.dataDir(), databases, options.durable());
+    List<String> buckets = base.regions().keySet().stream().map(r -> base.images().forRegion(r).bucket()).toList();
+    stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
@@ -119,7 +120,7 @@ public final class Mesh implements AutoCloseable {
       Vertx node = member.vertx();
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), meters,
-          options.dataDir().resolve("images").resolve(region.name()), registryRoot.resolve(region.name()), Clock.systemUTC())
+          registryRoot.resolve(region.name()), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
       if (options.autoscale()) {
         // Worker processes start once every region listens, with the config as running (real ports).
@@ -149,7 +150,8 @@ public final class Mesh implements AutoCloseable {
       String workerId = region.code() + "-worker-1";
       InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, meters,
           CommonOptions.modelSource(config, region.name(), workerId, modelRoot, meters),
-          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId())
+              .withSpoolDir(CommonOptions.spoolDir(config, options.dataDir(), workerId)));
       // Any free port: the three workers share this process and its configuration.
       WorkerHttp http = new WorkerHttp(verticle, meters, options.bindHost(), 0);
       await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());
@@ -226,7 +228,8 @@ public final class Mesh implements AutoCloseable {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = base.withRegions(regions);
+    GenmeshConfig local = base.withRegions(regions).withImages(base.images().withStore(
+        stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }
 

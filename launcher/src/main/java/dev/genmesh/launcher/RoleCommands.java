@@ -75,7 +75,7 @@ final class RoleCommands {
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       RegionCluster.Member member = Mesh.await(RegionCluster.join(region, common.bindHost, meters), "join cluster of " + name);
       Vertx vertx = member.vertx();
-      RegionNodeVerticle node = new RegionNodeVerticle(config, name, meters, common.dataDir().resolve("images").resolve(name),
+      RegionNodeVerticle node = new RegionNodeVerticle(config, name, meters,
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
       if (KubernetesScaling.attach(vertx, config, name, node, meters)) {
@@ -86,6 +86,8 @@ final class RoleCommands {
       member.onMemberLeft(node::memberLeft);
       System.out.println("[genmesh] region " + name + " listening on " + region.httpHost() + ":" + node.actualPort());
       System.out.println("[genmesh] region " + name + " sends safety checks to " + node.safetyCheckUrl());
+      System.out.println("[genmesh] region " + name + " keeps images in bucket " + config.images().forRegion(name).bucket()
+          + " at " + endpoint(config.images().forRegion(name)));
       runUntilStopped(vertx);
     }
   }
@@ -120,7 +122,8 @@ final class RoleCommands {
       Path modelRoot = CommonOptions.modelRoot(config.worker(), common.dataDir());
       InferenceVerticle worker = new InferenceVerticle(config, region, workerId, meters,
           CommonOptions.modelSource(config, region, workerId, modelRoot, meters),
-          WorkerOptions.defaults().withClusterNodeId(member.nodeId()));
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId())
+              .withSpoolDir(CommonOptions.spoolDir(config, common.dataDir(), workerId)));
       // Probes first: live (and not ready) while the models load and warm up.
       WorkerHttp http = new WorkerHttp(worker, meters, common.bindHost, config.worker().httpPort());
       Mesh.await(vertx.deployVerticle(http), "start the HTTP probes of worker " + workerId);
@@ -173,6 +176,11 @@ final class RoleCommands {
       System.out.println("[genmesh] safety service listening on " + common.bindHost + ":" + service.actualPort());
       runUntilStopped(vertx);
     }
+  }
+
+  /** The store's endpoint as configured, or what an empty one means. */
+  static String endpoint(dev.genmesh.config.ImagesConfig.Bucket bucket) {
+    return bucket.endpoint().isBlank() ? "AWS S3 (" + bucket.signingRegion() + ")" : bucket.endpoint();
   }
 
   private static void runUntilStopped(Vertx vertx) {

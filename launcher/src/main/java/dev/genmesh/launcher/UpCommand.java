@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code genmesh up}: the whole mesh on this machine, on embedded defaults. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start the whole mesh here: embedded PostgreSQL and Redis, three regions with a CPU worker each, and the edge.")
+    description = "Start the whole mesh here: embedded PostgreSQL, Redis and an S3-compatible object store, three regions"
+        + " with a CPU worker each, and the edge.")
 final class UpCommand implements Runnable {
   @Mixin CommonOptions common;
 
@@ -50,6 +51,11 @@ final class UpCommand implements Runnable {
     System.out.println("  metrics       " + base + "/metrics");
     mesh.config().regions().values().forEach(r ->
         System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
+    System.out.println("  object store  " + mesh.stores().objectStore().endpoint() + " (S3 API, keys in "
+        + mesh.stores().objectStore().credentialsFile() + "), buckets " + mesh.config().regions().keySet().stream()
+        .map(r -> mesh.config().images().forRegion(r).bucket()).toList());
+    System.out.println("  images        served by the edge (" + mesh.config().images().edgeDelivery().wireName()
+        + "), stored under " + options.dataDir().resolve(dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR));
     mesh.workerHttp().forEach((region, url) ->
         System.out.println("  worker        " + region + " " + url + "/health/ready"));
     if (autoscale) {

@@ -111,16 +111,17 @@ class DrainEndToEndTest {
         "GENMESH_QUEUE__LEASE_REAP_INTERVAL_MS", "100"));
     GenmeshConfig loaded = ConfigLoader.load(null, env);
     String database = loaded.region(REGION).postgres().database();
-    stores = EmbeddedStores.start(dir.resolve("stores"), List.of(database), false);
+    stores = EmbeddedStores.start(dir.resolve("stores"), List.of(database), List.of("genmesh-" + REGION), false);
     int clusterPort = EmbeddedStores.freePort();
     region = loaded.region(REGION)
         .withStores(loaded.region(REGION).postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
             new RegionConfig.RedisConfig(stores.redisUrl(), "genmesh:drain:"))
         .withHttpPort(0)
         .withCluster(clusterPort, List.of("127.0.0.1:" + clusterPort + "-" + (clusterPort + 4)));
-    base = loaded.withRegions(Map.of(REGION, region));
+    base = loaded.withRegions(Map.of(REGION, region)).withImages(loaded.images().withStore(
+        stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     Vertx member = member();
-    node = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, Clock.systemUTC())
+    node = new RegionNodeVerticle(base, REGION, regionMeters, null, Clock.systemUTC())
         .withLocalSafety(new ReferenceSafety());
     Waits.await(WAIT_S, member.deployVerticle(node));
     apiPort = node.actualPort();

@@ -8,6 +8,7 @@ import static dev.genmesh.launcher.K8sManifests.*;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.config.RegionConfig;
 import java.io.File;
 import java.io.IOException;
@@ -266,6 +267,11 @@ class KubernetesManifestsTest {
       assertThat(region.apiUrl()).as("%s: the edge calls the region's Service", name)
           .isEqualTo("http://genmesh-region-" + name + ":" + apiPort.get("port"));
       assertThat(resolvePort(apiPort.get("targetPort"), regionPorts)).contains(region.httpPort());
+      ImagesConfig.Bucket bucket = config.images().forRegion(name);
+      assertThat(bucket.bucket()).as("%s has a bucket of its own", name).isEqualTo("genmesh-" + name);
+      assertThat(bucket.signingRegion()).as("%s: its bucket's AWS region", name).isNotBlank();
+      assertThat(bucket.keys()).as("no keys in genmesh.yaml").isNull();
+      assertThat(bucket.credentialsFile()).isEmpty();
     }
   }
 
@@ -287,6 +293,14 @@ class KubernetesManifestsTest {
       assertThat(loaded.postgres().user()).isEqualTo(PLACEHOLDER);
       assertThat(loaded.postgres().password()).isEqualTo(PLACEHOLDER);
       assertThat(loaded.redis().url()).isEqualTo(PLACEHOLDER);
+
+      // The object-store keys' Secret, as region nodes and workers get it through envFrom.
+      Doc images = named("Secret", "genmesh-images-" + region);
+      Map<String, String> keys = new HashMap<>();
+      map(images.body().get("stringData")).forEach((k, v) -> keys.put(k, str(v)));
+      assertThat(keys).containsOnlyKeys(ImagesConfig.ACCESS_KEY_ENV, ImagesConfig.SECRET_KEY_ENV);
+      assertThat(ConfigLoader.load(file, keys).images().keys()).isEqualTo(new ImagesConfig.Keys(PLACEHOLDER, PLACEHOLDER));
+      assertThat(images.file().getParent()).isEqualTo(K8S.resolve("overlays").resolve(region));
     }
     for (Doc deployment : ofKind("Deployment")) {
       Map<String, String> env = new HashMap<>();
@@ -402,7 +416,9 @@ class KubernetesManifestsTest {
     assertThat(byKey).containsKeys("Namespace/genmesh", "Deployment/genmesh-region-" + region,
         "Service/genmesh-region-" + region, "Service/genmesh-members-" + region,
         "Deployment/genmesh-worker-" + region + "-l4", "Deployment/genmesh-worker-" + region + "-a100-80",
-        "PodDisruptionBudget/genmesh-region-" + region, "PersistentVolumeClaim/genmesh-images-" + region);
+        "PodDisruptionBudget/genmesh-region-" + region);
+    assertThat(byKey.keySet()).as("images are in the object store, not on a volume")
+        .noneMatch(k -> k.startsWith("PersistentVolumeClaim/"));
     assertThat(byKey.keySet()).noneMatch(k -> k.contains("edge"));
     assertThat(map(map(byKey.get("Namespace/genmesh").body().get("metadata")).get("labels")))
         .as("the shared namespace carries no region").doesNotContainKey(REGION_LABEL);
@@ -443,6 +459,14 @@ class KubernetesManifestsTest {
     });
     assertThat(list(map(list(regionPod.get("containers")).get(0)).get("envFrom")))
         .anySatisfy(e -> assertThat(map(map(e).get("secretRef")).get("name")).isEqualTo("genmesh-stores-" + region));
+    // Region nodes and workers sign object-store requests with the region's keys (or the pod's role).
+    for (Doc deployment : docs.stream().filter(d -> d.kind().equals("Deployment")).toList()) {
+      assertThat(list(map(list(podSpec(deployment).get("containers")).get(0)).get("envFrom")))
+          .as("%s reads the object-store keys", deployment).anySatisfy(e -> {
+            assertThat(map(map(e).get("secretRef")).get("name")).isEqualTo("genmesh-images-" + region);
+            assertThat(map(map(e).get("secretRef")).get("optional")).isEqualTo(true);
+          });
+    }
     Map<String, Object> headless = map(byKey.get("Service/genmesh-members-" + region).body().get("spec"));
     assertThat(headless).containsEntry("clusterIP", "None").containsEntry("publishNotReadyAddresses", true);
     // Region nodes and workers are behind the headless Service: one Hazelcast cluster.

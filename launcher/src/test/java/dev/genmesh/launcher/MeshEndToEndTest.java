@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ImagesConfig;
+import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.testkit.Waits;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClient;
@@ -106,6 +109,47 @@ class MeshEndToEndTest {
     List<JsonObject> resumed = followEvents(id, events.get(3).getLong("id"));
     assertThat(resumed).extracting(e -> e.getLong("id")).containsExactlyElementsOf(
         events.subList(4, events.size()).stream().map(e -> e.getLong("id")).toList());
+  }
+
+  /**
+   * The images live in the region's bucket of the embedded object store: a second edge that
+   * redirects to presigned URLs serves the same bytes as the proxying one, ranges included, and
+   * nothing is served before the request completes.
+   */
+  @Test
+  void imagesComeFromTheObjectStoreProxiedWithRangesOrByAPresignedRedirect() throws Exception {
+    JsonObject accepted = submit(new JsonObject().put("prompt", "a harbour at noon").put("seed", 3).put("steps", 3)
+        .put("width", 256).put("height", 256));
+    String path = accepted.getJsonObject("links").getJsonArray("images").getString(0);
+    // Asked at once: the request has not run yet (a claim poll and three TensorFlow steps away).
+    HttpResponse<Buffer> early = get(path);
+    assertThat(early.statusCode()).as("served only once completed: %s", early.bodyAsString()).isEqualTo(409);
+    assertThat(early.bodyAsJsonObject().getString("code")).isEqualTo("not_ready");
+    followEvents(accepted.getString("id"), 0);
+    byte[] proxied = get(path).body().getBytes();
+    HttpResponse<Buffer> range = await(http.get(path).putHeader("Range", "bytes=0-7").send());
+    assertThat(range.statusCode()).isEqualTo(206);
+    assertThat(range.body().getBytes()).isEqualTo(java.util.Arrays.copyOf(proxied, 8));
+
+    GenmeshConfig running = mesh.config();
+    GenmeshConfig redirecting = running.withEdge(running.edge().withPort(0))
+        .withImages(running.images().withEdgeDelivery(ImagesConfig.EdgeDelivery.REDIRECT));
+    EdgeVerticle edge = new EdgeVerticle(redirecting, new SimpleMeterRegistry());
+    String deployment = await(vertx.deployVerticle(edge));
+    try {
+      WebClient direct = WebClient.create(vertx, new WebClientOptions().setFollowRedirects(false));
+      HttpResponse<Buffer> redirect = Waits.await(WAIT_S, direct.get(edge.actualPort(), "127.0.0.1", path).send());
+      assertThat(redirect.statusCode()).isEqualTo(302);
+      String location = redirect.getHeader("Location");
+      assertThat(location).startsWith(mesh.stores().objectStore().endpoint() + "/genmesh-us-west/")
+          .contains("X-Amz-Signature=");
+      HttpResponse<Buffer> fromStore = Waits.await(WAIT_S, direct.getAbs(location).send());
+      assertThat(fromStore.statusCode()).isEqualTo(200);
+      assertThat(fromStore.body().getBytes()).isEqualTo(proxied);
+      assertThat(fromStore.getHeader("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
+    } finally {
+      await(vertx.undeploy(deployment));
+    }
   }
 
   @Test

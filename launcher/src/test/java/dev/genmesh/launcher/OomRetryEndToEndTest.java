@@ -167,14 +167,15 @@ class OomRetryEndToEndTest {
   private void startRegion() throws Exception {
     GenmeshConfig loaded = config(8192);
     String database = loaded.region(REGION).postgres().database();
-    stores = EmbeddedStores.start(dir.resolve("stores"), List.of(database), false);
+    stores = EmbeddedStores.start(dir.resolve("stores"), List.of(database), List.of("genmesh-" + REGION), false);
     int clusterPort = EmbeddedStores.freePort();
     region = loaded.region(REGION)
         .withStores(loaded.region(REGION).postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
             new RegionConfig.RedisConfig(stores.redisUrl(), "genmesh:oom:"))
         .withHttpPort(0)
         .withCluster(clusterPort, List.of("127.0.0.1:" + clusterPort + "-" + (clusterPort + 4)));
-    base = loaded.withRegions(Map.of(REGION, region));
+    base = loaded.withRegions(Map.of(REGION, region)).withImages(loaded.images().withStore(
+        stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     Vertx node = member();
     node.eventBus().addInboundInterceptor((DeliveryContext<Object> delivery) -> {
       if (Addresses.claim(REGION).equals(delivery.message().address()) && delivery.message().body() instanceof JsonObject claim) {
@@ -182,7 +183,7 @@ class OomRetryEndToEndTest {
       }
       delivery.next();
     });
-    RegionNodeVerticle verticle = new RegionNodeVerticle(base, REGION, regionMeters, dir.resolve("images"), null, clock)
+    RegionNodeVerticle verticle = new RegionNodeVerticle(base, REGION, regionMeters, null, clock)
         .withLocalSafety(new ReferenceSafety());
     Waits.await(WAIT_S, node.deployVerticle(verticle));
     apiPort = verticle.actualPort();
@@ -191,7 +192,7 @@ class OomRetryEndToEndTest {
 
   /** A worker on its own cluster member, with this memory budget; returns once it is warmed up. */
   private InferenceVerticle startWorker(String id, long vramMb, FaultHook faults) throws Exception {
-    GenmeshConfig config = config(vramMb).withRegions(base.regions());
+    GenmeshConfig config = config(vramMb).withRegions(base.regions()).withImages(base.images());
     InferenceVerticle worker = new InferenceVerticle(config, REGION, id, new SimpleMeterRegistry(), dir.resolve("models"), faults);
     Waits.await(WAIT_S, member().deployVerticle(worker));
     return worker;

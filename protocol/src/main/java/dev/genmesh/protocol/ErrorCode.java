@@ -30,6 +30,8 @@ public enum ErrorCode {
   NOT_READY(409),
   /** The request already ended (completed, failed or cancelled): nothing to cancel. */
   ALREADY_TERMINAL(409),
+  /** A {@code Range} no byte of the image falls in. */
+  RANGE_NOT_SATISFIABLE(416),
   REGION_UNAVAILABLE(503),
   STORAGE_UNAVAILABLE(503),
   /** The region sheds this tier while its global circuit breaker is open; retry after Retry-After. */

@@ -3,7 +3,6 @@ package dev.genmesh.protocol;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -186,29 +185,31 @@ public final class WorkerMessages {
     }
   }
 
-  /** The finished images of one attempt, as PNG bytes. */
-  public record Result(String requestId, int attempt, String workerId, List<byte[]> pngs, double totalMs) {
+  /**
+   * The finished images of one attempt, already uploaded by the worker to its region's object
+   * store under attempt-scoped keys: the region records the keys, never the bytes.
+   */
+  public record Result(String requestId, int attempt, String workerId, List<StoredImage> images, double totalMs) {
+    public Result {
+      images = List.copyOf(images);
+    }
+
     public JsonObject toJson() {
-      JsonArray images = new JsonArray();
-      pngs.forEach(png -> images.add(Base64.getEncoder().encodeToString(png)));
       return new JsonObject()
           .put("request_id", requestId)
           .put("attempt", attempt)
           .put("worker_id", workerId)
-          .put("images", images)
+          .put("images", StoredImage.toJson(images))
           .put("total_ms", totalMs);
     }
 
+    /** @throws IllegalArgumentException if an image entry is not an object */
     public static Result fromJson(JsonObject json) {
-      List<byte[]> pngs = new ArrayList<>();
-      for (String encoded : strings(json.getJsonArray("images"))) {
-        pngs.add(Base64.getDecoder().decode(encoded));
-      }
       return new Result(
           json.getString("request_id"),
           json.getInteger("attempt"),
           json.getString("worker_id"),
-          pngs,
+          StoredImage.fromJson(json.getJsonArray("images")),
           json.getDouble("total_ms", 0.0));
     }
   }

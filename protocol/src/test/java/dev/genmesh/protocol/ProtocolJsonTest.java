@@ -33,10 +33,13 @@ class ProtocolJsonTest {
     assertThat(waiting.toJson().getLong("wait_ms")).isEqualTo(2500L);
     assertThat(WorkerMessages.Claim.fromJson(new JsonObject(waiting.toJson().encode()))).isEqualTo(waiting);
 
-    var result = new WorkerMessages.Result("usw_x", 2, "w1", List.of(new byte[] {1, 2, 3}), 12.5);
+    var stored = new StoredImage("usw_x/2/0.png", 70_123, "0f".repeat(32));
+    var result = new WorkerMessages.Result("usw_x", 2, "w1", List.of(stored), 12.5);
     var back = WorkerMessages.Result.fromJson(new JsonObject(result.toJson().encode()));
-    assertThat(back.pngs()).hasSize(1);
-    assertThat(back.pngs().get(0)).containsExactly(1, 2, 3);
+    assertThat(back).isEqualTo(result);
+    assertThat(back.images()).singleElement().satisfies(image -> assertThat(image.isWellFormed()).isTrue());
+    assertThat(new StoredImage("k", 0, "0f".repeat(32)).isWellFormed()).isFalse();
+    assertThat(new StoredImage("k", 1, "not hex").isWellFormed()).isFalse();
   }
 
   @Test

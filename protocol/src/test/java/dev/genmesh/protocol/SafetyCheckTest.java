@@ -1,24 +1,31 @@
 package dev.genmesh.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SafetyCheckTest {
+  private static final String SHA = "ab".repeat(32);
 
   @Test
-  void theHandWrittenBodyIsTheJsonObject() {
-    byte[] a = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3};
-    byte[] b = {(byte) 0xff, 0, (byte) 0xfe, 'x'};
-    for (SafetyCheck check : List.of(
-        new SafetyCheck("usw_1", "a \"quoted\" fox ü\n", null, 64, 48, List.of(a, b)),
-        new SafetyCheck("usw_2", "one", "no gore", 8, 8, List.of(a)),
-        new SafetyCheck("usw_3", "none", "", 8, 8, List.of()))) {
-      JsonObject parsed = new JsonObject(check.toBody());
-      assertThat(parsed).isEqualTo(check.toJson());
-      assertThat(parsed.getJsonArray("images")).hasSize(check.pngs().size());
-    }
+  void imagesGoByKeyAndUrlNotByBytes() {
+    var image = new SafetyCheck.Image("usw_1/2/0.png", "http://store/b/usw_1/2/0.png?X-Amz-Signature=x", 1234, SHA);
+    SafetyCheck check = new SafetyCheck("usw_1", "a \"quoted\" fox", null, 64, 48, List.of(image));
+    JsonObject body = new JsonObject(check.toJson().encode());
+    assertThat(body.getString("negative_prompt")).isEmpty();
+    assertThat(SafetyCheck.images(body.getJsonArray("images"))).containsExactly(image);
+  }
+
+  @Test
+  void malformedImagesNameTheirIndex() {
+    assertThatThrownBy(() -> SafetyCheck.images(new JsonArray().add("iVBORw0KGgo=")))
+        .hasMessageContaining("images[0]");
+    assertThatThrownBy(() -> SafetyCheck.images(new JsonArray().add(new JsonObject().put("key", "k"))))
+        .hasMessageContaining("images[0]").hasMessageContaining("url");
+    assertThat(SafetyCheck.images(null)).isEmpty();
   }
 }

@@ -10,7 +10,9 @@ import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
 import dev.genmesh.region.breaker.Breakers;
-import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.images.ImageSweeper;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.requests.ProgressHub;
@@ -46,8 +48,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The region node: the region's request log (Postgres), tier queues and leases (Redis), the
- * scheduler workers claim from over the event bus, and the regional HTTP API the edge calls.
- * Deploy one per region member; several may share one region's stores.
+ * scheduler workers claim from over the event bus, and the regional HTTP API the edge calls. The
+ * images are in the region's object store (workers upload them; this node records their keys,
+ * serves them and sweeps unpublished ones). Deploy one per region member; several may share one
+ * region's stores.
  */
 public final class RegionNodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RegionNodeVerticle.class);
@@ -55,7 +59,6 @@ public final class RegionNodeVerticle extends VerticleBase {
   private final GenmeshConfig config;
   private final RegionConfig region;
   private final MeterRegistry meters;
-  private final Path imageDir;
   private final Path registryDir;
   private final Clock clock;
 
@@ -66,6 +69,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private RegionContext ctx;
   private ImageStore images;
   private ParkedClaims parked;
+  private ImageSweeper imageSweeper;
   private volatile QueueMachinery machinery;
   private volatile RegionSafety safety;
   private volatile RegionAutoscaling autoscaling;
@@ -75,35 +79,33 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Housekeeping housekeeping;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
-  /**
-   * @param regionName a key of {@code config.regions()}
-   * @param imageDir where finished images are stored ({@code <imageDir>/<id>/<index>.png})
-   */
-  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path imageDir) {
-    this(config, regionName, meters, imageDir, Clock.systemUTC());
+  /** @param regionName a key of {@code config.regions()} */
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters) {
+    this(config, regionName, meters, Clock.systemUTC());
   }
 
   /**
    * @param clock the time of the queue policies (retry backoff, routing hold, ETA); tests pass a
    *     clock they move
    */
-  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path imageDir, Clock clock) {
-    this(config, regionName, meters, imageDir, configuredRegistryDir(config, regionName), clock);
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Clock clock) {
+    this(config, regionName, meters, configuredRegistryDir(config, regionName), clock);
   }
 
   /**
+   * Finished images are in the region's bucket of {@code images} (the config's object store).
+   *
    * @param registryDir the model registry this node serves ({@code <name>/<version>/...},
    *     {@code <name>/CURRENT}); null: none (an empty listing). The other constructors use
    *     {@code <registry.dir>/<region>} when {@code registry.dir} is set.
    */
-  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path imageDir,
-      Path registryDir, Clock clock) {
+  public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Path registryDir,
+      Clock clock) {
     this.registryDir = registryDir;
     this.clock = Objects.requireNonNull(clock, "clock");
     this.config = Objects.requireNonNull(config, "config");
     this.region = config.region(regionName);
     this.meters = Objects.requireNonNull(meters, "meters");
-    this.imageDir = Objects.requireNonNull(imageDir, "imageDir");
   }
 
   @Override
@@ -111,7 +113,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     metrics = new RegionMetrics(meters, region.name());
     io = vertx.createSharedWorkerExecutor("genmesh-region-io-" + region.name(), 4);
     hub = new ProgressHub(vertx, region.name());
-    images = new ImageStore(imageDir, io);
+    images = ImageStores.s3(vertx, config.images().forRegion(region.name()));
     stores = new RegionStores(vertx, config, region);
     return stores.open(metrics, io)
         .compose(v -> {
@@ -130,6 +132,8 @@ public final class RegionNodeVerticle extends VerticleBase {
           housekeeping = new Housekeeping(ctx, machinery.watch, machinery.reaper, machinery.workers);
           housekeeping.start(config.queue().leaseReapIntervalMs(), config.health().heartbeatIntervalMs());
           safety.startSweeping();
+          imageSweeper = new ImageSweeper(ctx, stores.pool(), images);
+          imageSweeper.start();
           machinery.breakers.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
@@ -223,7 +227,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     QueueMachinery m = machinery;
     ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board(), parked,
         m.handBacks);
-    WorkerReports reports = new WorkerReports(ctx, images, m.retries, m.eta, safety.gate(), m.breakers);
+    WorkerReports reports = new WorkerReports(ctx, m.retries, m.eta, safety.gate(), m.breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));
@@ -270,6 +274,10 @@ public final class RegionNodeVerticle extends VerticleBase {
       housekeeping.stop();
       housekeeping = null;
     }
+    if (imageSweeper != null) {
+      imageSweeper.stop();
+      imageSweeper = null;
+    }
     Future<Void> chain = Future.succeededFuture();
     if (autoscaling != null) {
       RegionAutoscaling stopping = autoscaling;
@@ -300,6 +308,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (stores != null) {
       RegionStores closing = stores;
+      chain = chain.transform(v -> closing.close());
+    }
+    if (images != null) {
+      ImageStore closing = images;
+      images = null;
       chain = chain.transform(v -> closing.close());
     }
     if (io != null) {

@@ -20,13 +20,11 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A request's own bad data is the caller's error at the regional API (4xx JSON), never a 500
@@ -47,9 +45,9 @@ class BadInputAtTheRegionTest {
   }
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path images) {
+  void deploy(Vertx vertx) {
     database = stores.createDatabase();
-    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix()), images));
+    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix())));
     pool = stores.pool(vertx, database);
   }
 

@@ -1,6 +1,8 @@
 package dev.genmesh.region;
 
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.testkit.Waits;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,7 +15,6 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,42 +24,44 @@ public final class NodeUnderTest {
   public final Vertx vertx;
   public final RegionNodeVerticle node;
   public final PrometheusMeterRegistry meters;
-  public final Path imageDir;
   public final String deploymentId;
+  /** The region's bucket, as the node sees it. */
+  public final ImageStore images;
   private final WebClient http;
   private final WebSocketClient ws;
 
-  private NodeUnderTest(Vertx vertx, RegionNodeVerticle node, PrometheusMeterRegistry meters, Path imageDir,
-      String deploymentId) {
+  private NodeUnderTest(Vertx vertx, RegionNodeVerticle node, PrometheusMeterRegistry meters, String deploymentId,
+      ImageStore images) {
     this.vertx = vertx;
     this.node = node;
     this.meters = meters;
-    this.imageDir = imageDir;
     this.deploymentId = deploymentId;
+    this.images = images;
     this.http = WebClient.create(vertx);
     this.ws = vertx.createWebSocketClient();
   }
 
-  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir) {
-    return deploy(vertx, config, imageDir, Clock.systemUTC());
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config) {
+    return deploy(vertx, config, Clock.systemUTC());
   }
 
-  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock) {
-    return deploy(vertx, config, imageDir, clock, new dev.genmesh.region.autoscale.impl.LoggingActuator());
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Clock clock) {
+    return deploy(vertx, config, clock, new dev.genmesh.region.autoscale.impl.LoggingActuator());
   }
 
-  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Path imageDir, Clock clock,
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Clock clock,
       dev.genmesh.autoscaler.Actuator actuator) {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, TestRegion.REGION, meters, imageDir, clock)
+    RegionNodeVerticle node = new RegionNodeVerticle(config, TestRegion.REGION, meters, clock)
         .withActuator(actuator)
         .withLocalSafety(new ReferenceSafety());
-    return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, meters, imageDir, id));
+    return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, meters, id,
+        ImageStores.s3(vertx, config.images().forRegion(TestRegion.REGION))));
   }
 
   public Future<Void> undeploy() {
     http.close();
-    return ws.close().transform(v -> vertx.undeploy(deploymentId));
+    return ws.close().transform(v -> vertx.undeploy(deploymentId)).eventually(images::close);
   }
 
   public int port() {

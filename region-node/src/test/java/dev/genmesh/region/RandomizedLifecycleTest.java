@@ -19,7 +19,6 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,7 +31,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Many requests through random claim / step / complete / fail / lose-lease / late-result / cancel
@@ -74,17 +72,17 @@ class RandomizedLifecycleTest {
   private final AtomicInteger staleResults = new AtomicInteger();
 
   @Test
-  void randomInterleavingsKeepInvariantsOneToFive(Vertx vertx, @TempDir Path images) {
+  void randomInterleavingsKeepInvariantsOneToFive(Vertx vertx) {
     long seed = Long.getLong("genmesh.seed", System.nanoTime());
     try {
-      run(vertx, images, new Random(seed));
+      run(vertx, new Random(seed));
     } catch (AssertionError | RuntimeException e) {
       throw new AssertionError("randomized lifecycle failed with seed " + seed + " (-Dgenmesh.seed=" + seed + "): "
           + e.getMessage(), e);
     }
   }
 
-  private void run(Vertx vertx, Path images, Random random) {
+  private void run(Vertx vertx, Random random) {
     String database = stores.createDatabase();
     String prefix = TestStores.newKeyPrefix();
     // Circuit breakers off: the random failure rates here are far above 10 %, and shed submits or
@@ -92,7 +90,7 @@ class RandomizedLifecycleTest {
     GenmeshConfig config = TestRegion.withReapIntervalMs(
         TestRegion.withLeaseMs(TestRegion.config(stores, database, prefix), 120_000), 20).withBreakers(TestRegion.NO_BREAKERS);
     ManualClock clock = new ManualClock();
-    NodeUnderTest node = await(NodeUnderTest.deploy(vertx, config, images, clock));
+    NodeUnderTest node = await(NodeUnderTest.deploy(vertx, config, clock));
     List<Virtual> workers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       workers.add(new Virtual(new TestWorker(vertx, TestRegion.REGION, "v" + i, List.of(MODEL), "cpu", 6000 + 2000L * i)));

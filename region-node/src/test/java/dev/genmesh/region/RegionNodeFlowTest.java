@@ -3,7 +3,11 @@ package dev.genmesh.region;
 import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.images.ImageKeys;
 import dev.genmesh.protocol.BusFailure;
+import dev.genmesh.protocol.StoredImage;
+import dev.genmesh.protocol.WorkerMessages.Result;
+import dev.genmesh.registry.Sha256;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
@@ -19,8 +23,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -29,7 +31,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The node driven as the edge (HTTP) and a worker (event bus) would, on real Postgres and Redis. */
 @ExtendWith({VertxExtension.class, StoresExtension.class})
@@ -50,11 +51,11 @@ class RegionNodeFlowTest {
 
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path images) {
+  void deploy(Vertx vertx) {
     this.vertx = vertx;
     database = stores.createDatabase();
     prefix = TestStores.newKeyPrefix();
-    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, prefix), images));
+    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, prefix)));
     worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 
@@ -127,15 +128,17 @@ class RegionNodeFlowTest {
     assertThat(timings.getLong("generation_ms")).isNotNull().isNotNegative();
     assertThat(timings.getLong("total_ms")).isNotNull().isGreaterThanOrEqualTo(timings.getLong("generation_ms"));
 
-    // The image, durable on disk and served with cache headers.
-    assertThat(Files.readAllBytes(node.imageDir.resolve(id).resolve("0.png"))).isEqualTo(png);
+    // The image, in the region's object store under the attempt's key, recorded in the log, served with cache headers.
+    assertThat(await(node.images.get(id + "/1/0.png")).getBytes()).isEqualTo(png);
+    assertThat(stores.query(database, "SELECT images::text AS images FROM requests WHERE id = ?", id).get(0).get("images")
+        .toString()).contains("\"key\": \"" + id + "/1/0.png\"").contains(Sha256.of(png));
     HttpResponse<Buffer> image = await(node.get("/regional/v1/images/" + id + "/0.png"));
     assertThat(image.statusCode()).isEqualTo(200);
     assertThat(image.getHeader("Content-Type")).isEqualTo("image/png");
     assertThat(image.getHeader("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
     assertThat(image.body().getBytes()).isEqualTo(png);
     String etag = image.getHeader("ETag");
-    assertThat(etag).isNotBlank();
+    assertThat(etag).isEqualTo("\"" + Sha256.of(png) + "\"");
     assertThat(await(node.get("/regional/v1/images/" + id + "/0.png", "If-None-Match", etag)).statusCode()).isEqualTo(304);
 
     // The whole story from the start, in order, then the server closes the stream.
@@ -206,14 +209,18 @@ class RegionNodeFlowTest {
     byte[] first = TestWorker.png(10);
     await(worker.result(id, assignment.attempt(), List.of(first)));
 
-    Throwable duplicate = Waits.failure(worker.result(id, assignment.attempt(), List.of(TestWorker.png(20))));
+    // The same report again (a worker that did not see the answer), then another attempt's upload and report.
+    Throwable duplicate = Waits.failure(worker.report(new Result(id, assignment.attempt(), worker.id,
+        List.of(new StoredImage(ImageKeys.of(id, assignment.attempt(), 0), first.length, Sha256.of(first))), 1.0)));
     assertThat(duplicate).isInstanceOf(ReplyException.class);
     assertThat(((ReplyException) duplicate).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
-    Throwable neverAssigned = Waits.failure(worker.result(id, assignment.attempt() + 1, List.of(TestWorker.png(30))));
+    byte[] other = TestWorker.png(30);
+    Throwable neverAssigned = Waits.failure(worker.result(id, assignment.attempt() + 1, List.of(other)));
     assertThat(((ReplyException) neverAssigned).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
 
-    assertThat(Files.readAllBytes(node.imageDir.resolve(id).resolve("0.png"))).isEqualTo(first);
     assertThat(await(node.get("/regional/v1/images/" + id + "/0.png")).body().getBytes()).isEqualTo(first);
+    assertThat(await(node.images.get(ImageKeys.of(id, assignment.attempt() + 1, 0))).getBytes())
+        .as("the stale attempt's object stays until the sweeper takes it").isEqualTo(other);
     JsonObject view = await(node.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
     assertThat(view.getString("status")).isEqualTo("completed");
     assertThat(view.getInteger("attempt")).isEqualTo(1);

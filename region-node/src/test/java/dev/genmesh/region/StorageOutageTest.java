@@ -68,9 +68,9 @@ class StorageOutageTest {
     NodeUnderTest node;
     String id;
     try {
-      GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", own.getPort(), "postgres",
-          stores.redisUrl(), TestStores.newKeyPrefix());
-      node = await(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+      GenmeshConfig config = TestRegion.withImages(TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", own.getPort(), "postgres",
+          stores.redisUrl(), TestStores.newKeyPrefix()), stores);
+      node = await(NodeUnderTest.deploy(vertx, config));
       HttpResponse<Buffer> before = await(node.submit(spec()));
       assertThat(before.statusCode()).isEqualTo(202);
       id = before.bodyAsJsonObject().getString("id");
@@ -98,9 +98,9 @@ class StorageOutageTest {
   void redisDownStillAcceptsKeepsInFlightWorkAndQueuesItWhenRedisReturns(Vertx vertx) throws Exception {
     int redisPort = EmbeddedStores.freePort();
     RedisServer redis = startRedis(redisPort, dir);
-    GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
-        stores.createDatabase(), "redis://127.0.0.1:" + redisPort, TestStores.newKeyPrefix());
-    NodeUnderTest node = await(NodeUnderTest.deploy(vertx, config, dir.resolve("images")));
+    GenmeshConfig config = TestRegion.withImages(TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
+        stores.createDatabase(), "redis://127.0.0.1:" + redisPort, TestStores.newKeyPrefix()), stores);
+    NodeUnderTest node = await(NodeUnderTest.deploy(vertx, config));
     TestWorker worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of("genmesh-tiny"));
     String running = await(node.submit(spec())).bodyAsJsonObject().getString("id");
     Assignment assignment = await(worker.claim());
@@ -146,20 +146,20 @@ class StorageOutageTest {
   @Test
   void startFailsClearlyWhenPostgresIsUnreachable(Vertx vertx) throws Exception {
     int closed = EmbeddedStores.freePort();
-    GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", closed, "nowhere",
-        stores.redisUrl(), TestStores.newKeyPrefix());
+    GenmeshConfig config = TestRegion.withImages(TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", closed, "nowhere",
+        stores.redisUrl(), TestStores.newKeyPrefix()), stores);
 
-    Throwable failure = Waits.failure(NodeUnderTest.deploy(vertx, config, dir));
+    Throwable failure = Waits.failure(NodeUnderTest.deploy(vertx, config));
     assertThat(failure).hasMessageContaining("PostgreSQL at 127.0.0.1:" + closed + "/nowhere is unreachable");
   }
 
   @Test
   void startFailsClearlyWhenRedisIsUnreachable(Vertx vertx) throws Exception {
     int closed = EmbeddedStores.freePort();
-    GenmeshConfig config = TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
-        stores.createDatabase(), "redis://127.0.0.1:" + closed, TestStores.newKeyPrefix());
+    GenmeshConfig config = TestRegion.withImages(TestRegion.config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(),
+        stores.createDatabase(), "redis://127.0.0.1:" + closed, TestStores.newKeyPrefix()), stores);
 
-    Throwable failure = Waits.failure(NodeUnderTest.deploy(vertx, config, dir));
+    Throwable failure = Waits.failure(NodeUnderTest.deploy(vertx, config));
     assertThat(failure).hasMessageContaining("Redis at redis://127.0.0.1:" + closed + " is unreachable");
   }
 }

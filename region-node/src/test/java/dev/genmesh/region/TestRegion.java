@@ -3,6 +3,7 @@ package dev.genmesh.region;
 import dev.genmesh.config.BreakerConfig;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.config.QueueConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.testkit.TestStores;
@@ -18,9 +19,33 @@ public final class TestRegion {
 
   private TestRegion() {}
 
-  /** The defaults with region us-west pointed at {@code stores}, HTTP on a random port. */
+  /** One bucket for every region test of the JVM: keys start with request ids, which are unique. */
+  private static ImagesConfig images;
+
+  /** The defaults with region us-west pointed at {@code stores} (its object store too), HTTP on a random port. */
   public static GenmeshConfig config(TestStores stores, String database, String keyPrefix) {
-    return config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(), database, stores.redisUrl(), keyPrefix);
+    return withImages(config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(), database, stores.redisUrl(),
+        keyPrefix), stores);
+  }
+
+  /** {@code base} with its images in the object store of {@code stores}, in the region tests' bucket. */
+  public static GenmeshConfig withImages(GenmeshConfig base, TestStores stores) {
+    return base.withImages(images(stores));
+  }
+
+  public static synchronized ImagesConfig images(TestStores stores) {
+    if (images == null) {
+      images = ConfigLoader.load(null, stores.imagesEnv(stores.createBucket())).images();
+    }
+    return images;
+  }
+
+  /** The images settings a region test config got (for test workers that upload). */
+  public static synchronized ImagesConfig images() {
+    if (images == null) {
+      throw new IllegalStateException("no region test config pointed at an object store yet");
+    }
+    return images;
   }
 
   /** {@code base} with region us-west pointed at the given stores, HTTP on a random port. */
@@ -53,6 +78,7 @@ public final class TestRegion {
 
   public static GenmeshConfig withQueue(GenmeshConfig base, QueueConfig queue) {
     return new GenmeshConfig(base.edge(), base.regions(), base.models(), base.worker(), queue, base.health(),
-        base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr(), base.registry(), base.safety());
+        base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr(), base.registry(), base.safety(),
+        base.images());
   }
 }

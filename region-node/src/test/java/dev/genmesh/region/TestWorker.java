@@ -1,6 +1,11 @@
 package dev.genmesh.region;
 
+import dev.genmesh.images.ImageKeys;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.StoredImage;
+import dev.genmesh.registry.Sha256;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.BatchHint;
 import dev.genmesh.protocol.WorkerMessages.Claim;
@@ -10,6 +15,7 @@ import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.protocol.WorkerMessages.Step;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.awt.Color;
@@ -17,6 +23,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
 
@@ -30,6 +37,7 @@ public final class TestWorker {
   private final List<String> models;
   private final String gpuClass;
   private final long freeVramMb;
+  private ImageStore store;
 
   public TestWorker(Vertx vertx, String region, String id, List<String> models) {
     this(vertx, region, id, models, "cpu", 8192);
@@ -75,9 +83,32 @@ public final class TestWorker {
     vertx.eventBus().send(Addresses.progress(region), new Step(a.requestId(), a.attempt(), id, step, total, stepMs).toJson());
   }
 
+  /**
+   * Uploads the PNGs to the region's bucket under the attempt's keys, as a worker does, then
+   * reports the result with their keys, sizes and SHA-256.
+   */
   public Future<JsonObject> result(String requestId, int attempt, List<byte[]> pngs) {
-    return vertx.eventBus().<JsonObject>request(Addresses.result(region),
-        new Result(requestId, attempt, id, pngs, 123.0).toJson(), TIMEOUT).map(reply -> reply.body());
+    List<StoredImage> images = new ArrayList<>();
+    List<Future<?>> uploads = new ArrayList<>();
+    for (int i = 0; i < pngs.size(); i++) {
+      String key = ImageKeys.of(requestId, attempt, i);
+      images.add(new StoredImage(key, pngs.get(i).length, Sha256.of(pngs.get(i))));
+      uploads.add(store().put(key, Buffer.buffer(pngs.get(i)), ImageStores.PNG, ImageStores.IMMUTABLE));
+    }
+    return Future.all(uploads).compose(v -> report(new Result(requestId, attempt, id, images, 123.0)));
+  }
+
+  /** Reports a result as given (its images need not exist). */
+  public Future<JsonObject> report(Result result) {
+    return vertx.eventBus().<JsonObject>request(Addresses.result(region), result.toJson(), TIMEOUT)
+        .map(reply -> reply.body());
+  }
+
+  private synchronized ImageStore store() {
+    if (store == null) {
+      store = ImageStores.s3(vertx, TestRegion.images().forRegion(region));
+    }
+    return store;
   }
 
   public Future<JsonObject> fail(Assignment a, String type, String message) {

@@ -4,6 +4,7 @@ import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.safety.impl.CheckHandler;
+import dev.genmesh.safety.impl.ImageFetch;
 import dev.genmesh.safety.impl.JsonReplies;
 import dev.genmesh.safety.impl.PromptRules;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,6 +18,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Objects;
 import javax.imageio.ImageIO;
@@ -25,15 +27,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reference Safety API genmesh ships (region-node/SAFETY.md): {@code POST /v1/check} with
- * prompt rules ({@code safety.blocked_terms}) and image checks, plus {@code /health/live},
+ * prompt rules ({@code safety.blocked_terms}) and image checks on images it reads from the
+ * region's object store by presigned URL, plus {@code /health/live},
  * {@code /health/ready} and {@code /metrics}. Its own verticle with its own HTTP server, so a
  * region node can run it next to itself or {@code genmesh safety} can run it alone. It is a
  * word list and a few pixel statistics, not a content classifier.
  */
 public final class SafetyVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SafetyVerticle.class);
-  /** Room for {@link CheckHandler#MAX_IMAGES} base64 PNGs of 1024 px. */
-  public static final long MAX_BODY_BYTES = 64L * 1024 * 1024;
+  /** A check names its images by URL: a few KB at most. */
+  public static final long MAX_BODY_BYTES = 1024L * 1024;
   /** The name of the verdict counter: {@code genmesh.safety.service.checks{verdict}}. */
   public static final String CHECKS = "genmesh.safety.service.checks";
 
@@ -42,6 +45,7 @@ public final class SafetyVerticle extends VerticleBase {
   private final int port;
   private final MeterRegistry registry;
   private WorkerExecutor executor;
+  private WebClient http;
   private volatile HttpServer server;
 
   /**
@@ -58,7 +62,9 @@ public final class SafetyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     executor = vertx.createSharedWorkerExecutor("genmesh-safety-checks", 2);
-    CheckHandler checks = new CheckHandler(new PromptRules(config.blockedTerms()), executor,
+    http = WebClient.create(vertx);
+    CheckHandler checks = new CheckHandler(new PromptRules(config.blockedTerms()), new ImageFetch(http, config.timeoutMs()),
+        executor,
         verdict -> registry.counter(CHECKS, "verdict", verdict.wireName()).increment());
     Router router = Router.router(vertx);
     router.post("/v1/check").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(checks);
@@ -95,6 +101,9 @@ public final class SafetyVerticle extends VerticleBase {
     HttpServer closing = server;
     server = null;
     Future<Void> closed = closing == null ? Future.succeededFuture() : closing.close();
+    if (http != null) {
+      http.close();
+    }
     return closed.transform(v -> executor == null ? Future.succeededFuture() : executor.close());
   }
 

@@ -1,5 +1,6 @@
 package dev.genmesh.testkit;
 
+import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedStores;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -31,15 +32,17 @@ import redis.embedded.RedisServer;
 
 /**
  * Real PostgreSQL and Redis from their embedded binaries (through {@link EmbeddedStores}), on
- * free ports, in a temporary folder, without fsync. {@link StoresExtension} starts one per JVM;
- * each test takes its own database ({@link #createDatabase()}) and Redis key prefix
- * ({@link #newKeyPrefix()}), so tests never see each other's data.
+ * free ports, in a temporary folder, without fsync, and the embedded S3-compatible object store
+ * ({@link EmbeddedObjectStore}), started on first use. {@link StoresExtension} starts one per JVM;
+ * each test takes its own database ({@link #createDatabase()}), Redis key prefix
+ * ({@link #newKeyPrefix()}) and bucket ({@link #createBucket()}), so tests never see each other's data.
  */
 public final class TestStores implements AutoCloseable {
   private final Path dir;
   private final EmbeddedPostgres postgres;
   private final RedisServer redis;
   private final int redisPort;
+  private EmbeddedObjectStore objects;
 
   private TestStores(Path dir, EmbeddedPostgres postgres, RedisServer redis, int redisPort) {
     this.dir = dir;
@@ -94,6 +97,39 @@ public final class TestStores implements AutoCloseable {
   public Pool pool(Vertx vertx, String database) {
     return PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1")
         .setPort(postgresPort()).setDatabase(database).setUser("postgres")).using(vertx).build();
+  }
+
+  /** The object store of this JVM, started on first use (S3Proxy takes a second or two to start). */
+  public synchronized EmbeddedObjectStore objectStore() {
+    if (objects == null) {
+      try {
+        objects = EmbeddedObjectStore.start(Files.createDirectories(dir.resolve("s3")), List.of());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return objects;
+  }
+
+  /** A fresh, empty bucket in {@link #objectStore()}. */
+  public String createBucket() {
+    String name = "t-" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    objectStore().createBucket(name);
+    return name;
+  }
+
+  /**
+   * The environment that points genmesh's image store at {@link #objectStore()} and
+   * {@code bucket} (every region), as {@code ConfigLoader.load(file, env)} reads it.
+   */
+  public Map<String, String> imagesEnv(String bucket) {
+    EmbeddedObjectStore store = objectStore();
+    return Map.of(
+        "GENMESH_IMAGES__ENDPOINT", store.endpoint(),
+        "GENMESH_IMAGES__BUCKET", bucket,
+        "GENMESH_IMAGES__PATH_STYLE", "true",
+        "GENMESH_S3_ACCESS_KEY", store.credentials().accessKey(),
+        "GENMESH_S3_SECRET_KEY", store.credentials().secretKey());
   }
 
   /** A fresh Redis key prefix. */
@@ -164,6 +200,11 @@ public final class TestStores implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    synchronized (this) {
+      if (objects != null) {
+        objects.close();
+      }
+    }
     try {
       redis.stop();
     } finally {

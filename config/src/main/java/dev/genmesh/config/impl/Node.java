@@ -171,6 +171,19 @@ public final class Node {
     return out;
   }
 
+  /** As {@link #entries}, but the section may be empty or absent (then: no entries). */
+  public <T> Map<String, T> optionalEntries(String key, Function<Node, T> reader) {
+    if (values.get(key) == null) {
+      return markRead(key, new LinkedHashMap<>());
+    }
+    Node section = child(key);
+    Map<String, T> out = new LinkedHashMap<>();
+    for (String name : section.values.keySet()) {
+      out.put(name, reader.apply(section.child(name)));
+    }
+    return out;
+  }
+
   /** A section of name → whole number, each within [min, max]. */
   public Map<String, Long> integers(String key, long min, long max) {
     Node section = child(key);

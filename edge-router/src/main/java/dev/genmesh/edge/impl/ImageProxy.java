@@ -1,33 +1,53 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.protocol.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /v1/images/{id}/{index}.png}: the region's PNG with its cache headers, and 304
- * when the client already holds that version.
+ * {@code GET|HEAD /v1/images/{id}/{index}.png}, CDN-friendly (edge-router/API.md, "Images"): the
+ * image as its region serves it from the region's object store, with immutable cache headers and
+ * a content ETag, 304 when the client holds that version, and byte ranges (206, 416) passed through
+ * ({@code images.edge_delivery: proxy}, the default); or a 302 to a short-lived presigned URL of the
+ * object ({@code redirect}), so that the bytes go from the store to the client directly. Either way
+ * only a completed request's images are served: 409 {@code not_ready} before, 404 when it never will.
  */
 public final class ImageProxy {
   private static final Logger LOG = LoggerFactory.getLogger(ImageProxy.class);
   private static final Pattern FILE = Pattern.compile("(\\d{1,3})\\.png");
-  private static final List<String> PASSED_HEADERS = List.of("Content-Type", "Cache-Control", "ETag", "Last-Modified", "Expires");
+  private static final List<String> PASSED_HEADERS = List.of("Content-Type", "Cache-Control", "ETag", "Last-Modified",
+      "Expires", "Accept-Ranges", "Content-Range");
+  private static final List<String> CONDITIONS = List.of("If-None-Match", "Range", "If-Range");
+  /** The immutable headers of an image (the region's, repeated here for a 304 the edge answers itself). */
+  private static final String IMMUTABLE = "public, max-age=31536000, immutable";
 
   private final RegionDirectory regions;
   private final long retryAfterSeconds;
+  private final ImagesConfig.EdgeDelivery delivery;
+  private final long redirectMaxAgeSeconds;
 
-  public ImageProxy(RegionDirectory regions, long retryAfterSeconds) {
+  public ImageProxy(RegionDirectory regions, long retryAfterSeconds, ImagesConfig.EdgeDelivery delivery,
+      long presignTtlMs) {
     this.regions = regions;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.delivery = delivery;
+    // A browser may reuse a redirect while its URL is still good for a while after.
+    this.redirectMaxAgeSeconds = Math.max(0, presignTtlMs / 2000);
   }
 
   public void handle(RoutingContext ctx) {
@@ -39,30 +59,85 @@ public final class ImageProxy {
       return;
     }
     int index = Integer.parseInt(file.group(1));
-    String ifNoneMatch = ctx.request().getHeader("If-None-Match");
-    region.image(id, index, ifNoneMatch).onComplete(answer -> {
+    if (delivery == ImagesConfig.EdgeDelivery.REDIRECT && ctx.request().method() == HttpMethod.GET) {
+      ask(ctx, region, id, index, region.imageLink(id, index), link -> redirect(ctx, link));
+    } else {
+      MultiMap conditions = MultiMap.caseInsensitiveMultiMap();
+      CONDITIONS.forEach(name -> {
+        String value = ctx.request().getHeader(name);
+        if (value != null) {
+          conditions.add(name, value);
+        }
+      });
+      ask(ctx, region, id, index, region.image(ctx.request().method(), id, index, conditions),
+          image -> proxy(ctx, image, conditions.get("If-None-Match")));
+    }
+  }
+
+  /** The region's answer to {@code call}: 2xx/304 to {@code served}; 404, 409 and the rest passed on; 5xx as 503. */
+  private void ask(RoutingContext ctx, RegionClient region, String id, int index, Future<HttpResponse<Buffer>> call,
+      Consumer<HttpResponse<Buffer>> served) {
+    call.onComplete(answer -> {
       if (answer.failed() || answer.result().statusCode() >= 500) {
         String why = answer.failed() ? answer.cause().toString() : "answered " + answer.result().statusCode();
         LOG.warn("request {}: region {} could not serve image {} ({})", id, region.name(), index, why);
-        JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot serve images now", retryAfterSeconds);
+        JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot serve images now",
+            retryAfterSeconds);
         return;
       }
-      HttpResponse<Buffer> image = answer.result();
-      int status = image.statusCode();
+      HttpResponse<Buffer> response = answer.result();
+      int status = response.statusCode();
       if (status == 404) {
         JsonReplies.notFound(ctx, "image " + index + " of generation " + id);
-      } else if (status == 304 || (status == 200 && matches(ifNoneMatch, image.getHeader("ETag")))) {
-        copyHeaders(image, ctx.response());
-        ctx.response().headers().remove("Content-Type");
-        ctx.response().setStatusCode(304).end();
-      } else if (status == 200) {
-        copyHeaders(image, ctx.response());
-        Buffer body = image.body() == null ? Buffer.buffer() : image.body();
-        ctx.response().setStatusCode(200).end(body);
+      } else if (status == 200 || status == 206 || status == 304 || status == 416) {
+        served.accept(response);
       } else {
-        JsonReplies.send(ctx, status, image.body() == null ? Buffer.buffer() : image.body());
+        JsonReplies.send(ctx, status, response.body() == null ? Buffer.buffer() : response.body());
       }
     });
+  }
+
+  private static void proxy(RoutingContext ctx, HttpResponse<Buffer> image, String ifNoneMatch) {
+    int status = image.statusCode();
+    HttpServerResponse response = ctx.response();
+    copyHeaders(image, response);
+    if (status == 304 || (status == 200 && matches(ifNoneMatch, image.getHeader("ETag")))) {
+      response.headers().remove("Content-Type").remove("Content-Range");
+      response.setStatusCode(304).end();
+    } else if (ctx.request().method() == HttpMethod.HEAD) {
+      String length = image.getHeader("Content-Length");
+      if (length != null) {
+        response.putHeader("Content-Length", length);
+      }
+      response.setStatusCode(status).end();
+    } else if (status == 416) {
+      JsonReplies.send(ctx, status, image.body() == null ? Buffer.buffer() : image.body());
+    } else {
+      response.setStatusCode(status).end(image.body() == null ? Buffer.buffer() : image.body());
+    }
+  }
+
+  /** 304 when the client holds the current version (no redirect needed), else 302 to the presigned URL. */
+  private void redirect(RoutingContext ctx, HttpResponse<Buffer> answer) {
+    JsonObject link;
+    try {
+      link = answer.bodyAsJsonObject();
+    } catch (RuntimeException e) {
+      link = null;
+    }
+    if (link == null || link.getString("url") == null) {
+      JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "the region gave no link to the image", retryAfterSeconds);
+      return;
+    }
+    String etag = link.getString("etag");
+    HttpServerResponse response = ctx.response();
+    if (etag != null && matches(ctx.request().getHeader("If-None-Match"), etag)) {
+      response.putHeader("ETag", etag).putHeader("Cache-Control", IMMUTABLE).setStatusCode(304).end();
+      return;
+    }
+    response.putHeader("Location", link.getString("url"))
+        .putHeader("Cache-Control", "private, max-age=" + redirectMaxAgeSeconds)
+        .setStatusCode(302).end();
   }
 
   private static void copyHeaders(HttpResponse<Buffer> from, HttpServerResponse to) {

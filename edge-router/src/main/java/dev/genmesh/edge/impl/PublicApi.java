@@ -41,6 +41,7 @@ public final class PublicApi {
     router.get("/v1/generations/:id/events").handler(progress::handle);
     router.get("/v1/generations/:id").handler(generations::view);
     router.get("/v1/images/:id/:file").handler(images::handle);
+    router.head("/v1/images/:id/:file").handler(images::handle);
     router.get("/v1/models").handler(models::list);
     router.get("/health/live").handler(ops::live);
     router.get("/health/ready").handler(ops::ready);

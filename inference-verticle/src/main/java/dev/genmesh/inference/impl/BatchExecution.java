@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one gathered batch on the worker's TensorFlow executor, reports each request's steps and
- * outcome to the region, and recovers the worker after a failed batch (inference-verticle/WORKER.md,
+ * outcome to the region (the images through {@link ImageUploads}), and recovers the worker after a failed batch (inference-verticle/WORKER.md,
  * "OOM and device errors"): an OOM lowers the batch limit and drops adapters; a device error
  * restarts the sessions, or makes the worker not live once such errors persist.
  */
@@ -26,7 +26,7 @@ public final class BatchExecution {
 
   /** What a batch changes on its worker (called on the worker's event loop). */
   public interface WorkerEffects {
-    /** The request's failure went to the region, which retries it elsewhere: no more lease renewals. */
+    /** The request's result or failure went to the region (or it gave up): no more lease renewals. */
     void release(String requestId);
 
     /** The TensorFlow sessions restart (false: not ready meanwhile) or serve again (true). */
@@ -41,6 +41,7 @@ public final class BatchExecution {
   private final ModelSet models;
   private final WorkerHealth health;
   private final RegionReports reports;
+  private final ImageUploads uploads;
   private final RegionContact contact;
   private final StepWatchdog watchdog;
   private final FaultHook faultHook;
@@ -49,12 +50,14 @@ public final class BatchExecution {
   private final WorkerEffects worker;
 
   public BatchExecution(String workerId, WorkerExecutor tf, ModelSet models, WorkerHealth health, RegionReports reports,
-      RegionContact contact, StepWatchdog watchdog, Counter failures, Counter restarts, WorkerEffects worker) {
+      ImageUploads uploads, RegionContact contact, StepWatchdog watchdog, Counter failures, Counter restarts,
+      WorkerEffects worker) {
     this.workerId = workerId;
     this.tf = tf;
     this.models = models;
     this.health = health;
     this.reports = reports;
+    this.uploads = uploads;
     this.contact = contact;
     this.watchdog = watchdog;
     this.faultHook = models.faultHook();
@@ -99,9 +102,14 @@ public final class BatchExecution {
     };
   }
 
+  /**
+   * Hands every request's outcome in. The batch is over once the images are in the spool: the
+   * uploads and the results go on behind it ({@link #handIn}), so the next batch need not wait
+   * for the object store.
+   */
   private Future<Void> handInAll(List<RequestRun> batch, List<DiffusionPipeline.Outcome> outcomes) {
     health.onSuccess();
-    List<Future<Void>> handIns = new ArrayList<>();
+    List<Future<Void>> spooled = new ArrayList<>();
     for (int i = 0; i < batch.size(); i++) {
       RequestRun run = batch.get(i);
       DiffusionPipeline.Outcome outcome = outcomes.get(i);
@@ -116,15 +124,45 @@ public final class BatchExecution {
         reports.failure(run, FailureType.ERROR, outcome.refusal().getMessage());
         continue;
       }
-      var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, outcome.pngs(), run.elapsedMs());
-      handIns.add(reports.result(result).onSuccess(v -> contact.answered()).recover(e -> {
-        failures.increment();
-        LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
-        reports.failure(run, FailureType.ERROR, "result not delivered: " + e.getMessage());
-        return Future.succeededFuture();
-      }));
+      spooled.add(handIn(run, outcome.pngs()));
     }
-    return Future.join(handIns).mapEmpty();
+    return Future.join(spooled).mapEmpty();
+  }
+
+  /**
+   * Uploads the images, then reports the result with their keys. The worker keeps holding the
+   * request (its heartbeats renew the lease) until the region took the result or it gave up; a
+   * result the region calls stale has its objects deleted. Completes once the images are spooled.
+   */
+  private Future<Void> handIn(RequestRun run, List<byte[]> pngs) {
+    run.handingIn();
+    ImageUploads.Upload upload = uploads.upload(run, pngs);
+    upload.stored()
+        .compose(images -> {
+          var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, images, run.elapsedMs());
+          return reports.result(result).<Void>compose(taken -> {
+            contact.answered();
+            if (!taken) {
+              uploads.discard(images);
+            }
+            return Future.succeededFuture();
+          }, e -> {
+            failures.increment();
+            LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
+            reports.failure(run, FailureType.ERROR, "result not delivered: " + e.getMessage());
+            return Future.succeededFuture();
+          });
+        }, e -> {
+          if (!run.isCancelled() || run.isDrained()) {
+            failures.increment();
+            LOG.error("[{}] images of attempt {} not stored: {}", run.id(), run.assignment().attempt(), e.getMessage());
+          }
+          reports.failure(run, run.isCancelled() && !run.isDrained() ? FailureType.CANCELLED : FailureType.ERROR,
+              "images not stored: " + e.getMessage());
+          return Future.<Void>succeededFuture();
+        })
+        .onComplete(v -> worker.release(run.id()));
+    return upload.spooled().recover(e -> Future.succeededFuture()); // a spool failure fails the upload above
   }
 
   /** The whole batch failed in TensorFlow: every request gets the typed failure, then the worker recovers. */

@@ -40,18 +40,21 @@ public final class RegionReports {
     vertx.eventBus().send(Addresses.progress(region), report.toJson());
   }
 
-  /** Hands the images to the region, retrying with backoff; a stale attempt is dropped, not retried. */
-  public Future<Void> result(WorkerMessages.Result result) {
+  /**
+   * Hands the stored images' keys to the region, retrying with backoff. True when the region took
+   * them; false when it answered that the attempt is stale (not retried: the request moved on).
+   */
+  public Future<Boolean> result(WorkerMessages.Result result) {
     return handIn(result, RESULT_ATTEMPTS);
   }
 
-  private Future<Void> handIn(WorkerMessages.Result result, int attemptsLeft) {
+  private Future<Boolean> handIn(WorkerMessages.Result result, int attemptsLeft) {
     return vertx.eventBus().request(Addresses.result(region), result.toJson(), new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
-        .<Void>mapEmpty()
+        .map(reply -> true)
         .recover(e -> {
           if (e instanceof ReplyException re && re.failureCode() == BusFailure.STALE_ATTEMPT) {
             LOG.info("[{}] result of attempt {} discarded by the region (request moved on)", result.requestId(), result.attempt());
-            return Future.succeededFuture();
+            return Future.succeededFuture(false);
           }
           if (attemptsLeft <= 1) {
             return Future.failedFuture(e);

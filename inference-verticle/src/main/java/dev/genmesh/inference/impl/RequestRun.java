@@ -35,6 +35,16 @@ public final class RequestRun {
   }
 
   private volatile boolean drained;
+  private volatile boolean handingIn;
+
+  /** Its images are on their way to the store and the region: the batch is over, the request still held. */
+  public void handingIn() {
+    handingIn = true;
+  }
+
+  public boolean isHandingIn() {
+    return handingIn;
+  }
 
   public void cancel() {
     cancelled.set(true);

@@ -303,7 +303,8 @@ public final class WorkLoop {
     batch.forEach(r -> LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{}, batch of {} request(s), {} image(s))",
         r.id(), workerId, r.assignment().attempt(), spec.steps(), spec.width(), spec.height(), batch.size(), images));
     batches.run(batch, images).onComplete(v -> {
-      batch.forEach(r -> held.remove(r.id()));
+      // Those handing in stay held (their leases renewed) until released.
+      batch.stream().filter(r -> !r.isHandingIn()).forEach(r -> held.remove(r.id()));
       busyNanosInWindow += System.nanoTime() - Math.max(busySinceNanos, windowStartNanos);
       running = List.of();
       working = false;
@@ -317,6 +318,9 @@ public final class WorkLoop {
   /** A request handed in or given up (from {@link BatchExecution}). */
   public void release(String requestId) {
     held.remove(requestId);
+    if (worker.draining()) {
+      worker.leaveIfDrained();
+    }
   }
 
   /**

@@ -25,7 +25,8 @@ final class ModuleRules {
   /** Libraries services may use: pure logic or a contract with its server side. */
   static final Map<String, String> LIBRARIES = Map.of(
       "autoscaler", "dev.genmesh.autoscaler",
-      "model-registry", "dev.genmesh.registry");
+      "model-registry", "dev.genmesh.registry",
+      "image-store", "dev.genmesh.images");
   /** The language and the configuration every module may use. */
   static final Map<String, String> SHARED = Map.of(
       "protocol", "dev.genmesh.protocol",
@@ -65,7 +66,7 @@ final class ModuleRules {
     String[] libraries = LIBRARIES.values().stream().map(p -> p + "..").toArray(String[]::new);
     return noClasses().that().resideInAnyPackage(libraries)
         .should().dependOnClassesThat(genmeshOutside(LIBRARIES, SHARED))
-        .as("library modules (autoscaler, model-registry) depend on protocol and config only");
+        .as("library modules (autoscaler, model-registry, image-store) depend on protocol and config only");
   }
 
   static ArchRule sharedUsesNoModule() {

@@ -1,5 +1,6 @@
 package dev.genmesh.launcher.fault;
 
+import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedStores;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -11,19 +12,23 @@ import java.util.Optional;
 import redis.embedded.RedisServer;
 
 /**
- * PostgreSQL and Redis for a fault test, started in the test JVM on fixed free ports so that
- * each can be stopped, killed and started again where the region processes expect it.
- * Runs without fsync (nothing here survives a power loss, only process faults).
+ * PostgreSQL, Redis and the S3-compatible object store for a fault test, started by the test JVM
+ * on fixed free ports so that each can be stopped, killed and started again where the region
+ * processes expect it (the object store runs in the test JVM itself). Runs without fsync (nothing
+ * here survives a power loss, only process faults).
  */
 final class FaultStores implements AutoCloseable {
   private final Path pgDir;
   private final Path redisDir;
   private final int pgPort;
   private final int redisPort;
+  private final Path objectsDir;
   private EmbeddedPostgres postgres;
   private RedisServer redis;
+  private EmbeddedObjectStore objects;
 
   private FaultStores(Path dir) throws IOException {
+    this.objectsDir = Files.createDirectories(dir.resolve("s3"));
     this.pgDir = Files.createDirectories(dir.resolve("postgres"));
     this.redisDir = Files.createDirectories(dir.resolve("redis"));
     this.pgPort = EmbeddedStores.freePort();
@@ -37,6 +42,7 @@ final class FaultStores implements AutoCloseable {
         stores.startPostgres();
         EmbeddedStores.createDatabases(stores.postgres, List.of(database));
         stores.startEmptyRedis();
+        stores.objects = EmbeddedObjectStore.start(stores.objectsDir, List.of());
         return stores;
       } catch (RuntimeException e) {
         stores.close();
@@ -53,6 +59,10 @@ final class FaultStores implements AutoCloseable {
 
   int redisPort() {
     return redisPort;
+  }
+
+  EmbeddedObjectStore objectStore() {
+    return objects;
   }
 
   /** A clean, fast shutdown of PostgreSQL: its sessions are cut, the data stays. */
@@ -108,6 +118,10 @@ final class FaultStores implements AutoCloseable {
 
   @Override
   public void close() {
+    if (objects != null) {
+      objects.close();
+      objects = null;
+    }
     if (redis != null) {
       try {
         redis.stop();

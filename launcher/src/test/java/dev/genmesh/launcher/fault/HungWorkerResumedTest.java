@@ -37,20 +37,18 @@ class HungWorkerResumedTest {
   void theLateResultOfAResumedWorkerIsRefusedCountedAndNeverWrittenAndTheRequestCompletesOnce() {
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
-    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort(), TIMINGS);
+    ProcessRegion region = new ProcessRegion(children, dir, stores, TIMINGS);
     FaultBounds bounds = new FaultBounds(region.config());
     Duration leasePath = bounds.leaseLapse().plus(bounds.redispatch(1));
     assertThat(leasePath).as("test design: the lease moves the request before the region would judge the silence")
         .isLessThan(bounds.unhealthyAfter().minus(Duration.ofMillis(region.config().worker().heartbeatIntervalMs())));
     Map<String, ChildProcess> workers = region.start(true, "w1", "w2");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants(region.imagesRoot());
+    Invariants invariants = new Invariants(region.imageObjects());
 
     MeshClient.Answer answer = api.submit(MeshClient.spec("a lighthouse in a storm", STEPS, 1024, 4242));
     assertThat(answer.status()).as(answer.body()).isEqualTo(202);
     String id = invariants.record(answer);
-    ImageWrites writes = ImageWrites.watch(region.imagesRoot(), id);
-    children.onCleanup(writes::close);
     JsonObject running = api.awaitEarlyRun(List.of(id), workers.keySet(), STEPS, Duration.ofSeconds(90));
     String hung = running.getString("worker");
     String survivor = hung.equals("w1") ? "w2" : "w1";
@@ -85,8 +83,10 @@ class HungWorkerResumedTest {
     assertThat(view.getString("worker")).as("worker that completed %s", id).isEqualTo(survivor);
     assertThat(view.getInteger("attempt")).isEqualTo(reassigned.getInteger("attempt")).isGreaterThan(staleAttempt);
     assertThat(discardedResults(api)).as("late results refused and counted").isEqualTo(1.0);
-    assertThat(writes.created()).as("image files put in place for %s: the survivor's set, once", id)
-        .isEqualTo(Map.of("0.png", 1));
+    // The stale attempt's objects were its own keys, never the served ones; its worker deleted them when refused.
+    int completing = view.getInteger("attempt");
+    Sleeps.until("the stale attempt's objects of " + id + " deleted", Duration.ofSeconds(30),
+        () -> region.imageObjects().attempts(id).equals(new java.util.TreeSet<>(List.of(completing))) ? true : null);
     assertThat(workers.get(hung).isAlive()).as("the resumed worker lives on").isTrue();
     assertThat(workerState(api, hung)).isEqualTo("healthy");
   }

@@ -3,11 +3,7 @@ package dev.genmesh.launcher.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 import org.assertj.core.api.SoftAssertions;
 
 /**
@@ -25,25 +20,25 @@ import org.assertj.core.api.SoftAssertions;
  * {@code cancelled}; I3, a completed request has exactly one image set and one {@code completed}
  * event. Image sets are counted where they live, not only in the request's row: the entries into
  * {@code safety_pending} (one per result the region accepted), the images the user is given and
- * can fetch, and, when the test knows the region's image folder, the files on disk (exactly the
- * set served, none written after the request completed).
+ * can fetch, and, when the test knows the region's bucket, the objects of the attempt that
+ * completed (exactly the set served, with those bytes). Other attempts may have left objects of
+ * their own keys (never the served ones); the image sweeper deletes them later.
  */
 final class Invariants {
   private static final Set<String> TERMINAL = Set.of("completed", "failed", "cancelled");
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
-  private static final Pattern IMAGE_FILE = Pattern.compile("(\\d+)\\.png");
 
   private final Set<String> acknowledged = new LinkedHashSet<>();
-  private final Path imagesRoot;
+  private final ImageObjects objects;
 
   /** Checks through the API only. */
   Invariants() {
     this(null);
   }
 
-  /** @param imagesRoot the region node's image folder ({@code <root>/<id>/<index>.png}): the files are checked too */
-  Invariants(Path imagesRoot) {
-    this.imagesRoot = imagesRoot;
+  /** @param objects the region's bucket: the objects of the completing attempt are checked too */
+  Invariants(ImageObjects objects) {
+    this.objects = objects;
   }
 
   /** Records an answer to a submit: a {@code 202} puts its id under the invariants. Returns the id, or null. */
@@ -148,8 +143,8 @@ final class Invariants {
 
   /**
    * The user got one set of {@code batch_size} images: the view and the completion list the same
-   * images, each is served as a PNG, and on disk there are exactly those files, with those bytes,
-   * none of them written after the request completed.
+   * images, each is served as a PNG, and the completing attempt's objects in the bucket are
+   * exactly those images, with those bytes.
    */
   private void assertOneImageSet(SoftAssertions soft, MeshClient region, JsonObject view, List<JsonObject> completions) {
     String id = view.getString("id");
@@ -166,30 +161,15 @@ final class Invariants {
       soft.assertThat(Arrays.copyOf(png, 4)).as("I3: %s is a PNG", path).isEqualTo(PNG_MAGIC);
       served.put(path.substring(path.lastIndexOf('/') + 1), png);
     }
-    if (imagesRoot == null) {
+    if (objects == null) {
       return;
     }
-    Path dir = imagesRoot.resolve(id);
-    Map<String, Path> onDisk = new TreeMap<>();
-    try (var files = Files.list(dir)) {
-      files.filter(f -> IMAGE_FILE.matcher(f.getFileName().toString()).matches())
-          .forEach(f -> onDisk.put(f.getFileName().toString(), f));
-    } catch (IOException e) {
-      soft.fail("I3: the image folder of %s cannot be read: %s", id, e);
-      return;
-    }
-    soft.assertThat(onDisk.keySet()).as("I3: image files of %s on disk", id).isEqualTo(served.keySet());
-    Instant completedAt = Instant.parse(view.getString("completed_at"));
-    onDisk.forEach((name, file) -> {
-      try {
-        soft.assertThat(Files.readAllBytes(file)).as("I3: %s of %s on disk is the image served", name, id)
-            .isEqualTo(served.get(name));
-        soft.assertThat(Files.getLastModifiedTime(file).toInstant()).as("I3: %s of %s was written before the request"
-            + " completed (at %s), not by a later image set", name, id, completedAt).isBeforeOrEqualTo(completedAt);
-      } catch (IOException e) {
-        soft.fail("I3: %s of %s cannot be read: %s", name, id, e);
-      }
-    });
+    int attempt = view.getInteger("attempt");
+    Map<String, byte[]> stored = objects.of(id, attempt);
+    soft.assertThat(stored.keySet()).as("I3: objects of the attempt (%d) that completed %s", attempt, id)
+        .isEqualTo(served.keySet());
+    stored.forEach((name, bytes) -> soft.assertThat(bytes).as("I3: %s of attempt %d of %s in the bucket is the image"
+        + " served", name, attempt, id).isEqualTo(served.get(name)));
   }
 
   /** Every acknowledged request completed (the faults here should cost time, never a request). */

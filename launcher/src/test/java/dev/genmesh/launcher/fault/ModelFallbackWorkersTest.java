@@ -61,14 +61,15 @@ class ModelFallbackWorkersTest {
     RegionConfig region = loaded.region(REGION).withHttpPort(0).withStores(
         new RegionConfig.PostgresConfig("127.0.0.1", stores.postgresPort(), ProcessRegion.DATABASE, "postgres", "", 8),
         new RegionConfig.RedisConfig("redis://127.0.0.1:" + stores.redisPort(), "genmesh:fallback:"));
-    GenmeshConfig config = loaded.withRegions(Map.of(REGION, region));
+    stores.objectStore().createBucket("genmesh-" + REGION);
+    GenmeshConfig config = loaded.withRegions(Map.of(REGION, region)).withImages(loaded.images().withStore(
+        stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     Path modelRoot = ModelCache.dataDir().resolve("models");
 
     vertx = Vertx.vertx();
     List<JsonObject> alerts = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
-    RegionNodeVerticle node = new RegionNodeVerticle(config, REGION, new SimpleMeterRegistry(), dir.resolve("images"),
-        null, Clock.systemUTC()).withLocalSafety(new ReferenceSafety());
+    RegionNodeVerticle node = new RegionNodeVerticle(config, REGION, new SimpleMeterRegistry(), null, Clock.systemUTC()).withLocalSafety(new ReferenceSafety());
     await(vertx.deployVerticle(node));
     AtomicBoolean tinyBroken = new AtomicBoolean(); // after warm-up: a broken model must not stop the workers starting
     FaultHook hook = (model, step, images) -> {

@@ -36,7 +36,7 @@ class ModelLoadFailureFallbackTest {
   void aModelWhoseLoadsKeepFailingOpensItsBreakerAndTrafficMovesToTheFallback() {
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
-    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort(), BREAKERS);
+    ProcessRegion region = new ProcessRegion(children, dir, stores, BREAKERS);
     region.useDataDir("w1", dataDirWithBrokenTiny("w1"));
     region.useDataDir("w2", dataDirWithBrokenTiny("w2"));
     Map<String, ChildProcess> workers = region.start(true, "w1", "w2");

@@ -2,6 +2,7 @@ package dev.genmesh.launcher.fault;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,13 +19,15 @@ import java.util.regex.Pattern;
 
 /**
  * One region run the production way, as separate OS processes ({@code genmesh region} and
- * {@code genmesh worker}) against stores the test owns. The region has a name of its own, so
+ * {@code genmesh worker}) against stores the test owns (images in a bucket of its own). The region has a name of its own, so
  * its Hazelcast cluster ({@code genmesh-<name>}) never meets another test's, and short
  * timings (lease 2 s, heartbeat 500 ms) so that faults play out in seconds.
  */
 final class ProcessRegion {
   static final String DATABASE = "genmesh_fault";
   static final long LEASE_MS = 2000;
+  /** The default bucket template, {@code genmesh-{region}}. */
+  private static final String BUCKET_PREFIX = "genmesh-";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   private static final String MAIN = "dev.genmesh.launcher.Main";
   /** Small heaps, one GC thread, no C2: three JVMs start side by side on two cores. TensorFlow runs native anyway. */
@@ -34,17 +37,18 @@ final class ProcessRegion {
   private final Path dir;
   private final String name;
   private final Path config;
+  private final ImageObjects imageObjects;
   private MeshClient client;
   private final Map<String, Path> dataDirs = new java.util.HashMap<>();
   private ChildProcess node;
 
-  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort) {
-    this(children, dir, postgresPort, redisPort, Timings.FAST, "");
+  ProcessRegion(ChildProcesses children, Path dir, FaultStores stores) {
+    this(children, dir, stores, Timings.FAST, "");
   }
 
   /** @param extraYaml more top-level sections of the config file (e.g. {@code safety:}), merged after the region's */
-  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, String extraYaml) {
-    this(children, dir, postgresPort, redisPort, Timings.FAST, extraYaml);
+  ProcessRegion(ChildProcesses children, Path dir, FaultStores stores, String extraYaml) {
+    this(children, dir, stores, Timings.FAST, extraYaml);
   }
 
   /**
@@ -52,22 +56,24 @@ final class ProcessRegion {
    *     heartbeats and cluster membership, not through its lease
    * @param heartbeatMs how often workers heartbeat; the region judges one unhealthy after 3 misses
    */
-  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, long leaseMs, long heartbeatMs) {
-    this(children, dir, postgresPort, redisPort, Timings.FAST.withLease(leaseMs).withHeartbeat(heartbeatMs), "");
+  ProcessRegion(ChildProcesses children, Path dir, FaultStores stores, long leaseMs, long heartbeatMs) {
+    this(children, dir, stores, Timings.FAST.withLease(leaseMs).withHeartbeat(heartbeatMs), "");
   }
 
-  ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, Timings timings) {
-    this(children, dir, postgresPort, redisPort, timings, "");
+  ProcessRegion(ChildProcesses children, Path dir, FaultStores stores, Timings timings) {
+    this(children, dir, stores, timings, "");
   }
 
-  private ProcessRegion(ChildProcesses children, Path dir, int postgresPort, int redisPort, Timings timings,
-      String extraYaml) {
+  private ProcessRegion(ChildProcesses children, Path dir, FaultStores stores, Timings timings, String extraYaml) {
     this.children = children;
     this.dir = dir;
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
     this.name = "fault-" + suffix;
-    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, postgresPort, redisPort, timings,
-        extraYaml);
+    EmbeddedObjectStore objects = stores.objectStore();
+    objects.createBucket(BUCKET_PREFIX + name);
+    this.imageObjects = new ImageObjects(objects.bucketDir(BUCKET_PREFIX + name));
+    this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, stores.postgresPort(), stores.redisPort(),
+        timings, extraYaml, objects);
   }
 
   /**
@@ -178,13 +184,13 @@ final class ProcessRegion {
     return ConfigLoader.load(config, Map.of());
   }
 
-  /** Where the region node keeps finished images ({@code <root>/<request id>/<index>.png}). */
-  Path imagesRoot() {
-    return dir.resolve("region-data").resolve("images").resolve(name);
+  /** The objects of the region's bucket (its finished images, by request and attempt). */
+  ImageObjects imageObjects() {
+    return imageObjects;
   }
 
   private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, Timings timings,
-      String extraYaml) {
+      String extraYaml, EmbeddedObjectStore objects) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -204,12 +210,15 @@ final class ProcessRegion {
           heartbeat_interval_ms: %10$d
           heartbeat_timeout_ms: %11$d
           unhealthy_after_misses: %12$d
+        images:
+          endpoint: "%13$s"
+          credentials_file: "%14$s"
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
         """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, timings.leaseMs(),
         timings.workerHeartbeatMs(), timings.healthIntervalMs(), timings.healthTimeoutMs(),
-        timings.unhealthyAfterMisses())
+        timings.unhealthyAfterMisses(), objects.endpoint(), objects.credentialsFile())
         + (timings.backoffCapMs() == null ? "" : "  backoff_cap_ms: " + timings.backoffCapMs() + "\n")
         + extraYaml;
     try {

@@ -24,10 +24,10 @@ class RedisLostTest {
   void everyRequestComesBackAfterRedisIsReplacedByAnEmptyOne() {
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
-    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
+    ProcessRegion region = new ProcessRegion(children, dir, stores);
     region.start("w1", "w2");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants(region.imagesRoot());
+    Invariants invariants = new Invariants(region.imageObjects());
 
     for (int i = 0; i < 8; i++) {
       MeshClient.Answer answer = api.submit(MeshClient.spec("a harbour at night " + i, 30, 768, 200 + i));

@@ -51,7 +51,7 @@ class ReliabilityTrials {
     int trials = Integer.getInteger("genmesh.reliability.trials");
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
-    region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort(), 30_000, 10_000);
+    region = new ProcessRegion(children, dir, stores, 30_000, 10_000);
     region.start(true).clear();
     api = region.client();
     Path out = Path.of(System.getProperty("basedir", "."), "target", "reliability.csv");

@@ -32,7 +32,7 @@ class SafetyOutageTest {
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
     int safetyPort = EmbeddedStores.freePort();
-    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort(), """
+    ProcessRegion region = new ProcessRegion(children, dir, stores, """
         safety:
           url: "http://127.0.0.1:%d"
           timeout_ms: 2000
@@ -44,7 +44,7 @@ class SafetyOutageTest {
     ChildProcess safety = region.startSafety("safety", safetyPort);
     region.start("w1");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants(region.imagesRoot());
+    Invariants invariants = new Invariants(region.imageObjects());
 
     // With the service up, a request goes through the gate at once.
     String before = invariants.record(api.submit(MeshClient.spec("a lighthouse at dusk", 4, 256, 1)));

@@ -2,6 +2,7 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.embedded.EmbeddedStores;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class WholeMeshKilledTest {
     ChildProcess first = children.genmeshUp("up-1", data, config);
     MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
-    Invariants invariants = new Invariants(imagesRoot(data));
+    Invariants invariants = new Invariants(imageObjects(data));
     submit(edge, invariants, 6, 800);
     awaitOneGenerating(region, invariants);
 
@@ -81,7 +82,7 @@ class WholeMeshKilledTest {
     assertThat(setting(pgPort, "fsync")).as("PostgreSQL of genmesh up without --no-fsync").isEqualTo("on");
     assertThat(setting(pgPort, "synchronous_commit")).isEqualTo("on");
 
-    Invariants invariants = new Invariants(imagesRoot(data));
+    Invariants invariants = new Invariants(imageObjects(data));
     submit(edge, invariants, 4, 900);
     awaitOneGenerating(region, invariants);
     // Acknowledged a moment before the crash: without a synchronous commit these would be the first to go.
@@ -138,8 +139,9 @@ class WholeMeshKilledTest {
   }
 
   /** Where {@code genmesh up} keeps the region's images. */
-  private static Path imagesRoot(Path data) {
-    return data.resolve("images").resolve("us-west");
+  /** The us-west bucket of the mesh's embedded object store, read from its files. */
+  private static ImageObjects imageObjects(Path data) {
+    return new ImageObjects(data.resolve(EmbeddedStores.OBJECTS_DIR).resolve("buckets").resolve("genmesh-us-west"));
   }
 
   /** The PostgreSQL server with all its backends, and the Redis server, of {@code genmesh up} on {@code data}. */

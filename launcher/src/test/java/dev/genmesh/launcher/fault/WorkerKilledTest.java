@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,19 +25,16 @@ class WorkerKilledTest {
   void theRequestOfAKilledWorkerCompletesOnTheOtherWorkerExactlyOnce() {
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
-    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort());
+    ProcessRegion region = new ProcessRegion(children, dir, stores);
     Map<String, ChildProcess> workers = region.start("w1", "w2");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants(region.imagesRoot());
-    Map<String, ImageWrites> writes = new LinkedHashMap<>();
+    Invariants invariants = new Invariants(region.imageObjects());
 
     // Long enough (50 steps at 1024 px, seconds each here) that one is surely caught mid-generation.
     for (int i = 0; i < 4; i++) {
       MeshClient.Answer answer = api.submit(MeshClient.spec("a lighthouse in a storm " + i, STEPS, 1024, 100 + i));
       assertThat(answer.status()).as(answer.body()).isEqualTo(202);
       String id = invariants.record(answer);
-      writes.put(id, ImageWrites.watch(region.imagesRoot(), id));
-      children.onCleanup(writes.get(id)::close);
     }
     // Early in its steps, so that the kill cannot race the hand-in of its result.
     JsonObject running = api.awaitEarlyRun(invariants.acknowledged(), workers.keySet(), STEPS, Duration.ofSeconds(90));
@@ -60,8 +56,9 @@ class WorkerKilledTest {
     assertThat(events).filteredOn(e -> "completed".equals(e.getString("type"))).hasSize(1);
     assertThat(events.get(events.size() - 1).getString("type")).isEqualTo("completed");
     assertThat(workers.get(survivor).isAlive()).isTrue();
-    writes.forEach((id, written) ->
-        assertThat(written.created()).as("image files put in place for %s: one set", id).isEqualTo(Map.of("0.png", 1)));
+    finals.forEach((id, done) -> assertThat(region.imageObjects().attempts(id))
+        .as("attempts of %s with objects: the one that completed (the killed worker uploaded nothing)", id)
+        .containsExactly(done.getInteger("attempt")));
   }
 
 }

@@ -77,18 +77,16 @@ class WorkerLostTest {
   private Fault startAndCatchOneRunning(long heartbeatMs) {
     FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
     children.onCleanup(stores::close);
-    ProcessRegion region = new ProcessRegion(children, dir, stores.postgresPort(), stores.redisPort(), LEASE_MS,
+    ProcessRegion region = new ProcessRegion(children, dir, stores, LEASE_MS,
         heartbeatMs);
     Map<String, ChildProcess> workers = region.start(true, "w1", "w2");
     MeshClient api = region.client();
-    Invariants invariants = new Invariants(region.imagesRoot());
+    Invariants invariants = new Invariants(region.imageObjects());
     MeshClient.Answer answer = api.submit(MeshClient.spec("a lighthouse in a storm", STEPS, 1024, 200));
     assertThat(answer.status()).as(answer.body()).isEqualTo(202);
     String id = invariants.record(answer);
-    ImageWrites writes = ImageWrites.watch(region.imagesRoot(), id);
-    children.onCleanup(writes::close);
     JsonObject running = api.awaitEarlyRun(invariants.acknowledged(), workers.keySet(), STEPS, Duration.ofSeconds(90));
-    return new Fault(region, api, workers, invariants, writes, running.getString("id"), running.getString("worker"),
+    return new Fault(region, api, workers, invariants, running.getString("id"), running.getString("worker"),
         running.getInteger("attempt"));
   }
 
@@ -110,7 +108,7 @@ class WorkerLostTest {
   }
 
   private record Fault(ProcessRegion region, MeshClient api, Map<String, ChildProcess> workers, Invariants invariants,
-      ImageWrites writes, String victimRequest, String victimWorker, int victimAttempt) {
+      String victimRequest, String victimWorker, int victimAttempt) {
 
     String survivor() {
       return victimWorker.equals("w1") ? "w2" : "w1";
@@ -127,8 +125,8 @@ class WorkerLostTest {
       assertThat(events).filteredOn(e -> "completed".equals(e.getString("type"))).hasSize(1);
       assertThat(events).filteredOn(e -> "queued".equals(e.getString("type"))).last()
           .satisfies(e -> assertThat(e.getString("reason")).isEqualTo("worker_lost"));
-      assertThat(writes.created()).as("image files put in place for %s: the survivor's set, once", victimRequest)
-          .isEqualTo(Map.of("0.png", 1));
+      assertThat(region.imageObjects().attempts(victimRequest)).as("attempts of %s with objects: the survivor's",
+          victimRequest).containsExactly(view.getInteger("attempt"));
     }
   }
 }

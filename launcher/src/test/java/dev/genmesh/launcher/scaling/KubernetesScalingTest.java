@@ -82,7 +82,7 @@ class KubernetesScalingTest {
 
   @BeforeAll
   static void startStores() {
-    stores = EmbeddedStores.start(storesDir, List.of("k8s_attach_on", "k8s_attach_off"), false);
+    stores = EmbeddedStores.start(storesDir, List.of("k8s_attach_on", "k8s_attach_off"), List.of("genmesh-" + REGION), false);
   }
 
   @AfterAll
@@ -167,11 +167,12 @@ class KubernetesScalingTest {
     RegionConfig region = loaded.region(REGION).withHttpPort(0).withStores(
         new RegionConfig.PostgresConfig("127.0.0.1", stores.postgresPort(), database, "postgres", "", 4),
         new RegionConfig.RedisConfig(stores.redisUrl(), "genmesh:" + database + ":"));
-    return loaded.withRegions(Map.of(REGION, region));
+    return loaded.withRegions(Map.of(REGION, region)).withImages(loaded.images().withStore(
+        stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
   }
 
   private RegionNodeVerticle node(GenmeshConfig config) {
-    return new RegionNodeVerticle(config, REGION, meters, dir.resolve("images"), null, Clock.systemUTC())
+    return new RegionNodeVerticle(config, REGION, meters, null, Clock.systemUTC())
         .withLocalSafety(new ReferenceSafety());
   }
 

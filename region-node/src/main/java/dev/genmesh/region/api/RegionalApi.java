@@ -11,7 +11,7 @@ import dev.genmesh.region.api.impl.GenerationRoutes;
 import dev.genmesh.region.api.impl.ImageRoutes;
 import dev.genmesh.region.api.impl.LiveView;
 import dev.genmesh.region.api.impl.SubmitRoute;
-import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.images.ImageStore;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.requests.impl.Cancellations;
 import dev.genmesh.region.requests.impl.Submissions;
@@ -51,7 +51,8 @@ public final class RegionalApi {
     this.submit = new SubmitRoute(ctx.region(), submissions, views, failures);
     this.generations = new GenerationRoutes(ctx.region(), ctx.log(), cancellations, views, failures);
     this.events = new EventRoutes(ctx.log(), ctx.hub(), failures);
-    this.images = new ImageRoutes(ctx.vertx(), ctx.log(), images, failures);
+    this.images = new ImageRoutes(ctx.log(), images, failures, ctx.metrics(),
+        java.time.Duration.ofMillis(ctx.config().images().presignTtlMs()), ctx.clock());
   }
 
   public Router router() {
@@ -63,6 +64,8 @@ public final class RegionalApi {
     router.delete(PREFIX + "/generations/:id").handler(generations::cancel);
     router.get(PREFIX + "/generations/:id/events").handler(events::handle);
     router.get(PREFIX + "/images/:id/:file").handler(images::handle);
+    router.head(PREFIX + "/images/:id/:file").handler(images::handle);
+    router.get(PREFIX + "/images/:id/:file/link").handler(images::link);
     router.get("/metrics").handler(this::metrics);
 
     router.errorHandler(400, ctx -> error(ctx, ApiError.of(ErrorCode.INVALID_JSON, "bad request")));

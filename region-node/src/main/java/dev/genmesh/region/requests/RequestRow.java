@@ -2,14 +2,21 @@ package dev.genmesh.region.requests;
 
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.protocol.Tier;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
 
-/** One row of the {@code requests} table. */
+/**
+ * One row of the {@code requests} table.
+ *
+ * @param images the objects of the attempt that reached SAFETY_PENDING, in image order (served
+ *     only once the row is COMPLETED); empty before
+ */
 public record RequestRow(
     String id,
     String idempotencyKey,
@@ -38,7 +45,8 @@ public record RequestRow(
     List<String> excludedWorkers,
     Instant safetyPendingAt,
     String safetyReason,
-    String requestHash) {
+    String requestHash,
+    List<StoredImage> images) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -80,7 +88,14 @@ public record RequestRow(
         strings(row.getArrayOfStrings("excluded_workers")),
         instant(row, "safety_pending_at"),
         row.getString("safety_reason"),
-        row.getString("request_hash"));
+        row.getString("request_hash"),
+        images(row));
+  }
+
+  /** The objects recorded for the attempt that reached SAFETY_PENDING; empty before that. */
+  private static List<StoredImage> images(Row row) {
+    Object value = row.getValue("images");
+    return value instanceof JsonArray array ? StoredImage.fromJson(array) : List.of();
   }
 
   private static List<String> strings(String[] values) {

@@ -1,7 +1,7 @@
 package dev.genmesh.region.safety;
 
 import dev.genmesh.config.SafetyConfig;
-import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.images.ImageStore;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.safety.impl.SafetyLog;
 import dev.genmesh.region.safety.impl.SafetyMetrics;

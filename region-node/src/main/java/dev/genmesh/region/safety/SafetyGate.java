@@ -4,7 +4,9 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.SafetyCheck;
 import dev.genmesh.protocol.SafetyVerdict;
-import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.protocol.StoredImage;
+import dev.genmesh.region.node.ImagePaths;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.TierQueue;
@@ -17,6 +19,7 @@ import dev.genmesh.region.safety.impl.SafetySweeper;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -25,8 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The safety gate (region-node/SAFETY.md): a finished attempt waits in SAFETY_PENDING with its
- * images on disk but not served; the Safety API's answer moves it to COMPLETED (allow) or FAILED
- * {@value SafetyLog#BLOCKED} (block, images deleted). Without an answer it keeps waiting and
+ * images in the region's object store (their keys in the log) but not served; the Safety API,
+ * given the keys and presigned URLs to read them by, moves it to COMPLETED (allow) or FAILED
+ * {@value SafetyLog#BLOCKED} (block, objects deleted). Without an answer it keeps waiting and
  * {@link SafetySweeper} asks again. Nothing reaches COMPLETED any other way.
  */
 public final class SafetyGate {
@@ -45,6 +49,7 @@ public final class SafetyGate {
   private final RegionMetrics metrics;
   private final SafetyMetrics safetyMetrics;
   private final Clock clock;
+  private final Duration presignTtl;
   private final long claimMs;
   private final long retryIntervalMs;
 
@@ -60,6 +65,7 @@ public final class SafetyGate {
     this.safetyMetrics = safetyMetrics;
     this.clock = ctx.clock();
     this.retryIntervalMs = ctx.config().safety().retryIntervalMs();
+    this.presignTtl = Duration.ofMillis(ctx.config().images().presignTtlMs());
     // Long enough for the check that follows, so that no other node's sweeper takes it meanwhile.
     this.claimMs = ctx.config().safety().timeoutMs() + retryIntervalMs;
   }
@@ -70,12 +76,13 @@ public final class SafetyGate {
   }
 
   /**
-   * The current attempt's images are on disk: RUNNING → SAFETY_PENDING. Empty if the attempt is
-   * stale. Call {@link #held} with the change once the caller's ordering allows.
+   * The current attempt's images are in the object store: RUNNING → SAFETY_PENDING, their keys
+   * recorded. Empty if the attempt is stale. Call {@link #held} with the change once the caller's
+   * ordering allows.
    */
-  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, int imageCount) {
+  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, List<StoredImage> stored) {
     Instant now = clock.instant();
-    return safetyLog.hold(id, attempt, imageCount, CHECKING, now, now.plusMillis(claimMs));
+    return safetyLog.hold(id, attempt, stored, CHECKING, now, now.plusMillis(claimMs));
   }
 
   /** Tells the stream the request waits for its check, and drops the lease (no worker holds it now). */
@@ -87,33 +94,23 @@ public final class SafetyGate {
   }
 
   /**
-   * Asks the Safety API about a waiting request and applies the answer. Answers the request's
-   * status afterwards (SAFETY_PENDING when there was no answer, or when the log could not be
-   * written: the sweeper asks again). Never fails.
+   * Asks the Safety API about a waiting request (its images by key and presigned URL, never their
+   * bytes) and applies the answer. Answers the request's status afterwards (SAFETY_PENDING when
+   * there was no answer, or when the log could not be written: the sweeper asks again). Never fails.
    */
-  public Future<RequestStatus> check(RequestRow row, List<byte[]> pngs) {
+  public Future<RequestStatus> check(RequestRow row) {
     return Future.succeededFuture(row)
         .map(r -> {
           GenerationSpec spec = r.generationSpec();
-          return new SafetyCheck(r.id(), spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), pngs);
+          List<SafetyCheck.Image> toCheck = r.images().stream().map(image -> new SafetyCheck.Image(image.key(),
+              images.presignGet(image.key(), presignTtl), image.size(), image.sha256())).toList();
+          return new SafetyCheck(r.id(), spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), toCheck);
         })
         .compose(client::check)
         .compose(verdict -> apply(row, verdict))
         .recover(err -> {
           metrics.systemError("safety");
           LOG.warn("request {}: safety verdict not recorded, it stays safety_pending: {}", row.id(), err.toString());
-          return Future.succeededFuture(RequestStatus.SAFETY_PENDING);
-        });
-  }
-
-  /** {@link #check} with the images read back from disk (the sweeper's case). */
-  public Future<RequestStatus> recheck(RequestRow row) {
-    int count = row.imageCount() == null ? 0 : row.imageCount();
-    return images.read(row.id(), count)
-        .compose(pngs -> check(row, pngs), err -> {
-          metrics.systemError("safety_images");
-          LOG.warn("request {}: images for the safety check not readable, it stays safety_pending: {}", row.id(),
-              err.toString());
           return Future.succeededFuture(RequestStatus.SAFETY_PENDING);
         });
   }
@@ -130,7 +127,8 @@ public final class SafetyGate {
         changed.ifPresent(change -> {
           LOG.info("request {} blocked by the safety check: {}", id, verdict.reasons());
           finished(change, "blocked");
-          images.delete(id).onFailure(err -> LOG.warn("request {}: blocked images not deleted: {}", id, err.toString()));
+          images.delete(row.images().stream().map(StoredImage::key).toList()).onFailure(err ->
+              LOG.warn("request {}: blocked images not deleted (the image sweeper will): {}", id, err.toString()));
         });
         return statusAfter(id, changed);
       });
@@ -164,7 +162,7 @@ public final class SafetyGate {
     JsonArray paths = new JsonArray();
     int count = row.imageCount() == null ? 0 : row.imageCount();
     for (int i = 0; i < count; i++) {
-      paths.add(ImageStore.publicPath(row.id(), i));
+      paths.add(ImagePaths.publicPath(row.id(), i));
     }
     return paths;
   }

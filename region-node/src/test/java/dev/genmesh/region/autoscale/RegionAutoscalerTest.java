@@ -104,8 +104,8 @@ class RegionAutoscalerTest {
     RecordingActuator second = new RecordingActuator();
     List<JsonObject> events = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.scalingDecisions(TestRegion.REGION), m -> events.add(m.body()));
-    NodeUnderTest a = await(NodeUnderTest.deploy(vertx, config, dir.resolve("a"), Clock.systemUTC(), first));
-    NodeUnderTest b = await(NodeUnderTest.deploy(vertx, config, dir.resolve("b"), Clock.systemUTC(), second));
+    NodeUnderTest a = await(NodeUnderTest.deploy(vertx, config, Clock.systemUTC(), first));
+    NodeUnderTest b = await(NodeUnderTest.deploy(vertx, config, Clock.systemUTC(), second));
 
     // No workers, empty queues: the pool is raised to its minimum of 1 by whichever node leads.
     Waits.eventually("the pool raised to its minimum", () -> first.calls.contains("cpu=1") || second.calls.contains("cpu=1"));

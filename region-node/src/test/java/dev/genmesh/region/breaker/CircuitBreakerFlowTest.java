@@ -25,7 +25,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +34,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The circuit breakers in a running region node on real Postgres and Redis, with virtual workers
@@ -62,7 +60,7 @@ class CircuitBreakerFlowTest {
   }
 
 
-  private void deploy(Vertx vertx, Path images, BreakerConfig breakers) {
+  private void deploy(Vertx vertx, BreakerConfig breakers) {
     this.vertx = vertx;
     database = stores.createDatabase();
     clock = new ManualClock();
@@ -70,7 +68,7 @@ class CircuitBreakerFlowTest {
         .withBreakers(breakers);
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
-    node = await(NodeUnderTest.deploy(vertx, config, images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config, clock));
   }
 
   @AfterEach
@@ -112,8 +110,8 @@ class CircuitBreakerFlowTest {
   }
 
   @Test
-  void fiveFailuresOfAModelMoveItsFallbackRequestsAndTheOthersWaitForHalfOpen(Vertx vertx, @TempDir Path images) {
-    deploy(vertx, images, new BreakerConfig(new BreakerConfig.Breaker(5, 3, 60_000, 1),
+  void fiveFailuresOfAModelMoveItsFallbackRequestsAndTheOthersWaitForHalfOpen(Vertx vertx) {
+    deploy(vertx, new BreakerConfig(new BreakerConfig.Breaker(5, 3, 60_000, 1),
         new BreakerConfig.Breaker(100, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(1.0, 60_000)));
     TestWorker tinyWorker = worker("tiny", TINY);
     TestWorker smallWorker = worker("small", SMALL);
@@ -183,8 +181,8 @@ class CircuitBreakerFlowTest {
   }
 
   @Test
-  void anOpenWorkerGetsNoClaimsItsUnstartedWorkGoesBackAndAReplacementIsAskedFor(Vertx vertx, @TempDir Path images) {
-    deploy(vertx, images, new BreakerConfig(new BreakerConfig.Breaker(100, 3, 60_000, 1),
+  void anOpenWorkerGetsNoClaimsItsUnstartedWorkGoesBackAndAReplacementIsAskedFor(Vertx vertx) {
+    deploy(vertx, new BreakerConfig(new BreakerConfig.Breaker(100, 3, 60_000, 1),
         new BreakerConfig.Breaker(3, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(1.0, 60_000)));
     TestWorker broken = worker("broken", TINY);
     TestWorker healthy = worker("healthy", TINY);
@@ -236,8 +234,8 @@ class CircuitBreakerFlowTest {
   }
 
   @Test
-  void aHighFailureRateShedsRelaxThenFastWith503AndRetryAfterButNeverTurbo(Vertx vertx, @TempDir Path images) {
-    deploy(vertx, images, new BreakerConfig(new BreakerConfig.Breaker(100, 3, 60_000, 1),
+  void aHighFailureRateShedsRelaxThenFastWith503AndRetryAfterButNeverTurbo(Vertx vertx) {
+    deploy(vertx, new BreakerConfig(new BreakerConfig.Breaker(100, 3, 60_000, 1),
         new BreakerConfig.Breaker(100, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(0.10, 60_000, 6, 7_000)));
     TestWorker w = worker("w", TINY);
     for (int i = 0; i < 5; i++) {

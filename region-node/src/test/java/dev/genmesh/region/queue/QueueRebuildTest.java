@@ -59,7 +59,7 @@ class QueueRebuildTest {
     TestWorker lost = new TestWorker(vertx, TestRegion.REGION, "w-lost-" + UUID.randomUUID(), List.of(MODEL));
     TestWorker fresh = new TestWorker(vertx, TestRegion.REGION, "w-fresh-" + UUID.randomUUID(), List.of(MODEL));
 
-    NodeUnderTest first = await(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest first = await(NodeUnderTest.deploy(vertx, config));
     String fast = submit(first, Tier.FAST);
     String relax = submit(first, Tier.RELAX);
     String turbo = submit(first, Tier.TURBO);
@@ -72,7 +72,7 @@ class QueueRebuildTest {
 
     assertThat(stores.redis("FLUSHALL")).isEqualTo("+OK");
     ManualClock clock = new ManualClock();
-    NodeUnderTest second = await(NodeUnderTest.deploy(vertx, config, images, clock));
+    NodeUnderTest second = await(NodeUnderTest.deploy(vertx, config, clock));
 
     // The running request lost its lease with the flush (its worker is silent): a retry, after a backoff.
     JsonObject requeued = second.view(turbo);
@@ -110,12 +110,12 @@ class QueueRebuildTest {
     GenmeshConfig config = TestRegion.config(stores, database, TestStores.newKeyPrefix());
     TestWorker worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
 
-    NodeUnderTest first = await(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest first = await(NodeUnderTest.deploy(vertx, config));
     String id = submit(first, Tier.FAST);
     Assignment assignment = await(worker.claim());
     await(first.undeploy());
 
-    NodeUnderTest second = await(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest second = await(NodeUnderTest.deploy(vertx, config));
     JsonObject view = await(second.get("/regional/v1/generations/" + id)).bodyAsJsonObject();
     assertThat(view.getString("status")).isEqualTo("assigned");
     assertThat(view.getString("worker")).isEqualTo(worker.id);
@@ -131,8 +131,8 @@ class QueueRebuildTest {
     String database = stores.createDatabase();
     GenmeshConfig config = TestRegion.config(stores, database, TestStores.newKeyPrefix());
 
-    Future<NodeUnderTest> a = NodeUnderTest.deploy(vertx, config, images);
-    Future<NodeUnderTest> b = NodeUnderTest.deploy(vertx, config, images);
+    Future<NodeUnderTest> a = NodeUnderTest.deploy(vertx, config);
+    Future<NodeUnderTest> b = NodeUnderTest.deploy(vertx, config);
     await(Future.all(a, b));
 
     // Every version of the INDEX, each once (versions may have gaps: V10 follows V3).
@@ -147,7 +147,7 @@ class QueueRebuildTest {
     await(b.result().undeploy());
 
     // A restart applies nothing again.
-    NodeUnderTest again = await(NodeUnderTest.deploy(vertx, config, images));
+    NodeUnderTest again = await(NodeUnderTest.deploy(vertx, config));
     assertThat(stores.query(database, "SELECT version FROM schema_migrations")).hasSize(listed.size());
     await(again.undeploy());
   }

@@ -25,7 +25,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 3's queue semantics on real Postgres and Redis: relax share and per-user fairness (I5),
@@ -64,13 +62,13 @@ class QueueSemanticsTest {
 
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path images) {
+  void deploy(Vertx vertx) {
     this.vertx = vertx;
     database = stores.createDatabase();
     prefix = TestStores.newKeyPrefix();
     clock = new ManualClock();
     GenmeshConfig config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, prefix), 50);
-    node = await(NodeUnderTest.deploy(vertx, config, images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config, clock));
   }
 
   @AfterEach

@@ -21,7 +21,6 @@ import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +28,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * I1 under group commit, through the regional API of a real node: a 202 never comes before the
@@ -72,10 +70,10 @@ class AcknowledgedAfterCommitTest {
   }
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path images) {
+  void deploy(Vertx vertx) {
     this.vertx = vertx;
     database = stores.createDatabase();
-    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix()), images));
+    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix())));
     pool = stores.pool(vertx, database);
     await(pool.query(HOLD_AT_COMMIT).execute());
     http = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(32));

@@ -3,6 +3,12 @@ package dev.genmesh.region.safety;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.SafetyConfig;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
+import dev.genmesh.region.TestRegion;
+import dev.genmesh.registry.Sha256;
+import dev.genmesh.testkit.StoresExtension;
+import dev.genmesh.testkit.TestStores;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.SafetyCheck;
 import dev.genmesh.protocol.SafetyVerdict;
@@ -10,9 +16,12 @@ import dev.genmesh.safety.SafetyVerticle;
 import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.UUID;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The client's circuit breaker against a port nobody listens on, then the service started there. */
-@ExtendWith(VertxExtension.class)
+@ExtendWith({VertxExtension.class, StoresExtension.class})
 class SafetyClientTest {
   private static final SafetyCheck CHECK = new SafetyCheck("usw_1", "a fox", "", 8, 8, List.of());
 
@@ -95,14 +104,20 @@ class SafetyClientTest {
   }
 
   @Test
-  void theClientReadsTheReferenceServicesVerdictsAndCallsNoAnswerUnavailable(Vertx vertx) throws Exception {
+  void theClientReadsTheReferenceServicesVerdictsAndCallsNoAnswerUnavailable(Vertx vertx, TestStores stores)
+      throws Exception {
+    ImageStore bucket = ImageStores.s3(vertx, TestRegion.images(stores).forRegion(TestRegion.REGION));
+    byte[] png = png(64, 64);
+    String key = "usw_" + UUID.randomUUID().toString().replace("-", "") + "/1/0.png";
+    Waits.await(bucket.put(key, Buffer.buffer(png), ImageStores.PNG, null));
+    SafetyCheck.Image image = new SafetyCheck.Image(key, bucket.presignGet(key, Duration.ofMinutes(1)), png.length,
+        Sha256.of(png));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     SafetyVerticle service = new SafetyVerticle(SafetyConfig.defaults(), "127.0.0.1", 0, meters);
     Waits.await(vertx.deployVerticle(service));
     SafetyConfig config = SafetyConfig.defaults();
     SafetyClient client = new SafetyClient(vertx, "us-west", config, "http://127.0.0.1:" + service.actualPort() + "/",
         meters);
-    byte[] image = png(64, 64);
     SafetyVerdict allow = Waits.await(client.check(new SafetyCheck("usw_1", "a fox", "", 64, 64, List.of(image))));
     assertThat(allow.outcome()).isEqualTo(SafetyVerdict.Outcome.ALLOW);
     SafetyVerdict block = Waits.await(client.check(new SafetyCheck("usw_2", "GORE", "", 64, 64, List.of(image))));
@@ -116,6 +131,7 @@ class SafetyClientTest {
     assertThat(none.outcome()).isEqualTo(SafetyVerdict.Outcome.UNAVAILABLE);
     assertThat(none.detail()).contains("HTTP 404");
     wrongPath.close();
+    Waits.await(bucket.close());
   }
 
   private static byte[] png(int width, int height) throws java.io.IOException {

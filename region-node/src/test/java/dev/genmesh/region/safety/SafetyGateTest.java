@@ -25,8 +25,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The safety gate on real Postgres and Redis, with the reference safety service deployed by the
@@ -50,7 +47,6 @@ class SafetyGateTest {
   private static final String UNAVAILABLE = "safety service unavailable; your image is waiting for its check";
   private static TestStores stores;
 
-  @TempDir Path images;
   private Vertx vertx;
   private String database;
   private String prefix;
@@ -75,7 +71,7 @@ class SafetyGateTest {
     safetyPort = EmbeddedStores.freePort();
     startSafety();
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, message -> alerts.add(message.body()));
-    node = await(NodeUnderTest.deploy(vertx, config(), images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config(), clock));
     worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 
@@ -146,7 +142,8 @@ class SafetyGateTest {
     assertThat(events.get(3).getString("code")).isEqualTo("safety_blocked");
     assertThat(events.get(3).getJsonObject("safety").getString("verdict")).isEqualTo("block");
     assertThat(imageStatus(id)).isEqualTo(404);
-    assertThat(Files.exists(images.resolve(id).resolve("0.png"))).as("blocked image deleted").isFalse();
+    Waits.eventually("the blocked image deleted from the object store",
+        () -> await(node.images.head(id + "/1/0.png")).isEmpty());
     assertThat(node.counter("genmesh.safety.checks", "verdict", "block")).isEqualTo(1.0);
     assertThat(node.counter("genmesh.requests", "status", "failed")).isEqualTo(1.0);
 
@@ -184,8 +181,9 @@ class SafetyGateTest {
           .containsExactly("queued", "assigned", "safety_pending", "safety_pending");
       assertThat(events.get(2).getString("reason")).isEqualTo("waiting for the safety check");
       assertThat(events.get(3).getString("reason")).isEqualTo(UNAVAILABLE);
-      // On disk, but not served: the regional route (and so the edge's proxy) answers 409.
-      assertThat(Files.exists(images.resolve(id).resolve("0.png"))).isTrue();
+      // In the object store, but not served: the regional route (and so the edge's proxy) answers 409.
+      assertThat(await(node.images.head(id + "/1/0.png"))).isPresent();
+      assertThat(await(node.get("/regional/v1/images/" + id + "/0.png/link")).statusCode()).isEqualTo(409);
       HttpResponse<Buffer> image = await(node.get("/regional/v1/images/" + id + "/0.png"));
       assertThat(image.statusCode()).isEqualTo(409);
       assertThat(image.bodyAsJsonObject().getString("code")).isEqualTo("not_ready");
@@ -234,7 +232,7 @@ class SafetyGateTest {
     node = null;
 
     startSafety();
-    node = await(NodeUnderTest.deploy(vertx, config(), images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config(), clock));
     Waits.eventually("the request to complete on the new node", () -> "completed".equals(node.view(id).getString("status")));
     assertThat(types(id)).containsExactly("queued", "assigned", "safety_pending", "safety_pending", "completed");
     assertThat(imageStatus(id)).isEqualTo(200);

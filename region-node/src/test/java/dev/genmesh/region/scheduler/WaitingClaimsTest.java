@@ -9,7 +9,6 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
-import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
@@ -17,7 +16,6 @@ import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -27,7 +25,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -38,7 +35,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Claims that wait (long polls) on a real node: a submit wakes one idle worker, not all of them; a
@@ -62,10 +58,10 @@ class WaitingClaimsTest {
   }
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path images) {
+  void deploy(Vertx vertx) {
     this.vertx = vertx;
     database = stores.createDatabase();
-    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix()), images));
+    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix())));
   }
 
   @AfterEach
@@ -197,9 +193,12 @@ class WaitingClaimsTest {
     private MessageConsumer<Object> publishes;
     private volatile boolean busy;
     private volatile boolean stopped;
+    /** Uploads the result's PNG to the region's bucket and reports it, as a worker does. */
+    private final TestWorker results;
 
     IdleWorker(String id, long waitMs, boolean acknowledges) {
       this.id = id;
+      this.results = new TestWorker(vertx, TestRegion.REGION, id, List.of());
       this.waitMs = waitMs;
       this.acknowledges = acknowledges;
     }
@@ -259,10 +258,7 @@ class WaitingClaimsTest {
     }
 
     private void handIn(Assignment assignment) {
-      vertx.eventBus().<JsonObject>request(Addresses.result(TestRegion.REGION),
-              new Result(assignment.requestId(), assignment.attempt(), id, List.of(PNG), 10.0).toJson(),
-              new DeliveryOptions().setSendTimeout(10_000))
-          .onComplete(done -> claim());
+      results.result(assignment.requestId(), assignment.attempt(), List.of(PNG)).onComplete(done -> claim());
     }
   }
 }

@@ -22,7 +22,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Worker health on real Postgres and Redis (issue 5): a silent worker turns unhealthy and a
@@ -59,11 +57,11 @@ class WorkerHealthTest {
 
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path images) {
+  void deploy(Vertx vertx) {
     this.vertx = vertx;
     clock = new ManualClock();
     GenmeshConfig config = TestRegion.config(stores, stores.createDatabase(), TestStores.newKeyPrefix());
-    node = await(NodeUnderTest.deploy(vertx, config, images, clock));
+    node = await(NodeUnderTest.deploy(vertx, config, clock));
     vertx.eventBus().<JsonObject>consumer(Addresses.cancel(TestRegion.REGION), m -> cancels.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));

@@ -2,6 +2,7 @@ package dev.genmesh.edge.regions.impl;
 
 import dev.genmesh.config.RegionConfig;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
@@ -62,12 +63,20 @@ public final class RegionClient {
     return bounded(request(HttpMethod.DELETE, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs);
   }
 
-  public Future<HttpResponse<Buffer>> image(String requestId, int index, String ifNoneMatch) {
-    HttpRequest<Buffer> request = request(HttpMethod.GET, IMAGES + "/" + requestId + "/" + index + ".png", timeoutMs);
-    if (ifNoneMatch != null) {
-      request.putHeader("If-None-Match", ifNoneMatch);
-    }
+  /**
+   * The image (GET) or its headers (HEAD), with the client's conditional and range headers
+   * ({@code If-None-Match}, {@code Range}, {@code If-Range}) passed on; absent ones are null.
+   */
+  public Future<HttpResponse<Buffer>> image(HttpMethod method, String requestId, int index, MultiMap conditions) {
+    HttpRequest<Buffer> request = request(method, IMAGES + "/" + requestId + "/" + index + ".png", timeoutMs);
+    request.putHeaders(conditions);
     return bounded(request.send(), timeoutMs);
+  }
+
+  /** Where the image can be read directly for a while: {@code {url, expires_at, etag, size, content_type}}. */
+  public Future<HttpResponse<Buffer>> imageLink(String requestId, int index) {
+    return bounded(request(HttpMethod.GET, IMAGES + "/" + requestId + "/" + index + ".png/link", timeoutMs).send(),
+        timeoutMs);
   }
 
   /** The region's model registry: names, versions, current version, manifest summaries. */

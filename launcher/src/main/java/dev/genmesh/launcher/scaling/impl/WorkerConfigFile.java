@@ -2,6 +2,7 @@ package dev.genmesh.launcher.scaling.impl;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.config.WorkerConfig;
 import java.io.IOException;
@@ -39,6 +40,7 @@ public final class WorkerConfigFile {
     Map<String, Object> regions = new LinkedHashMap<>();
     running.regions().values().forEach(r -> regions.put(r.name(), regionTree(r, subtree(source, "regions", r.name()))));
     tree.put("regions", regions);
+    tree.put("images", imagesTree(running.images()));
     // Any free port: several workers share this machine.
     child(tree, "worker").put("http_port", 0);
     DumperOptions options = new DumperOptions();
@@ -85,12 +87,47 @@ public final class WorkerConfigFile {
     return out;
   }
 
-  /** The worker reads its region and the worker, model and registry settings: they must load back as running. */
+  /** The object store as running (the embedded one's endpoint and key file); keys from the environment are not written. */
+  private static Map<String, Object> imagesTree(ImagesConfig images) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("endpoint", images.endpoint());
+    out.put("signing_region", images.signingRegion());
+    out.put("path_style", images.pathStyle());
+    out.put("bucket", images.bucket());
+    out.put("credentials_file", images.credentialsFile());
+    out.put("call_timeout_ms", images.callTimeoutMs());
+    out.put("presign_ttl_ms", images.presignTtlMs());
+    out.put("edge_delivery", images.edgeDelivery().wireName());
+    out.put("spool_dir", images.spoolDir());
+    out.put("spool_max_bytes", images.spoolMaxBytes());
+    out.put("upload_give_up_ms", images.uploadGiveUpMs());
+    out.put("orphan_grace_ms", images.orphanGraceMs());
+    out.put("sweep_interval_ms", images.sweepIntervalMs());
+    Map<String, Object> regions = new LinkedHashMap<>();
+    images.regions().forEach((region, own) -> {
+      Map<String, Object> overrides = new LinkedHashMap<>();
+      if (own.endpoint() != null) {
+        overrides.put("endpoint", own.endpoint());
+      }
+      if (own.signingRegion() != null) {
+        overrides.put("signing_region", own.signingRegion());
+      }
+      if (own.bucket() != null) {
+        overrides.put("bucket", own.bucket());
+      }
+      regions.put(region, overrides);
+    });
+    out.put("regions", regions);
+    return out;
+  }
+
+  /** The worker reads its region and the worker, model, registry and image settings: they must load back as running. */
   private static void check(Path file, GenmeshConfig running, String region) {
     GenmeshConfig reloaded = ConfigLoader.load(file, Map.of());
     boolean same = reloaded.region(region).equals(running.region(region))
         && reloaded.models().equals(running.models())
         && reloaded.registry().equals(running.registry())
+        && reloaded.images().forRegion(region).equals(running.images().forRegion(region))
         && anyPort(reloaded.worker()).equals(anyPort(running.worker()))
         && reloaded.autoscaling().drainDeadlineMs() == running.autoscaling().drainDeadlineMs();
     if (!same) {

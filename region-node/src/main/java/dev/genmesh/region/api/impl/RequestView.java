@@ -1,7 +1,7 @@
 package dev.genmesh.region.api.impl;
 
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.region.node.ImagePaths;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.requests.RequestRow;
 import io.vertx.core.json.JsonArray;
@@ -25,7 +25,7 @@ public final class RequestView {
     JsonArray images = new JsonArray();
     if (row.status() == RequestStatus.COMPLETED && row.imageCount() != null) {
       for (int i = 0; i < row.imageCount(); i++) {
-        images.add(ImageStore.publicPath(row.id(), i));
+        images.add(ImagePaths.publicPath(row.id(), i));
       }
     }
     JsonArray hints = new JsonArray();

@@ -1,6 +1,7 @@
 package dev.genmesh.region.safety.impl;
 
 import dev.genmesh.protocol.EventType;
+import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
 import io.vertx.core.Future;
@@ -39,15 +40,16 @@ public final class SafetyLog {
   }
 
   /**
-   * The current attempt finished with {@code imageCount} images (already on disk): RUNNING →
-   * SAFETY_PENDING, with a {@code safety_pending} event that tells the user why. No node checks
-   * it again before {@code nextCheckAt}. Empty if the attempt is stale.
+   * The current attempt finished with {@code images} (already in the object store): RUNNING →
+   * SAFETY_PENDING, recording their keys, with a {@code safety_pending} event that tells the user
+   * why. No node checks it again before {@code nextCheckAt}. Empty if the attempt is stale: then
+   * nothing is recorded, and the attempt's objects stay orphans for the image sweeper.
    */
-  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, int imageCount, String reason, Instant now,
-      Instant nextCheckAt) {
-    Tuple params = Tuple.of(id, attempt, imageCount, reason, at(now), at(nextCheckAt));
+  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, List<StoredImage> images, String reason,
+      Instant now, Instant nextCheckAt) {
+    Tuple params = Tuple.of(id, attempt, images.size(), reason, at(now), at(nextCheckAt), StoredImage.toJson(images));
     return log.transition(
-        "UPDATE requests SET status = 'SAFETY_PENDING', image_count = $3, safety_reason = $4,"
+        "UPDATE requests SET status = 'SAFETY_PENDING', image_count = $3, images = $7::jsonb, safety_reason = $4,"
             + " safety_pending_at = $5, safety_next_check_at = $6, safety_alerted_at = NULL,"
             + " started_at = coalesce(started_at, assigned_at), updated_at = now(), last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND attempt = $2 AND status IN ('ASSIGNED', 'GENERATING')",

@@ -115,7 +115,7 @@ public final class SafetySweeper {
     return safetyLog.takeDue(now, now.plusMillis(gate.claimMs()), limit).compose(rows -> {
       Future<Boolean> allAnswered = Future.succeededFuture(true);
       for (RequestRow row : rows) {
-        allAnswered = allAnswered.compose(answered -> gate.recheck(row)
+        allAnswered = allAnswered.compose(answered -> gate.check(row)
             .map(status -> answered && status != RequestStatus.SAFETY_PENDING));
       }
       return allAnswered.compose(answered -> answered && rows.size() == limit

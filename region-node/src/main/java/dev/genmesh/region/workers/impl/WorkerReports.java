@@ -8,7 +8,8 @@ import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.protocol.WorkerMessages.Step;
 import dev.genmesh.region.breaker.AttemptOutcomes;
 import dev.genmesh.region.node.BusBodies;
-import dev.genmesh.region.node.ImageStore;
+import dev.genmesh.images.ImageKeys;
+import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.RetryPolicy;
@@ -20,10 +21,10 @@ import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.safety.SafetyGate;
 import dev.genmesh.region.scheduler.EtaEstimator;
 import io.vertx.core.Future;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,15 +32,13 @@ import org.slf4j.LoggerFactory;
 /**
  * What workers report about the requests they run: steps, results, failures. Every change is a
  * compare-and-set on the attempt, so a report of a stale attempt changes nothing
- * (docs/architecture.md, I3). Reports about one request are applied in the order they arrive (a
- * result once its images are decoded).
+ * (docs/architecture.md, I3). Reports about one request are applied in the order they arrive.
  */
 public final class WorkerReports {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerReports.class);
 
   private final RequestLog log;
   private final TierQueue queue;
-  private final ImageStore images;
   private final ProgressHub hub;
   private final RegionMetrics metrics;
   private final Retries retries;
@@ -47,16 +46,12 @@ public final class WorkerReports {
   private final SafetyGate gate;
   private final KeyedSequencer sequencer = new KeyedSequencer();
   private final AttemptOutcomes outcomes;
-  private final WorkerExecutor io;
 
   /** @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries}) */
-  public WorkerReports(RegionContext ctx, ImageStore images, Retries retries, EtaEstimator eta, SafetyGate gate,
-      AttemptOutcomes outcomes) {
+  public WorkerReports(RegionContext ctx, Retries retries, EtaEstimator eta, SafetyGate gate, AttemptOutcomes outcomes) {
     this.outcomes = outcomes;
-    this.io = ctx.io();
     this.log = ctx.log();
     this.queue = ctx.queue();
-    this.images = images;
     this.hub = ctx.hub();
     this.metrics = ctx.metrics();
     this.retries = retries;
@@ -94,26 +89,17 @@ public final class WorkerReports {
   }
 
   /**
-   * {@code request}: the images go through the safety gate ({@link SafetyGate}) before anyone
-   * sees them. Answers {@code {status, images}} once the first check is over: {@code completed}
-   * (with the image paths), {@code failed} (blocked) or {@code safety_pending} (no answer yet; the
-   * sweeper asks again). Fails STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE.
+   * {@code request}: the images (already in the region's object store, named by attempt-scoped
+   * keys) go through the safety gate ({@link SafetyGate}) before anyone sees them. Answers
+   * {@code {status, images}} once the first check is over: {@code completed} (with the image paths),
+   * {@code failed} (blocked) or {@code safety_pending} (no answer yet; the sweeper asks again). Fails
+   * STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE. The node never reads the images' bytes.
    */
   public void result(Message<Object> message) {
-    // The images come base64-encoded (megabytes per result): decoded on the node's I/O pool, not the event loop.
-    io.executeBlocking(() -> BusBodies.parse(message, Result::fromJson), false).onComplete(decoded -> {
-      if (decoded.failed()) {
-        message.fail(BusFailure.UNAVAILABLE, "result not read: " + decoded.cause().getMessage());
-      } else {
-        accept(message, decoded.result());
-      }
-    });
-  }
-
-  private void accept(Message<Object> message, Result result) {
-    if (result == null || !RequestIds.isWellFormed(result.requestId()) || result.pngs().isEmpty()
-        || !result.pngs().stream().allMatch(ImageStore::isPng)) {
-      message.fail(BusFailure.BAD_MESSAGE, "result needs request_id, attempt and at least one PNG image");
+    Result result = BusBodies.parse(message, Result::fromJson);
+    String problem = problem(result);
+    if (problem != null) {
+      message.fail(BusFailure.BAD_MESSAGE, problem);
       return;
     }
     String id = result.requestId();
@@ -128,16 +114,32 @@ public final class WorkerReports {
         message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
       } else {
         outcomes.succeeded(id, ar.result().get().row().model(), result.workerId()); // circuit breakers: a success
-        checkHeld(ar.result().get(), result, message);
+        checkHeld(ar.result().get(), message);
       }
     });
   }
 
+  /** Why a result cannot be taken; null when it can: each image under its attempt's own key, with a size and a SHA-256. */
+  private static String problem(Result result) {
+    if (result == null || !RequestIds.isWellFormed(result.requestId()) || result.images().isEmpty()) {
+      return "result needs request_id, attempt and at least one stored image";
+    }
+    List<StoredImage> images = result.images();
+    for (int i = 0; i < images.size(); i++) {
+      StoredImage image = images.get(i);
+      if (!image.isWellFormed() || !ImageKeys.isOf(image.key(), result.requestId(), result.attempt(), i)) {
+        return "image " + i + " must be {key: " + ImageKeys.of(result.requestId(), result.attempt(), i)
+            + ", size > 0, sha256: 64 hex digits}, got " + image;
+      }
+    }
+    return null;
+  }
+
   /** The first safety check of a held result, outside the sequencer: later reports of this attempt are stale anyway. */
-  private void checkHeld(RequestLog.Change held, Result result, Message<Object> message) {
+  private void checkHeld(RequestLog.Change held, Message<Object> message) {
     gate.held(held);
     RequestRow row = held.row();
-    gate.check(row, result.pngs()).onComplete(ar -> {
+    gate.check(row).onComplete(ar -> {
       RequestStatus status = ar.succeeded() ? ar.result() : RequestStatus.SAFETY_PENDING;
       message.reply(new JsonObject().put("status", status.wireName())
           .put("images", status == RequestStatus.COMPLETED ? SafetyGate.paths(row) : new JsonArray()));
@@ -175,16 +177,10 @@ public final class WorkerReports {
   }
 
   /**
-   * Checks the attempt before touching the disk, so a stale result never overwrites the images
-   * of the attempt that is held or completed; the hold then compare-and-sets again.
+   * Records the attempt's keys with the move to SAFETY_PENDING, a compare-and-set on the attempt:
+   * a stale result records nothing, so the keys of the attempt that is held or completed stay.
    */
   private Future<Optional<RequestLog.Change>> holdIfCurrent(Result result) {
-    String id = result.requestId();
-    return log.find(id).compose(row -> {
-      if (row.isEmpty() || row.get().attempt() != result.attempt() || !row.get().isRunning()) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      return images.write(id, result.pngs()).compose(v -> gate.hold(id, result.attempt(), result.pngs().size()));
-    });
+    return gate.hold(result.requestId(), result.attempt(), result.images());
   }
 }

@@ -1,0 +1,59 @@
+package dev.genmesh.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImagesConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void eachRegionGetsItsOwnBucketAndOverridesApply() throws Exception {
+    ImagesConfig defaults = ConfigLoader.defaults().images();
+    assertThat(defaults).isEqualTo(ImagesConfig.defaults());
+    assertThat(defaults.forRegion("us-west").bucket()).isEqualTo("genmesh-us-west");
+    assertThat(defaults.edgeDelivery()).isEqualTo(ImagesConfig.EdgeDelivery.PROXY);
+
+    Path file = dir.resolve("c.yaml");
+    Files.writeString(file, "images:\n  endpoint: http://minio:9000\n  bucket: acme-{region}-images\n"
+        + "  edge_delivery: redirect\n  regions:\n    eu-west: {endpoint: 'https://s3.eu-west-1.amazonaws.com',"
+        + " signing_region: eu-west-1, bucket: acme-eu}\n");
+    ImagesConfig images = ConfigLoader.load(file, Map.of()).images();
+    assertThat(images.forRegion("us-west")).extracting(ImagesConfig.Bucket::endpoint, ImagesConfig.Bucket::bucket,
+        ImagesConfig.Bucket::signingRegion).containsExactly("http://minio:9000", "acme-us-west-images", "us-east-1");
+    assertThat(images.forRegion("eu-west")).extracting(ImagesConfig.Bucket::endpoint, ImagesConfig.Bucket::bucket,
+        ImagesConfig.Bucket::signingRegion).containsExactly("https://s3.eu-west-1.amazonaws.com", "acme-eu", "eu-west-1");
+    assertThat(images.edgeDelivery()).isEqualTo(ImagesConfig.EdgeDelivery.REDIRECT);
+  }
+
+  @Test
+  void keysComeFromTheEnvironmentInPairsAndNeverShow() {
+    ImagesConfig images = ConfigLoader.load(null, Map.of(ImagesConfig.ACCESS_KEY_ENV, "AKID",
+        ImagesConfig.SECRET_KEY_ENV, "s3cr3t-value")).images();
+    assertThat(images.keys()).isEqualTo(new ImagesConfig.Keys("AKID", "s3cr3t-value"));
+    assertThat(images.toString()).doesNotContain("s3cr3t-value").contains("AKID");
+    assertThat(ConfigLoader.defaults().images().keys()).isNull();
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(ImagesConfig.ACCESS_KEY_ENV, "AKID")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining(ImagesConfig.SECRET_KEY_ENV);
+  }
+
+  @Test
+  void badSettingsNameTheirKey() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_IMAGES__BUCKET", "Images_{region}")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("images.bucket").hasMessageContaining("Images_us-west");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_IMAGES__EDGE_DELIVERY", "cdn")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("images.edge_delivery");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_IMAGES__ENDPOINT", "minio:9000")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("images.endpoint");
+    Path file = dir.resolve("c.yaml");
+    Files.writeString(file, "images:\n  regions:\n    mars: {bucket: red}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("images.regions.mars");
+  }
+}
