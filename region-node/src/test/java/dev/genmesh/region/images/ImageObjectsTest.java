@@ -164,9 +164,10 @@ class ImageObjectsTest {
     Assignment runningRun = await(worker.claim());
     await(node.images.put(ImageKeys.of(running, runningRun.attempt(), 0), Buffer.buffer(TestWorker.png(4)), "image/png", null));
 
-    Waits.eventually("the sweeper to take both ended requests", () ->
+    // A pass marks the rows first, then deletes: wait for both (the deletes end after the marks).
+    Waits.eventually("the sweeper to take both ended requests and delete their orphans", () ->
         stores.query(database, "SELECT id FROM requests WHERE images_swept_at IS NOT NULL AND id IN (?, ?)",
-            completed, cancelled).size() == 2);
+            completed, cancelled).size() == 2 && node.counter("genmesh.images.orphans.deleted") >= 2.0);
     assertThat(keys(node, completed)).containsExactly(ImageKeys.of(completed, run.attempt(), 0));
     assertThat(keys(node, cancelled)).isEmpty();
     assertThat(keys(node, running)).as("a running request is not swept").hasSize(1);
