@@ -1,6 +1,7 @@
 package dev.genmesh.region;
 
 import dev.genmesh.autoscaler.Actuator;
+import dev.genmesh.breakers.Breakers;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.protocol.Addresses;
@@ -9,7 +10,6 @@ import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
-import dev.genmesh.region.breaker.Breakers;
 import dev.genmesh.region.node.ImageStore;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;

@@ -1,12 +1,12 @@
-package dev.genmesh.region.breaker.impl;
+package dev.genmesh.breakers.impl;
 
+import dev.genmesh.breakers.BreakerKind;
+import dev.genmesh.breakers.BreakerListener;
+import dev.genmesh.breakers.BreakerState;
+import dev.genmesh.breakers.BreakerTransition;
+import dev.genmesh.breakers.Breakers;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.breaker.BreakerKind;
-import dev.genmesh.region.breaker.BreakerListener;
-import dev.genmesh.region.breaker.BreakerState;
-import dev.genmesh.region.breaker.BreakerTransition;
-import dev.genmesh.region.breaker.Breakers;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

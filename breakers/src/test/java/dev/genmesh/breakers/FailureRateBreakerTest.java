@@ -1,7 +1,7 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
-import static dev.genmesh.region.breaker.BreakerState.CLOSED;
-import static dev.genmesh.region.breaker.BreakerState.OPEN;
+import static dev.genmesh.breakers.BreakerState.CLOSED;
+import static dev.genmesh.breakers.BreakerState.OPEN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;

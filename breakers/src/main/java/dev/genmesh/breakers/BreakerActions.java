@@ -1,4 +1,4 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
 import dev.genmesh.protocol.GenerationSpec;
 import io.vertx.core.Future;

@@ -1,4 +1,4 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
 /**
  * How an attempt of a request ended, as far as the circuit breakers care. Only outcomes of the

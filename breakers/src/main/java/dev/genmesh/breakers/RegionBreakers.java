@@ -1,10 +1,10 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
+import dev.genmesh.breakers.impl.BreakerAlerts;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Claim;
-import dev.genmesh.region.breaker.impl.BreakerAlerts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

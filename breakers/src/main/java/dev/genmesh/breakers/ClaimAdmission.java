@@ -1,4 +1,4 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;

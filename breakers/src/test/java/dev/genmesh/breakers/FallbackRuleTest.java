@@ -1,4 +1,4 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

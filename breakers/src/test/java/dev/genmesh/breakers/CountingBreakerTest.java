@@ -1,8 +1,8 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
-import static dev.genmesh.region.breaker.BreakerState.CLOSED;
-import static dev.genmesh.region.breaker.BreakerState.HALF_OPEN;
-import static dev.genmesh.region.breaker.BreakerState.OPEN;
+import static dev.genmesh.breakers.BreakerState.CLOSED;
+import static dev.genmesh.breakers.BreakerState.HALF_OPEN;
+import static dev.genmesh.breakers.BreakerState.OPEN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;

@@ -1,4 +1,4 @@
-package dev.genmesh.region.breaker;
+package dev.genmesh.breakers;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
