@@ -5,7 +5,7 @@ import dev.genmesh.autoscaler.ScalingObservation.PoolState;
 import dev.genmesh.autoscaler.ScalingObservation.QueueStat;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.testkit.ManualClock;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package dev.genmesh.autoscaler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import dev.genmesh.protocol.Tier;
 import java.time.Duration;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.protocol.scaling.WarmupOrder;
 import dev.genmesh.protocol.WorkerMessages;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -1,5 +1,6 @@
 package dev.genmesh.protocol;
 
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;

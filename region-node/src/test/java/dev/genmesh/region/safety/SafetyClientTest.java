@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.SafetyCheck;
-import dev.genmesh.protocol.SafetyVerdict;
+import dev.genmesh.protocol.safety.SafetyCheck;
+import dev.genmesh.protocol.safety.SafetyVerdict;
 import dev.genmesh.safety.SafetyVerticle;
 import dev.genmesh.testkit.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

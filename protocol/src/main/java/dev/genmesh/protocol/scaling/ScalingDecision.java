@@ -1,5 +1,6 @@
-package dev.genmesh.protocol;
+package dev.genmesh.protocol.scaling;
 
+import dev.genmesh.protocol.Addresses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;

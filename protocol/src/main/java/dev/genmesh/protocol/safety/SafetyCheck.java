@@ -1,4 +1,4 @@
-package dev.genmesh.protocol;
+package dev.genmesh.protocol.safety;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

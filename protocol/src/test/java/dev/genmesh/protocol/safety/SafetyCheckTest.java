@@ -1,4 +1,4 @@
-package dev.genmesh.protocol;
+package dev.genmesh.protocol.safety;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
