@@ -1,6 +1,6 @@
 package dev.genmesh.autoscaler;
 
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import io.vertx.core.Future;
 
 /**

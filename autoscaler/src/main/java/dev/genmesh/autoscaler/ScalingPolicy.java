@@ -2,7 +2,7 @@ package dev.genmesh.autoscaler;
 
 import dev.genmesh.autoscaler.impl.SustainedTriggerPolicy;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;

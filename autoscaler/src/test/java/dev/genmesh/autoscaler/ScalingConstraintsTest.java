@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

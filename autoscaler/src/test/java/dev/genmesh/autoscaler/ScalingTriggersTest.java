@@ -2,8 +2,8 @@ package dev.genmesh.autoscaler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.protocol.ScalingDecision;
 import dev.genmesh.protocol.Tier;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;

@@ -1,5 +1,8 @@
 package dev.genmesh.protocol;
 
+import dev.genmesh.protocol.scaling.ScalingDecision;
+import dev.genmesh.protocol.scaling.WarmupOrder;
+
 /** Event-bus addresses inside one region's cluster. Declared here and nowhere else. */
 public final class Addresses {
   private Addresses() {}

@@ -2,6 +2,7 @@ package dev.genmesh.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.genmesh.region;
 
+import dev.genmesh.breakers.RegionBreakers;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.region.queue.impl.FallbackMover;

@@ -1,18 +1,18 @@
 package dev.genmesh.region;
 
 import dev.genmesh.autoscaler.Actuator;
+import dev.genmesh.breakers.Breakers;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.images.ImageStore;
+import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.region.api.RegionalApi;
 import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
-import dev.genmesh.region.breaker.Breakers;
 import dev.genmesh.region.images.ImageSweeper;
-import dev.genmesh.images.ImageStore;
-import dev.genmesh.images.ImageStores;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.requests.ProgressHub;

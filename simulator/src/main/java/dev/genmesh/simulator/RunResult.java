@@ -1,6 +1,6 @@
 package dev.genmesh.simulator;
 
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.util.List;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package dev.genmesh.simulator;
 
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import dev.genmesh.simulator.RunResult.TimelineRow;
 import dev.genmesh.simulator.impl.SvgChart;
 import java.io.IOException;

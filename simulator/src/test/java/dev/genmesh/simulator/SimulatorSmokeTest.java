@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalTime;

@@ -11,7 +11,7 @@ import dev.genmesh.config.AutoscalingConfig.PoolBounds;
 import dev.genmesh.config.AutoscalingConfig.Trigger;
 import dev.genmesh.config.AutoscalingConfig;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

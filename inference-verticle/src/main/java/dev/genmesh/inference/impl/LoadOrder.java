@@ -1,6 +1,6 @@
 package dev.genmesh.inference.impl;
 
-import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.protocol.scaling.WarmupOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.genmesh.inference.impl;
 import dev.genmesh.config.WorkerConfig;
 import dev.genmesh.inference.DeviceLister;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.protocol.scaling.WarmupOrder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

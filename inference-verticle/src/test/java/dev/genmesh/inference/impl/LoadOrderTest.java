@@ -2,7 +2,7 @@ package dev.genmesh.inference.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.protocol.scaling.WarmupOrder;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

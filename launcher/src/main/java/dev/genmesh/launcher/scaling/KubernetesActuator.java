@@ -7,7 +7,7 @@ import dev.genmesh.launcher.scaling.impl.DeploymentScaler.DeploymentState;
 import dev.genmesh.launcher.scaling.impl.DeploymentScaler;
 import dev.genmesh.launcher.scaling.impl.MissingDeploymentException;
 import dev.genmesh.launcher.scaling.impl.MissingPodException;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -25,6 +25,7 @@ final class ModuleRules {
   /** Libraries services may use: pure logic or a contract with its server side. */
   static final Map<String, String> LIBRARIES = Map.of(
       "autoscaler", "dev.genmesh.autoscaler",
+      "breakers", "dev.genmesh.breakers",
       "model-registry", "dev.genmesh.registry",
       "image-store", "dev.genmesh.images");
   /** The language and the configuration every module may use. */

@@ -2,8 +2,8 @@ package dev.genmesh.region.safety;
 
 import dev.genmesh.config.SafetyConfig;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.SafetyCheck;
-import dev.genmesh.protocol.SafetyVerdict;
+import dev.genmesh.protocol.safety.SafetyCheck;
+import dev.genmesh.protocol.safety.SafetyVerdict;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;

@@ -1,11 +1,11 @@
 package dev.genmesh.region.safety;
 
+import dev.genmesh.images.ImageStore;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.protocol.SafetyCheck;
-import dev.genmesh.protocol.SafetyVerdict;
-import dev.genmesh.images.ImageStore;
 import dev.genmesh.protocol.StoredImage;
+import dev.genmesh.protocol.safety.SafetyCheck;
+import dev.genmesh.protocol.safety.SafetyVerdict;
 import dev.genmesh.region.node.ImagePaths;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;

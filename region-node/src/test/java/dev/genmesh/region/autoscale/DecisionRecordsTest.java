@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.autoscaler.Replacement;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import dev.genmesh.region.autoscale.impl.DecisionPublisher;
 import dev.genmesh.region.autoscale.impl.ScalingDecisionLog;
 import dev.genmesh.region.requests.impl.Migrations;

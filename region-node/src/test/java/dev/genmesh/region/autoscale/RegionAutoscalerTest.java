@@ -10,7 +10,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
-import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.protocol.scaling.WarmupOrder;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.testkit.StoresExtension;

@@ -100,6 +100,6 @@ class RetryPolicyTest {
     assertThat(decision.retryCount()).isEqualTo(queue.maxRetries());
     assertThat(decision.priorityBoost()).isEqualTo(queue.retryPriorityBoost());
     assertThat(decision.notBefore()).isEqualTo(NOW);
-    assertThat(dev.genmesh.region.breaker.FailureScope.isFailure(dev.genmesh.protocol.FailureType.DRAINED)).isFalse();
+    assertThat(dev.genmesh.breakers.FailureScope.isFailure(dev.genmesh.protocol.FailureType.DRAINED)).isFalse();
   }
 }

@@ -91,6 +91,27 @@ class GroupCommitTest {
   }
 
   @Test
+  void twoSubmitsWithOneIdempotencyKeyInOneBatchMakeOneRowAndBothGetIt(Vertx vertx) throws Exception {
+    Log fresh = freshLog(vertx);
+    Promise<List<Future<RequestLog.Submitted>>> started = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<RequestLog.Submitted>> all = new ArrayList<>();
+      all.add(fresh.log().submit("usw_first", spec("a lighthouse"), "occupies-the-writer", "u", new JsonObject()));
+      all.add(fresh.log().submit("usw_a", spec("a lighthouse"), "same-key", "u", new JsonObject()));
+      all.add(fresh.log().submit("usw_b", spec("a lighthouse"), "same-key", "u", new JsonObject()));
+      started.complete(all);
+    });
+    List<Future<RequestLog.Submitted>> all = Waits.await(started.future());
+    RequestLog.Submitted a = Waits.await(all.get(1));
+    RequestLog.Submitted b = Waits.await(all.get(2));
+    assertThat(a.created()).isTrue();
+    assertThat(b.created()).as("the second with the key").isFalse();
+    assertThat(b.row().id()).isEqualTo("usw_a");
+    assertThat(stores.query(fresh.database(), "SELECT count(*) AS n FROM requests WHERE idempotency_key = 'same-key'")
+        .get(0).get("n")).isEqualTo(1L);
+  }
+
+  @Test
   void aRowThatCannotBeWrittenFailsAloneAndItsBatchNeighboursCommit(Vertx vertx) throws Exception {
     Log fresh = freshLog(vertx);
     List<String> prompts = new ArrayList<>();

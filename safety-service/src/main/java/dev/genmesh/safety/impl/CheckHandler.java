@@ -2,8 +2,8 @@ package dev.genmesh.safety.impl;
 
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
-import dev.genmesh.protocol.SafetyCheck;
-import dev.genmesh.protocol.SafetyVerdict;
+import dev.genmesh.protocol.safety.SafetyCheck;
+import dev.genmesh.protocol.safety.SafetyVerdict;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,6 @@
 package dev.genmesh.safety.impl;
 
-import dev.genmesh.protocol.SafetyCheck;
+import dev.genmesh.protocol.safety.SafetyCheck;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.WebClient;

@@ -7,7 +7,7 @@ import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.autoscaler.ScalingPolicy;
 import dev.genmesh.config.AutoscalingConfig;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;

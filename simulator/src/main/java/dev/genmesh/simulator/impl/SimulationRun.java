@@ -4,7 +4,7 @@ import dev.genmesh.autoscaler.HourOfWeekForecast;
 import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.autoscaler.ScalingPolicy;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import dev.genmesh.simulator.PolicyKind;
 import dev.genmesh.simulator.RunResult.TimelineRow;
 import dev.genmesh.simulator.RunResult;

@@ -2,10 +2,10 @@ package dev.genmesh.region.api.impl;
 
 import static dev.genmesh.region.api.impl.JsonReplies.error;
 
+import dev.genmesh.breakers.Overloaded;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.region.api.RegionalApi;
-import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.requests.StorageErrors;
 import io.vertx.core.http.HttpHeaders;

@@ -3,13 +3,13 @@ package dev.genmesh.region.api.impl;
 import static dev.genmesh.region.api.impl.JsonReplies.error;
 import static dev.genmesh.region.api.impl.JsonReplies.json;
 
+import dev.genmesh.breakers.Overloaded;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestHash;
 import dev.genmesh.protocol.StorableText;
 import dev.genmesh.region.api.RegionalApi;
-import dev.genmesh.region.breaker.Overloaded;
 import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.requests.impl.Submissions;
 import io.vertx.core.Future;

@@ -4,7 +4,7 @@ import dev.genmesh.autoscaler.Actuator;
 import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.autoscaler.ScalingPolicy;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import dev.genmesh.region.autoscale.ReplacementInbox;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;

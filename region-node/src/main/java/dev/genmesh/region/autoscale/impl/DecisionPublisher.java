@@ -1,7 +1,7 @@
 package dev.genmesh.region.autoscale.impl;
 
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

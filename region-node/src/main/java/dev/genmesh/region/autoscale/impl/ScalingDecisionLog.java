@@ -1,6 +1,6 @@
 package dev.genmesh.region.autoscale.impl;
 
-import dev.genmesh.protocol.ScalingDecision;
+import dev.genmesh.protocol.scaling.ScalingDecision;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;

@@ -2,8 +2,8 @@ package dev.genmesh.region.autoscale.impl;
 
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
-import dev.genmesh.protocol.ScalingDecision;
-import dev.genmesh.protocol.WarmupOrder;
+import dev.genmesh.protocol.scaling.ScalingDecision;
+import dev.genmesh.protocol.scaling.WarmupOrder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

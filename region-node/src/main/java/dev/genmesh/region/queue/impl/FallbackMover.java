@@ -12,7 +12,6 @@ import dev.genmesh.region.scheduler.IdleWorkers;
 import dev.genmesh.region.scheduler.Routing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
@@ -33,7 +32,6 @@ public final class FallbackMover {
   /** Requests one sweep of one model looks at; the next sweep (every second while open) goes on. */
   static final int SWEEP_PAGE = 200;
 
-  private final Vertx vertx;
   private final String region;
   private final RequestLog log;
   private final TierQueue queue;
@@ -44,7 +42,6 @@ public final class FallbackMover {
   private final Clock clock;
 
   public FallbackMover(RegionContext ctx, Routing routing) {
-    this.vertx = ctx.vertx();
     this.region = ctx.region();
     this.log = ctx.log();
     this.queue = ctx.queue();

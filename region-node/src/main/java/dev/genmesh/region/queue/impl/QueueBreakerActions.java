@@ -1,7 +1,7 @@
 package dev.genmesh.region.queue.impl;
 
+import dev.genmesh.breakers.BreakerActions;
 import dev.genmesh.protocol.GenerationSpec;
-import dev.genmesh.region.breaker.BreakerActions;
 import dev.genmesh.region.scheduler.IdleWorkers;
 import io.vertx.core.Future;
 import java.util.Optional;

@@ -1,9 +1,9 @@
 package dev.genmesh.region.queue.impl;
 
+import dev.genmesh.breakers.AttemptOutcomes;
 import dev.genmesh.protocol.FailureType;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Failure;
-import dev.genmesh.region.breaker.AttemptOutcomes;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.QueueEntry;

@@ -1,7 +1,7 @@
 package dev.genmesh.region.queue.impl;
 
+import dev.genmesh.breakers.RegionBreakers;
 import dev.genmesh.protocol.Addresses;
-import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.queue.QueueEntry;
 import dev.genmesh.region.queue.TierQueue;

@@ -1,10 +1,10 @@
 package dev.genmesh.region.requests.impl;
 
+import dev.genmesh.breakers.Overloaded;
+import dev.genmesh.breakers.RegionBreakers;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.region.breaker.Overloaded;
-import dev.genmesh.region.breaker.RegionBreakers;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.QueueEntry;

@@ -1,11 +1,11 @@
 package dev.genmesh.region.scheduler.impl;
 
+import dev.genmesh.breakers.Breakers;
+import dev.genmesh.breakers.ClaimAdmission;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
-import dev.genmesh.region.breaker.Breakers;
-import dev.genmesh.region.breaker.ClaimAdmission;
 import dev.genmesh.region.node.BusBodies;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;

@@ -1,12 +1,12 @@
 package dev.genmesh.region.workers.impl;
 
+import dev.genmesh.breakers.AttemptOutcomes;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.WorkerMessages.Failure;
 import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.protocol.WorkerMessages.Step;
-import dev.genmesh.region.breaker.AttemptOutcomes;
 import dev.genmesh.region.node.BusBodies;
 import dev.genmesh.images.ImageKeys;
 import dev.genmesh.protocol.StoredImage;
