@@ -66,8 +66,12 @@ class RandomizedLifecycleTest {
     }
   }
 
+  /** Results the node answered {@code completed}: the request's one result. */
   private final Map<String, AtomicInteger> acceptedResults = new ConcurrentHashMap<>();
-  /** Results taken but still waiting for the safety check when the worker got its answer. */
+  /**
+   * Results taken to the safety check that had not completed the request when the worker got its
+   * answer: still waiting ({@code safety_pending}), or cancelled while the check ran ({@code cancelled}).
+   */
   private final Map<String, AtomicInteger> pendingResults = new ConcurrentHashMap<>();
   private final AtomicInteger staleResults = new AtomicInteger();
 
@@ -192,7 +196,7 @@ class RandomizedLifecycleTest {
 
   private Future<?> sendResult(Virtual worker, Assignment assignment) {
     return worker.bus.result(assignment.requestId(), assignment.attempt(), List.of(TestWorker.png(assignment.attempt())))
-        .onSuccess(reply -> ("safety_pending".equals(reply.getString("status")) ? pendingResults : acceptedResults)
+        .onSuccess(reply -> ("completed".equals(reply.getString("status")) ? acceptedResults : pendingResults)
             .computeIfAbsent(assignment.requestId(), id -> new AtomicInteger()).incrementAndGet())
         .recover(err -> {
           if (err instanceof ReplyException re && re.failureCode() == BusFailure.STALE_ATTEMPT) {
