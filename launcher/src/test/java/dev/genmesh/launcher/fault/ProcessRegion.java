@@ -213,6 +213,7 @@ final class ProcessRegion {
         images:
           endpoint: "%13$s"
           credentials_file: "%14$s"
+          copies: {to: none}         # one region on its own: no copies across regions
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
