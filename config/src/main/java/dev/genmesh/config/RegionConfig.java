@@ -42,10 +42,46 @@ public record RegionConfig(
   }
 
   /** Where the tier queues live; {@code keyPrefix} separates regions sharing one server. */
-  public record RedisConfig(String url, String keyPrefix) {
+  /**
+   * The region's queue Redis.
+   *
+   * @param url the Redis to use when there are no sentinels ({@code redis://[:password@]host:port[/db]})
+   * @param keyPrefix every key of the region starts with it
+   * @param sentinels Redis Sentinels to ask for the current master ({@code redis://host:port} each);
+   *     empty: {@code url} is the Redis. With sentinels the client rides a failover to a replica
+   * @param masterName the master's name in the sentinels' configuration (required with sentinels)
+   */
+  public record RedisConfig(String url, String keyPrefix, List<String> sentinels, String masterName) {
+    public RedisConfig {
+      sentinels = List.copyOf(sentinels);
+    }
+
+    /** A single Redis at {@code url}, no sentinels. */
+    public RedisConfig(String url, String keyPrefix) {
+      this(url, keyPrefix, List.of(), "");
+    }
+
+    public boolean viaSentinel() {
+      return !sentinels.isEmpty();
+    }
+
+    /** The same Redis reached through these sentinels. */
+    public RedisConfig withSentinels(List<String> newSentinels, String newMasterName) {
+      return new RedisConfig(url, keyPrefix, newSentinels, newMasterName);
+    }
+
     static RedisConfig read(Node n) {
-      RedisConfig config = new RedisConfig(n.string("url"), n.string("key_prefix"));
+      RedisConfig config = new RedisConfig(n.string("url"), n.string("key_prefix"), n.strings("sentinels", List.of()),
+          n.string("master_name", ""));
       n.finish();
+      for (String sentinel : config.sentinels) {
+        if (!sentinel.matches("rediss?://[^/]+")) {
+          throw new ConfigException(n.keyPath("sentinels"), "must be redis://host:port URLs, got '" + sentinel + "'");
+        }
+      }
+      if (config.viaSentinel() && config.masterName.isBlank()) {
+        throw new ConfigException(n.keyPath("master_name"), "is required with sentinels (the name they know the master by)");
+      }
       return config;
     }
   }

@@ -24,7 +24,8 @@ import redis.embedded.RedisServer;
  * The embedded PostgreSQL, Redis and S3-compatible object store of {@code genmesh up} (and the
  * one starter the tests and benchmarks use), with their data kept under one directory so that
  * what the mesh acknowledged survives a restart. PostgreSQL runs with {@code fsync} and
- * {@code synchronous_commit} on, Redis with an fsync-every-second append-only file; the object
+ * {@code synchronous_commit} on, Redis with an append-only file fsynced on every write and an RDB
+ * snapshot every 5 minutes (a replica and a sentinel: {@link EmbeddedRedisHa}); the object
  * store ({@link EmbeddedObjectStore}, in this JVM) keeps its objects under {@code <dataDir>/s3}.
  */
 public final class EmbeddedStores implements AutoCloseable {
@@ -153,23 +154,35 @@ public final class EmbeddedStores implements AutoCloseable {
    * if this JVM dies.
    */
   public static RedisServer redisServer(Path redisDir, int port, boolean durable) throws IOException {
-    return RedisServer.newRedisServer()
+    return redisServer(redisDir, port, durable, null);
+  }
+
+  /**
+   * As {@link #redisServer(Path, int, boolean)}, with one more setting line (e.g. {@code replicaof
+   * host port}) when not null. Durable: the append-only file is fsynced on every write
+   * ({@code appendfsync always}, the design's setting) and an RDB snapshot is taken every 5 minutes
+   * when anything changed.
+   */
+  static RedisServer redisServer(Path redisDir, int port, boolean durable, String extraSetting) throws IOException {
+    var builder = RedisServer.newRedisServer()
         .bind("127.0.0.1")
         .port(port)
         .setting("dir " + quoted(redisDir.toAbsolutePath()))
         .setting("pidfile " + quoted(redisPidFile(redisDir).toAbsolutePath()))
         .setting("appendonly " + (durable ? "yes" : "no"))
-        .setting("appendfsync everysec")
-        .setting("save \"\"")
-        .onShutdownForceStop(false)
-        .build();
+        .setting("appendfsync " + (durable ? "always" : "everysec"))
+        .setting(durable ? "save 300 1" : "save \"\"");
+    if (extraSetting != null) {
+      builder.setting(extraSetting);
+    }
+    return builder.onShutdownForceStop(false).build();
   }
 
   static Path redisPidFile(Path redisDir) {
     return redisDir.resolve("redis.pid");
   }
 
-  private static String quoted(Path path) {
+  static String quoted(Path path) {
     return "\"" + path.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 

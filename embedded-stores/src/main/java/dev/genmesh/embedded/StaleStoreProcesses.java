@@ -27,12 +27,19 @@ public final class StaleStoreProcesses {
 
   private StaleStoreProcesses() {}
 
-  /** Stops the leftovers of {@code <dataDir>/postgres} and {@code <dataDir>/redis}; returns what was stopped. */
+  /**
+   * Stops the leftovers of {@code <dataDir>/postgres}, {@code <dataDir>/redis} and the Redis
+   * replica and sentinel beside it ({@link EmbeddedRedisHa}); returns what was stopped.
+   */
   public static List<String> stop(Path dataDir) {
     List<String> stopped = new ArrayList<>();
     Path pgDir = dataDir.resolve("postgres");
     Path redisDir = dataDir.resolve("redis");
     // Redis first: nothing depends on it, and PostgreSQL then has the machine to itself for its shutdown checkpoint.
+    for (String ha : List.of(EmbeddedRedisHa.SENTINEL_DIR, EmbeddedRedisHa.REPLICA_DIR)) {
+      Path dir = dataDir.resolve(ha);
+      stopOne("Redis (" + ha + ")", "redis-server", dir, EmbeddedStores.redisPidFile(dir)).ifPresent(stopped::add);
+    }
     stopOne("Redis", "redis-server", redisDir, EmbeddedStores.redisPidFile(redisDir)).ifPresent(stopped::add);
     stopOne("PostgreSQL", "postgres", pgDir, pgDir.resolve("postmaster.pid")).ifPresent(stopped::add);
     return stopped;

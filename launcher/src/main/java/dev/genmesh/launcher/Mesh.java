@@ -4,11 +4,12 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;
+import dev.genmesh.embedded.EmbeddedRedisHa;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
-import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;
@@ -50,6 +51,8 @@ import org.slf4j.LoggerFactory;
 public final class Mesh implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
   private static final long STEP_TIMEOUT_S = 180;
+  /** How long the sentinel waits for a silent Redis master before it promotes the replica. */
+  private static final long REDIS_DOWN_AFTER_MS = 5_000;
   /** How long a worker process has to leave its cluster after SIGTERM before it is killed. */
   private static final Duration WORKER_STOP_GRACE = Duration.ofSeconds(20);
 
@@ -81,6 +84,7 @@ public final class Mesh implements AutoCloseable {
   /** Completes once every region node listens: worker processes need their real ports. */
   private final Promise<Void> regionsStarted = Promise.promise();
   private EmbeddedStores stores;
+  private EmbeddedRedisHa redisHa;
   private Vertx edgeVertx;
   private EdgeVerticle edge;
   private volatile GenmeshConfig config;
@@ -104,6 +108,8 @@ public final class Mesh implements AutoCloseable {
     List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
     List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
     stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
+    progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
+    redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
@@ -220,7 +226,8 @@ public final class Mesh implements AutoCloseable {
     for (RegionConfig region : base.regions().values()) {
       RegionConfig local = region.withStores(
           region.postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
-          new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix()));
+          new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
+              .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
       if (options.randomPorts()) {
         int clusterPort = EmbeddedStores.freePort();
         local = local.withHttpPort(0)
@@ -255,6 +262,11 @@ public final class Mesh implements AutoCloseable {
     return stores;
   }
 
+  /** The Redis replica and sentinel the regions reach their queues through. */
+  public EmbeddedRedisHa redisHa() {
+    return redisHa;
+  }
+
   /**
    * Stops in the order that loses nothing: the edge first (no new submissions), then the
    * workers (a request they were running stays in the request log and is queued again when
@@ -270,6 +282,9 @@ public final class Mesh implements AutoCloseable {
     processStarters.forEach(WorkerExecutor::close);
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
+    if (redisHa != null) {
+      redisHa.close();
+    }
     if (stores != null) {
       stores.close();
     }

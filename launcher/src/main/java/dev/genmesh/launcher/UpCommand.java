@@ -51,6 +51,9 @@ final class UpCommand implements Runnable {
     System.out.println("  metrics       " + base + "/metrics");
     mesh.config().regions().values().forEach(r ->
         System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
+    System.out.println("  redis         " + mesh.stores().redisUrl() + " (master), replica on port "
+        + mesh.redisHa().replicaPort() + ", sentinel " + mesh.redisHa().sentinelUrls().get(0) + " (master name '"
+        + dev.genmesh.embedded.EmbeddedRedisHa.MASTER_NAME + "')");
     System.out.println("  object store  " + mesh.stores().objectStore().endpoint() + " (S3 API, keys in "
         + mesh.stores().objectStore().credentialsFile() + "), buckets "
         + mesh.config().images().allBuckets(List.copyOf(mesh.config().regions().keySet())));

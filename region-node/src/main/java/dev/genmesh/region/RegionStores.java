@@ -12,7 +12,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,15 +95,27 @@ final class RegionStores {
 
   private Future<Void> connectRedis(RegionMetrics metrics) {
     RegionConfig.RedisConfig rd = region.redis();
-    redis = Redis.createClient(vertx, new RedisOptions()
-        .setConnectionString(rd.url())
+    RedisOptions options = new RedisOptions()
         .setMaxPoolSize(Math.max(8, region.postgres().poolSize()))
         .setMaxPoolWaiting(1024)
-        .setMaxWaitingHandlers(4096));
+        .setMaxWaitingHandlers(4096);
+    String where;
+    if (rd.viaSentinel()) {
+      // The client asks the sentinels for the current master on every new connection, so once a
+      // failover promoted a replica, the next connections go to it (the queues are then rebuilt
+      // from the log by RedisWatch: what the old master had not replicated is not lost, I2).
+      options.setType(RedisClientType.SENTINEL).setRole(RedisRole.MASTER).setMasterName(rd.masterName());
+      rd.sentinels().forEach(options::addConnectionString);
+      where = "master " + rd.masterName() + " through sentinels " + rd.sentinels();
+    } else {
+      options.setConnectionString(rd.url());
+      where = withoutCredentials(rd.url());
+    }
+    redis = Redis.createClient(vertx, options);
     queue = new TierQueue(redis, rd.keyPrefix(), metrics::redisError, config.queue().relaxShare(),
         config.queue().routingHoldMs());
     return queue.ping().recover(err -> Future.failedFuture(new IllegalStateException(
-        "Redis at " + withoutCredentials(rd.url()) + " is unreachable: " + err.getMessage(), err)));
+        "Redis at " + where + " is unreachable: " + err.getMessage(), err)));
   }
 
   private static String withoutCredentials(String url) {

@@ -1,6 +1,7 @@
 package dev.genmesh.launcher.fault;
 
 import dev.genmesh.embedded.EmbeddedObjectStore;
+import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.testkit.FaultProxy;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -28,6 +29,7 @@ final class FaultStores implements AutoCloseable {
   private RedisServer redis;
   private EmbeddedObjectStore objects;
   private FaultProxy objectsProxy;
+  private EmbeddedRedisHa redisHa;
 
   private FaultStores(Path dir) throws IOException {
     this.objectsDir = Files.createDirectories(dir.resolve("s3"));
@@ -65,6 +67,20 @@ final class FaultStores implements AutoCloseable {
 
   EmbeddedObjectStore objectStore() {
     return objects;
+  }
+
+  /**
+   * A replica of the Redis and a sentinel over both ({@link EmbeddedRedisHa}): regions made after
+   * this reach Redis through the sentinel, so a killed master is replaced by its replica.
+   */
+  EmbeddedRedisHa startRedisHa(long downAfterMs) {
+    redisHa = EmbeddedRedisHa.start(redisDir.getParent(), redisPort, false, downAfterMs);
+    return redisHa;
+  }
+
+  /** The sentinels regions reach Redis through (empty: none, the Redis directly). */
+  List<String> redisSentinels() {
+    return redisHa == null ? List.of() : redisHa.sentinelUrls();
   }
 
   /**
@@ -136,6 +152,10 @@ final class FaultStores implements AutoCloseable {
 
   @Override
   public void close() {
+    if (redisHa != null) {
+      redisHa.close();
+      redisHa = null;
+    }
     if (objectsProxy != null) {
       objectsProxy.close();
       objectsProxy = null;

@@ -3,6 +3,7 @@ package dev.genmesh.launcher.fault;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.embedded.EmbeddedObjectStore;
+import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,7 +74,7 @@ final class ProcessRegion {
     objects.createBucket(BUCKET_PREFIX + name);
     this.imageObjects = new ImageObjects(objects.bucketDir(BUCKET_PREFIX + name));
     this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, stores.postgresPort(), stores.redisPort(),
-        timings, extraYaml, stores.objectStoreEndpoint(), objects.credentialsFile());
+        timings, extraYaml, stores.objectStoreEndpoint(), objects.credentialsFile(), stores.redisSentinels());
   }
 
   /**
@@ -190,7 +191,7 @@ final class ProcessRegion {
   }
 
   private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, Timings timings,
-      String extraYaml, String objectsEndpoint, Path objectsCredentials) {
+      String extraYaml, String objectsEndpoint, Path objectsCredentials, List<String> sentinels) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -202,7 +203,7 @@ final class ProcessRegion {
             cluster_port: %3$d
             cluster_members: ["127.0.0.1:%3$d-%4$d"]
             postgres: {host: 127.0.0.1, port: %5$d, database: %6$s, user: postgres, pool_size: 8}
-            redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"}
+            redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"%15$s}
         worker:
           heartbeat_interval_ms: %9$d
           claim_poll_ms: 200
@@ -219,7 +220,9 @@ final class ProcessRegion {
           lease_reap_interval_ms: 500
         """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, timings.leaseMs(),
         timings.workerHeartbeatMs(), timings.healthIntervalMs(), timings.healthTimeoutMs(),
-        timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials)
+        timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials,
+        sentinels.isEmpty() ? "" : ", sentinels: [" + String.join(", ", sentinels.stream().map(u -> "\"" + u + "\"")
+            .toList()) + "], master_name: " + EmbeddedRedisHa.MASTER_NAME)
         + (timings.backoffCapMs() == null ? "" : "  backoff_cap_ms: " + timings.backoffCapMs() + "\n")
         + extraYaml;
     try {

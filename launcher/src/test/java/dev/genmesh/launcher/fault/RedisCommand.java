@@ -12,7 +12,10 @@ import java.nio.charset.StandardCharsets;
 final class RedisCommand {
   private RedisCommand() {}
 
-  /** Sends {@code args} as one command and returns the reply: a status or bulk string, or null for a nil reply. */
+  /**
+   * Sends {@code args} as one command and returns the reply: a status or bulk string, null for a
+   * nil reply, the first element of an array.
+   */
   static String run(int port, String... args) {
     StringBuilder command = new StringBuilder("*").append(args.length).append("\r\n");
     for (String arg : args) {
@@ -30,6 +33,10 @@ final class RedisCommand {
       }
       if (first.startsWith("$")) {
         return first.equals("$-1") ? null : in.readLine();
+      }
+      if (first.startsWith("*") && !first.equals("*0") && !first.equals("*-1")) {
+        String element = in.readLine(); // an array: its first element (ROLE answers master / slave first)
+        return element.startsWith("$") ? in.readLine() : element.substring(1);
       }
       return first.substring(1);
     } catch (IOException e) {
