@@ -14,7 +14,7 @@ import java.util.Map;
  * withdraws that observer's vote. The region is fenced while fewer than a majority of its
  * observers hold a valid vote. A region that no majority can reach, or that a majority suspects,
  * is fenced within {@code fence_after}, before any majority can have suspected it for
- * {@code detect_after}. Pure: time is passed in.
+ * {@code detect_after}. Pure (time is passed in) and thread-safe: claims ask from the node's event loop.
  */
 public final class FenceLease {
   private final List<String> observers;
@@ -27,7 +27,7 @@ public final class FenceLease {
   }
 
   /** An answer of {@code observer} to a fetch sent at {@code sentAt}: it holds the region ok, or not. */
-  public void vote(String observer, Instant sentAt, boolean ok) {
+  public synchronized void vote(String observer, Instant sentAt, boolean ok) {
     if (!observers.contains(observer)) {
       return;
     }
@@ -39,7 +39,7 @@ public final class FenceLease {
   }
 
   /** Observers whose vote is still valid at {@code now}. */
-  public int validVotes(Instant now) {
+  public synchronized int validVotes(Instant now) {
     return (int) okSentAt.values().stream().filter(sent -> sent.plus(fenceAfter).isAfter(now)).count();
   }
 
@@ -47,12 +47,12 @@ public final class FenceLease {
     return observers.size() / 2 + 1;
   }
 
-  public boolean fenced(Instant now) {
+  public synchronized boolean fenced(Instant now) {
     return validVotes(now) < majority();
   }
 
   /** Until when the current votes keep the region unfenced (null: fenced now or no votes). */
-  public Instant validUntil(Instant now) {
+  public synchronized Instant validUntil(Instant now) {
     List<Instant> expiries = okSentAt.values().stream().map(sent -> sent.plus(fenceAfter)).filter(e -> e.isAfter(now))
         .sorted((a, b) -> b.compareTo(a)).toList();
     return expiries.size() < majority() ? null : expiries.get(majority() - 1);

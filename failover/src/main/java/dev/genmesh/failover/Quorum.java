@@ -7,11 +7,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -27,8 +27,8 @@ public final class Quorum {
   private final FailoverConfig config;
   private final List<String> regions;
   private final List<String> participants;
-  private final Map<String, State> states = new HashMap<>();
-  private final Map<String, Instant> stateSince = new HashMap<>();
+  private final Map<String, State> states = new ConcurrentHashMap<>();
+  private final Map<String, Instant> stateSince = new ConcurrentHashMap<>();
 
   /** @param participants every observer: the regions and the edge */
   public Quorum(FailoverConfig config, List<String> regions, List<String> participants, Instant start) {
