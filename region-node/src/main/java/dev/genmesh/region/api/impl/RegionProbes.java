@@ -17,8 +17,8 @@ import java.util.function.BooleanSupplier;
  * The region node's Kubernetes probes (region-node/API.md, "Health and metrics"), as
  * vertx-health-check procedures. Live: {@code event_loop} (the node's event loop runs the
  * check). Ready: {@code postgres} ({@code SELECT 1}), {@code redis} ({@code PING}), each within
- * 2 s, {@code queues} (the start-up rebuild from the request log is done) and {@code fencing}
- * (down while the region is fenced: it lost its failover quorum and dispatches nothing, so the
+ * 2 s, {@code queues} (the start-up rebuild from the request log is done) and, with
+ * {@code failover.enabled}, {@code fencing} (down while the region is fenced: it lost its failover quorum and dispatches nothing, so the
  * edge sends it no submits).
  */
 public final class RegionProbes {
@@ -31,6 +31,7 @@ public final class RegionProbes {
   private final BooleanSupplier startupRebuildDone;
   private final BooleanSupplier rebuilding;
   private final BooleanSupplier fenced;
+  private final boolean failoverEnabled;
 
   /**
    * @param rebuilding a run-time rebuild (keys lost, Redis back) is running: reported, but the
@@ -39,6 +40,7 @@ public final class RegionProbes {
   public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding,
       BooleanSupplier fenced) {
     this.fenced = fenced;
+    this.failoverEnabled = ctx.config().failover().enabled();
     this.vertx = ctx.vertx();
     this.region = ctx.region();
     this.log = ctx.log();
@@ -57,11 +59,13 @@ public final class RegionProbes {
           JsonObject data = new JsonObject().put("rebuilding", rebuilding.getAsBoolean());
           promise.complete(startupRebuildDone.getAsBoolean() ? Status.OK(data)
               : Status.KO(data.put("error", "the queues are not rebuilt from the request log yet")));
-        })
-        .register("fencing", promise -> promise.complete(fenced.getAsBoolean()
-            ? Status.KO(new JsonObject().put("fenced", true).put("error", "fenced: fewer than a majority of the failover"
-                + " observers hold this region ok; it dispatches nothing until they do"))
-            : Status.OK(new JsonObject().put("fenced", false))));
+        });
+    if (failoverEnabled) {
+      ready.register("fencing", promise -> promise.complete(fenced.getAsBoolean()
+          ? Status.KO(new JsonObject().put("fenced", true).put("error", "fenced: fewer than a majority of the failover"
+              + " observers hold this region ok; it dispatches nothing until they do"))
+          : Status.OK(new JsonObject().put("fenced", false))));
+    }
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
   }
