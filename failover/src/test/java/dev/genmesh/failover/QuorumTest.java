@@ -32,6 +32,15 @@ class QuorumTest {
     opinions.computeIfAbsent(observer, o -> new HashMap<>()).put(region, new Opinion(region, verdict, since, verdict + " by " + observer));
   }
 
+  /** A quorum over opinions where everyone sees every region ok, except these observers, who suspect {@code region}. */
+  Quorum suspectedBy(String region, Instant since, String... observers) {
+    everyoneSeesEveryRegionOk();
+    for (String observer : observers) {
+      opinion(observer, region, Verdict.SUSPECT, since);
+    }
+    return quorum();
+  }
+
   void everyoneSeesEveryRegionOk() {
     for (String observer : PARTICIPANTS) {
       for (String region : REGIONS) {
@@ -79,10 +88,7 @@ class QuorumTest {
 
   @Test
   void theLastRegionOfTheRingIsAdoptedByTheFirst() {
-    Quorum quorum = quorum();
-    everyoneSeesEveryRegionOk();
-    opinion("edge", "eu-west", Verdict.SUSPECT, t0);
-    opinion("us-west", "eu-west", Verdict.SUSPECT, t0);
+    Quorum quorum = suspectedBy("eu-west", t0, "edge", "us-west");
     clock.advanceMs(DETECT);
     assertThat(quorum.evaluate(opinions, clock.instant())).singleElement()
         .satisfies(d -> assertThat(d.adopter()).isEqualTo("us-west"));
@@ -90,10 +96,7 @@ class QuorumTest {
 
   @Test
   void aSuspicionInterruptedByHealthStartsOver() {
-    Quorum quorum = quorum();
-    everyoneSeesEveryRegionOk();
-    opinion("edge", "us-west", Verdict.SUSPECT, t0);
-    opinion("eu-west", "us-west", Verdict.SUSPECT, t0);
+    Quorum quorum = suspectedBy("us-west", t0, "edge", "eu-west");
     clock.advanceMs(DETECT / 2);
     opinion("eu-west", "us-west", Verdict.OK, clock.instant());
     assertThat(quorum.evaluate(opinions, clock.instant())).isEmpty();
@@ -127,11 +130,7 @@ class QuorumTest {
 
   @Test
   void aDownRegionIsUpAgainOnlyAfterAMajoritySawItHealthyForFailbackAfter() {
-    Quorum quorum = quorum();
-    everyoneSeesEveryRegionOk();
-    opinion("edge", "us-west", Verdict.SUSPECT, t0);
-    opinion("us-east", "us-west", Verdict.SUSPECT, t0);
-    opinion("eu-west", "us-west", Verdict.SUSPECT, t0);
+    Quorum quorum = suspectedBy("us-west", t0, "edge", "us-east", "eu-west");
     clock.advanceMs(DETECT);
     assertThat(quorum.evaluate(opinions, clock.instant())).hasSize(1);
     clock.advanceMs(5000);
