@@ -10,6 +10,9 @@ import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.failover.FailoverParticipant;
 import dev.genmesh.launcher.impl.ReferenceSafety;
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.protocol.failover.RegionDecision;
 import dev.genmesh.protocol.failover.RegionDecision.State;
 import dev.genmesh.region.RegionNodeVerticle;
@@ -98,6 +101,8 @@ class QuorumMeshTest {
     Instant cut = Instant.now();
     links.values().forEach(FaultProxy::down);
     Instant fencedAt = firstInstant(() -> nodes.get(WEST).failover().fenced(), "us-west to fence itself");
+    String refusal = Waits.failure(claimInWest()).getMessage();
+    assertThat(refusal).as("a fenced region dispatches nothing, though %s waits", before).contains("fenced");
     Waits.eventually(10, () -> !decisionsOnTheEdgeBus.isEmpty(), "a decision on the edge's event bus");
     RegionDecision down = decisionsOnTheEdgeBus.get(0);
     assertThat(down.region()).isEqualTo(WEST);
@@ -124,6 +129,7 @@ class QuorumMeshTest {
     Instant healed = Instant.now();
     links.values().forEach(FaultProxy::up);
     Waits.eventually(10, () -> !nodes.get(WEST).failover().fenced(), "us-west to unfence");
+    assertThat(Assignment.fromJson(Waits.await(claimInWest()).body()).requestId()).as("dispatching again").isEqualTo(before);
     Waits.eventually(10, () -> edge.failover() != null && "ok".equals(opinion(EDGE, WEST)), "the edge to see us-west");
     Waits.eventually(10, this::edgeSeesWestHealthy, "the edge's readiness polls to see us-west healthy");
     assertThat(edge.failover().state(WEST)).isEqualTo(State.DOWN);
@@ -178,6 +184,12 @@ class QuorumMeshTest {
     Vertx client = Vertx.vertx();
     vertxes.add(client);
     http = WebClient.create(client);
+  }
+
+  /** A worker's claim in us-west, on its region's event bus. */
+  private io.vertx.core.Future<io.vertx.core.eventbus.Message<JsonObject>> claimInWest() {
+    return vertxes.get(0).eventBus().request(Addresses.claim(WEST),
+        new Claim("usw-quorum-worker", "A10G", 24_000, List.of("genmesh-tiny")).toJson());
   }
 
   private FaultProxy proxy(int port) {
