@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
  * from us-east after the last event relayed, with no gap and no repeat; on UP, submits return.
  */
 class EdgeFailoverRoutingTest {
-  static final long DETECT_MS = 1500;
+  static final long DETECT_MS = 2500;
   static final long FAILBACK_MS = 1500;
 
   private final TestEdge edge = new TestEdge(e -> e, config -> config.withFailover(config.failover().withEnabled(true)
-      .withTimings(DETECT_MS, FAILBACK_MS, 400, 60_000, 50, 100)));
+      .withTimings(DETECT_MS, FAILBACK_MS, 1200, 60_000, 100, 1000)));
   private final WebSocketClient webSockets = edge.vertx.createWebSocketClient();
 
   @AfterEach

@@ -102,9 +102,39 @@ public final class FailoverParticipant {
     }
   }
 
-  /** True while this region node may not dispatch (always false for the edge, or with failover off). */
+  /**
+   * True while this region node may not dispatch: fewer than a majority of its observers hold it
+   * ok ({@link FenceLease}), or it is held DOWN, by its own quorum view or by any observer heard
+   * from lately (a region cut off while it was declared down learns it when the cut heals); it
+   * dispatches again only once declared UP. Always false for the edge, or with failover off.
+   */
   public boolean fenced() {
-    return lease != null && config.enabled() && lease.fenced(clock.instant());
+    return fenceReason() != null;
+  }
+
+  /** Why this region node is fenced now; null when it is not. */
+  public String fenceReason() {
+    if (lease == null || !config.enabled()) {
+      return null;
+    }
+    Instant now = clock.instant();
+    if (lease.fenced(now)) {
+      return "fewer than " + lease.majority() + " of its observers " + quorum.observersOf(self)
+          + " said it is ok within the last " + config.fenceAfterMs() + " ms";
+    }
+    if (quorum.state(self) == State.DOWN) {
+      return "the quorum holds it DOWN (until it is declared UP)";
+    }
+    for (Map.Entry<String, Polls.Report> report : reports.entrySet()) {
+      if (fresh(report.getValue(), now) && report.getValue().down().contains(self)) {
+        return report.getKey() + " holds it DOWN (until it is declared UP)";
+      }
+    }
+    return null;
+  }
+
+  private boolean fresh(Polls.Report report, Instant now) {
+    return report.receivedAt().plus(staleAfter).isAfter(now);
   }
 
   public State state(String region) {
@@ -134,7 +164,7 @@ public final class FailoverParticipant {
     Instant now = clock.instant();
     decide(now);
     judges.forEach((region, judge) -> once("probe:" + region, () -> polls.probe(urls.get(region)).onSuccess(probe -> {
-      Opinion opinion = judge.judge(probe, clock.instant());
+      Opinion opinion = judge.judge(probe, clock.instant(), quorum.state(region) == State.UP);
       if (!probe.answered()) {
         metrics.pollFailed(region, "status");
       }
@@ -171,22 +201,23 @@ public final class FailoverParticipant {
     Map<String, Map<String, Opinion>> opinions = new TreeMap<>();
     opinions.put(self, ownOpinions());
     reports.forEach((participant, report) -> {
-      if (report.receivedAt().plus(staleAfter).isAfter(now)) {
+      if (fresh(report, now)) {
         opinions.put(participant, report.opinions());
       }
     });
     for (RegionDecision decision : quorum.evaluate(opinions, now)) {
       announce(decision, now);
     }
-    boolean fenced = fenced();
+    String why = fenceReason();
+    boolean fenced = why != null;
     if (fenced != lastFenced) {
       lastFenced = fenced;
       metrics.fenced(fenced);
       if (fenced) {
-        LOG.warn("region {} FENCED: fewer than {} of its observers {} said it is ok within the last {} ms;"
-            + " no new attempts are dispatched", self, lease.majority(), quorum.observersOf(self), config.fenceAfterMs());
+        LOG.warn("region {} FENCED: {}; no new attempts are dispatched", self, why);
       } else {
-        LOG.info("region {} unfenced: {} of its observers hold it ok; dispatching again", self, lease.validVotes(now));
+        LOG.info("region {} unfenced: {} of its observers hold it ok and none holds it down; dispatching again", self,
+            lease.validVotes(now));
       }
     }
   }
@@ -220,8 +251,10 @@ public final class FailoverParticipant {
     Instant now = clock.instant();
     JsonObject opinions = new JsonObject();
     ownOpinions().forEach((region, opinion) -> opinions.put(region, opinion.toJson(now)));
+    JsonObject decisions = new JsonObject();
+    quorum.states().forEach((region, state) -> decisions.put(region, state.name().toLowerCase(java.util.Locale.ROOT)));
     JsonObject body = new JsonObject().put("observer", self).put("at", now.toString()).put("enabled", config.enabled())
-        .put("opinions", opinions);
+        .put("opinions", opinions).put("decisions", decisions);
     if (lease != null) {
       body.put("fenced", fenced());
     }

@@ -38,9 +38,20 @@ public final class RegionJudge {
     this.stallAfter = stallAfter;
   }
 
-  /** The opinion after this probe. */
+  /** The opinion after this probe, judging progress too. */
   public Opinion judge(Probe probe, Instant now) {
-    String suspicion = suspicion(probe, now);
+    return judge(probe, now, true);
+  }
+
+  /**
+   * The opinion after this probe.
+   *
+   * @param judgeProgress false while the quorum holds the region DOWN: its queued work is being
+   *     adopted and it is fenced, so it cannot and may not dispatch; answering and ready is all
+   *     it can show (else a region once found stalled could never come back)
+   */
+  public Opinion judge(Probe probe, Instant now, boolean judgeProgress) {
+    String suspicion = suspicion(probe, now, judgeProgress);
     Verdict verdict = suspicion == null ? Verdict.OK : Verdict.SUSPECT;
     String reason = suspicion == null ? "ready, dispatching or idle" : suspicion;
     if (opinion == null || opinion.verdict() != verdict) {
@@ -56,14 +67,14 @@ public final class RegionJudge {
     return opinion;
   }
 
-  private String suspicion(Probe probe, Instant now) {
+  private String suspicion(Probe probe, Instant now, boolean judgeProgress) {
     if (!probe.answered()) {
       return "no answer: " + probe.problem();
     }
     if (!probe.ready()) {
       return "not ready: " + probe.problem();
     }
-    if (probe.queued() == 0 || !Objects.equals(probe.progress(), lastProgress)) {
+    if (!judgeProgress || probe.queued() == 0 || !Objects.equals(probe.progress(), lastProgress)) {
       lastProgress = probe.progress();
       progressSince = now;
       return null;

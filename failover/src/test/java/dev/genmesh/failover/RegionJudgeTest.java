@@ -62,4 +62,17 @@ class RegionJudgeTest {
     assertThat(notReady.reason()).contains("not ready: postgres down");
     assertThat(notReady.since()).as("still suspect since the first failure").isEqualTo(first);
   }
+
+  @Test
+  void aRegionHeldDownIsJudgedByReadinessAloneSoThatItCanComeBack() {
+    probe(true, true, 5, "100-0");
+    clock.advanceMs(120_000);
+    assertThat(probe(true, true, 5, "100-0").verdict()).isEqualTo(Verdict.SUSPECT);
+    clock.advanceMs(1000);
+    Opinion whileDown = judge.judge(new Probe(true, true, 5, "100-0", ""), clock.instant(), false);
+    assertThat(whileDown.verdict()).as("fenced and adopted from: it may not dispatch").isEqualTo(Verdict.OK);
+    clock.advanceMs(30_000);
+    assertThat(probe(true, true, 5, "100-0").verdict()).as("the stall clock restarted when it was judged by readiness")
+        .isEqualTo(Verdict.OK);
+  }
 }

@@ -9,7 +9,9 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,8 +23,11 @@ public final class Polls {
   public static final String STATUS = "/failover/status";
   public static final String OPINIONS = "/failover/opinions";
 
-  /** Another participant's opinions, anchored on this participant's clock when they arrived. */
-  public record Report(Instant receivedAt, Map<String, Opinion> opinions) {}
+  /**
+   * Another participant's opinions, anchored on this participant's clock when they arrived, and
+   * the regions its quorum holds DOWN.
+   */
+  public record Report(Instant receivedAt, Map<String, Opinion> opinions, Set<String> down) {}
 
   private final WebClient web;
   private final long timeoutMs;
@@ -61,7 +66,10 @@ public final class Polls {
       for (String region : all.fieldNames()) {
         opinions.put(region, Opinion.fromJson(region, all.getJsonObject(region), receivedAt));
       }
-      return Future.succeededFuture(new Report(receivedAt, opinions));
+      Set<String> down = new HashSet<>();
+      JsonObject decisions = body.getJsonObject("decisions", new JsonObject());
+      decisions.fieldNames().stream().filter(region -> "down".equals(decisions.getValue(region))).forEach(down::add);
+      return Future.succeededFuture(new Report(receivedAt, opinions, Set.copyOf(down)));
     });
   }
 
