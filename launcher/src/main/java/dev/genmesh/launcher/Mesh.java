@@ -102,7 +102,7 @@ public final class Mesh implements AutoCloseable {
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
     progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
     List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
-    List<String> buckets = base.regions().keySet().stream().map(r -> base.images().forRegion(r).bucket()).toList();
+    List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
     stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
 

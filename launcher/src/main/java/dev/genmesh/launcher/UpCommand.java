@@ -52,8 +52,8 @@ final class UpCommand implements Runnable {
     mesh.config().regions().values().forEach(r ->
         System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
     System.out.println("  object store  " + mesh.stores().objectStore().endpoint() + " (S3 API, keys in "
-        + mesh.stores().objectStore().credentialsFile() + "), buckets " + mesh.config().regions().keySet().stream()
-        .map(r -> mesh.config().images().forRegion(r).bucket()).toList());
+        + mesh.stores().objectStore().credentialsFile() + "), buckets "
+        + mesh.config().images().allBuckets(List.copyOf(mesh.config().regions().keySet())));
     System.out.println("  images        served by the edge (" + mesh.config().images().edgeDelivery().wireName()
         + "), stored under " + options.dataDir().resolve(dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR));
     mesh.workerHttp().forEach((region, url) ->
