@@ -134,7 +134,9 @@ class QuorumMeshTest {
     links.values().forEach(FaultProxy::up);
     Waits.eventually(20, () -> "ok".equals(opinion(EDGE, WEST)) && "ok".equals(opinion(EU, WEST)), "us-west seen again");
     assertThat(edge.failover().state(WEST)).isEqualTo(State.DOWN);
-    assertThat(nodes.get(WEST).failover().fenceReason()).as("held down, not cut off").contains("DOWN");
+    Waits.eventually(20, () -> String.valueOf(nodes.get(WEST).failover().fenceReason()).contains("DOWN"),
+        "us-west, reached by a majority again, to stay fenced as held DOWN");
+    assertThat(edge.failover().state(WEST)).isEqualTo(State.DOWN);
     assertThat(Waits.failure(claimInWest()).getMessage()).contains("fenced");
     assertThat(submit()).as("a submit while us-west is still DOWN goes elsewhere").startsWith("use_");
     Waits.eventually(30, () -> decisionsOnTheEdgeBus.size() == 2, "the UP decision");
