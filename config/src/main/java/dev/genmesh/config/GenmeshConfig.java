@@ -20,7 +20,17 @@ public record GenmeshConfig(
     DrConfig dr,
     RegistryConfig registry,
     SafetyConfig safety,
-    ImagesConfig images) {
+    ImagesConfig images,
+    FailoverConfig failover) {
+
+  /** Without a {@code failover} section: the failover defaults (off). */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr,
+      RegistryConfig registry, SafetyConfig safety, ImagesConfig images) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images,
+        FailoverConfig.defaults());
+  }
 
   /** Without an {@code images} section: the images defaults. */
   public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
@@ -60,44 +70,48 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover);
   }
 
   public GenmeshConfig withImages(ImagesConfig newImages) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover);
   }
 
   public GenmeshConfig withSafety(SafetyConfig newSafety) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover);
+  }
+
+  public GenmeshConfig withFailover(FailoverConfig newFailover) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover);
   }
 
   public GenmeshConfig withHealth(HealthConfig newHealth) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   public GenmeshConfig withAutoscaling(AutoscalingConfig newAutoscaling) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   public GenmeshConfig withGpus(Map<String, GpuConfig> newGpus) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling,
-        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images);
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover);
   }
 
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   /**
@@ -142,7 +156,7 @@ public record GenmeshConfig(
       resolved.put(name, model.withFamily(family));
     });
     return new GenmeshConfig(edge, regions, java.util.Collections.unmodifiableMap(resolved), worker, queue, health, breakers,
-        autoscaling, gpus, routing, dr, registry, safety, images);
+        autoscaling, gpus, routing, dr, registry, safety, images, failover);
   }
 
   /** A declared family is a model_mix family whose first request class (its plain one) the model serves. */
@@ -200,6 +214,11 @@ public record GenmeshConfig(
             + "', which is not another model in models " + models.keySet());
       }
     });
+    for (String region : failover.ring()) {
+      if (!regions.containsKey(region)) {
+        throw new ConfigException("failover.ring", "names '" + region + "', which is not a region in regions " + regions.keySet());
+      }
+    }
     long distinctCodes = regions.values().stream().map(RegionConfig::code).distinct().count();
     if (distinctCodes != regions.size()) {
       throw new ConfigException("regions", "every region needs its own code");
@@ -225,7 +244,8 @@ public record GenmeshConfig(
         DrConfig.read(root.child("dr")),
         RegistryConfig.read(root.child("registry")),
         SafetyConfig.read(root.child("safety")),
-        ImagesConfig.read(root.child("images")));
+        ImagesConfig.read(root.child("images")),
+        FailoverConfig.read(root.child("failover")));
     root.finish();
     config.checkReferences();
     config.images.checkBuckets(regions.keySet());

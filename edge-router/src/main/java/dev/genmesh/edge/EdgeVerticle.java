@@ -2,6 +2,7 @@ package dev.genmesh.edge;
 
 import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.EdgeLimits;
+import dev.genmesh.config.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.edge.impl.ApiKeys;
 import dev.genmesh.edge.impl.EdgeMetrics;
@@ -20,6 +21,8 @@ import dev.genmesh.edge.regions.impl.RegionHealth;
 import dev.genmesh.edge.regions.impl.RegionPicker;
 import dev.genmesh.edge.submit.impl.RequestValidator;
 import dev.genmesh.edge.submit.impl.SubmissionForwarder;
+import dev.genmesh.failover.FailoverParticipant;
+import dev.genmesh.protocol.failover.RegionDecision;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -62,6 +65,7 @@ public final class EdgeVerticle extends VerticleBase {
   private WebClient web;
   private WebSocketClient webSockets;
   private RegionHealth health;
+  private FailoverParticipant failover;
   private EdgeMetrics metrics;
   private ReadDeadlines deadlines;
   private volatile int actualPort = -1;
@@ -75,6 +79,11 @@ public final class EdgeVerticle extends VerticleBase {
     this.config = config;
     this.registry = registry;
     this.clock = clock;
+  }
+
+  /** The edge's failover participant: its opinions and the quorum's decisions (null before start). */
+  public FailoverParticipant failover() {
+    return failover;
   }
 
   /** The port the edge listens on once started (useful when the configured port is 0). */
@@ -94,6 +103,7 @@ public final class EdgeVerticle extends VerticleBase {
         .onSuccess(server -> {
           actualPort = server.actualPort();
           health.start();
+          failover.start();
           LOG.info("edge listening on {}:{}, regions {}", config.edge().host(), actualPort, new TreeSet<>(config.regions().keySet()));
         })
         // Reported once, by whoever deployed it.
@@ -106,6 +116,9 @@ public final class EdgeVerticle extends VerticleBase {
   public Future<?> stop() {
     if (health != null) {
       health.stop();
+    }
+    if (failover != null) {
+      failover.stop();
     }
     if (metrics != null) {
       metrics.close();
@@ -137,7 +150,9 @@ public final class EdgeVerticle extends VerticleBase {
         new WebClientOptions().setUserAgent("genmesh-edge").setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs)),
         new PoolOptions().setHttp1MaxSize(REGION_POOL_SIZE));
     webSockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(Integer.MAX_VALUE));
-    RegionDirectory regions = RegionDirectory.of(config.regions(), region -> new RegionClient(region, web, webSockets, timeoutMs));
+    failover = new FailoverParticipant(vertx, config, FailoverConfig.EDGE, clock, registry);
+    RegionDirectory regions = RegionDirectory.of(config.regions(), region -> new RegionClient(region, web, webSockets, timeoutMs))
+        .following(failover::servingRegion, region -> failover.state(region) == RegionDecision.State.DOWN);
     health = new RegionHealth(vertx, regions.all(), edge.regionHealthIntervalMs(),
         Math.min(timeoutMs, edge.regionHealthIntervalMs()), clock);
     metrics = new EdgeMetrics(registry);
@@ -150,16 +165,28 @@ public final class EdgeVerticle extends VerticleBase {
     EdgeLimits limits = edge.limits();
     deadlines = new ReadDeadlines(vertx, limits.keepAliveTimeoutMs(), limits.bodyTimeoutMs(), metrics);
     ApiKeys keys = new ApiKeys(edge);
-    return PublicApi.router(vertx, edge.maxBodyBytes(), keys, deadlines,
+    Router router = PublicApi.router(vertx, edge.maxBodyBytes(), keys, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
             retryAfterSeconds),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
-            request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs()),
+            request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs(), resumeForMs()),
         new ImageProxy(regions, origin -> config.images().copyHolder(origin, List.copyOf(config.regions().keySet()))
             .map(regions::byName), retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
         indexPage);
+    failover.mount(router);
+    return router;
+  }
+
+  /**
+   * With failover on, a broken region stream is resumed by the edge for as long as a dead region
+   * takes to be declared down, plus time for its adopter to take the request over.
+   */
+  private long resumeForMs() {
+    FailoverConfig failoverConfig = config.failover();
+    return failoverConfig.enabled()
+        ? failoverConfig.detectAfterMs() + 2 * failoverConfig.pollIntervalMs() + failoverConfig.pollTimeoutMs() + 30_000 : 0;
   }
 
   private Future<HttpServer> listen(Router router) {

@@ -49,6 +49,12 @@ final class FakeRegion {
   /** The Retry-After of a submit's error answer. */
   volatile String submitRetryAfter = "7";
   volatile boolean ready = true;
+  /** A region gone for failover purposes: its {@code /failover/status} and event streams do not answer. */
+  volatile boolean dead;
+  /** What this region, as a failover observer, thinks of other regions: region → suspect since (absent: ok since start). */
+  final Map<String, Instant> suspects = new ConcurrentHashMap<>();
+  private final Instant started = Instant.now();
+  private final List<ServerWebSocket> openStreams = new CopyOnWriteArrayList<>();
   /** The body of {@code GET /regional/v1/models}; null answers 404 (no registry). */
   volatile JsonObject models;
 
@@ -86,6 +92,27 @@ final class FakeRegion {
       }
     });
     router.get("/health/ready").handler(ctx -> ctx.response().setStatusCode(ready ? 200 : 503).end());
+    router.get("/failover/status").handler(ctx -> {
+      if (dead) {
+        ctx.response().setStatusCode(503).end();
+      } else {
+        ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("region", name)
+            .put("ready", true).put("queued", 0).put("progress", "").encode());
+      }
+    });
+    router.get("/failover/opinions").handler(ctx -> {
+      JsonObject opinions = new JsonObject();
+      for (String region : List.of("us-west", "us-east", "eu-west")) {
+        if (!region.equals(name)) {
+          Instant suspect = suspects.get(region);
+          Instant since = suspect == null ? started : suspect;
+          opinions.put(region, new JsonObject().put("state", suspect == null ? "ok" : "suspect")
+              .put("for_ms", java.time.Duration.between(since, Instant.now()).toMillis()).put("reason", "fake"));
+        }
+      }
+      ctx.response().putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("observer", name).put("opinions", opinions).encode());
+    });
     return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(s -> {
       server = s;
       return this;
@@ -100,9 +127,13 @@ final class FakeRegion {
     return "http://127.0.0.1:" + server.actualPort();
   }
 
-  /** Records a request as if a worker had produced these events for it. */
-  String addRequest(List<JsonObject> history) {
-    String id = RequestIds.next(code, System.currentTimeMillis());
+  /** Breaks every open event stream, as a region that fails mid-stream does (1011: resumable). */
+  void breakStreams() {
+    openStreams.forEach(ws -> ws.close((short) 1011, "region failed"));
+  }
+
+  /** Holds a request another region issued, with these events (an adopter keeps the numbering). */
+  void adopt(String id, List<JsonObject> history) {
     views.put(id, new JsonObject().put("id", id).put("region", name).put("status", "completed")
         .put("spec", new JsonObject().put("batch_size", 1)));
     List<JsonObject> stamped = new CopyOnWriteArrayList<>();
@@ -110,6 +141,12 @@ final class FakeRegion {
       stamped.add(history.get(i).copy().put("id", i + 1).put("request_id", id).put("time", Instant.now().toString()));
     }
     events.put(id, stamped);
+  }
+
+  /** Records a request as if a worker had produced these events for it. */
+  String addRequest(List<JsonObject> history) {
+    String id = RequestIds.next(code, System.currentTimeMillis());
+    adopt(id, history);
     return id;
   }
 
@@ -179,6 +216,10 @@ final class FakeRegion {
   private void events(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     List<JsonObject> history = events.get(id);
+    if (dead) {
+      ctx.response().setStatusCode(503).end();
+      return;
+    }
     if (history == null) {
       notFound(ctx);
       return;
@@ -187,7 +228,11 @@ final class FakeRegion {
     streamAfters.add(after);
     boolean keepOpen = running.contains(id);
     ctx.request().toWebSocket().onSuccess(ws -> {
-      ws.closeHandler(v -> streamsClosedByEdge.incrementAndGet());
+      openStreams.add(ws);
+      ws.closeHandler(v -> {
+        openStreams.remove(ws);
+        streamsClosedByEdge.incrementAndGet();
+      });
       List<JsonObject> due = history.stream().filter(e -> e.getLong("id") > after).toList();
       // The first half is history, sent at once; the rest arrives "live", a frame per timer tick.
       int split = due.size() / 2;

@@ -37,6 +37,11 @@ final class TestEdge {
 
   /** @param tweak changes the test edge's config (the defaults' with port 0, 5 s region timeout, polled once) */
   TestEdge(UnaryOperator<EdgeConfig> tweak) {
+    this(tweak, UnaryOperator.identity());
+  }
+
+  /** @param configTweak changes the whole config last (failover settings, for one) */
+  TestEdge(UnaryOperator<EdgeConfig> tweak, UnaryOperator<GenmeshConfig> configTweak) {
     this.vertx = Vertx.vertx();
     usWest = Waits.await(AWAIT_S, new FakeRegion(vertx, "us-west", "usw").start());
     usEast = Waits.await(AWAIT_S, new FakeRegion(vertx, "us-east", "use").start());
@@ -48,7 +53,7 @@ final class TestEdge {
     EdgeConfig edge = defaults.edge();
     EdgeConfig testEdge = tweak.apply(new EdgeConfig("127.0.0.1", 0, edge.maxBodyBytes(), edge.maxPromptChars(),
         3_600_000L, 5_000L, edge.latencyMs(), false, Map.of(), edge.limits()));
-    EdgeVerticle verticle = new EdgeVerticle(defaults.withEdge(testEdge).withRegions(regions), meters);
+    EdgeVerticle verticle = new EdgeVerticle(configTweak.apply(defaults.withEdge(testEdge).withRegions(regions)), meters);
     Waits.await(AWAIT_S, vertx.deployVerticle(verticle));
     port = verticle.actualPort();
     http = WebClient.create(vertx);

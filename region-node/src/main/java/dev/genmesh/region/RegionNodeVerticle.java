@@ -4,6 +4,7 @@ import dev.genmesh.autoscaler.Actuator;
 import dev.genmesh.breakers.Breakers;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.failover.FailoverParticipant;
 import dev.genmesh.images.ImageStore;
 import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
@@ -12,6 +13,7 @@ import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
+import dev.genmesh.region.failover.RegionFailover;
 import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.images.ImageSweeper;
 import dev.genmesh.region.node.RegionContext;
@@ -75,6 +77,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private volatile QueueMachinery machinery;
   private volatile RegionSafety safety;
   private volatile RegionAutoscaling autoscaling;
+  private volatile RegionFailover failover;
   private volatile HttpServer server;
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
@@ -139,6 +142,7 @@ public final class RegionNodeVerticle extends VerticleBase {
           imageSweeper.start();
           imageCopies.start();
           machinery.breakers.start();
+          failover.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> {
@@ -220,6 +224,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   /** The queue machinery, then the start-up rebuild (which fails the start if it fails). */
   private Future<Void> rebuildQueues() {
     machinery = new QueueMachinery(ctx);
+    failover = new RegionFailover(ctx, machinery::queuesRebuilt);
     autoscaling = new RegionAutoscaling(ctx, stores.pool(), machinery.workers::workers);
     return machinery.rebuildQueues();
   }
@@ -235,7 +240,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     String name = region.name();
     QueueMachinery m = machinery;
     ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board(), parked,
-        m.handBacks);
+        m.handBacks, failover::fenced);
     WorkerReports reports = new WorkerReports(ctx, m.retries, m.eta, safety.gate(), m.breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
@@ -268,7 +273,8 @@ public final class RegionNodeVerticle extends VerticleBase {
   }
 
   private Router withProbes(Router router) {
-    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding).mount(router);
+    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding, failover::fenced).mount(router);
+    failover.mount(router);
     return router;
   }
 
@@ -277,8 +283,16 @@ public final class RegionNodeVerticle extends VerticleBase {
     return dir.isBlank() ? null : Path.of(dir).resolve(regionName);
   }
 
+  /** This node's failover participant (decisions, fencing); null before start. */
+  public FailoverParticipant failover() {
+    return failover == null ? null : failover.participant();
+  }
+
   /** Closes whatever was opened, in reverse order; never fails. In-flight requests stay in the log. */
   private Future<Void> closeAll() {
+    if (failover != null) {
+      failover.stop();
+    }
     if (housekeeping != null) {
       housekeeping.stop();
       housekeeping = null;

@@ -90,7 +90,9 @@ public final class ImageProxy {
     call.apply(region).onComplete(answer -> {
       if (answer.failed() || answer.result().statusCode() >= 500) {
         String why = answer.failed() ? answer.cause().toString() : "answered " + answer.result().statusCode();
-        Optional<RegionClient> holder = origin ? copyHolder.apply(region.name()) : Optional.empty();
+        // The copies are held for the id's own region (the region asked may be its failover adopter).
+        String owner = regions.owner(id).map(RegionClient::name).orElse(region.name());
+        Optional<RegionClient> holder = origin ? copyHolder.apply(owner).filter(h -> h != region) : Optional.empty();
         if (holder.isPresent()) {
           LOG.info("request {}: region {} could not serve image {} ({}); asking {}, which holds its copies", id,
               region.name(), index, why, holder.get().name());

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -28,6 +29,8 @@ public final class ProgressRelay {
   private static final Logger LOG = LoggerFactory.getLogger(ProgressRelay.class);
   /** Close code for "stream broke, resume with after=<last id>" (1000 means the stream is done). */
   static final short RESUMABLE = 1011;
+  /** How often a broken region stream is tried again while it is resumed. */
+  static final long RESUME_RETRY_MS = 500;
 
   private final Vertx vertx;
   private final RegionDirectory regions;
@@ -36,13 +39,17 @@ public final class ProgressRelay {
   private final Function<HttpServerRequest, String> clientOf;
   private final ReadDeadlines deadlines;
   private final long pingIntervalMs;
+  private final long resumeForMs;
 
   /**
    * @param clientOf who holds a stream, for {@code limits}
    * @param pingIntervalMs how often an open stream is pinged
+   * @param resumeForMs how long the edge tries to resume a broken region stream itself (0: never,
+   *     the client is told to resume)
    */
   public ProgressRelay(Vertx vertx, RegionDirectory regions, long retryAfterSeconds, StreamLimits limits,
-      Function<HttpServerRequest, String> clientOf, ReadDeadlines deadlines, long pingIntervalMs) {
+      Function<HttpServerRequest, String> clientOf, ReadDeadlines deadlines, long pingIntervalMs, long resumeForMs) {
+    this.resumeForMs = resumeForMs;
     this.vertx = vertx;
     this.regions = regions;
     this.retryAfterSeconds = retryAfterSeconds;
@@ -132,15 +139,16 @@ public final class ProgressRelay {
    * (nothing relayed yet): then the stream is opened once more from the same point, so the
    * client still gets every event; if that fails too, the client is told to resume.
    */
-  private static void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream,
+  private void relayOrReopen(String id, RegionClient region, long after, WebSocket upstream,
       ServerWebSocket client, Runnable ended) {
+    Upstream current = new Upstream(id, client, ended, after);
     if (!upstream.isClosed()) {
-      relay(id, region.name(), after, upstream, client, ended);
+      current.attach(region.name(), upstream);
       return;
     }
     region.events(id, after).onComplete(again -> {
       if (again.succeeded() && !again.result().isClosed() && !client.isClosed()) {
-        relay(id, region.name(), after, again.result(), client, ended);
+        current.attach(region.name(), again.result());
       } else {
         if (again.succeeded()) {
           again.result().close();
@@ -153,33 +161,93 @@ public final class ProgressRelay {
     });
   }
 
-  /** @param ended runs once the client's socket closes (after the region stream is closed too) */
-  private static void relay(String id, String region, long after, WebSocket upstream, ServerWebSocket client,
-      Runnable ended) {
-    LOG.debug("request {}: relaying events after {} from region {}", id, after, region);
-    upstream.textMessageHandler(text -> {
-      client.writeTextMessage(text);
-      if (client.writeQueueFull()) {
-        upstream.pause();
-        client.drainHandler(drained -> upstream.resume());
+  /**
+   * One client's stream and the region stream it is relayed from now. When that region's stream
+   * breaks (not a normal end) and failover is on, the edge opens the stream again after the last
+   * event it relayed, at whichever region serves the id then (its adopter once the quorum holds
+   * the owner DOWN, which keeps the event numbering), retrying for {@code resumeForMs}: the client
+   * sees no gap and nothing invented. Without failover, or past that time, the client is told to resume.
+   */
+  private final class Upstream {
+    private final String id;
+    private final ServerWebSocket client;
+    private long lastEvent;
+    private WebSocket socket;
+    private boolean clientClosed;
+
+    Upstream(String id, ServerWebSocket client, Runnable ended, long after) {
+      this.id = id;
+      this.client = client;
+      this.lastEvent = after;
+      client.exceptionHandler(e -> LOG.debug("request {}: client event socket failed: {}", id, e.toString()));
+      client.closeHandler(closed -> {
+        clientClosed = true;
+        if (socket != null && !socket.isClosed()) {
+          socket.close();
+        }
+        ended.run();
+      });
+    }
+
+    void attach(String region, WebSocket upstream) {
+      socket = upstream;
+      LOG.debug("request {}: relaying events after {} from region {}", id, lastEvent, region);
+      upstream.textMessageHandler(text -> {
+        lastEvent = Math.max(lastEvent, eventIdOf(text));
+        client.writeTextMessage(text);
+        if (client.writeQueueFull()) {
+          upstream.pause();
+          client.drainHandler(drained -> upstream.resume());
+        }
+      });
+      upstream.exceptionHandler(e -> LOG.warn("request {}: event stream from region {} failed: {}", id, region, e.toString()));
+      upstream.closeHandler(closed -> {
+        short code = passOn(upstream.closeStatusCode());
+        LOG.debug("request {}: region {} closed the event stream ({})", id, region, code);
+        if (clientClosed || client.isClosed()) {
+          return;
+        }
+        if (code == RESUMABLE && resumeForMs > 0) {
+          LOG.info("request {}: event stream from region {} broke after event {}; resuming it", id, region, lastEvent);
+          resume(System.nanoTime() + resumeForMs * 1_000_000);
+        } else {
+          client.close(code, code == RESUMABLE ? "region stream broke; resume with after=<last id>" : upstream.closeReason());
+        }
+      });
+      upstream.resume();
+    }
+
+    private void resume(long deadlineNanos) {
+      if (clientClosed || client.isClosed()) {
+        return;
       }
-    });
-    upstream.exceptionHandler(e -> LOG.warn("request {}: event stream from region {} failed: {}", id, region, e.toString()));
-    upstream.closeHandler(closed -> {
-      short code = passOn(upstream.closeStatusCode());
-      LOG.debug("request {}: region {} closed the event stream ({})", id, region, code);
-      if (!client.isClosed()) {
-        client.close(code, code == RESUMABLE ? "region stream broke; resume with after=<last id>" : upstream.closeReason());
-      }
-    });
-    client.exceptionHandler(e -> LOG.debug("request {}: client event socket failed: {}", id, e.toString()));
-    client.closeHandler(closed -> {
-      if (!upstream.isClosed()) {
-        upstream.close();
-      }
-      ended.run();
-    });
-    upstream.resume();
+      RegionClient target = regions.forRequestId(id).orElseThrow();
+      target.events(id, lastEvent).onComplete(opened -> {
+        if (clientClosed || client.isClosed()) {
+          if (opened.succeeded()) {
+            opened.result().close();
+          }
+        } else if (opened.succeeded()) {
+          LOG.info("request {}: event stream resumed at region {} after event {}", id, target.name(), lastEvent);
+          attach(target.name(), opened.result());
+        } else if (System.nanoTime() < deadlineNanos) {
+          vertx.setTimer(RESUME_RETRY_MS, t -> resume(deadlineNanos));
+        } else {
+          LOG.warn("request {}: event stream not resumed within {} ms (last try at region {}: {})", id, resumeForMs,
+              target.name(), opened.cause().toString());
+          client.close(RESUMABLE, "region stream broke; resume with after=" + lastEvent);
+        }
+      });
+    }
+  }
+
+  /** The {@code id} of an event frame; 0 for a frame that carries none. */
+  static long eventIdOf(String text) {
+    try {
+      return new JsonObject(text).getLong("id", 0L);
+    } catch (RuntimeException notAnEvent) {
+      return 0;
+    }
   }
 
   /** Codes that cannot be sent on the wire (no status, abnormal closure, TLS) become "resumable". */

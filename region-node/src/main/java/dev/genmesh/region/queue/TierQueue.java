@@ -237,6 +237,16 @@ public final class TierQueue {
     });
   }
 
+  /**
+   * The id of the region's latest dispatch (every node's claims write the {@code dispatches}
+   * stream), empty when none is kept: it changes with every dispatch, which is what failure
+   * detection calls progress.
+   */
+  public Future<String> lastDispatch() {
+    return counted("xrevrange", api.xrevrange(List.of(prefix + "dispatches", "+", "-", "COUNT", "1")))
+        .map(r -> r == null || r.size() == 0 ? "" : r.get(0).get(0).toString());
+  }
+
   /** The rebuild marker, or empty when Redis lost it (flushed, restarted empty, evicted). */
   public Future<Optional<String>> epoch() {
     return counted("epoch", api.get(epochKey())).map(r -> Optional.ofNullable(r).map(Response::toString));

@@ -6,13 +6,37 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
-/** Finds the client of a region by name, or by the region code a request id starts with. */
+/**
+ * Finds the client of a region by name, or of the region that serves a request id now: the region
+ * whose code the id starts with, or its adopter while the failover quorum holds it DOWN
+ * (docs/architecture.md, "Failover routing at the edge").
+ */
 public final class RegionDirectory {
   private final Map<String, RegionClient> byName;
+  private final UnaryOperator<String> serving;
+  private final Predicate<String> down;
 
   public RegionDirectory(Map<String, RegionClient> byName) {
+    this(byName, UnaryOperator.identity(), region -> false);
+  }
+
+  private RegionDirectory(Map<String, RegionClient> byName, UnaryOperator<String> serving, Predicate<String> down) {
     this.byName = Map.copyOf(byName);
+    this.serving = serving;
+    this.down = down;
+  }
+
+  /**
+   * This directory following failover decisions.
+   *
+   * @param serving owner region → the region that serves its ids now
+   * @param down whether the quorum holds a region DOWN (no new submits go there)
+   */
+  public RegionDirectory following(UnaryOperator<String> serving, Predicate<String> down) {
+    return new RegionDirectory(byName, serving, down);
   }
 
   public Map<String, RegionClient> all() {
@@ -27,8 +51,21 @@ public final class RegionDirectory {
     return client;
   }
 
-  /** The region holding a request; empty for a malformed id or a code no region has. */
+  /** True while the failover quorum holds {@code region} DOWN. */
+  public boolean isDown(String region) {
+    return down.test(region);
+  }
+
+  /** The region serving a request now; empty for a malformed id or a code no region has. */
   public Optional<RegionClient> forRequestId(String requestId) {
+    return owner(requestId).map(owner -> {
+      RegionClient now = byName.get(serving.apply(owner.name()));
+      return now == null ? owner : now;
+    });
+  }
+
+  /** The region that issued a request id; empty for a malformed id or a code no region has. */
+  public Optional<RegionClient> owner(String requestId) {
     return RequestIds.regionCode(requestId).flatMap(code -> byName.values().stream()
         .filter(client -> client.config().code().equals(code))
         .findFirst());

@@ -82,7 +82,8 @@ public final class SubmissionForwarder {
         body.put("request_hash", request.requestHash());
       }
     }
-    List<String> candidates = picker.candidates(health.snapshot());
+    // A region the failover quorum holds DOWN gets no submit, even as a last resort.
+    List<String> candidates = picker.candidates(health.snapshot()).stream().filter(r -> !regions.isDown(r)).toList();
     return attempt(candidates, 0, body, logRef, Long.MAX_VALUE, true);
   }
 

@@ -17,7 +17,9 @@ import java.util.function.BooleanSupplier;
  * The region node's Kubernetes probes (region-node/API.md, "Health and metrics"), as
  * vertx-health-check procedures. Live: {@code event_loop} (the node's event loop runs the
  * check). Ready: {@code postgres} ({@code SELECT 1}), {@code redis} ({@code PING}), each within
- * 2 s, and {@code queues} (the start-up rebuild from the request log is done).
+ * 2 s, {@code queues} (the start-up rebuild from the request log is done) and, with
+ * {@code failover.enabled}, {@code fencing} (down while the region is fenced: it lost its failover quorum and dispatches nothing, so the
+ * edge sends it no submits).
  */
 public final class RegionProbes {
   static final long STORE_CHECK_TIMEOUT_MS = 2000;
@@ -28,12 +30,17 @@ public final class RegionProbes {
   private final TierQueue queue;
   private final BooleanSupplier startupRebuildDone;
   private final BooleanSupplier rebuilding;
+  private final BooleanSupplier fenced;
+  private final boolean failoverEnabled;
 
   /**
    * @param rebuilding a run-time rebuild (keys lost, Redis back) is running: reported, but the
    *     node stays ready, since it keeps accepting into the log and the rebuild queues what it took
    */
-  public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding) {
+  public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding,
+      BooleanSupplier fenced) {
+    this.fenced = fenced;
+    this.failoverEnabled = ctx.config().failover().enabled();
     this.vertx = ctx.vertx();
     this.region = ctx.region();
     this.log = ctx.log();
@@ -53,6 +60,12 @@ public final class RegionProbes {
           promise.complete(startupRebuildDone.getAsBoolean() ? Status.OK(data)
               : Status.KO(data.put("error", "the queues are not rebuilt from the request log yet")));
         });
+    if (failoverEnabled) {
+      ready.register("fencing", promise -> promise.complete(fenced.getAsBoolean()
+          ? Status.KO(new JsonObject().put("fenced", true).put("error", "fenced: fewer than a majority of the failover"
+              + " observers hold this region ok; it dispatches nothing until they do"))
+          : Status.OK(new JsonObject().put("fenced", false))));
+    }
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
   }

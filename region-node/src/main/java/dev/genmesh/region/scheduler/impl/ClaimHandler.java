@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,15 +65,19 @@ public final class ClaimHandler {
   private final Breakers breakers;
   private final ParkedClaims parked;
   private final WorkerHandBack handBacks;
+  private final BooleanSupplier fenced;
 
   /**
    * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
    * @param breakers the circuit breakers, which narrow or refuse claims (region-node/API.md, "Circuit breakers")
    * @param parked where claims that may wait wait for work
    * @param handBacks puts back an assignment its worker did not acknowledge
+   * @param fenced true while the region may not dispatch (it lost its failover quorum: docs/architecture.md,
+   *     "Self-fencing"); asked before every claim script run
    */
   public ClaimHandler(RegionContext ctx, Routing routing, WorkerRegistry workers, EtaEstimator eta, Runnable keysLost,
-      Breakers breakers, ParkedClaims parked, WorkerHandBack handBacks) {
+      Breakers breakers, ParkedClaims parked, WorkerHandBack handBacks, BooleanSupplier fenced) {
+    this.fenced = fenced;
     this.breakers = breakers;
     this.parked = parked;
     this.handBacks = handBacks;
@@ -111,6 +116,12 @@ public final class ClaimHandler {
       // Not ready, draining, not live, or judged lost: no new work until its heartbeat says otherwise.
       metrics.claim("refused");
       message.fail(BusFailure.NO_WORK, "worker " + claim.workerId() + " takes no new work now");
+      return false;
+    }
+    if (fenced.getAsBoolean()) {
+      // Fenced: a peer may adopt this region's work soon; nothing new starts here (running attempts finish).
+      metrics.claim("fenced");
+      message.fail(BusFailure.NO_WORK, "no work (region fenced: it lost its failover quorum)");
       return false;
     }
     // Circuit breakers: nothing for a worker whose breaker is open, no models whose breaker is open.
@@ -176,7 +187,7 @@ public final class ClaimHandler {
   }
 
   private Future<Optional<Given>> next(Claim claim, Set<String> skipped, int round) {
-    if (round >= MAX_ROUNDS) {
+    if (round >= MAX_ROUNDS || fenced.getAsBoolean()) {
       return Future.succeededFuture(Optional.empty());
     }
     return queue.claim(workerJson(claim, skipped), leaseMs, clock.millis()).compose(claimed -> {
