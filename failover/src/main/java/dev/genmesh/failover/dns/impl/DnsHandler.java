@@ -73,10 +73,12 @@ public final class DnsHandler {
     question.forEach(q -> response.addRecord(q, Section.QUESTION));
     int rcode;
     TSIGRecord signature = request.getTSIG();
-    if (signature != null && !signedByKey(request, packet, signature)) {
+    String badSignature = signature == null ? null : signatureProblem(request, packet, signature);
+    if (badSignature != null) {
       rcode = Rcode.NOTAUTH;
       if (header.getOpcode() == Opcode.UPDATE) {
-        refused("bad_signature", source, "signed by an unknown key or with a wrong signature (" + signature.getName() + ")");
+        refused(badSignature, source, "signed with key " + signature.getName() + " " + signature.getAlgorithm()
+            + (badSignature.equals("bad_key") ? ", which is not the zone's" : ", but the signature does not verify"));
       }
     } else if (question.size() != 1) {
       rcode = Rcode.FORMERR;
@@ -132,11 +134,12 @@ public final class DnsHandler {
     return rcode;
   }
 
-  private boolean signedByKey(Message request, byte[] packet, TSIGRecord signature) {
+  /** Null when the request is signed with the zone's key; else {@code bad_key} or {@code bad_signature}. */
+  private String signatureProblem(Message request, byte[] packet, TSIGRecord signature) {
     if (!signature.getName().equals(key.name()) || !signature.getAlgorithm().equals(key.algorithm())) {
-      return false;
+      return "bad_key";
     }
-    return key.tsig().verify(request, packet, null) == Rcode.NOERROR;
+    return key.tsig().verify(request, packet, null) == Rcode.NOERROR ? null : "bad_signature";
   }
 
   private void refused(String reason, InetAddress source, String why) {
