@@ -128,7 +128,9 @@ public final class Rfc2136Provider implements DnsProvider {
   }
 
   private Future<Message> call(Message message) {
-    return Future.fromCompletionStage(server.sendAsync(message), vertx.getOrCreateContext());
+    return Future.fromCompletionStage(server.sendAsync(message), vertx.getOrCreateContext())
+        .recover(e -> Future.failedFuture(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+            ? e.getCause() : e));
   }
 
   private static List<InetAddress> concat(List<InetAddress> a, List<InetAddress> b) {
