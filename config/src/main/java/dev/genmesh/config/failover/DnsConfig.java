@@ -107,7 +107,8 @@ public record DnsConfig(Provider provider, String zone, String apiName, int ttlS
         Map.of("us-west", List.of("127.0.0.11"), "us-east", List.of("127.0.0.12"), "eu-west", List.of("127.0.0.13")),
         false, 5_000, 500, 30_000, new Rfc2136("", true),
         new Tsig("genmesh-failover", "hmac-sha256", "", "GENMESH_DNS_TSIG_SECRET"),
-        new Responder(true, "127.0.0.1", 0, "ns1", Map.of("127.0.0.0/8", "us-west"), "us-west",
+        new Responder(true, "127.0.0.1", 0, "ns1", Map.of("127.0.0.0/8", "us-west", "10.1.0.0/16", "us-west",
+            "10.2.0.0/16", "us-east", "10.3.0.0/16", "eu-west"), "us-west",
             Map.of("us-west", west, "us-east", List.of("us-east", "us-west", "eu-west"),
                 "eu-west", List.of("eu-west", "us-east", "us-west"))));
   }
