@@ -8,6 +8,7 @@ import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
+import dev.genmesh.launcher.impl.LocalDns;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
@@ -83,6 +84,7 @@ public final class Mesh implements AutoCloseable {
   private EmbeddedStores stores;
   private Vertx edgeVertx;
   private EdgeVerticle edge;
+  private LocalDns dns;
   private volatile GenmeshConfig config;
 
   private Mesh() {}
@@ -166,6 +168,9 @@ public final class Mesh implements AutoCloseable {
         .build();
     edge = new EdgeVerticle(config, meters);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
+    progress.accept("starting the GeoDNS responder for " + config.failover().dns().apiFqdn() + " and DNS failover");
+    dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns(), options.dataDir(), meters, System.getenv()),
+        "start the GeoDNS responder");
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
   }
@@ -235,6 +240,11 @@ public final class Mesh implements AutoCloseable {
 
   public int edgePort() {
     return edge.actualPort();
+  }
+
+  /** The GeoDNS responder and DNS failover on the edge's event bus (docs/failover.md, "DNS"). */
+  public LocalDns dns() {
+    return dns;
   }
 
   /** The configuration as running: actual ports and store endpoints. */
