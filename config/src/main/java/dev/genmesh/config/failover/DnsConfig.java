@@ -118,11 +118,6 @@ public record DnsConfig(Provider provider, String zone, String apiName, int ttlS
         retryBackoffCapMs, newRfc2136, tsig, responder);
   }
 
-  public DnsConfig withTsig(Tsig newTsig) {
-    return new DnsConfig(provider, zone, apiName, ttlSeconds, edges, flat, updateTimeoutMs, retryBackoffMs,
-        retryBackoffCapMs, rfc2136, newTsig, responder);
-  }
-
   public DnsConfig withResponder(Responder newResponder) {
     return new DnsConfig(provider, zone, apiName, ttlSeconds, edges, flat, updateTimeoutMs, retryBackoffMs,
         retryBackoffCapMs, rfc2136, tsig, newResponder);

@@ -115,7 +115,7 @@ public final class DnsFailover extends VerticleBase {
       return Future.failedFuture(new DnsChangeException("no edge addresses for " + decision.region()
           + " in failover.dns.edges"));
     }
-    return provider.publish(decision.region(), edges.stream().map(GeoDnsResponder::literal).toList());
+    return provider.publish(decision.region(), edges.stream().map(DnsNames::ip).toList());
   }
 
   private void confirmed(RegionDecision decision, int attempts) {

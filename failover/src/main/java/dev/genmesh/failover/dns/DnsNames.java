@@ -31,6 +31,15 @@ public final class DnsNames {
     return Name.fromConstantString(relative + "." + config.zone() + ".");
   }
 
+  /** An IP literal (the config checked it) to an address; never a lookup. */
+  public static InetAddress ip(String literal) {
+    try {
+      return InetAddress.getByName(literal);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP address: " + literal, e);
+    }
+  }
+
   /** An A or AAAA record for {@code address}. */
   public static Record address(Name name, long ttl, InetAddress address) {
     return address instanceof Inet6Address ? new AAAARecord(name, DClass.IN, ttl, address)

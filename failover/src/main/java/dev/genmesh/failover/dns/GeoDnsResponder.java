@@ -17,7 +17,6 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -102,7 +101,7 @@ public final class GeoDnsResponder extends VerticleBase {
   }
 
   private void serveUdp(DatagramPacket packet) {
-    InetAddress source = literal(packet.sender().hostAddress());
+    InetAddress source = DnsNames.ip(packet.sender().hostAddress());
     byte[] answer = handler.handle(packet.data().getBytes(), source, false);
     if (answer != null) {
       udp.send(Buffer.buffer(answer), packet.sender().port(), packet.sender().hostAddress())
@@ -112,7 +111,7 @@ public final class GeoDnsResponder extends VerticleBase {
 
   /** DNS over TCP: each message behind a two-byte length (RFC 1035 4.2.2). */
   private void serveTcp(NetSocket socket) {
-    InetAddress source = literal(socket.remoteAddress().hostAddress());
+    InetAddress source = DnsNames.ip(socket.remoteAddress().hostAddress());
     RecordParser parser = RecordParser.newFixed(2);
     boolean[] readingLength = {true};
     parser.handler(chunk -> {
@@ -155,10 +154,10 @@ public final class GeoDnsResponder extends VerticleBase {
     SOARecord soa = new SOARecord(origin, DClass.IN, ttl, ns, DnsNames.in(config, "hostmaster"), 1, 3600, 600,
         86_400, ttl);
     ZoneRecords zone = new ZoneRecords(soa, List.of(new NSRecord(origin, DClass.IN, ttl, ns)),
-        List.of(DnsNames.address(ns, ttl, literal(config.responder().host()))));
+        List.of(DnsNames.address(ns, ttl, DnsNames.ip(config.responder().host()))));
     if (seed) {
       config.edges().forEach((region, addresses) -> addresses.forEach(a ->
-          zone.put(DnsNames.address(DnsNames.region(config, region), ttl, literal(a)))));
+          zone.put(DnsNames.address(DnsNames.region(config, region), ttl, DnsNames.ip(a)))));
     }
     return zone;
   }
@@ -172,14 +171,5 @@ public final class GeoDnsResponder extends VerticleBase {
     regions.addAll(config.responder().subnets().values());
     regions.add(config.responder().defaultRegion());
     return regions;
-  }
-
-  /** An IP literal to an address; never a lookup. */
-  static InetAddress literal(String ip) {
-    try {
-      return InetAddress.getByName(ip);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("not an IP address: " + ip, e);
-    }
   }
 }

@@ -63,7 +63,7 @@ class DnsFailoverTest {
     assertThat(DnsFixture.addresses(answer)).isEmpty();
     assertThat(answer.getSection(org.xbill.DNS.Section.AUTHORITY)).hasSize(1);
     assertThat(dns.counter("genmesh.dns.queries", "answer_region", "none")).isEqualTo(1);
-    await(provider.publish("eu-west", List.of(GeoDnsResponder.literal("127.0.0.13"))));
+    await(provider.publish("eu-west", List.of(DnsNames.ip("127.0.0.13"))));
     assertThat(apiAnswer()).containsExactly("127.0.0.13");
   }
 

@@ -44,10 +44,10 @@ class TsigKeyAndRoutingTest {
     DnsConfig.Responder responder = DnsConfig.defaults().responder().withSubnets(Map.of("10.0.0.0/8", "us-east",
         "10.3.0.0/16", "eu-west", "fd00:3::/32", "eu-west"));
     GeoRouting routing = new GeoRouting(responder, Set.of("us-west", "us-east", "eu-west"));
-    assertThat(routing.home(GeoDnsResponder.literal("10.3.1.1"))).isEqualTo(new GeoRouting.Home("eu-west", 16));
-    assertThat(routing.home(GeoDnsResponder.literal("10.4.1.1"))).isEqualTo(new GeoRouting.Home("us-east", 8));
-    assertThat(routing.home(GeoDnsResponder.literal("fd00:3::1"))).isEqualTo(new GeoRouting.Home("eu-west", 32));
-    assertThat(routing.home(GeoDnsResponder.literal("192.0.2.1"))).isEqualTo(new GeoRouting.Home("us-west", 0));
+    assertThat(routing.home(DnsNames.ip("10.3.1.1"))).isEqualTo(new GeoRouting.Home("eu-west", 16));
+    assertThat(routing.home(DnsNames.ip("10.4.1.1"))).isEqualTo(new GeoRouting.Home("us-east", 8));
+    assertThat(routing.home(DnsNames.ip("fd00:3::1"))).isEqualTo(new GeoRouting.Home("eu-west", 32));
+    assertThat(routing.home(DnsNames.ip("192.0.2.1"))).isEqualTo(new GeoRouting.Home("us-west", 0));
     assertThat(routing.choose("eu-west", r -> !r.equals("eu-west"))).contains("us-east");
     assertThat(routing.choose("eu-west", r -> false)).isEmpty();
   }

@@ -71,7 +71,7 @@ public final class Rfc2136Provider implements DnsProvider {
     if (config.flat()) {
       // Only this region's own addresses leave the API name; the others stay.
       config.edges().getOrDefault(region, List.of()).forEach(a ->
-          update.delete(DnsNames.address(DnsNames.api(config), 0, literal(a))));
+          update.delete(DnsNames.address(DnsNames.api(config), 0, DnsNames.ip(a))));
     }
     return send(update, "withdraw " + region);
   }
@@ -137,14 +137,6 @@ public final class Rfc2136Provider implements DnsProvider {
     List<InetAddress> out = new ArrayList<>(a);
     out.addAll(b);
     return out;
-  }
-
-  private static InetAddress literal(String ip) {
-    try {
-      return InetAddress.getByName(ip);
-    } catch (java.net.UnknownHostException e) {
-      throw new IllegalArgumentException("not an IP address: " + ip, e);
-    }
   }
 
   /** {@code host:port} or {@code [v6]:port}; the host is an IP literal or a name resolved once here. */
