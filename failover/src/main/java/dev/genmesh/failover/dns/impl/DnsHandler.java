@@ -109,7 +109,9 @@ public final class DnsHandler {
       response.addRecord(new OPTRecord(UDP_PAYLOAD, 0, 0, 0, echo), Section.ADDITIONAL);
     }
     if (outcome.rcode() != Rcode.REFUSED && question.getName().equals(answersApiName())) {
-      meters.counter("genmesh.dns.queries", "answer_region", outcome.region().orElse("none")).increment();
+      Counter.builder("genmesh.dns.queries").tag("answer_region", outcome.region().orElse("none"))
+          .description("queries for the API name by the region answered (none: no region up)").register(meters)
+          .increment();
     }
     return outcome.rcode();
   }
@@ -143,7 +145,8 @@ public final class DnsHandler {
   }
 
   private void refused(String reason, InetAddress source, String why) {
-    meters.counter("genmesh.dns.updates", "outcome", "refused", "reason", reason).increment();
+    Counter.builder("genmesh.dns.updates").tag("outcome", "refused").tag("reason", reason)
+        .description("RFC 2136 updates the GeoDNS responder applied or refused").register(meters).increment();
     LOG.warn("DNS update from {} refused ({}): {}", source.getHostAddress(), reason, why);
   }
 
