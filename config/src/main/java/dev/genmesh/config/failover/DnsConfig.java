@@ -150,7 +150,8 @@ public record DnsConfig(Provider provider, String zone, String apiName, int ttlS
     Tsig tsig = n.has("tsig") ? readTsig(n.child("tsig")) : defaults().tsig();
     Responder responder = n.has("responder") ? readResponder(n.child("responder")) : defaults().responder();
     n.finish();
-    if (provider == Provider.RFC2136 && rfc2136.server().isEmpty() && !responder.enabled()) {
+    // `genmesh up` points its own provider at its responder; a configured rfc2136 provider needs a server.
+    if (provider == Provider.RFC2136 && rfc2136.server().isEmpty()) {
       throw new ConfigException(n.keyPath("rfc2136.server"), "is required with provider rfc2136 (host:port of the primary)");
     }
     return new DnsConfig(provider, zone, apiName, ttl, edges, flat, timeout, backoff, cap, rfc2136, tsig, responder);

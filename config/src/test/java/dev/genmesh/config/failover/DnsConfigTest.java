@@ -42,6 +42,8 @@ class DnsConfigTest {
         .hasMessageContaining("failover.dns.edges.us-west");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_FAILOVER__DNS__RFC2136__SERVER", "ns1")))
         .hasMessageContaining("failover.dns.rfc2136.server");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_FAILOVER__DNS__PROVIDER", "rfc2136")))
+        .hasMessageContaining("failover.dns.rfc2136.server").hasMessageContaining("required");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_FAILOVER__DNS__TSIG__ALGORITHM", "rot13")))
         .hasMessageContaining("failover.dns.tsig.algorithm");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_FAILOVER__DNS__RESPONDER__DEFAULT_REGION", "mars")))
