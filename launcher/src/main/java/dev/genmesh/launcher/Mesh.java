@@ -169,7 +169,8 @@ public final class Mesh implements AutoCloseable {
     edge = new EdgeVerticle(config, meters);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
     progress.accept("starting the GeoDNS responder for " + config.failover().dns().apiFqdn() + " and DNS failover");
-    dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns(), options.dataDir(), meters, System.getenv()),
+    dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
+        options.dataDir(), meters, System.getenv()),
         "start the GeoDNS responder");
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");

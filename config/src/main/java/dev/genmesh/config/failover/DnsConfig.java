@@ -118,6 +118,14 @@ public record DnsConfig(Provider provider, String zone, String apiName, int ttlS
         retryBackoffCapMs, newRfc2136, tsig, responder);
   }
 
+  /** Only the edges of {@code regions} (the regions that run, e.g. {@code genmesh up --regions}). */
+  public DnsConfig withEdgesOf(Set<String> regions) {
+    Map<String, List<String>> kept = new LinkedHashMap<>(edges);
+    kept.keySet().retainAll(regions);
+    return new DnsConfig(provider, zone, apiName, ttlSeconds, kept, flat, updateTimeoutMs, retryBackoffMs,
+        retryBackoffCapMs, rfc2136, tsig, responder);
+  }
+
   public DnsConfig withResponder(Responder newResponder) {
     return new DnsConfig(provider, zone, apiName, ttlSeconds, edges, flat, updateTimeoutMs, retryBackoffMs,
         retryBackoffCapMs, rfc2136, tsig, newResponder);
