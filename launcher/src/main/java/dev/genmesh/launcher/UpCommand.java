@@ -63,6 +63,9 @@ final class UpCommand implements Runnable {
       System.out.println("                dig @127.0.0.1 -p " + dnsPort + " " + mesh.config().failover().dns().apiFqdn()
           + "   (+subnet=10.3.0.0/16 asks as a client in eu-west)");
     }
+    if (mesh.dns().responder() == null && mesh.dns().failover() != null) {
+      System.out.println("  DNS failover  through " + mesh.dns().failover().provider().describe());
+    }
     mesh.workerHttp().forEach((region, url) ->
         System.out.println("  worker        " + region + " " + url + "/health/ready"));
     if (autoscale) {
