@@ -57,11 +57,11 @@ final class UpCommand implements Runnable {
     System.out.println("  images        served by the edge (" + mesh.config().images().edgeDelivery().wireName()
         + "), stored under " + options.dataDir().resolve(dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR));
     if (mesh.dns().responder() != null) {
-      int dnsPort = mesh.dns().responder().port();
-      System.out.println("  GeoDNS        " + mesh.dns().responder().address() + " (UDP and TCP) for "
-          + mesh.config().failover().dns().apiFqdn() + ", updates signed with " + mesh.dns().keyFile());
-      System.out.println("                dig @127.0.0.1 -p " + dnsPort + " " + mesh.config().failover().dns().apiFqdn()
-          + "   (+subnet=10.3.0.0/16 asks as a client in eu-west)");
+      var dns = mesh.config().failover().dns();
+      System.out.println("  GeoDNS        " + mesh.dns().responder().address() + " (UDP and TCP) for " + dns.apiFqdn()
+          + ", updates signed with " + mesh.dns().keyFile());
+      System.out.println("                dig @" + dns.responder().host() + " -p " + mesh.dns().responder().port() + " "
+          + dns.apiFqdn() + "   (+subnet=10.3.0.0/16 asks as a client in eu-west)");
     }
     if (mesh.dns().responder() == null && mesh.dns().failover() != null) {
       System.out.println("  DNS failover  through " + mesh.dns().failover().provider().describe());
