@@ -145,7 +145,15 @@ class GeoDnsResponderTest {
       }
       assertThat(answered).as("a packet without a DNS header is dropped").isFalse();
     }
-    assertThat(dns.counter("genmesh.dns.malformed")).isEqualTo(2);
+    try (java.net.Socket tcp = new java.net.Socket("127.0.0.1", dns.responder.port())) {
+      tcp.setSoTimeout(5000);
+      // Over TCP: a two-byte length, then three bytes that are no DNS message; the connection is closed unanswered.
+      tcp.getOutputStream().write(new byte[] {0, 3, 1, 2, 3});
+      assertThat(tcp.getInputStream().read()).isEqualTo(-1);
+    }
+    assertThat(dns.counter("genmesh.dns.malformed")).isEqualTo(3);
+    assertThat(DnsFixture.addresses(dns.resolver(true).send(org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
+        Name.fromString("api.genmesh.local."), Type.A, org.xbill.DNS.DClass.IN))))).containsExactly("127.0.0.12");
     assertThat(DnsFixture.addresses(dns.query("api.genmesh.local.", Type.A))).isEqualTo(List.of("127.0.0.12"));
   }
 }
