@@ -1,5 +1,6 @@
 package dev.genmesh.config;
 
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.impl.Node;
 import java.util.List;
 import java.util.Map;
@@ -245,8 +246,9 @@ public record GenmeshConfig(
         RegistryConfig.read(root.child("registry")),
         SafetyConfig.read(root.child("safety")),
         ImagesConfig.read(root.child("images")),
-        FailoverConfig.read(root.child("failover")));
+        root.has("failover") ? FailoverConfig.read(root.child("failover")) : FailoverConfig.defaults());
     root.finish();
+    config.failover.dns().checkRegions(regions.keySet(), "failover.dns");
     config.checkReferences();
     config.images.checkBuckets(regions.keySet());
     config.checkModelFamilies();

@@ -3,6 +3,7 @@ package dev.genmesh.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.genmesh.config.failover.FailoverConfig;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -2,7 +2,7 @@ package dev.genmesh.edge;
 
 import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.EdgeLimits;
-import dev.genmesh.config.FailoverConfig;
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.edge.impl.ApiKeys;
 import dev.genmesh.edge.impl.EdgeMetrics;

@@ -2,7 +2,7 @@ package dev.genmesh.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.FailoverConfig;
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.testkit.Waits;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;

@@ -1,6 +1,6 @@
 package dev.genmesh.failover;
 
-import dev.genmesh.config.FailoverConfig;
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.failover.impl.FailoverMetrics;
 import dev.genmesh.failover.impl.Polls;

@@ -1,6 +1,6 @@
 package dev.genmesh.failover;
 
-import dev.genmesh.config.FailoverConfig;
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.protocol.failover.RegionDecision;
 import dev.genmesh.protocol.failover.RegionDecision.State;
 import java.time.Duration;

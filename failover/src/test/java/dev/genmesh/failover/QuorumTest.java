@@ -2,7 +2,7 @@ package dev.genmesh.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.FailoverConfig;
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.failover.Opinion.Verdict;
 import dev.genmesh.protocol.failover.RegionDecision;
 import dev.genmesh.protocol.failover.RegionDecision.State;

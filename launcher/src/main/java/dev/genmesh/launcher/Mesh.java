@@ -10,6 +10,7 @@ import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
+import dev.genmesh.launcher.impl.LocalDns;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;
@@ -87,6 +88,7 @@ public final class Mesh implements AutoCloseable {
   private EmbeddedRedisHa redisHa;
   private Vertx edgeVertx;
   private EdgeVerticle edge;
+  private LocalDns dns;
   private volatile GenmeshConfig config;
 
   private Mesh() {}
@@ -172,6 +174,10 @@ public final class Mesh implements AutoCloseable {
         .build();
     edge = new EdgeVerticle(config, meters);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
+    progress.accept("starting the GeoDNS responder for " + config.failover().dns().apiFqdn() + " and DNS failover");
+    dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
+        options.dataDir(), meters, System.getenv()),
+        "start the GeoDNS responder");
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
   }
@@ -242,6 +248,11 @@ public final class Mesh implements AutoCloseable {
 
   public int edgePort() {
     return edge.actualPort();
+  }
+
+  /** The GeoDNS responder and DNS failover on the edge's event bus (docs/failover.md, "DNS"). */
+  public LocalDns dns() {
+    return dns;
   }
 
   /** The configuration as running: actual ports and store endpoints. */

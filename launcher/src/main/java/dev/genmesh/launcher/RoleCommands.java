@@ -57,6 +57,9 @@ final class RoleCommands {
       EdgeVerticle edge = new EdgeVerticle(config, meters);
       Mesh.await(vertx.deployVerticle(edge), "start the edge router");
       System.out.println("[genmesh] edge listening on " + config.edge().host() + ":" + edge.actualPort());
+      // DNS follows the failover decisions published on this event bus (failover.dns.provider).
+      Mesh.await(dev.genmesh.launcher.impl.LocalDns.startConfigured(vertx, config.failover().dns(), meters,
+          System.getenv()), "start DNS failover");
       runUntilStopped(vertx);
     }
   }

@@ -59,6 +59,16 @@ final class UpCommand implements Runnable {
         + mesh.config().images().allBuckets(List.copyOf(mesh.config().regions().keySet())));
     System.out.println("  images        served by the edge (" + mesh.config().images().edgeDelivery().wireName()
         + "), stored under " + options.dataDir().resolve(dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR));
+    if (mesh.dns().responder() != null) {
+      var dns = mesh.config().failover().dns();
+      System.out.println("  GeoDNS        " + mesh.dns().responder().address() + " (UDP and TCP) for " + dns.apiFqdn()
+          + ", updates signed with " + mesh.dns().keyFile());
+      System.out.println("                dig @" + dns.responder().host() + " -p " + mesh.dns().responder().port() + " "
+          + dns.apiFqdn() + "   (+subnet=10.3.0.0/16 asks as a client in eu-west)");
+    }
+    if (mesh.dns().responder() == null && mesh.dns().failover() != null) {
+      System.out.println("  DNS failover  through " + mesh.dns().failover().provider().describe());
+    }
     mesh.workerHttp().forEach((region, url) ->
         System.out.println("  worker        " + region + " " + url + "/health/ready"));
     if (autoscale) {

@@ -3,7 +3,7 @@ package dev.genmesh.launcher.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
-import dev.genmesh.config.FailoverConfig;
+import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.edge.EdgeVerticle;

@@ -1,5 +1,6 @@
-package dev.genmesh.config;
+package dev.genmesh.config.failover;
 
+import dev.genmesh.config.ConfigException;
 import dev.genmesh.config.impl.Node;
 import java.util.List;
 
@@ -19,6 +20,7 @@ import java.util.List;
  * @param pollIntervalMs how often each participant probes the regions and fetches the others' opinions
  * @param pollTimeoutMs bound on one probe or fetch
  * @param edgeUrl where the edge's opinions are fetched; empty: {@code http://<edge.host>:<edge.port>}
+ * @param dns how DNS follows the decisions ({@code failover.dns.*}, docs/failover.md)
  */
 public record FailoverConfig(
     boolean enabled,
@@ -29,7 +31,8 @@ public record FailoverConfig(
     long stallAfterMs,
     long pollIntervalMs,
     long pollTimeoutMs,
-    String edgeUrl) {
+    String edgeUrl,
+    DnsConfig dns) {
 
   /** The least time between a region fencing itself and anyone declaring it down (docs/architecture.md). */
   public static final long MIN_FENCE_MARGIN_MS = 1000;
@@ -43,25 +46,30 @@ public record FailoverConfig(
   /** The defaults of genmesh-defaults.yaml, for code that builds a configuration by hand. */
   public static FailoverConfig defaults() {
     return new FailoverConfig(false, List.of("us-west", "us-east", "eu-west"), 15_000, 60_000, 10_000, 60_000, 1_000,
-        1_000, "");
+        1_000, "", DnsConfig.defaults());
   }
 
   public FailoverConfig withEnabled(boolean on) {
     return new FailoverConfig(on, ring, detectAfterMs, failbackAfterMs, fenceAfterMs, stallAfterMs, pollIntervalMs,
-        pollTimeoutMs, edgeUrl);
+        pollTimeoutMs, edgeUrl, dns);
   }
 
   public FailoverConfig withTimings(long detectAfter, long failbackAfter, long fenceAfter, long stallAfter, long pollInterval,
       long pollTimeout) {
     FailoverConfig config = new FailoverConfig(enabled, ring, detectAfter, failbackAfter, fenceAfter, stallAfter,
-        pollInterval, pollTimeout, edgeUrl);
+        pollInterval, pollTimeout, edgeUrl, dns);
     config.checkTimings("failover");
     return config;
   }
 
   public FailoverConfig withEdgeUrl(String url) {
     return new FailoverConfig(enabled, ring, detectAfterMs, failbackAfterMs, fenceAfterMs, stallAfterMs, pollIntervalMs,
-        pollTimeoutMs, url);
+        pollTimeoutMs, url, dns);
+  }
+
+  public FailoverConfig withDns(DnsConfig newDns) {
+    return new FailoverConfig(enabled, ring, detectAfterMs, failbackAfterMs, fenceAfterMs, stallAfterMs, pollIntervalMs,
+        pollTimeoutMs, edgeUrl, newDns);
   }
 
   /** The region that adopts {@code region}'s work when it is down: the next one in the ring; null if it is not in it. */
@@ -70,7 +78,7 @@ public record FailoverConfig(
     return at < 0 || ring.size() < 2 ? null : ring.get((at + 1) % ring.size());
   }
 
-  static FailoverConfig read(Node n) {
+  public static FailoverConfig read(Node n) {
     FailoverConfig config = new FailoverConfig(
         n.bool("enabled", false),
         n.strings("ring", List.of()),
@@ -80,7 +88,8 @@ public record FailoverConfig(
         n.integer("stall_after_ms", 100L, 86_400_000L),
         n.integer("poll_interval_ms", 20L, 600_000L),
         n.integer("poll_timeout_ms", 20L, 600_000L),
-        n.string("edge_url", ""));
+        n.string("edge_url", ""),
+        n.has("dns") ? DnsConfig.read(n.child("dns")) : DnsConfig.defaults());
     n.finish();
     config.checkTimings(n.path());
     if (!config.edgeUrl.isEmpty() && !config.edgeUrl.matches("https?://.+")) {
