@@ -3,7 +3,7 @@ package dev.genmesh.edge;
 import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.EdgeLimits;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.edge.impl.ApiKeys;
+import dev.genmesh.edge.access.impl.EdgeAccess;
 import dev.genmesh.edge.impl.EdgeMetrics;
 import dev.genmesh.edge.impl.GenerationRoutes;
 import dev.genmesh.edge.impl.ImageProxy;
@@ -20,6 +20,7 @@ import dev.genmesh.edge.regions.impl.RegionHealth;
 import dev.genmesh.edge.regions.impl.RegionPicker;
 import dev.genmesh.edge.submit.impl.RequestValidator;
 import dev.genmesh.edge.submit.impl.SubmissionForwarder;
+import dev.genmesh.users.UserStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -57,6 +58,7 @@ public final class EdgeVerticle extends VerticleBase {
   private final GenmeshConfig config;
   private final MeterRegistry registry;
   private final Clock clock;
+  private final UserStore users;
   private WorkerExecutor blocking;
   private WebClient web;
   private WebSocketClient webSockets;
@@ -71,9 +73,19 @@ public final class EdgeVerticle extends VerticleBase {
 
   /** @param clock stamps region health changes */
   public EdgeVerticle(GenmeshConfig config, MeterRegistry registry, Clock clock) {
+    this(config, registry, clock, null);
+  }
+
+  /**
+   * @param clock stamps region health changes and share links' expiry
+   * @param users the user database (accounts, keys, the generation index), opened and closed by
+   *     whoever starts the edge; null: only {@code edge.api_keys}, no listing, no admin API
+   */
+  public EdgeVerticle(GenmeshConfig config, MeterRegistry registry, Clock clock, UserStore users) {
     this.config = config;
     this.registry = registry;
     this.clock = clock;
+    this.users = users;
   }
 
   /** The port the edge listens on once started (useful when the configured port is 0). */
@@ -148,12 +160,12 @@ public final class EdgeVerticle extends VerticleBase {
         config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
     EdgeLimits limits = edge.limits();
     deadlines = new ReadDeadlines(vertx, limits.keepAliveTimeoutMs(), limits.bodyTimeoutMs(), metrics);
-    ApiKeys keys = new ApiKeys(edge);
-    return PublicApi.router(vertx, edge.maxBodyBytes(), keys, deadlines,
+    EdgeAccess access = new EdgeAccess(config, users, regions, registry, clock, retryAfterSeconds);
+    return PublicApi.router(vertx, edge.maxBodyBytes(), access, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
-            retryAfterSeconds),
+            retryAfterSeconds, access.index()),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
-            request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs()),
+            PublicApi::client, deadlines, limits.streamPingIntervalMs()),
         new ImageProxy(regions, retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),

@@ -103,7 +103,7 @@ final class FakeRegion {
   /** Records a request as if a worker had produced these events for it. */
   String addRequest(List<JsonObject> history) {
     String id = RequestIds.next(code, System.currentTimeMillis());
-    views.put(id, new JsonObject().put("id", id).put("region", name).put("status", "completed")
+    views.put(id, new JsonObject().put("id", id).put("region", name).put("user", "anonymous").put("status", "completed")
         .put("spec", new JsonObject().put("batch_size", 1)));
     List<JsonObject> stamped = new CopyOnWriteArrayList<>();
     for (int i = 0; i < history.size(); i++) {
@@ -145,7 +145,8 @@ final class FakeRegion {
     }
     String now = Instant.now().toString();
     JsonObject view = new JsonObject()
-        .put("id", id).put("region", name).put("status", "queued").put("tier", spec.getString("tier"))
+        .put("id", id).put("region", name).put("user", body.getString("user")).put("status", "queued")
+        .put("tier", spec.getString("tier"))
         .put("model", spec.getString("model")).put("spec", spec).put("attempt", 0).putNull("worker")
         .put("created_at", now).put("queued_at", now).putNull("started_at").putNull("completed_at")
         .put("timings", new JsonObject()).putNull("error").put("images", images).put("queue_position", 1);
