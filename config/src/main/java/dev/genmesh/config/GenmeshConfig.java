@@ -214,6 +214,13 @@ public record GenmeshConfig(
             + "', which is not another model in models " + models.keySet());
       }
     });
+    if (edge.requireApiKey() && edge.apiKeySha256().isEmpty() && !users.enabled()) {
+      throw new ConfigException("edge.require_api_key", "is true but edge.api_keys is empty and users.enabled is false:"
+          + " nobody could call the API");
+    }
+    if (users.enabled() && !users.localRegion().isEmpty() && !regions.containsKey(users.localRegion())) {
+      throw new ConfigException("users.local_region", "is not a region in regions " + regions.keySet());
+    }
     long distinctCodes = regions.values().stream().map(RegionConfig::code).distinct().count();
     if (distinctCodes != regions.size()) {
       throw new ConfigException("regions", "every region needs its own code");

@@ -8,6 +8,7 @@ import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
+import dev.genmesh.launcher.impl.LocalUsers;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
@@ -16,6 +17,9 @@ import dev.genmesh.launcher.scaling.LocalWorkerActuator;
 import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
 import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
 import dev.genmesh.region.RegionNodeVerticle;
+import dev.genmesh.users.IssuedKey;
+import dev.genmesh.users.UserStore;
+import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -83,6 +87,8 @@ public final class Mesh implements AutoCloseable {
   private EmbeddedStores stores;
   private Vertx edgeVertx;
   private EdgeVerticle edge;
+  private UserStore users;
+  private IssuedKey localKey;
   private volatile GenmeshConfig config;
 
   private Mesh() {}
@@ -101,7 +107,8 @@ public final class Mesh implements AutoCloseable {
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
     progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
-    List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
+    List<String> databases = new ArrayList<>(base.regions().values().stream().map(r -> r.postgres().database()).toList());
+    databases.add(LocalUsers.DATABASE);
     List<String> buckets = base.regions().keySet().stream().map(r -> base.images().forRegion(r).bucket()).toList();
     stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
@@ -164,7 +171,11 @@ public final class Mesh implements AutoCloseable {
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(meters))
         .build();
-    edge = new EdgeVerticle(config, meters);
+    if (config.users().enabled()) {
+      users = UserStores.open(edgeVertx, config.users());
+      localKey = await(LocalUsers.prepare(users), "prepare the user database " + LocalUsers.DATABASE).orElse(null);
+    }
+    edge = new EdgeVerticle(config, meters, Clock.systemUTC(), users);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
@@ -228,9 +239,14 @@ public final class Mesh implements AutoCloseable {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = base.withRegions(regions).withImages(base.images().withStore(
+    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort()).withRegions(regions).withImages(base.images().withStore(
         stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
+  }
+
+  /** The key of the user {@code local}, issued by this start (the first on its data dir); empty otherwise. */
+  public java.util.Optional<IssuedKey> localKey() {
+    return java.util.Optional.ofNullable(localKey);
   }
 
   public int edgePort() {
@@ -263,7 +279,7 @@ public final class Mesh implements AutoCloseable {
   @Override
   public void close() {
     if (edgeVertx != null) {
-      closeQuietly(edgeVertx, "edge");
+      closeQuietly(edgeVertx, "edge"); // closes the user database's pools too
     }
     regionsStarted.tryFail("the mesh is stopping");
     actuators.forEach(a -> a.close(WORKER_STOP_GRACE));

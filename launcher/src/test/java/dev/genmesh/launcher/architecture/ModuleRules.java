@@ -27,7 +27,8 @@ final class ModuleRules {
       "autoscaler", "dev.genmesh.autoscaler",
       "breakers", "dev.genmesh.breakers",
       "model-registry", "dev.genmesh.registry",
-      "image-store", "dev.genmesh.images");
+      "image-store", "dev.genmesh.images",
+      "users", "dev.genmesh.users");
   /** The language and the configuration every module may use. */
   static final Map<String, String> SHARED = Map.of(
       "protocol", "dev.genmesh.protocol",
@@ -67,7 +68,7 @@ final class ModuleRules {
     String[] libraries = LIBRARIES.values().stream().map(p -> p + "..").toArray(String[]::new);
     return noClasses().that().resideInAnyPackage(libraries)
         .should().dependOnClassesThat(genmeshOutside(LIBRARIES, SHARED))
-        .as("library modules (autoscaler, model-registry, image-store) depend on protocol and config only");
+        .as("library modules (autoscaler, breakers, model-registry, image-store, users) depend on protocol and config only");
   }
 
   static ArchRule sharedUsesNoModule() {
