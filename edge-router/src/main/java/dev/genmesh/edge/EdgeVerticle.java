@@ -160,10 +160,10 @@ public final class EdgeVerticle extends VerticleBase {
         config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
     EdgeLimits limits = edge.limits();
     deadlines = new ReadDeadlines(vertx, limits.keepAliveTimeoutMs(), limits.bodyTimeoutMs(), metrics);
-    EdgeAccess access = new EdgeAccess(config, users, regions, registry, clock, retryAfterSeconds);
+    EdgeAccess access = new EdgeAccess(vertx, config, users, regions, registry, clock, retryAfterSeconds);
     return PublicApi.router(vertx, edge.maxBodyBytes(), access, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
-            retryAfterSeconds, access.index()),
+            retryAfterSeconds, access.index(), access.limiter()),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
             PublicApi::client, deadlines, limits.streamPingIntervalMs()),
         new ImageProxy(regions, retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),

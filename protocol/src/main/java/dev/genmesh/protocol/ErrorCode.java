@@ -24,6 +24,8 @@ public enum ErrorCode {
   IDEMPOTENCY_KEY_REUSED(422),
   /** The caller already holds as many event streams as one client may. */
   TOO_MANY_STREAMS(429),
+  /** The caller submitted faster than its tier's rate (users.rate_limits); retry after Retry-After. */
+  RATE_LIMITED(429),
   HEADERS_TOO_LARGE(431),
   UNAUTHORIZED(401),
   /** The caller is known but may not do this (an admin call without an admin key, a tier the key does not allow). */

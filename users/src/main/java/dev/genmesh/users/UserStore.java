@@ -35,6 +35,9 @@ public interface UserStore {
    */
   Future<GenerationPage> generations(String userId, String cursor, int limit);
 
+  /** How many generations the user had accepted since {@code since}, per tier. */
+  Future<java.util.Map<String, Long>> generationCounts(String userId, Instant since);
+
   // ---- writes: the primary
 
   /** A new account allowed {@code tiers}; {@link UsersFailure.Kind#CONFLICT} if the id is taken. */

@@ -3,6 +3,7 @@ package dev.genmesh.edge.impl;
 import dev.genmesh.edge.access.impl.AccessRoutes;
 import dev.genmesh.edge.access.impl.Caller;
 import dev.genmesh.edge.access.impl.GenerationIndex;
+import dev.genmesh.edge.access.impl.RateLimiter;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.submit.impl.Echo;
@@ -40,13 +41,15 @@ public final class GenerationRoutes {
   private final EdgeMetrics metrics;
   private final long retryAfterSeconds;
   private final GenerationIndex index;
+  private final RateLimiter limiter;
 
   /**
    * @param index told of every accepted submit (its owner) and every view read
+   * @param limiter each submit takes one from its caller's bucket of its tier (429 when empty)
    * @param blocking where a submit with a control image is validated (its base64 is up to MBs) */
   public GenerationRoutes(
       RequestValidator validator, WorkerExecutor blocking, SubmissionForwarder forwarder, RegionDirectory regions,
-      EdgeMetrics metrics, long retryAfterSeconds, GenerationIndex index) {
+      EdgeMetrics metrics, long retryAfterSeconds, GenerationIndex index, RateLimiter limiter) {
     this.validator = validator;
     this.blocking = blocking;
     this.forwarder = forwarder;
@@ -54,6 +57,7 @@ public final class GenerationRoutes {
     this.metrics = metrics;
     this.retryAfterSeconds = retryAfterSeconds;
     this.index = index;
+    this.limiter = limiter;
   }
 
   public void submit(RoutingContext ctx) {
@@ -110,7 +114,15 @@ public final class GenerationRoutes {
         ? "key=" + request.idempotencyKey()
         : "ref=" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
     String user = caller.user();
-    forwarder.forward(request, user, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+    limiter.take(user, tier).onSuccess(decision -> {
+      decision.putHeaders(ctx.response());
+      if (!decision.allowed()) {
+        reject(ctx, timer, tier, ApiError.of(ErrorCode.RATE_LIMITED, "more " + tier + " submits than this key's rate ("
+            + decision.limit() + " at once, then a steady rate); retry after " + decision.retryAfterSeconds() + " s"));
+        return;
+      }
+      forwarder.forward(request, user, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+    });
   }
 
   /** The body handler refused the body (too large): answer JSON, and count it like any rejection. */

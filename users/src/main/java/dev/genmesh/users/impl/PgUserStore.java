@@ -103,6 +103,17 @@ public final class PgUserStore implements UserStore {
   }
 
   @Override
+  public Future<java.util.Map<String, Long>> generationCounts(String userId, Instant since) {
+    return reads.preparedQuery("SELECT tier, count(*) AS n FROM generations WHERE user_id = $1 AND created_at >= $2"
+            + " GROUP BY tier ORDER BY tier").execute(Tuple.of(userId, since.atOffset(ZoneOffset.UTC)))
+        .map(rows -> {
+          java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+          rows.forEach(row -> counts.put(row.getString("tier"), row.getLong("n")));
+          return counts;
+        });
+  }
+
+  @Override
   public Future<User> addUser(String id, List<String> tiers) {
     if (id == null || !id.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
       return invalid("id", "a user id is 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit");

@@ -5,7 +5,8 @@ import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
-import io.vertx.core.http.HttpMethod;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -45,22 +46,31 @@ public final class AccessRoutes {
 
   /** Puts the {@link Caller} in the context, or answers 401 (503 when the user database cannot answer). */
   public void identify(RoutingContext ctx) {
+    Future<Callers.Outcome> outcome = callers.identify(ctx.request().getHeader("Authorization"));
+    if (outcome.isComplete()) {
+      identified(ctx, outcome); // config keys, anonymous, cached: nothing to wait for
+      return;
+    }
     ctx.request().pause(); // a body or an upgrade waits for the lookup
-    callers.identify(ctx.request().getHeader("Authorization")).onComplete(outcome -> {
-      resumeUnlessABodyFollows(ctx);
-      if (outcome.failed()) {
-        LOG.warn("{} {}: cannot check the API key, the user database does not answer ({})", ctx.request().method(),
-            ctx.normalizedPath(), outcome.cause().toString());
-        JsonReplies.unavailable(ctx, ErrorCode.USERS_UNAVAILABLE, "API keys cannot be checked now; retry later",
-            retryAfterSeconds);
-      } else if (outcome.result().refused()) {
-        ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        JsonReplies.error(ctx, ApiError.of(ErrorCode.UNAUTHORIZED, outcome.result().refusal()));
-      } else {
-        ctx.put(CALLER, outcome.result().caller());
-        ctx.next();
-      }
+    outcome.onComplete(done -> {
+      ctx.request().resume(); // delivers from the next tick: the route's body handler listens by then
+      identified(ctx, done);
     });
+  }
+
+  private void identified(RoutingContext ctx, AsyncResult<Callers.Outcome> outcome) {
+    if (outcome.failed()) {
+      LOG.warn("{} {}: cannot check the API key, the user database does not answer ({})", ctx.request().method(),
+          ctx.normalizedPath(), outcome.cause().toString());
+      JsonReplies.unavailable(ctx, ErrorCode.USERS_UNAVAILABLE, "API keys cannot be checked now; retry later",
+          retryAfterSeconds);
+    } else if (outcome.result().refused()) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.UNAUTHORIZED, outcome.result().refusal()));
+    } else {
+      ctx.put(CALLER, outcome.result().caller());
+      ctx.next();
+    }
   }
 
   /**
@@ -75,13 +85,6 @@ public final class AccessRoutes {
       }
     });
     ctx.next();
-  }
-
-  /** A POST's body handler resumes the request itself once it listens: resuming earlier could lose body bytes. */
-  private static void resumeUnlessABodyFollows(RoutingContext ctx) {
-    if (ctx.request().method() != HttpMethod.POST) {
-      ctx.request().resume();
-    }
   }
 
   /** 403 unless the caller holds an admin key. */
@@ -114,9 +117,12 @@ public final class AccessRoutes {
       ctx.next();
       return;
     }
-    ctx.request().pause();
-    owners.ownerOf(region.get(), id).onComplete(owner -> {
-      resumeUnlessABodyFollows(ctx);
+    Future<Optional<String>> asked = owners.ownerOf(region.get(), id);
+    if (!asked.isComplete()) {
+      ctx.request().pause();
+    }
+    asked.onComplete(owner -> {
+      ctx.request().resume();
       if (owner.failed()) {
         LOG.warn("request {}: cannot learn its owner from region {} ({})", id, region.get().name(), owner.cause().toString());
         JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.get().name() + " cannot answer now",

@@ -8,6 +8,7 @@ import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.users.UserStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -26,10 +27,12 @@ public final class EdgeAccess {
   private final ShareLinks shares;
   private final GenerationListing listing;
   private final AdminRoutes admin;
+  private final RateLimiter limiter;
+  private final UsageRoutes usage;
 
   /** @param users the user database, or null without one: config keys only, no listing, no admin API */
-  public EdgeAccess(GenmeshConfig config, UserStore users, RegionDirectory regions, MeterRegistry meters, Clock clock,
-      long retryAfterSeconds) {
+  public EdgeAccess(Vertx vertx, GenmeshConfig config, UserStore users, RegionDirectory regions, MeterRegistry meters,
+      Clock clock, long retryAfterSeconds) {
     UsersConfig settings = config.users();
     Callers callers = new Callers(new ApiKeys(config.edge()), users, settings.cacheMs(), meters, System::nanoTime);
     Owners owners = new Owners();
@@ -38,6 +41,12 @@ public final class EdgeAccess {
     this.shares = new ShareLinks(settings.shareKey(), settings.shareMaxTtlMs(), clock);
     this.listing = new GenerationListing(users, owners, replies, settings.listMaxPage(), clock);
     this.admin = users == null ? null : new AdminRoutes(users, callers, replies);
+    this.limiter = new RateLimiter(vertx, settings.rateLimits(), meters);
+    this.usage = new UsageRoutes(users, settings.rateLimits(), replies, clock);
+  }
+
+  public RateLimiter limiter() {
+    return limiter;
   }
 
   public GenerationIndex index() {
@@ -66,6 +75,7 @@ public final class EdgeAccess {
     router.get("/v1/shared/:id/:file").handler(shares::verify).handler(images);
     router.head("/v1/shared/:id/:file").handler(shares::verify).handler(images);
     router.get("/v1/generations").handler(listing::list);
+    router.get("/v1/usage").handler(identify).handler(usage::show);
 
     if (admin == null) {
       router.route("/v1/admin/*").handler(ctx -> JsonReplies.notFound(ctx,
