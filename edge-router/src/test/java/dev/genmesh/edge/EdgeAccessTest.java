@@ -2,16 +2,12 @@ package dev.genmesh.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.ConfigLoader;
-import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.config.RegionConfig.PostgresConfig;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
-import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -29,7 +25,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,21 +56,12 @@ class EdgeAccessTest {
   void start(TestStores stores) {
     vertx = Vertx.vertx();
     region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    GenmeshConfig defaults = ConfigLoader.defaults();
-    GenmeshConfig config = defaults
-        .withRegions(Map.of("us-west", defaults.region("us-west").withApiUrl(region.url())))
-        .withEdge(new EdgeConfig("127.0.0.1", 0, 8192, 2000, 3_600_000L, 5_000L, Map.of("us-west", 20L))
-            .withApiKeys(true, Map.of()))
-        .withUsers(defaults.users().withDatabase(new PostgresConfig("127.0.0.1", stores.postgresPort(),
-            stores.createDatabase(), "postgres", "", 2)).withCacheMs(CACHE_MS));
-    users = UserStores.open(vertx, config.users());
-    Waits.await(S, users.migrate());
-    for (String user : List.of("alice", "bob", "root")) {
-      Waits.await(S, users.addUser(user, List.of()));
-    }
-    alice = Waits.await(S, users.issueKey("alice", List.of(), false)).secret();
-    bob = Waits.await(S, users.issueKey("bob", List.of(), false)).secret();
-    admin = Waits.await(S, users.issueKey("root", List.of(), true)).secret();
+    UsersFixture fixture = new UsersFixture(vertx, stores, region, users -> users.withCacheMs(CACHE_MS));
+    GenmeshConfig config = fixture.config;
+    users = fixture.users;
+    alice = fixture.userWithKey("alice", false);
+    bob = fixture.userWithKey("bob", false);
+    admin = fixture.userWithKey("root", true);
     EdgeVerticle edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock, users);
     Waits.await(S, vertx.deployVerticle(edge));
     port = edge.actualPort();

@@ -2,15 +2,11 @@ package dev.genmesh.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.ConfigLoader;
-import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.config.RegionConfig.PostgresConfig;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
-import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -21,7 +17,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,21 +46,12 @@ class EdgeRateLimitTest {
   void start(TestStores stores) {
     vertx = Vertx.vertx();
     region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    GenmeshConfig defaults = ConfigLoader.defaults();
-    GenmeshConfig config = defaults
-        .withRegions(Map.of("us-west", defaults.region("us-west").withApiUrl(region.url())))
-        .withEdge(new EdgeConfig("127.0.0.1", 0, 8192, 2000, 3_600_000L, 5_000L, Map.of("us-west", 20L))
-            .withApiKeys(true, Map.of()))
-        .withUsers(defaults.users().withDatabase(new PostgresConfig("127.0.0.1", stores.postgresPort(),
-            stores.createDatabase(), "postgres", "", 2))
-            .withRateLimits(defaults.users().rateLimits().withRedis(stores.redisUrl(), TestStores.newKeyPrefix())
-                .with("fast", 0.001, BURST)));
-    users = UserStores.open(vertx, config.users());
-    Waits.await(S, users.migrate());
-    Waits.await(S, users.addUser("alice", List.of()));
-    Waits.await(S, users.addUser("bob", List.of()));
-    alice = Waits.await(S, users.issueKey("alice", List.of(), false)).secret();
-    bob = Waits.await(S, users.issueKey("bob", List.of(), false)).secret();
+    UsersFixture fixture = new UsersFixture(vertx, stores, region, users -> users.withRateLimits(
+        users.rateLimits().withRedis(stores.redisUrl(), TestStores.newKeyPrefix()).with("fast", 0.001, BURST)));
+    GenmeshConfig config = fixture.config;
+    users = fixture.users;
+    alice = fixture.userWithKey("alice", false);
+    bob = fixture.userWithKey("bob", false);
     first = deploy(config);
     second = deploy(config);
     http = WebClient.create(vertx);

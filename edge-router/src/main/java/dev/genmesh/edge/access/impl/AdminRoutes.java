@@ -4,11 +4,13 @@ import dev.genmesh.edge.impl.JsonReplies;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.users.UserStore;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,24 +34,13 @@ public final class AdminRoutes {
 
   /** {@code GET /v1/admin/users} */
   public void listUsers(RoutingContext ctx) {
-    users.users().onComplete(listed -> {
-      if (listed.failed()) {
-        replies.failed(ctx, "list_users", listed.cause());
-        return;
-      }
-      JsonArray items = new JsonArray();
-      listed.result().forEach(user -> items.add(UsersReplies.json(user)));
-      JsonReplies.json(ctx, 200, new JsonObject().put("users", items));
-    });
+    answer(ctx, "list_users", users.users(), 200, listed -> list("users", listed, UsersReplies::json));
   }
 
   /** {@code POST /v1/admin/users} with {@code {"id": "...", "tiers": [...]}} (tiers optional: all). */
   public void addUser(RoutingContext ctx) {
     JsonObject body = body(ctx);
-    if (body == null) {
-      return;
-    }
-    List<String> tiers = texts(ctx, body, "tiers");
+    List<String> tiers = body == null ? null : texts(ctx, body, "tiers");
     if (tiers == null) {
       return;
     }
@@ -57,50 +48,29 @@ public final class AdminRoutes {
       JsonReplies.error(ctx, ApiError.onField(ErrorCode.MISSING_FIELD, "id", "id (the new user's id, a string) is required"));
       return;
     }
-    users.addUser(id, tiers).onComplete(added -> {
-      if (added.failed()) {
-        replies.failed(ctx, "add_user", added.cause());
-      } else {
-        LOG.info("admin {} added user {}", AccessRoutes.caller(ctx).user(), id);
-        JsonReplies.json(ctx, 201, UsersReplies.json(added.result()));
-      }
-    });
+    answer(ctx, "add_user", users.addUser(id, tiers).onSuccess(added ->
+        LOG.info("admin {} added user {}", AccessRoutes.caller(ctx).user(), id)), 201, UsersReplies::json);
   }
 
   /** {@code POST /v1/admin/users/{user}/disable} */
   public void disableUser(RoutingContext ctx) {
     String id = ctx.pathParam("user");
-    users.disableUser(id).onComplete(disabled -> {
-      if (disabled.failed()) {
-        replies.failed(ctx, "disable_user", disabled.cause());
-      } else {
-        callers.forgetUser(id);
-        LOG.info("admin {} disabled user {}", AccessRoutes.caller(ctx).user(), id);
-        JsonReplies.json(ctx, 200, UsersReplies.json(disabled.result()));
-      }
-    });
+    answer(ctx, "disable_user", users.disableUser(id).onSuccess(disabled -> {
+      callers.forgetUser(id);
+      LOG.info("admin {} disabled user {}", AccessRoutes.caller(ctx).user(), id);
+    }), 200, UsersReplies::json);
   }
 
   /** {@code GET /v1/admin/keys?user=ID} (every user's without {@code user}) */
   public void listKeys(RoutingContext ctx) {
-    users.keys(ctx.request().getParam("user")).onComplete(listed -> {
-      if (listed.failed()) {
-        replies.failed(ctx, "list_keys", listed.cause());
-        return;
-      }
-      JsonArray items = new JsonArray();
-      listed.result().forEach(key -> items.add(UsersReplies.json(key)));
-      JsonReplies.json(ctx, 200, new JsonObject().put("keys", items));
-    });
+    answer(ctx, "list_keys", users.keys(ctx.request().getParam("user")), 200,
+        listed -> list("keys", listed, UsersReplies::json));
   }
 
   /** {@code POST /v1/admin/keys} with {@code {"user": "...", "tiers": [...], "admin": false}}: the key, once. */
   public void issueKey(RoutingContext ctx) {
     JsonObject body = body(ctx);
-    if (body == null) {
-      return;
-    }
-    List<String> tiers = texts(ctx, body, "tiers");
+    List<String> tiers = body == null ? null : texts(ctx, body, "tiers");
     if (tiers == null) {
       return;
     }
@@ -113,29 +83,36 @@ public final class AdminRoutes {
       JsonReplies.error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "admin", "admin must be true or false"));
       return;
     }
-    users.issueKey(user, tiers, isAdmin).onComplete(issued -> {
-      if (issued.failed()) {
-        replies.failed(ctx, "issue_key", issued.cause());
-      } else {
-        LOG.info("admin {} issued key {} to {}{}", AccessRoutes.caller(ctx).user(), issued.result().key().id(), user,
-            isAdmin ? " (admin)" : "");
-        JsonReplies.json(ctx, 201, UsersReplies.json(issued.result().key()).put("key", issued.result().secret()));
-      }
-    });
+    answer(ctx, "issue_key", users.issueKey(user, tiers, isAdmin).onSuccess(issued ->
+            LOG.info("admin {} issued key {} to {}{}", AccessRoutes.caller(ctx).user(), issued.key().id(), user,
+                isAdmin ? " (admin)" : "")),
+        201, issued -> UsersReplies.json(issued.key()).put("key", issued.secret()));
   }
 
   /** {@code DELETE /v1/admin/keys/{key}}: revoked, here at once. */
   public void revokeKey(RoutingContext ctx) {
     String id = ctx.pathParam("key");
-    users.revokeKey(id).onComplete(revoked -> {
-      if (revoked.failed()) {
-        replies.failed(ctx, "revoke_key", revoked.cause());
+    answer(ctx, "revoke_key", users.revokeKey(id).onSuccess(revoked -> {
+      callers.forgetKey(id);
+      LOG.info("admin {} revoked key {} of {}", AccessRoutes.caller(ctx).user(), id, revoked.userId());
+    }), 200, UsersReplies::json);
+  }
+
+  /** The call's result as {@code status} with its JSON, or its failure as {@link UsersReplies#failed} says. */
+  private <T> void answer(RoutingContext ctx, String operation, Future<T> call, int status, Function<T, JsonObject> json) {
+    call.onComplete(done -> {
+      if (done.failed()) {
+        replies.failed(ctx, operation, done.cause());
       } else {
-        callers.forgetKey(id);
-        LOG.info("admin {} revoked key {} of {}", AccessRoutes.caller(ctx).user(), id, revoked.result().userId());
-        JsonReplies.json(ctx, 200, UsersReplies.json(revoked.result()));
+        JsonReplies.json(ctx, status, json.apply(done.result()));
       }
     });
+  }
+
+  private static <T> JsonObject list(String name, List<T> items, Function<T, JsonObject> json) {
+    JsonArray array = new JsonArray();
+    items.forEach(item -> array.add(json.apply(item)));
+    return new JsonObject().put(name, array);
   }
 
   /** The JSON object body, or null after answering 400. */
