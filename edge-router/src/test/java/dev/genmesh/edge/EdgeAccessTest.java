@@ -48,6 +48,7 @@ class EdgeAccessTest {
   private WebSocketClient webSockets;
   private final ManualClock clock = new ManualClock(Instant.parse("2026-12-07T12:00:00Z"));
   private int port;
+  private GenmeshConfig config;
   private String alice;
   private String bob;
   private String admin;
@@ -57,7 +58,7 @@ class EdgeAccessTest {
     vertx = Vertx.vertx();
     region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
     UsersFixture fixture = new UsersFixture(vertx, stores, region, users -> users.withCacheMs(CACHE_MS));
-    GenmeshConfig config = fixture.config;
+    config = fixture.config;
     users = fixture.users;
     alice = fixture.userWithKey("alice", false);
     bob = fixture.userWithKey("bob", false);
@@ -110,6 +111,26 @@ class EdgeAccessTest {
     HttpResponse<Buffer> cancelled = call(HttpMethod.DELETE, "/v1/generations/" + id, alice);
     assertThat(cancelled.statusCode()).isEqualTo(200);
     assertThat(region.views.get(id).getString("status")).isEqualTo("cancelled");
+  }
+
+  @Test
+  void whileItsRegionIsDownTheOwnerComesFromTheGenerationIndex() {
+    String id = submit(alice, "fast").bodyAsJsonObject().getString("id");
+    Waits.eventually(S, () -> listed(alice, null).contains(id), "the index has the request");
+    // Another edge: it did not accept the request, so it does not know its owner.
+    EdgeVerticle other = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock, users);
+    Waits.await(S, vertx.deployVerticle(other));
+    port = other.actualPort();
+    Waits.await(S, region.stop());
+
+    // Alice passes the owner check and meets the region's outage; bob still gets the 404.
+    HttpResponse<Buffer> alices = call(HttpMethod.GET, "/v1/images/" + id + "/0.png", alice);
+    assertThat(alices.statusCode()).isEqualTo(503);
+    assertThat(alices.bodyAsJsonObject().getString("code")).isEqualTo("region_unavailable");
+    assertThat(call(HttpMethod.GET, "/v1/images/" + id + "/0.png", bob).statusCode()).isEqualTo(404);
+    assertThat(call(HttpMethod.GET, "/v1/generations/" + id, bob).statusCode()).isEqualTo(404);
+    // An id the index does not know either: the region's outage, to anyone.
+    assertThat(call(HttpMethod.GET, "/v1/generations/usw_" + "1".repeat(26), bob).statusCode()).isEqualTo(503);
   }
 
   @Test

@@ -35,6 +35,9 @@ public interface UserStore {
    */
   Future<GenerationPage> generations(String userId, String cursor, int limit);
 
+  /** The index entry of one request, whoever owns it. */
+  Future<Optional<Generation>> generation(String requestId);
+
   /** How many generations the user had accepted since {@code since}, per tier. */
   Future<java.util.Map<String, Long>> generationCounts(String userId, Instant since);
 

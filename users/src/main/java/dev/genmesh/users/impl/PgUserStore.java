@@ -103,6 +103,13 @@ public final class PgUserStore implements UserStore {
   }
 
   @Override
+  public Future<Optional<Generation>> generation(String requestId) {
+    return reads.preparedQuery("SELECT id, user_id, region, tier, status, created_at FROM generations WHERE id = $1")
+        .execute(Tuple.of(requestId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(generation(rows.iterator().next())));
+  }
+
+  @Override
   public Future<java.util.Map<String, Long>> generationCounts(String userId, Instant since) {
     return reads.preparedQuery("SELECT tier, count(*) AS n FROM generations WHERE user_id = $1 AND created_at >= $2"
             + " GROUP BY tier ORDER BY tier").execute(Tuple.of(userId, since.atOffset(ZoneOffset.UTC)))

@@ -35,7 +35,7 @@ public final class EdgeAccess {
       Clock clock, long retryAfterSeconds) {
     UsersConfig settings = config.users();
     Callers callers = new Callers(new ApiKeys(config.edge()), users, settings.cacheMs(), meters, System::nanoTime);
-    Owners owners = new Owners();
+    Owners owners = new Owners(users);
     UsersReplies replies = new UsersReplies(meters, retryAfterSeconds);
     this.routes = new AccessRoutes(callers, owners, regions, retryAfterSeconds);
     this.shares = new ShareLinks(settings.shareKey(), settings.shareMaxTtlMs(), clock);
