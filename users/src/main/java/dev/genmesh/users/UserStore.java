@@ -63,7 +63,7 @@ public interface UserStore {
   /** The request's status as an edge just saw it, if it changed. */
   Future<Void> updateStatus(String requestId, String status, Instant seenAt);
 
-  /** Applies the user database's migrations (on the primary). */
+  /** Applies the user database's migrations (on the primary); call it at start-up, off the event loop. */
   Future<Void> migrate();
 
   Future<Void> close();

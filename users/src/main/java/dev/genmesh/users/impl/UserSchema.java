@@ -10,7 +10,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +32,10 @@ final class UserSchema {
 
   private UserSchema() {}
 
+  /** Reads the files on the calling thread (the launcher's, at start-up), not on an event loop. */
   static Future<Void> apply(Pool primary) {
+    Map<String, String> sql = new LinkedHashMap<>();
+    VERSIONS.forEach(file -> sql.put(file, read(file)));
     return primary.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(LOCK_KEY))
         .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
         .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS user_schema (file text PRIMARY KEY,"
@@ -44,16 +49,16 @@ final class UserSchema {
           Future<Void> chain = Future.succeededFuture();
           for (String file : VERSIONS) {
             if (!applied.contains(file)) {
-              chain = chain.compose(v -> applyOne(conn, file));
+              chain = chain.compose(v -> applyOne(conn, file, sql.get(file)));
             }
           }
           return chain;
         }));
   }
 
-  private static Future<Void> applyOne(SqlConnection conn, String file) {
+  private static Future<Void> applyOne(SqlConnection conn, String file, String sql) {
     LOG.info("user database: applying {}", file);
-    return conn.query(read(file)).execute()
+    return conn.query(sql).execute()
         .compose(v -> conn.preparedQuery("INSERT INTO user_schema (file) VALUES ($1)").execute(Tuple.of(file)))
         .mapEmpty();
   }
