@@ -22,7 +22,17 @@ public record GenmeshConfig(
     RegistryConfig registry,
     SafetyConfig safety,
     ImagesConfig images,
-    FailoverConfig failover) {
+    FailoverConfig failover,
+    UsersConfig users) {
+
+  /** Without a {@code users} section: no user database. */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr,
+      RegistryConfig registry, SafetyConfig safety, ImagesConfig images, FailoverConfig failover) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images,
+        failover, UsersConfig.disabled());
+  }
 
   /** Without a {@code failover} section: the failover defaults (off). */
   public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
@@ -71,48 +81,52 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover, users);
   }
 
   public GenmeshConfig withImages(ImagesConfig newImages) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover, users);
   }
 
   public GenmeshConfig withSafety(SafetyConfig newSafety) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover, users);
+  }
+
+  public GenmeshConfig withUsers(UsersConfig newUsers) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers);
   }
 
   public GenmeshConfig withFailover(FailoverConfig newFailover) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover, users);
   }
 
   public GenmeshConfig withHealth(HealthConfig newHealth) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   public GenmeshConfig withAutoscaling(AutoscalingConfig newAutoscaling) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   public GenmeshConfig withGpus(Map<String, GpuConfig> newGpus) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling,
-        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover);
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover, users);
   }
 
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   /**
@@ -157,7 +171,7 @@ public record GenmeshConfig(
       resolved.put(name, model.withFamily(family));
     });
     return new GenmeshConfig(edge, regions, java.util.Collections.unmodifiableMap(resolved), worker, queue, health, breakers,
-        autoscaling, gpus, routing, dr, registry, safety, images, failover);
+        autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
   }
 
   /** A declared family is a model_mix family whose first request class (its plain one) the model serves. */
@@ -220,6 +234,13 @@ public record GenmeshConfig(
         throw new ConfigException("failover.ring", "names '" + region + "', which is not a region in regions " + regions.keySet());
       }
     }
+    if (edge.requireApiKey() && edge.apiKeySha256().isEmpty() && !users.enabled()) {
+      throw new ConfigException("edge.require_api_key", "is true but edge.api_keys is empty and users.enabled is false:"
+          + " nobody could call the API");
+    }
+    if (users.enabled() && !users.localRegion().isEmpty() && !regions.containsKey(users.localRegion())) {
+      throw new ConfigException("users.local_region", "is not a region in regions " + regions.keySet());
+    }
     long distinctCodes = regions.values().stream().map(RegionConfig::code).distinct().count();
     if (distinctCodes != regions.size()) {
       throw new ConfigException("regions", "every region needs its own code");
@@ -246,7 +267,8 @@ public record GenmeshConfig(
         RegistryConfig.read(root.child("registry")),
         SafetyConfig.read(root.child("safety")),
         ImagesConfig.read(root.child("images")),
-        root.has("failover") ? FailoverConfig.read(root.child("failover")) : FailoverConfig.defaults());
+        root.has("failover") ? FailoverConfig.read(root.child("failover")) : FailoverConfig.defaults(),
+        UsersConfig.read(root.child("users")));
     root.finish();
     config.failover.dns().checkRegions(regions.keySet(), "failover.dns");
     config.checkReferences();

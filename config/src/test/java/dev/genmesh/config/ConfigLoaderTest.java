@@ -172,10 +172,31 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(plain, Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("edge.api_keys.alice");
-    Path nobody = write("edge:\n  require_api_key: true\n");
+    // Keys required: the user database holds them, or without one the config must.
+    assertThat(ConfigLoader.load(write("edge:\n  require_api_key: true\n"), Map.of()).edge().requireApiKey()).isTrue();
+    Path nobody = write("edge:\n  require_api_key: true\nusers:\n  enabled: false\n");
     assertThatThrownBy(() -> ConfigLoader.load(nobody, Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("edge.require_api_key");
+  }
+
+  @Test
+  void theUserDatabaseNeedsItsPrimaryAndSaneLimits() throws Exception {
+    UsersConfig users = ConfigLoader.defaults().users();
+    assertThat(users.enabled()).isTrue();
+    assertThat(users.primary().database()).isEqualTo("genmesh_users");
+    assertThat(users.local()).isEqualTo(users.primary());
+    assertThat(users.rateLimits().enabled()).isFalse();
+    assertThat(users.rateLimits().perSecond()).containsOnlyKeys("turbo", "fast", "relax");
+
+    assertThatThrownBy(() -> ConfigLoader.load(write("users:\n  primary_region: eu-west\n"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("users.databases");
+    assertThatThrownBy(() -> ConfigLoader.load(write("users:\n  local_region: mars\n"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("users.local_region");
+    assertThatThrownBy(() -> ConfigLoader.load(write("users:\n  share_key: short\n"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("users.share_key");
+    assertThatThrownBy(() -> ConfigLoader.load(write("users:\n  rate_limits:\n    per_second: {ultra: 1.0}\n"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("users.rate_limits.burst");
   }
 
   private Path write(String yaml) throws Exception {

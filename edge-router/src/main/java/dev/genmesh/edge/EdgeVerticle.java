@@ -4,7 +4,7 @@ import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.EdgeLimits;
 import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.edge.impl.ApiKeys;
+import dev.genmesh.edge.access.impl.EdgeAccess;
 import dev.genmesh.edge.impl.EdgeMetrics;
 import dev.genmesh.edge.impl.GenerationRoutes;
 import dev.genmesh.edge.impl.ImageProxy;
@@ -23,6 +23,7 @@ import dev.genmesh.edge.submit.impl.RequestValidator;
 import dev.genmesh.edge.submit.impl.SubmissionForwarder;
 import dev.genmesh.failover.FailoverParticipant;
 import dev.genmesh.protocol.failover.RegionDecision;
+import dev.genmesh.users.UserStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -61,6 +62,7 @@ public final class EdgeVerticle extends VerticleBase {
   private final GenmeshConfig config;
   private final MeterRegistry registry;
   private final Clock clock;
+  private final UserStore users;
   private WorkerExecutor blocking;
   private WebClient web;
   private WebSocketClient webSockets;
@@ -76,9 +78,19 @@ public final class EdgeVerticle extends VerticleBase {
 
   /** @param clock stamps region health changes */
   public EdgeVerticle(GenmeshConfig config, MeterRegistry registry, Clock clock) {
+    this(config, registry, clock, null);
+  }
+
+  /**
+   * @param clock stamps region health changes and share links' expiry
+   * @param users the user database (accounts, keys, the generation index), opened and closed by
+   *     whoever starts the edge; null: only {@code edge.api_keys}, no listing, no admin API
+   */
+  public EdgeVerticle(GenmeshConfig config, MeterRegistry registry, Clock clock, UserStore users) {
     this.config = config;
     this.registry = registry;
     this.clock = clock;
+    this.users = users;
   }
 
   /** The edge's failover participant: its opinions and the quorum's decisions (null before start). */
@@ -164,12 +176,12 @@ public final class EdgeVerticle extends VerticleBase {
         config.regions().keySet().stream().map(regions::byName).toList(), config.registry().catalogCacheMs());
     EdgeLimits limits = edge.limits();
     deadlines = new ReadDeadlines(vertx, limits.keepAliveTimeoutMs(), limits.bodyTimeoutMs(), metrics);
-    ApiKeys keys = new ApiKeys(edge);
-    Router router = PublicApi.router(vertx, edge.maxBodyBytes(), keys, deadlines,
+    EdgeAccess access = new EdgeAccess(vertx, config, users, regions, registry, clock, retryAfterSeconds);
+    Router router = PublicApi.router(vertx, edge.maxBodyBytes(), access, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
-            retryAfterSeconds),
+            retryAfterSeconds, access.index(), access.limiter()),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
-            request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs(), resumeForMs()),
+            PublicApi::client, deadlines, limits.streamPingIntervalMs(), resumeForMs()),
         new ImageProxy(regions, origin -> config.images().copyHolder(origin, List.copyOf(config.regions().keySet()))
             .map(regions::byName), retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),

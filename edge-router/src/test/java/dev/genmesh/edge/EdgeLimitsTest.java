@@ -113,9 +113,12 @@ class EdgeLimitsTest {
       assertThat(rejected.getStatus()).isEqualTo(429);
       assertThat(rejected.getBody().toJsonObject().getString("code")).isEqualTo("too_many_streams");
     });
-    // Another client (ann's key, from the same address) has its own share.
-    open.add(stream(first, ANN_KEY));
-    open.add(stream(second, ANN_KEY));
+    // Another client (ann's key, from the same address) has its own share (of her own requests: only an
+    // owner may follow a request's events).
+    String annsFirst = running(edge.usWest, "ann");
+    String annsSecond = running(edge.usEast, "ann");
+    open.add(stream(annsFirst, ANN_KEY));
+    open.add(stream(annsSecond, ANN_KEY));
 
     Waits.await(TestEdge.AWAIT_S, open.get(0).close());
     Waits.eventually(TestEdge.AWAIT_S, () -> {
@@ -156,7 +159,12 @@ class EdgeLimitsTest {
   }
 
   private static String running(FakeRegion region) {
+    return running(region, "anonymous");
+  }
+
+  private static String running(FakeRegion region, String owner) {
     String id = region.addRequest(List.of(new JsonObject().put("type", "queued").put("position", 1)));
+    region.views.get(id).put("user", owner);
     region.running.add(id);
     return id;
   }

@@ -134,7 +134,7 @@ final class FakeRegion {
 
   /** Holds a request another region issued, with these events (an adopter keeps the numbering). */
   void adopt(String id, List<JsonObject> history) {
-    views.put(id, new JsonObject().put("id", id).put("region", name).put("status", "completed")
+    views.put(id, new JsonObject().put("id", id).put("region", name).put("user", "anonymous").put("status", "completed")
         .put("spec", new JsonObject().put("batch_size", 1)));
     List<JsonObject> stamped = new CopyOnWriteArrayList<>();
     for (int i = 0; i < history.size(); i++) {
@@ -182,7 +182,8 @@ final class FakeRegion {
     }
     String now = Instant.now().toString();
     JsonObject view = new JsonObject()
-        .put("id", id).put("region", name).put("status", "queued").put("tier", spec.getString("tier"))
+        .put("id", id).put("region", name).put("user", body.getString("user")).put("status", "queued")
+        .put("tier", spec.getString("tier"))
         .put("model", spec.getString("model")).put("spec", spec).put("attempt", 0).putNull("worker")
         .put("created_at", now).put("queued_at", now).putNull("started_at").putNull("completed_at")
         .put("timings", new JsonObject()).putNull("error").put("images", images).put("queue_position", 1);

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     version = "genmesh 0.1.0",
     description = "Serves text-to-image generation across regions.",
     subcommands = {UpCommand.class, RoleCommands.Edge.class, RoleCommands.Region.class, RoleCommands.Worker.class,
-        RoleCommands.Safety.class, BuildModelCommand.class, ModelCommands.class, SimulateCommand.class})
+        RoleCommands.Safety.class, BuildModelCommand.class, ModelCommands.class, SimulateCommand.class,
+        AccountCommands.Users.class, AccountCommands.Keys.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -11,6 +11,7 @@ import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.LocalDns;
+import dev.genmesh.launcher.impl.LocalUsers;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;
@@ -18,6 +19,9 @@ import dev.genmesh.launcher.scaling.LocalWorkerActuator;
 import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
 import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
 import dev.genmesh.region.RegionNodeVerticle;
+import dev.genmesh.users.IssuedKey;
+import dev.genmesh.users.UserStore;
+import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -89,6 +93,8 @@ public final class Mesh implements AutoCloseable {
   private Vertx edgeVertx;
   private EdgeVerticle edge;
   private LocalDns dns;
+  private UserStore users;
+  private IssuedKey localKey;
   private volatile GenmeshConfig config;
 
   private Mesh() {}
@@ -107,7 +113,8 @@ public final class Mesh implements AutoCloseable {
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
     progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
-    List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
+    List<String> databases = new ArrayList<>(base.regions().values().stream().map(r -> r.postgres().database()).toList());
+    databases.add(LocalUsers.DATABASE);
     List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
     stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
@@ -172,7 +179,11 @@ public final class Mesh implements AutoCloseable {
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(meters))
         .build();
-    edge = new EdgeVerticle(config, meters);
+    if (config.users().enabled()) {
+      users = UserStores.open(edgeVertx, config.users());
+      localKey = await(LocalUsers.prepare(users), "prepare the user database " + LocalUsers.DATABASE).orElse(null);
+    }
+    edge = new EdgeVerticle(config, meters, Clock.systemUTC(), users);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
     progress.accept("starting the GeoDNS responder for " + config.failover().dns().apiFqdn() + " and DNS failover");
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
@@ -241,9 +252,14 @@ public final class Mesh implements AutoCloseable {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = base.withRegions(regions).withImages(base.images().withStore(
+    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort()).withRegions(regions).withImages(base.images().withStore(
         stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
+  }
+
+  /** The key of the user {@code local}, issued by this start (the first on its data dir); empty otherwise. */
+  public java.util.Optional<IssuedKey> localKey() {
+    return java.util.Optional.ofNullable(localKey);
   }
 
   public int edgePort() {
@@ -286,7 +302,7 @@ public final class Mesh implements AutoCloseable {
   @Override
   public void close() {
     if (edgeVertx != null) {
-      closeQuietly(edgeVertx, "edge");
+      closeQuietly(edgeVertx, "edge"); // closes the user database's pools too
     }
     regionsStarted.tryFail("the mesh is stopping");
     actuators.forEach(a -> a.close(WORKER_STOP_GRACE));

@@ -11,6 +11,8 @@ import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.KubernetesScaling;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.safety.SafetyVerticle;
+import dev.genmesh.users.UserStore;
+import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -54,7 +56,13 @@ final class RoleCommands {
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
           .withMetrics(new MicrometerMetricsFactory(meters))
           .build();
-      EdgeVerticle edge = new EdgeVerticle(config, meters);
+      UserStore users = null;
+      if (config.users().enabled()) {
+        users = UserStores.open(vertx, config.users());
+        // On the primary, once, behind a lock: every edge may ask.
+        Mesh.await(users.migrate(), "migrate the user database");
+      }
+      EdgeVerticle edge = new EdgeVerticle(config, meters, Clock.systemUTC(), users);
       Mesh.await(vertx.deployVerticle(edge), "start the edge router");
       System.out.println("[genmesh] edge listening on " + config.edge().host() + ":" + edge.actualPort());
       // DNS follows the failover decisions published on this event bus (failover.dns.provider).

@@ -75,6 +75,14 @@ final class UpCommand implements Runnable {
       System.out.println("  workers       processes started by each region, output in "
           + options.dataDir().resolve("workers") + "/<id>.log");
     }
+    mesh.localKey().ifPresent(key -> {
+      System.out.println("  your API key  " + key.secret());
+      System.out.println("                (user '" + key.key().userId() + "'; shown this once, stored only as a hash;"
+          + " send it as 'Authorization: Bearer KEY'. Another: genmesh keys issue --user local)");
+    });
+    if (!mesh.config().edge().requireApiKey()) {
+      System.out.println("  anonymous     calls without a key are allowed here (edge.require_api_key: false)");
+    }
     System.out.println("Press Ctrl-C to stop.");
     try {
       stopped.await();

@@ -117,6 +117,23 @@ class MeshEndToEndTest {
    * nothing is served before the request completes.
    */
   @Test
+  void upGivesItsLocalUserAKeyAndOnlyTheOwnerSeesARequest() throws Exception {
+    String key = mesh.localKey().orElseThrow().secret();
+    HttpResponse<Buffer> accepted = await(http.post("/v1/generations").putHeader("Authorization", "Bearer " + key)
+        .sendJsonObject(new JsonObject().put("prompt", "a lighthouse").put("steps", 2)));
+    assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
+    String id = accepted.bodyAsJsonObject().getString("id");
+
+    HttpResponse<Buffer> own = await(http.get("/v1/generations/" + id).putHeader("Authorization", "Bearer " + key).send());
+    assertThat(own.bodyAsJsonObject().getString("user")).isEqualTo("local");
+    assertThat(get("/v1/generations/" + id).statusCode()).as("the anonymous caller is someone else").isEqualTo(404);
+    Waits.eventually(WAIT_S, () -> await(http.get("/v1/generations").putHeader("Authorization", "Bearer " + key).send())
+        .bodyAsJsonObject().getJsonArray("generations").encode().contains(id), "listed as local's");
+    HttpResponse<Buffer> unknown = await(http.get("/v1/generations").putHeader("Authorization", "Bearer gmk_0_nope").send());
+    assertThat(unknown.statusCode()).isEqualTo(401);
+  }
+
+  @Test
   void imagesComeFromTheObjectStoreProxiedWithRangesOrByAPresignedRedirect() throws Exception {
     JsonObject accepted = submit(new JsonObject().put("prompt", "a harbour at noon").put("seed", 3).put("steps", 3)
         .put("width", 256).put("height", 256));

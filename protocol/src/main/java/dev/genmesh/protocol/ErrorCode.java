@@ -24,8 +24,14 @@ public enum ErrorCode {
   IDEMPOTENCY_KEY_REUSED(422),
   /** The caller already holds as many event streams as one client may. */
   TOO_MANY_STREAMS(429),
+  /** The caller submitted faster than its tier's rate (users.rate_limits); retry after Retry-After. */
+  RATE_LIMITED(429),
   HEADERS_TOO_LARGE(431),
   UNAUTHORIZED(401),
+  /** The caller is known but may not do this (an admin call without an admin key, a tier the key does not allow). */
+  FORBIDDEN(403),
+  /** A user or key that exists already (admin API). */
+  CONFLICT(409),
   NOT_FOUND(404),
   NOT_READY(409),
   /** The request already ended (completed, failed or cancelled): nothing to cancel. */
@@ -33,6 +39,8 @@ public enum ErrorCode {
   /** A {@code Range} no byte of the image falls in. */
   RANGE_NOT_SATISFIABLE(416),
   REGION_UNAVAILABLE(503),
+  /** The user database cannot answer now (a key cannot be checked, an account not written). */
+  USERS_UNAVAILABLE(503),
   STORAGE_UNAVAILABLE(503),
   /** The region sheds this tier while its global circuit breaker is open; retry after Retry-After. */
   OVERLOADED(503),

@@ -1,5 +1,9 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.edge.access.impl.AccessRoutes;
+import dev.genmesh.edge.access.impl.Caller;
+import dev.genmesh.edge.access.impl.GenerationIndex;
+import dev.genmesh.edge.access.impl.RateLimiter;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.submit.impl.Echo;
@@ -36,17 +40,24 @@ public final class GenerationRoutes {
   private final RegionDirectory regions;
   private final EdgeMetrics metrics;
   private final long retryAfterSeconds;
+  private final GenerationIndex index;
+  private final RateLimiter limiter;
 
-  /** @param blocking where a submit with a control image is validated (its base64 is up to MBs) */
+  /**
+   * @param index told of every accepted submit (its owner) and every view read
+   * @param limiter each submit takes one from its caller's bucket of its tier (429 when empty)
+   * @param blocking where a submit with a control image is validated (its base64 is up to MBs) */
   public GenerationRoutes(
       RequestValidator validator, WorkerExecutor blocking, SubmissionForwarder forwarder, RegionDirectory regions,
-      EdgeMetrics metrics, long retryAfterSeconds) {
+      EdgeMetrics metrics, long retryAfterSeconds, GenerationIndex index, RateLimiter limiter) {
     this.validator = validator;
     this.blocking = blocking;
     this.forwarder = forwarder;
     this.regions = regions;
     this.metrics = metrics;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.index = index;
+    this.limiter = limiter;
   }
 
   public void submit(RoutingContext ctx) {
@@ -67,7 +78,7 @@ public final class GenerationRoutes {
       return;
     }
     String idempotencyKey = keys.isEmpty() ? null : keys.get(0);
-    String user = ctx.get(PublicApi.USER, ApiKeys.ANONYMOUS);
+    String user = AccessRoutes.caller(ctx).user();
     if (body.getValue("control_image") == null) {
       submitValidated(ctx, timer, body, validator.validate(body, idempotencyKey, user));
       return;
@@ -93,11 +104,25 @@ public final class GenerationRoutes {
       return;
     }
     String tier = request.spec().tier().wireName();
+    Caller caller = AccessRoutes.caller(ctx);
+    if (!caller.mayUse(tier)) {
+      reject(ctx, timer, tier, ApiError.onField(ErrorCode.FORBIDDEN, "tier", "this API key may not use the " + tier
+          + " tier (it may use " + String.join(", ", caller.tiers()) + ")"));
+      return;
+    }
     String logRef = request.idempotencyKey() != null
         ? "key=" + request.idempotencyKey()
         : "ref=" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
-    String user = ctx.get(PublicApi.USER, ApiKeys.ANONYMOUS);
-    forwarder.forward(request, user, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+    String user = caller.user();
+    limiter.take(user, tier).onSuccess(decision -> {
+      decision.putHeaders(ctx.response());
+      if (!decision.allowed()) {
+        reject(ctx, timer, tier, ApiError.of(ErrorCode.RATE_LIMITED, "more " + tier + " submits than this key's rate ("
+            + decision.limit() + " at once, then a steady rate); retry after " + decision.retryAfterSeconds() + " s"));
+        return;
+      }
+      forwarder.forward(request, user, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+    });
   }
 
   /** The body handler refused the body (too large): answer JSON, and count it like any rejection. */
@@ -154,6 +179,7 @@ public final class GenerationRoutes {
     JsonObject view = Links.addTo(forwarded.view(), request.spec().batchSize());
     String id = view.getString("id");
     LOG.info("request {} ({}, {}): accepted by region {}", id, logRef, tier, forwarded.region());
+    index.accepted(AccessRoutes.caller(ctx).user(), forwarded.view());
     metrics.accepted(tier);
     metrics.stopSubmit(timer, "accepted");
     ctx.response().putHeader("Location", Links.self(id));
@@ -167,7 +193,7 @@ public final class GenerationRoutes {
   /** {@code DELETE /v1/generations/{id}}: queued requests leave the queue, running ones stop at the next step. */
   public void cancel(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    LOG.info("request {}: cancel asked by {}", id, ctx.get(PublicApi.USER, ApiKeys.ANONYMOUS));
+    LOG.info("request {}: cancel asked by {}", id, AccessRoutes.caller(ctx).user());
     relay(ctx, "cancel", RegionClient::cancel);
   }
 
@@ -196,6 +222,9 @@ public final class GenerationRoutes {
           LOG.error("request {}: region {} answered a view that is not JSON", id, region.name());
           JsonReplies.error(ctx, ApiError.of(ErrorCode.INTERNAL, "region " + region.name() + " answered garbage"));
         } else {
+          if ("show".equals(what)) {
+            index.seen(view);
+          }
           JsonReplies.json(ctx, 200, Links.addTo(view, 1));
         }
       } else {

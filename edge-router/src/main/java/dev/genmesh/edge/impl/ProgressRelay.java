@@ -6,7 +6,6 @@ import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
@@ -36,7 +35,7 @@ public final class ProgressRelay {
   private final RegionDirectory regions;
   private final long retryAfterSeconds;
   private final StreamLimits limits;
-  private final Function<HttpServerRequest, String> clientOf;
+  private final Function<RoutingContext, String> clientOf;
   private final ReadDeadlines deadlines;
   private final long pingIntervalMs;
   private final long resumeForMs;
@@ -48,7 +47,7 @@ public final class ProgressRelay {
    *     the client is told to resume)
    */
   public ProgressRelay(Vertx vertx, RegionDirectory regions, long retryAfterSeconds, StreamLimits limits,
-      Function<HttpServerRequest, String> clientOf, ReadDeadlines deadlines, long pingIntervalMs, long resumeForMs) {
+      Function<RoutingContext, String> clientOf, ReadDeadlines deadlines, long pingIntervalMs, long resumeForMs) {
     this.resumeForMs = resumeForMs;
     this.vertx = vertx;
     this.regions = regions;
@@ -78,7 +77,7 @@ public final class ProgressRelay {
       JsonReplies.error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "after", "after must be an event id (a whole number >= 0)"));
       return;
     }
-    String client = clientOf.apply(ctx.request());
+    String client = clientOf.apply(ctx);
     if (!limits.tryAcquire(client)) {
       LOG.info("request {}: refused an event stream, {} holds {} already", id, client, limits.maxPerClient());
       JsonReplies.error(ctx, ApiError.of(ErrorCode.TOO_MANY_STREAMS, "this client has " + limits.maxPerClient()

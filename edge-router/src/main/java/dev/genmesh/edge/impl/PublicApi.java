@@ -1,5 +1,8 @@
 package dev.genmesh.edge.impl;
 
+import dev.genmesh.edge.access.impl.AccessRoutes;
+import dev.genmesh.edge.access.impl.Caller;
+import dev.genmesh.edge.access.impl.EdgeAccess;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -17,20 +20,16 @@ import org.slf4j.LoggerFactory;
 public final class PublicApi {
   private static final Logger LOG = LoggerFactory.getLogger(PublicApi.class);
 
-  /** Context key of the calling user's id. */
-  public static final String USER = "genmesh.user";
-
   private PublicApi() {}
 
   public static Router router(
-      Vertx vertx, int maxBodyBytes, ApiKeys keys, ReadDeadlines deadlines, GenerationRoutes generations,
+      Vertx vertx, int maxBodyBytes, EdgeAccess access, ReadDeadlines deadlines, GenerationRoutes generations,
       ProgressRelay progress, ImageProxy images, OpsRoutes ops, ModelRoutes models, Buffer indexPage) {
     Router router = Router.router(vertx);
     router.route().handler(deadlines::requestStarted);
-    // Writes need a caller; reads go by the unguessable request id, so a browser's <img> and
-    // WebSocket (which cannot send an Authorization header) work with the links it was given.
-    router.post("/v1/generations").handler(ctx -> identify(ctx, keys));
-    router.delete("/v1/generations/:id").handler(ctx -> identify(ctx, keys));
+    // Every call about generations and images names its caller, and one about a request by id is
+    // answered to its owner (or an admin) only: docs/security.md.
+    access.mount(router, images::handle);
     router.post("/v1/generations").handler(deadlines::bodyDue); // a route of its own: the body handler must come first on its route
     router.post("/v1/generations")
         .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
@@ -55,27 +54,16 @@ public final class PublicApi {
     return router;
   }
 
-  /** Puts the caller's user id in the context under {@link #USER}, or answers 401. */
-  private static void identify(RoutingContext ctx, ApiKeys keys) {
-    ApiKeys.Caller caller = keys.identify(ctx.request().getHeader("Authorization"));
-    if (caller.refused()) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      JsonReplies.error(ctx, ApiError.of(ErrorCode.UNAUTHORIZED, caller.refusal()));
-      return;
-    }
-    ctx.put(USER, caller.user());
-    ctx.next();
-  }
-
   /**
    * Who holds an event stream, for its per-client bound: the user of a valid API key, else the
    * remote address (behind a proxy that does not keep it, every client shares the proxy's).
    */
-  public static String client(HttpServerRequest request, ApiKeys keys) {
-    ApiKeys.Caller caller = keys.identify(request.getHeader("Authorization"));
-    if (!caller.refused() && !ApiKeys.ANONYMOUS.equals(caller.user())) {
+  public static String client(RoutingContext ctx) {
+    Caller caller = AccessRoutes.caller(ctx);
+    if (!Caller.ANONYMOUS.equals(caller.user())) {
       return "user " + caller.user();
     }
+    HttpServerRequest request = ctx.request();
     return "address " + (request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress());
   }
 

@@ -28,7 +28,8 @@ final class ModuleRules {
       "breakers", "dev.genmesh.breakers",
       "model-registry", "dev.genmesh.registry",
       "image-store", "dev.genmesh.images",
-      "failover", "dev.genmesh.failover");
+      "failover", "dev.genmesh.failover",
+      "users", "dev.genmesh.users");
   /** The language and the configuration every module may use. */
   static final Map<String, String> SHARED = Map.of(
       "protocol", "dev.genmesh.protocol",
@@ -68,8 +69,8 @@ final class ModuleRules {
     String[] libraries = LIBRARIES.values().stream().map(p -> p + "..").toArray(String[]::new);
     return noClasses().that().resideInAnyPackage(libraries)
         .should().dependOnClassesThat(genmeshOutside(LIBRARIES, SHARED))
-        .as("library modules (autoscaler, breakers, model-registry, image-store, failover) depend on protocol, config"
-            + " and other libraries only");
+        .as("library modules (autoscaler, breakers, model-registry, image-store, failover, users) depend on protocol,"
+            + " config and other libraries only");
   }
 
   static ArchRule sharedUsesNoModule() {

@@ -1,0 +1,45 @@
+package dev.genmesh.edge;
+
+import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.config.EdgeConfig;
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig.PostgresConfig;
+import dev.genmesh.config.UsersConfig;
+import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
+import dev.genmesh.users.UserStore;
+import dev.genmesh.users.UserStores;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * An edge config in front of one fake region (us-west) that requires keys and has a user
+ * database of its own in the test kit's PostgreSQL, and that database opened and migrated.
+ */
+final class UsersFixture {
+  private static final long S = 10;
+
+  final GenmeshConfig config;
+  final UserStore users;
+
+  /** @param tweak changes the users section (cache time, rate limits) */
+  UsersFixture(Vertx vertx, TestStores stores, FakeRegion region, UnaryOperator<UsersConfig> tweak) {
+    GenmeshConfig defaults = ConfigLoader.defaults();
+    config = defaults
+        .withRegions(Map.of("us-west", defaults.region("us-west").withApiUrl(region.url())))
+        .withEdge(new EdgeConfig("127.0.0.1", 0, 8192, 2000, 3_600_000L, 5_000L, Map.of("us-west", 20L))
+            .withApiKeys(true, Map.of()))
+        .withUsers(tweak.apply(defaults.users().withDatabase(new PostgresConfig("127.0.0.1", stores.postgresPort(),
+            stores.createDatabase(), "postgres", "", 2))));
+    users = UserStores.open(vertx, config.users());
+    Waits.await(S, users.migrate());
+  }
+
+  /** A new user allowed every tier, and a key of theirs. */
+  String userWithKey(String user, boolean admin) {
+    Waits.await(S, users.addUser(user, List.of()));
+    return Waits.await(S, users.issueKey(user, List.of(), admin)).secret();
+  }
+}
