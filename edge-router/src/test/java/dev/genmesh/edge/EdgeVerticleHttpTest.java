@@ -367,6 +367,10 @@ class EdgeVerticleHttpTest {
     String copied = usWest.addRequest(history(1));
     String notCopied = usWest.addRequest(history(1));
     usEast.views.put(copied, usWest.views.get(copied)); // us-east holds copies of us-west's images (the ring)
+    // The edge knows whose they are (it learns an owner from the submit, or here from a first read;
+    // with a user database, from its index of generations), so it may serve them while us-west is down.
+    assertThat(get("/v1/images/" + copied + "/0.png").statusCode()).isEqualTo(200);
+    assertThat(get("/v1/generations/" + notCopied).statusCode()).isEqualTo(200);
     Waits.await(AWAIT_S, usWest.stop());
 
     HttpResponse<Buffer> image = get("/v1/images/" + copied + "/0.png");
