@@ -20,7 +20,17 @@ public record GenmeshConfig(
     DrConfig dr,
     RegistryConfig registry,
     SafetyConfig safety,
-    ImagesConfig images) {
+    ImagesConfig images,
+    ReplicationConfig replication) {
+
+  /** Without a {@code replication} section: the replication defaults. */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr,
+      RegistryConfig registry, SafetyConfig safety, ImagesConfig images) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety,
+        images, ReplicationConfig.defaults());
+  }
 
   /** Without an {@code images} section: the images defaults. */
   public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
@@ -60,44 +70,48 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, replication);
   }
 
   public GenmeshConfig withImages(ImagesConfig newImages) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, replication);
   }
 
   public GenmeshConfig withSafety(SafetyConfig newSafety) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, replication);
   }
 
   public GenmeshConfig withHealth(HealthConfig newHealth) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   public GenmeshConfig withAutoscaling(AutoscalingConfig newAutoscaling) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   public GenmeshConfig withGpus(Map<String, GpuConfig> newGpus) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling,
-        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images);
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, replication);
+  }
+
+  public GenmeshConfig withReplication(ReplicationConfig newReplication) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newReplication);
   }
 
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   /**
@@ -142,7 +156,7 @@ public record GenmeshConfig(
       resolved.put(name, model.withFamily(family));
     });
     return new GenmeshConfig(edge, regions, java.util.Collections.unmodifiableMap(resolved), worker, queue, health, breakers,
-        autoscaling, gpus, routing, dr, registry, safety, images);
+        autoscaling, gpus, routing, dr, registry, safety, images, replication);
   }
 
   /** A declared family is a model_mix family whose first request class (its plain one) the model serves. */
@@ -225,11 +239,18 @@ public record GenmeshConfig(
         DrConfig.read(root.child("dr")),
         RegistryConfig.read(root.child("registry")),
         SafetyConfig.read(root.child("safety")),
-        ImagesConfig.read(root.child("images")));
+        ImagesConfig.read(root.child("images")),
+        ReplicationConfig.read(root.child("replication")));
     root.finish();
     config.checkReferences();
     config.images.checkBuckets(regions.keySet());
     config.checkModelFamilies();
+    config.replication.peers().forEach((region, peer) -> {
+      if (!regions.containsKey(region) || !regions.containsKey(peer)) {
+        throw new ConfigException("replication.peers." + region, "names '" + region + " -> " + peer
+            + "', but regions has only " + regions.keySet());
+      }
+    });
     return config.withModelFamilies();
   }
 }

@@ -79,6 +79,6 @@ public final class TestRegion {
   public static GenmeshConfig withQueue(GenmeshConfig base, QueueConfig queue) {
     return new GenmeshConfig(base.edge(), base.regions(), base.models(), base.worker(), queue, base.health(),
         base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr(), base.registry(), base.safety(),
-        base.images());
+        base.images(), base.replication());
   }
 }

@@ -27,7 +27,8 @@ final class ModuleRules {
       "autoscaler", "dev.genmesh.autoscaler",
       "breakers", "dev.genmesh.breakers",
       "model-registry", "dev.genmesh.registry",
-      "image-store", "dev.genmesh.images");
+      "image-store", "dev.genmesh.images",
+      "replication", "dev.genmesh.replication");
   /** The language and the configuration every module may use. */
   static final Map<String, String> SHARED = Map.of(
       "protocol", "dev.genmesh.protocol",
