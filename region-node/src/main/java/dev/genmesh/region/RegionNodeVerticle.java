@@ -12,6 +12,8 @@ import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
+import dev.genmesh.region.failover.FailoverRoutes;
+import dev.genmesh.region.failover.RegionFailover;
 import dev.genmesh.region.images.ImageSweeper;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
@@ -73,6 +75,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private volatile QueueMachinery machinery;
   private volatile RegionSafety safety;
   private volatile RegionAutoscaling autoscaling;
+  private volatile RegionFailover failover;
   private volatile HttpServer server;
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
@@ -115,7 +118,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     hub = new ProgressHub(vertx, region.name());
     images = ImageStores.s3(vertx, config.images().forRegion(region.name()));
     stores = new RegionStores(vertx, config, region);
-    return stores.open(metrics, io)
+    return stores.open(metrics, io, meters, clock)
         .compose(v -> {
           parked = new ParkedClaims(vertx, context, region.name(), new Routing(config));
           metrics.waitingClaims(parked, ParkedClaims::size);
@@ -208,11 +211,16 @@ public final class RegionNodeVerticle extends VerticleBase {
     return machinery == null ? List.of() : machinery.workers.workers();
   }
 
-  /** The queue machinery, then the start-up rebuild (which fails the start if it fails). */
+  /**
+   * The queue machinery, the fail-back reconciliation with the peer region (before anything is
+   * dispatched), then the start-up rebuild (which fails the start if it fails).
+   */
   private Future<Void> rebuildQueues() {
     machinery = new QueueMachinery(ctx);
     autoscaling = new RegionAutoscaling(ctx, stores.pool(), machinery.workers::workers);
-    return machinery.rebuildQueues();
+    QueueMachinery m = machinery;
+    failover = new RegionFailover(ctx, stores.pool(), stores.replication(), m.routing, m.eta, m::servedByLiveWorker);
+    return failover.reconcile().compose(v -> m.rebuildQueues());
   }
 
   /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
@@ -236,7 +244,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.heartbeat(name), m.workers::heartbeat));
     consumers.add(bus.consumer(Addresses.workAvailable(name), parked::published)); // other nodes' work
     consumers.addAll(autoscaling.warmupConsumers());
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> failover.listen());
   }
 
   private Future<Void> startHttp() {
@@ -255,11 +263,13 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Router withRegistry(Router router) {
     new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
     new WorkerRoutes(machinery.workers).mount(router);
+    new FailoverRoutes(config, region.name(), failover, stores.replication()).mount(router);
     return router;
   }
 
   private Router withProbes(Router router) {
-    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding).mount(router);
+    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding, stores.replication()::status)
+        .mount(router);
     return router;
   }
 
@@ -285,6 +295,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (machinery != null) {
       machinery.breakers.stop();
+    }
+    if (failover != null) {
+      RegionFailover stopping = failover;
+      failover = null;
+      chain = chain.transform(v -> stopping.stop());
     }
     if (safety != null) {
       RegionSafety stopping = safety;

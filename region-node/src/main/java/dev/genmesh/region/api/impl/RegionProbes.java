@@ -11,13 +11,17 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import dev.genmesh.replication.ReplicationStatus;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The region node's Kubernetes probes (region-node/API.md, "Health and metrics"), as
  * vertx-health-check procedures. Live: {@code event_loop} (the node's event loop runs the
  * check). Ready: {@code postgres} ({@code SELECT 1}), {@code redis} ({@code PING}), each within
- * 2 s, and {@code queues} (the start-up rebuild from the request log is done).
+ * 2 s, {@code queues} (the start-up rebuild from the request log is done) and {@code replication}
+ * (mode, peer, lag: down only while submits are refused for want of the peer; a degraded or
+ * absent peer is reported, and the region stays ready).
  */
 public final class RegionProbes {
   static final long STORE_CHECK_TIMEOUT_MS = 2000;
@@ -28,12 +32,15 @@ public final class RegionProbes {
   private final TierQueue queue;
   private final BooleanSupplier startupRebuildDone;
   private final BooleanSupplier rebuilding;
+  private final Supplier<ReplicationStatus> replication;
 
   /**
    * @param rebuilding a run-time rebuild (keys lost, Redis back) is running: reported, but the
    *     node stays ready, since it keeps accepting into the log and the rebuild queues what it took
    */
-  public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding) {
+  public RegionProbes(RegionContext ctx, BooleanSupplier startupRebuildDone, BooleanSupplier rebuilding,
+      Supplier<ReplicationStatus> replication) {
+    this.replication = replication;
     this.vertx = ctx.vertx();
     this.region = ctx.region();
     this.log = ctx.log();
@@ -52,6 +59,10 @@ public final class RegionProbes {
           JsonObject data = new JsonObject().put("rebuilding", rebuilding.getAsBoolean());
           promise.complete(startupRebuildDone.getAsBoolean() ? Status.OK(data)
               : Status.KO(data.put("error", "the queues are not rebuilt from the request log yet")));
+        })
+        .register("replication", promise -> {
+          ReplicationStatus now = replication.get();
+          promise.complete(now.refusing() ? Status.KO(now.toJson()) : Status.OK(now.toJson()));
         });
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
