@@ -131,6 +131,15 @@ public final class EmbeddedStores implements AutoCloseable {
 
   /** The same, with the server's own output appended to {@code logFile} (null: to this JVM's log). */
   public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile) throws IOException {
+    return startPostgres(pgDir, port, durable, logFile, false);
+  }
+
+  /**
+   * The same; {@code logical}: with {@code wal_level=logical} and room for replication slots and
+   * senders, so that the region's request log can be published to its peer region's server.
+   */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile, boolean logical)
+      throws IOException {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(pgDir)
         .setCleanDataDirectory(false)
@@ -140,6 +149,14 @@ public final class EmbeddedStores implements AutoCloseable {
         .setServerConfig("full_page_writes", durable ? "on" : "off")
         .setServerConfig("max_connections", "300")
         .setRegisterShutdownHook(false);
+    if (logical) {
+      builder.setServerConfig("wal_level", "logical")
+          .setServerConfig("max_replication_slots", "10")
+          .setServerConfig("max_wal_senders", "10")
+          // A peer whose link dies without a reset is noticed in seconds, not the default minute.
+          .setServerConfig("wal_sender_timeout", "10s")
+          .setServerConfig("wal_receiver_timeout", "10s");
+    }
     if (logFile != null) {
       builder.setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));

@@ -51,12 +51,22 @@ public final class NodeUnderTest {
 
   public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, Clock clock,
       dev.genmesh.autoscaler.Actuator actuator) {
+    return deploy(vertx, config, TestRegion.REGION, clock, actuator);
+  }
+
+  /** A node of {@code region} (a key of {@code config.regions()}). */
+  public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, String region) {
+    return deploy(vertx, config, region, Clock.systemUTC(), new dev.genmesh.region.autoscale.impl.LoggingActuator());
+  }
+
+  private static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, String region, Clock clock,
+      dev.genmesh.autoscaler.Actuator actuator) {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RegionNodeVerticle node = new RegionNodeVerticle(config, TestRegion.REGION, meters, clock)
+    RegionNodeVerticle node = new RegionNodeVerticle(config, region, meters, clock)
         .withActuator(actuator)
         .withLocalSafety(new ReferenceSafety());
     return vertx.deployVerticle(node).map(id -> new NodeUnderTest(vertx, node, meters, id,
-        ImageStores.s3(vertx, config.images().forRegion(TestRegion.REGION))));
+        ImageStores.s3(vertx, config.images().forRegion(region))));
   }
 
   public Future<Void> undeploy() {

@@ -63,12 +63,17 @@ public final class Catalog {
     });
   }
 
-  /** The walsender serving subscription {@code applicationName}, if connected. */
-  public static Future<Optional<Stream>> stream(Pool pool, String applicationName) {
-    return pool.preparedQuery("SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint AS lag_bytes,"
-            + " (extract(epoch FROM replay_lag) * 1000)::bigint AS lag_ms"
-            + " FROM pg_stat_replication WHERE application_name = $1 ORDER BY state = 'streaming' DESC LIMIT 1")
-        .execute(Tuple.of(applicationName))
+  /**
+   * The peer's slot and, if connected, its walsender: the lag is measured from the slot's confirmed
+   * position, so it keeps growing while the peer is away (empty: no slot yet).
+   */
+  public static Future<Optional<Stream>> stream(Pool pool, String slot) {
+    return pool.preparedQuery("SELECT coalesce(r.state, 'disconnected') AS state,"
+            + " pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS lag_bytes,"
+            + " (extract(epoch FROM r.replay_lag) * 1000)::bigint AS lag_ms"
+            + " FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.application_name = s.slot_name"
+            + " WHERE s.slot_name = $1 ORDER BY r.state = 'streaming' DESC NULLS LAST LIMIT 1")
+        .execute(Tuple.of(slot))
         .map(rows -> {
           if (rows.size() == 0) {
             return Optional.empty();
