@@ -134,8 +134,10 @@ public final class PeerWatch {
         alert("replication_refusing", "the peer " + peer + " is unreachable: submits are refused until it is back");
         alerted = true;
       }
-      status = new ReplicationStatus(Mode.SYNC, peer, false, lagBytes, lagMs, true,
-          "the peer " + peer + " is unreachable; sync replication refuses submits");
+      // Within the grace a blip only delays commits; past it, new submits are refused.
+      status = new ReplicationStatus(Mode.SYNC, peer, false, lagBytes, lagMs, lost,
+          lost ? "the peer " + peer + " is unreachable; sync replication refuses submits" : "the peer " + peer
+              + " is not streaming");
       return Catalog.synchronousStandbys(pool, channel);
     }
     if (!lost) {
