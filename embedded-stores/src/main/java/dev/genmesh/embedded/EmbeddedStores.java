@@ -36,13 +36,21 @@ public final class EmbeddedStores implements AutoCloseable {
 
   private final FileLock dataDirLock;
   private final EmbeddedPostgres postgres;
+  /** Region → its own server ({@link #startRegional}); empty when every region shares {@link #postgres}. */
+  private final java.util.Map<String, EmbeddedPostgres> regional;
   private final RedisServer redis;
   private final int redisPort;
   private final EmbeddedObjectStore objects;
 
   private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, RedisServer redis, int redisPort,
       EmbeddedObjectStore objects) {
+    this(dataDirLock, postgres, java.util.Map.of(), redis, redisPort, objects);
+  }
+
+  private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, java.util.Map<String, EmbeddedPostgres> regional,
+      RedisServer redis, int redisPort, EmbeddedObjectStore objects) {
     this.dataDirLock = dataDirLock;
+    this.regional = regional;
     this.postgres = postgres;
     this.redis = redis;
     this.redisPort = redisPort;
@@ -89,6 +97,49 @@ public final class EmbeddedStores implements AutoCloseable {
         objects.close();
       }
       closeQuietly(pg);
+      release(lock);
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+    }
+  }
+
+  /**
+   * As {@link #start}, but each region gets its own PostgreSQL server ({@code <dataDir>/postgres-<region>},
+   * {@code wal_level=logical}), so that each region's request log can be replicated to its peer's
+   * server as between real regions; Redis and the object store are shared as before.
+   *
+   * @param databases region → the database its server holds
+   */
+  public static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
+      Collection<String> buckets, boolean durable) {
+    FileLock lock = null;
+    java.util.Map<String, EmbeddedPostgres> servers = new java.util.LinkedHashMap<>();
+    EmbeddedObjectStore objects = null;
+    try {
+      Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
+      lock = lockDataDir(dataDir);
+      StaleStoreProcesses.stop(dataDir);
+      for (java.util.Map.Entry<String, String> region : databases.entrySet()) {
+        Path pgDir = Files.createDirectories(dataDir.resolve("postgres-" + region.getKey()));
+        EmbeddedPostgres pg = startPostgres(pgDir, freePort(), durable, null, true);
+        servers.put(region.getKey(), pg);
+        createDatabases(pg, List.of(region.getValue()));
+      }
+      objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
+      int port = freePort();
+      RedisServer redisServer = redisServer(redisDir, port, durable);
+      redisServer.start();
+      StringBuilder ports = new StringBuilder();
+      servers.forEach((region, pg) -> ports.append(ports.length() == 0 ? "" : ", ").append(region).append(" on 127.0.0.1:")
+          .append(pg.getPort()));
+      LOG.info("embedded stores up: postgres per region ({}), redis on 127.0.0.1:{}, object store on {}, data in {}",
+          ports, port, objects.endpoint(), dataDir);
+      EmbeddedPostgres first = servers.values().iterator().next();
+      return new EmbeddedStores(lock, first, java.util.Map.copyOf(servers), redisServer, port, objects);
+    } catch (IOException | RuntimeException e) {
+      if (objects != null) {
+        objects.close();
+      }
+      servers.values().forEach(EmbeddedStores::closeQuietly);
       release(lock);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
@@ -194,6 +245,12 @@ public final class EmbeddedStores implements AutoCloseable {
     return postgres.getPort();
   }
 
+  /** The port of {@code region}'s own server ({@link #startRegional}), else the shared one's. */
+  public int postgresPort(String region) {
+    EmbeddedPostgres own = regional.get(region);
+    return own == null ? postgres.getPort() : own.getPort();
+  }
+
   public int redisPort() {
     return redisPort;
   }
@@ -247,7 +304,11 @@ public final class EmbeddedStores implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       LOG.warn("redis did not stop cleanly: {}", e.toString());
     }
-    closeQuietly(postgres);
+    if (regional.isEmpty()) {
+      closeQuietly(postgres);
+    } else {
+      regional.values().forEach(EmbeddedStores::closeQuietly);
+    }
     release(dataDirLock);
   }
 

@@ -27,7 +27,10 @@ public final class StaleStoreProcesses {
 
   private StaleStoreProcesses() {}
 
-  /** Stops the leftovers of {@code <dataDir>/postgres} and {@code <dataDir>/redis}; returns what was stopped. */
+  /**
+   * Stops the leftovers of {@code <dataDir>/postgres}, {@code <dataDir>/postgres-<region>} and
+   * {@code <dataDir>/redis}; returns what was stopped.
+   */
   public static List<String> stop(Path dataDir) {
     List<String> stopped = new ArrayList<>();
     Path pgDir = dataDir.resolve("postgres");
@@ -35,6 +38,14 @@ public final class StaleStoreProcesses {
     // Redis first: nothing depends on it, and PostgreSQL then has the machine to itself for its shutdown checkpoint.
     stopOne("Redis", "redis-server", redisDir, EmbeddedStores.redisPidFile(redisDir)).ifPresent(stopped::add);
     stopOne("PostgreSQL", "postgres", pgDir, pgDir.resolve("postmaster.pid")).ifPresent(stopped::add);
+    // One server per region (EmbeddedStores.startRegional): <dataDir>/postgres-<region>.
+    try (var dirs = java.nio.file.Files.list(dataDir)) {
+      for (Path regional : dirs.filter(d -> d.getFileName().toString().startsWith("postgres-")).toList()) {
+        stopOne("PostgreSQL", "postgres", regional, regional.resolve("postmaster.pid")).ifPresent(stopped::add);
+      }
+    } catch (java.io.IOException e) {
+      LOG.debug("cannot list {}: {}", dataDir, e.toString());
+    }
     return stopped;
   }
 

@@ -100,10 +100,13 @@ public final class Mesh implements AutoCloseable {
   }
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
-    progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
-    List<String> databases = base.regions().values().stream().map(r -> r.postgres().database()).toList();
+    progress.accept("starting embedded PostgreSQL (one server per region), Redis and the object store (S3Proxy) in "
+        + options.dataDir());
+    Map<String, String> databases = new LinkedHashMap<>();
+    base.regions().values().forEach(r -> databases.put(r.name(), r.postgres().database()));
     List<String> buckets = base.regions().keySet().stream().map(r -> base.images().forRegion(r).bucket()).toList();
-    stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
+    stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable());
+    progress.accept(ReplicationPlan.describe(base));
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
@@ -219,7 +222,7 @@ public final class Mesh implements AutoCloseable {
     Map<String, RegionConfig> regions = new LinkedHashMap<>();
     for (RegionConfig region : base.regions().values()) {
       RegionConfig local = region.withStores(
-          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
+          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort(region.name())),
           new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix()));
       if (options.randomPorts()) {
         int clusterPort = EmbeddedStores.freePort();
