@@ -55,7 +55,7 @@ class AdoptionTest {
       westWorker.step(running, 1, 3, 5.0);
       westWorker.step(running, 2, 3, 5.0);
       Waits.eventually("both steps in the log", () -> mesh.west.events(running.requestId()).size() == 4);
-      long lastSeqInWest = mesh.west.events(running.requestId()).get(3).getLong("seq");
+      long lastSeqInWest = mesh.west.events(running.requestId()).get(3).getLong("id");
 
       mesh.westPg.kill();
       mesh.crashWest();
@@ -81,8 +81,8 @@ class AdoptionTest {
       List<JsonObject> history = mesh.east.events(running.requestId());
       assertThat(history).extracting(e -> e.getString("type"))
           .containsExactly("queued", "assigned", "step", "step", "region_failover");
-      assertThat(history.get(4).getLong("seq")).isEqualTo(lastSeqInWest + 1);
-      JsonObject failover = history.get(4).getJsonObject("data");
+      assertThat(history.get(4).getLong("id")).isEqualTo(lastSeqInWest + 1);
+      JsonObject failover = history.get(4);
       assertThat(failover.getString("from")).isEqualTo("us-west");
       assertThat(failover.getString("to")).isEqualTo("us-east");
       assertThat(failover.getString("reason")).isEqualTo("test: us-west killed");
