@@ -54,6 +54,7 @@ final class RegionStores {
     return connectPostgres()
         .onSuccess(v -> metrics.groupCommit(log.writes(), GroupCommit::transactions, GroupCommit::statements,
             GroupCommit::retriedAlone, GroupCommit::waiting))
+        .compose(v -> LogReplication.beforeFirstCommit(pool, config, region.name()))
         .compose(v -> RegionSchema.prepare(pool, RegionSchemas.schemaOf(region.name())))
         .compose(v -> migrate(io))
         .compose(v -> {

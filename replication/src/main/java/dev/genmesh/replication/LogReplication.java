@@ -70,6 +70,23 @@ public final class LogReplication {
     return config.enabled() && config.mode() == ReplicationConfig.Mode.SYNC ? "on" : "local";
   }
 
+  /**
+   * Before the node's first commit: commits do not wait for the peer until it is seen streaming
+   * again ({@code synchronous_standby_names} survives a restart in the server's config, and a
+   * peer whose subscription is paused or gone would hold every commit, the start-up's included).
+   * Never fails: a user without the right to change it is logged.
+   */
+  public static Future<Void> beforeFirstCommit(Pool pool, GenmeshConfig config, String region) {
+    if (!config.replication().enabled() || config.replication().peerOf(region).isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return Catalog.synchronousStandbys(pool, "").recover(err -> {
+      LOG.warn("region {}: cannot reset synchronous_standby_names ({}); commits may wait for the peer until it streams",
+          region, err.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
   /** The region whose replica this region holds, if any. */
   public Optional<String> ward() {
     return ward.map(RegionConfig::name);

@@ -72,8 +72,8 @@ class AdoptionTest {
       assertThat(mesh.east.counter("genmesh.failover.adopted", "from", "us-west")).isEqualTo(3.0);
 
       // Same ids, history and numbering; a region_failover event last; GET answers from us-east.
-      List<String> adopted = new ArrayList<>(queued);
-      adopted.add(running.requestId());
+      List<String> adopted = List.copyOf(queued); // the running one is one of them
+      assertThat(adopted).contains(running.requestId());
       for (String id : adopted) {
         JsonObject view = mesh.east.view(id);
         assertThat(view.getString("status")).isEqualTo("queued");
@@ -110,7 +110,7 @@ class AdoptionTest {
       mesh.restartWest();
       Map<String, Object> statuses = adopted.stream().collect(Collectors.toMap(id -> id,
           id -> mesh.westPg.query("SELECT status FROM requests WHERE id = ?", id).get(0).get("status")));
-      assertThat(statuses).hasSize(4).allSatisfy((id, status) -> assertThat(status).isEqualTo("ADOPTED"));
+      assertThat(statuses).hasSize(3).allSatisfy((id, status) -> assertThat(status).isEqualTo("ADOPTED"));
       TestWorker westAgain = new TestWorker(mesh.westVertx, TwoRegions.WEST, "w2-" + UUID.randomUUID(), MODELS);
       assertThat(await(westAgain.claimOrNull())).as("nothing adopted is dispatched in us-west").isNull();
       HttpResponse<Buffer> redirected = await(mesh.west.get("/regional/v1/generations/" + running.requestId()));

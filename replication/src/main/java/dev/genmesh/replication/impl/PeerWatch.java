@@ -128,22 +128,32 @@ public final class PeerWatch {
       status = new ReplicationStatus(Mode.SYNC, peer, true, lagBytes, lagMs, false, null);
       return Catalog.synchronousStandbys(pool, channel);
     }
-    if (refuse) {
-      // Commits keep waiting for the peer; new submits are refused (before anything is written).
+    if (lastStreamingAt < 0) {
+      // Not connected since this node started: commits do not wait for a peer that may never have
+      // subscribed (or whose subscription an adoption paused); refuse takes no submit meanwhile.
       if (lost && !alerted) {
-        alert("replication_refusing", "the peer " + peer + " is unreachable: submits are refused until it is back");
+        alert(refuse ? "replication_refusing" : "replication_degraded", "the peer " + peer + " has not connected: "
+            + (refuse ? "submits are refused until it does" : "commits do not wait for it (async) until it does"));
         alerted = true;
       }
-      // Within the grace a blip only delays commits; past it, new submits are refused.
-      status = new ReplicationStatus(Mode.SYNC, peer, false, lagBytes, lagMs, lost,
-          lost ? "the peer " + peer + " is unreachable; sync replication refuses submits" : "the peer " + peer
-              + " is not streaming");
-      return Catalog.synchronousStandbys(pool, channel);
+      status = new ReplicationStatus(Mode.DEGRADED, peer, false, lagBytes, lagMs, refuse,
+          "the peer " + peer + " has not connected since this node started");
+      return Catalog.synchronousStandbys(pool, "");
     }
     if (!lost) {
       // Within the grace: leave what commits wait for as it is (a short blip only delays them).
       status = new ReplicationStatus(status.mode(), peer, false, lagBytes, lagMs, false, status.problem());
       return Future.succeededFuture();
+    }
+    if (refuse) {
+      // Commits keep waiting for the peer; new submits are refused (before anything is written).
+      if (!alerted) {
+        alert("replication_refusing", "the peer " + peer + " is unreachable: submits are refused until it is back");
+        alerted = true;
+      }
+      status = new ReplicationStatus(Mode.SYNC, peer, false, lagBytes, lagMs, true,
+          "the peer " + peer + " is unreachable; sync replication refuses submits");
+      return Catalog.synchronousStandbys(pool, channel);
     }
     if (!alerted) {
       alert("replication_degraded", "the peer " + peer + " is unreachable: commits no longer wait for it (async)"
