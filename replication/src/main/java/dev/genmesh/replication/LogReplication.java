@@ -9,7 +9,11 @@ import dev.genmesh.replication.impl.PeerWatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -151,7 +155,8 @@ public final class LogReplication {
     String conninfo = Catalog.conninfo(pg.host(), pg.port(), pg.database(), pg.user(), pg.password());
     return Catalog.subscription(pool, name).compose(existing -> {
       if (existing.isEmpty()) {
-        return Catalog.createSubscription(pool, name, conninfo)
+        // Only once the ward publishes: a slot made before its publication would fail to decode for good.
+        return wardPublishes(w, name).compose(v -> Catalog.createSubscription(pool, name, conninfo))
             .onSuccess(v -> LOG.info("region {}: subscribed to {}'s request log (its replica is schema {})", region,
                 w.name(), RegionSchemas.schemaOf(w.name())))
             .compose(v -> Catalog.subscription(pool, name));
@@ -171,6 +176,21 @@ public final class LogReplication {
       }
       return Future.failedFuture("the publication of " + w.name() + " has no tables yet");
     });
+  }
+
+  /** Fails until the ward's own database holds its publication. */
+  private Future<Void> wardPublishes(RegionConfig w, String publication) {
+    RegionConfig.PostgresConfig pg = w.postgres();
+    PgConnectOptions connect = new PgConnectOptions().setHost(pg.host()).setPort(pg.port()).setDatabase(pg.database())
+        .setUser(pg.user());
+    if (!pg.password().isBlank()) {
+      connect.setPassword(pg.password());
+    }
+    Pool remote = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(connect).using(vertx).build();
+    return remote.preparedQuery("SELECT 1 FROM pg_publication WHERE pubname = $1").execute(Tuple.of(publication))
+        .<Void>compose(rows -> rows.size() > 0 ? Future.succeededFuture()
+            : Future.failedFuture(w.name() + " does not publish its request log yet"))
+        .eventually(remote::close);
   }
 
   private void tick() {
