@@ -6,16 +6,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -28,6 +21,7 @@ public final class RegionPostgres implements AutoCloseable {
   private final int port;
   private final String database;
   private EmbeddedPostgres server;
+  private EmbeddedPostgres dead;
 
   private RegionPostgres(Path dir, int port, String database) {
     this.dir = dir;
@@ -61,7 +55,7 @@ public final class RegionPostgres implements AutoCloseable {
     return database;
   }
 
-  /** SIGKILL of the postmaster and every process under it; waits until they are gone. */
+  /** SIGKILL of the postmaster and every process under it; returns once they are gone. */
   public void kill() {
     long pid = postmasterPid();
     ProcessHandle.of(pid).ifPresent(postmaster -> {
@@ -70,20 +64,26 @@ public final class RegionPostgres implements AutoCloseable {
       all.forEach(ProcessHandle::destroyForcibly);
       all.forEach(p -> p.onExit().join());
     });
-    try {
-      server.close(); // pg_ctl finds nothing to stop; this releases zonky's lock on the directory
-    } catch (IOException e) {
-      // the server is dead already
-    }
+    dead = server;
     server = null;
   }
 
   /** Starts the server again on the same data directory and port (crash recovery runs). */
   public void restart() {
     try {
+      releaseDead();
       startServer();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** zonky's handle of a killed server: closing it finds nothing to stop and releases its lock on the directory. */
+  private void releaseDead() throws IOException {
+    if (dead != null) {
+      EmbeddedPostgres closing = dead;
+      dead = null;
+      closing.close();
     }
   }
 
@@ -101,30 +101,12 @@ public final class RegionPostgres implements AutoCloseable {
 
   /** Rows of a query against the region's database (blocking; from the test thread). */
   public List<Map<String, Object>> query(String sql, Object... params) {
-    try (Connection conn = server.getDatabase("postgres", database).getConnection();
-        PreparedStatement st = conn.prepareStatement(sql)) {
-      for (int i = 0; i < params.length; i++) {
-        st.setObject(i + 1, params[i]);
-      }
-      List<Map<String, Object>> rows = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int c = 1; c <= meta.getColumnCount(); c++) {
-            row.put(meta.getColumnLabel(c).toLowerCase(Locale.ROOT), rs.getObject(c));
-          }
-          rows.add(row);
-        }
-      }
-      return rows;
-    } catch (SQLException e) {
-      throw new IllegalStateException("query failed: " + sql, e);
-    }
+    return JdbcRows.query(server.getDatabase("postgres", database), sql, params);
   }
 
   @Override
   public void close() throws IOException {
+    releaseDead();
     if (server != null) {
       server.close();
       server = null;

@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.failover.RegionDecision;
+import dev.genmesh.region.api.impl.JsonReplies;
 import dev.genmesh.replication.LogReplication;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
@@ -46,7 +47,7 @@ public final class FailoverRoutes {
       router.route(path).order(-10).handler(this::adoptedElsewhere);
     }
     router.post(DECISIONS).handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::decision);
-    router.get(REPLICATION).handler(ctx -> json(ctx, 200, replication.status().toJson().put("region", region)
+    router.get(REPLICATION).handler(ctx -> JsonReplies.json(ctx, 200, replication.status().toJson().put("region", region)
         .put("ward", failover.ward().orElse(null))));
   }
 
@@ -56,7 +57,7 @@ public final class FailoverRoutes {
       return;
     }
     ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
-    error(ctx, ApiError.of(ErrorCode.REPLICATION_UNAVAILABLE, "region " + region + " takes no new request while its"
+    JsonReplies.error(ctx, ApiError.of(ErrorCode.REPLICATION_UNAVAILABLE, "region " + region + " takes no new request while its"
         + " peer " + replication.status().peer() + " cannot hold its commits (replication.on_peer_loss: refuse)"));
   }
 
@@ -72,7 +73,7 @@ public final class FailoverRoutes {
         + region + " was down; " + adopter.get() + " answers for it").toJson()
         .put("region", adopter.get()).put("location", location);
     ctx.response().putHeader(HttpHeaders.LOCATION, location);
-    json(ctx, 307, body);
+    JsonReplies.json(ctx, 307, body);
   }
 
   private void decision(RoutingContext ctx) {
@@ -80,16 +81,16 @@ public final class FailoverRoutes {
     try {
       decision = parse(ctx.body().asJsonObject());
     } catch (DecodeException | IllegalArgumentException | NullPointerException | ClassCastException e) {
-      error(ctx, ApiError.of(ErrorCode.INVALID_JSON, "a decision is {region, state: down|up, adopter?, reason?}: "
+      JsonReplies.error(ctx, ApiError.of(ErrorCode.INVALID_JSON, "a decision is {region, state: down|up, adopter?, reason?}: "
           + e.getMessage()));
       return;
     }
     if (!config.regions().containsKey(decision.region())) {
-      error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "region", "unknown region " + decision.region()));
+      JsonReplies.error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "region", "unknown region " + decision.region()));
       return;
     }
     failover.decide(decision)
-        .onSuccess(outcome -> json(ctx, 200, outcome.toJson().put("region", region).put("decision", decision.toJson())))
+        .onSuccess(outcome -> JsonReplies.json(ctx, 200, outcome.toJson().put("region", region).put("decision", decision.toJson())))
         .onFailure(ctx::fail);
   }
 
@@ -112,15 +113,4 @@ public final class FailoverRoutes {
     return new RegionDecision(about, state, adopter, now, now, List.of("operator"), List.of("operator"),
         body.getString("reason", "operator trigger"));
   }
-
-  private static void error(RoutingContext ctx, ApiError error) {
-    json(ctx, error.httpStatus(), error.toJson());
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
-    }
-  }
-
 }

@@ -113,7 +113,7 @@ class AdoptionTest {
       assertThat(statuses).hasSize(3).allSatisfy((id, status) -> assertThat(status).isEqualTo("ADOPTED"));
       TestWorker westAgain = new TestWorker(mesh.westVertx, TwoRegions.WEST, "w2-" + UUID.randomUUID(), MODELS);
       assertThat(await(westAgain.claimOrNull())).as("nothing adopted is dispatched in us-west").isNull();
-      HttpResponse<Buffer> redirected = await(mesh.west.get("/regional/v1/generations/" + running.requestId()));
+      HttpResponse<Buffer> redirected = mesh.westGetNoRedirect("/regional/v1/generations/" + running.requestId());
       assertThat(redirected.statusCode()).isEqualTo(307);
       assertThat(redirected.bodyAsJsonObject().getString("code")).isEqualTo("adopted");
       assertThat(redirected.bodyAsJsonObject().getString("region")).isEqualTo("us-east");

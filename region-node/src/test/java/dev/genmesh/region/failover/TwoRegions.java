@@ -11,7 +11,11 @@ import dev.genmesh.testkit.RegionPostgres;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +45,8 @@ final class TwoRegions implements AutoCloseable {
     servers.put(WEST, westPg);
     servers.put(EAST, eastPg);
     GenmeshConfig base = TestRegion.replicated(stores, servers);
-    // Checks every 200 ms; a peer not streaming for 3 s is unreachable.
-    config = base.withReplication(base.replication().withMode(mode, onPeerLoss).withTimings(200, 3000));
+    // Checks every 200 ms; a peer not streaming for 5 s is unreachable.
+    config = base.withReplication(base.replication().withMode(mode, onPeerLoss).withTimings(200, 5000));
     westVertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> westAlerts.add(m.body()));
     west = await(NodeUnderTest.deploy(westVertx, config, WEST));
     east = await(NodeUnderTest.deploy(eastVertx, config, EAST));
@@ -58,6 +62,16 @@ final class TwoRegions implements AutoCloseable {
       JsonObject state = westReplication();
       return state.getBoolean("peer_streaming") && mode.equals(state.getString("mode"));
     }, "us-west's peer streams, mode " + mode);
+  }
+
+  /** A GET to us-west's regional API that does not follow redirects. */
+  HttpResponse<Buffer> westGetNoRedirect(String path) {
+    WebClient client = WebClient.create(westVertx, new WebClientOptions().setFollowRedirects(false));
+    try {
+      return await(client.get(west.port(), "127.0.0.1", path).send());
+    } finally {
+      client.close();
+    }
   }
 
   /** Rows of us-west's replica in us-east's database. */
