@@ -3,6 +3,7 @@ package dev.genmesh.launcher.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.embedded.EmbeddedObjectStore;
+import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.testkit.RegionPostgres;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import redis.embedded.RedisServer;
 
 /**
  * Two regions as OS processes, each region node with its own PostgreSQL server; region A's log
@@ -37,10 +39,13 @@ class RegionAdoptedAfterKillTest {
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 5);
     String a = "fa-" + suffix;
     String b = "fb-" + suffix;
-    try (FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
+    int redisPort = EmbeddedStores.freePort();
+    RedisServer redis = EmbeddedStores.redisServer(Files.createDirectories(dir.resolve("redis")), redisPort, false);
+    redis.start();
+    try (EmbeddedObjectStore objects = EmbeddedObjectStore.start(Files.createDirectories(dir.resolve("s3")), List.of());
         RegionPostgres pgA = RegionPostgres.start("genmesh_a");
         RegionPostgres pgB = RegionPostgres.start("genmesh_b")) {
-      Path config = writeConfig(dir.resolve("genmesh.yaml"), a, b, pgA, pgB, stores);
+      Path config = writeConfig(dir.resolve("genmesh.yaml"), a, b, pgA, pgB, redisPort, objects);
       ChildProcess nodeA = startNode(a, config);
       ChildProcess nodeB = startNode(b, config);
       MeshClient clientA = client(nodeA);
@@ -89,6 +94,8 @@ class RegionAdoptedAfterKillTest {
       assertThat(fresh.status()).as(fresh.body()).isEqualTo(202);
       nodeA2.stop(Duration.ofSeconds(10));
       nodeB.stop(Duration.ofSeconds(10));
+    } finally {
+      redis.stop();
     }
   }
 
@@ -105,9 +112,8 @@ class RegionAdoptedAfterKillTest {
     return client;
   }
 
-  private static Path writeConfig(Path file, String a, String b, RegionPostgres pgA, RegionPostgres pgB, FaultStores stores)
-      throws IOException {
-    EmbeddedObjectStore objects = stores.objectStore();
+  private static Path writeConfig(Path file, String a, String b, RegionPostgres pgA, RegionPostgres pgB, int redisPort,
+      EmbeddedObjectStore objects) throws IOException {
     objects.createBucket("genmesh-" + a);
     objects.createBucket("genmesh-" + b);
     StringBuilder yaml = new StringBuilder("regions:\n");
@@ -124,7 +130,7 @@ class RegionAdoptedAfterKillTest {
               cluster_members: ["127.0.0.1:%3$d-%4$d"]
               postgres: {host: 127.0.0.1, port: %5$s, database: %6$s, user: postgres, pool_size: 4}
               redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"}
-          """.formatted(region[0], region[1], cluster, cluster + 4, region[2], region[3], stores.redisPort()));
+          """.formatted(region[0], region[1], cluster, cluster + 4, region[2], region[3], redisPort));
     }
     yaml.append("""
         replication:
