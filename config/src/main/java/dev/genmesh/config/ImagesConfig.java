@@ -30,6 +30,7 @@ import java.util.Map;
  *     their request ended
  * @param sweepIntervalMs how often each region node looks for such objects
  * @param regions per region overrides of {@code endpoint}, {@code signing_region} and {@code bucket}
+ * @param copies copies of each completed request's images in another region's store
  */
 public record ImagesConfig(
     String endpoint,
@@ -46,7 +47,8 @@ public record ImagesConfig(
     long uploadGiveUpMs,
     long orphanGraceMs,
     long sweepIntervalMs,
-    Map<String, RegionBucket> regions) {
+    Map<String, RegionBucket> regions,
+    Copies copies) {
 
   public static final String ACCESS_KEY_ENV = "GENMESH_S3_ACCESS_KEY";
   public static final String SECRET_KEY_ENV = "GENMESH_S3_SECRET_KEY";
@@ -78,6 +80,66 @@ public record ImagesConfig(
     }
   }
 
+  /**
+   * Copies of completed requests' images in another region's store (docs/architecture.md, "Images
+   * across regions"), so they stay downloadable while their region is down.
+   *
+   * @param to the region that holds this region's copies: a region name, {@code ring} (the next
+   *     region in {@code regions:} order, the last one's copies going to the first) or {@code none}
+   * @param bucket the bucket of copies a region holds for the others, on its own store
+   *     ({@code {region}}: the holding region)
+   * @param intervalMs how often each region node looks for completed requests not copied yet
+   * @param batch requests copied per pass and batch
+   */
+  public record Copies(String to, String bucket, long intervalMs, int batch) {
+    public static Copies defaults() {
+      return new Copies("ring", "genmesh-{region}-copies", 2_000, 20);
+    }
+
+    static Copies read(Node n) {
+      Copies config = new Copies(n.string("to", "ring"), n.string("bucket", "genmesh-{region}-copies"),
+          n.integer("interval_ms", 100L, 3_600_000L, 2_000L), (int) n.integer("batch", 1L, 1_000L, 20L));
+      n.finish();
+      return config;
+    }
+  }
+
+  /**
+   * The region that holds {@code region}'s copies, or empty when none does ({@code to: none}, one
+   * region only, or {@code to} naming the region itself).
+   */
+  public java.util.Optional<String> copyHolder(String region, java.util.List<String> regionNames) {
+    String holder = switch (copies.to()) {
+      case "none" -> null;
+      case "ring" -> {
+        int at = regionNames.indexOf(region);
+        yield at < 0 || regionNames.size() < 2 ? null : regionNames.get((at + 1) % regionNames.size());
+      }
+      default -> copies.to();
+    };
+    return holder == null || holder.equals(region) ? java.util.Optional.empty() : java.util.Optional.of(holder);
+  }
+
+  /** The regions whose copies {@code holder} keeps. */
+  public java.util.List<String> copiesHeldFor(String holder, java.util.List<String> regionNames) {
+    return regionNames.stream().filter(r -> copyHolder(r, regionNames).filter(holder::equals).isPresent()).toList();
+  }
+
+  /** Every bucket the regions need: their own, and the buckets of copies of those that hold copies. */
+  public java.util.List<String> allBuckets(java.util.List<String> regionNames) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    regionNames.forEach(r -> out.add(forRegion(r).bucket()));
+    regionNames.stream().filter(r -> !copiesHeldFor(r, regionNames).isEmpty()).forEach(r -> out.add(copiesOf(r).bucket()));
+    return out;
+  }
+
+  /** The bucket of copies {@code holder} keeps for the other regions, on {@code holder}'s store. */
+  public Bucket copiesOf(String holder) {
+    Bucket own = forRegion(holder);
+    return new Bucket(holder, own.endpoint(), own.signingRegion(), pathStyle, copies.bucket().replace("{region}", holder),
+        credentialsFile, keys, callTimeoutMs);
+  }
+
   /** Everything a client of one region's bucket needs. */
   public record Bucket(String region, String endpoint, String signingRegion, boolean pathStyle, String bucket,
       String credentialsFile, Keys keys, long callTimeoutMs) {}
@@ -89,7 +151,7 @@ public record ImagesConfig(
   /** The defaults of genmesh-defaults.yaml, for code that builds a configuration by hand. */
   public static ImagesConfig defaults() {
     return new ImagesConfig("", "us-east-1", true, "genmesh-{region}", "", null, 10_000, 60_000, EdgeDelivery.PROXY,
-        "", 256L * 1024 * 1024, 600_000, 3_600_000, 60_000, Map.of());
+        "", 256L * 1024 * 1024, 600_000, 3_600_000, 60_000, Map.of(), Copies.defaults());
   }
 
   /** The bucket and endpoint of {@code region}, its overrides applied. */
@@ -113,24 +175,24 @@ public record ImagesConfig(
       }
     });
     return new ImagesConfig(newEndpoint, signingRegion, true, bucket, file, null, callTimeoutMs, presignTtlMs,
-        edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, buckets);
+        edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, buckets, copies);
   }
 
   public ImagesConfig withEdgeDelivery(EdgeDelivery delivery) {
     return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, keys, callTimeoutMs,
-        presignTtlMs, delivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, regions);
+        presignTtlMs, delivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, regions, copies);
   }
 
   public ImagesConfig withSweep(long newOrphanGraceMs, long newSweepIntervalMs) {
     return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, keys, callTimeoutMs,
         presignTtlMs, edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, newOrphanGraceMs, newSweepIntervalMs,
-        regions);
+        regions, copies);
   }
 
   public ImagesConfig withUploads(long newSpoolMaxBytes, long newUploadGiveUpMs, long newCallTimeoutMs) {
     return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, keys, newCallTimeoutMs,
         presignTtlMs, edgeDelivery, spoolDir, newSpoolMaxBytes, newUploadGiveUpMs, orphanGraceMs, sweepIntervalMs,
-        regions);
+        regions, copies);
   }
 
   /** With the keys of {@value #ACCESS_KEY_ENV} and {@value #SECRET_KEY_ENV} when {@code env} sets both. */
@@ -145,7 +207,14 @@ public record ImagesConfig(
     }
     return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, new Keys(access, secret),
         callTimeoutMs, presignTtlMs, edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs,
-        sweepIntervalMs, regions);
+        sweepIntervalMs, regions, copies);
+  }
+
+  /** With these copies settings. */
+  public ImagesConfig withCopies(Copies newCopies) {
+    return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, keys, callTimeoutMs,
+        presignTtlMs, edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, regions,
+        newCopies);
   }
 
   static ImagesConfig read(Node n) {
@@ -170,7 +239,8 @@ public record ImagesConfig(
         n.integer("upload_give_up_ms", 1_000L, 86_400_000L, 600_000L),
         n.integer("orphan_grace_ms", 0L, 2_592_000_000L, 3_600_000L),
         n.integer("sweep_interval_ms", 100L, 86_400_000L, 60_000L),
-        regions);
+        regions,
+        n.has("copies") ? Copies.read(n.child("copies")) : Copies.defaults());
     n.finish();
     if (!config.endpoint.isEmpty() && !config.endpoint.matches("https?://[^/]+/?")) {
       throw new ConfigException(n.keyPath("endpoint"), "must be an http:// or https:// base URL without a path, got '"
@@ -185,8 +255,21 @@ public record ImagesConfig(
     return config;
   }
 
-  /** Every region's bucket name must be one S3 accepts. */
+  /** Every region's bucket name must be one S3 accepts, and copies must go to a known region. */
   void checkBuckets(Iterable<String> regionNames) {
+    java.util.List<String> names = new java.util.ArrayList<>();
+    regionNames.forEach(names::add);
+    if (!copies.to().equals("ring") && !copies.to().equals("none") && !names.contains(copies.to())) {
+      throw new ConfigException("images.copies.to", "must be ring, none or a region in regions " + names + ", got '"
+          + copies.to() + "'");
+    }
+    for (String region : regionNames) {
+      String copiesBucket = copies.bucket().replace("{region}", region);
+      if (!copiesBucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || copiesBucket.equals(forRegion(region).bucket())) {
+        throw new ConfigException("images.copies.bucket", "gives the bucket name '" + copiesBucket + "' for region "
+            + region + ", which S3 does not accept or which is the region's own bucket");
+      }
+    }
     for (String region : regionNames) {
       String name = forRegion(region).bucket();
       if (!name.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,5 +56,32 @@ class ImagesConfigTest {
     Files.writeString(file, "images:\n  regions:\n    mars: {bucket: red}\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
         .isInstanceOf(ConfigException.class).hasMessageContaining("images.regions.mars");
+  }
+
+  @Test
+  void copiesGoAroundTheRingOfRegionsOrToTheRegionNamedOrNowhere() {
+    GenmeshConfig config = ConfigLoader.defaults();
+    List<String> regions = List.copyOf(config.regions().keySet());
+    ImagesConfig images = config.images();
+    assertThat(regions).containsExactly("us-west", "us-east", "eu-west");
+    assertThat(images.copyHolder("us-west", regions)).contains("us-east");
+    assertThat(images.copyHolder("eu-west", regions)).contains("us-west");
+    assertThat(images.copiesHeldFor("us-west", regions)).containsExactly("eu-west");
+    assertThat(images.copiesOf("us-east").bucket()).isEqualTo("genmesh-us-east-copies");
+    assertThat(images.allBuckets(regions)).containsExactly("genmesh-us-west", "genmesh-us-east", "genmesh-eu-west",
+        "genmesh-us-west-copies", "genmesh-us-east-copies", "genmesh-eu-west-copies");
+    assertThat(images.copyHolder("us-west", List.of("us-west"))).as("one region: nowhere to copy").isEmpty();
+
+    ImagesConfig toEast = ConfigLoader.load(null, Map.of("GENMESH_IMAGES__COPIES__TO", "us-east")).images();
+    assertThat(toEast.copyHolder("eu-west", regions)).contains("us-east");
+    assertThat(toEast.copyHolder("us-east", regions)).as("not to itself").isEmpty();
+    ImagesConfig none = ConfigLoader.load(null, Map.of("GENMESH_IMAGES__COPIES__TO", "none")).images();
+    assertThat(none.copyHolder("us-west", regions)).isEmpty();
+    assertThat(none.allBuckets(regions)).containsExactly("genmesh-us-west", "genmesh-us-east", "genmesh-eu-west");
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_IMAGES__COPIES__TO", "mars")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("images.copies.to").hasMessageContaining("mars");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_IMAGES__COPIES__BUCKET", "genmesh-{region}")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("images.copies.bucket");
   }
 }

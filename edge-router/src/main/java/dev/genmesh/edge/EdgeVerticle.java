@@ -36,6 +36,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
+import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -154,7 +155,8 @@ public final class EdgeVerticle extends VerticleBase {
             retryAfterSeconds),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
             request -> PublicApi.client(request, keys), deadlines, limits.streamPingIntervalMs()),
-        new ImageProxy(regions, retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
+        new ImageProxy(regions, origin -> config.images().copyHolder(origin, List.copyOf(config.regions().keySet()))
+            .map(regions::byName), retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
         indexPage);

@@ -23,7 +23,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -73,7 +73,7 @@ class EdgeVerticleHttpTest {
   }
 
   private int startEdge(long regionTimeoutMs, long healthIntervalMs, GenmeshConfig defaults) throws Exception {
-    Map<String, RegionConfig> regions = new HashMap<>();
+    Map<String, RegionConfig> regions = new LinkedHashMap<>(); // in the defaults' order: the copies ring follows it
     for (FakeRegion fake : fakes) {
       regions.put(fake.name, defaults.region(fake.name).withApiUrl(fake.url()));
     }
@@ -359,6 +359,23 @@ class EdgeVerticleHttpTest {
     assertThat(again.body()).isNull();
     assertError(get("/v1/images/" + id + "/7.png"), 404, "not_found", null);
     assertError(get("/v1/images/" + id + "/0.jpg"), 404, "not_found", null);
+  }
+
+  @Test
+  void anImageOfARegionThatDoesNotAnswerComesFromTheRegionHoldingItsCopies() throws Exception {
+    String copied = usWest.addRequest(history(1));
+    String notCopied = usWest.addRequest(history(1));
+    usEast.views.put(copied, usWest.views.get(copied)); // us-east holds copies of us-west's images (the ring)
+    Waits.await(AWAIT_S, usWest.stop());
+
+    HttpResponse<Buffer> image = get("/v1/images/" + copied + "/0.png");
+    assertThat(image.statusCode()).isEqualTo(200);
+    assertThat(image.body().getBytes()).isEqualTo(FakeRegion.PNG);
+    assertThat(image.getHeader("ETag")).isEqualTo("\"" + copied + "-0\"");
+    HttpResponse<Buffer> missing = get("/v1/images/" + notCopied + "/0.png");
+    assertThat(missing.statusCode()).as("the origin may still have it: not a 404").isEqualTo(503);
+    assertThat(missing.bodyAsJsonObject().getString("code")).isEqualTo("region_unavailable");
+    assertThat(missing.getHeader("Retry-After")).isNotBlank();
   }
 
   @Test

@@ -104,7 +104,7 @@ public final class Mesh implements AutoCloseable {
         + options.dataDir());
     Map<String, String> databases = new LinkedHashMap<>();
     base.regions().values().forEach(r -> databases.put(r.name(), r.postgres().database()));
-    List<String> buckets = base.regions().keySet().stream().map(r -> base.images().forRegion(r).bucket()).toList();
+    List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
     stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable());
     progress.accept(ReplicationPlan.describe(base));
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);

@@ -55,8 +55,8 @@ final class UpCommand implements Runnable {
             + "/internal/replication)"));
     System.out.println("  replication   " + ReplicationPlan.describe(mesh.config()));
     System.out.println("  object store  " + mesh.stores().objectStore().endpoint() + " (S3 API, keys in "
-        + mesh.stores().objectStore().credentialsFile() + "), buckets " + mesh.config().regions().keySet().stream()
-        .map(r -> mesh.config().images().forRegion(r).bucket()).toList());
+        + mesh.stores().objectStore().credentialsFile() + "), buckets "
+        + mesh.config().images().allBuckets(List.copyOf(mesh.config().regions().keySet())));
     System.out.println("  images        served by the edge (" + mesh.config().images().edgeDelivery().wireName()
         + "), stored under " + options.dataDir().resolve(dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR));
     mesh.workerHttp().forEach((region, url) ->

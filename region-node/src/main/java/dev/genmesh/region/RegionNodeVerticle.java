@@ -14,6 +14,7 @@ import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
 import dev.genmesh.region.failover.FailoverRoutes;
 import dev.genmesh.region.failover.RegionFailover;
+import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.images.ImageSweeper;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
@@ -72,6 +73,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private ImageStore images;
   private ParkedClaims parked;
   private ImageSweeper imageSweeper;
+  private ImageCopies imageCopies;
   private volatile QueueMachinery machinery;
   private volatile RegionSafety safety;
   private volatile RegionAutoscaling autoscaling;
@@ -124,6 +126,7 @@ public final class RegionNodeVerticle extends VerticleBase {
           metrics.waitingClaims(parked, ParkedClaims::size);
           ctx = new RegionContext(vertx, region.name(), config, stores.log(), stores.queue(), hub, metrics, meters, io,
               clock, parked);
+          imageCopies = ImageCopies.open(ctx, stores.pool(), images);
           return hub.start();
         })
         .compose(v -> rebuildQueues())
@@ -137,6 +140,7 @@ public final class RegionNodeVerticle extends VerticleBase {
           safety.startSweeping();
           imageSweeper = new ImageSweeper(ctx, stores.pool(), images);
           imageSweeper.start();
+          imageCopies.start();
           machinery.breakers.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
@@ -202,6 +206,11 @@ public final class RegionNodeVerticle extends VerticleBase {
   }
 
   /** This node's circuit breakers (safe from any thread); null before the node started. */
+  /** The copies of images across regions (after start). */
+  public ImageCopies imageCopies() {
+    return imageCopies;
+  }
+
   public Breakers breakers() {
     return machinery == null ? null : machinery.breakers.board();
   }
@@ -250,7 +259,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> startHttp() {
     QueueMachinery m = machinery;
     Submissions submissions = new Submissions(ctx, m.routing, m.eta, m.breakers, m.fallbacks);
-    RegionalApi api = new RegionalApi(ctx, submissions, images, new Cancellations(ctx), m.eta);
+    RegionalApi api = new RegionalApi(ctx, submissions, images, imageCopies, new Cancellations(ctx), m.eta);
     return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
         .requestHandler(withProbes(withRegistry(api.router())))
         .listen()
@@ -288,6 +297,9 @@ public final class RegionNodeVerticle extends VerticleBase {
       imageSweeper.stop();
       imageSweeper = null;
     }
+    if (imageCopies != null) {
+      imageCopies.stop();
+    }
     Future<Void> chain = Future.succeededFuture();
     if (autoscaling != null) {
       RegionAutoscaling stopping = autoscaling;
@@ -323,6 +335,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (stores != null) {
       RegionStores closing = stores;
+      chain = chain.transform(v -> closing.close());
+    }
+    if (imageCopies != null) {
+      ImageCopies closing = imageCopies;
+      imageCopies = null;
       chain = chain.transform(v -> closing.close());
     }
     if (images != null) {

@@ -54,7 +54,7 @@ public final class NodeUnderTest {
     return deploy(vertx, config, TestRegion.REGION, clock, actuator);
   }
 
-  /** A node of {@code region} (a key of {@code config.regions()}). */
+  /** A node of region {@code region} of {@code config} (not necessarily the tests' us-west). */
   public static Future<NodeUnderTest> deploy(Vertx vertx, GenmeshConfig config, String region) {
     return deploy(vertx, config, region, Clock.systemUTC(), new dev.genmesh.region.autoscale.impl.LoggingActuator());
   }

@@ -114,7 +114,8 @@ public final class TestStores implements AutoCloseable {
 
   /**
    * The environment that points genmesh's image store at {@link #objectStore()} and
-   * {@code bucket} (every region), as {@code ConfigLoader.load(file, env)} reads it.
+   * {@code bucket} (every region), as {@code ConfigLoader.load(file, env)} reads it; no copies of
+   * images across regions ({@code images.copies.to: none}).
    */
   public Map<String, String> imagesEnv(String bucket) {
     EmbeddedObjectStore store = objectStore();
@@ -122,6 +123,8 @@ public final class TestStores implements AutoCloseable {
         "GENMESH_IMAGES__ENDPOINT", store.endpoint(),
         "GENMESH_IMAGES__BUCKET", bucket,
         "GENMESH_IMAGES__PATH_STYLE", "true",
+        // No copies across regions unless a test asks for them (and makes their buckets).
+        "GENMESH_IMAGES__COPIES__TO", "none",
         "GENMESH_S3_ACCESS_KEY", store.credentials().accessKey(),
         "GENMESH_S3_SECRET_KEY", store.credentials().secretKey());
   }

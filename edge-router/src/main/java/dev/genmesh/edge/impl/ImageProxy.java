@@ -13,7 +13,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -26,6 +28,8 @@ import org.slf4j.LoggerFactory;
  * ({@code images.edge_delivery: proxy}, the default); or a 302 to a short-lived presigned URL of the
  * object ({@code redirect}), so that the bytes go from the store to the client directly. Either way
  * only a completed request's images are served: 409 {@code not_ready} before, 404 when it never will.
+ * When the request's region does not answer (or answers 5xx), the region that holds copies of its
+ * images ({@code images.copies}, docs/architecture.md "Images across regions") is asked instead.
  */
 public final class ImageProxy {
   private static final Logger LOG = LoggerFactory.getLogger(ImageProxy.class);
@@ -37,13 +41,16 @@ public final class ImageProxy {
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
 
   private final RegionDirectory regions;
+  /** Region name → the region holding copies of its images, when one does. */
+  private final Function<String, Optional<RegionClient>> copyHolder;
   private final long retryAfterSeconds;
   private final ImagesConfig.EdgeDelivery delivery;
   private final long redirectMaxAgeSeconds;
 
-  public ImageProxy(RegionDirectory regions, long retryAfterSeconds, ImagesConfig.EdgeDelivery delivery,
-      long presignTtlMs) {
+  public ImageProxy(RegionDirectory regions, Function<String, Optional<RegionClient>> copyHolder,
+      long retryAfterSeconds, ImagesConfig.EdgeDelivery delivery, long presignTtlMs) {
     this.regions = regions;
+    this.copyHolder = copyHolder;
     this.retryAfterSeconds = retryAfterSeconds;
     this.delivery = delivery;
     // A browser may reuse a redirect while its URL is still good for a while after.
@@ -60,7 +67,7 @@ public final class ImageProxy {
     }
     int index = Integer.parseInt(file.group(1));
     if (delivery == ImagesConfig.EdgeDelivery.REDIRECT && ctx.request().method() == HttpMethod.GET) {
-      ask(ctx, region, id, index, region.imageLink(id, index), link -> redirect(ctx, link));
+      ask(ctx, region, true, id, index, r -> r.imageLink(id, index), link -> redirect(ctx, link));
     } else {
       MultiMap conditions = MultiMap.caseInsensitiveMultiMap();
       CONDITIONS.forEach(name -> {
@@ -69,17 +76,27 @@ public final class ImageProxy {
           conditions.add(name, value);
         }
       });
-      ask(ctx, region, id, index, region.image(ctx.request().method(), id, index, conditions),
+      ask(ctx, region, true, id, index, r -> r.image(ctx.request().method(), id, index, conditions),
           image -> proxy(ctx, image, conditions.get("If-None-Match")));
     }
   }
 
-  /** The region's answer to {@code call}: 2xx/304 to {@code served}; 404, 409 and the rest passed on; 5xx as 503. */
-  private void ask(RoutingContext ctx, RegionClient region, String id, int index, Future<HttpResponse<Buffer>> call,
-      Consumer<HttpResponse<Buffer>> served) {
-    call.onComplete(answer -> {
+  /**
+   * The region's answer to {@code call}: 2xx/304 to {@code served}; 404, 409 and the rest passed on;
+   * no answer or 5xx: the holder of the region's copies is asked when {@code origin} (once), else 503.
+   */
+  private void ask(RoutingContext ctx, RegionClient region, boolean origin, String id, int index,
+      Function<RegionClient, Future<HttpResponse<Buffer>>> call, Consumer<HttpResponse<Buffer>> served) {
+    call.apply(region).onComplete(answer -> {
       if (answer.failed() || answer.result().statusCode() >= 500) {
         String why = answer.failed() ? answer.cause().toString() : "answered " + answer.result().statusCode();
+        Optional<RegionClient> holder = origin ? copyHolder.apply(region.name()) : Optional.empty();
+        if (holder.isPresent()) {
+          LOG.info("request {}: region {} could not serve image {} ({}); asking {}, which holds its copies", id,
+              region.name(), index, why, holder.get().name());
+          ask(ctx, holder.get(), false, id, index, call, served);
+          return;
+        }
         LOG.warn("request {}: region {} could not serve image {} ({})", id, region.name(), index, why);
         JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "region " + region.name() + " cannot serve images now",
             retryAfterSeconds);
@@ -87,7 +104,11 @@ public final class ImageProxy {
       }
       HttpResponse<Buffer> response = answer.result();
       int status = response.statusCode();
-      if (status == 404) {
+      if (!origin && status == 404) {
+        // The holder has no copy (not completed, or not copied yet): the origin may still have it.
+        JsonReplies.unavailable(ctx, ErrorCode.REGION_UNAVAILABLE, "the region of generation " + id
+            + " does not answer and region " + region.name() + " holds no copy of image " + index, retryAfterSeconds);
+      } else if (status == 404) {
         JsonReplies.notFound(ctx, "image " + index + " of generation " + id);
       } else if (status == 200 || status == 206 || status == 304 || status == 416) {
         served.accept(response);

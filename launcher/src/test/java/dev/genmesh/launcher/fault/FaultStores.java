@@ -2,6 +2,7 @@ package dev.genmesh.launcher.fault;
 
 import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedStores;
+import dev.genmesh.testkit.FaultProxy;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +27,7 @@ final class FaultStores implements AutoCloseable {
   private EmbeddedPostgres postgres;
   private RedisServer redis;
   private EmbeddedObjectStore objects;
+  private FaultProxy objectsProxy;
 
   private FaultStores(Path dir) throws IOException {
     this.objectsDir = Files.createDirectories(dir.resolve("s3"));
@@ -63,6 +65,22 @@ final class FaultStores implements AutoCloseable {
 
   EmbeddedObjectStore objectStore() {
     return objects;
+  }
+
+  /**
+   * Puts a {@link FaultProxy} in front of the object store: regions made after this reach their
+   * images (uploads, presigned reads, deletes) only through it, so the test can slow it or cut it.
+   */
+  FaultProxy proxyObjectStore() {
+    if (objectsProxy == null) {
+      objectsProxy = FaultProxy.start("127.0.0.1", objects.port());
+    }
+    return objectsProxy;
+  }
+
+  /** Where regions reach the object store: the proxy once there is one, else the store itself. */
+  String objectStoreEndpoint() {
+    return objectsProxy == null ? objects.endpoint() : objectsProxy.url();
   }
 
   /** A clean, fast shutdown of PostgreSQL: its sessions are cut, the data stays. */
@@ -118,6 +136,10 @@ final class FaultStores implements AutoCloseable {
 
   @Override
   public void close() {
+    if (objectsProxy != null) {
+      objectsProxy.close();
+      objectsProxy = null;
+    }
     if (objects != null) {
       objects.close();
       objects = null;

@@ -73,7 +73,7 @@ final class ProcessRegion {
     objects.createBucket(BUCKET_PREFIX + name);
     this.imageObjects = new ImageObjects(objects.bucketDir(BUCKET_PREFIX + name));
     this.config = writeConfig(dir.resolve("genmesh.yaml"), name, "f" + suffix, stores.postgresPort(), stores.redisPort(),
-        timings, extraYaml, objects);
+        timings, extraYaml, stores.objectStoreEndpoint(), objects.credentialsFile());
   }
 
   /**
@@ -190,7 +190,7 @@ final class ProcessRegion {
   }
 
   private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, Timings timings,
-      String extraYaml, EmbeddedObjectStore objects) {
+      String extraYaml, String objectsEndpoint, Path objectsCredentials) {
     int cluster = freePortRange(5);
     String yaml = """
         regions:
@@ -213,12 +213,13 @@ final class ProcessRegion {
         images:
           endpoint: "%13$s"
           credentials_file: "%14$s"
+          copies: {to: none}         # one region on its own: no copies across regions
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
         """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, timings.leaseMs(),
         timings.workerHeartbeatMs(), timings.healthIntervalMs(), timings.healthTimeoutMs(),
-        timings.unhealthyAfterMisses(), objects.endpoint(), objects.credentialsFile())
+        timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials)
         + (timings.backoffCapMs() == null ? "" : "  backoff_cap_ms: " + timings.backoffCapMs() + "\n")
         + extraYaml;
     try {

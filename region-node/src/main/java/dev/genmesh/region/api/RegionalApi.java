@@ -3,6 +3,7 @@ package dev.genmesh.region.api;
 import static dev.genmesh.region.api.impl.JsonReplies.error;
 import static dev.genmesh.region.api.impl.JsonReplies.json;
 
+import dev.genmesh.images.ImageStore;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.region.api.impl.ApiFailures;
@@ -11,7 +12,7 @@ import dev.genmesh.region.api.impl.GenerationRoutes;
 import dev.genmesh.region.api.impl.ImageRoutes;
 import dev.genmesh.region.api.impl.LiveView;
 import dev.genmesh.region.api.impl.SubmitRoute;
-import dev.genmesh.images.ImageStore;
+import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.requests.impl.Cancellations;
 import dev.genmesh.region.requests.impl.Submissions;
@@ -42,8 +43,8 @@ public final class RegionalApi {
   private final EventRoutes events;
   private final ImageRoutes images;
 
-  public RegionalApi(RegionContext ctx, Submissions submissions, ImageStore images, Cancellations cancellations,
-      EtaEstimator eta) {
+  public RegionalApi(RegionContext ctx, Submissions submissions, ImageStore images, ImageCopies copies,
+      Cancellations cancellations, EtaEstimator eta) {
     this.vertx = ctx.vertx();
     this.meters = ctx.meters();
     this.failures = new ApiFailures(ctx.region(), ctx.metrics());
@@ -51,7 +52,7 @@ public final class RegionalApi {
     this.submit = new SubmitRoute(ctx.region(), submissions, views, failures);
     this.generations = new GenerationRoutes(ctx.region(), ctx.log(), cancellations, views, failures);
     this.events = new EventRoutes(ctx.log(), ctx.hub(), failures);
-    this.images = new ImageRoutes(ctx.log(), images, failures, ctx.metrics(),
+    this.images = new ImageRoutes(ctx.log(), images, copies, failures, ctx.metrics(),
         java.time.Duration.ofMillis(ctx.config().images().presignTtlMs()), ctx.clock());
   }
 

@@ -11,6 +11,7 @@ import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.StoredImage;
+import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
@@ -41,17 +42,23 @@ public final class ImageRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(ImageRoutes.class);
   private static final Pattern IMAGE_FILE = Pattern.compile("(\\d{1,4})\\.png");
 
+  /** An image to serve and the bucket it is in (the region's own, or the copies it holds for another region). */
+  private record Source(StoredImage image, ImageStore store) {}
+
   private final RequestLog log;
   private final ImageStore images;
+  private final ImageCopies copies;
   private final ApiFailures failures;
   private final RegionMetrics metrics;
   private final Duration linkTtl;
   private final Clock clock;
 
-  public ImageRoutes(RequestLog log, ImageStore images, ApiFailures failures, RegionMetrics metrics, Duration linkTtl,
-      Clock clock) {
+  /** @param copies the copies of other regions' images this region holds, served when the request is not in its log */
+  public ImageRoutes(RequestLog log, ImageStore images, ImageCopies copies, ApiFailures failures, RegionMetrics metrics,
+      Duration linkTtl, Clock clock) {
     this.log = log;
     this.images = images;
+    this.copies = copies;
     this.failures = failures;
     this.metrics = metrics;
     this.linkTtl = linkTtl;
@@ -60,22 +67,23 @@ public final class ImageRoutes {
 
   /** The image's bytes (or a range of them, or only its headers for HEAD). */
   public void handle(RoutingContext ctx) {
-    deliverable(ctx).onSuccess(image -> {
-      if (image != null) {
-        send(ctx, image);
+    deliverable(ctx).onSuccess(source -> {
+      if (source != null) {
+        send(ctx, source);
       }
     });
   }
 
   /** {@code {url, expires_at, etag, size, content_type}}: where the image can be read without credentials, for a while. */
   public void link(RoutingContext ctx) {
-    deliverable(ctx).onSuccess(image -> {
-      if (image == null) {
+    deliverable(ctx).onSuccess(source -> {
+      if (source == null) {
         return;
       }
+      StoredImage image = source.image();
       ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
       json(ctx, 200, new JsonObject()
-          .put("url", images.presignGet(image.key(), linkTtl))
+          .put("url", source.store().presignGet(image.key(), linkTtl))
           .put("expires_at", clock.instant().plus(linkTtl).toString())
           .put("etag", etag(image))
           .put("size", image.size())
@@ -86,9 +94,10 @@ public final class ImageRoutes {
   /**
    * The image asked for, when its request is COMPLETED (it passed the safety gate); otherwise the
    * answer is sent here and the future holds null: 409 not_ready while the request may still
-   * complete, 404 when it never will or has no such image.
+   * complete, 404 when it never will or has no such image. A request not in this region's log may
+   * be another region's whose copies this region holds (its own region being down, the edge asks here).
    */
-  private Future<StoredImage> deliverable(RoutingContext ctx) {
+  private Future<Source> deliverable(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     Matcher file = IMAGE_FILE.matcher(ctx.pathParam("file"));
     if (!RequestIds.isWellFormed(id) || !file.matches()) {
@@ -96,21 +105,32 @@ public final class ImageRoutes {
       return Future.succeededFuture();
     }
     int index = Integer.parseInt(file.group(1));
-    return log.find(id).<StoredImage>map(found -> image(ctx, id, index, found)).recover(err -> {
-      failures.storageError(ctx, "image", id, err);
-      return Future.succeededFuture();
+    return log.find(id).compose(found -> found.isPresent()
+            ? Future.succeededFuture(image(ctx, id, index, found).map(image -> new Source(image, images)).orElse(null))
+            : copied(ctx, id, index))
+        .recover(err -> {
+          failures.storageError(ctx, "image", id, err);
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Image {@code index} of another region's completed request, from the copies held here; 404 when none is. */
+  private Future<Source> copied(RoutingContext ctx, String id, int index) {
+    return copies.find(id).map(manifest -> {
+      if (manifest.isPresent() && index < manifest.get().images().size()) {
+        return new Source(manifest.get().images().get(index), copies.held().orElseThrow());
+      }
+      error(ctx, ApiError.of(ErrorCode.NOT_FOUND, manifest.isPresent()
+          ? "request " + id + " has no image " + index : "no such image"));
+      return null;
     });
   }
 
-  private static StoredImage image(RoutingContext ctx, String id, int index, Optional<RequestRow> row) {
-    if (row.isEmpty()) {
-      error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "no such image"));
-      return null;
-    }
-    RequestStatus status = row.get().status();
+  private static Optional<StoredImage> image(RoutingContext ctx, String id, int index, Optional<RequestRow> row) {
+    RequestStatus status = row.orElseThrow().status();
     if (status == RequestStatus.COMPLETED) {
       if (index < row.get().images().size()) {
-        return row.get().images().get(index);
+        return Optional.of(row.get().images().get(index));
       }
       error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "request " + id + " has no image " + index));
     } else if (status.isTerminal()) {
@@ -119,10 +139,12 @@ public final class ImageRoutes {
       error(ctx, ApiError.of(ErrorCode.NOT_READY, "request " + id + " is " + status.wireName()
           + ": its images are served once it completes"));
     }
-    return null;
+    return Optional.empty();
   }
 
-  private void send(RoutingContext ctx, StoredImage image) {
+  private void send(RoutingContext ctx, Source source) {
+    StoredImage image = source.image();
+    ImageStore store = source.store();
     String etag = etag(image);
     HttpServerResponse response = ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, ImageStores.PNG)
@@ -149,22 +171,22 @@ public final class ImageRoutes {
       response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length)).end();
       return;
     }
-    Future<Buffer> bytes = range == null ? images.get(image.key()) : images.get(image.key(), range.first(), range.last());
+    Future<Buffer> bytes = range == null ? store.get(image.key()) : store.get(image.key(), range.first(), range.last());
     bytes.onComplete(ar -> {
       if (ar.succeeded()) {
         response.end(ar.result()).onFailure(err -> LOG.debug("image {} not sent: {}", image.key(), err.toString()));
       } else {
-        storeFailed(ctx, image, ar.cause());
+        storeFailed(ctx, image, store, ar.cause());
       }
     });
   }
 
-  private void storeFailed(RoutingContext ctx, StoredImage image, Throwable err) {
+  private void storeFailed(RoutingContext ctx, StoredImage image, ImageStore store, Throwable err) {
     ctx.response().setStatusCode(200).headers().remove(HttpHeaders.CONTENT_RANGE).remove(HttpHeaders.ETAG)
         .remove(HttpHeaders.CACHE_CONTROL).remove(HttpHeaders.ACCEPT_RANGES);
     if (err instanceof NoSuchObjectException) {
       metrics.systemError("image_missing");
-      LOG.error("image {} of a completed request is not in bucket {}", image.key(), images.bucket());
+      LOG.error("image {} of a completed request is not in bucket {}", image.key(), store.bucket());
       error(ctx, ApiError.of(ErrorCode.NOT_FOUND, "image " + image.key() + " is no longer stored"));
       return;
     }
