@@ -92,11 +92,22 @@ public final class Adoption {
     return data;
   }
 
+  /** The columns of this region's {@code table}, by name (quoted), in its own order. */
+  private static Future<String> columns(SqlConnection conn, String table) {
+    return conn.preparedQuery("SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)"
+            + " FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1")
+        .execute(Tuple.of(table)).map(rows -> rows.iterator().next().getString(0));
+  }
+
+  private static String prefixed(String alias, String columns) {
+    return alias + columns.replace(", ", ", " + alias);
+  }
+
   private Future<Adopted> copy(SqlConnection conn, String ward, String from, String reason, Instant decidedAt,
       List<String> ids, List<JsonObject> data) {
     String[] idArray = ids.toArray(new String[0]);
-    // A temporary copy, so that every column comes across as it is (SELECT *: both schemas come from
-    // the same migrations) and only what a new region must not keep is changed.
+    // A temporary copy, so that every column comes across as it is (both schemas come from the same
+    // migrations; copied by name, since their order may differ) and only what a new region must not keep is changed.
     return conn.preparedQuery("CREATE TEMP TABLE adopting ON COMMIT DROP AS SELECT * FROM " + ward
             + ".requests WHERE id = ANY($1)").execute(Tuple.of(idArray))
         .compose(v -> conn.query("UPDATE adopting a SET idempotency_key = NULL WHERE EXISTS"
@@ -106,9 +117,12 @@ public final class Adoption {
             + " image_count = NULL, safety_pending_at = NULL, safety_next_check_at = NULL, safety_reason = NULL,"
             + " safety_alerted_at = NULL, images_swept_at = NULL, adopted_from = $1, adopted_by = NULL,"
             + " queued_at = now(), updated_at = now(), last_event_seq = last_event_seq + 1").execute(Tuple.of(from)))
-        .compose(v -> conn.query("INSERT INTO requests SELECT * FROM adopting").execute())
-        .compose(v -> conn.query("INSERT INTO request_events SELECT e.* FROM " + ward + ".request_events e"
-            + " JOIN adopting a ON a.id = e.request_id AND e.seq < a.last_event_seq").execute())
+        .compose(v -> columns(conn, "requests"))
+        .compose(cols -> conn.query("INSERT INTO requests (" + cols + ") SELECT " + cols + " FROM adopting").execute())
+        .compose(v -> columns(conn, "request_events"))
+        .compose(cols -> conn.query("INSERT INTO request_events (" + cols + ") SELECT " + prefixed("e.", cols)
+            + " FROM " + ward + ".request_events e JOIN adopting a ON a.id = e.request_id AND e.seq < a.last_event_seq")
+            .execute())
         .compose(v -> conn.preparedQuery("INSERT INTO request_events (request_id, seq, type, data, created_at)"
                 + " SELECT a.id, a.last_event_seq, 'region_failover', d.value, now()"
                 + " FROM unnest($1::text[]) WITH ORDINALITY AS i(id, n)"
