@@ -116,22 +116,9 @@ class RegionAdoptedAfterKillTest {
       EmbeddedObjectStore objects) throws IOException {
     objects.createBucket("genmesh-" + a);
     objects.createBucket("genmesh-" + b);
-    StringBuilder yaml = new StringBuilder("regions:\n");
-    for (String[] region : List.of(new String[] {a, "a" + a.substring(3), Integer.toString(pgA.port()), pgA.database()},
-        new String[] {b, "b" + b.substring(3), Integer.toString(pgB.port()), pgB.database()})) {
-      int cluster = ProcessRegion.freePortRange(5);
-      yaml.append("""
-            %1$s:
-              code: %2$s
-              http_host: 127.0.0.1
-              http_port: 0
-              api_url: ""
-              cluster_port: %3$d
-              cluster_members: ["127.0.0.1:%3$d-%4$d"]
-              postgres: {host: 127.0.0.1, port: %5$s, database: %6$s, user: postgres, pool_size: 4}
-              redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"}
-          """.formatted(region[0], region[1], cluster, cluster + 4, region[2], region[3], redisPort));
-    }
+    StringBuilder yaml = new StringBuilder("regions:\n")
+        .append(ProcessRegion.regionEntry(a, "a" + a.substring(3), pgA.port(), pgA.database(), redisPort, 4))
+        .append(ProcessRegion.regionEntry(b, "b" + b.substring(3), pgB.port(), pgB.database(), redisPort, 4));
     yaml.append("""
         replication:
           mode: sync
@@ -141,6 +128,7 @@ class RegionAdoptedAfterKillTest {
         images:
           endpoint: "%3$s"
           credentials_file: "%4$s"
+          copies: {to: none}
         """.formatted(a, b, objects.endpoint(), objects.credentialsFile()));
     return Files.writeString(file, yaml.toString());
   }
