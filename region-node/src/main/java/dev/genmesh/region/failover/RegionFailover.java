@@ -12,6 +12,7 @@ import dev.genmesh.region.scheduler.EtaEstimator;
 import dev.genmesh.region.scheduler.Routing;
 import dev.genmesh.replication.LogReplication;
 import dev.genmesh.replication.RegionSchemas;
+import dev.genmesh.replication.ReplicationStatus;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -69,7 +70,8 @@ public final class RegionFailover {
 
   /** Fail-back, at start before the queues are rebuilt: what the peer adopted is final here. */
   public Future<Void> reconcile() {
-    return failBack.reconcile().onSuccess(adopted -> {
+    boolean published = replication.status().mode() != ReplicationStatus.Mode.OFF;
+    return failBack.reconcile(published).onSuccess(adopted -> {
       adoptedHere.clear();
       adoptedHere.putAll(adopted);
     }).mapEmpty();

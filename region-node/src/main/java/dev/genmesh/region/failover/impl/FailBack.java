@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * the peer adopted while this region was down (the peer's {@code adoptions}) become ADOPTED here,
  * terminal, never run again, answered by the adopter. The peer's database is asked directly (its
  * node may be busy); while it cannot be reached the region waits up to
- * {@code replication.reconcile_timeout_ms}, then starts without knowing, with an alert.
+ * {@code replication.reconcile_timeout_ms}, then starts without knowing, with an alert. A region whose
+ * log is not published (replication off, no peer, no wal_level=logical) has no replica to adopt from: nothing to ask.
  */
 public final class FailBack {
   private static final Logger LOG = LoggerFactory.getLogger(FailBack.class);
@@ -48,9 +49,13 @@ public final class FailBack {
     this.clock = clock;
   }
 
-  /** Marks what the peer adopted; answers every ADOPTED id of this log with its adopter. Fails only if this log fails. */
-  public Future<Map<String, String>> reconcile() {
-    Optional<String> peer = config.replication().enabled()
+  /**
+   * Marks what the peer adopted; answers every ADOPTED id of this log with its adopter. Fails only if this log fails.
+   *
+   * @param published this region's log is published to its peer (else no peer holds a replica to adopt from)
+   */
+  public Future<Map<String, String>> reconcile(boolean published) {
+    Optional<String> peer = published && config.replication().enabled()
         ? config.replication().peerOf(region).filter(config.regions()::containsKey) : Optional.empty();
     Future<Void> marked = peer.isEmpty() ? Future.succeededFuture()
         : adoptedByPeer(peer.get(), clock.millis() + config.replication().reconcileTimeoutMs())
