@@ -87,6 +87,16 @@ public final class RegionPostgres implements AutoCloseable {
     }
   }
 
+  /** The last {@code lines} lines of the server's own log (for a failing test's message). */
+  public String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(dir.resolve("pg.log"));
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
   public boolean running() {
     return server != null;
   }

@@ -126,8 +126,8 @@ class AdoptionTest {
       JsonObject up = await(mesh.east.post(FailoverRoutes.DECISIONS,
           new JsonObject().put("region", "us-west").put("state", "up").toBuffer())).bodyAsJsonObject();
       assertThat(up.getString("action")).isEqualTo("resumed");
-      Waits.eventually(30, 100, () -> adopted.stream().allMatch(id -> "ADOPTED".equals(mesh.replicaRows(id).get(0).get("status"))),
-          "us-east's replica of us-west catches up");
+      mesh.eventually("us-east's replica of us-west catches up",
+          () -> adopted.stream().allMatch(id -> "ADOPTED".equals(mesh.replicaRows(id).get(0).get("status"))));
 
       // Exactly once as the user sees it: one completed event per request, all in us-east.
       for (String id : adopted) {

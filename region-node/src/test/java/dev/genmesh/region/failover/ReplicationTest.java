@@ -69,7 +69,7 @@ class ReplicationTest {
       mesh.eastPg.restart();
       mesh.awaitStreaming("sync");
       assertThat(mesh.westAlerts).anySatisfy(alert -> assertThat(alert.getString("type")).isEqualTo("replication_restored"));
-      Waits.eventually(30, 100, () -> mesh.replicaRows(degradedId).size() == 1, "the row acknowledged while degraded reaches the peer");
+      mesh.eventually("the row acknowledged while degraded reaches the peer", () -> mesh.replicaRows(degradedId).size() == 1);
     }
   }
 
@@ -90,7 +90,7 @@ class ReplicationTest {
       mesh.eastPg.restart();
       String id = accepted(await(held));
       assertThat(mesh.replicaRows(id)).hasSize(1);
-      Waits.eventually(30, 100, () -> !mesh.westReplication().getBoolean("refusing"), "us-west takes submits again");
+      mesh.eventually("us-west takes submits again", () -> !mesh.westReplication().getBoolean("refusing"));
       accepted(await(mesh.west.submit(spec())));
     }
   }
@@ -110,8 +110,8 @@ class ReplicationTest {
       assertThat(mesh.westReplication().getString("mode")).isEqualTo("async");
 
       mesh.eastPg.restart();
-      Waits.eventually(30, 100, () -> ids.stream().allMatch(id -> mesh.replicaRows(id).size() == 1),
-          "what was acknowledged meanwhile reaches the peer");
+      mesh.eventually("what was acknowledged meanwhile reaches the peer",
+          () -> ids.stream().allMatch(id -> mesh.replicaRows(id).size() == 1));
     }
   }
 }

@@ -58,10 +58,10 @@ final class TwoRegions implements AutoCloseable {
   }
 
   void awaitStreaming(String mode) {
-    Waits.eventually(30, 100, () -> {
+    eventually("us-west's peer streams, mode " + mode, () -> {
       JsonObject state = westReplication();
       return state.getBoolean("peer_streaming") && mode.equals(state.getString("mode"));
-    }, "us-west's peer streams, mode " + mode);
+    });
   }
 
   /** A GET to us-west's regional API that does not follow redirects. */
@@ -77,6 +77,19 @@ final class TwoRegions implements AutoCloseable {
   /** Rows of us-west's replica in us-east's database. */
   List<Map<String, Object>> replicaRows(String id) {
     return eastPg.query("SELECT id, status FROM us_west.requests WHERE id = ?", id);
+  }
+
+  /**
+   * Waits up to 60 s for {@code condition} about replication; a timeout carries both servers' last
+   * log lines (what the subscription and the walsender said).
+   */
+  void eventually(String what, java.util.function.BooleanSupplier condition) {
+    try {
+      Waits.eventually(60, 100, condition, what);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\n--- us-west's server:\n" + westPg.logTail(30)
+          + "\n--- us-east's server:\n" + eastPg.logTail(30), e);
+    }
   }
 
   /** A new us-west node (after a crash), in a new Vert.x. */
