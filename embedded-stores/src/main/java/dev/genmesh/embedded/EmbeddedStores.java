@@ -165,6 +165,8 @@ public final class EmbeddedStores implements AutoCloseable {
             Path to = own.resolve(shared.relativize(from).toString());
             if (Files.isDirectory(from)) {
               Files.createDirectories(to);
+              // PostgreSQL refuses a data directory others may read (the copy gets the umask's rights).
+              Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(from));
             } else if (!from.getFileName().toString().equals("postmaster.pid")) {
               Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
