@@ -311,7 +311,9 @@ class EdgeVerticleHttpTest {
         .addHeader("Last-Event-ID", "5"));
     Waits.await(AWAIT_S, byHeader.closed.future());
 
-    assertThat(usWest.streamAfters).containsExactly(4L, 5L);
+    // The region may close a finished request's stream before the edge relays it; the edge then
+    // opens it once more from the same point (ProgressRelay.relayOrReopen), so 4 may come twice.
+    assertThat(new java.util.LinkedHashSet<>(usWest.streamAfters)).containsExactly(4L, 5L);
     assertThat(byQuery.frames).extracting(frame -> frame.getLong("id")).containsExactly(5L, 6L);
     assertThat(byHeader.frames).extracting(frame -> frame.getLong("id")).containsExactly(6L);
   }
