@@ -232,6 +232,12 @@ public record GenmeshConfig(
         throw new ConfigException("worker.models", "names model '" + model + "', which is not in models " + models.keySet());
       }
     }
+    edge.openai().models().forEach((openAiName, model) -> {
+      if (!models.containsKey(model)) {
+        throw new ConfigException("edge.openai.models." + openAiName, "names model '" + model + "', which is not in models "
+            + models.keySet());
+      }
+    });
     for (String region : edge.latencyMs().keySet()) {
       if (!regions.containsKey(region)) {
         throw new ConfigException("edge.latency_ms." + region, "is not a region in regions " + regions.keySet());

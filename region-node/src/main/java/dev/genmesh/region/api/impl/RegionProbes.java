@@ -27,6 +27,8 @@ import java.util.function.Supplier;
  */
 public final class RegionProbes {
   static final long STORE_CHECK_TIMEOUT_MS = 2000;
+  /** How often the stores are pinged for {@code genmesh.store.up}, whether or not anyone probes. */
+  static final long STORE_PING_INTERVAL_MS = 5000;
 
   private final Vertx vertx;
   private final String region;
@@ -37,6 +39,9 @@ public final class RegionProbes {
   private final BooleanSupplier fenced;
   private final boolean failoverEnabled;
   private final Supplier<ReplicationStatus> replication;
+  private final java.util.concurrent.atomic.AtomicInteger postgresUp;
+  private final java.util.concurrent.atomic.AtomicInteger redisUp;
+  private boolean pinging;
 
   /**
    * @param rebuilding a run-time rebuild (keys lost, Redis back) is running: reported, but the
@@ -53,6 +58,8 @@ public final class RegionProbes {
     this.queue = ctx.queue();
     this.startupRebuildDone = startupRebuildDone;
     this.rebuilding = rebuilding;
+    this.postgresUp = ctx.metrics().storeUp("postgres");
+    this.redisUp = ctx.metrics().storeUp("redis");
   }
 
   public void mount(Router router) {
@@ -76,8 +83,23 @@ public final class RegionProbes {
               + " observers hold this region ok; it dispatches nothing until they do"))
           : Status.OK(new JsonObject().put("fenced", false))));
     }
+    // A timer of the node's verticle: cancelled when it is undeployed.
+    vertx.setPeriodic(STORE_PING_INTERVAL_MS, tick -> pingStores());
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+  }
+
+  /** Sets the store gauges from one ping of each (alerts read them: k8s/monitoring). */
+  private void pingStores() {
+    if (pinging) {
+      return;
+    }
+    pinging = true;
+    Future<?> postgres = log.ping().timeout(STORE_CHECK_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(ar -> postgresUp.set(ar.succeeded() ? 1 : 0));
+    Future<?> redis = queue.ping().timeout(STORE_CHECK_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(ar -> redisUp.set(ar.succeeded() ? 1 : 0));
+    Future.join(postgres, redis).onComplete(done -> pinging = false);
   }
 
   private static void reachable(Future<?> ping, Promise<Status> promise) {
