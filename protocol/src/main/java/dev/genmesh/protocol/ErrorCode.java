@@ -44,6 +44,11 @@ public enum ErrorCode {
   STORAGE_UNAVAILABLE(503),
   /** The region sheds this tier while its global circuit breaker is open; retry after Retry-After. */
   OVERLOADED(503),
+  /**
+   * The region does not hold this model version yet: it is pulling it from the primary registry,
+   * or the primary does not answer, or its copy failed its checksum; retry after Retry-After.
+   */
+  MODEL_NOT_CACHED(503),
   INTERNAL(500);
 
   private final int httpStatus;
