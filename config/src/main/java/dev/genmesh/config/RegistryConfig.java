@@ -46,6 +46,11 @@ public record RegistryConfig(
         pullWaitMs, seedAllRegions);
   }
 
+  public RegistryConfig withDir(String newDir) {
+    return new RegistryConfig(newDir, pull, pollIntervalMs, pullAttempts, downloadTimeoutMs, catalogCacheMs, primary,
+        mirrorIntervalMs, pullWaitMs, seedAllRegions);
+  }
+
   /** Another primary (empty: none), another mirror interval. */
   public RegistryConfig withPrimary(String newPrimary, long newMirrorIntervalMs) {
     return new RegistryConfig(dir, pull, pollIntervalMs, pullAttempts, downloadTimeoutMs, catalogCacheMs, newPrimary,
