@@ -110,13 +110,7 @@ class RegistryAcrossRegionsTest {
   /** us-west (the primary) and us-east on stores of their own, registries under the temp dir, a quick mirror. */
   private GenmeshConfig twoRegions(TestStores stores) {
     GenmeshConfig west = TestRegion.config(stores, stores.createDatabase(), TestStores.newKeyPrefix());
-    RegionConfig east = west.region(EAST).withHttpPort(0).withStores(
-        new RegionConfig.PostgresConfig("127.0.0.1", stores.postgresPort(), stores.createDatabase(), "postgres", "", 4),
-        new RegionConfig.RedisConfig(stores.redisUrl(), TestStores.newKeyPrefix()));
-    Map<String, RegionConfig> regions = new HashMap<>(west.regions());
-    regions.put(EAST, east);
-    regions.remove("eu-west");
-    return west.withRegions(regions)
+    return TestRegion.withSecondRegion(west, stores, EAST)
         .withRegistry(west.registry().withDir(dir.resolve("registry").toString()).withPrimary(TestRegion.REGION, 200));
   }
 }
