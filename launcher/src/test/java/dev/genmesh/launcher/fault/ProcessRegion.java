@@ -215,6 +215,8 @@ final class ProcessRegion {
           endpoint: "%13$s"
           credentials_file: "%14$s"
           copies: {to: none}         # one region on its own: no copies across regions
+        registry:
+          primary: %1$s              # one region on its own: its own primary, it mirrors nobody
         queue:
           lease_ms: %8$d
           lease_reap_interval_ms: 500
