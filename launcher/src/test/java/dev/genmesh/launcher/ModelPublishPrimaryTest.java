@@ -10,8 +10,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code genmesh model publish|rollback} with a primary registry (us-west by default): the primary,
@@ -58,29 +55,29 @@ class ModelPublishPrimaryTest {
         .requestHandler(RegistryRoutes.router(vertx, new ModelRegistry(primaryDir), null)).listen(0, "127.0.0.1"));
     Path config = configWithPrimaryAt(primary.actualPort());
 
-    Cli published = cli("model", "publish", "--config", config.toString(), "--data-dir", dataDir.toString(),
+    CliRun published = CliRun.of("model", "publish", "--config", config.toString(), "--data-dir", dataDir.toString(),
         "--from", bundle.toString());
 
-    assertThat(published.exit).as(published.err).isZero();
-    assertThat(published.out).contains("published m 1");
+    assertThat(published.exit()).as(published.err()).isZero();
+    assertThat(published.out()).contains("published m 1");
     assertThat(new ModelRegistry(primaryDir).current("m")).contains("1");
   }
 
   @Test
   void anotherRegionRefusesAndNamesThePrimaryAndHowToPromoteOne() throws Exception {
-    Cli byRegion = cli("model", "publish", "--data-dir", dataDir.toString(), "--region", "us-east", "--from", bundle.toString());
-    Cli byFolder = cli("model", "publish", "--data-dir", dataDir.toString(), "--registry",
+    CliRun byRegion = CliRun.of("model", "publish", "--data-dir", dataDir.toString(), "--region", "us-east", "--from", bundle.toString());
+    CliRun byFolder = CliRun.of("model", "publish", "--data-dir", dataDir.toString(), "--registry",
         dataDir.resolve("registry/eu-west").toString(), "--from", bundle.toString());
-    Cli rollback = cli("model", "rollback", "--data-dir", dataDir.toString(), "--region", "us-east", "--name", "m");
+    CliRun rollback = CliRun.of("model", "rollback", "--data-dir", dataDir.toString(), "--region", "us-east", "--name", "m");
 
-    assertThat(byRegion.exit).isEqualTo(2);
-    assertThat(byRegion.err).contains("us-east does not take publishes").contains("primary registry, us-west")
+    assertThat(byRegion.exit()).isEqualTo(2);
+    assertThat(byRegion.err()).contains("us-east does not take publishes").contains("primary registry, us-west")
         .contains("http://127.0.0.1:8181").contains("genmesh model publish --region us-west --from " + bundle)
         .contains("registry.primary").contains("GENMESH_REGISTRY__PRIMARY=us-east");
-    assertThat(byFolder.exit).isEqualTo(2);
-    assertThat(byFolder.err).contains("eu-west does not take publishes");
-    assertThat(rollback.exit).isEqualTo(2);
-    assertThat(rollback.err).contains("genmesh model rollback --region us-west --name m");
+    assertThat(byFolder.exit()).isEqualTo(2);
+    assertThat(byFolder.err()).contains("eu-west does not take publishes");
+    assertThat(rollback.exit()).isEqualTo(2);
+    assertThat(rollback.err()).contains("genmesh model rollback --region us-west --name m");
     assertThat(dataDir.resolve("registry/us-east")).doesNotExist();
     assertThat(dataDir.resolve("registry/eu-west")).doesNotExist();
   }
@@ -93,11 +90,11 @@ class ModelPublishPrimaryTest {
     }
     Path config = configWithPrimaryAt(closedPort);
 
-    Cli refused = cli("model", "publish", "--config", config.toString(), "--data-dir", dataDir.toString(),
+    CliRun refused = CliRun.of("model", "publish", "--config", config.toString(), "--data-dir", dataDir.toString(),
         "--region", "us-west", "--from", bundle.toString());
 
-    assertThat(refused.exit).isEqualTo(2);
-    assertThat(refused.err).contains("the primary registry us-west (http://127.0.0.1:" + closedPort + ") does not answer")
+    assertThat(refused.exit()).isEqualTo(2);
+    assertThat(refused.err()).contains("the primary registry us-west (http://127.0.0.1:" + closedPort + ") does not answer")
         .contains("keep serving the versions they hold").contains("registry.primary");
     assertThat(new ModelRegistry(dataDir.resolve("registry/us-west")).names()).isEmpty();
   }
@@ -107,19 +104,5 @@ class ModelPublishPrimaryTest {
     Path config = dir.resolve("genmesh.yaml");
     Files.writeString(config, "regions:\n  us-west:\n    api_url: \"http://127.0.0.1:" + port + "\"\n", StandardCharsets.UTF_8);
     return config;
-  }
-
-  private record Cli(int exit, String out, String err) {}
-
-  private static Cli cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit = new CommandLine(new Main()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          cmd.getErr().println("genmesh: " + e.getMessage());
-          return 1;
-        })
-        .execute(args);
-    return new Cli(exit, out.toString(), err.toString());
   }
 }

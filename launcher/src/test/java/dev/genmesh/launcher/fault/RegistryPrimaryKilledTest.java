@@ -2,14 +2,12 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.launcher.Main;
+import dev.genmesh.launcher.CliRun;
 import dev.genmesh.registry.ManifestFile;
 import dev.genmesh.registry.Sha256;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,7 +25,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The primary model registry's region node SIGKILLed (inference-verticle/MODEL.md, "Across
@@ -66,9 +63,9 @@ class RegistryPrimaryKilledTest {
     // The mirror (and the publish command) reach the primary where it listens.
     Path config = config("mirror.yaml", primary, mirror, primaryUrl);
 
-    Cli published = cli("model", "publish", "--config", config.toString(), "--data-dir", primaryData.toString(),
+    CliRun published = CliRun.of("model", "publish", "--config", config.toString(), "--data-dir", primaryData.toString(),
         "--from", bundle("1").toString());
-    assertThat(published.exit).as(published.err).isZero();
+    assertThat(published.exit()).as(published.err()).isZero();
     ChildProcess mirrorNode = region(mirror, config, dir.resolve("mirror-data"));
     String mirrorUrl = url(mirrorNode.awaitLine(LISTENING, START_TIMEOUT));
     Sleeps.until("the mirror holds and runs m 1", START_TIMEOUT, () -> "1".equals(current(mirrorUrl)) ? true : null);
@@ -85,10 +82,10 @@ class RegistryPrimaryKilledTest {
     assertServesTheBundle(mirrorUrl, "1");
     assertThat(mirrorNode.lines().stream().filter(line -> line.contains("does not answer")).count())
         .as("the outage is logged once").isEqualTo(1);
-    Cli refused = cli("model", "publish", "--config", config.toString(), "--data-dir", primaryData.toString(),
+    CliRun refused = CliRun.of("model", "publish", "--config", config.toString(), "--data-dir", primaryData.toString(),
         "--from", bundle("2").toString());
-    assertThat(refused.exit).isEqualTo(2);
-    assertThat(refused.err).contains("the primary registry " + primary + " (" + primaryUrl + ") does not answer")
+    assertThat(refused.exit()).isEqualTo(2);
+    assertThat(refused.err()).contains("the primary registry " + primary + " (" + primaryUrl + ") does not answer")
         .contains("registry.primary");
   }
 
@@ -188,19 +185,5 @@ class RegistryPrimaryKilledTest {
 
   private static String url(Matcher listening) {
     return "http://" + listening.group(2) + ":" + listening.group(3);
-  }
-
-  private record Cli(int exit, String out, String err) {}
-
-  private static Cli cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit = new CommandLine(new Main()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          cmd.getErr().println("genmesh: " + e.getMessage());
-          return 1;
-        })
-        .execute(args);
-    return new Cli(exit, out.toString(), err.toString());
   }
 }
