@@ -81,6 +81,7 @@ public final class RegistryMirror {
   private volatile Instant awaySince;
   private volatile String lastProblem;
   private long timer = -1;
+  private volatile boolean stopped;
 
   /** @param primaryUrl the primary's regional API, asked at each call (it may start after this region) */
   public RegistryMirror(Vertx vertx, ModelRegistry local, Settings settings, Supplier<String> primaryUrl, WorkerExecutor io,
@@ -117,13 +118,20 @@ public final class RegistryMirror {
     io.executeBlocking(() -> {
       local.discardStaged(VersionPull.STAGING_PREFIX, null);
       return heldCount();
-    }).onSuccess(metrics::held).onComplete(ignored -> sync());
-    timer = vertx.setPeriodic(settings.intervalMs(), t -> sync());
+    }).onSuccess(metrics::held).onFailure(this::report).onComplete(ignored -> {
+      synchronized (this) {
+        if (!stopped) {
+          timer = vertx.setPeriodic(settings.intervalMs(), t -> sync());
+          sync();
+        }
+      }
+    });
     LOG.info("model registry of {} mirrors the primary registry {} ({}) every {} ms", settings.region(), settings.primary(),
         primary.baseUrl(), settings.intervalMs());
   }
 
-  public Future<Void> stop() {
+  public synchronized Future<Void> stop() {
+    stopped = true;
     vertx.cancelTimer(timer);
     metrics.close();
     return primary.close();
@@ -138,11 +146,15 @@ public final class RegistryMirror {
       return syncing;
     }
     Future<Void> round = primary.listing()
-        .onFailure(this::report)
         .compose(listing -> pullMissing(listing).compose(v -> io.executeBlocking(() -> followCurrent(listing))))
         .onSuccess(held -> {
           metrics.synced(held);
           recovered();
+        })
+        .onFailure(err -> {
+          if (!MirrorFailure.alreadyReported(err)) {
+            report(err); // the listing, or this region's disk; a pull reports its own
+          }
         })
         .mapEmpty();
     syncing = round;
@@ -274,6 +286,9 @@ public final class RegistryMirror {
           }
           if (listed || reason != MirrorFailure.Reason.NOT_ON_PRIMARY) {
             report(err);
+            if (err instanceof MirrorFailure failure) {
+              failure.markReported();
+            }
           }
         });
     pulls.put(key, pull);

@@ -23,6 +23,7 @@ public final class MirrorFailure extends RuntimeException {
   }
 
   private final Reason reason;
+  private volatile boolean reported;
 
   public MirrorFailure(Reason reason, String message, Throwable cause) {
     super(message, cause);
@@ -35,6 +36,20 @@ public final class MirrorFailure extends RuntimeException {
 
   public Reason reason() {
     return reason;
+  }
+
+  /** Counted and logged already (by the step that failed), so a round that ends with it does not again. */
+  public boolean reported() {
+    return reported;
+  }
+
+  public void markReported() {
+    reported = true;
+  }
+
+  /** Whether {@code err} was counted and logged already. */
+  public static boolean alreadyReported(Throwable err) {
+    return err instanceof MirrorFailure failure && failure.reported;
   }
 
   /** The reason of any failure: a mirror failure's own, else a local one. */
