@@ -112,11 +112,16 @@ public final class Mesh implements AutoCloseable {
   }
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
-    progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
-    List<String> databases = new ArrayList<>(base.regions().values().stream().map(r -> r.postgres().database()).toList());
-    databases.add(LocalUsers.DATABASE);
+    progress.accept("starting embedded PostgreSQL (one server per region), Redis and the object store (S3Proxy) in "
+        + options.dataDir());
+    Map<String, String> databases = new LinkedHashMap<>();
+    base.regions().values().forEach(r -> databases.put(r.name(), r.postgres().database()));
     List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
-    stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
+    stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable());
+    progress.accept(ReplicationPlan.describe(base));
+    if (base.users().enabled()) {
+      stores.createDatabases(base.users().primaryRegion(), List.of(LocalUsers.DATABASE));
+    }
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
@@ -247,7 +252,7 @@ public final class Mesh implements AutoCloseable {
     Map<String, RegionConfig> regions = new LinkedHashMap<>();
     for (RegionConfig region : base.regions().values()) {
       RegionConfig local = region.withStores(
-          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
+          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort(region.name())),
           new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
               .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
       if (options.randomPorts()) {
@@ -257,7 +262,7 @@ public final class Mesh implements AutoCloseable {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort()).withRegions(regions).withImages(base.images().withStore(
+    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort(base.users().primaryRegion())).withRegions(regions).withImages(base.images().withStore(
         stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }

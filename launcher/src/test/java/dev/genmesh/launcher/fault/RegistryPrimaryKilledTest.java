@@ -60,7 +60,6 @@ class RegistryPrimaryKilledTest {
     Path primaryData = dir.resolve("primary-data");
     ChildProcess primaryNode = region(primary, config("primary.yaml", primary, mirror, ""), primaryData);
     String primaryUrl = url(primaryNode.awaitLine(LISTENING, START_TIMEOUT));
-    // The mirror (and the publish command) reach the primary where it listens.
     Path config = config("mirror.yaml", primary, mirror, primaryUrl);
 
     CliRun published = CliRun.of("model", "publish", "--config", config.toString(), "--data-dir", primaryData.toString(),
@@ -98,20 +97,11 @@ class RegistryPrimaryKilledTest {
   private Path config(String file, String primary, String mirror, String primaryUrl) throws IOException {
     StringBuilder yaml = new StringBuilder("regions:\n");
     for (String region : List.of(primary, mirror)) {
-      int cluster = ProcessRegion.freePortRange(5);
       stores.objectStore().createBucket("genmesh-" + region);
-      yaml.append("""
-            %1$s:
-              code: %2$s
-              http_host: 127.0.0.1
-              http_port: 0
-              api_url: "%3$s"
-              cluster_port: %4$d
-              cluster_members: ["127.0.0.1:%4$d-%5$d"]
-              postgres: {host: 127.0.0.1, port: %6$d, database: %7$s, user: postgres, pool_size: 4}
-              redis: {url: "redis://127.0.0.1:%8$d", key_prefix: "genmesh:%1$s:"}
-          """.formatted(region, region.charAt(0) + region.substring(5), region.equals(primary) ? primaryUrl : "", cluster,
-          cluster + 4, stores.postgresPort(), ProcessRegion.DATABASE, stores.redisPort()));
+      String entry = ProcessRegion.regionEntry(region, region.charAt(0) + region.substring(5), stores.postgresPort(),
+          ProcessRegion.DATABASE, stores.redisPort(), 4);
+      // The mirror (and the publish command) reach the primary where it listens.
+      yaml.append(region.equals(primary) ? entry.replace("api_url: \"\"", "api_url: \"" + primaryUrl + "\"") : entry);
     }
     yaml.append("""
         images:
