@@ -249,6 +249,10 @@ public record GenmeshConfig(
             + "', which is not another model in models " + models.keySet());
       }
     });
+    if (!registry.primary().isEmpty() && !regions.containsKey(registry.primary())) {
+      throw new ConfigException("registry.primary", "is '" + registry.primary() + "', which is not a region in regions "
+          + regions.keySet() + " (empty: no primary, every region's registry stands alone)");
+    }
     for (String region : failover.ring()) {
       if (!regions.containsKey(region)) {
         throw new ConfigException("failover.ring", "names '" + region + "', which is not a region in regions " + regions.keySet());

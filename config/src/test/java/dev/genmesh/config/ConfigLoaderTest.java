@@ -106,6 +106,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theRegistryPrimaryIsAConfiguredRegionOrNone() throws Exception {
+    assertThat(ConfigLoader.defaults().registry().primary()).isEqualTo("us-west");
+    assertThat(ConfigLoader.defaults().registry().mirrors("us-east")).isTrue();
+    assertThat(ConfigLoader.defaults().registry().mirrors("us-west")).isFalse();
+    GenmeshConfig none = ConfigLoader.load(null, Map.of("GENMESH_REGISTRY__PRIMARY", ""));
+    assertThat(none.registry().mirrors("us-east")).isFalse();
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GENMESH_REGISTRY__PRIMARY", "mars")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("registry.primary"))
+        .hasMessageContaining("mars").hasMessageContaining("us-east");
+  }
+
+  @Test
   void wrongTypeNamesTheKey() throws Exception {
     Path file = write("queue:\n  lease_ms: soon\n");
 

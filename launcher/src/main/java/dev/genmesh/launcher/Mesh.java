@@ -128,9 +128,12 @@ public final class Mesh implements AutoCloseable {
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
     Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
-    progress.accept("publishing the bundled models into each region's registry under " + registryRoot);
-    BundledModels.publish(config, modelRoot,
-        config.regions().keySet().stream().map(registryRoot::resolve).toList());
+    List<String> seeded = BundledModels.seededRegions(config);
+    progress.accept("publishing the bundled models into the registry of " + String.join(", ", seeded) + " under "
+        + registryRoot + (seeded.size() < config.regions().size() ? " (the other regions pull them from it)" : ""));
+    BundledModels.publish(config, modelRoot, seeded.stream().map(registryRoot::resolve).toList());
+    Map<String, String> regionUrls = new java.util.concurrent.ConcurrentHashMap<>();
+    String primary = config.registry().primary();
 
     Map<String, RegionConfig> started = new LinkedHashMap<>();
     for (RegionConfig region : config.regions().values()) {
@@ -141,7 +144,8 @@ public final class Mesh implements AutoCloseable {
       members.add(node);
       RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), meters,
           registryRoot.resolve(region.name()), Clock.systemUTC())
-          .withLocalSafety(new ReferenceSafety());
+          .withLocalSafety(new ReferenceSafety())
+          .withPrimaryRegistryUrl(() -> regionUrls.getOrDefault(primary, "http://127.0.0.1:" + config.region(primary).httpPort()));
       if (options.autoscale()) {
         // Worker processes start once every region listens, with the config as running (real ports).
         WorkerExecutor starter = node.createSharedWorkerExecutor("genmesh-worker-processes-" + region.name(), 1);
@@ -157,6 +161,7 @@ public final class Mesh implements AutoCloseable {
       member.onMemberLeft(verticle::memberLeft);
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
+      regionUrls.put(region.name(), started.get(region.name()).apiUrl());
     }
     config = config.withRegions(started);
     regionsStarted.complete();

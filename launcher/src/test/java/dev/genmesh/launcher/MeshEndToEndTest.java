@@ -242,6 +242,19 @@ class MeshEndToEndTest {
 
   @Test
   void modelsAreListedFromTheRegionRegistriesThatUpFilled() throws Exception {
+    // up publishes into the primary (us-west); the other regions pull from it (MODEL.md, "Across regions").
+    for (String region : List.of("us-east", "eu-west")) {
+      int port = mesh.config().region(region).httpPort();
+      Waits.eventually(WAIT_S, () -> await(http.get(port, "127.0.0.1", "/regional/v1/models").send()).bodyAsJsonObject()
+          .getJsonArray("models").size() == mesh.config().models().size(), region + " pulled the bundled models");
+      JsonObject mirror = await(http.get(port, "127.0.0.1", "/regional/v1/models").send()).bodyAsJsonObject()
+          .getJsonObject("mirror");
+      assertThat(mirror.getString("primary")).isEqualTo("us-west");
+      assertThat(mirror.getString("state")).isEqualTo("following");
+    }
+    Waits.eventually(WAIT_S, () -> await(http.get("/v1/models").send()).bodyAsJsonObject().getJsonArray("models").stream()
+        .map(JsonObject.class::cast).allMatch(m -> m.getJsonObject("regions").size() == mesh.config().regions().size()),
+        "the edge's listing (cached catalog_cache_ms) shows every region");
     JsonObject listing = get("/v1/models").bodyAsJsonObject();
 
     assertThat(listing.getString("source")).isEqualTo("registry");
@@ -251,7 +264,9 @@ class MeshEndToEndTest {
           .filter(m -> name.equals(m.getString("name"))).findFirst().orElseThrow();
       String version = mesh.config().models().get(name).version();
       assertThat(model.getString("current_version")).isEqualTo(version);
-      assertThat(model.getJsonObject("regions").getJsonObject("us-west").getString("current")).isEqualTo(version);
+      for (String region : mesh.config().regions().keySet()) {
+        assertThat(model.getJsonObject("regions").getJsonObject(region).getString("current")).as(region).isEqualTo(version);
+      }
       assertThat(model.getJsonArray("request_classes")).isNotEmpty();
     }
   }

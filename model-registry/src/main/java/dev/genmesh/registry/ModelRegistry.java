@@ -152,6 +152,72 @@ public final class ModelRegistry {
     return version(name, version).orElseThrow();
   }
 
+  /**
+   * Publishes a bundle already staged inside this registry, in a hidden folder of its model's
+   * folder ({@code <root>/<name>/.<anything>}, a mirror's download): checks it as {@link #publish}
+   * does, keeps its manifest byte for byte (the primary's {@code created_at} and
+   * {@code previous_version} included) and renames the folder into place. {@code CURRENT} is not
+   * touched. The staged folder is gone afterwards, published or not.
+   *
+   * @throws RegistryException when the bundle is bad (a file that does not match its SHA-256) or
+   *     the version is already published
+   */
+  public PublishedVersion adopt(Path staged) {
+    try {
+      JsonObject manifest = BundleCheck.check(staged);
+      String name = manifest.getString("name");
+      String version = manifest.getString("version");
+      Path modelDir = root.resolve(name);
+      if (!staged.toAbsolutePath().normalize().getParent().equals(modelDir)
+          || !staged.getFileName().toString().startsWith(".")) {
+        throw new RegistryException(staged + " is not a hidden folder of " + modelDir);
+      }
+      Path target = modelDir.resolve(version);
+      if (Files.exists(target)) {
+        throw new RegistryException(name + " " + version + " is already published; versions are immutable");
+      }
+      for (ManifestFile file : ManifestFile.listedIn(manifest)) {
+        fsyncFile(staged.resolve(file.path()));
+      }
+      fsyncFile(staged.resolve(BundleCheck.MANIFEST));
+      try {
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+        throw new RegistryException(name + " " + version + " is already published; versions are immutable");
+      }
+      fsync(modelDir);
+      return version(name, version).orElseThrow();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot adopt " + staged + " into " + root, e);
+    } finally {
+      try {
+        deleteTree(staged);
+      } catch (IOException e) {
+        // a leftover hidden folder is invisible to readers; the mirror clears them at start
+      }
+    }
+  }
+
+  /**
+   * Deletes hidden staging folders of every model whose name starts with {@code prefix}
+   * ({@code .mirror-}), or one such folder when {@code only} is given: what a failed or
+   * interrupted download left.
+   */
+  public void discardStaged(String prefix, Path only) throws IOException {
+    if (!prefix.startsWith(".")) {
+      throw new IllegalArgumentException("staging folders are hidden: " + prefix);
+    }
+    for (String name : names()) {
+      try (Stream<Path> children = Files.list(root.resolve(name))) {
+        for (Path child : children.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+          if (only == null || child.equals(only.toAbsolutePath().normalize())) {
+            deleteTree(child);
+          }
+        }
+      }
+    }
+  }
+
   /** Points {@code CURRENT} at a published version (written aside, then renamed over the old pointer). */
   public void setCurrent(String name, String version) {
     if (version(name, version).isEmpty()) {

@@ -54,6 +54,11 @@ public enum ErrorCode {
    * it (a 307 to the adopter's regional API, whose region is named in the body).
    */
   ADOPTED(307),
+  /**
+   * The region does not hold this model version yet: it is pulling it from the primary registry,
+   * or the primary does not answer, or its copy failed its checksum; retry after Retry-After.
+   */
+  MODEL_NOT_CACHED(503),
   INTERNAL(500);
 
   private final int httpStatus;

@@ -31,6 +31,7 @@ import dev.genmesh.region.scheduler.impl.ParkedClaims;
 import dev.genmesh.region.workers.KnownWorker;
 import dev.genmesh.region.workers.impl.WorkerReports;
 import dev.genmesh.registry.ModelRegistry;
+import dev.genmesh.registry.RegistryMirror;
 import dev.genmesh.registry.RegistryRoutes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -48,6 +49,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +87,8 @@ public final class RegionNodeVerticle extends VerticleBase {
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
   private Housekeeping housekeeping;
+  private Supplier<String> primaryRegistryUrl;
+  private RegistryMirror registryMirror;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   /** @param regionName a key of {@code config.regions()} */
@@ -146,6 +150,9 @@ public final class RegionNodeVerticle extends VerticleBase {
           imageCopies.start();
           machinery.breakers.start();
           detection.start();
+          if (registryMirror != null) {
+            registryMirror.start();
+          }
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> {
@@ -176,6 +183,15 @@ public final class RegionNodeVerticle extends VerticleBase {
    */
   public RegionNodeVerticle withLocalSafety(LocalSafetyService localSafety) {
     this.localSafety = Objects.requireNonNull(localSafety, "localSafety");
+    return this;
+  }
+
+  /**
+   * Where the primary region's registry answers when the config's {@code api_url} does not say
+   * (set before deploying; {@code genmesh up} gives the primary's real port).
+   */
+  public RegionNodeVerticle withPrimaryRegistryUrl(Supplier<String> url) {
+    this.primaryRegistryUrl = Objects.requireNonNull(url, "url");
     return this;
   }
 
@@ -275,7 +291,9 @@ public final class RegionNodeVerticle extends VerticleBase {
   }
 
   private Router withRegistry(Router router) {
-    new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
+    ModelRegistry registry = registryDir == null ? null : new ModelRegistry(registryDir);
+    registryMirror = RegistryMirror.forRegion(vertx, config, region.name(), registry, primaryRegistryUrl, io, meters);
+    new RegistryRoutes(registry, io, registryMirror).mount(router);
     new WorkerRoutes(machinery.workers).mount(router);
     new FailoverRoutes(config, region.name(), failover, stores.replication()).mount(router);
     return router;
@@ -302,6 +320,10 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> closeAll() {
     if (detection != null) {
       detection.stop();
+    }
+    if (registryMirror != null) {
+      registryMirror.stop();
+      registryMirror = null;
     }
     if (housekeeping != null) {
       housekeeping.stop();

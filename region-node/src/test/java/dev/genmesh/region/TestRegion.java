@@ -78,6 +78,20 @@ public final class TestRegion {
     return base.withRegions(regions);
   }
 
+  /**
+   * {@code config} with only us-west and {@code other}, the latter on a database and key prefix of
+   * its own in {@code stores}, HTTP on a random port.
+   */
+  public static GenmeshConfig withSecondRegion(GenmeshConfig config, TestStores stores, String other) {
+    RegionConfig second = config.region(other).withHttpPort(0).withStores(
+        new RegionConfig.PostgresConfig("127.0.0.1", stores.postgresPort(), stores.createDatabase(), "postgres", "", 4),
+        new RegionConfig.RedisConfig(stores.redisUrl(), TestStores.newKeyPrefix()));
+    Map<String, RegionConfig> regions = new HashMap<>();
+    regions.put(REGION, config.region(REGION));
+    regions.put(other, second);
+    return config.withRegions(regions);
+  }
+
   /** Circuit breakers that never open (for tests about other things that fail requests on purpose). */
   public static final BreakerConfig NO_BREAKERS = new BreakerConfig(new BreakerConfig.Breaker(10_000, 1, 1000),
       new BreakerConfig.Breaker(10_000, 1, 1000), new BreakerConfig.GlobalBreaker(1.0, 60_000));

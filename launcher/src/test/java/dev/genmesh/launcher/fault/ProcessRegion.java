@@ -206,11 +206,13 @@ final class ProcessRegion {
           endpoint: "%6$s"
           credentials_file: "%7$s"
           copies: {to: none}         # one region on its own: no copies across regions
+        registry:
+          primary: %8$s              # one region on its own: its own primary, it mirrors nobody
         queue:
           lease_ms: %1$d
           lease_reap_interval_ms: 500
         """.formatted(timings.leaseMs(), timings.workerHeartbeatMs(), timings.healthIntervalMs(),
-        timings.healthTimeoutMs(), timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials)
+        timings.healthTimeoutMs(), timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials, region)
         + (timings.backoffCapMs() == null ? "" : "  backoff_cap_ms: " + timings.backoffCapMs() + "\n")
         + extraYaml;
     try {

@@ -129,6 +129,8 @@ class RegionAdoptedAfterKillTest {
           endpoint: "%3$s"
           credentials_file: "%4$s"
           copies: {to: none}
+        registry:
+          primary: ""                # no registry primary: neither mirrors the default's us-west
         """.formatted(a, b, objects.endpoint(), objects.credentialsFile()));
     return Files.writeString(file, yaml.toString());
   }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.ImagesConfig;
-import dev.genmesh.config.RegionConfig;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
@@ -19,9 +18,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -97,13 +94,8 @@ class ImageCopiesTest {
   /** us-west and us-east on databases and queues of their own, us-west's copies kept by us-east (no timer: passes by hand). */
   private static GenmeshConfig twoRegions(TestStores stores, String copiesBucket) {
     GenmeshConfig west = TestRegion.config(stores, stores.createDatabase(), TestStores.newKeyPrefix());
-    RegionConfig east = west.region(EAST).withHttpPort(0).withStores(
-        new RegionConfig.PostgresConfig("127.0.0.1", stores.postgresPort(), stores.createDatabase(), "postgres", "", 4),
-        new RegionConfig.RedisConfig(stores.redisUrl(), TestStores.newKeyPrefix()));
-    Map<String, RegionConfig> regions = new HashMap<>(west.regions());
-    regions.put(EAST, east);
-    regions.remove("eu-west"); // two regions: each holds the other's copies
+    // two regions: each holds the other's copies
     ImagesConfig images = west.images().withCopies(new ImagesConfig.Copies("ring", copiesBucket, 3_600_000, 20));
-    return west.withRegions(regions).withImages(images);
+    return TestRegion.withSecondRegion(west, stores, EAST).withImages(images);
   }
 }
