@@ -9,6 +9,13 @@
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
+#   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
+#                                         # repository (an empty one checks a fresh clone), -o offline
+#
+# BullMQ runs twice on the same work: once returning a reference {key, size, sha256} to the PNG it
+# uploaded to the same object store genmesh's workers upload to (the row genmesh is compared with,
+# issue 12), once returning the PNG itself (base64, stored in Redis: the row of the earlier runs).
+# Both sides hand in the same PNG bytes: BenchStores writes BenchSpec.png() to the work folder.
 #
 # genmesh runs as `genmesh up` runs a region node: the reference safety service (SafetyVerticle,
 # which decodes every PNG) in the node's JVM, so the "app" CPU includes it. A second genmesh step
@@ -124,10 +131,15 @@ if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
   touch "$WORK/safety.stop"
   wait "$SAFETY_PID" || true
 fi
-log "BullMQ"
-(cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
-  redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" out="$RESULTS") >"$RESULTS_DIR/bullmq.log" 2>&1 \
-  || { cat "$RESULTS_DIR/bullmq.log" >&2; exit 1; }
+bullmq() { # result=s3|redis
+  log "BullMQ, $1"
+  (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
+    redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" out="$RESULTS" png="$PNG_FILE" result="$1" \
+    s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1.log" 2>&1 \
+    || { cat "$RESULTS_DIR/bullmq-$1.log" >&2; exit 1; }
+}
+bullmq s3
+bullmq redis
 log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
 run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
   >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }

@@ -5,6 +5,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.region.ReferenceSafety;
 import dev.genmesh.region.RegionNodeVerticle;
+import dev.genmesh.registry.Sha256;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -100,6 +101,7 @@ public final class QueueLoad {
         .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage())
         .put("n", n).put("warmup", warmup).put("c", c).put("w", w)
         .put("pg_pool", config.region(region).postgres().poolSize())
+        .put("png", new JsonObject().put("bytes", BenchSpec.png().length).put("sha256", Sha256.of(BenchSpec.png())))
         .put("throughput_rps", Math.round(measured.count / (measured.endToEnd.spanNanos() / 1e9)))
         .put("latency", measured.endToEnd.summary())
         .put("submit_latency", measured.submitted.summary())

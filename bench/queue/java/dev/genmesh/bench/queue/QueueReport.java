@@ -28,6 +28,7 @@ public final class QueueReport {
     machine(md, rows, a.string("git", "unknown"));
     table(md, rows);
     ratios(md, rows);
+    targets(md, rows);
     checks(md, rows);
     commands(md, rows);
     System.out.print(md);
@@ -80,19 +81,60 @@ public final class QueueReport {
   }
 
   private static void ratios(StringBuilder md, List<JsonObject> rows) {
-    Optional<JsonObject> genmesh = find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync"));
-    Optional<JsonObject> loose = find(rows, r -> r.getString("system").equals("genmesh") && !r.getBoolean("fsync"));
-    Optional<JsonObject> bullmq = find(rows, r -> r.getString("system").equals("bullmq"));
+    Optional<JsonObject> genmesh = genmesh(rows, true);
+    Optional<JsonObject> loose = genmesh(rows, false);
+    Optional<JsonObject> bullmqS3 = bullmq(rows, "s3");
+    Optional<JsonObject> bullmqRedis = bullmq(rows, "redis");
     Optional<JsonObject> redis = find(rows, r -> r.getString("system").equals("floor-redis"));
     Optional<JsonObject> stores = find(rows, r -> r.getString("system").equals("floor-stores") && r.getBoolean("fsync"));
     Optional<JsonObject> storesLoose = find(rows, r -> r.getString("system").equals("floor-stores") && !r.getBoolean("fsync"));
     md.append("Ratios (throughput: genmesh ÷ other; p50 latency: genmesh ÷ other):\n\n");
-    ratio(md, "genmesh ÷ BullMQ", genmesh, bullmq);
+    ratio(md, "genmesh ÷ BullMQ, image in the object store (the reference row)", genmesh, bullmqS3);
+    ratio(md, "genmesh ÷ BullMQ, PNG in Redis", genmesh, bullmqRedis);
     ratio(md, "genmesh ÷ Redis floor", genmesh, redis);
     ratio(md, "genmesh ÷ stores floor (PG fsync on)", genmesh, stores);
-    ratio(md, "genmesh, PG fsync off ÷ BullMQ", loose, bullmq);
+    ratio(md, "genmesh, PG fsync off ÷ BullMQ, image in the object store", loose, bullmqS3);
     ratio(md, "genmesh, PG fsync off ÷ stores floor (fsync off)", loose, storesLoose);
     ratio(md, "genmesh, fsync on ÷ fsync off", genmesh, loose);
+  }
+
+  /** Issue 12's figures ("What it must show"), each with its bound, from the rows of this run. */
+  private static void targets(StringBuilder md, List<JsonObject> rows) {
+    Optional<JsonObject> genmesh = genmesh(rows, true);
+    Optional<JsonObject> external = find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync")
+        && r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
+    Optional<JsonObject> bullmqS3 = bullmq(rows, "s3");
+    if (genmesh.isEmpty()) {
+      return;
+    }
+    JsonObject g = genmesh.get();
+    md.append("\nIssue 12's figures (genmesh, PG fsync on; bound in brackets):\n\n");
+    bullmqS3.ifPresent(b -> target(md, "requests/s ÷ BullMQ with the image in the object store (>= 0.25, goal 1.0)",
+        g.getLong("throughput_rps") / (double) b.getLong("throughput_rps"), 0.25, true));
+    JsonObject cpu = external.orElse(g).getJsonObject("cpu");
+    target(md, "JVM CPU ms per request, node + load generator" + (external.isPresent()
+            ? String.format(Locale.ROOT, ", safety service apart (%.2f ms in its JVM)", cpu.getDouble("safety_ms_per_req"))
+            : ", safety service in it") + " (<= 1)", cpu.getDouble("jvm_ms_per_req"), 1.0, false);
+    target(md, "PostgreSQL commits per request (<= 1.5)", g.getDouble("pg_commits_per_req"), 1.5, false);
+    target(md, "claims per request at W=" + g.getInteger("w") + " (<= 1.1)", g.getDouble("claims_per_req"), 1.1, false);
+    target(md, "p99 submit → 202, ms (< 20)", g.getJsonObject("submit_latency").getDouble("p99_ms"), 20.0, false);
+    List<String> pngs = rows.stream().filter(r -> r.containsKey("png")).map(r -> r.getJsonObject("png").encode()).distinct().toList();
+    md.append(pngs.size() == 1 ? "* the same PNG on every side that hands one in: " + pngs.get(0) + "\n"
+        : "* **the sides handed in different PNGs**: " + pngs + "\n");
+  }
+
+  private static void target(StringBuilder md, String name, double value, double bound, boolean atLeast) {
+    boolean met = atLeast ? value >= bound : value <= bound;
+    md.append(String.format(Locale.ROOT, "* %s: %.3f, %s%n", name, value, met ? "met" : "**not met**"));
+  }
+
+  private static Optional<JsonObject> genmesh(List<JsonObject> rows, boolean fsync) {
+    return find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync") == fsync
+        && !r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
+  }
+
+  private static Optional<JsonObject> bullmq(List<JsonObject> rows, String result) {
+    return find(rows, r -> r.getString("system").equals("bullmq") && result.equals(r.getString("result", "redis")));
   }
 
   private static void ratio(StringBuilder md, String name, Optional<JsonObject> a, Optional<JsonObject> b) {
