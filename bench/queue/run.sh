@@ -9,6 +9,7 @@
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
+#   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
 #                                         # repository (an empty one checks a fresh clone), -o offline
 #
@@ -77,6 +78,8 @@ javac -nowarn -Xlint:none -d "$BUILD/classes" -cp "$CP" "$HERE"/java/dev/genmesh
   | grep -v 'GenIgnore\|JsonGen\|^[0-9]* warnings\?$' >&2 || true
 [[ -f "$BUILD/classes/dev/genmesh/bench/queue/QueueLoad.class" ]] || { echo "bench sources did not compile" >&2; exit 1; }
 run_java() { timeout "$STEP_TIMEOUT" java "${JAVA_OPTS[@]}" -cp "$CP" "$@"; }
+# JFR=1: the genmesh steps record JFR (a few % of their CPU) into the results folder, NAME.jfr.
+jfr() { if [[ "${JFR:-0}" == 1 ]]; then echo "-XX:StartFlightRecording=settings=profile,filename=$RESULTS_DIR/$1.jfr"; fi; }
 
 # --- stores ------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/genmesh-queue-bench.XXXXXX)
@@ -117,7 +120,7 @@ DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
 log "genmesh (PG fsync on)"
-run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
+run_java $(jfr genmesh) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
   || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
 if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
   log "genmesh (PG fsync on), reference safety service in its own JVM"
@@ -125,7 +128,8 @@ if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
   SAFETY_PID=$!
   for _ in $(seq 120); do [[ -f "$WORK/safety.port" ]] && break; sleep 0.5; done
   [[ -f "$WORK/safety.port" ]] || { cat "$RESULTS_DIR/safety.log" >&2; exit 1; }
-  run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh, external safety" \
+  run_java $(jfr genmesh-extsafety) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" \
+    label="genmesh, external safety" \
     safety_url="http://127.0.0.1:$(cat "$WORK/safety.port")" safety_pid="$SAFETY_PID" >"$RESULTS_DIR/genmesh-extsafety.log" 2>&1 \
     || { cat "$RESULTS_DIR/genmesh-extsafety.log" >&2; exit 1; }
   touch "$WORK/safety.stop"

@@ -88,6 +88,7 @@ public final class QueueLoad {
     var threadsBefore = ThreadCpu.snapshot();
     long claimsBefore = workers.claims.get();
     long noWorkBefore = workers.noWork.get();
+    long notCompletedBefore = workers.notCompleted.get();
     Round measured = new Round("m", n);
     runRound(submitters, measured);
     JsonObject cpuAfter = cpu.snapshot();
@@ -107,6 +108,7 @@ public final class QueueLoad {
         .put("submit_latency", measured.submitted.summary())
         .put("failed_submits", measured.failedSubmits.get())
         .put("worker_errors", workers.errors.get())
+        .put("results_not_completed", workers.notCompleted.get() - notCompletedBefore)
         .put("claims_per_req", round((workers.claims.get() - claimsBefore) / (double) n))
         .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
         .put("cpu", ProcCpu.perOperation(cpuBefore, cpuAfter, n))

@@ -153,10 +153,11 @@ public final class QueueReport {
       if (r.containsKey("log_check")) {
         JsonObject log = r.getJsonObject("log_check");
         md.append(String.format(Locale.ROOT, "* %s: %d of %d requests COMPLETED in the log, highest attempt %d,"
-                + " %d events; %.2f claims per request (%.2f answered no work); %d failed submits, %d worker errors%n",
+                + " %d events; %.2f claims per request (%.2f answered no work); %d failed submits, %d worker errors,"
+                + " %d results answered other than completed%n",
             r.getString("label"), log.getLong("completed"), log.getLong("requests"), log.getInteger("max_attempt"),
             log.getLong("events"), r.getDouble("claims_per_req"), r.getDouble("no_work_per_req"),
-            r.getInteger("failed_submits"), r.getInteger("worker_errors")));
+            r.getInteger("failed_submits"), r.getInteger("worker_errors"), r.getInteger("results_not_completed", 0)));
         if (r.containsKey("jvm_threads_ms_per_req")) {
           md.append(String.format(Locale.ROOT, "  * %s: JVM CPU ms per request by thread (busiest): %s%n", r.getString("label"),
               r.getJsonObject("jvm_threads_ms_per_req").encode()));

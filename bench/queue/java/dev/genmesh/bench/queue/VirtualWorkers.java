@@ -37,6 +37,8 @@ final class VirtualWorkers extends VerticleBase {
   final AtomicLong claims = new AtomicLong();
   final AtomicLong noWork = new AtomicLong();
   final AtomicLong results = new AtomicLong();
+  /** Results the region answered other than {@code completed} (e.g. {@code safety_pending}: the check did not answer). */
+  final AtomicLong notCompleted = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
 
   private final String region;
@@ -147,6 +149,9 @@ final class VirtualWorkers extends VerticleBase {
           .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.result(region), result, TIMEOUT)).onComplete(reply -> {
         if (reply.succeeded()) {
           results.incrementAndGet();
+          if (!"completed".equals(reply.result().body().getString("status"))) {
+            notCompleted.incrementAndGet(); // the round goes on: the region holds it and checks it again later
+          }
           completedPrompt.accept(assignment.spec().prompt());
         } else {
           errors.incrementAndGet();
