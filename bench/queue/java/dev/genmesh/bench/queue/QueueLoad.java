@@ -7,7 +7,11 @@ import dev.genmesh.region.ReferenceSafety;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.registry.Sha256;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -15,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The genmesh side: one RegionNodeVerticle on the shared stores, C HTTP submitters
@@ -50,18 +56,21 @@ public final class QueueLoad {
     String label = a.string("label", "genmesh");
 
     Vertx vertx = Vertx.vertx();
+    // The load generator (HTTP submitters, the workers' uploads) on its own event loops, so that its CPU is told apart.
+    Vertx generator = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
-      JsonObject result = new QueueLoad().run(vertx, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
+      JsonObject result = new QueueLoad().run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
               safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label)
           .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
       Blocking.appendResult(out, result);
     } finally {
       Blocking.await(vertx.close());
+      Blocking.await(generator.close());
     }
   }
 
-  private JsonObject run(Vertx vertx, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
+  private JsonObject run(Vertx vertx, Vertx generator, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
       int n, int warmup, int c, int w, boolean fsync, String safetyUrl, String s3Endpoint, String s3Credentials)
       throws Exception {
     stats.checkDurability(fsync);
@@ -77,9 +86,10 @@ public final class QueueLoad {
         .withLocalSafety(new ReferenceSafety());
     Blocking.await(vertx.deployVerticle(node));
     VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(),
-        config.images().forRegion(region), this::completed);
+        config.images().forRegion(region), generator.getOrCreateContext(), this::completed);
     Blocking.await(vertx.deployVerticle(workers));
-    HttpSubmitters submitters = new HttpSubmitters(vertx, node.actualPort(), c);
+    HttpSubmitters submitters = new HttpSubmitters(generator, node.actualPort(), c);
+    Set<Long> generatorThreads = eventLoopThreads(generator);
 
     String loadBefore = ProcCpu.loadAverage();
     runRound(submitters, new Round("w", warmup));
@@ -97,6 +107,11 @@ public final class QueueLoad {
 
     submitters.close();
     JsonObject check = verify(vertx, pgPort, database);
+    JsonObject threads = ThreadCpu.perRequest(threadsBefore, threadsAfter, n, generatorThreads);
+    JsonObject perRequestCpu = ProcCpu.perOperation(cpuBefore, cpuAfter, n);
+    // The region node's JVM as a region node alone would be: this JVM less the load generator's threads
+    // (its GC and JIT share stays in: an upper bound).
+    perRequestCpu.put("node_ms_per_req", round3(perRequestCpu.getDouble("jvm_ms_per_req") - ThreadCpu.generatorMs(threads)));
     JsonObject result = new JsonObject()
         .put("fsync", fsync)
         .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage())
@@ -111,8 +126,8 @@ public final class QueueLoad {
         .put("results_not_completed", workers.notCompleted.get() - notCompletedBefore)
         .put("claims_per_req", round((workers.claims.get() - claimsBefore) / (double) n))
         .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
-        .put("cpu", ProcCpu.perOperation(cpuBefore, cpuAfter, n))
-        .put("jvm_threads_ms_per_req", ThreadCpu.perRequest(threadsBefore, threadsAfter, n))
+        .put("cpu", perRequestCpu)
+        .put("jvm_threads_ms_per_req", threads)
         .put("log_check", check);
     result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
     return result; // closing Vert.x undeploys the node and the workers
@@ -166,6 +181,24 @@ public final class QueueLoad {
 
   private static String regionOf(GenmeshConfig config) {
     return config.regions().containsKey("us-west") ? "us-west" : config.regions().keySet().iterator().next();
+  }
+
+  /** The ids of the event-loop threads of {@code vertx}: each instance of a deployment gets the next loop. */
+  private static Set<Long> eventLoopThreads(Vertx vertx) throws Exception {
+    Set<Long> ids = ConcurrentHashMap.newKeySet();
+    String deployment = Blocking.await(vertx.deployVerticle(() -> new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        ids.add(Thread.currentThread().getId());
+        return Future.succeededFuture();
+      }
+    }, new DeploymentOptions().setInstances(4 * VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
+    Blocking.await(vertx.undeploy(deployment));
+    return ids;
+  }
+
+  private static double round3(double value) {
+    return Math.round(value * 1000.0) / 1000.0;
   }
 
   private static double round(double value) {
