@@ -115,7 +115,7 @@ source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
 COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
-  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS")
+  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" round_timeout_s="$STEP_TIMEOUT")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 

@@ -29,13 +29,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * requests per second, after a warm-up; then checks in the log that every request completed once.
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [n=5000 warmup=500 c=16
- * w=16 fsync=on label=... safety_url= safety_pid=]}. With {@code safety_url}, the node calls that Safety API
+ * w=16 fsync=on label=... safety_url= safety_pid= round_timeout_s=300]}. With {@code safety_url}, the node calls
+ * that Safety API
  * instead of deploying the reference service in this JVM, and {@code safety_pid}'s CPU is reported apart.
  */
 public final class QueueLoad {
   private volatile Round current;
+  /** How long one round (the warm-up, the measured run) may take: run.sh passes its STEP_TIMEOUT. */
+  private final long roundTimeoutSeconds;
 
-  private QueueLoad() {}
+  private QueueLoad(long roundTimeoutSeconds) {
+    this.roundTimeoutSeconds = roundTimeoutSeconds;
+  }
 
   public static void main(String[] args) throws Exception {
     BenchArgs a = new BenchArgs(args);
@@ -59,7 +64,8 @@ public final class QueueLoad {
     // The load generator (HTTP submitters, the workers' uploads) on its own event loops, so that its CPU is told apart.
     Vertx generator = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
-      JsonObject result = new QueueLoad().run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
+      JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300))
+          .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
               safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label)
           .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
@@ -137,9 +143,9 @@ public final class QueueLoad {
     current = round;
     submitters.start(round);
     try {
-      Blocking.await(round.done(), 300);
+      Blocking.await(round.done(), roundTimeoutSeconds);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("round " + round.name + " did not finish in 300 s: " + round.finished()
+      throw new IllegalStateException("round " + round.name + " did not finish in " + roundTimeoutSeconds + " s: " + round.finished()
           + " of " + round.count + " done", e);
     }
   }
