@@ -115,7 +115,7 @@ source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
 COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
-  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" round_timeout_s="$STEP_TIMEOUT")
+  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
@@ -138,7 +138,7 @@ fi
 bullmq() { # result=s3|redis
   log "BullMQ, $1"
   (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
-    redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" out="$RESULTS" png="$PNG_FILE" result="$1" \
+    redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" s3_pid="$STORES_PID" out="$RESULTS" png="$PNG_FILE" result="$1" \
     s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1.log" 2>&1 \
     || { cat "$RESULTS_DIR/bullmq-$1.log" >&2; exit 1; }
 }

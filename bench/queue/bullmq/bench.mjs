@@ -22,6 +22,7 @@ const C = Number(args.c ?? 16);
 const W = Number(args.w ?? 16);
 const redisPort = Number(need('redis_port'));
 const redisPid = Number(args.redis_pid ?? -1);
+const s3Pid = Number(args.s3_pid ?? -1); // the JVM running the object store (S3Proxy), for its CPU
 const out = need('out');
 const RESULT = args.result ?? 'redis';
 if (RESULT !== 'redis' && RESULT !== 's3') throw new Error(`result=${RESULT}: redis or s3`);
@@ -85,10 +86,10 @@ async function redisCalls(redis) {
   return calls;
 }
 
-function redisTicks() {
-  if (redisPid <= 0) return 0;
+function ticks(pid) {
+  if (pid <= 0) return 0;
   try {
-    const stat = readFileSync(`/proc/${redisPid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]);
   } catch { return 0; }
@@ -154,12 +155,14 @@ const loadBefore = loadAverage();
 await runRound(queue, worker, 'w', WARMUP);
 const callsBefore = await redisCalls(stats);
 const cpuBefore = process.cpuUsage();
-const redisBefore = redisTicks();
+const redisBefore = ticks(redisPid);
+const s3Before = ticks(s3Pid);
 const t0 = process.hrtime.bigint();
 const measured = await runRound(queue, worker, 'm', N);
 const spanNanos = process.hrtime.bigint() - t0;
 const cpu = process.cpuUsage(cpuBefore);
-const redisAfter = redisTicks();
+const redisAfter = ticks(redisPid);
+const s3After = ticks(s3Pid);
 const callsAfter = await redisCalls(stats);
 
 const byCommand = {};
@@ -191,6 +194,7 @@ const result = {
   cpu: {
     node_ms_per_req: Math.round((cpu.user + cpu.system) / 1000 / N * 1000) / 1000,
     redis_ms_per_req: Math.round((redisAfter - redisBefore) * 10 / N * 1000) / 1000,
+    ...(s3Pid > 0 ? { s3_ms_per_req: Math.round((s3After - s3Before) * 10 / N * 1000) / 1000 } : {}),
   },
   redis_cmds_per_req: Math.round(total * 100) / 100,
   redis_scripts_per_req: Math.round(scripts * 100) / 100,

@@ -55,7 +55,7 @@ public final class QueueLoad {
     String s3Endpoint = a.required("s3_endpoint");
     String s3Credentials = a.required("s3_credentials");
     ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")),
-        Long.parseLong(a.string("safety_pid", "-1")));
+        Long.parseLong(a.string("safety_pid", "-1")), Long.parseLong(a.string("s3_pid", "-1")));
     Path work = Path.of(a.required("work_dir"));
     Path out = Path.of(a.required("out"));
     String label = a.string("label", "genmesh");
@@ -102,6 +102,7 @@ public final class QueueLoad {
     JsonObject statsBefore = stats.snapshot(database);
     JsonObject cpuBefore = cpu.snapshot();
     var threadsBefore = ThreadCpu.snapshot();
+    var nativeBefore = NativeThreadCpu.snapshot();
     long claimsBefore = workers.claims.get();
     long noWorkBefore = workers.noWork.get();
     long notCompletedBefore = workers.notCompleted.get();
@@ -109,6 +110,7 @@ public final class QueueLoad {
     runRound(submitters, measured);
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
+    var nativeAfter = NativeThreadCpu.snapshot();
     JsonObject statsAfter = stats.snapshot(database);
 
     submitters.close();
@@ -117,7 +119,7 @@ public final class QueueLoad {
     JsonObject perRequestCpu = ProcCpu.perOperation(cpuBefore, cpuAfter, n);
     // The region node's JVM as a region node alone would be: this JVM less the load generator's threads
     // (its GC and JIT share stays in: an upper bound).
-    perRequestCpu.put("node_ms_per_req", round3(perRequestCpu.getDouble("jvm_ms_per_req") - ThreadCpu.generatorMs(threads)));
+    perRequestCpu.put("region_node_ms_per_req", round3(perRequestCpu.getDouble("jvm_ms_per_req") - ThreadCpu.generatorMs(threads)));
     JsonObject result = new JsonObject()
         .put("fsync", fsync)
         .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage())
@@ -134,6 +136,7 @@ public final class QueueLoad {
         .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
         .put("cpu", perRequestCpu)
         .put("jvm_threads_ms_per_req", threads)
+        .put("jvm_gc_jit_ms_per_req", NativeThreadCpu.perRequest(nativeBefore, nativeAfter, n))
         .put("log_check", check);
     result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
     return result; // closing Vert.x undeploys the node and the workers
