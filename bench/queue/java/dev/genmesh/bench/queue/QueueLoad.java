@@ -25,13 +25,16 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The genmesh side: one RegionNodeVerticle on the shared stores, C HTTP submitters
  * ({@code POST /regional/v1/generations}) and W virtual workers on the event bus (claim, then
- * upload a 512×512 PNG to the object store and hand in its key at once). Measures submit sent → result acknowledged per request, and
- * requests per second, after a warm-up; then checks in the log that every request completed once.
+ * upload a 512×512 PNG to the object store and hand in its key at once). The submitters and the
+ * uploads run on a second Vert.x instance, the load generator, whose threads' CPU is reported
+ * apart. Measures submit sent → result acknowledged per request, and requests per second, after
+ * a warm-up; then checks in the log that every request completed once.
  *
- * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [n=5000 warmup=500 c=16
- * w=16 fsync=on label=... safety_url= safety_pid= round_timeout_s=300]}. With {@code safety_url}, the node calls
- * that Safety API
- * instead of deploying the reference service in this JVM, and {@code safety_pid}'s CPU is reported apart.
+ * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out s3_endpoint s3_credentials
+ * [n=5000 warmup=500 c=16 w=16 fsync=on label=... safety_url= safety_pid= s3_pid= round_timeout_s=300]}.
+ * With {@code safety_url}, the node calls that Safety API instead of deploying the reference
+ * service in this JVM, and {@code safety_pid}'s CPU is reported apart, as is {@code s3_pid}'s (the
+ * object store's JVM).
  */
 public final class QueueLoad {
   private volatile Round current;
@@ -102,7 +105,7 @@ public final class QueueLoad {
     JsonObject statsBefore = stats.snapshot(database);
     JsonObject cpuBefore = cpu.snapshot();
     var threadsBefore = ThreadCpu.snapshot();
-    var nativeBefore = NativeThreadCpu.snapshot();
+    var nativeBefore = ThreadCpu.gcJitSnapshot();
     long claimsBefore = workers.claims.get();
     long noWorkBefore = workers.noWork.get();
     long notCompletedBefore = workers.notCompleted.get();
@@ -110,7 +113,7 @@ public final class QueueLoad {
     runRound(submitters, measured);
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
-    var nativeAfter = NativeThreadCpu.snapshot();
+    var nativeAfter = ThreadCpu.gcJitSnapshot();
     JsonObject statsAfter = stats.snapshot(database);
 
     submitters.close();
@@ -119,7 +122,8 @@ public final class QueueLoad {
     JsonObject perRequestCpu = ProcCpu.perOperation(cpuBefore, cpuAfter, n);
     // The region node's JVM as a region node alone would be: this JVM less the load generator's threads
     // (its GC and JIT share stays in: an upper bound).
-    perRequestCpu.put("region_node_ms_per_req", round3(perRequestCpu.getDouble("jvm_ms_per_req") - ThreadCpu.generatorMs(threads)));
+    perRequestCpu.put("region_node_ms_per_req",
+        round3(perRequestCpu.getDouble("jvm_ms_per_req") - ThreadCpu.generatorMs(threads)));
     JsonObject result = new JsonObject()
         .put("fsync", fsync)
         .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage())
@@ -136,7 +140,7 @@ public final class QueueLoad {
         .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
         .put("cpu", perRequestCpu)
         .put("jvm_threads_ms_per_req", threads)
-        .put("jvm_gc_jit_ms_per_req", NativeThreadCpu.perRequest(nativeBefore, nativeAfter, n))
+        .put("jvm_gc_jit_ms_per_req", ThreadCpu.gcJitPerRequest(nativeBefore, nativeAfter, n))
         .put("log_check", check);
     result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
     return result; // closing Vert.x undeploys the node and the workers
