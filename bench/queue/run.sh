@@ -9,6 +9,7 @@
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
+#   STEP_TIMEOUT=1200 bench/queue/run.sh  # each step, and each round of requests, may take 20 min (default 300 s)
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
 #                                         # repository (an empty one checks a fresh clone), -o offline
@@ -22,7 +23,9 @@
 # which decodes every PNG) in the node's JVM, so the "app" CPU includes it. A second genmesh step
 # (on by default) starts the same service alone in another JVM (`SafetyService`, like
 # `genmesh safety`) and points the node at it with safety.url: its "app" CPU is the node's (and
-# the load generator's), and the service's own CPU is reported next to it.
+# the load generator's), and the service's own CPU is reported next to it. The load generator
+# (HTTP submitters, the workers' uploads) runs on its own Vert.x instance in the same JVM; the
+# report gives the region node's CPU as the JVM less the generator's threads.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
