@@ -9,12 +9,23 @@
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
+#   STEP_TIMEOUT=1200 bench/queue/run.sh  # each step, and each round of requests, may take 20 min (default 300 s)
+#   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
+#   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
+#                                         # repository (an empty one checks a fresh clone), -o offline
+#
+# BullMQ runs twice on the same work: once returning a reference {key, size, sha256} to the PNG it
+# uploaded to the same object store genmesh's workers upload to (the row genmesh is compared with,
+# issue 12), once returning the PNG itself (base64, stored in Redis: the row of the earlier runs).
+# Both sides hand in the same PNG bytes: BenchStores writes BenchSpec.png() to the work folder.
 #
 # genmesh runs as `genmesh up` runs a region node: the reference safety service (SafetyVerticle,
 # which decodes every PNG) in the node's JVM, so the "app" CPU includes it. A second genmesh step
 # (on by default) starts the same service alone in another JVM (`SafetyService`, like
 # `genmesh safety`) and points the node at it with safety.url: its "app" CPU is the node's (and
-# the load generator's), and the service's own CPU is reported next to it.
+# the load generator's), and the service's own CPU is reported next to it. The load generator
+# (HTTP submitters, the workers' uploads) runs on its own Vert.x instance in the same JVM; the
+# report gives the region node's CPU as the JVM less the generator's threads.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -70,6 +81,8 @@ javac -nowarn -Xlint:none -d "$BUILD/classes" -cp "$CP" "$HERE"/java/dev/genmesh
   | grep -v 'GenIgnore\|JsonGen\|^[0-9]* warnings\?$' >&2 || true
 [[ -f "$BUILD/classes/dev/genmesh/bench/queue/QueueLoad.class" ]] || { echo "bench sources did not compile" >&2; exit 1; }
 run_java() { timeout "$STEP_TIMEOUT" java "${JAVA_OPTS[@]}" -cp "$CP" "$@"; }
+# JFR=1: the genmesh steps record JFR (a few % of their CPU) into the results folder, NAME.jfr.
+jfr() { if [[ "${JFR:-0}" == 1 ]]; then echo "-XX:StartFlightRecording=settings=profile,filename=$RESULTS_DIR/$1.jfr"; fi; }
 
 # --- stores ------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/genmesh-queue-bench.XXXXXX)
@@ -105,12 +118,12 @@ source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
 COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
-  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS")
+  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
 log "genmesh (PG fsync on)"
-run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
+run_java $(jfr genmesh) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
   || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
 if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
   log "genmesh (PG fsync on), reference safety service in its own JVM"
@@ -118,16 +131,22 @@ if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
   SAFETY_PID=$!
   for _ in $(seq 120); do [[ -f "$WORK/safety.port" ]] && break; sleep 0.5; done
   [[ -f "$WORK/safety.port" ]] || { cat "$RESULTS_DIR/safety.log" >&2; exit 1; }
-  run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh, external safety" \
+  run_java $(jfr genmesh-extsafety) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" \
+    label="genmesh, external safety" \
     safety_url="http://127.0.0.1:$(cat "$WORK/safety.port")" safety_pid="$SAFETY_PID" >"$RESULTS_DIR/genmesh-extsafety.log" 2>&1 \
     || { cat "$RESULTS_DIR/genmesh-extsafety.log" >&2; exit 1; }
   touch "$WORK/safety.stop"
   wait "$SAFETY_PID" || true
 fi
-log "BullMQ"
-(cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
-  redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" out="$RESULTS") >"$RESULTS_DIR/bullmq.log" 2>&1 \
-  || { cat "$RESULTS_DIR/bullmq.log" >&2; exit 1; }
+bullmq() { # result=s3|redis
+  log "BullMQ, $1"
+  (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
+    redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" s3_pid="$STORES_PID" out="$RESULTS" png="$PNG_FILE" result="$1" \
+    s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1.log" 2>&1 \
+    || { cat "$RESULTS_DIR/bullmq-$1.log" >&2; exit 1; }
+}
+bullmq s3
+bullmq redis
 log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
 run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
   >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }

@@ -18,13 +18,16 @@ import redis.embedded.RedisServer;
  * labelled non-durable runs (they are command-line settings of the server, which ALTER SYSTEM
  * cannot override, hence two servers rather than one switched), and the S3-compatible object store
  * (S3Proxy, in this JVM, bucket {@code genmesh-us-west}) the images go to. Writes ports and pids to
- * {@code <work_dir>/stores.env} and keeps everything up until {@code <work_dir>/stop} appears or
- * the process is terminated.
+ * {@code <work_dir>/stores.env}, and the result PNG ({@link BenchSpec#png()}) to
+ * {@code <work_dir>/bench.png} so that the BullMQ side hands in the same bytes as genmesh's
+ * workers; keeps everything up until {@code <work_dir>/stop} appears or the process is terminated.
  *
  * <p>Arguments: {@code work_dir=DIR}.
  */
 public final class BenchStores {
   private BenchStores() {}
+
+  static final String BUCKET = "genmesh-us-west";
 
   public static void main(String[] args) throws Exception {
     Path work = Path.of(new BenchArgs(args).required("work_dir")).toAbsolutePath();
@@ -37,7 +40,8 @@ public final class BenchStores {
     RedisServer redis = EmbeddedStores.redisServer(redisDir, redisPort, true); // append-only, fsync every second
     redis.start();
     EmbeddedObjectStore objects = EmbeddedObjectStore.start(Files.createDirectories(work.resolve("s3")),
-        List.of("genmesh-us-west"));
+        List.of(BUCKET));
+    Path png = Files.write(work.resolve("bench.png"), BenchSpec.png());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       objects.close();
       stop(redis, pg, pgLoose);
@@ -50,7 +54,8 @@ public final class BenchStores {
     Path temp = work.resolve("stores.env.tmp");
     Files.writeString(temp, "REDIS_PORT=" + redisPort + "\nPG_PORT=" + pg.getPort() + "\nREDIS_PID=" + redisPid
         + "\nPG_PID=" + pgPid + "\nPG_NOFSYNC_PORT=" + pgLoose.getPort() + "\nPG_NOFSYNC_PID=" + pgLoosePid
-        + "\nS3_ENDPOINT=" + objects.endpoint() + "\nS3_CREDENTIALS=" + objects.credentialsFile() + "\n");
+        + "\nS3_ENDPOINT=" + objects.endpoint() + "\nS3_CREDENTIALS=" + objects.credentialsFile()
+        + "\nS3_BUCKET=" + BUCKET + "\nPNG_FILE=" + png + "\n");
     Files.move(temp, env);
     System.out.printf("stores up: redis 127.0.0.1:%d (pid %d), postgres 127.0.0.1:%d (pid %d, fsync on),"
         + " postgres 127.0.0.1:%d (pid %d, fsync off), data in %s%n",

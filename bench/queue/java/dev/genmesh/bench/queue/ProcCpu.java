@@ -16,24 +16,33 @@ final class ProcCpu {
   private final long pgPid;
   private final long redisPid;
   private final long safetyPid;
+  private final long objectStorePid;
 
-  /** @param safetyPid an external safety service's process, or -1 */
-  ProcCpu(long pgPid, long redisPid, long safetyPid) {
+  /**
+   * @param safetyPid an external safety service's process, or -1
+   * @param objectStorePid the JVM that runs the S3-compatible store (BenchStores: S3Proxy; its
+   *     PostgreSQL and Redis are processes of their own), or -1
+   */
+  ProcCpu(long pgPid, long redisPid, long safetyPid, long objectStorePid) {
     this.pgPid = pgPid;
     this.redisPid = redisPid;
     this.safetyPid = safetyPid;
+    this.objectStorePid = objectStorePid;
   }
 
   ProcCpu(long pgPid, long redisPid) {
-    this(pgPid, redisPid, -1);
+    this(pgPid, redisPid, -1, -1);
   }
 
-  /** Seconds of CPU so far: {jvm_s, pg_s, redis_s[, safety_s]}. */
+  /** Seconds of CPU so far: {jvm_s, pg_s, redis_s[, safety_s][, s3_s]}. */
   JsonObject snapshot() {
     JsonObject cpu = new JsonObject()
         .put("jvm_s", ticks(ProcessHandle.current().pid()) / TICKS_PER_SECOND)
         .put("pg_s", treeTicks(pgPid) / TICKS_PER_SECOND)
         .put("redis_s", ticks(redisPid) / TICKS_PER_SECOND);
+    if (objectStorePid > 0) {
+      cpu.put("s3_s", ticks(objectStorePid) / TICKS_PER_SECOND);
+    }
     return safetyPid > 0 ? cpu.put("safety_s", ticks(safetyPid) / TICKS_PER_SECOND) : cpu;
   }
 

@@ -5,8 +5,13 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.region.ReferenceSafety;
 import dev.genmesh.region.RegionNodeVerticle;
+import dev.genmesh.registry.Sha256;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -14,21 +19,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The genmesh side: one RegionNodeVerticle on the shared stores, C HTTP submitters
  * ({@code POST /regional/v1/generations}) and W virtual workers on the event bus (claim, then
- * upload a 512×512 PNG to the object store and hand in its key at once). Measures submit sent → result acknowledged per request, and
- * requests per second, after a warm-up; then checks in the log that every request completed once.
+ * upload a 512×512 PNG to the object store and hand in its key at once). The submitters and the
+ * uploads run on a second Vert.x instance, the load generator, whose threads' CPU is reported
+ * apart. Measures submit sent → result acknowledged per request, and requests per second, after
+ * a warm-up; then checks in the log that every request completed once.
  *
- * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out [n=5000 warmup=500 c=16
- * w=16 fsync=on label=... safety_url= safety_pid=]}. With {@code safety_url}, the node calls that Safety API
- * instead of deploying the reference service in this JVM, and {@code safety_pid}'s CPU is reported apart.
+ * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out s3_endpoint s3_credentials
+ * [n=5000 warmup=500 c=16 w=16 fsync=on label=... safety_url= safety_pid= s3_pid= round_timeout_s=300]}.
+ * With {@code safety_url}, the node calls that Safety API instead of deploying the reference
+ * service in this JVM, and {@code safety_pid}'s CPU is reported apart, as is {@code s3_pid}'s (the
+ * object store's JVM).
  */
 public final class QueueLoad {
   private volatile Round current;
+  /** How long one round (the warm-up, the measured run) may take: run.sh passes its STEP_TIMEOUT. */
+  private final long roundTimeoutSeconds;
 
-  private QueueLoad() {}
+  private QueueLoad(long roundTimeoutSeconds) {
+    this.roundTimeoutSeconds = roundTimeoutSeconds;
+  }
 
   public static void main(String[] args) throws Exception {
     BenchArgs a = new BenchArgs(args);
@@ -43,24 +58,28 @@ public final class QueueLoad {
     String s3Endpoint = a.required("s3_endpoint");
     String s3Credentials = a.required("s3_credentials");
     ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")),
-        Long.parseLong(a.string("safety_pid", "-1")));
+        Long.parseLong(a.string("safety_pid", "-1")), Long.parseLong(a.string("s3_pid", "-1")));
     Path work = Path.of(a.required("work_dir"));
     Path out = Path.of(a.required("out"));
     String label = a.string("label", "genmesh");
 
     Vertx vertx = Vertx.vertx();
+    // The load generator (HTTP submitters, the workers' uploads) on its own event loops, so that its CPU is told apart.
+    Vertx generator = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
-      JsonObject result = new QueueLoad().run(vertx, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
+      JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300))
+          .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
               safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label)
           .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
       Blocking.appendResult(out, result);
     } finally {
       Blocking.await(vertx.close());
+      Blocking.await(generator.close());
     }
   }
 
-  private JsonObject run(Vertx vertx, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
+  private JsonObject run(Vertx vertx, Vertx generator, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
       int n, int warmup, int c, int w, boolean fsync, String safetyUrl, String s3Endpoint, String s3Credentials)
       throws Exception {
     stats.checkDurability(fsync);
@@ -76,39 +95,52 @@ public final class QueueLoad {
         .withLocalSafety(new ReferenceSafety());
     Blocking.await(vertx.deployVerticle(node));
     VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(),
-        config.images().forRegion(region), this::completed);
+        config.images().forRegion(region), generator.getOrCreateContext(), this::completed);
     Blocking.await(vertx.deployVerticle(workers));
-    HttpSubmitters submitters = new HttpSubmitters(vertx, node.actualPort(), c);
+    HttpSubmitters submitters = new HttpSubmitters(generator, node.actualPort(), c);
+    Set<Long> generatorThreads = eventLoopThreads(generator);
 
     String loadBefore = ProcCpu.loadAverage();
     runRound(submitters, new Round("w", warmup));
     JsonObject statsBefore = stats.snapshot(database);
     JsonObject cpuBefore = cpu.snapshot();
     var threadsBefore = ThreadCpu.snapshot();
+    var nativeBefore = ThreadCpu.gcJitSnapshot();
     long claimsBefore = workers.claims.get();
     long noWorkBefore = workers.noWork.get();
+    long notCompletedBefore = workers.notCompleted.get();
     Round measured = new Round("m", n);
     runRound(submitters, measured);
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
+    var nativeAfter = ThreadCpu.gcJitSnapshot();
     JsonObject statsAfter = stats.snapshot(database);
 
     submitters.close();
     JsonObject check = verify(vertx, pgPort, database);
+    JsonObject threads = ThreadCpu.perRequest(threadsBefore, threadsAfter, n, generatorThreads);
+    JsonObject perRequestCpu = ProcCpu.perOperation(cpuBefore, cpuAfter, n);
+    // The region node's JVM as a region node alone would be: this JVM less the load generator's threads
+    // (its GC and JIT share stays in: an upper bound).
+    perRequestCpu.put("region_node_ms_per_req",
+        round3(perRequestCpu.getDouble("jvm_ms_per_req") - ThreadCpu.generatorMs(threads)));
     JsonObject result = new JsonObject()
         .put("fsync", fsync)
         .put("load_before", loadBefore).put("load_after", ProcCpu.loadAverage())
         .put("n", n).put("warmup", warmup).put("c", c).put("w", w)
         .put("pg_pool", config.region(region).postgres().poolSize())
+        .put("png", new JsonObject().put("bytes", BenchSpec.png().length).put("sha256", Sha256.of(BenchSpec.png())))
         .put("throughput_rps", Math.round(measured.count / (measured.endToEnd.spanNanos() / 1e9)))
         .put("latency", measured.endToEnd.summary())
         .put("submit_latency", measured.submitted.summary())
         .put("failed_submits", measured.failedSubmits.get())
         .put("worker_errors", workers.errors.get())
+        .put("results_not_completed", workers.notCompleted.get() - notCompletedBefore)
         .put("claims_per_req", round((workers.claims.get() - claimsBefore) / (double) n))
         .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
-        .put("cpu", ProcCpu.perOperation(cpuBefore, cpuAfter, n))
-        .put("jvm_threads_ms_per_req", ThreadCpu.perRequest(threadsBefore, threadsAfter, n))
+        .put("cpu", perRequestCpu)
+        .put("jvm_threads_ms_per_req", threads)
+        .put("jvm_gc_jit_ms_per_req", ThreadCpu.gcJitPerRequest(nativeBefore, nativeAfter, n))
         .put("log_check", check);
     result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
     return result; // closing Vert.x undeploys the node and the workers
@@ -118,9 +150,9 @@ public final class QueueLoad {
     current = round;
     submitters.start(round);
     try {
-      Blocking.await(round.done(), 300);
+      Blocking.await(round.done(), roundTimeoutSeconds);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("round " + round.name + " did not finish in 300 s: " + round.finished()
+      throw new IllegalStateException("round " + round.name + " did not finish in " + roundTimeoutSeconds + " s: " + round.finished()
           + " of " + round.count + " done", e);
     }
   }
@@ -162,6 +194,24 @@ public final class QueueLoad {
 
   private static String regionOf(GenmeshConfig config) {
     return config.regions().containsKey("us-west") ? "us-west" : config.regions().keySet().iterator().next();
+  }
+
+  /** The ids of the event-loop threads of {@code vertx}: each instance of a deployment gets the next loop. */
+  private static Set<Long> eventLoopThreads(Vertx vertx) throws Exception {
+    Set<Long> ids = ConcurrentHashMap.newKeySet();
+    String deployment = Blocking.await(vertx.deployVerticle(() -> new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        ids.add(Thread.currentThread().getId());
+        return Future.succeededFuture();
+      }
+    }, new DeploymentOptions().setInstances(4 * VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
+    Blocking.await(vertx.undeploy(deployment));
+    return ids;
+  }
+
+  private static double round3(double value) {
+    return Math.round(value * 1000.0) / 1000.0;
   }
 
   private static double round(double value) {

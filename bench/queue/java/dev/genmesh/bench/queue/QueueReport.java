@@ -28,6 +28,7 @@ public final class QueueReport {
     machine(md, rows, a.string("git", "unknown"));
     table(md, rows);
     ratios(md, rows);
+    targets(md, rows);
     checks(md, rows);
     commands(md, rows);
     System.out.print(md);
@@ -54,8 +55,8 @@ public final class QueueReport {
 
   private static void table(StringBuilder md, List<JsonObject> rows) {
     md.append("| run | PG fsync | req/s | p50 ms | p95 ms | p99 ms | submit p50 ms | Redis cmds/req (scripts) |"
-        + " PG commits/req | WAL flushes/req | CPU ms/req: app, PG, Redis |\n");
-    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        + " PG commits/req | WAL flushes/req | CPU ms/req: app, PG, Redis | CPU ms/req, all processes (S3 store) |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
     for (JsonObject r : rows) {
       JsonObject lat = r.getJsonObject("latency", new JsonObject());
       JsonObject sub = r.getJsonObject("submit_latency");
@@ -64,7 +65,7 @@ public final class QueueReport {
       double app = cpu.getDouble("jvm_ms_per_req", cpu.getDouble("node_ms_per_req", 0.0));
       String appCpu = String.format(Locale.ROOT, "%.2f", app)
           + (cpu.containsKey("safety_ms_per_req") ? String.format(Locale.ROOT, " (+ %.2f safety JVM)", cpu.getDouble("safety_ms_per_req")) : "");
-      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s, %s, %.2f |%n",
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s, %s, %.2f | %s |%n",
           r.getString("label"),
           r.getValue("fsync") == null || !usesPg ? "—" : (r.getBoolean("fsync") ? "on" : "off"),
           r.getLong("throughput_rps"), lat.getDouble("p50_ms"), lat.getDouble("p95_ms"), lat.getDouble("p99_ms"),
@@ -74,25 +75,91 @@ public final class QueueReport {
           usesPg ? String.format(Locale.ROOT, "%.2f", r.getDouble("pg_commits_per_req")) : "—",
           usesPg ? String.format(Locale.ROOT, "%.2f", r.getDouble("wal_syncs_per_req")) : "—",
           appCpu, usesPg ? String.format(Locale.ROOT, "%.2f", cpu.getDouble("pg_ms_per_req")) : "—",
-          cpu.getDouble("redis_ms_per_req", 0.0)));
+          cpu.getDouble("redis_ms_per_req", 0.0),
+          cpu.containsKey("s3_ms_per_req") ? String.format(Locale.ROOT, "%.2f (%.2f)", totalCpu(r), cpu.getDouble("s3_ms_per_req")) : "—"));
     }
     md.append('\n');
   }
 
   private static void ratios(StringBuilder md, List<JsonObject> rows) {
-    Optional<JsonObject> genmesh = find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync"));
-    Optional<JsonObject> loose = find(rows, r -> r.getString("system").equals("genmesh") && !r.getBoolean("fsync"));
-    Optional<JsonObject> bullmq = find(rows, r -> r.getString("system").equals("bullmq"));
+    Optional<JsonObject> genmesh = genmesh(rows, true);
+    Optional<JsonObject> loose = genmesh(rows, false);
+    Optional<JsonObject> bullmqS3 = bullmq(rows, "s3");
+    Optional<JsonObject> bullmqRedis = bullmq(rows, "redis");
     Optional<JsonObject> redis = find(rows, r -> r.getString("system").equals("floor-redis"));
     Optional<JsonObject> stores = find(rows, r -> r.getString("system").equals("floor-stores") && r.getBoolean("fsync"));
     Optional<JsonObject> storesLoose = find(rows, r -> r.getString("system").equals("floor-stores") && !r.getBoolean("fsync"));
     md.append("Ratios (throughput: genmesh ÷ other; p50 latency: genmesh ÷ other):\n\n");
-    ratio(md, "genmesh ÷ BullMQ", genmesh, bullmq);
+    ratio(md, "genmesh ÷ BullMQ, image in the object store (the reference row)", genmesh, bullmqS3);
+    ratio(md, "genmesh ÷ BullMQ, PNG in Redis", genmesh, bullmqRedis);
     ratio(md, "genmesh ÷ Redis floor", genmesh, redis);
     ratio(md, "genmesh ÷ stores floor (PG fsync on)", genmesh, stores);
-    ratio(md, "genmesh, PG fsync off ÷ BullMQ", loose, bullmq);
+    ratio(md, "genmesh, PG fsync off ÷ BullMQ, image in the object store", loose, bullmqS3);
     ratio(md, "genmesh, PG fsync off ÷ stores floor (fsync off)", loose, storesLoose);
     ratio(md, "genmesh, fsync on ÷ fsync off", genmesh, loose);
+    if (genmesh.isPresent() && bullmqS3.isPresent() && totalCpu(genmesh.get()) > 0 && totalCpu(bullmqS3.get()) > 0) {
+      md.append(String.format(Locale.ROOT, "* CPU per request of all processes, BullMQ with the object store ÷ genmesh: ×%.3f"
+          + " (the throughput ratio a CPU-bound machine would give, whatever else ran on it)%n",
+          totalCpu(bullmqS3.get()) / totalCpu(genmesh.get())));
+    }
+  }
+
+  /** CPU ms per request of every process that served it: the app (JVM or node), safety JVM, PG, Redis, object store. */
+  private static double totalCpu(JsonObject row) {
+    JsonObject cpu = row.getJsonObject("cpu", new JsonObject());
+    if (!cpu.containsKey("s3_ms_per_req")) {
+      return 0;
+    }
+    double sum = 0;
+    // jvm_ms_per_req: genmesh's bench JVM; node_ms_per_req: BullMQ's Node.js process
+    for (String key : List.of("jvm_ms_per_req", "node_ms_per_req", "safety_ms_per_req", "pg_ms_per_req", "redis_ms_per_req",
+        "s3_ms_per_req")) {
+      sum += cpu.getDouble(key, 0.0);
+    }
+    return sum;
+  }
+
+  /** Issue 12's figures ("What it must show"), each with its bound, from the rows of this run. */
+  private static void targets(StringBuilder md, List<JsonObject> rows) {
+    Optional<JsonObject> genmesh = genmesh(rows, true);
+    Optional<JsonObject> external = find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync")
+        && r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
+    Optional<JsonObject> bullmqS3 = bullmq(rows, "s3");
+    if (genmesh.isEmpty()) {
+      return;
+    }
+    JsonObject g = genmesh.get();
+    md.append("\nIssue 12's figures (genmesh, PG fsync on; bound in brackets):\n\n");
+    bullmqS3.ifPresent(b -> target(md, "requests/s ÷ BullMQ with the image in the object store (>= 0.25, goal 1.0)",
+        g.getLong("throughput_rps") / (double) b.getLong("throughput_rps"), 0.25, true));
+    for (JsonObject row : external.isPresent() ? List.of(g, external.get()) : List.of(g)) {
+      JsonObject cpu = row.getJsonObject("cpu");
+      String safety = cpu.containsKey("safety_ms_per_req")
+          ? String.format(Locale.ROOT, "safety service apart (%.2f ms in its JVM)", cpu.getDouble("safety_ms_per_req"))
+          : "reference safety service in it";
+      target(md, "region-node JVM CPU ms per request, " + safety + "; the bench JVM less its load generator's threads,"
+          + " GC and JIT in (<= 1)", cpu.getDouble("region_node_ms_per_req", cpu.getDouble("jvm_ms_per_req")), 1.0, false);
+    }
+    target(md, "PostgreSQL commits per request (<= 1.5)", g.getDouble("pg_commits_per_req"), 1.5, false);
+    target(md, "claims per request at W=" + g.getInteger("w") + " (<= 1.1)", g.getDouble("claims_per_req"), 1.1, false);
+    target(md, "p99 submit → 202, ms (< 20)", g.getJsonObject("submit_latency").getDouble("p99_ms"), 20.0, false);
+    List<String> pngs = rows.stream().filter(r -> r.containsKey("png")).map(r -> r.getJsonObject("png").encode()).distinct().toList();
+    md.append(pngs.size() == 1 ? "* the same PNG on every side that hands one in: " + pngs.get(0) + "\n"
+        : "* **the sides handed in different PNGs**: " + pngs + "\n");
+  }
+
+  private static void target(StringBuilder md, String name, double value, double bound, boolean atLeast) {
+    boolean met = atLeast ? value >= bound : value <= bound;
+    md.append(String.format(Locale.ROOT, "* %s: %.3f, %s%n", name, value, met ? "met" : "**not met**"));
+  }
+
+  private static Optional<JsonObject> genmesh(List<JsonObject> rows, boolean fsync) {
+    return find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync") == fsync
+        && !r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
+  }
+
+  private static Optional<JsonObject> bullmq(List<JsonObject> rows, String result) {
+    return find(rows, r -> r.getString("system").equals("bullmq") && result.equals(r.getString("result", "redis")));
   }
 
   private static void ratio(StringBuilder md, String name, Optional<JsonObject> a, Optional<JsonObject> b) {
@@ -111,13 +178,16 @@ public final class QueueReport {
       if (r.containsKey("log_check")) {
         JsonObject log = r.getJsonObject("log_check");
         md.append(String.format(Locale.ROOT, "* %s: %d of %d requests COMPLETED in the log, highest attempt %d,"
-                + " %d events; %.2f claims per request (%.2f answered no work); %d failed submits, %d worker errors%n",
+                + " %d events; %.2f claims per request (%.2f answered no work); %d failed submits, %d worker errors,"
+                + " %d results answered other than completed%n",
             r.getString("label"), log.getLong("completed"), log.getLong("requests"), log.getInteger("max_attempt"),
             log.getLong("events"), r.getDouble("claims_per_req"), r.getDouble("no_work_per_req"),
-            r.getInteger("failed_submits"), r.getInteger("worker_errors")));
+            r.getInteger("failed_submits"), r.getInteger("worker_errors"), r.getInteger("results_not_completed", 0)));
         if (r.containsKey("jvm_threads_ms_per_req")) {
-          md.append(String.format(Locale.ROOT, "  * %s: JVM CPU ms per request by thread (busiest): %s%n", r.getString("label"),
-              r.getJsonObject("jvm_threads_ms_per_req").encode()));
+          md.append(String.format(Locale.ROOT, "  * %s: JVM CPU ms per request by thread (busiest): %s; GC and JIT"
+                  + " threads: %s; region node (JVM less the load generator): %.2f%n", r.getString("label"),
+              r.getJsonObject("jvm_threads_ms_per_req").encode(), r.getJsonObject("jvm_gc_jit_ms_per_req", new JsonObject()).encode(),
+              r.getJsonObject("cpu").getDouble("region_node_ms_per_req", Double.NaN)));
         }
       } else if (r.containsKey("queue_check")) {
         md.append(String.format(Locale.ROOT, "* %s: queue counts after the run %s; %d worker errors%n",

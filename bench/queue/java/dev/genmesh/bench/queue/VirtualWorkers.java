@@ -11,7 +11,9 @@ import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.registry.Sha256;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -29,7 +31,9 @@ import java.util.function.Consumer;
  * wait_ms}, and is acknowledged when the region asks; empty after waiting, it claims again at once;
  * and, for a region that does not hold claims, on every {@code workAvailable} publish while idle
  * and on a poll timer) and hands in one 512×512 PNG as soon as it gets an assignment, then claims
- * again.
+ * again. The uploads run on the load generator's own Vert.x instance ({@code uploads}), so their
+ * CPU (request signing, which hashes the PNG, and the S3 client's I/O threads) is told apart from
+ * the region node's, as a real worker's is in its own process.
  */
 final class VirtualWorkers extends VerticleBase {
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
@@ -37,6 +41,8 @@ final class VirtualWorkers extends VerticleBase {
   final AtomicLong claims = new AtomicLong();
   final AtomicLong noWork = new AtomicLong();
   final AtomicLong results = new AtomicLong();
+  /** Results the region answered other than {@code completed} (e.g. {@code safety_pending}: the check did not answer). */
+  final AtomicLong notCompleted = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
 
   private final String region;
@@ -48,6 +54,7 @@ final class VirtualWorkers extends VerticleBase {
   private final Buffer png = Buffer.buffer(BenchSpec.png());
   private final String sha256 = Sha256.of(BenchSpec.png());
   private final ImagesConfig.Bucket bucket;
+  private final Context uploads;
   private ImageStore store;
   private final Consumer<String> completedPrompt;
   private final List<Worker> workers = new ArrayList<>();
@@ -55,9 +62,11 @@ final class VirtualWorkers extends VerticleBase {
   private long pollTimer;
 
   /** @param completedPrompt told the prompt of each request whose result the region acknowledged */
-  VirtualWorkers(String region, int count, long pollMs, ImagesConfig.Bucket bucket, Consumer<String> completedPrompt) {
+  VirtualWorkers(String region, int count, long pollMs, ImagesConfig.Bucket bucket, Context uploads,
+      Consumer<String> completedPrompt) {
     this.region = region;
     this.bucket = bucket;
+    this.uploads = uploads;
     this.count = count;
     this.pollMs = pollMs;
     this.waitMs = Math.max(3 * pollMs, 5000) / 2;
@@ -66,7 +75,7 @@ final class VirtualWorkers extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = ImageStores.s3(vertx, bucket);
+    store = ImageStores.s3(uploads.owner(), bucket);
     for (int i = 0; i < count; i++) {
       workers.add(new Worker("bench-worker-" + i));
     }
@@ -80,6 +89,21 @@ final class VirtualWorkers extends VerticleBase {
     workers.forEach(worker -> worker.stopped = true);
     vertx.cancelTimer(pollTimer);
     return wakeUps.unregister().eventually(store::close);
+  }
+
+  /** Puts the PNG from the uploads context; completes back on the caller's context. */
+  private Future<Void> upload(String key) {
+    Context here = vertx.getOrCreateContext();
+    Promise<Void> done = Promise.promise();
+    uploads.runOnContext(v -> store.put(key, png, ImageStores.PNG, ImageStores.IMMUTABLE)
+        .onComplete(ar -> here.runOnContext(w -> {
+          if (ar.succeeded()) {
+            done.complete();
+          } else {
+            done.fail(ar.cause());
+          }
+        })));
+    return done.future();
   }
 
   private final class Worker {
@@ -143,10 +167,12 @@ final class VirtualWorkers extends VerticleBase {
       String key = ImageKeys.of(assignment.requestId(), assignment.attempt(), 0);
       JsonObject result = new Result(assignment.requestId(), assignment.attempt(), id,
           List.of(new StoredImage(key, png.length(), sha256)), 1.0).toJson();
-      store.put(key, png, ImageStores.PNG, ImageStores.IMMUTABLE)
-          .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.result(region), result, TIMEOUT)).onComplete(reply -> {
+      upload(key).compose(v -> vertx.eventBus().<JsonObject>request(Addresses.result(region), result, TIMEOUT)).onComplete(reply -> {
         if (reply.succeeded()) {
           results.incrementAndGet();
+          if (!"completed".equals(reply.result().body().getString("status"))) {
+            notCompleted.incrementAndGet(); // the round goes on: the region holds it and checks it again later
+          }
           completedPrompt.accept(assignment.spec().prompt());
         } else {
           errors.incrementAndGet();

@@ -83,10 +83,15 @@ public final class S3ImageStore implements ImageStore {
             .apiCallAttemptTimeout(timeout)
             .apiCallTimeout(timeout.multipliedBy(3))
             .build());
+    // The region node presigns each image of every safety check on its event loop. Buckets are named
+    // (not ARNs) and general purpose: settling ARN-region, multi-region and S3 Express here spares
+    // each presign their resolution (a third of its CPU, bench/queue).
     var presignerBuilder = S3Presigner.builder()
         .region(region)
         .credentialsProvider(credentials)
-        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle()).build());
+        .disableS3ExpressSessionAuth(true)
+        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle())
+            .useArnRegionEnabled(false).multiRegionEnabled(false).build());
     if (!config.endpoint().isBlank()) {
       URI endpoint = URI.create(config.endpoint().replaceAll("/+$", ""));
       builder.endpointOverride(endpoint);
