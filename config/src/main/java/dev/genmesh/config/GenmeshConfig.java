@@ -273,6 +273,7 @@ public record GenmeshConfig(
     config.failover.dns().checkRegions(regions.keySet(), "failover.dns");
     config.checkReferences();
     config.images.checkBuckets(regions.keySet());
+    config.dr.checkCopyTo(regions.keySet());
     config.checkModelFamilies();
     return config.withModelFamilies();
   }

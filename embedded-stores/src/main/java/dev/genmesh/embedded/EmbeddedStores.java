@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
@@ -68,6 +69,12 @@ public final class EmbeddedStores implements AutoCloseable {
    */
   public static EmbeddedStores start(Path dataDir, Collection<String> databases, Collection<String> buckets,
       boolean durable) {
+    return start(dataDir, databases, buckets, durable, Map.of());
+  }
+
+  /** As above, with more PostgreSQL server settings (e.g. {@link WalArchive#serverSettings}). */
+  public static EmbeddedStores start(Path dataDir, Collection<String> databases, Collection<String> buckets,
+      boolean durable, Map<String, String> postgresSettings) {
     FileLock lock = null;
     EmbeddedPostgres pg = null;
     EmbeddedObjectStore objects = null;
@@ -76,7 +83,7 @@ public final class EmbeddedStores implements AutoCloseable {
       Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
       lock = lockDataDir(dataDir);
       StaleStoreProcesses.stop(dataDir);
-      pg = startPostgres(pgDir, freePort(), durable);
+      pg = startPostgres(pgDir, freePort(), durable, null, postgresSettings);
       createDatabases(pg, databases);
       objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
       int port = freePort();
@@ -132,6 +139,12 @@ public final class EmbeddedStores implements AutoCloseable {
 
   /** The same, with the server's own output appended to {@code logFile} (null: to this JVM's log). */
   public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile) throws IOException {
+    return startPostgres(pgDir, port, durable, logFile, Map.of());
+  }
+
+  /** The same, with more server settings on its command line (they win over the ones above). */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile,
+      Map<String, String> settings) throws IOException {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(pgDir)
         .setCleanDataDirectory(false)
@@ -141,6 +154,7 @@ public final class EmbeddedStores implements AutoCloseable {
         .setServerConfig("full_page_writes", durable ? "on" : "off")
         .setServerConfig("max_connections", "300")
         .setRegisterShutdownHook(false);
+    settings.forEach(builder::setServerConfig);
     if (logFile != null) {
       builder.setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
