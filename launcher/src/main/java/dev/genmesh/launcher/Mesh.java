@@ -7,6 +7,8 @@ import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.launcher.backup.BackupSchedule;
+import dev.genmesh.launcher.backup.LocalBackups;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
@@ -93,6 +95,7 @@ public final class Mesh implements AutoCloseable {
   private Vertx edgeVertx;
   private EdgeVerticle edge;
   private LocalDns dns;
+  private BackupSchedule backups;
   private UserStore users;
   private IssuedKey localKey;
   private volatile GenmeshConfig config;
@@ -116,7 +119,8 @@ public final class Mesh implements AutoCloseable {
     List<String> databases = new ArrayList<>(base.regions().values().stream().map(r -> r.postgres().database()).toList());
     databases.add(LocalUsers.DATABASE);
     List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
-    stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable());
+    stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable(),
+        LocalBackups.postgresSettings(base, options.dataDir()));
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
@@ -189,6 +193,9 @@ public final class Mesh implements AutoCloseable {
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
         options.dataDir(), meters, System.getenv()),
         "start the GeoDNS responder");
+    progress.accept("backing up PostgreSQL and Redis into " + LocalBackups.folder(config, options.dataDir()).dir()
+        + " (WAL archived continuously; docs/dr.md)");
+    backups = LocalBackups.start(config, options.dataDir(), stores, edgeVertx, meters);
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
   }
@@ -309,6 +316,9 @@ public final class Mesh implements AutoCloseable {
     processStarters.forEach(WorkerExecutor::close);
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
+    if (backups != null) {
+      backups.close();
+    }
     if (redisHa != null) {
       redisHa.close();
     }
