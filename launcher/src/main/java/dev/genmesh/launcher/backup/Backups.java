@@ -76,7 +76,9 @@ public final class Backups {
    */
   public Report takeNow() {
     BaseBackup base = new BaseBackups(folder).take(source.postgresDataDir(), source.postgresPort());
-    Optional<RedisBackup> redis = Optional.ofNullable(source.redisDir()).map(dir -> new RedisBackups(folder).take(dir));
+    // a Redis that keeps nothing on disk (no snapshot yet, not durable) has nothing to copy: the log rebuilds it anyway
+    Optional<RedisBackup> redis = Optional.ofNullable(source.redisDir()).filter(RedisBackups::holdsData)
+        .map(dir -> new RedisBackups(folder).take(dir));
     int deleted = new BaseBackups(folder).retain(dr.backupRetention()).size()
         + new RedisBackups(folder).retain(Duration.ofMillis(dr.redisRetentionMs()), clock.instant()).size();
     return new Report(base, redis, deleted, copyNow());

@@ -29,6 +29,11 @@ public final class RedisBackups {
     this.folder = folder;
   }
 
+  /** True when {@code redisDir} holds a snapshot or an append-only file. */
+  public static boolean holdsData(Path redisDir) {
+    return FILES.stream().anyMatch(name -> Files.isRegularFile(redisDir.resolve(name)));
+  }
+
   /** Copies the Redis files found in {@code redisDir}; fails when there is none. */
   public RedisBackup take(Path redisDir) {
     Instant now = Instant.now();
