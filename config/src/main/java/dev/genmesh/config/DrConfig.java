@@ -27,8 +27,8 @@ public record DrConfig(long backupIntervalMs, int backupRetention, long rpoTarge
     String backupDir, long walSwitchMs, long redisRetentionMs, String copyTo, String copyBucket, long copyIntervalMs) {
 
   public DrConfig(long backupIntervalMs, int backupRetention, long rpoTargetMs, long rtoTargetMs) {
-    this(backupIntervalMs, backupRetention, rpoTargetMs, rtoTargetMs, "", 60_000, 604_800_000, "ring",
-        "genmesh-{region}-backups", 60_000);
+    this(backupIntervalMs, backupRetention, rpoTargetMs, rtoTargetMs, "", 30_000, 604_800_000, "ring",
+        "genmesh-{region}-backups", 30_000);
   }
 
   static DrConfig read(Node n) {
@@ -38,11 +38,11 @@ public record DrConfig(long backupIntervalMs, int backupRetention, long rpoTarge
         n.integer("rpo_target_ms", 0L, 86_400_000L),
         n.integer("rto_target_ms", 0L, 86_400_000L),
         n.string("backup_dir", ""),
-        n.integer("wal_switch_ms", 1000L, 86_400_000L, 60_000L),
+        n.integer("wal_switch_ms", 1000L, 86_400_000L, 30_000L),
         n.integer("redis_retention_ms", 60_000L, 31_536_000_000L, 604_800_000L),
         n.string("copy_to", "ring"),
         n.string("copy_bucket", "genmesh-{region}-backups"),
-        n.integer("copy_interval_ms", 1000L, 86_400_000L, 60_000L));
+        n.integer("copy_interval_ms", 1000L, 86_400_000L, 30_000L));
     String probe = config.copyBucket.replace("{region}", "us-west");
     if (!probe.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
       throw new ConfigException(n.keyPath("copy_bucket"), "must make an S3 bucket name (lowercase letters, digits,"

@@ -42,7 +42,10 @@ class PointInTimeRestoreTest {
       EmbeddedStores.createDatabases(live, List.of(DATABASE));
       try (RequestLogWriter writer = new RequestLogWriter(live.getPort(), DATABASE)) {
         beforeBackup = writer.submit(20);
+        long backupStarted = System.nanoTime();
         BaseBackup base = new BaseBackups(folder).take(dir.resolve("live"), live.getPort());
+        System.out.printf("[drill] base backup %s: %d bytes in %d ms%n", base.id(), base.bytes(),
+            Duration.ofNanos(System.nanoTime() - backupStarted).toMillis());
         assertThat(folder.baseBackups()).containsExactly(base);
         afterBackup = writer.submit(15);
         target = clockOf(live);
@@ -56,6 +59,8 @@ class PointInTimeRestoreTest {
     PointInTimeRestore restore = new PointInTimeRestore(folder);
     try (PointInTimeRestore.Running restored = restore.restore(Optional.of(target), dir.resolve("restored"),
         EmbeddedStores.freePort(), Duration.ofSeconds(60))) {
+      System.out.printf("[drill] restored to %s in %d ms (unzip, WAL replay, promotion); last replayed commit %s%n",
+          target, restored.result().took().toMillis(), restored.result().lastReplayedCommit().orElse(null));
       assertThat(restored.result().databases()).contains(DATABASE);
       assertThat(restored.result().lastReplayedCommit()).hasValueSatisfying(at -> assertThat(at).isBeforeOrEqualTo(target));
       try (Connection connection = restored.connect(DATABASE); Statement statement = connection.createStatement()) {
