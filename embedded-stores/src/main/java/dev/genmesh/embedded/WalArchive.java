@@ -59,7 +59,8 @@ public final class WalArchive {
   public static WalArchive at(Path root) {
     Path absolute = root.toAbsolutePath().normalize();
     if (!absolute.toString().matches("[^'\"\\\\$`\\n]+")) {
-      throw new IllegalArgumentException("a WAL archive's path may not hold quotes, backslashes, '$' or '`': " + absolute);
+      throw new IllegalArgumentException("a WAL archive's path may not hold quotes, backslashes, '$' or '`' (it goes into"
+          + " shell commands): " + absolute + "; choose another --data-dir or dr.backup_dir");
     }
     try {
       Files.createDirectories(absolute.resolve(WAL_DIR));

@@ -33,11 +33,7 @@ class RedisRestoreDrillTest {
     region.start(); // the node alone: nothing is claimed, everything stays queued
     MeshClient api = region.client();
     Invariants invariants = new Invariants(region.imageObjects());
-    for (int i = 0; i < 5; i++) {
-      MeshClient.Answer answer = api.submit(MeshClient.spec("queued before the backup " + i, 4, 512, 400 + i));
-      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
-      invariants.record(answer);
-    }
+    submit(api, invariants, "queued before the backup", 5, 400);
     String queue = "genmesh:" + region.name() + ":queue:fast";
     assertThat(RedisCommand.run(stores.redisPort(), "ZCARD", queue)).isEqualTo("5");
     RedisCommand.run(stores.redisPort(), "SAVE");
@@ -45,11 +41,7 @@ class RedisRestoreDrillTest {
     BackupFolder folder = new BackupFolder(dir.resolve("backups"), "drill");
     RedisBackup copy = new RedisBackups(folder).take(redisDir);
     assertThat(copy.files()).contains("dump.rdb");
-    for (int i = 0; i < 3; i++) {
-      MeshClient.Answer answer = api.submit(MeshClient.spec("queued after the backup " + i, 4, 512, 500 + i));
-      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
-      invariants.record(answer);
-    }
+    submit(api, invariants, "queued after the backup", 3, 500);
 
     region.node().kill();
     stores.killRedis();
@@ -70,5 +62,13 @@ class RedisRestoreDrillTest {
     System.out.printf("[drill] Redis restored from its copy and the region ready on it in %d ms;"
         + " all %d requests completed %d ms after the restore began%n", regionReadyMs, finals.size(),
         Duration.ofNanos(System.nanoTime() - restoreStarted).toMillis());
+  }
+
+  private static void submit(MeshClient api, Invariants invariants, String prompt, int count, int seed) {
+    for (int i = 0; i < count; i++) {
+      MeshClient.Answer answer = api.submit(MeshClient.spec(prompt + " " + i, 4, 512, seed + i));
+      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+      invariants.record(answer);
+    }
   }
 }
