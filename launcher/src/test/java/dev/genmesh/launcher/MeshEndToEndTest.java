@@ -309,6 +309,18 @@ class MeshEndToEndTest {
     return new ArrayList<>(events);
   }
 
+  @Test
+  void upArchivesItsWalAndTakesABaseBackupAtItsFirstStart() throws Exception {
+    Waits.eventually(WAIT_S, () -> mesh.meters().find("genmesh.backups").tags("kind", "base", "outcome", "ok")
+        .counter() != null, "the first base backup of up's PostgreSQL");
+    var folder = dev.genmesh.launcher.backup.LocalBackups.folder(mesh.config(), dataDir);
+    assertThat(folder.baseBackups()).hasSize(1);
+    assertThat(rowsIn("postgres", "SELECT archived_count FROM pg_stat_archiver")).isPositive();
+    try (var copied = java.nio.file.Files.walk(mesh.stores().objectStore().bucketDir("genmesh-us-west-backups"))) {
+      assertThat(copied.map(Path::toString).toList()).as("copied to us-east's store").anyMatch(f -> f.endsWith("base.zip"));
+    }
+  }
+
   private HttpResponse<Buffer> get(String path) throws Exception {
     return await(http.get(path).send());
   }
