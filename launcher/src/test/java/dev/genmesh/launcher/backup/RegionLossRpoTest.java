@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A region lost while it writes: requests are committed one after the other while the schedule
- * archives (WAL switched every 2 s) and copies (every 2 s) to another store; then everything of the
- * region is gone but the copy. The restore from the copy holds a prefix of the committed requests,
+ * archives (WAL switched every 2 s) and copies (every 2 s) to another store; then PostgreSQL is
+ * SIGKILLed, the schedule stops, and everything of the region is gone but the copy. The restore from the copy holds a prefix of the committed requests,
  * with no gap: a consistent moment, losing only the last seconds. The seconds lost (the measured
  * region-loss RPO of docs/dr.md) are printed, not asserted: they depend on the machine's speed.
  */
@@ -67,7 +67,10 @@ class RegionLossRpoTest {
             committedAt.add(Instant.now());
             Thread.sleep(20);
           }
-          lost = Instant.now(); // the schedule stops with the region: nothing more reaches the copy
+          lost = Instant.now();
+          // the region dies: PostgreSQL by SIGKILL (its archiver with it), the schedule with it (closed below)
+          long postmaster = Long.parseLong(Files.readAllLines(pgData.resolve("postmaster.pid")).get(0).trim());
+          ProcessHandle.of(postmaster).ifPresent(ProcessHandle::destroyForcibly);
         }
       }
 
