@@ -53,9 +53,8 @@ final class BackupCommands {
       GenmeshConfig config = common.loadConfig();
       BackupFolder folder = folder(config, common.dataDir(), region);
       Path pgData = common.dataDir().resolve("postgres");
-      Path redisDir = common.dataDir().resolve("redis");
       Backups backups = new Backups(folder, config.dr(), new Backups.Source(pgData, Backups.runningPort(pgData),
-          Files.isDirectory(redisDir) ? redisDir : null), Optional.empty(), Clock.systemUTC());
+          LocalBackups.redisDirs(common.dataDir())), Optional.empty(), Clock.systemUTC());
       Backups.Report report = backups.takeNow();
       System.out.println("base backup " + report.base().id() + " of " + folder.set() + " (" + report.base().bytes()
           + " bytes): restorable to any time from " + report.base().consistentAt());

@@ -23,9 +23,21 @@ public final class Backups {
   /**
    * Where the set's stores keep their data.
    *
-   * @param redisDir Redis's {@code dir}; null: Redis is not backed up here
+   * @param redisDirs the {@code dir} of each Redis holding the set's queues (a master and its
+   *     replicas); the one whose files changed last is copied, so a Sentinel failover moves the
+   *     copy to the promoted replica. Empty: Redis is not backed up here
    */
-  public record Source(Path postgresDataDir, int postgresPort, Path redisDir) {}
+  public record Source(Path postgresDataDir, int postgresPort, List<Path> redisDirs) {
+    public Source {
+      redisDirs = List.copyOf(redisDirs);
+    }
+
+    /** The Redis folder with the most recently written files, if any holds data. */
+    Optional<Path> freshestRedisDir() {
+      return redisDirs.stream().filter(RedisBackups::holdsData)
+          .max(java.util.Comparator.comparing(RedisBackups::lastWritten));
+    }
+  }
 
   /** What one backup did. */
   public record Report(BaseBackup base, Optional<RedisBackup> redis, int deleted, Optional<BackupCopy.Pushed> copied) {}
@@ -77,8 +89,7 @@ public final class Backups {
   public Report takeNow() {
     BaseBackup base = new BaseBackups(folder).take(source.postgresDataDir(), source.postgresPort());
     // a Redis that keeps nothing on disk (no snapshot yet, not durable) has nothing to copy: the log rebuilds it anyway
-    Optional<RedisBackup> redis = Optional.ofNullable(source.redisDir()).filter(RedisBackups::holdsData)
-        .map(dir -> new RedisBackups(folder).take(dir));
+    Optional<RedisBackup> redis = source.freshestRedisDir().map(dir -> new RedisBackups(folder).take(dir));
     int deleted = new BaseBackups(folder).retain(dr.backupRetention()).size()
         + new RedisBackups(folder).retain(Duration.ofMillis(dr.redisRetentionMs()), clock.instant()).size();
     return new Report(base, redis, deleted, copyNow());

@@ -34,6 +34,11 @@ public final class LocalBackups {
     return folder(config, dataDir).walArchive().serverSettings(Duration.ofMillis(config.dr().walSwitchMs()));
   }
 
+  /** The folders of up's Redis and of its replica (EmbeddedRedisHa): after a failover the replica is the master. */
+  public static java.util.List<Path> redisDirs(Path dataDir) {
+    return java.util.List.of(dataDir.resolve("redis"), dataDir.resolve(dev.genmesh.embedded.EmbeddedRedisHa.REPLICA_DIR));
+  }
+
   /** Starts the schedule over the running stores; creates the copy's bucket in the embedded store. */
   public static BackupSchedule start(GenmeshConfig config, Path dataDir, EmbeddedStores stores, Vertx vertx,
       MeterRegistry meters) {
@@ -43,7 +48,7 @@ public final class LocalBackups {
       return Backups.copyTo(vertx, bucket, folder);
     });
     Backups backups = new Backups(folder, config.dr(),
-        new Backups.Source(dataDir.resolve("postgres"), stores.postgresPort(), dataDir.resolve("redis")), copy,
+        new Backups.Source(dataDir.resolve("postgres"), stores.postgresPort(), redisDirs(dataDir)), copy,
         Clock.systemUTC());
     return BackupSchedule.start(backups, Duration.ofMillis(config.dr().backupIntervalMs()),
         Duration.ofMillis(config.dr().copyIntervalMs()), meters);

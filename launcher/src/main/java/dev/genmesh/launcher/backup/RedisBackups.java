@@ -34,6 +34,17 @@ public final class RedisBackups {
     return FILES.stream().anyMatch(name -> Files.isRegularFile(redisDir.resolve(name)));
   }
 
+  /** When the newest of {@code redisDir}'s files was last written (the epoch when it holds none). */
+  static Instant lastWritten(Path redisDir) {
+    return FILES.stream().map(redisDir::resolve).filter(Files::isRegularFile).map(file -> {
+      try {
+        return Files.getLastModifiedTime(file).toInstant();
+      } catch (IOException e) {
+        return Instant.EPOCH;
+      }
+    }).max(Instant::compareTo).orElse(Instant.EPOCH);
+  }
+
   /** Copies the Redis files found in {@code redisDir}; fails when there is none. */
   public RedisBackup take(Path redisDir) {
     Instant now = Instant.now();

@@ -47,7 +47,7 @@ class BackupCopyTest {
             folder.walArchive().serverSettings(Duration.ofSeconds(60)))) {
       ImagesConfig.Bucket bucket = new ImagesConfig.Bucket("peer", store.endpoint(), "us-east-1", true, BUCKET,
           store.credentialsFile().toString(), null, 120_000);
-      Backups backups = new Backups(folder, dr, new Backups.Source(pgData, live.getPort(), null),
+      Backups backups = new Backups(folder, dr, new Backups.Source(pgData, live.getPort(), List.of()),
           Optional.of(Backups.copyTo(vertx, bucket, folder)), Clock.systemUTC());
       EmbeddedStores.createDatabases(live, List.of(DATABASE));
       try (RequestLogWriter writer = new RequestLogWriter(live.getPort(), DATABASE)) {

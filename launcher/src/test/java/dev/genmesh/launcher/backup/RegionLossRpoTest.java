@@ -55,7 +55,7 @@ class RegionLossRpoTest {
       try (EmbeddedPostgres live = EmbeddedStores.startPostgres(pgData, EmbeddedStores.freePort(), false, null,
           folder.walArchive().serverSettings(Duration.ofMillis(SWITCH_MS)))) {
         EmbeddedStores.createDatabases(live, List.of(DATABASE));
-        Backups backups = new Backups(folder, dr, new Backups.Source(pgData, live.getPort(), null),
+        Backups backups = new Backups(folder, dr, new Backups.Source(pgData, live.getPort(), List.of()),
             Optional.of(Backups.copyTo(vertx, bucket, folder)), Clock.systemUTC());
         try (RequestLogWriter writer = new RequestLogWriter(live.getPort(), DATABASE);
             BackupSchedule schedule = BackupSchedule.start(backups, Duration.ofHours(1), Duration.ofMillis(COPY_MS),
