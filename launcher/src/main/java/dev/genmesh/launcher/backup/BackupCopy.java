@@ -116,7 +116,7 @@ public final class BackupCopy {
     return out;
   }
 
-  /** The set's files, in upload order: WAL, then data files, then descriptions; no part files, no scripts. */
+  /** The set's files, in upload order: WAL, then data files, then descriptions; no part files, scripts or lock. */
   private List<Path> localFiles() {
     if (!Files.isDirectory(folder.dir())) {
       return List.of();
@@ -127,6 +127,7 @@ public final class BackupCopy {
         return key.startsWith(BackupFolder.POSTGRES + "/wal/") ? 0 : key.endsWith("/" + BaseBackup.DESCRIPTION) ? 2 : 1;
       };
       return walk.filter(Files::isRegularFile)
+          .filter(file -> folder.key(file).startsWith(BackupFolder.POSTGRES + "/") || folder.key(file).startsWith(BackupFolder.REDIS + "/"))
           .filter(file -> !file.getFileName().toString().endsWith(".part") && !file.getFileName().toString().endsWith(".sh"))
           .sorted(Comparator.comparing(rank).thenComparing(Path::toString))
           .toList();

@@ -121,6 +121,23 @@ public final class BackupFolder {
     }
   }
 
+  /**
+   * Deletes the backups under {@code parent} that have no description: cut short by a killed
+   * process (nothing lists or restores them). Call it only from the thread that takes backups.
+   */
+  static void deleteUnfinished(Path parent) throws IOException {
+    if (!Files.isDirectory(parent)) {
+      return;
+    }
+    try (Stream<Path> children = Files.list(parent)) {
+      for (Path child : children.toList()) {
+        if (Files.isDirectory(child) && !Files.exists(child.resolve(BaseBackup.DESCRIPTION))) {
+          deleteTree(child);
+        }
+      }
+    }
+  }
+
   /** Deletes a folder and everything in it (no error when it is gone). */
   static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {

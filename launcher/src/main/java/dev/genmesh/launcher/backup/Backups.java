@@ -7,7 +7,10 @@ import dev.genmesh.images.ImageStores;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +23,7 @@ import java.util.Optional;
  * another region's object store when one holds the copy.
  */
 public final class Backups {
+  static final String LOCK_FILE = "backup.lock";
   /**
    * Where the set's stores keep their data.
    *
@@ -87,11 +91,21 @@ public final class Backups {
    * other region's store (a failed copy fails the call; the local backup stays).
    */
   public Report takeNow() {
-    BaseBackup base = new BaseBackups(folder).take(source.postgresDataDir(), source.postgresPort());
-    // a Redis that keeps nothing on disk (no snapshot yet, not durable) has nothing to copy: the log rebuilds it anyway
-    Optional<RedisBackup> redis = source.freshestRedisDir().map(dir -> new RedisBackups(folder).take(dir));
-    int deleted = new BaseBackups(folder).retain(dr.backupRetention()).size()
-        + new RedisBackups(folder).retain(Duration.ofMillis(dr.redisRetentionMs()), clock.instant()).size();
+    BaseBackup base;
+    Optional<RedisBackup> redis;
+    int deleted;
+    // one backup of a set at a time, across processes (`genmesh backup` beside up's schedule): the
+    // retention of one must not take the other's unfinished folder for a leftover
+    try (FileChannel channel = FileChannel.open(Files.createDirectories(folder.dir()).resolve(LOCK_FILE),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock lock = channel.lock()) {
+      base = new BaseBackups(folder).take(source.postgresDataDir(), source.postgresPort());
+      // a Redis that keeps nothing on disk (no snapshot yet, not durable) has nothing to copy: the log rebuilds it anyway
+      redis = source.freshestRedisDir().map(dir -> new RedisBackups(folder).take(dir));
+      deleted = new BaseBackups(folder).retain(dr.backupRetention()).size()
+          + new RedisBackups(folder).retain(Duration.ofMillis(dr.redisRetentionMs()), clock.instant()).size();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lock the backups of " + folder.set() + ": " + e.getMessage(), e);
+    }
     return new Report(base, redis, deleted, copyNow());
   }
 

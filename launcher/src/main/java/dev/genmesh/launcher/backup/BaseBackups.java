@@ -153,12 +153,13 @@ public final class BaseBackups {
 
   /**
    * Keeps the newest {@code keep} base backups and the archived WAL from the oldest of them on;
-   * deletes the rest. Returns what it deleted, as keys of the set's folder (for the copy).
+   * deletes the rest, and what a backup cut short (a killed process) left without its description. Returns what it deleted, as keys of the set's folder (for the copy).
    */
   public List<String> retain(int keep) {
     List<BaseBackup> backups = folder.baseBackups();
     List<String> deleted = new ArrayList<>();
     try {
+      BackupFolder.deleteUnfinished(folder.baseDir());
       for (BaseBackup old : backups.subList(0, Math.max(0, backups.size() - keep))) {
         Path dir = folder.baseDir().resolve(old.id());
         deleted.add(folder.key(dir.resolve(BaseBackup.ARCHIVE)));

@@ -87,6 +87,7 @@ public final class RedisBackups {
     List<RedisBackup> backups = folder.redisBackups();
     List<String> deleted = new ArrayList<>();
     try {
+      BackupFolder.deleteUnfinished(folder.redisDir());
       for (RedisBackup old : backups.subList(0, Math.max(0, backups.size() - 1))) {
         if (old.takenAt().isBefore(now.minus(keep))) {
           Path dir = folder.redisDir().resolve(old.id());

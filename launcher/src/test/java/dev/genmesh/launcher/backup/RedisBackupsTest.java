@@ -50,7 +50,9 @@ class RedisBackupsTest {
     RedisBackup second = backups.take(redis);
     Instant now = second.takenAt();
 
+    Files.createDirectories(dir.resolve("backups/us-west/redis/20261207T000000000Z")); // cut short: no backup.json
     assertThat(backups.retain(Duration.ofDays(7), now)).isEmpty();
+    assertThat(dir.resolve("backups/us-west/redis/20261207T000000000Z")).as("an unfinished copy is cleaned up").doesNotExist();
     assertThat(backups.retain(Duration.ofDays(7), now.plus(Duration.ofDays(30))))
         .as("all are older than 7 days: the newest stays").hasSize(2)
         .allSatisfy(key -> assertThat(key).startsWith("redis/" + first.id() + "/"));
