@@ -27,7 +27,7 @@ final class ZipTree {
       "pg_snapshots", "pg_stat_tmp", "pg_subtrans");
   /** Files of a running server, not of its data. */
   private static final Set<String> LEFT_OUT = Set.of("postmaster.pid", "postmaster.opts", "epg-lock", "backup_label",
-      "tablespace_map", "recovery.signal", "standby.signal", "postgresql.auto.conf.tmp");
+      "tablespace_map", "recovery.signal", "standby.signal", "postgresql.auto.conf.tmp", PointInTimeRestore.LOG_FILE);
 
   private ZipTree() {}
 
