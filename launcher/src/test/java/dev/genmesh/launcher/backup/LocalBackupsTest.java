@@ -55,6 +55,18 @@ class LocalBackupsTest {
     Path restored = dataDir.resolve("restored");
     assertThat(run("restore", "--to", "latest", "--into", restored.toString(), "--data-dir", dataDir.toString())).isZero();
     assertThat(restored.resolve("PG_VERSION")).exists();
+    // the operator's last step: the restored folder becomes the data directory's PostgreSQL
+    Path next = dataDir.resolve("next");
+    Files.createDirectories(next);
+    Files.move(restored, next.resolve("postgres"));
+    try (EmbeddedStores again = EmbeddedStores.start(next, List.of("genmesh_us_west"), List.of(), false,
+        LocalBackups.postgresSettings(defaults, next));
+        var connection = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + again.postgresPort()
+            + "/genmesh_us_west", "postgres", "");
+        var row = connection.createStatement().executeQuery("SELECT NOT pg_is_in_recovery()")) {
+      row.next();
+      assertThat(row.getBoolean(1)).as("up serves from the restored folder, writable").isTrue();
+    }
     assertThat(run("restore", "--to", "yesterday", "--into", dataDir.resolve("x").toString(), "--data-dir",
         dataDir.toString())).as("a bad time is the user's error").isEqualTo(2);
     vertx.close().toCompletionStage().toCompletableFuture().join();
