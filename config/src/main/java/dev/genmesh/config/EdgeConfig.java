@@ -11,6 +11,7 @@ import java.util.Map;
  *     live in configuration
  * @param requireApiKey false: a call without a key is the user {@code anonymous}
  * @param limits read deadlines and per-client bounds ({@code edge.limits})
+ * @param openai the OpenAI Images API shape ({@code edge.openai})
  */
 public record EdgeConfig(
     String host,
@@ -22,7 +23,16 @@ public record EdgeConfig(
     Map<String, Long> latencyMs,
     boolean requireApiKey,
     Map<String, String> apiKeySha256,
-    EdgeLimits limits) {
+    EdgeLimits limits,
+    OpenAiConfig openai) {
+
+  /** With the default OpenAI Images API settings. */
+  public EdgeConfig(String host, int port, int maxBodyBytes, int maxPromptChars, long regionHealthIntervalMs,
+      long regionTimeoutMs, Map<String, Long> latencyMs, boolean requireApiKey, Map<String, String> apiKeySha256,
+      EdgeLimits limits) {
+    this(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs, requireApiKey,
+        apiKeySha256, limits, OpenAiConfig.DEFAULTS);
+  }
 
   /** An edge with no API keys: every caller is the user {@code anonymous}. */
   public EdgeConfig(String host, int port, int maxBodyBytes, int maxPromptChars, long regionHealthIntervalMs,
@@ -39,17 +49,22 @@ public record EdgeConfig(
 
   public EdgeConfig withPort(int newPort) {
     return new EdgeConfig(host, newPort, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
-        requireApiKey, apiKeySha256, limits);
+        requireApiKey, apiKeySha256, limits, openai);
   }
 
   public EdgeConfig withApiKeys(boolean required, Map<String, String> userToKeySha256) {
     return new EdgeConfig(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
-        required, Map.copyOf(userToKeySha256), limits);
+        required, Map.copyOf(userToKeySha256), limits, openai);
   }
 
   public EdgeConfig withLimits(EdgeLimits newLimits) {
     return new EdgeConfig(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
-        requireApiKey, apiKeySha256, newLimits);
+        requireApiKey, apiKeySha256, newLimits, openai);
+  }
+
+  public EdgeConfig withOpenAi(OpenAiConfig newOpenAi) {
+    return new EdgeConfig(host, port, maxBodyBytes, maxPromptChars, regionHealthIntervalMs, regionTimeoutMs, latencyMs,
+        requireApiKey, apiKeySha256, limits, newOpenAi);
   }
 
   static EdgeConfig read(Node n) {
@@ -63,7 +78,8 @@ public record EdgeConfig(
         Map.copyOf(n.integers("latency_ms", 0, 60_000)),
         n.bool("require_api_key", false),
         Map.copyOf(n.texts("api_keys")),
-        EdgeLimits.read(n.child("limits")));
+        EdgeLimits.read(n.child("limits")),
+        n.has("openai") ? OpenAiConfig.read(n.child("openai")) : OpenAiConfig.DEFAULTS);
     n.finish();
     config.apiKeySha256.forEach((user, hash) -> {
       if (!hash.matches("[0-9a-f]{64}")) {

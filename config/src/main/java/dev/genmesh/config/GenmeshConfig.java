@@ -23,7 +23,17 @@ public record GenmeshConfig(
     SafetyConfig safety,
     ImagesConfig images,
     FailoverConfig failover,
-    UsersConfig users) {
+    UsersConfig users,
+    ReplicationConfig replication) {
+
+  /** Without a {@code replication} section: the replication defaults. */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr,
+      RegistryConfig registry, SafetyConfig safety, ImagesConfig images, FailoverConfig failover, UsersConfig users) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images,
+        failover, users, ReplicationConfig.defaults());
+  }
 
   /** Without a {@code users} section: no user database. */
   public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
@@ -81,52 +91,56 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withImages(ImagesConfig newImages) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover, users, replication);
   }
 
   public GenmeshConfig withSafety(SafetyConfig newSafety) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover, users, replication);
   }
 
   public GenmeshConfig withUsers(UsersConfig newUsers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers, replication);
+  }
+
+  public GenmeshConfig withReplication(ReplicationConfig newReplication) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, newReplication);
   }
 
   public GenmeshConfig withFailover(FailoverConfig newFailover) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover, users, replication);
   }
 
   public GenmeshConfig withHealth(HealthConfig newHealth) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withAutoscaling(AutoscalingConfig newAutoscaling) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withGpus(Map<String, GpuConfig> newGpus) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling,
-        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover, users);
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover, users, replication);
   }
 
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   /**
@@ -171,7 +185,7 @@ public record GenmeshConfig(
       resolved.put(name, model.withFamily(family));
     });
     return new GenmeshConfig(edge, regions, java.util.Collections.unmodifiableMap(resolved), worker, queue, health, breakers,
-        autoscaling, gpus, routing, dr, registry, safety, images, failover, users);
+        autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
   }
 
   /** A declared family is a model_mix family whose first request class (its plain one) the model serves. */
@@ -218,6 +232,12 @@ public record GenmeshConfig(
         throw new ConfigException("worker.models", "names model '" + model + "', which is not in models " + models.keySet());
       }
     }
+    edge.openai().models().forEach((openAiName, model) -> {
+      if (!models.containsKey(model)) {
+        throw new ConfigException("edge.openai.models." + openAiName, "names model '" + model + "', which is not in models "
+            + models.keySet());
+      }
+    });
     for (String region : edge.latencyMs().keySet()) {
       if (!regions.containsKey(region)) {
         throw new ConfigException("edge.latency_ms." + region, "is not a region in regions " + regions.keySet());
@@ -268,13 +288,31 @@ public record GenmeshConfig(
         SafetyConfig.read(root.child("safety")),
         ImagesConfig.read(root.child("images")),
         root.has("failover") ? FailoverConfig.read(root.child("failover")) : FailoverConfig.defaults(),
-        UsersConfig.read(root.child("users")));
+        UsersConfig.read(root.child("users")),
+        ReplicationConfig.read(root.child("replication")));
     root.finish();
     config.failover.dns().checkRegions(regions.keySet(), "failover.dns");
     config.checkReferences();
     config.images.checkBuckets(regions.keySet());
     config.dr.checkCopyTo(regions.keySet());
     config.checkModelFamilies();
+    config.replication.peers().forEach((region, peer) -> {
+      if (!regions.containsKey(region) || !regions.containsKey(peer)) {
+        throw new ConfigException("replication.peers." + region, "names '" + region + " -> " + peer
+            + "', but regions has only " + regions.keySet());
+      }
+    });
+    // The quorum names a down region's adopter from failover.ring; replication holds its replica
+    // at replication.peers: only the region holding the replica can adopt, so they must agree.
+    if (config.failover.enabled() && config.replication.enabled()) {
+      config.replication.peers().forEach((region, peer) -> {
+        String adopter = config.failover.adopterOf(region);
+        if (adopter != null && !adopter.equals(peer)) {
+          throw new ConfigException("failover.ring", "makes " + adopter + " the adopter of " + region
+              + ", but its replica is in " + peer + " (replication.peers): the two must name the same ring");
+        }
+      });
+    }
     return config.withModelFamilies();
   }
 }

@@ -5,6 +5,7 @@ import dev.genmesh.config.EdgeLimits;
 import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.edge.access.impl.EdgeAccess;
+import dev.genmesh.edge.docs.impl.ApiDocs;
 import dev.genmesh.edge.impl.EdgeMetrics;
 import dev.genmesh.edge.impl.GenerationRoutes;
 import dev.genmesh.edge.impl.ImageProxy;
@@ -15,6 +16,7 @@ import dev.genmesh.edge.impl.ProgressRelay;
 import dev.genmesh.edge.impl.PublicApi;
 import dev.genmesh.edge.impl.ReadDeadlines;
 import dev.genmesh.edge.impl.StreamLimits;
+import dev.genmesh.edge.openai.impl.OpenAiRoutes;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.regions.impl.RegionHealth;
@@ -71,6 +73,7 @@ public final class EdgeVerticle extends VerticleBase {
   private EdgeMetrics metrics;
   private ReadDeadlines deadlines;
   private volatile int actualPort = -1;
+  private Router router;
 
   public EdgeVerticle(GenmeshConfig config, MeterRegistry registry) {
     this(config, registry, Clock.systemUTC());
@@ -106,11 +109,16 @@ public final class EdgeVerticle extends VerticleBase {
     return actualPort;
   }
 
+  /** The edge's HTTP routes (null before start): the contract test compares them with openapi.yaml. */
+  Router router() {
+    return router;
+  }
+
   @Override
   public Future<?> start() {
     blocking = vertx.createSharedWorkerExecutor("genmesh-edge-blocking", BLOCKING_THREADS);
     return loadIndexPage()
-        .map(this::router)
+        .compose(page -> blocking.executeBlocking(ApiDocs::load).map(docs -> router(page, docs)))
         .compose(this::listen)
         .onSuccess(server -> {
           actualPort = server.actualPort();
@@ -155,7 +163,7 @@ public final class EdgeVerticle extends VerticleBase {
     });
   }
 
-  private Router router(Buffer indexPage) {
+  private Router router(Buffer indexPage, ApiDocs docs) {
     EdgeConfig edge = config.edge();
     long timeoutMs = edge.regionTimeoutMs();
     web = WebClient.create(vertx,
@@ -177,7 +185,9 @@ public final class EdgeVerticle extends VerticleBase {
     EdgeLimits limits = edge.limits();
     deadlines = new ReadDeadlines(vertx, limits.keepAliveTimeoutMs(), limits.bodyTimeoutMs(), metrics);
     EdgeAccess access = new EdgeAccess(vertx, config, users, regions, registry, clock, retryAfterSeconds);
-    Router router = PublicApi.router(vertx, edge.maxBodyBytes(), access, deadlines,
+    OpenAiRoutes openAi = new OpenAiRoutes(vertx, edge.openai(), config.models().keySet(), web, edge.host(),
+        () -> actualPort, clock, registry);
+    router = PublicApi.router(vertx, edge.maxBodyBytes(), access, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
             retryAfterSeconds, access.index(), access.limiter()),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
@@ -186,7 +196,7 @@ public final class EdgeVerticle extends VerticleBase {
             .map(regions::byName), retryAfterSeconds, config.images().edgeDelivery(), config.images().presignTtlMs()),
         new OpsRoutes(vertx, health, registry),
         new ModelRoutes(catalog),
-        indexPage);
+        indexPage, openAi::mount, docs::mount);
     failover.mount(router);
     return router;
   }

@@ -55,6 +55,13 @@ final class FakeRegion {
   final Map<String, Instant> suspects = new ConcurrentHashMap<>();
   private final Instant started = Instant.now();
   private final List<ServerWebSocket> openStreams = new CopyOnWriteArrayList<>();
+  /**
+   * A submit completes at once (as if a worker had run it), with a real PNG of the asked size per
+   * image: what a caller that waits for the result (the OpenAI shape) needs.
+   */
+  volatile boolean completeOnSubmit;
+  /** The images of requests completed on submit: id → PNG per index. */
+  final Map<String, List<byte[]>> pngs = new ConcurrentHashMap<>();
   /** The body of {@code GET /regional/v1/models}; null answers 404 (no registry). */
   volatile JsonObject models;
 
@@ -187,6 +194,14 @@ final class FakeRegion {
         .put("model", spec.getString("model")).put("spec", spec).put("attempt", 0).putNull("worker")
         .put("created_at", now).put("queued_at", now).putNull("started_at").putNull("completed_at")
         .put("timings", new JsonObject()).putNull("error").put("images", images).put("queue_position", 1);
+    if (completeOnSubmit) {
+      List<byte[]> made = new CopyOnWriteArrayList<>();
+      for (int i = 0; i < images.size(); i++) {
+        made.add(png(spec.getInteger("width"), spec.getInteger("height")));
+      }
+      pngs.put(id, made);
+      view.put("status", "completed").put("completed_at", now).put("queue_position", (Integer) null);
+    }
     views.put(id, view);
     ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(view.encode());
   }
@@ -260,6 +275,12 @@ final class FakeRegion {
   private void image(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     String file = ctx.pathParam("file");
+    List<byte[]> made = pngs.get(id);
+    if (made != null && file.matches("\\d{1,3}\\.png") && Integer.parseInt(file.substring(0, file.indexOf('.'))) < made.size()) {
+      ctx.response().putHeader("Content-Type", "image/png").putHeader("Cache-Control", IMAGE_CACHE)
+          .putHeader("ETag", "\"" + id + "-" + file + "\"").end(Buffer.buffer(made.get(Integer.parseInt(file.substring(0, file.indexOf('.'))))));
+      return;
+    }
     if (!views.containsKey(id) || !file.equals("0.png")) {
       notFound(ctx);
       return;
@@ -297,6 +318,23 @@ final class FakeRegion {
     ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject()
         .put("url", url() + "/store/" + id + "/0.png?X-Amz-Signature=fake")
         .put("etag", "\"" + id + "-0\"").put("size", PNG.length).put("content_type", "image/png").encode());
+  }
+
+  /** A real PNG of this size: a gradient, so that it is not all one colour. */
+  static byte[] png(int width, int height) {
+    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        image.setRGB(x, y, (x * 255 / width) << 16 | (y * 255 / height) << 8);
+      }
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      javax.imageio.ImageIO.write(image, "png", out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   private static void notFound(RoutingContext ctx) {

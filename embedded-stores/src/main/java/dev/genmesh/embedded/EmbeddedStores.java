@@ -38,13 +38,21 @@ public final class EmbeddedStores implements AutoCloseable {
 
   private final FileLock dataDirLock;
   private final EmbeddedPostgres postgres;
+  /** Region → its own server ({@link #startRegional}); empty when every region shares {@link #postgres}. */
+  private final java.util.Map<String, EmbeddedPostgres> regional;
   private final RedisServer redis;
   private final int redisPort;
   private final EmbeddedObjectStore objects;
 
   private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, RedisServer redis, int redisPort,
       EmbeddedObjectStore objects) {
+    this(dataDirLock, postgres, java.util.Map.of(), redis, redisPort, objects);
+  }
+
+  private EmbeddedStores(FileLock dataDirLock, EmbeddedPostgres postgres, java.util.Map<String, EmbeddedPostgres> regional,
+      RedisServer redis, int redisPort, EmbeddedObjectStore objects) {
     this.dataDirLock = dataDirLock;
+    this.regional = regional;
     this.postgres = postgres;
     this.redis = redis;
     this.redisPort = redisPort;
@@ -103,6 +111,87 @@ public final class EmbeddedStores implements AutoCloseable {
   }
 
   /**
+   * As {@link #start}, but each region gets its own PostgreSQL server ({@code <dataDir>/postgres-<region>},
+   * {@code wal_level=logical}), so that each region's request log can be replicated to its peer's
+   * server as between real regions; Redis and the object store are shared as before.
+   *
+   * @param databases region → the database its server holds
+   */
+  public static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
+      Collection<String> buckets, boolean durable) {
+    return startRegional(dataDir, databases, buckets, durable, region -> Map.of());
+  }
+
+  /** As above, with more server settings for each region's server (e.g. its {@link WalArchive}'s). */
+  public static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
+      Collection<String> buckets, boolean durable, java.util.function.Function<String, Map<String, String>> settingsOf) {
+    FileLock lock = null;
+    java.util.Map<String, EmbeddedPostgres> servers = new java.util.LinkedHashMap<>();
+    EmbeddedObjectStore objects = null;
+    try {
+      Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
+      lock = lockDataDir(dataDir);
+      StaleStoreProcesses.stop(dataDir);
+      adoptSharedServer(dataDir, databases.keySet());
+      for (java.util.Map.Entry<String, String> region : databases.entrySet()) {
+        Path pgDir = Files.createDirectories(dataDir.resolve("postgres-" + region.getKey()));
+        EmbeddedPostgres pg = startPostgres(pgDir, freePort(), durable, null, true, settingsOf.apply(region.getKey()));
+        servers.put(region.getKey(), pg);
+        createDatabases(pg, List.of(region.getValue()));
+      }
+      objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
+      int port = freePort();
+      RedisServer redisServer = redisServer(redisDir, port, durable);
+      redisServer.start();
+      StringBuilder ports = new StringBuilder();
+      servers.forEach((region, pg) -> ports.append(ports.length() == 0 ? "" : ", ").append(region).append(" on 127.0.0.1:")
+          .append(pg.getPort()));
+      LOG.info("embedded stores up: postgres per region ({}), redis on 127.0.0.1:{}, object store on {}, data in {}",
+          ports, port, objects.endpoint(), dataDir);
+      EmbeddedPostgres first = servers.values().iterator().next();
+      return new EmbeddedStores(lock, first, java.util.Map.copyOf(servers), redisServer, port, objects);
+    } catch (IOException | RuntimeException e) {
+      if (objects != null) {
+        objects.close();
+      }
+      servers.values().forEach(EmbeddedStores::closeQuietly);
+      release(lock);
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+    }
+  }
+
+  /**
+   * An earlier version kept every region's database in one server ({@code <dataDir>/postgres}):
+   * each region's server starts as a copy of it (the region's tables then move into its schema),
+   * and the shared one is renamed {@code postgres.before-replication}, so nothing it held is lost.
+   */
+  private static void adoptSharedServer(Path dataDir, Collection<String> regions) throws IOException {
+    Path shared = dataDir.resolve("postgres");
+    if (!Files.exists(shared.resolve("PG_VERSION"))) {
+      return;
+    }
+    for (String region : regions) {
+      Path own = dataDir.resolve("postgres-" + region);
+      if (!Files.exists(own.resolve("PG_VERSION"))) {
+        LOG.info("copying the shared PostgreSQL data of an earlier version to {}", own);
+        try (var paths = Files.walk(shared)) {
+          for (Path from : paths.toList()) {
+            Path to = own.resolve(shared.relativize(from).toString());
+            if (Files.isDirectory(from)) {
+              Files.createDirectories(to);
+              // PostgreSQL refuses a data directory others may read (the copy gets the umask's rights).
+              Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(from));
+            } else if (!from.getFileName().toString().equals("postmaster.pid")) {
+              Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+          }
+        }
+      }
+    }
+    Files.move(shared, dataDir.resolve("postgres.before-replication"));
+  }
+
+  /**
    * Held while the stores run. The OS drops it when the JVM dies, however it dies, so a store
    * process found running while we hold it is a leftover, not a live mesh's.
    */
@@ -139,11 +228,26 @@ public final class EmbeddedStores implements AutoCloseable {
 
   /** The same, with the server's own output appended to {@code logFile} (null: to this JVM's log). */
   public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile) throws IOException {
-    return startPostgres(pgDir, port, durable, logFile, Map.of());
+    return startPostgres(pgDir, port, durable, logFile, false);
   }
 
   /** The same, with more server settings on its command line (they win over the ones above). */
   public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile,
+      Map<String, String> settings) throws IOException {
+    return startPostgres(pgDir, port, durable, logFile, false, settings);
+  }
+
+  /**
+   * The same; {@code logical}: with {@code wal_level=logical} and room for replication slots and
+   * senders, so that the region's request log can be published to its peer region's server.
+   */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile, boolean logical)
+      throws IOException {
+    return startPostgres(pgDir, port, durable, logFile, logical, Map.of());
+  }
+
+  /** Both: logical WAL and more server settings (e.g. {@link WalArchive#serverSettings}). */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile, boolean logical,
       Map<String, String> settings) throws IOException {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(pgDir)
@@ -154,6 +258,14 @@ public final class EmbeddedStores implements AutoCloseable {
         .setServerConfig("full_page_writes", durable ? "on" : "off")
         .setServerConfig("max_connections", "300")
         .setRegisterShutdownHook(false);
+    if (logical) {
+      builder.setServerConfig("wal_level", "logical")
+          .setServerConfig("max_replication_slots", "10")
+          .setServerConfig("max_wal_senders", "10")
+          // A peer whose link dies without a reset is noticed in seconds, not the default minute.
+          .setServerConfig("wal_sender_timeout", "10s")
+          .setServerConfig("wal_receiver_timeout", "10s");
+    }
     settings.forEach(builder::setServerConfig);
     if (logFile != null) {
       builder.setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -202,6 +314,17 @@ public final class EmbeddedStores implements AutoCloseable {
 
   public int postgresPort() {
     return postgres.getPort();
+  }
+
+  /** The port of {@code region}'s own server ({@link #startRegional}), else the shared one's. */
+  public int postgresPort(String region) {
+    EmbeddedPostgres own = regional.get(region);
+    return own == null ? postgres.getPort() : own.getPort();
+  }
+
+  /** Creates each of {@code databases} that is missing in {@code region}'s own server (else the shared one). */
+  public void createDatabases(String region, Collection<String> databases) {
+    createDatabases(regional.getOrDefault(region, postgres), databases);
   }
 
   public int redisPort() {
@@ -257,7 +380,11 @@ public final class EmbeddedStores implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       LOG.warn("redis did not stop cleanly: {}", e.toString());
     }
-    closeQuietly(postgres);
+    if (regional.isEmpty()) {
+      closeQuietly(postgres);
+    } else {
+      regional.values().forEach(EmbeddedStores::closeQuietly);
+    }
     release(dataDirLock);
   }
 

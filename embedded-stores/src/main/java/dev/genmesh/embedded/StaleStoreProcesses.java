@@ -28,8 +28,9 @@ public final class StaleStoreProcesses {
   private StaleStoreProcesses() {}
 
   /**
-   * Stops the leftovers of {@code <dataDir>/postgres}, {@code <dataDir>/redis} and the Redis
-   * replica and sentinel beside it ({@link EmbeddedRedisHa}); returns what was stopped.
+   * Stops the leftovers of {@code <dataDir>/postgres}, {@code <dataDir>/postgres-<region>},
+   * {@code <dataDir>/redis} and the Redis replica and sentinel beside it ({@link EmbeddedRedisHa});
+   * returns what was stopped.
    */
   public static List<String> stop(Path dataDir) {
     List<String> stopped = new ArrayList<>();
@@ -42,6 +43,14 @@ public final class StaleStoreProcesses {
     }
     stopOne("Redis", "redis-server", redisDir, EmbeddedStores.redisPidFile(redisDir)).ifPresent(stopped::add);
     stopOne("PostgreSQL", "postgres", pgDir, pgDir.resolve("postmaster.pid")).ifPresent(stopped::add);
+    // One server per region (EmbeddedStores.startRegional): <dataDir>/postgres-<region>.
+    try (var dirs = java.nio.file.Files.list(dataDir)) {
+      for (Path regional : dirs.filter(d -> d.getFileName().toString().startsWith("postgres-")).toList()) {
+        stopOne("PostgreSQL", "postgres", regional, regional.resolve("postmaster.pid")).ifPresent(stopped::add);
+      }
+    } catch (java.io.IOException e) {
+      LOG.debug("cannot list {}: {}", dataDir, e.toString());
+    }
     return stopped;
   }
 

@@ -44,17 +44,27 @@ final class BackupCommands {
           + " --data-dir); `backup list` shows what is kept.")
   static final class Backup implements Runnable {
     @Mixin CommonOptions common;
-    @Option(names = "--region", paramLabel = "R", description = "The backup set (default: the first region's, which"
-        + " holds `genmesh up`'s one PostgreSQL).")
+    @Option(names = "--region", paramLabel = "R", description = "Only this region's set (default: every region's).")
     String region;
 
     @Override
     public void run() {
       GenmeshConfig config = common.loadConfig();
-      BackupFolder folder = folder(config, common.dataDir(), region);
-      Path pgData = common.dataDir().resolve("postgres");
-      Backups backups = new Backups(folder, config.dr(), new Backups.Source(pgData, Backups.runningPort(pgData),
-          LocalBackups.redisDirs(common.dataDir())), Optional.empty(), Clock.systemUTC());
+      java.util.Set<Path> done = new java.util.HashSet<>();
+      for (String set : sets(config, region)) {
+        Path pgData = LocalBackups.postgresDir(common.dataDir(), set);
+        if (region == null && (!Files.exists(pgData.resolve("postmaster.pid")) || !done.add(pgData))) {
+          System.out.println("region " + set + ": skipped (no PostgreSQL of its own runs on " + common.dataDir() + ")");
+          continue;
+        }
+        backUp(config, folder(config, common.dataDir(), set));
+      }
+    }
+
+    private void backUp(GenmeshConfig config, BackupFolder folder) {
+      Path pgData = LocalBackups.postgresDir(common.dataDir(), folder.set());
+      Backups backups = new Backups(folder, config.dr(), LocalBackups.source(config, common.dataDir(), folder.set(),
+          Backups.runningPort(pgData)), Optional.empty(), Clock.systemUTC());
       Backups.Report report = backups.takeNow();
       System.out.println("base backup " + report.base().id() + " of " + folder.set() + " (" + report.base().bytes()
           + " bytes): restorable to any time from " + report.base().consistentAt());
@@ -67,13 +77,18 @@ final class BackupCommands {
   @Command(name = "list", mixinStandardHelpOptions = true, description = "The kept base backups, WAL and Redis copies.")
   static final class ListBackups implements Runnable {
     @Mixin CommonOptions common;
-    @Option(names = "--region", paramLabel = "R", description = "The backup set (default: the first region's).")
+    @Option(names = "--region", paramLabel = "R", description = "Only this region's set (default: every region's).")
     String region;
 
     @Override
     public void run() {
       GenmeshConfig config = common.loadConfig();
-      BackupFolder folder = folder(config, common.dataDir(), region);
+      for (String set : sets(config, region)) {
+        list(config, folder(config, common.dataDir(), set));
+      }
+    }
+
+    private static void list(GenmeshConfig config, BackupFolder folder) {
       PrintStream out = System.out;
       out.println("backup set " + folder.set() + " in " + folder.dir());
       out.printf("%-22s %-30s %-12s %s%n", "BASE BACKUP", "RESTORABLE FROM", "START WAL", "BYTES");
@@ -106,7 +121,8 @@ final class BackupCommands {
     String to;
     @Option(names = "--into", required = true, paramLabel = "DIR", description = "A new, empty folder for the data directory.")
     Path into;
-    @Option(names = "--region", paramLabel = "R", description = "The backup set (default: the first region's).")
+    @Option(names = "--region", paramLabel = "R", description = "The region whose PostgreSQL is restored (default: the"
+        + " first region, whose set also holds Redis's copies).")
     String region;
     @Option(names = "--from-copy", description = "Fetch the backups from the other region's object store first.")
     boolean fromCopy;
@@ -123,7 +139,7 @@ final class BackupCommands {
     public void run() {
       Optional<Instant> target = parseTarget();
       GenmeshConfig config = common.loadConfig();
-      BackupFolder folder = folder(config, common.dataDir(), region);
+      BackupFolder folder = folder(config, common.dataDir(), sets(config, region).get(0));
       if (fromCopy) {
         pull(config, folder);
       }
@@ -146,8 +162,8 @@ final class BackupCommands {
         sleepForever();
       }
       running.close();
-      System.out.println("stopped; to serve from it, stop `genmesh up`, move " + result.dataDir()
-          + " to <data dir>/postgres and start `genmesh up` again (docs/dr.md, \"Restore\")");
+      System.out.println("stopped; to serve from it, stop `genmesh up`, move " + result.dataDir() + " to "
+          + LocalBackups.postgresDir(common.dataDir(), folder.set()) + " and start `genmesh up` again (docs/dr.md)");
     }
 
     private Optional<Instant> parseTarget() {
@@ -179,11 +195,16 @@ final class BackupCommands {
     }
   }
 
-  private static BackupFolder folder(GenmeshConfig config, Path dataDir, String region) {
+  /** The sets a command works on: {@code region}'s, else every region's. */
+  private static List<String> sets(GenmeshConfig config, String region) {
     if (region != null && !config.regions().containsKey(region)) {
       throw new IllegalArgumentException("--region: no region " + region + " in the config " + config.regions().keySet());
     }
-    return new BackupFolder(Backups.backupDir(config.dr(), dataDir), region != null ? region : LocalBackups.set(config));
+    return region != null ? List.of(region) : List.copyOf(config.regions().keySet());
+  }
+
+  private static BackupFolder folder(GenmeshConfig config, Path dataDir, String set) {
+    return LocalBackups.folder(config, dataDir, set);
   }
 
   private static List<Path> files(Path dir) {

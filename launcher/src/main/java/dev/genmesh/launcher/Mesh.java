@@ -8,6 +8,7 @@ import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.launcher.backup.BackupSchedule;
+import dev.genmesh.launcher.backup.Backups;
 import dev.genmesh.launcher.backup.LocalBackups;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
@@ -95,7 +96,7 @@ public final class Mesh implements AutoCloseable {
   private Vertx edgeVertx;
   private EdgeVerticle edge;
   private LocalDns dns;
-  private BackupSchedule backups;
+  private List<BackupSchedule> backups = List.of();
   private UserStore users;
   private IssuedKey localKey;
   private volatile GenmeshConfig config;
@@ -115,12 +116,17 @@ public final class Mesh implements AutoCloseable {
   }
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
-    progress.accept("starting embedded PostgreSQL, Redis and the object store (S3Proxy) in " + options.dataDir());
-    List<String> databases = new ArrayList<>(base.regions().values().stream().map(r -> r.postgres().database()).toList());
-    databases.add(LocalUsers.DATABASE);
+    progress.accept("starting embedded PostgreSQL (one server per region), Redis and the object store (S3Proxy) in "
+        + options.dataDir());
+    Map<String, String> databases = new LinkedHashMap<>();
+    base.regions().values().forEach(r -> databases.put(r.name(), r.postgres().database()));
     List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
-    stores = EmbeddedStores.start(options.dataDir(), databases, buckets, options.durable(),
-        LocalBackups.postgresSettings(base, options.dataDir()));
+    stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable(),
+        region -> LocalBackups.postgresSettings(base, options.dataDir(), region));
+    progress.accept(ReplicationPlan.describe(base));
+    if (base.users().enabled()) {
+      stores.createDatabases(base.users().primaryRegion(), List.of(LocalUsers.DATABASE));
+    }
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
     config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
@@ -193,8 +199,8 @@ public final class Mesh implements AutoCloseable {
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
         options.dataDir(), meters, System.getenv()),
         "start the GeoDNS responder");
-    progress.accept("backing up PostgreSQL and Redis into " + LocalBackups.folder(config, options.dataDir()).dir()
-        + " (WAL archived continuously; docs/dr.md)");
+    progress.accept("backing up each region's PostgreSQL, and Redis, into "
+        + Backups.backupDir(config.dr(), options.dataDir()) + " (WAL archived continuously; docs/dr.md)");
     backups = LocalBackups.start(config, options.dataDir(), stores, edgeVertx, meters);
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
@@ -249,7 +255,7 @@ public final class Mesh implements AutoCloseable {
     Map<String, RegionConfig> regions = new LinkedHashMap<>();
     for (RegionConfig region : base.regions().values()) {
       RegionConfig local = region.withStores(
-          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort()),
+          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort(region.name())),
           new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
               .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
       if (options.randomPorts()) {
@@ -259,7 +265,7 @@ public final class Mesh implements AutoCloseable {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort()).withRegions(regions).withImages(base.images().withStore(
+    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort(base.users().primaryRegion())).withRegions(regions).withImages(base.images().withStore(
         stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }
@@ -316,9 +322,7 @@ public final class Mesh implements AutoCloseable {
     processStarters.forEach(WorkerExecutor::close);
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
-    if (backups != null) {
-      backups.close();
-    }
+    backups.forEach(BackupSchedule::close);
     if (redisHa != null) {
       redisHa.close();
     }

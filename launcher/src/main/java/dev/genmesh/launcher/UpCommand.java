@@ -50,7 +50,10 @@ final class UpCommand implements Runnable {
     System.out.println("  readiness     " + base + "/health/ready");
     System.out.println("  metrics       " + base + "/metrics");
     mesh.config().regions().values().forEach(r ->
-        System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl()));
+        System.out.println("  region        " + r.name() + " " + r.effectiveApiUrl() + " (PostgreSQL 127.0.0.1:"
+            + r.postgres().port() + "/" + r.postgres().database() + ", replication: " + r.effectiveApiUrl()
+            + "/internal/replication)"));
+    System.out.println("  replication   " + ReplicationPlan.describe(mesh.config()));
     System.out.println("  redis         " + mesh.stores().redisUrl() + " (master), replica on port "
         + mesh.redisHa().replicaPort() + ", sentinel " + mesh.redisHa().sentinelUrls().get(0) + " (master name '"
         + dev.genmesh.embedded.EmbeddedRedisHa.MASTER_NAME + "')");

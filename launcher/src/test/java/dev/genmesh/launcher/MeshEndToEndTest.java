@@ -79,7 +79,15 @@ class MeshEndToEndTest {
     assertThat(accepted.getString("region")).isEqualTo("us-west"); // lowest latency in the default table
     assertThat(accepted.getString("status")).isEqualTo("queued");
     assertThat(accepted.getJsonObject("links").getString("events")).isEqualTo("/v1/generations/" + id + "/events");
-    assertThat(rowsIn("genmesh_us_west", "SELECT count(*) FROM requests WHERE id = '" + id + "'")).isEqualTo(1);
+    assertThat(rowsIn("us-west", "genmesh_us_west", "SELECT count(*) FROM requests WHERE id = '" + id + "'")).isEqualTo(1);
+    // us-west's log is replicated to its ring peer's own server, in schema us_west beside us-east's tables.
+    Waits.eventually(30, () -> {
+      try {
+        return rowsIn("us-east", "genmesh_us_east", "SELECT count(*) FROM us_west.requests WHERE id = '" + id + "'") == 1;
+      } catch (Exception e) {
+        return false;
+      }
+    }, "the request in us-east's replica of us-west");
 
     List<JsonObject> events = followEvents(id, 0);
     assertThat(events).extracting(e -> e.getString("type"))
@@ -197,7 +205,8 @@ class MeshEndToEndTest {
     assertThat(second.bodyAsJsonObject().getString("id")).isEqualTo(id);
     assertThat(otherBody.statusCode()).as(otherBody.bodyAsString()).isEqualTo(422);
     assertThat(otherBody.bodyAsJsonObject().getString("code")).isEqualTo("idempotency_key_reused");
-    assertThat(rowsIn("genmesh_us_west", "SELECT count(*) FROM requests WHERE idempotency_key = '" + key + "'")).isEqualTo(1);
+    assertThat(rowsIn("us-west", "genmesh_us_west", "SELECT count(*) FROM requests WHERE idempotency_key = '" + key + "'"))
+        .isEqualTo(1);
     assertThat(followEvents(id, 0)).last().satisfies(e -> assertThat(e.getString("type")).isEqualTo("completed"));
   }
 
@@ -310,14 +319,17 @@ class MeshEndToEndTest {
   }
 
   @Test
-  void upArchivesItsWalAndTakesABaseBackupAtItsFirstStart() throws Exception {
-    Waits.eventually(WAIT_S, () -> mesh.meters().find("genmesh.backups").tags("kind", "base", "outcome", "ok")
-        .counter() != null, "the first base backup of up's PostgreSQL");
-    var folder = dev.genmesh.launcher.backup.LocalBackups.folder(mesh.config(), dataDir);
-    assertThat(folder.baseBackups()).hasSize(1);
-    assertThat(rowsIn("postgres", "SELECT archived_count FROM pg_stat_archiver")).isPositive();
-    try (var copied = java.nio.file.Files.walk(mesh.stores().objectStore().bucketDir("genmesh-us-west-backups"))) {
-      assertThat(copied.map(Path::toString).toList()).as("copied to us-east's store").anyMatch(f -> f.endsWith("base.zip"));
+  void upArchivesEachRegionsWalAndTakesABaseBackupAtItsFirstStart() throws Exception {
+    for (String region : mesh.config().regions().keySet()) {
+      Waits.eventually(WAIT_S, () -> mesh.meters().find("genmesh.backups").tags("set", region, "kind", "base", "outcome", "ok")
+          .counter() != null, "the first base backup of " + region + "'s PostgreSQL");
+      var folder = dev.genmesh.launcher.backup.LocalBackups.folder(mesh.config(), dataDir, region);
+      assertThat(folder.baseBackups()).hasSize(1);
+      assertThat(rowsIn(region, "postgres", "SELECT archived_count FROM pg_stat_archiver")).isPositive();
+      try (var copied = java.nio.file.Files.walk(mesh.stores().objectStore().bucketDir("genmesh-" + region + "-backups"))) {
+        assertThat(copied.map(Path::toString).toList()).as("copied to the next region's store")
+            .anyMatch(f -> f.endsWith("base.zip"));
+      }
     }
   }
 
@@ -328,13 +340,14 @@ class MeshEndToEndTest {
   private long requestsInAllRegions() throws Exception {
     long total = 0;
     for (var region : mesh.config().regions().values()) {
-      total += rowsIn(region.postgres().database(), "SELECT count(*) FROM requests");
+      total += rowsIn(region.name(), region.postgres().database(), "SELECT count(*) FROM requests");
     }
     return total;
   }
 
-  private long rowsIn(String database, String sql) throws Exception {
-    String url = "jdbc:postgresql://127.0.0.1:" + mesh.stores().postgresPort() + "/" + database;
+  /** {@code sql} in {@code region}'s own server and database (its tables: the database's default search_path). */
+  private long rowsIn(String region, String database, String sql) throws Exception {
+    String url = "jdbc:postgresql://127.0.0.1:" + mesh.stores().postgresPort(region) + "/" + database;
     try (Connection c = DriverManager.getConnection(url, "postgres", ""); ResultSet rows = c.createStatement().executeQuery(sql)) {
       rows.next();
       return rows.getLong(1);

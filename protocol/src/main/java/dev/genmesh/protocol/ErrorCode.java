@@ -44,6 +44,16 @@ public enum ErrorCode {
   STORAGE_UNAVAILABLE(503),
   /** The region sheds this tier while its global circuit breaker is open; retry after Retry-After. */
   OVERLOADED(503),
+  /**
+   * Sync replication with {@code replication.on_peer_loss: refuse}: the peer region cannot hold the
+   * commit now, so the region takes no new request; retry after Retry-After (the edge tries another region).
+   */
+  REPLICATION_UNAVAILABLE(503),
+  /**
+   * The request was adopted by its peer region while its own region was down; the peer answers for
+   * it (a 307 to the adopter's regional API, whose region is named in the body).
+   */
+  ADOPTED(307),
   INTERNAL(500);
 
   private final int httpStatus;

@@ -6,7 +6,12 @@ import java.util.Locale;
 public enum EventType {
   QUEUED, ASSIGNED, STEP, SAFETY_PENDING, COMPLETED, FAILED, CANCELLED,
   /** The request moved to its model's fallback while the model's circuit breaker is open: from, to, reason. */
-  FALLBACK;
+  FALLBACK,
+  /**
+   * The request's region was declared down and its peer region adopted it from the replica of its
+   * log: from, to, reason, position, eta_ms (and waiting, when the adopter cannot serve it yet).
+   */
+  REGION_FAILOVER;
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);

@@ -88,7 +88,7 @@ final class QueueMachinery {
   }
 
   /** A worker that takes work holds this model (a fallback target must be served). */
-  private boolean servedByLiveWorker(String model) {
+  boolean servedByLiveWorker(String model) {
     return workers.workers().stream().anyMatch(w -> w.state().acceptsWork() && w.loadedModels().contains(model));
   }
 }

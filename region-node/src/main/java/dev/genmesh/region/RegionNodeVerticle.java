@@ -13,6 +13,8 @@ import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
+import dev.genmesh.region.failover.FailoverRoutes;
+import dev.genmesh.region.failover.FailureDetection;
 import dev.genmesh.region.failover.RegionFailover;
 import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.images.ImageSweeper;
@@ -78,6 +80,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private volatile RegionSafety safety;
   private volatile RegionAutoscaling autoscaling;
   private volatile RegionFailover failover;
+  private volatile FailureDetection detection;
   private volatile HttpServer server;
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
@@ -120,7 +123,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     hub = new ProgressHub(vertx, region.name());
     images = ImageStores.s3(vertx, config.images().forRegion(region.name()));
     stores = new RegionStores(vertx, config, region);
-    return stores.open(metrics, io)
+    return stores.open(metrics, io, meters, clock)
         .compose(v -> {
           parked = new ParkedClaims(vertx, context, region.name(), new Routing(config));
           metrics.waitingClaims(parked, ParkedClaims::size);
@@ -142,7 +145,7 @@ public final class RegionNodeVerticle extends VerticleBase {
           imageSweeper.start();
           imageCopies.start();
           machinery.breakers.start();
-          failover.start();
+          detection.start();
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> {
@@ -221,12 +224,17 @@ public final class RegionNodeVerticle extends VerticleBase {
     return machinery == null ? List.of() : machinery.workers.workers();
   }
 
-  /** The queue machinery, then the start-up rebuild (which fails the start if it fails). */
+  /**
+   * The queue machinery, the fail-back reconciliation with the peer region (before anything is
+   * dispatched), then the start-up rebuild (which fails the start if it fails).
+   */
   private Future<Void> rebuildQueues() {
     machinery = new QueueMachinery(ctx);
-    failover = new RegionFailover(ctx, machinery::queuesRebuilt);
+    detection = new FailureDetection(ctx, machinery::queuesRebuilt);
     autoscaling = new RegionAutoscaling(ctx, stores.pool(), machinery.workers::workers);
-    return machinery.rebuildQueues();
+    QueueMachinery m = machinery;
+    failover = new RegionFailover(ctx, stores.pool(), stores.replication(), m.routing, m.eta, m::servedByLiveWorker);
+    return failover.reconcile().compose(v -> m.rebuildQueues());
   }
 
   /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
@@ -240,7 +248,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     String name = region.name();
     QueueMachinery m = machinery;
     ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board(), parked,
-        m.handBacks, failover::fenced);
+        m.handBacks, detection::fenced);
     WorkerReports reports = new WorkerReports(ctx, m.retries, m.eta, safety.gate(), m.breakers);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
@@ -250,7 +258,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.heartbeat(name), m.workers::heartbeat));
     consumers.add(bus.consumer(Addresses.workAvailable(name), parked::published)); // other nodes' work
     consumers.addAll(autoscaling.warmupConsumers());
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> failover.listen());
   }
 
   private Future<Void> startHttp() {
@@ -269,12 +277,14 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Router withRegistry(Router router) {
     new RegistryRoutes(registryDir == null ? null : new ModelRegistry(registryDir), io).mount(router);
     new WorkerRoutes(machinery.workers).mount(router);
+    new FailoverRoutes(config, region.name(), failover, stores.replication()).mount(router);
     return router;
   }
 
   private Router withProbes(Router router) {
-    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding, failover::fenced).mount(router);
-    failover.mount(router);
+    new RegionProbes(ctx, machinery::queuesRebuilt, machinery.watch::rebuilding, detection::fenced,
+        stores.replication()::status).mount(router);
+    detection.mount(router);
     return router;
   }
 
@@ -285,13 +295,13 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   /** This node's failover participant (decisions, fencing); null before start. */
   public FailoverParticipant failover() {
-    return failover == null ? null : failover.participant();
+    return detection == null ? null : detection.participant();
   }
 
   /** Closes whatever was opened, in reverse order; never fails. In-flight requests stay in the log. */
   private Future<Void> closeAll() {
-    if (failover != null) {
-      failover.stop();
+    if (detection != null) {
+      detection.stop();
     }
     if (housekeeping != null) {
       housekeeping.stop();
@@ -311,6 +321,11 @@ public final class RegionNodeVerticle extends VerticleBase {
     }
     if (machinery != null) {
       machinery.breakers.stop();
+    }
+    if (failover != null) {
+      RegionFailover stopping = failover;
+      failover = null;
+      chain = chain.transform(v -> stopping.stop());
     }
     if (safety != null) {
       RegionSafety stopping = safety;

@@ -8,6 +8,10 @@ import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.impl.GroupCommit;
 import dev.genmesh.region.requests.impl.Migrations;
 import dev.genmesh.region.requests.impl.PostgresPool;
+import dev.genmesh.region.requests.impl.RegionSchema;
+import dev.genmesh.replication.LogReplication;
+import dev.genmesh.replication.RegionSchemas;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -16,10 +20,15 @@ import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisRole;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The region's stores, opened at start: PostgreSQL (the request log, migrated) and Redis (the tier queues). */
+/**
+ * The region's stores, opened at start: PostgreSQL (the request log, migrated, in the region's
+ * schema, replicated to its peer: {@link LogReplication}) and Redis (the tier queues).
+ */
 final class RegionStores {
   private static final Logger LOG = LoggerFactory.getLogger(RegionStores.class);
 
@@ -30,6 +39,7 @@ final class RegionStores {
   private Redis redis;
   private RequestLog log;
   private TierQueue queue;
+  private LogReplication replication;
 
   RegionStores(Vertx vertx, GenmeshConfig config, RegionConfig region) {
     this.vertx = vertx;
@@ -37,13 +47,36 @@ final class RegionStores {
     this.region = region;
   }
 
-  /** Connects PostgreSQL, applies the migrations (read on {@code io}), then connects Redis. */
-  Future<Void> open(RegionMetrics metrics, WorkerExecutor io) {
+  /**
+   * Connects PostgreSQL, makes the region's schema (moving tables an older version kept in
+   * {@code public}), applies the migrations (read on {@code io}), starts replication, then
+   * connects Redis.
+   */
+  Future<Void> open(RegionMetrics metrics, WorkerExecutor io, MeterRegistry meters, Clock clock) {
     return connectPostgres()
         .onSuccess(v -> metrics.groupCommit(log.writes(), GroupCommit::transactions, GroupCommit::statements,
             GroupCommit::retriedAlone, GroupCommit::waiting))
+        .compose(v -> LogReplication.beforeFirstCommit(pool, config, region.name()))
+        .compose(v -> RegionSchema.prepare(pool, RegionSchemas.schemaOf(region.name())))
         .compose(v -> migrate(io))
+        .compose(v -> {
+          replication = new LogReplication(vertx, config, region.name(), pool, RegionSchema.REPLICATED, meters, clock);
+          return replication.start(schema -> replicaTables(io, schema));
+        })
         .compose(v -> connectRedis(metrics));
+  }
+
+  LogReplication replication() {
+    return replication;
+  }
+
+  /** The ward's tables in its schema of this database, by the same migrations (the subscription fills them). */
+  private Future<Void> replicaTables(WorkerExecutor io, String schema) {
+    Pool replica = PostgresPool.create(vertx, region, 1, schema, null);
+    return RegionSchema.prepareReplica(pool, schema)
+        .compose(v -> new Migrations(io, replica).apply())
+        .<Void>mapEmpty()
+        .eventually(replica::close);
   }
 
   Pool pool() {
@@ -61,6 +94,11 @@ final class RegionStores {
   /** Closes whatever was opened (Redis, then PostgreSQL). */
   Future<Void> close() {
     Future<Void> chain = Future.succeededFuture();
+    if (replication != null) {
+      LogReplication stopping = replication;
+      replication = null;
+      chain = chain.transform(v -> stopping.stop());
+    }
     if (redis != null) {
       Redis closing = redis;
       redis = null;
@@ -76,7 +114,8 @@ final class RegionStores {
 
   private Future<Void> connectPostgres() {
     RegionConfig.PostgresConfig pg = region.postgres();
-    pool = PostgresPool.create(vertx, region);
+    pool = PostgresPool.create(vertx, region, pg.poolSize(), RegionSchemas.schemaOf(region.name()),
+        LogReplication.sessionSynchronousCommit(config.replication()));
     log = new RequestLog(pool);
     return log.ping().recover(err -> Future.failedFuture(new IllegalStateException(
         "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + pg.database() + " is unreachable: " + err.getMessage(), err)));

@@ -349,7 +349,7 @@ class RegionNodeFlowTest {
     assertThat(ready.statusCode()).as(ready.bodyAsString()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject().getString("status")).isEqualTo("UP");
     JsonArray checks = ready.bodyAsJsonObject().getJsonArray("checks");
-    assertThat(checks.stream().map(c -> ((JsonObject) c).getString("id"))).containsExactlyInAnyOrder("postgres", "redis", "queues");
+    assertThat(checks.stream().map(c -> ((JsonObject) c).getString("id"))).containsExactlyInAnyOrder("postgres", "redis", "queues", "replication");
     assertThat(checks.stream().map(c -> ((JsonObject) c).getString("status"))).containsOnly("UP");
 
     submit(spec(MODEL, Tier.RELAX));

@@ -22,10 +22,29 @@ public final class TestRegion {
   /** One bucket for every region test of the JVM: keys start with request ids, which are unique. */
   private static ImagesConfig images;
 
-  /** The defaults with region us-west pointed at {@code stores} (its object store too), HTTP on a random port. */
+  /**
+   * The defaults with region us-west pointed at {@code stores} (its object store too), HTTP on a
+   * random port, and without replication (the shared test server has no peer; replication tests
+   * use {@link #replicated}).
+   */
   public static GenmeshConfig config(TestStores stores, String database, String keyPrefix) {
-    return withImages(config(ConfigLoader.defaults(), "127.0.0.1", stores.postgresPort(), database, stores.redisUrl(),
-        keyPrefix), stores);
+    GenmeshConfig base = ConfigLoader.defaults();
+    return withImages(config(base.withReplication(base.replication().withEnabled(false)), "127.0.0.1",
+        stores.postgresPort(), database, stores.redisUrl(), keyPrefix), stores);
+  }
+
+  /**
+   * The defaults with only the regions of {@code servers}, each pointed at its own PostgreSQL
+   * server (replication between them as configured: the default ring), all at the shared Redis
+   * (a key prefix each) and object store, HTTP on random ports.
+   */
+  public static GenmeshConfig replicated(TestStores stores, Map<String, dev.genmesh.testkit.RegionPostgres> servers) {
+    GenmeshConfig base = ConfigLoader.defaults();
+    Map<String, RegionConfig> regions = new java.util.LinkedHashMap<>();
+    servers.forEach((name, server) -> regions.put(name, base.region(name).withHttpPort(0).withStores(
+        new RegionConfig.PostgresConfig("127.0.0.1", server.port(), server.database(), "postgres", "", 4),
+        new RegionConfig.RedisConfig(stores.redisUrl(), TestStores.newKeyPrefix()))));
+    return withImages(base.withRegions(regions), stores);
   }
 
   /** {@code base} with its images in the object store of {@code stores}, in the region tests' bucket. */
@@ -79,6 +98,6 @@ public final class TestRegion {
   public static GenmeshConfig withQueue(GenmeshConfig base, QueueConfig queue) {
     return new GenmeshConfig(base.edge(), base.regions(), base.models(), base.worker(), queue, base.health(),
         base.breakers(), base.autoscaling(), base.gpus(), base.routing(), base.dr(), base.registry(), base.safety(),
-        base.images());
+        base.images(), base.failover(), base.users(), base.replication());
   }
 }

@@ -16,16 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import redis.embedded.RedisServer;
@@ -142,26 +136,7 @@ public final class TestStores implements AutoCloseable {
 
   /** Rows of a query against a test database (blocking; call from the test thread). */
   public List<Map<String, Object>> query(String database, String sql, Object... params) {
-    try (Connection conn = postgres.getDatabase("postgres", database).getConnection();
-        PreparedStatement st = conn.prepareStatement(sql)) {
-      for (int i = 0; i < params.length; i++) {
-        st.setObject(i + 1, params[i]);
-      }
-      List<Map<String, Object>> rows = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int c = 1; c <= meta.getColumnCount(); c++) {
-            row.put(meta.getColumnLabel(c).toLowerCase(Locale.ROOT), rs.getObject(c));
-          }
-          rows.add(row);
-        }
-      }
-      return rows;
-    } catch (SQLException e) {
-      throw new IllegalStateException("query failed: " + sql, e);
-    }
+    return JdbcRows.query(postgres.getDatabase("postgres", database), sql, params);
   }
 
   /** Sends one Redis command (RESP) and answers the raw reply line(s). */

@@ -13,10 +13,15 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The edge's routes: public API v1, the web page, probes and metrics; JSON errors for everything. */
+/**
+ * The edge's routes: public API v1, the OpenAI Images API shape, the web page, the API's contract and
+ * reference page, probes and metrics; JSON errors for everything. edge-router/src/main/resources/
+ * dev/genmesh/edge/openapi.yaml describes each (OpenApiContractTest holds the two together).
+ */
 public final class PublicApi {
   private static final Logger LOG = LoggerFactory.getLogger(PublicApi.class);
 
@@ -24,9 +29,12 @@ public final class PublicApi {
 
   public static Router router(
       Vertx vertx, int maxBodyBytes, EdgeAccess access, ReadDeadlines deadlines, GenerationRoutes generations,
-      ProgressRelay progress, ImageProxy images, OpsRoutes ops, ModelRoutes models, Buffer indexPage) {
+      ProgressRelay progress, ImageProxy images, OpsRoutes ops, ModelRoutes models, Buffer indexPage,
+      Consumer<Router> openAi, Consumer<Router> apiDocs) {
     Router router = Router.router(vertx);
     router.route().handler(deadlines::requestStarted);
+    // Before the guards of /v1/images/*: the OpenAI shape answers every error its own way.
+    openAi.accept(router);
     // Every call about generations and images names its caller, and one about a request by id is
     // answered to its owner (or an admin) only: docs/security.md.
     access.mount(router, images::handle);
@@ -45,6 +53,7 @@ public final class PublicApi {
     router.get("/health/live").handler(ops::live);
     router.get("/health/ready").handler(ops::ready);
     router.get("/metrics").handler(ops::metrics);
+    apiDocs.accept(router);
     router.get("/").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/html; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")

@@ -2,6 +2,7 @@ package dev.genmesh.launcher.backup;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -14,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * Runs a set's backups on the {@code dr} schedule, on a thread of its own (file copies and JDBC
  * block): a base backup (with Redis's files and retention) at once when the set has none, then every
  * {@code backup_interval_ms}; the copy to the other region every {@code copy_interval_ms}. A failure
- * is logged once and counted ({@code genmesh.backups{kind, outcome}}); the next run tries again.
- * {@code genmesh.backups.last_success} holds the epoch second of each kind's last success.
+ * is logged once and counted ({@code genmesh.backups{set, kind, outcome}}); the next run tries again.
+ * {@code genmesh.backups.last_success{set, kind}} holds the epoch second of each kind's last success.
  */
 public final class BackupSchedule implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BackupSchedule.class);
@@ -34,10 +35,8 @@ public final class BackupSchedule implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    meters.gauge("genmesh.backups.last_success", java.util.List.of(io.micrometer.core.instrument.Tag.of("kind", "base")),
-        lastBase);
-    meters.gauge("genmesh.backups.last_success", java.util.List.of(io.micrometer.core.instrument.Tag.of("kind", "copy")),
-        lastCopy);
+    meters.gauge("genmesh.backups.last_success", Tags.of("set", backups.folder().set(), "kind", "base"), lastBase);
+    meters.gauge("genmesh.backups.last_success", Tags.of("set", backups.folder().set(), "kind", "copy"), lastCopy);
   }
 
   /** Starts the schedule; {@code backupInterval} and {@code copyInterval} from {@code dr}. */
@@ -80,7 +79,7 @@ public final class BackupSchedule implements AutoCloseable {
   }
 
   private void count(String kind, String outcome) {
-    Counter.builder("genmesh.backups").tag("kind", kind).tag("outcome", outcome)
+    Counter.builder("genmesh.backups").tag("set", backups.folder().set()).tag("kind", kind).tag("outcome", outcome)
         .description("backup runs by kind (base: base backup with Redis and retention; copy: to the other region)")
         .register(meters).increment();
   }

@@ -29,7 +29,8 @@ final class ModuleRules {
       "model-registry", "dev.genmesh.registry",
       "image-store", "dev.genmesh.images",
       "failover", "dev.genmesh.failover",
-      "users", "dev.genmesh.users");
+      "users", "dev.genmesh.users",
+      "replication", "dev.genmesh.replication");
   /** The language and the configuration every module may use. */
   static final Map<String, String> SHARED = Map.of(
       "protocol", "dev.genmesh.protocol",

@@ -127,6 +127,12 @@ final class MeshClient {
     return get(prefix + "/images/" + id + "/" + index + ".png");
   }
 
+  /** A POST of JSON to a path of its own (e.g. {@code /internal/failover/decisions}). */
+  Answer post(String path, JsonObject body) {
+    return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
+  }
+
   Answer get(String path) {
     return send(HttpRequest.newBuilder(uri(path)).GET());
   }

@@ -192,37 +192,25 @@ final class ProcessRegion {
 
   private static Path writeConfig(Path file, String region, String code, int postgresPort, int redisPort, Timings timings,
       String extraYaml, String objectsEndpoint, Path objectsCredentials, List<String> sentinels) {
-    int cluster = freePortRange(5);
-    String yaml = """
-        regions:
-          %1$s:
-            code: %2$s
-            http_host: 127.0.0.1
-            http_port: 0
-            api_url: ""
-            cluster_port: %3$d
-            cluster_members: ["127.0.0.1:%3$d-%4$d"]
-            postgres: {host: 127.0.0.1, port: %5$d, database: %6$s, user: postgres, pool_size: 8}
-            redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"%15$s}
+    String redisExtra = sentinels.isEmpty() ? "" : ", sentinels: [" + String.join(", ", sentinels.stream()
+        .map(u -> "\"" + u + "\"").toList()) + "], master_name: " + EmbeddedRedisHa.MASTER_NAME;
+    String yaml = "regions:\n" + regionEntry(region, code, postgresPort, DATABASE, redisPort, 8, redisExtra) + """
         worker:
-          heartbeat_interval_ms: %9$d
+          heartbeat_interval_ms: %2$d
           claim_poll_ms: 200
         health:
-          heartbeat_interval_ms: %10$d
-          heartbeat_timeout_ms: %11$d
-          unhealthy_after_misses: %12$d
+          heartbeat_interval_ms: %3$d
+          heartbeat_timeout_ms: %4$d
+          unhealthy_after_misses: %5$d
         images:
-          endpoint: "%13$s"
-          credentials_file: "%14$s"
+          endpoint: "%6$s"
+          credentials_file: "%7$s"
           copies: {to: none}         # one region on its own: no copies across regions
         queue:
-          lease_ms: %8$d
+          lease_ms: %1$d
           lease_reap_interval_ms: 500
-        """.formatted(region, code, cluster, cluster + 4, postgresPort, DATABASE, redisPort, timings.leaseMs(),
-        timings.workerHeartbeatMs(), timings.healthIntervalMs(), timings.healthTimeoutMs(),
-        timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials,
-        sentinels.isEmpty() ? "" : ", sentinels: [" + String.join(", ", sentinels.stream().map(u -> "\"" + u + "\"")
-            .toList()) + "], master_name: " + EmbeddedRedisHa.MASTER_NAME)
+        """.formatted(timings.leaseMs(), timings.workerHeartbeatMs(), timings.healthIntervalMs(),
+        timings.healthTimeoutMs(), timings.unhealthyAfterMisses(), objectsEndpoint, objectsCredentials)
         + (timings.backoffCapMs() == null ? "" : "  backoff_cap_ms: " + timings.backoffCapMs() + "\n")
         + extraYaml;
     try {
@@ -231,6 +219,31 @@ final class ProcessRegion {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * One region's entry under {@code regions:} as the fault tests write it: HTTP on a free port, its
+   * own Hazelcast port range, the given PostgreSQL database and Redis (a key prefix per region).
+   */
+  static String regionEntry(String region, String code, int postgresPort, String database, int redisPort, int poolSize) {
+    return regionEntry(region, code, postgresPort, database, redisPort, poolSize, "");
+  }
+
+  /** @param redisExtra more keys of the region's {@code redis:} map (e.g. its sentinels), each after a comma */
+  static String regionEntry(String region, String code, int postgresPort, String database, int redisPort, int poolSize,
+      String redisExtra) {
+    int cluster = freePortRange(5);
+    return """
+          %1$s:
+            code: %2$s
+            http_host: 127.0.0.1
+            http_port: 0
+            api_url: ""
+            cluster_port: %3$d
+            cluster_members: ["127.0.0.1:%3$d-%4$d"]
+            postgres: {host: 127.0.0.1, port: %5$d, database: %6$s, user: postgres, pool_size: %8$d}
+            redis: {url: "redis://127.0.0.1:%7$d", key_prefix: "genmesh:%1$s:"%9$s}
+        """.formatted(region, code, cluster, cluster + 4, postgresPort, database, redisPort, poolSize, redisExtra);
   }
 
   /** The first of {@code count} consecutive free ports (Hazelcast members take the next ones in turn). */

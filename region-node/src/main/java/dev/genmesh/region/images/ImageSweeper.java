@@ -38,7 +38,7 @@ public final class ImageSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(ImageSweeper.class);
   static final int BATCH = 50;
   static final int MAX_BATCHES_PER_PASS = 20;
-  private static final String ENDED = "('COMPLETED', 'FAILED', 'CANCELLED')";
+  private static final String ENDED = "('COMPLETED', 'FAILED', 'CANCELLED', 'ADOPTED')"; // ADOPTED: its peer ran it
 
   private record Ended(String id, RequestStatus status, List<StoredImage> published) {}
 

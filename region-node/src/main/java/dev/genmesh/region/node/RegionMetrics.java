@@ -42,6 +42,8 @@ public final class RegionMetrics {
   public static final String LOG_WAITING = "genmesh.log.waiting";
   public static final String CLAIMS_WAITING = "genmesh.claims.waiting";
   public static final String CLAIMS = "genmesh.claims";
+  /** 1 while the region's PostgreSQL (store=postgres) or Redis (store=redis) answers its ping, else 0. */
+  public static final String STORE_UP = "genmesh.store.up";
 
   private final MeterRegistry meters;
   private final String region;
@@ -126,6 +128,18 @@ public final class RegionMetrics {
     gauges.add(Gauge.builder(CLAIMS_WAITING, claims, count)
         .description("Claims of idle workers waiting on this node for work (long polls)").tags("region", region)
         .register(meters));
+  }
+
+  /**
+   * Whether {@code store} ({@code postgres}, {@code redis}) answered its last ping: a gauge the
+   * alert rules read (k8s/monitoring). Starts at 1; the caller sets it after each ping.
+   */
+  public java.util.concurrent.atomic.AtomicInteger storeUp(String store) {
+    java.util.concurrent.atomic.AtomicInteger up = new java.util.concurrent.atomic.AtomicInteger(1);
+    gauges.add(Gauge.builder(STORE_UP, up, java.util.concurrent.atomic.AtomicInteger::get)
+        .description("1 while the region's store answers its ping (checked every few seconds), else 0")
+        .tags("region", region, "store", store).register(meters));
+    return up;
   }
 
   /** Workers per state, read from {@code count} at scrape time. */

@@ -197,7 +197,7 @@ public final class RequestLog {
     String sql = "WITH old AS (SELECT id, status AS previous FROM requests WHERE id = $1 FOR UPDATE),"
         + " upd AS (UPDATE requests SET status = 'CANCELLED', completed_at = now(), updated_at = now(),"
         + "   last_event_seq = last_event_seq + 1"
-        + "   WHERE id = (SELECT id FROM old) AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED') RETURNING *),"
+        + "   WHERE id = (SELECT id FROM old) AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'ADOPTED') RETURNING *),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT upd.id, upd.last_event_seq, 'cancelled',"
         + "     jsonb_build_object('previous', lower((SELECT previous FROM old))), now() FROM upd"

@@ -59,7 +59,7 @@ public record RequestRow(
     return status == RequestStatus.ASSIGNED || status == RequestStatus.GENERATING;
   }
 
-  static RequestRow from(Row row) {
+  public static RequestRow from(Row row) {
     return new RequestRow(
         row.getString("id"),
         row.getString("idempotency_key"),

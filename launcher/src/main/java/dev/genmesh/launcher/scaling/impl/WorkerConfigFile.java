@@ -84,6 +84,10 @@ public final class WorkerConfigFile {
     Map<String, Object> redis = child(out, "redis");
     redis.put("url", r.redis().url());
     redis.put("key_prefix", r.redis().keyPrefix());
+    if (r.redis().viaSentinel()) {
+      redis.put("sentinels", r.redis().sentinels());
+      redis.put("master_name", r.redis().masterName());
+    }
     return out;
   }
 
@@ -103,6 +107,12 @@ public final class WorkerConfigFile {
     out.put("upload_give_up_ms", images.uploadGiveUpMs());
     out.put("orphan_grace_ms", images.orphanGraceMs());
     out.put("sweep_interval_ms", images.sweepIntervalMs());
+    Map<String, Object> copies = new LinkedHashMap<>();
+    copies.put("to", images.copies().to());
+    copies.put("bucket", images.copies().bucket());
+    copies.put("interval_ms", images.copies().intervalMs());
+    copies.put("batch", images.copies().batch());
+    out.put("copies", copies);
     Map<String, Object> regions = new LinkedHashMap<>();
     images.regions().forEach((region, own) -> {
       Map<String, Object> overrides = new LinkedHashMap<>();

@@ -23,10 +23,12 @@ class WorkerConfigFileTest {
     GenmeshConfig loaded = ConfigLoader.load(null, env);
     RegionConfig region = loaded.region("us-west");
     RegionConfig running = region.withStores(region.postgres().withEndpoint("127.0.0.1", 40001),
-            new RegionConfig.RedisConfig("redis://127.0.0.1:40002", region.redis().keyPrefix()))
+            new RegionConfig.RedisConfig("redis://127.0.0.1:40002", region.redis().keyPrefix())
+                .withSentinels(List.of("redis://127.0.0.1:40003"), "genmesh"))
         .withCluster(40100, List.of("127.0.0.1:40100-40104"))
         .withHttpPort(40200).withApiUrl("http://127.0.0.1:40200");
-    GenmeshConfig mesh = loaded.withRegions(Map.of("us-west", running));
+    GenmeshConfig mesh = loaded.withRegions(Map.of("us-west", running))
+        .withImages(loaded.images().withCopies(new dev.genmesh.config.ImagesConfig.Copies("none", "c-{region}", 500, 3)));
 
     Path file = WorkerConfigFile.write(dir.resolve("workers"), ConfigLoader.tree(null, env), mesh, "us-west");
 

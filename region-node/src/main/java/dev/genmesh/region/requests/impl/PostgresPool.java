@@ -17,6 +17,16 @@ public final class PostgresPool {
   private PostgresPool() {}
 
   public static Pool create(Vertx vertx, RegionConfig region) {
+    return create(vertx, region, region.postgres().poolSize(), null, null);
+  }
+
+  /**
+   * @param size connections at most
+   * @param schema the connections' search_path: the schema whose tables they use (null: the database's default)
+   * @param synchronousCommit the connections' synchronous_commit ({@code on}: a commit waits for the
+   *     synchronous standbys, the peer region in sync replication; {@code local}: it does not); null: the server's
+   */
+  public static Pool create(Vertx vertx, RegionConfig region, int size, String schema, String synchronousCommit) {
     RegionConfig.PostgresConfig pg = region.postgres();
     PgConnectOptions connect = new PgConnectOptions()
         .setHost(pg.host())
@@ -27,9 +37,15 @@ public final class PostgresPool {
     if (!pg.password().isBlank()) {
       connect.setPassword(pg.password());
     }
+    if (schema != null) {
+      connect.addProperty("search_path", schema);
+    }
+    if (synchronousCommit != null) {
+      connect.addProperty("synchronous_commit", synchronousCommit);
+    }
     PoolOptions poolOptions = new PoolOptions()
-        .setMaxSize(pg.poolSize())
-        .setName("genmesh-region-" + region.name())
+        .setMaxSize(size)
+        .setName("genmesh-region-" + region.name() + (schema == null ? "" : "-" + schema))
         .setConnectionTimeout(POOL_WAIT_SECONDS)
         .setConnectionTimeoutUnit(TimeUnit.SECONDS);
     return PgBuilder.pool()

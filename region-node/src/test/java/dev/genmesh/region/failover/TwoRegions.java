@@ -1,0 +1,130 @@
+package dev.genmesh.region.failover;
+
+import static dev.genmesh.testkit.Waits.await;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.ReplicationConfig;
+import dev.genmesh.protocol.Addresses;
+import dev.genmesh.region.NodeUnderTest;
+import dev.genmesh.region.TestRegion;
+import dev.genmesh.testkit.RegionPostgres;
+import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * us-west (the origin) replicating to us-east (its ring peer, which adopts it), each with its own
+ * PostgreSQL server (a {@link RegionPostgres} a test can SIGKILL), its own Vert.x (a region's
+ * cluster) and region node; Redis and the object store are the shared test ones.
+ */
+final class TwoRegions implements AutoCloseable {
+  static final String WEST = "us-west";
+  static final String EAST = "us-east";
+
+  final RegionPostgres westPg = RegionPostgres.start("genmesh_us_west");
+  final RegionPostgres eastPg = RegionPostgres.start("genmesh_us_east");
+  final GenmeshConfig config;
+  Vertx westVertx = Vertx.vertx();
+  final Vertx eastVertx = Vertx.vertx();
+  NodeUnderTest west;
+  NodeUnderTest east;
+  /** Alerts published in us-west's cluster. */
+  final List<JsonObject> westAlerts = new CopyOnWriteArrayList<>();
+
+  TwoRegions(TestStores stores, ReplicationConfig.Mode mode, ReplicationConfig.PeerLoss onPeerLoss) {
+    Map<String, RegionPostgres> servers = new LinkedHashMap<>();
+    servers.put(WEST, westPg);
+    servers.put(EAST, eastPg);
+    GenmeshConfig base = TestRegion.replicated(stores, servers);
+    // Checks every 200 ms; a peer not streaming for 5 s is unreachable.
+    config = base.withReplication(base.replication().withMode(mode, onPeerLoss).withTimings(200, 5000));
+    westVertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> westAlerts.add(m.body()));
+    west = await(NodeUnderTest.deploy(westVertx, config, WEST));
+    east = await(NodeUnderTest.deploy(eastVertx, config, EAST));
+  }
+
+  /** us-west's replication state (GET /internal/replication). */
+  JsonObject westReplication() {
+    return await(west.get("/internal/replication")).bodyAsJsonObject();
+  }
+
+  void awaitStreaming(String mode) {
+    eventually("us-west's peer streams, mode " + mode, () -> {
+      JsonObject state = westReplication();
+      return state.getBoolean("peer_streaming") && mode.equals(state.getString("mode"));
+    });
+  }
+
+  /** A GET to us-west's regional API that does not follow redirects. */
+  HttpResponse<Buffer> westGetNoRedirect(String path) {
+    WebClient client = WebClient.create(westVertx, new WebClientOptions().setFollowRedirects(false));
+    try {
+      return await(client.get(west.port(), "127.0.0.1", path).send());
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Rows of us-west's replica in us-east's database. */
+  List<Map<String, Object>> replicaRows(String id) {
+    return eastPg.query("SELECT id, status FROM us_west.requests WHERE id = ?", id);
+  }
+
+  /**
+   * Waits up to 60 s for {@code condition} about replication; a timeout carries both servers' last
+   * log lines (what the subscription and the walsender said).
+   */
+  void eventually(String what, java.util.function.BooleanSupplier condition) {
+    try {
+      Waits.eventually(60, 100, condition, what);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\n--- us-west's server:\n" + westPg.logTail(30)
+          + "\n--- us-east's server:\n" + eastPg.logTail(30), e);
+    }
+  }
+
+  /** A new us-west node (after a crash), in a new Vert.x. */
+  void restartWest() {
+    westVertx = Vertx.vertx();
+    westVertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> westAlerts.add(m.body()));
+    west = await(NodeUnderTest.deploy(westVertx, config, WEST));
+  }
+
+  /** us-west's node and cluster gone at once (its database is killed by the test). */
+  void crashWest() {
+    await(westVertx.close());
+  }
+
+  @Override
+  public void close() throws Exception {
+    // Each step whatever the one before did (a failed test may leave a Vert.x that does not close in time):
+    // the PostgreSQL servers are child processes that would outlive the test JVM.
+    try {
+      quietly(() -> await(westVertx.close()));
+      quietly(() -> await(eastVertx.close()));
+    } finally {
+      try {
+        westPg.close();
+      } finally {
+        eastPg.close();
+      }
+    }
+  }
+
+  private static void quietly(Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException | AssertionError e) {
+      // already closed (a crash), or not closing in time: the servers are closed anyway
+    }
+  }
+}
