@@ -39,10 +39,8 @@ import picocli.CommandLine.Spec;
 final class BackupCommands {
   private BackupCommands() {}
 
-  @Command(name = "backup", mixinStandardHelpOptions = true, subcommands = ListBackups.class,
-      description = "Take a base backup of PostgreSQL and a copy of Redis's files now (the running `genmesh up` of"
-          + " --data-dir); `backup list` shows what is kept.")
-  static final class Backup implements Runnable {
+  /** A command over the backup sets: {@code --region}'s, else every region's. */
+  abstract static class EachSet implements Runnable {
     @Mixin CommonOptions common;
     @Option(names = "--region", paramLabel = "R", description = "Only this region's set (default: every region's).")
     String region;
@@ -50,19 +48,27 @@ final class BackupCommands {
     @Override
     public void run() {
       GenmeshConfig config = common.loadConfig();
-      java.util.Set<Path> done = new java.util.HashSet<>();
       for (String set : sets(config, region)) {
-        Path pgData = LocalBackups.postgresDir(common.dataDir(), set);
-        if (region == null && (!Files.exists(pgData.resolve("postmaster.pid")) || !done.add(pgData))) {
-          System.out.println("region " + set + ": skipped (no PostgreSQL of its own runs on " + common.dataDir() + ")");
-          continue;
-        }
-        backUp(config, folder(config, common.dataDir(), set));
+        each(config, folder(config, common.dataDir(), set));
       }
     }
 
-    private void backUp(GenmeshConfig config, BackupFolder folder) {
+    abstract void each(GenmeshConfig config, BackupFolder folder);
+  }
+
+  @Command(name = "backup", mixinStandardHelpOptions = true, subcommands = ListBackups.class,
+      description = "Take a base backup of PostgreSQL and a copy of Redis's files now (the running `genmesh up` of"
+          + " --data-dir); `backup list` shows what is kept.")
+  static final class Backup extends EachSet {
+    private final java.util.Set<Path> done = new java.util.HashSet<>();
+
+    @Override
+    void each(GenmeshConfig config, BackupFolder folder) {
       Path pgData = LocalBackups.postgresDir(common.dataDir(), folder.set());
+      if (region == null && (!Files.exists(pgData.resolve("postmaster.pid")) || !done.add(pgData))) {
+        System.out.println("region " + folder.set() + ": skipped (no PostgreSQL of its own runs on " + common.dataDir() + ")");
+        return;
+      }
       Backups backups = new Backups(folder, config.dr(), LocalBackups.source(config, common.dataDir(), folder.set(),
           Backups.runningPort(pgData)), Optional.empty(), Clock.systemUTC());
       Backups.Report report = backups.takeNow();
@@ -75,20 +81,9 @@ final class BackupCommands {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "The kept base backups, WAL and Redis copies.")
-  static final class ListBackups implements Runnable {
-    @Mixin CommonOptions common;
-    @Option(names = "--region", paramLabel = "R", description = "Only this region's set (default: every region's).")
-    String region;
-
+  static final class ListBackups extends EachSet {
     @Override
-    public void run() {
-      GenmeshConfig config = common.loadConfig();
-      for (String set : sets(config, region)) {
-        list(config, folder(config, common.dataDir(), set));
-      }
-    }
-
-    private static void list(GenmeshConfig config, BackupFolder folder) {
+    void each(GenmeshConfig config, BackupFolder folder) {
       PrintStream out = System.out;
       out.println("backup set " + folder.set() + " in " + folder.dir());
       out.printf("%-22s %-30s %-12s %s%n", "BASE BACKUP", "RESTORABLE FROM", "START WAL", "BYTES");
