@@ -26,12 +26,19 @@ import java.util.Optional;
  * ({@code restore_command} reading the WAL archive, {@code recovery_target_time},
  * {@code recovery_target_action = promote}); then starts PostgreSQL on it, waits until recovery
  * ends and the server is promoted, and reads where the replay stopped. The restored server does
- * not archive (it must not write a second history into the archive it reads).
+ * not archive and runs no logical replication workers while it is checked.
  */
 public final class PointInTimeRestore {
   private static final DateTimeFormatter PG_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'").withZone(ZoneOffset.UTC);
   static final String LOG_FILE = "genmesh-restore.log";
+  /**
+   * The restored server is a check, not a member: it archives nothing (a second history in the
+   * archive it reads) and runs no logical replication workers (a restored subscription would
+   * connect to its live peer and consume the slot the live region's subscription uses).
+   */
+  private static final Map<String, String> CHECK_SETTINGS = Map.of("archive_mode", "off",
+      "max_logical_replication_workers", "0");
 
   /**
    * What a restore did.
@@ -88,7 +95,7 @@ public final class PointInTimeRestore {
       Files.writeString(into.resolve("postgresql.auto.conf"), settings, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       Files.createFile(into.resolve("recovery.signal"));
       EmbeddedPostgres postgres = EmbeddedStores.startPostgres(into, port, true,
-          Files.createFile(into.resolve(LOG_FILE)), Map.of("archive_mode", "off"));
+          Files.createFile(into.resolve(LOG_FILE)), CHECK_SETTINGS);
       Running running = new Running(postgres, base, target);
       try {
         running.awaitPromoted(recoveryTimeout);
