@@ -298,6 +298,7 @@ public record GenmeshConfig(
     config.failover.dns().checkRegions(regions.keySet(), "failover.dns");
     config.checkReferences();
     config.images.checkBuckets(regions.keySet());
+    config.dr.checkCopyTo(regions.keySet());
     config.checkModelFamilies();
     config.replication.peers().forEach((region, peer) -> {
       if (!regions.containsKey(region) || !regions.containsKey(peer)) {

@@ -22,7 +22,7 @@ public final class EmbeddedRedisHa implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedisHa.class);
   /** The name the sentinels know the master by. */
   public static final String MASTER_NAME = "genmesh";
-  static final String REPLICA_DIR = "redis-replica";
+  public static final String REPLICA_DIR = "redis-replica";
   static final String SENTINEL_DIR = "redis-sentinel";
 
   private final RedisServer replica;

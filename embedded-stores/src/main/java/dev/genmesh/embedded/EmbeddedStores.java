@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
@@ -76,6 +77,12 @@ public final class EmbeddedStores implements AutoCloseable {
    */
   public static EmbeddedStores start(Path dataDir, Collection<String> databases, Collection<String> buckets,
       boolean durable) {
+    return start(dataDir, databases, buckets, durable, Map.of());
+  }
+
+  /** As above, with more PostgreSQL server settings (e.g. {@link WalArchive#serverSettings}). */
+  public static EmbeddedStores start(Path dataDir, Collection<String> databases, Collection<String> buckets,
+      boolean durable, Map<String, String> postgresSettings) {
     FileLock lock = null;
     EmbeddedPostgres pg = null;
     EmbeddedObjectStore objects = null;
@@ -84,7 +91,7 @@ public final class EmbeddedStores implements AutoCloseable {
       Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
       lock = lockDataDir(dataDir);
       StaleStoreProcesses.stop(dataDir);
-      pg = startPostgres(pgDir, freePort(), durable);
+      pg = startPostgres(pgDir, freePort(), durable, null, postgresSettings);
       createDatabases(pg, databases);
       objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
       int port = freePort();
@@ -112,6 +119,12 @@ public final class EmbeddedStores implements AutoCloseable {
    */
   public static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
       Collection<String> buckets, boolean durable) {
+    return startRegional(dataDir, databases, buckets, durable, region -> Map.of());
+  }
+
+  /** As above, with more server settings for each region's server (e.g. its {@link WalArchive}'s). */
+  public static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
+      Collection<String> buckets, boolean durable, java.util.function.Function<String, Map<String, String>> settingsOf) {
     FileLock lock = null;
     java.util.Map<String, EmbeddedPostgres> servers = new java.util.LinkedHashMap<>();
     EmbeddedObjectStore objects = null;
@@ -122,7 +135,7 @@ public final class EmbeddedStores implements AutoCloseable {
       adoptSharedServer(dataDir, databases.keySet());
       for (java.util.Map.Entry<String, String> region : databases.entrySet()) {
         Path pgDir = Files.createDirectories(dataDir.resolve("postgres-" + region.getKey()));
-        EmbeddedPostgres pg = startPostgres(pgDir, freePort(), durable, null, true);
+        EmbeddedPostgres pg = startPostgres(pgDir, freePort(), durable, null, true, settingsOf.apply(region.getKey()));
         servers.put(region.getKey(), pg);
         createDatabases(pg, List.of(region.getValue()));
       }
@@ -218,12 +231,24 @@ public final class EmbeddedStores implements AutoCloseable {
     return startPostgres(pgDir, port, durable, logFile, false);
   }
 
+  /** The same, with more server settings on its command line (they win over the ones above). */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile,
+      Map<String, String> settings) throws IOException {
+    return startPostgres(pgDir, port, durable, logFile, false, settings);
+  }
+
   /**
    * The same; {@code logical}: with {@code wal_level=logical} and room for replication slots and
    * senders, so that the region's request log can be published to its peer region's server.
    */
   public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile, boolean logical)
       throws IOException {
+    return startPostgres(pgDir, port, durable, logFile, logical, Map.of());
+  }
+
+  /** Both: logical WAL and more server settings (e.g. {@link WalArchive#serverSettings}). */
+  public static EmbeddedPostgres startPostgres(Path pgDir, int port, boolean durable, Path logFile, boolean logical,
+      Map<String, String> settings) throws IOException {
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(pgDir)
         .setCleanDataDirectory(false)
@@ -241,6 +266,7 @@ public final class EmbeddedStores implements AutoCloseable {
           .setServerConfig("wal_sender_timeout", "10s")
           .setServerConfig("wal_receiver_timeout", "10s");
     }
+    settings.forEach(builder::setServerConfig);
     if (logFile != null) {
       builder.setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));

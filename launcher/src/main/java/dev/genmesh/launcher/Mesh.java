@@ -7,6 +7,9 @@ import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.launcher.backup.BackupSchedule;
+import dev.genmesh.launcher.backup.Backups;
+import dev.genmesh.launcher.backup.LocalBackups;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
@@ -93,6 +96,7 @@ public final class Mesh implements AutoCloseable {
   private Vertx edgeVertx;
   private EdgeVerticle edge;
   private LocalDns dns;
+  private List<BackupSchedule> backups = List.of();
   private UserStore users;
   private IssuedKey localKey;
   private volatile GenmeshConfig config;
@@ -117,7 +121,8 @@ public final class Mesh implements AutoCloseable {
     Map<String, String> databases = new LinkedHashMap<>();
     base.regions().values().forEach(r -> databases.put(r.name(), r.postgres().database()));
     List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
-    stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable());
+    stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable(),
+        region -> LocalBackups.postgresSettings(base, options.dataDir(), region));
     progress.accept(ReplicationPlan.describe(base));
     if (base.users().enabled()) {
       stores.createDatabases(base.users().primaryRegion(), List.of(LocalUsers.DATABASE));
@@ -199,6 +204,9 @@ public final class Mesh implements AutoCloseable {
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
         options.dataDir(), meters, System.getenv()),
         "start the GeoDNS responder");
+    progress.accept("backing up each region's PostgreSQL, and Redis, into "
+        + Backups.backupDir(config.dr(), options.dataDir()) + " (WAL archived continuously; docs/dr.md)");
+    backups = LocalBackups.start(config, options.dataDir(), stores, edgeVertx, meters);
     progress.accept("waiting until the edge sees a ready region");
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
   }
@@ -319,6 +327,7 @@ public final class Mesh implements AutoCloseable {
     processStarters.forEach(WorkerExecutor::close);
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
+    backups.forEach(BackupSchedule::close);
     if (redisHa != null) {
       redisHa.close();
     }

@@ -333,6 +333,21 @@ class MeshEndToEndTest {
     return new ArrayList<>(events);
   }
 
+  @Test
+  void upArchivesEachRegionsWalAndTakesABaseBackupAtItsFirstStart() throws Exception {
+    for (String region : mesh.config().regions().keySet()) {
+      Waits.eventually(WAIT_S, () -> mesh.meters().find("genmesh.backups").tags("set", region, "kind", "base", "outcome", "ok")
+          .counter() != null, "the first base backup of " + region + "'s PostgreSQL");
+      var folder = dev.genmesh.launcher.backup.LocalBackups.folder(mesh.config(), dataDir, region);
+      assertThat(folder.baseBackups()).hasSize(1);
+      assertThat(rowsIn(region, "postgres", "SELECT archived_count FROM pg_stat_archiver")).isPositive();
+      try (var copied = java.nio.file.Files.walk(mesh.stores().objectStore().bucketDir("genmesh-" + region + "-backups"))) {
+        assertThat(copied.map(Path::toString).toList()).as("copied to the next region's store")
+            .anyMatch(f -> f.endsWith("base.zip"));
+      }
+    }
+  }
+
   private HttpResponse<Buffer> get(String path) throws Exception {
     return await(http.get(path).send());
   }
