@@ -68,7 +68,8 @@ public final class FailoverParticipant {
     urls.put(FailoverConfig.EDGE, trim(edgeUrl(config)));
     List<String> regions = List.copyOf(config.regions().keySet());
     regions.stream().filter(r -> !r.equals(self))
-        .forEach(r -> judges.put(r, new RegionJudge(r, Duration.ofMillis(this.config.stallAfterMs()))));
+        .forEach(r -> judges.put(r, new RegionJudge(r, Duration.ofMillis(this.config.stallAfterMs()),
+            startupGrace(this.config))));
     this.quorum = new Quorum(this.config, regions, List.copyOf(urls.keySet()), clock.instant());
     boolean region = config.regions().containsKey(self);
     this.lease = region ? new FenceLease(quorum.observersOf(self), Duration.ofMillis(this.config.fenceAfterMs())) : null;
@@ -288,5 +289,15 @@ public final class FailoverParticipant {
 
   private static String trim(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /**
+   * How long a region no observer has seen ready yet is not suspected: eight times
+   * {@code detect_after_ms} (2 min by default), longer than any start of a region we have seen,
+   * so that the regions of a deployment starting together are not declared down for starting
+   * slowly (docs/failover.md, "Where it stands").
+   */
+  static Duration startupGrace(FailoverConfig config) {
+    return Duration.ofMillis(8 * config.detectAfterMs());
   }
 }

@@ -9,7 +9,10 @@ import java.util.Objects;
  * One observer's judgement of one region from its probes: suspect while the region does not
  * answer, answers that its stores are not ready, or holds queued work that has not been
  * dispatched for {@code stallAfter} (an idle region never stalls); ok otherwise. The opinion's
- * {@code since} is when the verdict last changed. Pure: time comes with each probe.
+ * {@code since} is when the verdict last changed. A region this judge has never seen ready is
+ * not suspected during a start-up grace counted from the judge's first probe (regions of one
+ * deployment start at about the same time, and a slow start is not a failure); past the grace, or
+ * once it was seen ready, it is judged as above. Pure: time comes with each probe.
  */
 public final class RegionJudge {
   /**
@@ -29,13 +32,23 @@ public final class RegionJudge {
 
   private final String region;
   private final Duration stallAfter;
+  private final Duration startupGrace;
+  private Instant firstProbe;
+  private boolean seenReady;
   private Opinion opinion;
   private String lastProgress;
   private Instant progressSince;
 
+  /** No start-up grace: a region is suspect from the first probe that finds it wanting. */
   public RegionJudge(String region, Duration stallAfter) {
+    this(region, stallAfter, Duration.ZERO);
+  }
+
+  /** @param startupGrace how long a region never seen ready is not suspected, from the first probe */
+  public RegionJudge(String region, Duration stallAfter, Duration startupGrace) {
     this.region = region;
     this.stallAfter = stallAfter;
+    this.startupGrace = startupGrace;
   }
 
   /** The opinion after this probe, judging progress too. */
@@ -68,6 +81,13 @@ public final class RegionJudge {
   }
 
   private String suspicion(Probe probe, Instant now, boolean judgeProgress) {
+    if (firstProbe == null) {
+      firstProbe = now;
+    }
+    seenReady |= probe.answered() && probe.ready();
+    if (!seenReady && Duration.between(firstProbe, now).compareTo(startupGrace) < 0) {
+      return null; // starting: not seen ready yet, within the grace
+    }
     if (!probe.answered()) {
       return "no answer: " + probe.problem();
     }

@@ -75,4 +75,23 @@ class RegionJudgeTest {
     assertThat(probe(true, true, 5, "100-0").verdict()).as("the stall clock restarted when it was judged by readiness")
         .isEqualTo(Verdict.OK);
   }
+
+  @Test
+  void aRegionNotSeenReadyYetIsNotSuspectedDuringTheStartUpGraceButOnceSeenItIs() {
+    RegionJudge starting = new RegionJudge("us-east", Duration.ofSeconds(60), Duration.ofSeconds(120));
+    Probe refused = new Probe(false, false, 0, "", "connection refused");
+    Probe ready = new Probe(true, true, 0, "", "");
+    assertThat(starting.judge(refused, clock.instant()).verdict()).as("just started").isEqualTo(Verdict.OK);
+    clock.advanceMs(119_999);
+    assertThat(starting.judge(refused, clock.instant()).verdict()).as("still within the grace").isEqualTo(Verdict.OK);
+    clock.advanceMs(1);
+    assertThat(starting.judge(refused, clock.instant()).verdict()).as("never came up: past the grace")
+        .isEqualTo(Verdict.SUSPECT);
+
+    RegionJudge seen = new RegionJudge("eu-west", Duration.ofSeconds(60), Duration.ofSeconds(120));
+    assertThat(seen.judge(ready, clock.instant()).verdict()).isEqualTo(Verdict.OK);
+    clock.advanceMs(1000);
+    assertThat(seen.judge(refused, clock.instant()).verdict()).as("seen ready once: no grace any more")
+        .isEqualTo(Verdict.SUSPECT);
+  }
 }
