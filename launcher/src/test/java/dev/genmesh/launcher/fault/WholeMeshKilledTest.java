@@ -33,6 +33,8 @@ class WholeMeshKilledTest {
   private static final Pattern REGION_URL = Pattern.compile("region\\s+us-west\\s+(http://\\S+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
   private static final String DATABASE = "genmesh_us_west";
+  /** us-west's own PostgreSQL server under the data directory (one server per region). */
+  private static final String US_WEST_POSTGRES = "postgres-us-west/postmaster.pid";
 
   @RegisterExtension final ChildProcesses children = new ChildProcesses();
   @TempDir Path dir;
@@ -48,7 +50,7 @@ class WholeMeshKilledTest {
     submit(edge, invariants, 6, 800);
     awaitOneGenerating(region, invariants);
 
-    long postmaster = pidIn(data.resolve("postgres/postmaster.pid"));
+    long postmaster = pidIn(data.resolve(US_WEST_POSTGRES));
     first.kill();
     assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive)).as("PostgreSQL outlives the killed mesh")
         .contains(true);
@@ -76,7 +78,7 @@ class WholeMeshKilledTest {
     ChildProcess first = children.genmeshUp("up-1", data, config, true);
     MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
-    List<String> pgPidFile = Files.readAllLines(data.resolve("postgres/postmaster.pid"));
+    List<String> pgPidFile = Files.readAllLines(data.resolve(US_WEST_POSTGRES));
     long postmaster = Long.parseLong(pgPidFile.get(0).trim());
     int pgPort = Integer.parseInt(pgPidFile.get(3).trim());
     assertThat(setting(pgPort, "fsync")).as("PostgreSQL of genmesh up without --no-fsync").isEqualTo("on");
@@ -144,10 +146,14 @@ class WholeMeshKilledTest {
     return new ImageObjects(data.resolve(EmbeddedStores.OBJECTS_DIR).resolve("buckets").resolve("genmesh-us-west"));
   }
 
-  /** The PostgreSQL server with all its backends, and the Redis server, of {@code genmesh up} on {@code data}. */
+  /**
+   * us-west's PostgreSQL server with all its backends, and the Redis master, replica and sentinel,
+   * of {@code genmesh up --regions us-west} on {@code data}.
+   */
   private static List<ProcessHandle> storeProcesses(Path data) throws IOException {
     List<ProcessHandle> processes = new ArrayList<>();
-    for (Path pidFile : List.of(data.resolve("postgres/postmaster.pid"), data.resolve("redis/redis.pid"))) {
+    for (Path pidFile : List.of(data.resolve(US_WEST_POSTGRES), data.resolve("redis/redis.pid"),
+        data.resolve("redis-replica/redis.pid"), data.resolve("redis-sentinel/redis.pid"))) {
       ProcessHandle server = ProcessHandle.of(pidIn(pidFile)).orElseThrow(() -> new AssertionError("no live " + pidFile));
       processes.add(server);
       processes.addAll(server.descendants().toList());
