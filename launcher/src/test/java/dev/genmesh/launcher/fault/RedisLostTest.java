@@ -34,7 +34,7 @@ class RedisLostTest {
       assertThat(answer.status()).as(answer.body()).isEqualTo(202);
       invariants.record(answer);
     }
-    Sleeps.until("requests both running and queued", Duration.ofSeconds(90), () -> {
+    Sleeps.until("requests both running and queued", Duration.ofSeconds(180), () -> {
       Map<String, Long> byStatus = statuses(api, invariants);
       return byStatus.getOrDefault("generating", 0L) >= 1 && byStatus.getOrDefault("queued", 0L) >= 2 ? true : null;
     });
