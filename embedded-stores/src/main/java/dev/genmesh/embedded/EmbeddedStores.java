@@ -132,7 +132,7 @@ public final class EmbeddedStores implements AutoCloseable {
       Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
       lock = lockDataDir(dataDir);
       StaleStoreProcesses.stop(dataDir);
-      adoptSharedServer(dataDir, databases.keySet());
+      SharedServerSplit.split(dataDir, databases.keySet());
       for (java.util.Map.Entry<String, String> region : databases.entrySet()) {
         Path pgDir = Files.createDirectories(dataDir.resolve("postgres-" + region.getKey()));
         EmbeddedPostgres pg = startPostgres(pgDir, freePort(), durable, null, true, settingsOf.apply(region.getKey()));
@@ -158,37 +158,6 @@ public final class EmbeddedStores implements AutoCloseable {
       release(lock);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
-  }
-
-  /**
-   * An earlier version kept every region's database in one server ({@code <dataDir>/postgres}):
-   * each region's server starts as a copy of it (the region's tables then move into its schema),
-   * and the shared one is renamed {@code postgres.before-replication}, so nothing it held is lost.
-   */
-  private static void adoptSharedServer(Path dataDir, Collection<String> regions) throws IOException {
-    Path shared = dataDir.resolve("postgres");
-    if (!Files.exists(shared.resolve("PG_VERSION"))) {
-      return;
-    }
-    for (String region : regions) {
-      Path own = dataDir.resolve("postgres-" + region);
-      if (!Files.exists(own.resolve("PG_VERSION"))) {
-        LOG.info("copying the shared PostgreSQL data of an earlier version to {}", own);
-        try (var paths = Files.walk(shared)) {
-          for (Path from : paths.toList()) {
-            Path to = own.resolve(shared.relativize(from).toString());
-            if (Files.isDirectory(from)) {
-              Files.createDirectories(to);
-              // PostgreSQL refuses a data directory others may read (the copy gets the umask's rights).
-              Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(from));
-            } else if (!from.getFileName().toString().equals("postmaster.pid")) {
-              Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-          }
-        }
-      }
-    }
-    Files.move(shared, dataDir.resolve("postgres.before-replication"));
   }
 
   /**
