@@ -8,8 +8,6 @@ import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -43,6 +41,7 @@ class EdgeAccessTest {
 
   private Vertx vertx;
   private FakeRegion region;
+  private UsersFixture fixture;
   private UserStore users;
   private WebClient http;
   private WebSocketClient webSockets;
@@ -57,14 +56,13 @@ class EdgeAccessTest {
   void start(TestStores stores) {
     vertx = Vertx.vertx();
     region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    UsersFixture fixture = new UsersFixture(vertx, stores, region, users -> users.withCacheMs(CACHE_MS));
+    fixture = new UsersFixture(vertx, stores, region, users -> users.withCacheMs(CACHE_MS));
     config = fixture.config;
     users = fixture.users;
     alice = fixture.userWithKey("alice", false);
     bob = fixture.userWithKey("bob", false);
     admin = fixture.userWithKey("root", true);
-    EdgeVerticle edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock, users);
-    Waits.await(S, vertx.deployVerticle(edge));
+    EdgeVerticle edge = fixture.deployEdge(vertx, config, clock);
     port = edge.actualPort();
     http = WebClient.create(vertx);
     webSockets = vertx.createWebSocketClient();
@@ -72,8 +70,7 @@ class EdgeAccessTest {
 
   @AfterEach
   void stop() {
-    Waits.await(S, users.close());
-    Waits.await(S, vertx.close());
+    fixture.close(vertx);
   }
 
   @Test
@@ -118,8 +115,7 @@ class EdgeAccessTest {
     String id = submit(alice, "fast").bodyAsJsonObject().getString("id");
     Waits.eventually(S, () -> listed(alice, null).contains(id), "the index has the request");
     // Another edge: it did not accept the request, so it does not know its owner.
-    EdgeVerticle other = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock, users);
-    Waits.await(S, vertx.deployVerticle(other));
+    EdgeVerticle other = fixture.deployEdge(vertx, config, clock);
     port = other.actualPort();
     Waits.await(S, region.stop());
 

@@ -8,8 +8,6 @@ import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -58,6 +56,7 @@ class OpenApiContractTest {
   private final Map<String, Set<Integer>> seen = new TreeMap<>();
   private Vertx vertx;
   private FakeRegion region;
+  private UsersFixture fixture;
   private UserStore users;
   private EdgeVerticle edge;
   private WebClient http;
@@ -70,23 +69,21 @@ class OpenApiContractTest {
   void start(TestStores stores) {
     vertx = Vertx.vertx();
     region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    UsersFixture fixture = new UsersFixture(vertx, stores, region, u -> u);
+    fixture = new UsersFixture(vertx, stores, region, u -> u);
     GenmeshConfig config = fixture.config.withEdge(fixture.config.edge()
         .withOpenAi(fixture.config.edge().openai().withTimeoutMs(1_000)));
     users = fixture.users;
     alice = fixture.userWithKey("alice", false);
     admin = fixture.userWithKey("root", true);
     relaxOnly = Waits.await(S, users.issueKey("alice", List.of("relax"), false)).secret();
-    edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock, users);
-    Waits.await(S, vertx.deployVerticle(edge));
+    edge = fixture.deployEdge(vertx, config, clock);
     http = WebClient.create(vertx);
     webSockets = vertx.createWebSocketClient();
   }
 
   @AfterEach
   void stop() {
-    Waits.await(S, users.close());
-    Waits.await(S, vertx.close());
+    fixture.close(vertx);
   }
 
   @Test

@@ -9,7 +9,10 @@ import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
 import dev.genmesh.users.UserStores;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -35,6 +38,19 @@ final class UsersFixture {
             stores.createDatabase(), "postgres", "", 2))));
     users = UserStores.open(vertx, config.users());
     Waits.await(S, users.migrate());
+  }
+
+  /** An edge with this user database in front of {@code edgeConfig}'s regions, deployed on {@code vertx}. */
+  EdgeVerticle deployEdge(Vertx vertx, GenmeshConfig edgeConfig, Clock clock) {
+    EdgeVerticle edge = new EdgeVerticle(edgeConfig, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock, users);
+    Waits.await(S, vertx.deployVerticle(edge));
+    return edge;
+  }
+
+  /** Closes the user database, then {@code vertx}. */
+  void close(Vertx vertx) {
+    Waits.await(S, users.close());
+    Waits.await(S, vertx.close());
   }
 
   /** A new user allowed every tier, and a key of theirs. */

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.images.ImageKeys;
 import dev.genmesh.protocol.BusFailure;
-import dev.genmesh.protocol.StoredImage;
-import dev.genmesh.protocol.WorkerMessages.Result;
-import dev.genmesh.registry.Sha256;
 import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages.Assignment;
+import dev.genmesh.protocol.WorkerMessages.Result;
+import dev.genmesh.registry.Sha256;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({VertxExtension.class, StoresExtension.class})
 class RegionNodeFlowTest {
   private static final String MODEL = "genmesh-tiny";
-  private static TestStores stores;
+  private TestStores stores;
 
   private Vertx vertx;
   private String database;
@@ -44,18 +43,14 @@ class RegionNodeFlowTest {
   private NodeUnderTest node;
   private TestWorker worker;
 
-  @BeforeAll
-  static void startStores(TestStores shared) {
-    stores = shared;
-  }
-
-
   @BeforeEach
-  void deploy(Vertx vertx) {
+  void deploy(Vertx vertx, TestStores stores) {
     this.vertx = vertx;
-    database = stores.createDatabase();
-    prefix = TestStores.newKeyPrefix();
-    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, prefix)));
+    this.stores = stores;
+    TestRegion.Fresh region = TestRegion.fresh(stores);
+    database = region.database();
+    prefix = region.prefix();
+    node = await(NodeUnderTest.deploy(vertx, region.config()));
     worker = new TestWorker(vertx, TestRegion.REGION, "w-" + UUID.randomUUID(), List.of(MODEL));
   }
 

@@ -47,6 +47,16 @@ public final class TestRegion {
     return withImages(base.withRegions(regions), stores);
   }
 
+  /** A region of its own for one test: a fresh database and Redis key prefix, and the config pointing at them. */
+  public record Fresh(String database, String prefix, GenmeshConfig config) {}
+
+  /** {@link #config} on a database and key prefix nobody else uses. */
+  public static Fresh fresh(TestStores stores) {
+    String database = stores.createDatabase();
+    String prefix = TestStores.newKeyPrefix();
+    return new Fresh(database, prefix, config(stores, database, prefix));
+  }
+
   /** {@code base} with its images in the object store of {@code stores}, in the region tests' bucket. */
   public static GenmeshConfig withImages(GenmeshConfig base, TestStores stores) {
     return base.withImages(images(stores));

@@ -34,7 +34,6 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,7 +46,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({VertxExtension.class, StoresExtension.class})
 class QueueSemanticsTest {
   private static final String MODEL = "genmesh-tiny";
-  private static TestStores stores;
+  private TestStores stores;
 
   private Vertx vertx;
   private String database;
@@ -55,19 +54,15 @@ class QueueSemanticsTest {
   private ManualClock clock;
   private NodeUnderTest node;
 
-  @BeforeAll
-  static void startStores(TestStores shared) {
-    stores = shared;
-  }
-
-
   @BeforeEach
-  void deploy(Vertx vertx) {
+  void deploy(Vertx vertx, TestStores stores) {
     this.vertx = vertx;
-    database = stores.createDatabase();
-    prefix = TestStores.newKeyPrefix();
+    this.stores = stores;
+    TestRegion.Fresh region = TestRegion.fresh(stores);
+    database = region.database();
+    prefix = region.prefix();
     clock = new ManualClock();
-    GenmeshConfig config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, prefix), 50);
+    GenmeshConfig config = TestRegion.withReapIntervalMs(region.config(), 50);
     node = await(NodeUnderTest.deploy(vertx, config, clock));
   }
 

@@ -24,7 +24,6 @@ import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -54,7 +53,7 @@ class AcknowledgedAfterCommitTest {
       CREATE CONSTRAINT TRIGGER test_hold_commit AFTER INSERT ON requests DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION test_hold_commit();
       """;
-  private static TestStores stores;
+  private TestStores stores;
 
   private Vertx vertx;
   private String database;
@@ -64,16 +63,13 @@ class AcknowledgedAfterCommitTest {
   /** Enough connections for every submit of a test at once (the default pool has 5). */
   private WebClient http;
 
-  @BeforeAll
-  static void startStores(TestStores shared) {
-    stores = shared;
-  }
-
   @BeforeEach
-  void deploy(Vertx vertx) {
+  void deploy(Vertx vertx, TestStores stores) {
     this.vertx = vertx;
-    database = stores.createDatabase();
-    node = await(NodeUnderTest.deploy(vertx, TestRegion.config(stores, database, TestStores.newKeyPrefix())));
+    this.stores = stores;
+    TestRegion.Fresh region = TestRegion.fresh(stores);
+    database = region.database();
+    node = await(NodeUnderTest.deploy(vertx, region.config()));
     pool = stores.pool(vertx, database);
     await(pool.query(HOLD_AT_COMMIT).execute());
     http = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(32));
