@@ -178,4 +178,28 @@ final class Invariants {
         assertThat(view.getString("status")).as("%s (error %s)", view.getString("id"), view.getValue("error"))
             .isEqualTo("completed"));
   }
+
+  /**
+   * Submits until the region takes one again ({@code 202}; a {@code 503} meanwhile is a store still
+   * coming back), then two more that must be taken at once; every answer is recorded.
+   */
+  void submitUntilAcceptedAgain(MeshClient region, String after, Duration timeout) {
+    Sleeps.until("a submit accepted " + after, timeout, () -> {
+      MeshClient.Answer answer = region.submit(MeshClient.spec("submitted " + after, 10, 512, 600));
+      assertThat(answer.status()).as(answer.body()).isIn(202, 503);
+      return record(answer);
+    });
+    for (int i = 0; i < 2; i++) {
+      MeshClient.Answer answer = region.submit(MeshClient.spec("and another " + after + " " + i, 10, 512, 700 + i));
+      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+      record(answer);
+    }
+  }
+
+  /** Waits for every acknowledged request to end, checks the invariants, and that each completed. */
+  void awaitAllCompleted(MeshClient region, Duration timeout) {
+    Map<String, JsonObject> finals = awaitTerminal(region, timeout);
+    assertHold(region, finals);
+    assertAllCompleted(finals);
+  }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,19 +55,7 @@ class PostgresOutageTest {
     stores.startPostgres();
 
     // The pool reconnects on demand; until it has, a submit may still be told to retry.
-    Sleeps.until("a submit accepted again", Duration.ofSeconds(60), () -> {
-      MeshClient.Answer answer = api.submit(MeshClient.spec("submitted after the log is back", 10, 512, 600));
-      assertThat(answer.status()).as(answer.body()).isIn(202, 503);
-      return invariants.record(answer);
-    });
-    for (int i = 0; i < 2; i++) {
-      MeshClient.Answer answer = api.submit(MeshClient.spec("and another after " + i, 10, 512, 700 + i));
-      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
-      invariants.record(answer);
-    }
-
-    Map<String, JsonObject> finals = invariants.awaitTerminal(api, Duration.ofSeconds(150));
-    invariants.assertHold(api, finals);
-    invariants.assertAllCompleted(finals);
+    invariants.submitUntilAcceptedAgain(api, "after the log is back", Duration.ofSeconds(60));
+    invariants.awaitAllCompleted(api, Duration.ofSeconds(150));
   }
 }
