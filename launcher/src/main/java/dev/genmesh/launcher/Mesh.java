@@ -265,16 +265,14 @@ public final class Mesh implements AutoCloseable {
               .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
       if (options.randomPorts()) {
         int clusterPort = EmbeddedStores.freePort();
-        // Free ports picked now rather than 0: the regions' failover observers and the edge need
-        // each other's URLs before anything listens.
-        local = local.withHttpPort(EmbeddedStores.freePort())
+        local = local.withHttpPort(0)
             .withCluster(clusterPort, List.of(options.bindHost() + ":" + clusterPort + "-" + (clusterPort + 4)));
       }
       regions.put(region.name(), local);
     }
     GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort(base.users().primaryRegion())).withRegions(regions).withImages(base.images().withStore(
         stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
-    return options.randomPorts() ? local.withEdge(local.edge().withPort(EmbeddedStores.freePort())) : local;
+    return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }
 
   /** The key of the user {@code local}, issued by this start (the first on its data dir); empty otherwise. */
