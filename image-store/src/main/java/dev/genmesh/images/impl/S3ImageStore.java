@@ -108,8 +108,9 @@ public final class S3ImageStore implements ImageStore {
   @Override
   public Future<ObjectInfo> put(String key, Buffer bytes, String contentType, String cacheControl) {
     long size = bytes.length();
+    // getBytes() already hands out a fresh array nobody else holds: the SDK may keep it without its own copy.
     return call(client.putObject(b -> b.bucket(bucket).key(key).contentType(contentType).cacheControl(cacheControl)
-            .contentLength(size), AsyncRequestBody.fromBytes(bytes.getBytes())),
+            .contentLength(size), AsyncRequestBody.fromBytesUnsafe(bytes.getBytes())),
         response -> new ObjectInfo(key, size, unquoted(response.eTag()), null));
   }
 
