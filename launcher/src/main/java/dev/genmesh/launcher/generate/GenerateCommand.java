@@ -249,13 +249,16 @@ public final class GenerateCommand implements Callable<Integer> {
   }
 
   static int exitFor(GenmeshException e) {
+    if ("usage".equals(e.code())) {
+      return Exit.BAD_INPUT;
+    }
     if (e.isAuth()) {
       return Exit.AUTH;
     }
     if (e.isRetryable()) {
       return Exit.UNREACHABLE;
     }
-    if ("usage".equals(e.code()) || e.status() >= 400 && e.status() < 500) {
+    if (e.status() >= 400 && e.status() < 500) {
       return Exit.BAD_INPUT;
     }
     return Exit.ERROR;

@@ -154,6 +154,9 @@ class ClientMeshTest {
     assertThat(proxy.answersDropped.get()).as("the first 202 never reached the client").isEqualTo(1);
     assertThat(retries.get()).isEqualTo(1);
 
+    String id = accepted.id();
+    Waits.eventually(WAIT_S, () -> Waits.await(client.list(1, null)).generations().get(0).id().equals(id),
+        "the submit in the caller's history");
     GenerationPage after = Waits.await(client.list(100, null));
     assertThat(after.generations().size() - before.generations().size()).as("one new generation").isEqualTo(1);
     assertThat(after.generations().get(0).id()).isEqualTo(accepted.id());
@@ -178,6 +181,9 @@ class ClientMeshTest {
   void historyComesAPageAtATimeNewestFirst() {
     List<String> ids = LongStream.range(0, 3).mapToObj(i -> Waits.await(client.submit(
         GenerationRequest.of("history " + i).withModel(OneRegionMesh.UNSERVED))).id()).toList();
+    // The edge indexes a user's generations after it answers the submit.
+    Waits.eventually(WAIT_S, () -> Waits.await(client.list(3, null)).generations().stream()
+        .map(GenerationPage.Summary::id).toList().containsAll(ids), "the three submits in the caller's history");
     GenerationPage first = Waits.await(client.list(2, null));
     assertThat(first.generations()).extracting(GenerationPage.Summary::id).containsExactly(ids.get(2), ids.get(1));
     assertThat(first.hasNext()).isTrue();
