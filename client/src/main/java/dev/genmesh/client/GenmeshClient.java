@@ -57,7 +57,7 @@ public final class GenmeshClient implements AutoCloseable {
   }
 
   /** Told before each retry of a call (what, attempts made, the failure, the wait in ms). */
-  public GenmeshClient onRetry(EdgeCalls.RetryListener listener) {
+  public GenmeshClient onRetry(RetryListener listener) {
     calls.onRetry(listener);
     return this;
   }

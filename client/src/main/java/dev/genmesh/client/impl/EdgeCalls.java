@@ -2,6 +2,7 @@ package dev.genmesh.client.impl;
 
 import dev.genmesh.client.ClientOptions;
 import dev.genmesh.client.GenmeshException;
+import dev.genmesh.client.RetryListener;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -20,11 +21,6 @@ import java.util.function.Supplier;
  * no answer fails with {@link GenmeshException#UNREACHABLE}.
  */
 public final class EdgeCalls {
-  /** Told before each retry: the failure and the wait. */
-  public interface RetryListener {
-    void retrying(String what, int attemptsMade, GenmeshException failure, long delayMs);
-  }
-
   private final Vertx vertx;
   private final ClientOptions options;
   private final RetryPolicy policy;

@@ -131,6 +131,7 @@ class ClientMeshTest {
       }
     });
     Waits.await(WAIT_S, stream.done());
+    assertThat(stream.reconnects()).as("cut while steps were still to come").isPositive();
 
     List<GenerationEvent> replay = new CopyOnWriteArrayList<>();
     Waits.await(WAIT_S, client.follow(accepted.id(), 0, replay::add).done());
