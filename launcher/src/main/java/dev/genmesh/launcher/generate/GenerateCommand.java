@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
     description = {"Generate an image through an edge: live progress, the PNG written to --out.",
         "The edge: --url, else $GENMESH_URL, else " + ClientOptions.DEFAULT_URL + ". The API key: $GENMESH_API_KEY."},
     exitCodeListHeading = "Exit codes:%n",
-    exitCodeList = {"0:completed, image(s) written", "1:an unexpected error (a bug, a file that cannot be written)",
+    exitCodeList = {"0:completed, image(s) written", "1:an unexpected error (the edge's 500, a file that cannot be written, a bug)",
         "2:bad input (options, or the edge's 400/404/409/413/422)", "3:the generation failed (e.g. safety_blocked)",
         "4:no valid API key, or not allowed (401/403)", "5:the edge unreachable or unavailable after retries",
         "130:cancelled (Ctrl-C, or a cancel from elsewhere)"})
