@@ -142,6 +142,7 @@ public final class GenerateCommand implements Callable<Integer> {
       submitted.complete(accepted.id());
       view.accepted(accepted.id(), accepted.region());
       GenerationEvent last = await(client.follow(accepted.id(), 0, view::event).done());
+      finished.set(true); // it ended: nothing left for Ctrl-C to cancel
       if (last instanceof GenerationEvent.Completed completed) {
         return write(client, completed, view);
       }
