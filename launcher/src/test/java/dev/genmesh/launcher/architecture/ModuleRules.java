@@ -38,6 +38,8 @@ final class ModuleRules {
   static final String LAUNCHER = "dev.genmesh.launcher";
   /** embedded-stores: PostgreSQL and Redis for {@code genmesh up}, the tests and the benchmarks. */
   static final String EMBEDDED = "dev.genmesh.embedded";
+  /** client: the public API's Java client; it speaks the wire contract (openapi.yaml), not the mesh's records. */
+  static final String CLIENT = "dev.genmesh.client";
   /** test-kit: main code of a module that only tests use. */
   static final String TEST_KIT = "dev.genmesh.testkit";
 
@@ -53,6 +55,7 @@ final class ModuleRules {
     rules.add(onlyTheLauncherTalksToKubernetes());
     rules.add(onlyTheLauncherStartsEmbeddedStores());
     rules.add(noMainCodeUsesTheTestKit());
+    rules.add(theClientStandsAlone());
     return rules;
   }
 
@@ -111,6 +114,12 @@ final class ModuleRules {
         .as("no main code uses the test kit");
   }
 
+  static ArchRule theClientStandsAlone() {
+    return noClasses().that().resideInAPackage(CLIENT + "..")
+        .should().dependOnClassesThat(genmeshOutside(Map.of("client", CLIENT)))
+        .as("the client depends on no other genmesh module");
+  }
+
   private static List<String> allRoots() {
     List<String> roots = new ArrayList<>();
     roots.addAll(SERVICES.values());
@@ -119,6 +128,7 @@ final class ModuleRules {
     roots.add(LAUNCHER);
     roots.add(EMBEDDED);
     roots.add(TEST_KIT);
+    roots.add(CLIENT);
     roots.sort(null);
     return roots;
   }

@@ -8,6 +8,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import dev.genmesh.autoscaler.archfixture.PolicyReadsTheRequestLog;
+import dev.genmesh.client.archfixture.ClientReadsTheProtocol;
 import dev.genmesh.edge.archfixture.EdgeCallsTheRegionNode;
 import dev.genmesh.edge.archfixture.EdgeStartsTheMesh;
 import dev.genmesh.region.archfixture.NodeScalesPodsItself;
@@ -29,7 +30,7 @@ class ModuleRulesTest {
       .importPackages("dev.genmesh");
   private static final JavaClasses OFFENDERS = new ClassFileImporter().importClasses(EdgeCallsTheRegionNode.class,
       EdgeStartsTheMesh.class, PolicyReadsTheRequestLog.class, NodeScalesPodsItself.class,
-      NodeUsesTheWorkersInternals.class);
+      NodeUsesTheWorkersInternals.class, ClientReadsTheProtocol.class);
 
   @TestFactory
   Stream<DynamicTest> mainCodeKeepsEveryRule() {
@@ -49,6 +50,7 @@ class ModuleRulesTest {
     assertThat(violated(Stream.of(ModuleRules.onlyTheLauncherTalksToKubernetes()))).hasSize(1);
     assertThat(violated(Stream.of(ModuleRules.onlyTheLauncherStartsEmbeddedStores()))).hasSize(1);
     assertThat(violated(Stream.of(ModuleRules.noMainCodeUsesTheTestKit()))).hasSize(1);
+    assertThat(violated(Stream.of(ModuleRules.theClientStandsAlone()))).hasSize(1);
   }
 
   private static List<String> violated(Stream<ArchRule> rules) {
