@@ -278,13 +278,13 @@ class OpenApiContractTest {
     expect(200, HttpMethod.GET, "/v1/admin/ops/snapshot", "/v1/admin/ops/snapshot", admin, null, Map.of());
     expect(200, HttpMethod.GET, "/v1/admin/ops/history", "/v1/admin/ops/history", admin, null, Map.of());
     // A stream never ends: its head and first event, read raw.
+    Promise<Buffer> first = Promise.promise();
     HttpClientResponse stream = Waits.await(S, vertx.createHttpClient()
         .request(HttpMethod.GET, edge.actualPort(), "127.0.0.1", "/v1/admin/ops/stream")
-        .compose(req -> req.putHeader("Authorization", "Bearer " + admin).send()));
+        .compose(req -> req.putHeader("Authorization", "Bearer " + admin).send())
+        .map(response -> response.handler(first::tryComplete)));
     assertThat(stream.statusCode()).isEqualTo(200);
     assertThat(stream.getHeader("Content-Type")).startsWith("text/event-stream");
-    Promise<Buffer> first = Promise.promise();
-    stream.handler(first::tryComplete);
     assertThat(Waits.await(S, first.future()).toString()).startsWith("event: history\ndata: {");
     seen("GET /v1/admin/ops/stream", 200);
   }
