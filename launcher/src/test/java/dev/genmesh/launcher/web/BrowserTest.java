@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.launcher.Mesh;
+import dev.genmesh.protocol.Addresses;
 import dev.genmesh.testkit.HeadlessChromium;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
@@ -15,6 +16,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -106,8 +108,15 @@ class BrowserTest {
         .bodyAsJsonObject();
     assertThat(mine.getJsonArray("generations").getJsonObject(0).getString("id")).isEqualTo(id);
 
+    // A request the edge refuses (past the form's own checks): its message, on the page.
+    browser.eval("document.getElementById('steps').value = '999';"
+        + "document.getElementById('form').dispatchEvent(new Event('submit', {cancelable: true}))");
+    browser.waitFor("getComputedStyle(document.getElementById('error')).display === 'block'"
+        + " && document.getElementById('error').textContent.includes('steps')", WAIT_S, "the 400's message, naming steps");
+
     // Cancel: a long relax request, cancelled as soon as it is accepted.
-    browser.eval("document.getElementById('size').value = '1024x1024'; document.getElementById('steps').value = '50';"
+    browser.eval("document.getElementById('error').style.display = 'none';"
+        + "document.getElementById('size').value = '1024x1024'; document.getElementById('steps').value = '50';"
         + "document.getElementById('tier-relax').checked = true; document.getElementById('submit').click()");
     browser.waitFor("!document.getElementById('cancel').classList.contains('hidden') && document.getElementById('meta').dataset.id !== "
         + quoted(id), WAIT_S, "the second request accepted");
@@ -133,6 +142,12 @@ class BrowserTest {
     browser.waitFor("document.getElementById('workers').textContent.includes('healthy')", WAIT_S, "the region's worker");
     browser.waitFor("document.getElementById('queues').textContent.includes('turbo')", WAIT_S, "the tier queues");
     browser.waitFor("document.getElementById('breakers').textContent.includes('closed')", WAIT_S, "the breakers");
+    // An alert on the region's event bus reaches the console live (region node, edge's sample, the stream).
+    mesh.regionMembers().get(0).eventBus().publish(Addresses.ALERTS, new JsonObject().put("type", "breaker")
+        .put("region", "us-west").put("kind", "model").put("name", "genmesh-small").put("from", "closed").put("to", "open")
+        .put("at", Instant.now().toString()).put("reason", "5 failures in a row"));
+    browser.waitFor("document.getElementById('alerts').textContent.includes('genmesh-small')"
+        + " && document.getElementById('alerts').textContent.includes('5 failures in a row')", WAIT_S, "the alert, live");
     String first = (String) browser.eval("document.getElementById('live').textContent");
     browser.waitFor("document.getElementById('live').textContent !== " + quoted(first)
         + " && document.querySelectorAll('#chartHealth polyline').length === 2", WAIT_S, "a new sample, live, drawn on the chart");
