@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Assumptions;
  * A real headless Chromium driven over the Chrome DevTools Protocol (one page, the JDK's own
  * WebSocket client: no browser-automation framework). For the browser tests of the web page and
  * the operator console. The binary is {@code -Dgenmesh.chromium=PATH}, {@code GENMESH_CHROMIUM}, or
- * the first of chromium, chromium-browser, google-chrome on the PATH; without one the tests are
- * skipped with {@link #INSTALL_HINT}.
+ * the first of chromium, chromium-browser, google-chrome on the PATH; without one (or when the one
+ * named is not executable) the tests are skipped with {@link #INSTALL_HINT}.
  */
 public final class HeadlessChromium implements AutoCloseable {
   public static final String INSTALL_HINT = "browser tests need Chromium: apt-get install -y chromium (Debian/Ubuntu, as root),"
@@ -54,9 +54,11 @@ public final class HeadlessChromium implements AutoCloseable {
 
   /** The Chromium binary to use, if any. */
   public static Optional<Path> binary() {
+    String named = Optional.ofNullable(System.getProperty("genmesh.chromium")).orElse(System.getenv("GENMESH_CHROMIUM"));
+    if (named != null && !named.isBlank()) { // named: that one or none
+      return Optional.of(Path.of(named)).filter(Files::isExecutable);
+    }
     List<String> candidates = new ArrayList<>();
-    Optional.ofNullable(System.getProperty("genmesh.chromium")).ifPresent(candidates::add);
-    Optional.ofNullable(System.getenv("GENMESH_CHROMIUM")).ifPresent(candidates::add);
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
       for (String name : List.of("chromium", "chromium-browser", "google-chrome")) {
         candidates.add(dir + "/" + name);
