@@ -130,7 +130,9 @@ public final class EdgeVerticle extends VerticleBase {
           actualPort = server.actualPort();
           health.start();
           failover.start();
-          ops.start();
+          if (users != null) {
+            ops.start(); // without a user database there is no admin key, so no console to feed
+          }
           LOG.info("edge listening on {}:{}, regions {}", config.edge().host(), actualPort, new TreeSet<>(config.regions().keySet()));
         })
         // Reported once, by whoever deployed it.
