@@ -4,6 +4,7 @@ import dev.genmesh.config.EdgeConfig;
 import dev.genmesh.config.EdgeLimits;
 import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.edge.access.impl.AccessRoutes;
 import dev.genmesh.edge.access.impl.EdgeAccess;
 import dev.genmesh.edge.docs.impl.ApiDocs;
 import dev.genmesh.edge.impl.EdgeMetrics;
@@ -17,6 +18,8 @@ import dev.genmesh.edge.impl.PublicApi;
 import dev.genmesh.edge.impl.ReadDeadlines;
 import dev.genmesh.edge.impl.StreamLimits;
 import dev.genmesh.edge.openai.impl.OpenAiRoutes;
+import dev.genmesh.edge.ops.impl.OpsConsole;
+import dev.genmesh.edge.ops.impl.OpsSampler;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.regions.impl.RegionHealth;
@@ -36,6 +39,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -70,6 +74,7 @@ public final class EdgeVerticle extends VerticleBase {
   private WebSocketClient webSockets;
   private RegionHealth health;
   private FailoverParticipant failover;
+  private OpsSampler ops;
   private EdgeMetrics metrics;
   private ReadDeadlines deadlines;
   private volatile int actualPort = -1;
@@ -118,12 +123,16 @@ public final class EdgeVerticle extends VerticleBase {
   public Future<?> start() {
     blocking = vertx.createSharedWorkerExecutor("genmesh-edge-blocking", BLOCKING_THREADS);
     return loadIndexPage()
-        .compose(page -> blocking.executeBlocking(ApiDocs::load).map(docs -> router(page, docs)))
+        .compose(page -> blocking.executeBlocking(ApiDocs::load).compose(docs -> blocking.executeBlocking(OpsConsole::loadPage)
+            .map(opsPage -> router(page, docs, opsPage))))
         .compose(this::listen)
         .onSuccess(server -> {
           actualPort = server.actualPort();
           health.start();
           failover.start();
+          if (users != null) {
+            ops.start(); // without a user database there is no admin key, so no console to feed
+          }
           LOG.info("edge listening on {}:{}, regions {}", config.edge().host(), actualPort, new TreeSet<>(config.regions().keySet()));
         })
         // Reported once, by whoever deployed it.
@@ -139,6 +148,9 @@ public final class EdgeVerticle extends VerticleBase {
     }
     if (failover != null) {
       failover.stop();
+    }
+    if (ops != null) {
+      ops.stop();
     }
     if (metrics != null) {
       metrics.close();
@@ -163,7 +175,7 @@ public final class EdgeVerticle extends VerticleBase {
     });
   }
 
-  private Router router(Buffer indexPage, ApiDocs docs) {
+  private Router router(Buffer indexPage, ApiDocs docs, Buffer opsPage) {
     EdgeConfig edge = config.edge();
     long timeoutMs = edge.regionTimeoutMs();
     web = WebClient.create(vertx,
@@ -198,7 +210,18 @@ public final class EdgeVerticle extends VerticleBase {
         new ModelRoutes(catalog),
         indexPage, openAi::mount, docs::mount);
     failover.mount(router);
+    ops = new OpsSampler(vertx, regions.all(), health, this::failoverView, edge.ops(), clock, registry);
+    new OpsConsole(vertx, ops, opsPage).mount(router);
     return router;
+  }
+
+  /** The edge's failover view of each region, for the operator console. */
+  private JsonObject failoverView() {
+    JsonObject regions = new JsonObject();
+    new TreeSet<>(config.regions().keySet()).forEach(name -> regions.put(name, new JsonObject()
+        .put("state", failover.state(name).name().toLowerCase(java.util.Locale.ROOT))
+        .put("serving", failover.servingRegion(name))));
+    return new JsonObject().put("enabled", config.failover().enabled()).put("regions", regions);
   }
 
   /**
@@ -213,7 +236,8 @@ public final class EdgeVerticle extends VerticleBase {
 
   private Future<HttpServer> listen(Router router) {
     HttpServerOptions options = new HttpServerOptions().setHost(config.edge().host()).setPort(config.edge().port())
-        .setIdleTimeout((int) config.edge().limits().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        .setIdleTimeout((int) config.edge().limits().idleTimeoutMs()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setWebSocketSubProtocols(List.of(AccessRoutes.EVENTS_SUBPROTOCOL)); // a browser's key rides beside it
     return vertx.createHttpServer(options)
         .connectionHandler(deadlines::opened)
         .invalidRequestHandler(PublicApi::malformed)

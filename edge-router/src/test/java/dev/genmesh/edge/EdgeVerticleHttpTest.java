@@ -452,7 +452,12 @@ class EdgeVerticleHttpTest {
     HttpResponse<Buffer> page = get("/");
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.getHeader("Content-Type")).startsWith("text/html");
-    assertThat(page.bodyAsString()).contains("<form").contains("new WebSocket(").doesNotContain("http://", "https://");
+    assertThat(page.bodyAsString()).contains("<form").contains("/assets/page.js").doesNotContain("http://", "https://");
+    HttpResponse<Buffer> script = get("/assets/page.js");
+    assertThat(script.statusCode()).isEqualTo(200);
+    assertThat(script.getHeader("Content-Type")).contains("javascript");
+    assertThat(script.bodyAsString()).contains("new WebSocket(").doesNotContain("http://", "https://");
+    assertThat(get("/assets/nothing.js").statusCode()).isEqualTo(404);
   }
 
   @Test

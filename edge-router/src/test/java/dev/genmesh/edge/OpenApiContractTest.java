@@ -12,6 +12,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -258,11 +259,34 @@ class OpenApiContractTest {
   }
 
   private void operations() {
-    for (String path : List.of("/openapi.yaml", "/docs", "/", "/health/live", "/health/ready", "/metrics", "/v1/models")) {
+    for (String path : List.of("/openapi.yaml", "/docs", "/", "/ops", "/health/live", "/health/ready", "/metrics",
+        "/v1/models")) {
       expect(200, HttpMethod.GET, path, path, null, null, Map.of());
     }
+    opsConsole();
     // The reference page's own files come from the webjar, on this edge.
     assertThat(call(HttpMethod.GET, "/docs/assets/swagger-ui-bundle.js", null).statusCode()).isEqualTo(200);
+  }
+
+  /** The console's data: admin only; the fake region has none of the internal views (errors, not failures). */
+  private void opsConsole() {
+    for (String path : List.of("/v1/admin/ops/snapshot", "/v1/admin/ops/history", "/v1/admin/ops/stream")) {
+      expect(401, HttpMethod.GET, path, path, "gmk_not_a_key", null, Map.of());
+      expect(403, HttpMethod.GET, path, path, alice, null, Map.of());
+    }
+    Waits.eventually(S, () -> call(HttpMethod.GET, "/v1/admin/ops/snapshot", admin).statusCode() == 200, "a first ops sample");
+    expect(200, HttpMethod.GET, "/v1/admin/ops/snapshot", "/v1/admin/ops/snapshot", admin, null, Map.of());
+    expect(200, HttpMethod.GET, "/v1/admin/ops/history", "/v1/admin/ops/history", admin, null, Map.of());
+    // A stream never ends: its head and first event, read raw.
+    Promise<Buffer> first = Promise.promise();
+    HttpClientResponse stream = Waits.await(S, vertx.createHttpClient()
+        .request(HttpMethod.GET, edge.actualPort(), "127.0.0.1", "/v1/admin/ops/stream")
+        .compose(req -> req.putHeader("Authorization", "Bearer " + admin).send())
+        .map(response -> response.handler(first::tryComplete)));
+    assertThat(stream.statusCode()).isEqualTo(200);
+    assertThat(stream.getHeader("Content-Type")).startsWith("text/event-stream");
+    assertThat(Waits.await(S, first.future()).toString()).startsWith("event: history\ndata: {");
+    seen("GET /v1/admin/ops/stream", 200);
   }
 
   /** The region stops answering: every call about one of its requests is a 503 with Retry-After. */

@@ -303,6 +303,11 @@ public final class Mesh implements AutoCloseable {
     return meters;
   }
 
+  /** The region nodes' Vert.x instances, in the config's region order (each a member of its region's cluster). */
+  public List<Vertx> regionMembers() {
+    return List.copyOf(members);
+  }
+
   public EmbeddedStores stores() {
     return stores;
   }

@@ -10,6 +10,7 @@ import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.region.api.RegionalApi;
 import dev.genmesh.region.api.impl.RegionProbes;
+import dev.genmesh.region.api.impl.OpsRoutes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
@@ -295,6 +296,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     registryMirror = RegistryMirror.forRegion(vertx, config, region.name(), registry, primaryRegistryUrl, io, meters);
     new RegistryRoutes(registry, io, registryMirror).mount(router);
     new WorkerRoutes(machinery.workers).mount(router);
+    consumers.add(OpsRoutes.mount(router, ctx, machinery.breakers::board, machinery.workers::workers, stores.pool()));
     new FailoverRoutes(config, region.name(), failover, stores.replication()).mount(router);
     return router;
   }

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,8 @@ public final class PublicApi {
     router.get("/health/ready").handler(ops::ready);
     router.get("/metrics").handler(ops::metrics);
     apiDocs.accept(router);
+    // The web page's and the console's scripts (webroot/assets on the classpath); an unknown name falls to the JSON 404.
+    router.get("/assets/*").handler(StaticHandler.create("webroot/assets").setCachingEnabled(false));
     router.get("/").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/html; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")

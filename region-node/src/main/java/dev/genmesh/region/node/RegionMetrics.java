@@ -205,6 +205,16 @@ public final class RegionMetrics {
     meters.counter(ERRORS, "region", region, "op", op).increment();
   }
 
+  /** The tier queue's depth as last sampled (ZCARD, every second). */
+  public long depth(Tier tier) {
+    return depths.get(tier).get();
+  }
+
+  /** How long the tier's oldest QUEUED request has waited, as last sampled (0 when none). */
+  public long oldestAgeMs(Tier tier) {
+    return oldestAgeMs.get(tier).get();
+  }
+
   public void depths(Map<Tier, Long> current) {
     current.forEach((tier, depth) -> depths.get(tier).set(depth));
   }

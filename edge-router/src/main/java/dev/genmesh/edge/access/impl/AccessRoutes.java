@@ -8,6 +8,8 @@ import dev.genmesh.protocol.ErrorCode;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +25,10 @@ public final class AccessRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(AccessRoutes.class);
   /** Context key of the {@link Caller}. */
   public static final String CALLER = "genmesh.caller";
+  /** The subprotocol the edge selects for event streams (HttpServerOptions' WebSocket subprotocols). */
+  public static final String EVENTS_SUBPROTOCOL = "genmesh.events";
+  /** The prefix of the subprotocol that carries a browser's API key (see {@link #fromSubprotocols}). */
+  public static final String BEARER_SUBPROTOCOL = "genmesh.bearer.";
   /** As {@code ImageProxy} reads an image's file name. */
   private static final Pattern IMAGE_FILE = Pattern.compile("(\\d{1,3})\\.png");
 
@@ -46,7 +52,11 @@ public final class AccessRoutes {
 
   /** Puts the {@link Caller} in the context, or answers 401 (503 when the user database cannot answer). */
   public void identify(RoutingContext ctx) {
-    Future<Callers.Outcome> outcome = callers.identify(ctx.request().getHeader("Authorization"));
+    String authorization = ctx.request().getHeader("Authorization");
+    if (authorization == null) {
+      authorization = fromSubprotocols(ctx.request().getHeader("Sec-WebSocket-Protocol"));
+    }
+    Future<Callers.Outcome> outcome = callers.identify(authorization);
     if (outcome.isComplete()) {
       identified(ctx, outcome); // config keys, anonymous, cached: nothing to wait for
       return;
@@ -56,6 +66,29 @@ public final class AccessRoutes {
       ctx.request().resume(); // delivers from the next tick: the route's body handler listens by then
       identified(ctx, done);
     });
+  }
+
+  /**
+   * A browser's WebSocket cannot send {@code Authorization}, only subprotocols: the page offers
+   * {@code genmesh.events} (which the edge selects) and {@code genmesh.bearer.<key in base64url>}
+   * (as Kubernetes carries a bearer token). Returns the header that key means, or null.
+   */
+  static String fromSubprotocols(String offered) {
+    if (offered == null) {
+      return null;
+    }
+    for (String protocol : offered.split(",")) {
+      String trimmed = protocol.trim();
+      if (trimmed.startsWith(BEARER_SUBPROTOCOL) && trimmed.length() > BEARER_SUBPROTOCOL.length()) {
+        try {
+          byte[] key = Base64.getUrlDecoder().decode(trimmed.substring(BEARER_SUBPROTOCOL.length()));
+          return "Bearer " + new String(key, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+          return "Bearer " + trimmed; // not base64url: refused as the unknown key it is
+        }
+      }
+    }
+    return null;
   }
 
   private void identified(RoutingContext ctx, AsyncResult<Callers.Outcome> outcome) {

@@ -84,6 +84,11 @@ public final class RegionClient {
     return bounded(request(HttpMethod.GET, MODELS, timeoutMs).send(), timeoutMs);
   }
 
+  /** A GET of one of the region's internal views ({@code /failover/status}, {@code /internal/ops}...), bounded. */
+  public Future<HttpResponse<Buffer>> internal(String path) {
+    return bounded(request(HttpMethod.GET, path, timeoutMs).send(), timeoutMs);
+  }
+
   public Future<HttpResponse<Buffer>> ready(long pollTimeoutMs) {
     return bounded(request(HttpMethod.GET, READY, pollTimeoutMs).send(), pollTimeoutMs);
   }
