@@ -43,11 +43,10 @@ public final class PgUserStore implements UserStore {
    */
   private <T> Future<T> write(Function<Pool, Future<T>> statement) {
     return pools.writes().compose(statement).recover(failed -> {
-      if (!UserDbPools.notExecuted(failed)) {
-        return Future.failedFuture(failed);
+      if (!(failed instanceof PgException) || UserDbPools.notExecuted(failed)) {
+        pools.forgetPrimary(); // the connection failed, or it reached a standby: locate the primary on the next call
       }
-      pools.forgetPrimary();
-      return pools.writes().compose(statement);
+      return UserDbPools.notExecuted(failed) ? pools.writes().compose(statement) : Future.failedFuture(failed);
     });
   }
 
