@@ -99,8 +99,9 @@ public record UsersConfig(
   }
 
   /** With one copy per region (region → its server), the primary's among them ({@code genmesh up}, tests). */
-  public UsersConfig withDatabases(Map<String, PostgresConfig> copies, String newLocalRegion, long newAutoPromoteAfterMs) {
-    return new UsersConfig(true, primaryRegion, newLocalRegion, Map.copyOf(copies), cacheMs, shareKey, shareMaxTtlMs,
+  public UsersConfig withDatabases(String newPrimaryRegion, Map<String, PostgresConfig> copies, String newLocalRegion,
+      long newAutoPromoteAfterMs) {
+    return new UsersConfig(true, newPrimaryRegion, newLocalRegion, Map.copyOf(copies), cacheMs, shareKey, shareMaxTtlMs,
         listMaxPage, rateLimits, newAutoPromoteAfterMs);
   }
 

@@ -60,7 +60,7 @@ class UserDbFailoverTest {
   private static UsersConfig configFor(EmbeddedUserDb db, String localRegion) {
     Map<String, PostgresConfig> copies = new LinkedHashMap<>();
     db.ports().forEach((region, port) -> copies.put(region, new PostgresConfig("127.0.0.1", port, DATABASE, "postgres", "", 4)));
-    return ConfigLoader.defaults().users().withDatabases(copies, localRegion, 1_500);
+    return ConfigLoader.defaults().users().withDatabases("us-west", copies, localRegion, 1_500);
   }
 
   @AfterEach
@@ -152,7 +152,7 @@ class UserDbFailoverTest {
 
     // Every acknowledged key works (unless revoked) on each remaining copy: the promoted one and its new standby.
     for (String region : List.of(promotion.promoted(), other)) {
-      UserStore local = UserStores.open(vertx, config.withDatabases(config.databases(), region, 0));
+      UserStore local = UserStores.open(vertx, config.withDatabases("us-west", config.databases(), region, 0));
       try {
         Waits.eventually(20, () -> issued.keySet().stream().filter(secret -> !uncertain.contains(secret)).allMatch(secret ->
             Waits.await(local.grantFor(secret)).isPresent() != revoked.containsKey(secret)),
