@@ -4,6 +4,7 @@ import dev.genmesh.protocol.Tier;
 import dev.genmesh.users.ApiKey;
 import dev.genmesh.users.Generation;
 import dev.genmesh.users.GenerationPage;
+import dev.genmesh.users.GpuUsage;
 import dev.genmesh.users.IssuedKey;
 import dev.genmesh.users.KeyGrant;
 import dev.genmesh.users.User;
@@ -210,6 +211,38 @@ public final class PgUserStore implements UserStore {
     return write(pool -> pool.preparedQuery("UPDATE generations SET status = $2, updated_at = $3 WHERE id = $1 AND status <> $2")
         .execute(Tuple.of(requestId, status, seenAt.atOffset(ZoneOffset.UTC))))
         .mapEmpty();
+  }
+
+  @Override
+  public Future<GpuUsage> gpuUsage(String userId, Instant since) {
+    OffsetDateTime from = since.atOffset(ZoneOffset.UTC);
+    Future<Long> used = read(pool -> pool.preparedQuery("SELECT coalesce(sum(gpu_ms), 0) AS used FROM generations"
+        + " WHERE user_id = $1 AND created_at >= $2 AND tier IN ('fast', 'turbo')").execute(Tuple.of(userId, from)))
+        .map(rows -> rows.iterator().next().getLong("used"));
+    Future<List<Generation>> pending = read(pool -> pool.preparedQuery("SELECT id, user_id, region, tier, status, created_at"
+        + " FROM generations WHERE user_id = $1 AND created_at >= $2 AND tier IN ('fast', 'turbo') AND gpu_ms IS NULL"
+        + " AND status NOT IN ('failed', 'cancelled') ORDER BY created_at LIMIT 200").execute(Tuple.of(userId, from)))
+        .map(rows -> map(rows, PgUserStore::generation));
+    Future<Long> quota = read(pool -> pool.preparedQuery("SELECT gpu_seconds_per_month FROM users WHERE id = $1")
+        .execute(Tuple.of(userId))).map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0));
+    return Future.all(used, pending, quota).map(v -> new GpuUsage(used.result(), pending.result(), quota.result()));
+  }
+
+  @Override
+  public Future<Void> recordOutcome(String requestId, String status, Long gpuMs) {
+    return write(pool -> pool.preparedQuery("UPDATE generations SET status = $2, gpu_ms = $3, updated_at = now()"
+        + " WHERE id = $1 AND gpu_ms IS NULL").execute(Tuple.tuple().addString(requestId).addString(status).addLong(gpuMs)))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<User> setGpuQuota(String userId, Long secondsPerMonth) {
+    if (secondsPerMonth != null && secondsPerMonth < 0) {
+      return invalid("gpu_seconds_per_month", "a quota is 0 or more seconds, or null for the default");
+    }
+    return write(pool -> pool.preparedQuery("UPDATE users SET gpu_seconds_per_month = $2 WHERE id = $1 RETURNING "
+            + USER_COLUMNS).execute(Tuple.tuple().addString(userId).addLong(secondsPerMonth)))
+        .compose(rows -> rows.size() == 0 ? notFound("user " + userId) : Future.succeededFuture(user(rows.iterator().next())));
   }
 
   @Override
