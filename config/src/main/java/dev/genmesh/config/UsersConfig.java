@@ -34,7 +34,33 @@ public record UsersConfig(
     long shareMaxTtlMs,
     int listMaxPage,
     RateLimits rateLimits,
-    long autoPromoteAfterMs) {
+    long autoPromoteAfterMs,
+    GpuQuota gpuQuota) {
+
+  /**
+   * GPU-seconds per user per calendar month (UTC) for fast and turbo together (Midjourney's "fast
+   * hours"), metered from the GPU time workers report for completed generations. Past it, fast and
+   * turbo answer 429 and relax still works, behind others once the user is past
+   * {@code relaxHeavyFraction} of the quota.
+   *
+   * @param secondsPerMonth the default quota (a user's {@code gpu_seconds_per_month} overrides it); 0: unmetered
+   * @param relaxHeavyFraction the share of the quota past which relax submits get {@code relaxPriority}
+   * @param relaxPriority the regional priority of those relax submits (negative: that many places back)
+   */
+  public record GpuQuota(long secondsPerMonth, double relaxHeavyFraction, int relaxPriority) {
+    public static final GpuQuota OFF = new GpuQuota(0, 1.0, -50);
+
+    public boolean metered() {
+      return secondsPerMonth > 0;
+    }
+
+    static GpuQuota read(Node n) {
+      GpuQuota quota = new GpuQuota(n.integer("seconds_per_month", 0L, 100L * 365 * 86_400),
+          n.decimal("relax_heavy_fraction", 0.0, 100.0), (int) n.integer("relax_priority", -1000L, 0L));
+      n.finish();
+      return quota;
+    }
+  }
 
   /** The replication name of a region's copy: its {@code application_name} and slot on the primary. */
   public static String standbyName(String region) {
@@ -81,7 +107,7 @@ public record UsersConfig(
 
   /** The defaults of genmesh-defaults.yaml, for code that builds a config by hand: no user database. */
   public static UsersConfig disabled() {
-    return new UsersConfig(false, "us-west", "", Map.of(), 2_000, "", 7L * 24 * 3_600_000, 100, RateLimits.OFF, 0);
+    return new UsersConfig(false, "us-west", "", Map.of(), 2_000, "", 7L * 24 * 3_600_000, 100, RateLimits.OFF, 0, GpuQuota.OFF);
   }
 
   /** The database this process writes to. */
@@ -102,7 +128,7 @@ public record UsersConfig(
   public UsersConfig withDatabases(String newPrimaryRegion, Map<String, PostgresConfig> copies, String newLocalRegion,
       long newAutoPromoteAfterMs) {
     return new UsersConfig(true, newPrimaryRegion, newLocalRegion, Map.copyOf(copies), cacheMs, shareKey, shareMaxTtlMs,
-        listMaxPage, rateLimits, newAutoPromoteAfterMs);
+        listMaxPage, rateLimits, newAutoPromoteAfterMs, gpuQuota);
   }
 
   /** Whether other regions hold copies (standbys) of the primary's database. */
@@ -113,22 +139,27 @@ public record UsersConfig(
   /** With one database for every region (the all-in-one {@code up}, tests). */
   public UsersConfig withDatabase(PostgresConfig database) {
     return new UsersConfig(true, primaryRegion, "", Map.of(primaryRegion, database), cacheMs, shareKey, shareMaxTtlMs,
-        listMaxPage, rateLimits, autoPromoteAfterMs);
+        listMaxPage, rateLimits, autoPromoteAfterMs, gpuQuota);
+  }
+
+  public UsersConfig withGpuQuota(GpuQuota newGpuQuota) {
+    return new UsersConfig(enabled, primaryRegion, localRegion, databases, cacheMs, shareKey, shareMaxTtlMs, listMaxPage,
+        rateLimits, autoPromoteAfterMs, newGpuQuota);
   }
 
   public UsersConfig withCacheMs(long newCacheMs) {
     return new UsersConfig(enabled, primaryRegion, localRegion, databases, newCacheMs, shareKey, shareMaxTtlMs, listMaxPage,
-        rateLimits, autoPromoteAfterMs);
+        rateLimits, autoPromoteAfterMs, gpuQuota);
   }
 
   public UsersConfig withShareKey(String newShareKey) {
     return new UsersConfig(enabled, primaryRegion, localRegion, databases, cacheMs, newShareKey, shareMaxTtlMs, listMaxPage,
-        rateLimits, autoPromoteAfterMs);
+        rateLimits, autoPromoteAfterMs, gpuQuota);
   }
 
   public UsersConfig withRateLimits(RateLimits newRateLimits) {
     return new UsersConfig(enabled, primaryRegion, localRegion, databases, cacheMs, shareKey, shareMaxTtlMs, listMaxPage,
-        newRateLimits, autoPromoteAfterMs);
+        newRateLimits, autoPromoteAfterMs, gpuQuota);
   }
 
   static UsersConfig read(Node n) {
@@ -142,7 +173,8 @@ public record UsersConfig(
         n.integer("share_max_ttl_ms", 1_000L, 365L * 24 * 3_600_000),
         n.integer("list_max_page", 1, 1_000),
         RateLimits.read(n.child("rate_limits")),
-        n.integer("auto_promote_after_ms", 0L, 3_600_000L));
+        n.integer("auto_promote_after_ms", 0L, 3_600_000L),
+        GpuQuota.read(n.child("gpu_quota")));
     n.finish();
     if (config.enabled && !config.databases.containsKey(config.primaryRegion)) {
       throw new ConfigException(n.keyPath("databases"), "has no entry for primary_region '" + config.primaryRegion + "'");
