@@ -27,7 +27,7 @@ final class AccountCommands {
   private AccountCommands() {}
 
   @Command(name = "users", mixinStandardHelpOptions = true, description = "Accounts in the user database.",
-      subcommands = {AddUser.class, ListUsers.class, DisableUser.class, PromoteStandby.class})
+      subcommands = {AddUser.class, ListUsers.class, DisableUser.class, SetQuota.class, PromoteStandby.class})
   static final class Users implements Runnable {
     @Override
     public void run() {
@@ -84,6 +84,28 @@ final class AccountCommands {
     public void run() {
       User user = withStore(common, store -> store.disableUser(id));
       System.out.println("user " + user.id() + " disabled at " + user.disabledAt());
+    }
+  }
+
+  @Command(name = "quota", mixinStandardHelpOptions = true,
+      description = "Set a user's fast/turbo GPU-seconds per month (users.gpu_quota.seconds_per_month is the default).")
+  static final class SetQuota implements Runnable {
+    @Mixin CommonOptions common;
+    @Parameters(index = "0", paramLabel = "USER")
+    String id;
+    @Option(names = "--gpu-seconds", paramLabel = "N", description = "GPU-seconds per calendar month (0: fast and turbo refused).")
+    Long seconds;
+    @Option(names = "--default", description = "Back to the configured default.")
+    boolean reset;
+
+    @Override
+    public void run() {
+      if ((seconds == null) == !reset) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "give --gpu-seconds N or --default");
+      }
+      withStore(common, store -> store.setGpuQuota(id, reset ? null : seconds));
+      System.out.println("user " + id + ": " + (reset ? "the default GPU quota (users.gpu_quota.seconds_per_month)"
+          : seconds + " GPU-seconds per month for fast and turbo"));
     }
   }
 
