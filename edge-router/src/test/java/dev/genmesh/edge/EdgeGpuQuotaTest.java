@@ -2,21 +2,15 @@ package dev.genmesh.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.UsersConfig.GpuQuota;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
 import dev.genmesh.users.UserStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -38,10 +32,9 @@ class EdgeGpuQuotaTest {
   private static final long S = 10;
   private static final OpenApiSpec SPEC = OpenApiSpec.load();
 
-  private Vertx vertx;
+  private TwoEdges edges;
   private FakeRegion region;
   private UserStore users;
-  private WebClient http;
   private int first;
   private int second;
   private String alice;
@@ -49,22 +42,18 @@ class EdgeGpuQuotaTest {
 
   @BeforeEach
   void start(TestStores stores) {
-    vertx = Vertx.vertx();
-    region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    UsersFixture fixture = new UsersFixture(vertx, stores, region, u -> u.withGpuQuota(new GpuQuota(10, 0.5, -50)));
-    GenmeshConfig config = fixture.config;
-    users = fixture.users;
-    alice = fixture.userWithKey("alice", false);
-    bob = fixture.userWithKey("bob", false);
-    first = deploy(config);
-    second = deploy(config);
-    http = WebClient.create(vertx);
+    edges = new TwoEdges(stores, u -> u.withGpuQuota(new GpuQuota(10, 0.5, -50)));
+    region = edges.region;
+    users = edges.fixture.users;
+    first = edges.first;
+    second = edges.second;
+    alice = edges.alice;
+    bob = edges.bob;
   }
 
   @AfterEach
   void stop() {
-    Waits.await(S, users.close());
-    Waits.await(S, vertx.close());
+    edges.close();
   }
 
   @Test
@@ -132,19 +121,11 @@ class EdgeGpuQuotaTest {
         .put("timings", new JsonObject().put("gpu_ms", gpuMs));
   }
 
-  private int deploy(GenmeshConfig config) {
-    EdgeVerticle edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC(),
-        users);
-    Waits.await(S, vertx.deployVerticle(edge));
-    return edge.actualPort();
-  }
-
   private HttpResponse<Buffer> submit(int port, String key, String tier) {
-    return Waits.await(S, http.post(port, "127.0.0.1", "/v1/generations").putHeader("Authorization", "Bearer " + key)
-        .sendJsonObject(new JsonObject().put("prompt", "a cat").put("tier", tier)));
+    return edges.submit(port, key, tier);
   }
 
   private HttpRequest<Buffer> request(int port, String path, String key) {
-    return http.get(port, "127.0.0.1", path).putHeader("Authorization", "Bearer " + key);
+    return edges.get(port, path, key);
   }
 }

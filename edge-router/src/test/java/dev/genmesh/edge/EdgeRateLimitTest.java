@@ -2,20 +2,13 @@ package dev.genmesh.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
-import dev.genmesh.users.UserStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import java.time.Clock;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,10 +26,8 @@ class EdgeRateLimitTest {
   private static final long S = 10;
   private static final long BURST = 2;
 
-  private Vertx vertx;
+  private TwoEdges edges;
   private FakeRegion region;
-  private UserStore users;
-  private WebClient http;
   private int first;
   private int second;
   private String alice;
@@ -44,23 +35,18 @@ class EdgeRateLimitTest {
 
   @BeforeEach
   void start(TestStores stores) {
-    vertx = Vertx.vertx();
-    region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    UsersFixture fixture = new UsersFixture(vertx, stores, region, users -> users.withRateLimits(
+    edges = new TwoEdges(stores, users -> users.withRateLimits(
         users.rateLimits().withRedis(stores.redisUrl(), TestStores.newKeyPrefix()).with("fast", 0.001, BURST)));
-    GenmeshConfig config = fixture.config;
-    users = fixture.users;
-    alice = fixture.userWithKey("alice", false);
-    bob = fixture.userWithKey("bob", false);
-    first = deploy(config);
-    second = deploy(config);
-    http = WebClient.create(vertx);
+    region = edges.region;
+    first = edges.first;
+    second = edges.second;
+    alice = edges.alice;
+    bob = edges.bob;
   }
 
   @AfterEach
   void stop() {
-    Waits.await(S, users.close());
-    Waits.await(S, vertx.close());
+    edges.close();
   }
 
   @Test
@@ -94,19 +80,11 @@ class EdgeRateLimitTest {
         .getJsonObject("generations").equals(new JsonObject().put("fast", 2).put("relax", 1)), "alice's month counted");
   }
 
-  private int deploy(GenmeshConfig config) {
-    EdgeVerticle edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC(),
-        users);
-    Waits.await(S, vertx.deployVerticle(edge));
-    return edge.actualPort();
-  }
-
   private HttpResponse<Buffer> submit(int port, String key, String tier) {
-    return Waits.await(S, request(port, "/v1/generations", key).method(io.vertx.core.http.HttpMethod.POST)
-        .sendJsonObject(new JsonObject().put("prompt", "a cat").put("tier", tier)));
+    return edges.submit(port, key, tier);
   }
 
   private HttpRequest<Buffer> request(int port, String path, String key) {
-    return http.get(port, "127.0.0.1", path).putHeader("Authorization", "Bearer " + key);
+    return edges.get(port, path, key);
   }
 }
