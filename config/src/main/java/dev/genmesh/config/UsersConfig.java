@@ -20,6 +20,9 @@ import java.util.Map;
  * @param shareMaxTtlMs the longest a share link may live
  * @param listMaxPage the most generations {@code GET /v1/generations} answers per page
  * @param rateLimits submits per second per user and tier, counted in a Redis every edge shares
+ * @param autoPromoteAfterMs the primary unreachable this long: the process running {@code UserDbWatch}
+ *     (only {@code genmesh up}) promotes the most advanced standby; 0: never (an operator or
+ *     CloudNativePG promotes)
  */
 public record UsersConfig(
     boolean enabled,
@@ -30,7 +33,39 @@ public record UsersConfig(
     String shareKey,
     long shareMaxTtlMs,
     int listMaxPage,
-    RateLimits rateLimits) {
+    RateLimits rateLimits,
+    long autoPromoteAfterMs,
+    GpuQuota gpuQuota) {
+
+  /**
+   * GPU-seconds per user per calendar month (UTC) for fast and turbo together (Midjourney's "fast
+   * hours"), metered from the GPU time workers report for completed generations. Past it, fast and
+   * turbo answer 429 and relax still works, behind others once the user is past
+   * {@code relaxHeavyFraction} of the quota.
+   *
+   * @param secondsPerMonth the default quota (a user's {@code gpu_seconds_per_month} overrides it); 0: unmetered
+   * @param relaxHeavyFraction the share of the quota past which relax submits get {@code relaxPriority}
+   * @param relaxPriority the regional priority of those relax submits (negative: that many places back)
+   */
+  public record GpuQuota(long secondsPerMonth, double relaxHeavyFraction, int relaxPriority) {
+    public static final GpuQuota OFF = new GpuQuota(0, 1.0, -50);
+
+    public boolean metered() {
+      return secondsPerMonth > 0;
+    }
+
+    static GpuQuota read(Node n) {
+      GpuQuota quota = new GpuQuota(n.integer("seconds_per_month", 0L, 100L * 365 * 86_400),
+          n.decimal("relax_heavy_fraction", 0.0, 100.0), (int) n.integer("relax_priority", -1000L, 0L));
+      n.finish();
+      return quota;
+    }
+  }
+
+  /** The replication name of a region's copy: its {@code application_name} and slot on the primary. */
+  public static String standbyName(String region) {
+    return "users_" + region.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]", "_");
+  }
 
   /**
    * A token bucket per user and tier (GCRA, one Lua script in Redis, so every edge sharing the
@@ -72,7 +107,7 @@ public record UsersConfig(
 
   /** The defaults of genmesh-defaults.yaml, for code that builds a config by hand: no user database. */
   public static UsersConfig disabled() {
-    return new UsersConfig(false, "us-west", "", Map.of(), 2_000, "", 7L * 24 * 3_600_000, 100, RateLimits.OFF);
+    return new UsersConfig(false, "us-west", "", Map.of(), 2_000, "", 7L * 24 * 3_600_000, 100, RateLimits.OFF, 0, GpuQuota.OFF);
   }
 
   /** The database this process writes to. */
@@ -89,25 +124,42 @@ public record UsersConfig(
     return databases.getOrDefault(localRegion, primary());
   }
 
+  /** With one copy per region (region → its server), the primary's among them ({@code genmesh up}, tests). */
+  public UsersConfig withDatabases(String newPrimaryRegion, Map<String, PostgresConfig> copies, String newLocalRegion,
+      long newAutoPromoteAfterMs) {
+    return new UsersConfig(true, newPrimaryRegion, newLocalRegion, Map.copyOf(copies), cacheMs, shareKey, shareMaxTtlMs,
+        listMaxPage, rateLimits, newAutoPromoteAfterMs, gpuQuota);
+  }
+
+  /** Whether other regions hold copies (standbys) of the primary's database. */
+  public boolean replicated() {
+    return databases.size() > 1;
+  }
+
   /** With one database for every region (the all-in-one {@code up}, tests). */
   public UsersConfig withDatabase(PostgresConfig database) {
     return new UsersConfig(true, primaryRegion, "", Map.of(primaryRegion, database), cacheMs, shareKey, shareMaxTtlMs,
-        listMaxPage, rateLimits);
+        listMaxPage, rateLimits, autoPromoteAfterMs, gpuQuota);
+  }
+
+  public UsersConfig withGpuQuota(GpuQuota newGpuQuota) {
+    return new UsersConfig(enabled, primaryRegion, localRegion, databases, cacheMs, shareKey, shareMaxTtlMs, listMaxPage,
+        rateLimits, autoPromoteAfterMs, newGpuQuota);
   }
 
   public UsersConfig withCacheMs(long newCacheMs) {
     return new UsersConfig(enabled, primaryRegion, localRegion, databases, newCacheMs, shareKey, shareMaxTtlMs, listMaxPage,
-        rateLimits);
+        rateLimits, autoPromoteAfterMs, gpuQuota);
   }
 
   public UsersConfig withShareKey(String newShareKey) {
     return new UsersConfig(enabled, primaryRegion, localRegion, databases, cacheMs, newShareKey, shareMaxTtlMs, listMaxPage,
-        rateLimits);
+        rateLimits, autoPromoteAfterMs, gpuQuota);
   }
 
   public UsersConfig withRateLimits(RateLimits newRateLimits) {
     return new UsersConfig(enabled, primaryRegion, localRegion, databases, cacheMs, shareKey, shareMaxTtlMs, listMaxPage,
-        newRateLimits);
+        newRateLimits, autoPromoteAfterMs, gpuQuota);
   }
 
   static UsersConfig read(Node n) {
@@ -120,7 +172,9 @@ public record UsersConfig(
         n.string("share_key", ""),
         n.integer("share_max_ttl_ms", 1_000L, 365L * 24 * 3_600_000),
         n.integer("list_max_page", 1, 1_000),
-        RateLimits.read(n.child("rate_limits")));
+        RateLimits.read(n.child("rate_limits")),
+        n.integer("auto_promote_after_ms", 0L, 3_600_000L),
+        GpuQuota.read(n.child("gpu_quota")));
     n.finish();
     if (config.enabled && !config.databases.containsKey(config.primaryRegion)) {
       throw new ConfigException(n.keyPath("databases"), "has no entry for primary_region '" + config.primaryRegion + "'");

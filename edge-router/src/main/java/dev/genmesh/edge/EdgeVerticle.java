@@ -201,7 +201,7 @@ public final class EdgeVerticle extends VerticleBase {
         () -> actualPort, clock, registry);
     router = PublicApi.router(vertx, edge.maxBodyBytes(), access, deadlines,
         new GenerationRoutes(new RequestValidator(config, catalog::versions), blocking, forwarder, regions, metrics,
-            retryAfterSeconds, access.index(), access.limiter()),
+            retryAfterSeconds, access.index(), access.limiter(), access.quotas()),
         new ProgressRelay(vertx, regions, retryAfterSeconds, new StreamLimits(limits.maxStreamsPerClient()),
             PublicApi::client, deadlines, limits.streamPingIntervalMs(), resumeForMs()),
         new ImageProxy(regions, origin -> config.images().copyHolder(origin, List.copyOf(config.regions().keySet()))

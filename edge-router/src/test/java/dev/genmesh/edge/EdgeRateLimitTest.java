@@ -2,20 +2,12 @@ package dev.genmesh.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;
-import dev.genmesh.users.UserStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import java.time.Clock;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,48 +25,31 @@ class EdgeRateLimitTest {
   private static final long S = 10;
   private static final long BURST = 2;
 
-  private Vertx vertx;
-  private FakeRegion region;
-  private UserStore users;
-  private WebClient http;
-  private int first;
-  private int second;
-  private String alice;
-  private String bob;
+  private TwoEdges edges;
 
   @BeforeEach
   void start(TestStores stores) {
-    vertx = Vertx.vertx();
-    region = Waits.await(S, new FakeRegion(vertx, "us-west", "usw").start());
-    UsersFixture fixture = new UsersFixture(vertx, stores, region, users -> users.withRateLimits(
+    edges = new TwoEdges(stores, users -> users.withRateLimits(
         users.rateLimits().withRedis(stores.redisUrl(), TestStores.newKeyPrefix()).with("fast", 0.001, BURST)));
-    GenmeshConfig config = fixture.config;
-    users = fixture.users;
-    alice = fixture.userWithKey("alice", false);
-    bob = fixture.userWithKey("bob", false);
-    first = deploy(config);
-    second = deploy(config);
-    http = WebClient.create(vertx);
   }
 
   @AfterEach
   void stop() {
-    Waits.await(S, users.close());
-    Waits.await(S, vertx.close());
+    edges.close();
   }
 
   @Test
   void aUserPastTheirBurstGets429OnEveryEdgeAndOthersAreServed() {
-    HttpResponse<Buffer> one = submit(first, alice, "fast");
-    HttpResponse<Buffer> two = submit(second, alice, "fast");
+    HttpResponse<Buffer> one = edges.submit(edges.first, edges.alice, "fast");
+    HttpResponse<Buffer> two = edges.submit(edges.second, edges.alice, "fast");
     assertThat(List.of(one.statusCode(), two.statusCode())).containsExactly(202, 202);
     assertThat(one.getHeader("RateLimit-Limit")).isEqualTo(Long.toString(BURST));
     assertThat(List.of(one.getHeader("RateLimit-Remaining"), two.getHeader("RateLimit-Remaining")))
         .as("both edges count the same bucket").containsExactly("1", "0");
-    int forwarded = region.submits.size();
+    int forwarded = edges.region.submits.size();
 
-    for (int port : List.of(first, second)) {
-      HttpResponse<Buffer> refused = submit(port, alice, "fast");
+    for (int port : List.of(edges.first, edges.second)) {
+      HttpResponse<Buffer> refused = edges.submit(port, edges.alice, "fast");
       assertThat(refused.statusCode()).isEqualTo(429);
       assertThat(refused.bodyAsJsonObject().getString("code")).isEqualTo("rate_limited");
       assertThat(refused.bodyAsJsonObject().getString("message")).isNotBlank();
@@ -83,30 +58,15 @@ class EdgeRateLimitTest {
       assertThat(refused.getHeader("RateLimit-Remaining")).isEqualTo("0");
       assertThat(Long.parseLong(refused.getHeader("RateLimit-Reset"))).isBetween(1990L, 2000L);
     }
-    assertThat(region.submits).as("nothing refused reached the region").hasSize(forwarded);
+    assertThat(edges.region.submits).as("nothing refused reached the region").hasSize(forwarded);
 
-    assertThat(submit(second, bob, "fast").statusCode()).as("another user").isEqualTo(202);
-    assertThat(submit(first, alice, "relax").statusCode()).as("another tier").isEqualTo(202);
+    assertThat(edges.submit(edges.second, edges.bob, "fast").statusCode()).as("another user").isEqualTo(202);
+    assertThat(edges.submit(edges.first, edges.alice, "relax").statusCode()).as("another tier").isEqualTo(202);
 
-    JsonObject usage = Waits.await(S, request(first, "/v1/usage", alice).send()).bodyAsJsonObject();
+    JsonObject usage = Waits.await(S, edges.get(edges.first, "/v1/usage", edges.alice).send()).bodyAsJsonObject();
     assertThat(usage.getJsonObject("rate_limits").getJsonObject("fast").getLong("burst")).isEqualTo(BURST);
-    Waits.eventually(S, () -> Waits.await(S, request(first, "/v1/usage", alice).send()).bodyAsJsonObject()
+    Waits.eventually(S, () -> Waits.await(S, edges.get(edges.first, "/v1/usage", edges.alice).send()).bodyAsJsonObject()
         .getJsonObject("generations").equals(new JsonObject().put("fast", 2).put("relax", 1)), "alice's month counted");
   }
 
-  private int deploy(GenmeshConfig config) {
-    EdgeVerticle edge = new EdgeVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Clock.systemUTC(),
-        users);
-    Waits.await(S, vertx.deployVerticle(edge));
-    return edge.actualPort();
-  }
-
-  private HttpResponse<Buffer> submit(int port, String key, String tier) {
-    return Waits.await(S, request(port, "/v1/generations", key).method(io.vertx.core.http.HttpMethod.POST)
-        .sendJsonObject(new JsonObject().put("prompt", "a cat").put("tier", tier)));
-  }
-
-  private HttpRequest<Buffer> request(int port, String path, String key) {
-    return http.get(port, "127.0.0.1", path).putHeader("Authorization", "Bearer " + key);
-  }
 }

@@ -4,6 +4,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.users.ApiKey;
 import dev.genmesh.users.IssuedKey;
 import dev.genmesh.users.User;
+import dev.genmesh.users.UserDbPromotion;
 import dev.genmesh.users.UserStore;
 import dev.genmesh.users.UserStores;
 import dev.genmesh.users.UsersFailure;
@@ -26,7 +27,7 @@ final class AccountCommands {
   private AccountCommands() {}
 
   @Command(name = "users", mixinStandardHelpOptions = true, description = "Accounts in the user database.",
-      subcommands = {AddUser.class, ListUsers.class, DisableUser.class})
+      subcommands = {AddUser.class, ListUsers.class, DisableUser.class, SetQuota.class, PromoteStandby.class})
   static final class Users implements Runnable {
     @Override
     public void run() {
@@ -86,6 +87,53 @@ final class AccountCommands {
     }
   }
 
+  @Command(name = "quota", mixinStandardHelpOptions = true,
+      description = "Set a user's fast/turbo GPU-seconds per month (users.gpu_quota.seconds_per_month is the default).")
+  static final class SetQuota implements Runnable {
+    @Mixin CommonOptions common;
+    @Parameters(index = "0", paramLabel = "USER")
+    String id;
+    @Option(names = "--gpu-seconds", paramLabel = "N", description = "GPU-seconds per calendar month (0: fast and turbo refused).")
+    Long seconds;
+    @Option(names = "--default", description = "Back to the configured default.")
+    boolean reset;
+
+    @Override
+    public void run() {
+      if ((seconds == null) == !reset) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "give --gpu-seconds N or --default");
+      }
+      withStore(common, store -> store.setGpuQuota(id, reset ? null : seconds));
+      System.out.println("user " + id + ": " + (reset ? "the default GPU quota (users.gpu_quota.seconds_per_month)"
+          : seconds + " GPU-seconds per month for fast and turbo"));
+    }
+  }
+
+  @Command(name = "promote", mixinStandardHelpOptions = true,
+      description = "Promote a standby of the user database after its primary was lost (docs/dr.md). Refused while"
+          + " a primary runs, or while another standby cannot be reached (it may hold the last writes), unless --force.")
+  static final class PromoteStandby implements Runnable {
+    @Mixin CommonOptions common;
+    @Option(names = "--region", paramLabel = "REGION", description = "The standby to promote (default: the most advanced).")
+    String region;
+    @Option(names = "--force", description = "Promote even if a standby cannot be reached: what only it held may be lost.")
+    boolean force;
+
+    @Override
+    public void run() {
+      GenmeshConfig config = common.loadConfig();
+      Vertx vertx = Vertx.vertx();
+      try {
+        UserDbPromotion.Outcome done = Mesh.await(UserDbPromotion.promote(vertx, config.users(),
+            java.util.Optional.ofNullable(region), force), "promote a standby of the user database");
+        System.out.println(done.promoted() + " is the user database's primary now (" + done.tookMs() + " ms); following it: "
+            + (done.following().isEmpty() ? "no standby" : String.join(", ", done.following())));
+      } finally {
+        Mesh.await(vertx.close(), "stop");
+      }
+    }
+  }
+
   @Command(name = "issue", mixinStandardHelpOptions = true, description = "Issue an API key; it is shown once.")
   static final class IssueKey implements Runnable {
     @Mixin CommonOptions common;
@@ -142,8 +190,8 @@ final class AccountCommands {
     try {
       UserStore store = UserStores.open(vertx, config.users());
       try {
-        return Mesh.await(store.migrate().compose(v -> call.apply(store)), "reach the user database at "
-            + config.users().primary().host() + ":" + config.users().primary().port() + "/" + config.users().primary().database());
+        return Mesh.await(store.migrate().compose(v -> call.apply(store)), "reach the user database's primary (of "
+            + config.users().databases().keySet() + ", " + config.users().primary().database() + ")");
       } finally {
         store.close();
       }

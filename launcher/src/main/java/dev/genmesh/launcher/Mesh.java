@@ -3,9 +3,11 @@ package dev.genmesh.launcher;
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.config.UsersConfig;
 import dev.genmesh.edge.EdgeVerticle;
 import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
+import dev.genmesh.embedded.EmbeddedUserDb;
 import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.launcher.backup.BackupSchedule;
 import dev.genmesh.launcher.backup.Backups;
@@ -15,6 +17,7 @@ import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.LocalDns;
 import dev.genmesh.launcher.impl.LocalUsers;
+import dev.genmesh.launcher.impl.UserDbMove;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;
@@ -24,6 +27,7 @@ import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.users.IssuedKey;
 import dev.genmesh.users.UserStore;
+import dev.genmesh.users.UserDbWatch;
 import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -98,6 +102,8 @@ public final class Mesh implements AutoCloseable {
   private LocalDns dns;
   private List<BackupSchedule> backups = List.of();
   private UserStore users;
+  private EmbeddedUserDb userDb;
+  private UserDbWatch userDbWatch;
   private IssuedKey localKey;
   private volatile GenmeshConfig config;
 
@@ -125,7 +131,10 @@ public final class Mesh implements AutoCloseable {
         region -> LocalBackups.postgresSettings(base, options.dataDir(), region));
     progress.accept(ReplicationPlan.describe(base));
     if (base.users().enabled()) {
-      stores.createDatabases(base.users().primaryRegion(), List.of(LocalUsers.DATABASE));
+      progress.accept("starting the user database: its primary in " + LocalUsers.primaryRegion(base)
+          + " and a synchronous streaming standby in each other region (own PostgreSQL servers)");
+      userDb = EmbeddedUserDb.start(options.dataDir(), List.copyOf(base.regions().keySet()), LocalUsers.primaryRegion(base),
+          LocalUsers.DATABASE, UsersConfig::standbyName, options.durable());
     }
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
@@ -196,6 +205,10 @@ public final class Mesh implements AutoCloseable {
         .build();
     if (config.users().enabled()) {
       users = UserStores.open(edgeVertx, config.users());
+      await(users.migrate(), "migrate the user database");
+      String oldServer = base.users().primaryRegion();
+      UserDbMove.moveIfNeeded(stores.postgresPort(oldServer), config.users().databases().get(userDb.startedPrimary()).port());
+      userDbWatch = UserDbWatch.start(edgeVertx, config.users(), meters).orElse(null);
       localKey = await(LocalUsers.prepare(users), "prepare the user database " + LocalUsers.DATABASE).orElse(null);
     }
     edge = new EdgeVerticle(config, meters, Clock.systemUTC(), users);
@@ -270,7 +283,8 @@ public final class Mesh implements AutoCloseable {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = LocalUsers.pointedAt(base, stores.postgresPort(base.users().primaryRegion())).withRegions(regions).withImages(base.images().withStore(
+    GenmeshConfig local = (userDb == null ? base : LocalUsers.pointedAt(base, userDb.startedPrimary(), userDb.ports()))
+        .withRegions(regions).withImages(base.images().withStore(
         stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }
@@ -312,6 +326,11 @@ public final class Mesh implements AutoCloseable {
     return stores;
   }
 
+  /** The user database's servers (a primary and a standby per other region); null with {@code users.enabled: false}. */
+  public EmbeddedUserDb userDb() {
+    return userDb;
+  }
+
   /** The Redis replica and sentinel the regions reach their queues through. */
   public EmbeddedRedisHa redisHa() {
     return redisHa;
@@ -324,6 +343,9 @@ public final class Mesh implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (userDbWatch != null) {
+      userDbWatch.close();
+    }
     if (edgeVertx != null) {
       closeQuietly(edgeVertx, "edge"); // closes the user database's pools too
     }
@@ -335,6 +357,9 @@ public final class Mesh implements AutoCloseable {
     backups.forEach(BackupSchedule::close);
     if (redisHa != null) {
       redisHa.close();
+    }
+    if (userDb != null) {
+      userDb.close();
     }
     if (stores != null) {
       stores.close();

@@ -26,6 +26,8 @@ public enum ErrorCode {
   TOO_MANY_STREAMS(429),
   /** The caller submitted faster than its tier's rate (users.rate_limits); retry after Retry-After. */
   RATE_LIMITED(429),
+  /** The caller used its GPU-seconds of the month for fast and turbo (users.gpu_quota); relax still works. */
+  GPU_QUOTA_EXCEEDED(429),
   HEADERS_TOO_LARGE(431),
   UNAUTHORIZED(401),
   /** The caller is known but may not do this (an admin call without an admin key, a tier the key does not allow). */

@@ -188,10 +188,18 @@ public final class WorkerMessages {
   /**
    * The finished images of one attempt, already uploaded by the worker to its region's object
    * store under attempt-scoped keys: the region records the keys, never the bytes.
+   *
+   * @param gpuMs this request's share of the GPU time of its batch (the batch's time over its
+   *     requests): what fast/turbo quotas meter (docs/security.md); {@code total_ms} when absent
    */
-  public record Result(String requestId, int attempt, String workerId, List<StoredImage> images, double totalMs) {
+  public record Result(String requestId, int attempt, String workerId, List<StoredImage> images, double totalMs,
+      double gpuMs) {
     public Result {
       images = List.copyOf(images);
+    }
+
+    public Result(String requestId, int attempt, String workerId, List<StoredImage> images, double totalMs) {
+      this(requestId, attempt, workerId, images, totalMs, totalMs);
     }
 
     public JsonObject toJson() {
@@ -200,7 +208,8 @@ public final class WorkerMessages {
           .put("attempt", attempt)
           .put("worker_id", workerId)
           .put("images", StoredImage.toJson(images))
-          .put("total_ms", totalMs);
+          .put("total_ms", totalMs)
+          .put("gpu_ms", gpuMs);
     }
 
     /** @throws IllegalArgumentException if an image entry is not an object */
@@ -210,7 +219,8 @@ public final class WorkerMessages {
           json.getInteger("attempt"),
           json.getString("worker_id"),
           StoredImage.fromJson(json.getJsonArray("images")),
-          json.getDouble("total_ms", 0.0));
+          json.getDouble("total_ms", 0.0),
+          json.getDouble("gpu_ms", json.getDouble("total_ms", 0.0)));
     }
   }
 

@@ -122,6 +122,7 @@ class RegionNodeFlowTest {
     assertThat(timings.getLong("queue_ms")).isNotNull().isNotNegative();
     assertThat(timings.getLong("generation_ms")).isNotNull().isNotNegative();
     assertThat(timings.getLong("total_ms")).isNotNull().isGreaterThanOrEqualTo(timings.getLong("generation_ms"));
+    assertThat(timings.getLong("gpu_ms")).as("the GPU time the worker reported").isEqualTo(123L);
 
     // The image, in the region's object store under the attempt's key, recorded in the log, served with cache headers.
     assertThat(await(node.images.get(id + "/1/0.png")).getBytes()).isEqualTo(png);
@@ -266,6 +267,18 @@ class RegionNodeFlowTest {
     assertThat(waiting.getLong("queue_position")).isEqualTo(0L);
     assertThat(stores.redis("EXISTS", prefix + "lease:" + turboOtherModel)).isEqualTo(":0");
     assertThat(await(other.claim()).requestId()).isEqualTo(turboOtherModel);
+  }
+
+  @Test
+  void aDeprioritisedSubmitQueuesBehindOthersOfItsTier() {
+    String heavy = submit(spec(MODEL, Tier.RELAX).put("user", "heavy").put("priority", -50));
+    String light = submit(spec(MODEL, Tier.RELAX).put("user", "light"));
+
+    assertThat(await(worker.claim()).requestId()).as("the later, normal one first").isEqualTo(light);
+    assertThat(await(worker.claim()).requestId()).isEqualTo(heavy);
+    HttpResponse<Buffer> raised = await(node.submit(spec(MODEL, Tier.RELAX).put("priority", 5)));
+    assertThat(raised.statusCode()).as("a submit cannot jump the queue").isEqualTo(400);
+    assertThat(raised.bodyAsJsonObject().getString("field")).isEqualTo("priority");
   }
 
   @Test

@@ -41,6 +41,12 @@ public interface UserStore {
   /** How many generations the user had accepted since {@code since}, per tier. */
   Future<java.util.Map<String, Long>> generationCounts(String userId, Instant since);
 
+  /**
+   * The user's metered GPU time since {@code since} (fast and turbo), the generations whose GPU time
+   * is not known yet, and the user's own quota.
+   */
+  Future<GpuUsage> gpuUsage(String userId, Instant since);
+
   // ---- writes: the primary
 
   /** A new account allowed {@code tiers}; {@link UsersFailure.Kind#CONFLICT} if the id is taken. */
@@ -62,6 +68,15 @@ public interface UserStore {
 
   /** The request's status as an edge just saw it, if it changed. */
   Future<Void> updateStatus(String requestId, String status, Instant seenAt);
+
+  /**
+   * A generation ended as {@code status}; {@code gpuMs} is its GPU time when it completed (null when
+   * it failed or was cancelled: not charged).
+   */
+  Future<Void> recordOutcome(String requestId, String status, Long gpuMs);
+
+  /** The user's own fast/turbo GPU-seconds per month; null: the configured default. */
+  Future<User> setGpuQuota(String userId, Long secondsPerMonth);
 
   /** Applies the user database's migrations (on the primary); call it at start-up, off the event loop. */
   Future<Void> migrate();

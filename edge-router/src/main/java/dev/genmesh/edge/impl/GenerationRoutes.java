@@ -3,6 +3,7 @@ package dev.genmesh.edge.impl;
 import dev.genmesh.edge.access.impl.AccessRoutes;
 import dev.genmesh.edge.access.impl.Caller;
 import dev.genmesh.edge.access.impl.GenerationIndex;
+import dev.genmesh.edge.access.impl.GpuQuotas;
 import dev.genmesh.edge.access.impl.RateLimiter;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
@@ -42,6 +43,7 @@ public final class GenerationRoutes {
   private final long retryAfterSeconds;
   private final GenerationIndex index;
   private final RateLimiter limiter;
+  private final GpuQuotas quotas;
 
   /**
    * @param index told of every accepted submit (its owner) and every view read
@@ -49,7 +51,8 @@ public final class GenerationRoutes {
    * @param blocking where a submit with a control image is validated (its base64 is up to MBs) */
   public GenerationRoutes(
       RequestValidator validator, WorkerExecutor blocking, SubmissionForwarder forwarder, RegionDirectory regions,
-      EdgeMetrics metrics, long retryAfterSeconds, GenerationIndex index, RateLimiter limiter) {
+      EdgeMetrics metrics, long retryAfterSeconds, GenerationIndex index, RateLimiter limiter, GpuQuotas quotas) {
+    this.quotas = quotas;
     this.validator = validator;
     this.blocking = blocking;
     this.forwarder = forwarder;
@@ -121,7 +124,18 @@ public final class GenerationRoutes {
             + decision.limit() + " at once, then a steady rate); retry after " + decision.retryAfterSeconds() + " s"));
         return;
       }
-      forwarder.forward(request, user, logRef).onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+      quotas.admit(user, tier).onSuccess(admission -> {
+        quotas.putHeaders(admission, ctx.response());
+        if (!admission.allowed()) {
+          LOG.debug("submit {} of {}: GPU quota of the month used", logRef, user);
+          metrics.rejected(tier, ErrorCode.GPU_QUOTA_EXCEEDED.wireName());
+          metrics.stopSubmit(timer, "rejected");
+          JsonReplies.json(ctx, 429, GpuQuotas.refusal(admission, tier));
+          return;
+        }
+        forwarder.forward(request, user, logRef, admission.priority())
+            .onComplete(answer -> answer(ctx, timer, tier, logRef, request, answer));
+      });
     });
   }
 

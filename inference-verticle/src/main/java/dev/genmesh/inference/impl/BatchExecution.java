@@ -124,7 +124,7 @@ public final class BatchExecution {
         reports.failure(run, FailureType.ERROR, outcome.refusal().getMessage());
         continue;
       }
-      spooled.add(handIn(run, outcome.pngs()));
+      spooled.add(handIn(run, outcome.pngs(), batch.size()));
     }
     return Future.join(spooled).mapEmpty();
   }
@@ -134,12 +134,14 @@ public final class BatchExecution {
    * request (its heartbeats renew the lease) until the region took the result or it gave up; a
    * result the region calls stale has its objects deleted. Completes once the images are spooled.
    */
-  private Future<Void> handIn(RequestRun run, List<byte[]> pngs) {
+  private Future<Void> handIn(RequestRun run, List<byte[]> pngs, int batchSize) {
+    double gpuMs = run.elapsedMs() / batchSize; // its share of the batch, before the upload's wait
     run.handingIn();
     ImageUploads.Upload upload = uploads.upload(run, pngs);
     upload.stored()
         .compose(images -> {
-          var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, images, run.elapsedMs());
+          var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, images, run.elapsedMs(),
+              gpuMs);
           return reports.result(result).<Void>compose(taken -> {
             contact.answered();
             if (!taken) {

@@ -46,7 +46,8 @@ public record RequestRow(
     Instant safetyPendingAt,
     String safetyReason,
     String requestHash,
-    List<StoredImage> images) {
+    List<StoredImage> images,
+    Long gpuMs) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -89,7 +90,14 @@ public record RequestRow(
         instant(row, "safety_pending_at"),
         row.getString("safety_reason"),
         row.getString("request_hash"),
-        images(row));
+        images(row),
+        gpuMs(row));
+  }
+
+  /** The GPU time the worker reported for the attempt that produced the images (null before, or from an older row). */
+  private static Long gpuMs(Row row) {
+    int column = row.getColumnIndex("gpu_ms");
+    return column < 0 ? null : row.getLong(column);
   }
 
   /** The objects recorded for the attempt that reached SAFETY_PENDING; empty before that. */

@@ -81,8 +81,13 @@ public final class SafetyGate {
    * ordering allows.
    */
   public Future<Optional<RequestLog.Change>> hold(String id, int attempt, List<StoredImage> stored) {
+    return hold(id, attempt, stored, 0);
+  }
+
+  /** As above, recording the GPU time the worker reported for the attempt ({@code gpu_ms}, what quotas meter). */
+  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, List<StoredImage> stored, long gpuMs) {
     Instant now = clock.instant();
-    return safetyLog.hold(id, attempt, stored, CHECKING, now, now.plusMillis(claimMs));
+    return safetyLog.hold(id, attempt, stored, CHECKING, now, now.plusMillis(claimMs), gpuMs);
   }
 
   /** Tells the stream the request waits for its check, and drops the lease (no worker holds it now). */

@@ -26,7 +26,7 @@ final class UserSchema {
   private static final Logger LOG = LoggerFactory.getLogger(UserSchema.class);
   private static final String FOLDER = "/dev/genmesh/users/db/";
   /** The migrations in order; add new ones at the end. */
-  static final List<String> VERSIONS = List.of("V1__users.sql");
+  static final List<String> VERSIONS = List.of("V1__users.sql", "V2__gpu_usage.sql");
   /** Fixed key of the advisory lock: "gmusers". */
   private static final long LOCK_KEY = 0x676d7573657273L;
 

@@ -38,6 +38,13 @@ public final class Callers {
   private final LongSupplier nanoTime;
   private final Counter failures;
   private final Map<String, Cached> cache = new LinkedHashMap<>();
+  /**
+   * Key ids revoked and user ids disabled through this edge, until when they are refused whatever a
+   * lookup says: a lookup on a replica may not have replayed the change yet (docs/architecture.md,
+   * "The user database").
+   */
+  private final Map<String, Long> revokedHere = new LinkedHashMap<>();
+  private final Map<String, Long> disabledHere = new LinkedHashMap<>();
 
   /** @param users the user database, or null when there is none ({@code users.enabled: false}) */
   public Callers(ApiKeys configKeys, UserStore users, long cacheMs, MeterRegistry meters, LongSupplier nanoTime) {
@@ -64,19 +71,38 @@ public final class Callers {
     Future<Optional<KeyGrant>> grant = cached != null ? Future.succeededFuture(cached.grant()) : users.grantFor(key)
         .onSuccess(found -> remember(key, found))
         .onFailure(failed -> failures.increment());
-    return grant.map(found -> found
+    return grant.map(found -> found.filter(g -> !refusedHere(g))
         .map(g -> new Outcome(new Caller(g.userId(), g.admin(), g.tiers()), null))
         .orElseGet(() -> new Outcome(null, "the API key is not valid")));
   }
 
   /** Forgets every cached lookup of {@code keyId}'s key (it was revoked here). */
   public synchronized void forgetKey(String keyId) {
+    remember(revokedHere, keyId);
     cache.values().removeIf(entry -> entry.grant().map(g -> g.keyId().equals(keyId)).orElse(false));
   }
 
   /** Forgets every cached lookup of a key of {@code userId} (the user was disabled here). */
   public synchronized void forgetUser(String userId) {
+    remember(disabledHere, userId);
     cache.values().removeIf(entry -> entry.grant().map(g -> g.userId().equals(userId)).orElse(false));
+  }
+
+  /** How long this edge refuses what it revoked: past any replica's replay, and the cache of a lookup made meanwhile. */
+  private static final long REFUSED_HERE_NANOS = 60_000_000_000L;
+
+  private void remember(Map<String, Long> refused, String id) {
+    if (refused.size() >= MAX_CACHED) {
+      refused.clear();
+    }
+    refused.put(id, nanoTime.getAsLong() + REFUSED_HERE_NANOS + cacheNanos);
+  }
+
+  private synchronized boolean refusedHere(KeyGrant grant) {
+    long now = nanoTime.getAsLong();
+    revokedHere.values().removeIf(until -> now - until >= 0);
+    disabledHere.values().removeIf(until -> now - until >= 0);
+    return revokedHere.containsKey(grant.keyId()) || disabledHere.containsKey(grant.userId());
   }
 
   private synchronized Cached cached(String key) {

@@ -29,6 +29,7 @@ public final class EdgeAccess {
   private final AdminRoutes admin;
   private final RateLimiter limiter;
   private final UsageRoutes usage;
+  private final GpuQuotas quotas;
 
   /** @param users the user database, or null without one: config keys only, no listing, no admin API */
   public EdgeAccess(Vertx vertx, GenmeshConfig config, UserStore users, RegionDirectory regions, MeterRegistry meters,
@@ -42,11 +43,17 @@ public final class EdgeAccess {
     this.listing = new GenerationListing(users, owners, replies, settings.listMaxPage(), clock);
     this.admin = users == null ? null : new AdminRoutes(users, callers, replies);
     this.limiter = new RateLimiter(vertx, settings.rateLimits(), meters);
-    this.usage = new UsageRoutes(users, settings.rateLimits(), replies, clock);
+    this.quotas = new GpuQuotas(users, settings.gpuQuota(), regions, meters, clock);
+    this.usage = new UsageRoutes(users, settings.rateLimits(), replies, clock, quotas);
   }
 
   public RateLimiter limiter() {
     return limiter;
+  }
+
+  /** GPU-seconds per month for fast and turbo, per user. */
+  public GpuQuotas quotas() {
+    return quotas;
   }
 
   public GenerationIndex index() {

@@ -4,6 +4,7 @@ import dev.genmesh.config.UsersConfig.RateLimits;
 import dev.genmesh.edge.impl.JsonReplies;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.users.UserStore;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -23,9 +24,11 @@ final class UsageRoutes {
   private final RateLimits limits;
   private final UsersReplies replies;
   private final Clock clock;
+  private final GpuQuotas quotas;
 
   /** @param users null without a user database: the month's counts are absent */
-  UsageRoutes(UserStore users, RateLimits limits, UsersReplies replies, Clock clock) {
+  UsageRoutes(UserStore users, RateLimits limits, UsersReplies replies, Clock clock, GpuQuotas quotas) {
+    this.quotas = quotas;
     this.users = users;
     this.limits = limits;
     this.replies = replies;
@@ -50,12 +53,22 @@ final class UsageRoutes {
       return;
     }
     Instant since = month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-    users.generationCounts(caller.user(), since).onComplete(counts -> {
-      if (counts.failed()) {
-        replies.failed(ctx, "usage", counts.cause());
+    Future<GpuQuotas.Admission> gpu = quotas.current(caller.user());
+    users.generationCounts(caller.user(), since).compose(counts -> gpu.map(g -> {
+      body.put("generations", new JsonObject(Map.copyOf(counts)));
+      if (g.metered()) {
+        body.put("gpu_seconds", new JsonObject().put("tiers", new JsonArray().add("fast").add("turbo"))
+            .put("used", g.usedMs() / 1000.0).put("quota", g.quotaSeconds()).put("remaining", g.remainingSeconds())
+            .put("resets_at", g.resetsAt().toString()).put("relax_deprioritised", g.usedMs()
+                >= quotas.relaxHeavyFraction() * g.quotaSeconds() * 1000));
+      }
+      return body;
+    })).onComplete(done -> {
+      if (done.failed()) {
+        replies.failed(ctx, "usage", done.cause());
         return;
       }
-      JsonReplies.json(ctx, 200, body.put("generations", new JsonObject(Map.copyOf(counts.result()))));
+      JsonReplies.json(ctx, 200, done.result());
     });
   }
 }

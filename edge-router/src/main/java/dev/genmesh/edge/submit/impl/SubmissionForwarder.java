@@ -75,7 +75,15 @@ public final class SubmissionForwarder {
    * @param logRef how log lines name this request before it has an id (its idempotency key)
    */
   public Future<Forwarded> forward(Validation request, String user, String logRef) {
+    return forward(request, user, logRef, 0);
+  }
+
+  /** As above, at a regional {@code priority} (negative: behind others of its tier; 0 is not sent). */
+  public Future<Forwarded> forward(Validation request, String user, String logRef, int priority) {
     JsonObject body = request.spec().toJson().put("user", user);
+    if (priority != 0) {
+      body.put("priority", priority);
+    }
     if (request.idempotencyKey() != null) {
       body.put("idempotency_key", request.idempotencyKey());
       if (request.requestHash() != null) {

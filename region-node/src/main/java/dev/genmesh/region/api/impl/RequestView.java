@@ -18,7 +18,9 @@ public final class RequestView {
     JsonObject timings = new JsonObject()
         .put("queue_ms", between(row.queuedAt(), row.assignedAt()))
         .put("generation_ms", between(row.startedAt(), row.completedAt()))
-        .put("total_ms", between(row.createdAt(), row.completedAt()));
+        .put("total_ms", between(row.createdAt(), row.completedAt()))
+        // The worker's GPU time for the images (its share of a batch): what fast/turbo quotas meter.
+        .put("gpu_ms", row.status() == RequestStatus.COMPLETED ? row.gpuMs() : null);
     boolean queued = row.status() == RequestStatus.QUEUED;
     JsonObject lastError = row.errorCode() == null ? null
         : new JsonObject().put("code", row.errorCode()).put("message", row.errorMessage());

@@ -27,6 +27,8 @@ import java.util.Map;
 public final class SubmitRoute {
   static final int MAX_IDEMPOTENCY_KEY = 256;
   static final int MAX_USER = 256;
+  /** The lowest priority a submit may ask for: the edge puts heavy relax users this far back at most. */
+  static final int MIN_PRIORITY = -1000;
 
   private final String region;
   private final Submissions submissions;
@@ -64,6 +66,12 @@ public final class SubmitRoute {
           "user must be a non-empty string of at most " + MAX_USER + " characters"));
       return;
     }
+    Object priority = body.getValue("priority");
+    if (priority != null && !(priority instanceof Integer p && p >= MIN_PRIORITY && p <= 0)) {
+      error(ctx, ApiError.onField(ErrorCode.INVALID_FIELD, "priority",
+          "priority must be an integer from " + MIN_PRIORITY + " to 0 (it can only put a request behind others)"));
+      return;
+    }
     GenerationSpec spec;
     try {
       spec = GenerationSpec.fromJson(body);
@@ -88,7 +96,7 @@ public final class SubmitRoute {
       return;
     }
     String hash = key == null ? null : given != null ? (String) given : RequestHash.of(caller, spec.toJson());
-    submissions.submit(spec, (String) key, caller, hash)
+    submissions.submit(spec, (String) key, caller, hash, priority == null ? 0 : (Integer) priority)
         .compose(accepted -> {
           if (!accepted.created() && reused(accepted.row(), hash)) {
             return Future.failedFuture(new KeyReused());

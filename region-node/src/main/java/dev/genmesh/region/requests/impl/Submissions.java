@@ -85,6 +85,12 @@ public final class Submissions {
    * retry's is the caller's business (the first row comes back with {@code created} false).
    */
   public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user, String requestHash) {
+    return submit(spec, idempotencyKey, user, requestHash, 0);
+  }
+
+  /** As above, at {@code priority} (0 normally; negative puts it behind others of its tier). */
+  public Future<Accepted> submit(GenerationSpec spec, String idempotencyKey, String user, String requestHash,
+      int priority) {
     Optional<Overloaded> shed = breakers.shed(spec.tier()); // circuit breakers: relax first, then fast
     if (shed.isPresent()) {
       Future<Optional<RequestRow>> known = idempotencyKey == null ? Future.succeededFuture(Optional.empty())
@@ -93,13 +99,14 @@ public final class Submissions {
           .map(accepted -> Future.succeededFuture(new Accepted(accepted, false, null, null)))
           .orElseGet(() -> Future.failedFuture(breakers.refused(shed.get(), spec.tier()))));
     }
-    return submitNow(spec, idempotencyKey, user, requestHash);
+    return submitNow(spec, idempotencyKey, user, requestHash, priority);
   }
 
-  private Future<Accepted> submitNow(GenerationSpec spec, String idempotencyKey, String user, String requestHash) {
+  private Future<Accepted> submitNow(GenerationSpec spec, String idempotencyKey, String user, String requestHash,
+      int priority) {
     String id = RequestIds.next(regionCode, clock.millis());
     // Where its start tag would put it now: the place the queued event reports.
-    return queue.predict(spec.tier(), user, 0).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return queue.predict(spec.tier(), user, priority).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .map(Optional::of)
         .otherwise(Optional.empty())
         .compose(place -> {
@@ -107,7 +114,7 @@ public final class Submissions {
           OptionalLong etaMs = position == null ? OptionalLong.empty() : eta.etaMs(spec, position, 0);
           Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
           JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
-          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec), requestHash)
+          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec), requestHash, priority)
               .compose(submitted -> fallbacks.atSubmit(submitted, breakers::fallbackFor)) // an open model's fallback, where allowed
               .compose(submitted -> enqueue(submitted.row()).map(v -> {
                 RequestRow row = submitted.row();

@@ -47,9 +47,17 @@ public final class SafetyLog {
    */
   public Future<Optional<RequestLog.Change>> hold(String id, int attempt, List<StoredImage> images, String reason,
       Instant now, Instant nextCheckAt) {
+    return hold(id, attempt, images, reason, now, nextCheckAt, 0);
+  }
+
+  /** As above, with the worker's GPU time for the attempt (the last attempt's counts: earlier ones failed). */
+  public Future<Optional<RequestLog.Change>> hold(String id, int attempt, List<StoredImage> images, String reason,
+      Instant now, Instant nextCheckAt, long gpuMs) {
     Tuple params = Tuple.of(id, attempt, images.size(), reason, at(now), at(nextCheckAt), StoredImage.toJson(images));
+    params.addLong(gpuMs);
     return log.transition(
         "UPDATE requests SET status = 'SAFETY_PENDING', image_count = $3, images = $7::jsonb, safety_reason = $4,"
+            + " gpu_ms = $8,"
             + " safety_pending_at = $5, safety_next_check_at = $6, safety_alerted_at = NULL,"
             + " started_at = coalesce(started_at, assigned_at), updated_at = now(), last_event_seq = last_event_seq + 1"
             + " WHERE id = $1 AND attempt = $2 AND status IN ('ASSIGNED', 'GENERATING')",

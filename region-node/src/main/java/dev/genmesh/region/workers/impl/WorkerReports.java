@@ -181,6 +181,6 @@ public final class WorkerReports {
    * a stale result records nothing, so the keys of the attempt that is held or completed stay.
    */
   private Future<Optional<RequestLog.Change>> holdIfCurrent(Result result) {
-    return gate.hold(result.requestId(), result.attempt(), result.images());
+    return gate.hold(result.requestId(), result.attempt(), result.images(), Math.round(result.gpuMs()));
   }
 }
