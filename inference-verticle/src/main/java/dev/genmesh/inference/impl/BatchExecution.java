@@ -140,7 +140,7 @@ public final class BatchExecution {
     upload.stored()
         .compose(images -> {
           var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, images, run.elapsedMs());
-          return reports.result(result).<Void>compose(taken -> {
+          return reports.result(run, result).<Void>compose(taken -> {
             contact.answered();
             if (!taken) {
               uploads.discard(images);

@@ -16,6 +16,7 @@ import java.util.List;
  *
  * @param images the objects of the attempt that reached SAFETY_PENDING, in image order (served
  *     only once the row is COMPLETED); empty before
+ * @param traceParent the W3C traceparent of the submit (null: not traced)
  */
 public record RequestRow(
     String id,
@@ -46,7 +47,8 @@ public record RequestRow(
     Instant safetyPendingAt,
     String safetyReason,
     String requestHash,
-    List<StoredImage> images) {
+    List<StoredImage> images,
+    String traceParent) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -89,7 +91,8 @@ public record RequestRow(
         instant(row, "safety_pending_at"),
         row.getString("safety_reason"),
         row.getString("request_hash"),
-        images(row));
+        images(row),
+        row.getColumnIndex("trace_parent") >= 0 ? row.getString("trace_parent") : null);
   }
 
   /** The objects recorded for the attempt that reached SAFETY_PENDING; empty before that. */
