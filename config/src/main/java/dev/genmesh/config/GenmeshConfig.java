@@ -129,7 +129,7 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withUsers(UsersConfig newUsers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers, replication, tracing, bridge);
   }
 
   public GenmeshConfig withReplication(ReplicationConfig newReplication) {
