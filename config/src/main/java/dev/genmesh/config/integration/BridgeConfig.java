@@ -15,9 +15,12 @@ import java.util.Map;
  * @param ports region name → its bridge's port (several regions may share a host); 0: a free port
  * @param outbound addresses a client may register to (events flow out to it)
  * @param inbound addresses a client may send or publish to (none by default)
+ * @param usageResendAfterMs a finished request whose usage event is not marked published this long
+ *     after it finished gets it again (a node died between commit and publish); also the sweep's
+ *     interval. Usage events are published whether or not the bridge is on.
  */
 public record BridgeConfig(boolean enabled, String host, Map<String, Integer> ports, List<String> outbound,
-    List<String> inbound) {
+    List<String> inbound, long usageResendAfterMs) {
 
   public BridgeConfig {
     ports = Map.copyOf(ports);
@@ -27,7 +30,7 @@ public record BridgeConfig(boolean enabled, String host, Map<String, Integer> po
 
   public static BridgeConfig defaults() {
     return new BridgeConfig(false, "127.0.0.1", Map.of("us-west", 7181, "us-east", 7182, "eu-west", 7183),
-        List.of("genmesh.usage", "genmesh.alerts"), List.of());
+        List.of("genmesh.usage", "genmesh.alerts"), List.of(), 30_000);
   }
 
   /** The port of {@code region}'s bridge: its configured one, else 0 (a free port). */
@@ -36,25 +39,26 @@ public record BridgeConfig(boolean enabled, String host, Map<String, Integer> po
   }
 
   public BridgeConfig withPorts(boolean on, Map<String, Integer> newPorts) {
-    return new BridgeConfig(on, host, newPorts, outbound, inbound);
+    return new BridgeConfig(on, host, newPorts, outbound, inbound, usageResendAfterMs);
   }
 
   public static BridgeConfig read(Node n) {
     Map<String, Integer> ports = new java.util.LinkedHashMap<>();
     n.integers("ports", 0, 65_535).forEach((region, port) -> ports.put(region, port.intValue()));
     BridgeConfig config = new BridgeConfig(n.bool("enabled", false), n.string("host", "127.0.0.1"), ports,
-        n.strings("outbound", List.of()), n.strings("inbound", List.of()));
+        n.strings("outbound", List.of()), n.strings("inbound", List.of()),
+        n.integer("usage_resend_after_ms", 100L, 86_400_000L, 30_000L));
     n.finish();
-    for (String address : config.outbound) {
-      if (address.isBlank() || address.contains("*")) {
-        throw new ConfigException(n.keyPath("outbound"), "lists exact addresses only (no patterns), got '" + address + "'");
-      }
-    }
-    for (String address : config.inbound) {
-      if (address.isBlank() || address.contains("*")) {
-        throw new ConfigException(n.keyPath("inbound"), "lists exact addresses only (no patterns), got '" + address + "'");
-      }
-    }
+    checkExact(n, "outbound", config.outbound);
+    checkExact(n, "inbound", config.inbound);
     return config;
+  }
+
+  private static void checkExact(Node n, String key, List<String> addresses) {
+    for (String address : addresses) {
+      if (address.isBlank() || address.contains("*")) {
+        throw new ConfigException(n.keyPath(key), "lists exact addresses only (no patterns), got '" + address + "'");
+      }
+    }
   }
 }

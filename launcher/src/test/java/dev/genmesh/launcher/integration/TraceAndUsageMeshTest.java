@@ -22,6 +22,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,6 +73,7 @@ class TraceAndUsageMeshTest {
         "GENMESH_WORKER__CLAIM_POLL_MS", "200",
         "GENMESH_EDGE__REGION_HEALTH_INTERVAL_MS", "500",
         "GENMESH_BRIDGE__ENABLED", "true",
+        "GENMESH_BRIDGE__USAGE_RESEND_AFTER_MS", "1000",
         "GENMESH_BRIDGE__PORTS__US_WEST", String.valueOf(bridgePort)));
     config = config.withRegions(Map.of("us-west", config.region("us-west")));
     mesh = Mesh.start(config, new Mesh.Options(dataDir, true, false, "127.0.0.1"), step -> {});
@@ -121,6 +126,17 @@ class TraceAndUsageMeshTest {
     for (String id : ids) {
       checkTrace(id);
     }
+
+    // A node that died between publishing and marking: the sweep sends the event again.
+    Waits.eventually(30, () -> sql("SELECT count(*) FROM requests WHERE usage_published_at IS NOT NULL AND id IN ('"
+        + ids.get(0) + "', '" + ids.get(1) + "')") == 2, "both usage events marked published");
+    List<String> again = new CopyOnWriteArrayList<>();
+    Process second = consumer(again, "--count", "1");
+    Waits.eventually(30, () -> again.stream().anyMatch(l -> l.contains("\"ready\"")), "the second consumer registered");
+    assertThat(sql("UPDATE requests SET usage_published_at = NULL WHERE id = '" + ids.get(0) + "'")).isEqualTo(1);
+    assertThat(second.waitFor(30, TimeUnit.SECONDS)).as("the event is sent again: " + again).isTrue();
+    assertThat(again.stream().filter(l -> l.contains("request_id")).map(JsonObject::new).toList())
+        .singleElement().satisfies(u -> assertThat(u.getString("request_id")).isEqualTo(ids.get(0)));
   }
 
   @Test
@@ -168,6 +184,23 @@ class TraceAndUsageMeshTest {
   private static SpanData byId(List<SpanData> trace, String spanId) {
     return trace.stream().filter(s -> s.getSpanId().equals(spanId)).findFirst()
         .orElseThrow(() -> new AssertionError("no span " + spanId + " in the trace: " + trace));
+  }
+
+  /** A count or an update count in us-west's request log. */
+  private long sql(String statement) {
+    String url = "jdbc:postgresql://127.0.0.1:" + mesh.stores().postgresPort("us-west") + "/"
+        + mesh.config().region("us-west").postgres().database();
+    try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+      if (statement.startsWith("UPDATE")) {
+        return c.createStatement().executeUpdate(statement);
+      }
+      try (ResultSet rows = c.createStatement().executeQuery(statement)) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(statement, e);
+    }
   }
 
   private Process consumer(List<String> lines, String... more) throws IOException {

@@ -28,6 +28,7 @@ public final class RegionIntegration {
   }
 
   public Future<Void> stop() {
+    usage.stop();
     return bridge == null ? Future.succeededFuture() : bridge.stop();
   }
 }
