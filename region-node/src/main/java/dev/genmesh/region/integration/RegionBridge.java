@@ -1,10 +1,9 @@
 package dev.genmesh.region.integration;
 
 import dev.genmesh.config.integration.BridgeConfig;
+import dev.genmesh.region.node.RegionContext;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.BridgeOptions;
@@ -26,18 +25,18 @@ public final class RegionBridge {
   private static final Set<BridgeEventType> FRAMES = Set.of(BridgeEventType.SEND, BridgeEventType.PUBLISH,
       BridgeEventType.REGISTER);
 
-  private final Vertx vertx;
+  private final RegionContext ctx;
   private final BridgeConfig config;
   private final String region;
   private final Counter refused;
   private TcpEventBusBridge bridge;
 
-  public RegionBridge(Vertx vertx, BridgeConfig config, String region, MeterRegistry meters) {
-    this.vertx = vertx;
-    this.config = config;
-    this.region = region;
+  public RegionBridge(RegionContext ctx) {
+    this.ctx = ctx;
+    this.config = ctx.config().bridge();
+    this.region = ctx.region();
     this.refused = Counter.builder("genmesh_bridge_refused_total").tag("region", region)
-        .description("Bridge frames refused: an address outside the allow-list").register(meters);
+        .description("Bridge frames refused: an address outside the allow-list").register(ctx.meters());
   }
 
   /** Listens on the region's bridge port; answers that port (the configured one). */
@@ -46,7 +45,7 @@ public final class RegionBridge {
     config.outbound().forEach(address -> options.addOutboundPermitted(new PermittedOptions().setAddress(address)));
     config.inbound().forEach(address -> options.addInboundPermitted(new PermittedOptions().setAddress(address)));
     int port = config.portOf(region);
-    bridge = TcpEventBusBridge.create(vertx, options, new NetServerOptions(), this::audit);
+    bridge = TcpEventBusBridge.create(ctx.vertx(), options, new NetServerOptions(), this::audit);
     return bridge.listen(port, config.host()).map(listening -> {
       LOG.info("region {}: event-bus bridge on {}:{} (outbound {}, inbound {})", region, config.host(), port,
           config.outbound(), config.inbound());

@@ -23,7 +23,7 @@ public final class RegionIntegration {
     if (!ctx.config().bridge().enabled()) {
       return Future.succeededFuture();
     }
-    bridge = new RegionBridge(ctx.vertx(), ctx.config().bridge(), ctx.region(), ctx.meters());
+    bridge = new RegionBridge(ctx);
     return bridge.start().mapEmpty();
   }
 
