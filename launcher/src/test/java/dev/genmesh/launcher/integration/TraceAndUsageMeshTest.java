@@ -99,27 +99,31 @@ class TraceAndUsageMeshTest {
   @Test
   void aUsageEventArrivesOverTheBridgeForEachCompletedGenerationAndOneTraceSpansEdgeRegionAndWorker() throws Exception {
     List<String> lines = new CopyOnWriteArrayList<>();
-    Process consumer = consumer(lines, "--count", "2");
+    Process consumer = consumer(lines, "--count", "3");
     Waits.eventually(30, () -> lines.stream().anyMatch(l -> l.contains("\"ready\"")), "the consumer registered");
 
     List<String> ids = List.of(submit("a lighthouse at dusk", 7), submit("a fox in snow", 8));
+    String blocked = submit("gore at the lighthouse", 9); // generated, then blocked by the safety check: failed
     for (String id : ids) {
       Waits.eventually(WAIT_S, () -> "completed".equals(status(id)), id + " completed");
     }
+    Waits.eventually(WAIT_S, () -> "failed".equals(status(blocked)), blocked + " failed");
 
-    assertThat(consumer.waitFor(WAIT_S, TimeUnit.SECONDS)).as("the consumer exits after 2 events: " + lines).isTrue();
+    assertThat(consumer.waitFor(WAIT_S, TimeUnit.SECONDS)).as("the consumer exits after 3 events: " + lines).isTrue();
     assertThat(consumer.exitValue()).isZero();
     List<JsonObject> usage = lines.stream().filter(l -> l.contains("request_id")).map(JsonObject::new).toList();
-    assertThat(usage).extracting(u -> u.getString("request_id")).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(usage).extracting(u -> u.getString("request_id")).containsExactlyInAnyOrder(ids.get(0), ids.get(1), blocked);
     for (JsonObject event : usage) {
-      assertThat(event.getString("status")).isEqualTo("completed");
+      boolean failed = event.getString("request_id").equals(blocked);
+      assertThat(event.getString("status")).isEqualTo(failed ? "failed" : "completed");
       assertThat(event.getString("region")).isEqualTo("us-west");
       assertThat(event.getString("user")).isEqualTo("anonymous");
       assertThat(event.getString("tier")).isEqualTo("turbo");
       assertThat(event.getString("model")).isEqualTo("genmesh-tiny");
       assertThat(event.getString("gpu_class")).isNotBlank();
-      assertThat(event.getDouble("gpu_seconds")).isPositive();
-      assertThat(event.getInteger("images")).isEqualTo(1);
+      assertThat(event.getDouble("gpu_seconds")).as("the denoising ran for the blocked one too").isPositive();
+      assertThat(event.getInteger("images")).isEqualTo(failed ? 0 : 1);
+      assertThat(event.getString("error_code")).isEqualTo(failed ? "safety_blocked" : null);
       assertThat(event.getString("dedupe_key")).isEqualTo(event.getString("request_id"));
     }
 
