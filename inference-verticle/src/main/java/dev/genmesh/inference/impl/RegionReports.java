@@ -61,14 +61,14 @@ public final class RegionReports {
         .map(reply -> true)
         .recover(e -> {
           if (e instanceof ReplyException re && re.failureCode() == BusFailure.STALE_ATTEMPT) {
-            LOG.info("[{}] result of attempt {} discarded by the region (request moved on)", result.requestId(), result.attempt());
+            run.traced(() -> LOG.info("[{}] result of attempt {} discarded by the region (request moved on)", result.requestId(), result.attempt()));
             return Future.succeededFuture(false);
           }
           if (attemptsLeft <= 1) {
             return Future.failedFuture(e);
           }
           long delay = 200L * (RESULT_ATTEMPTS - attemptsLeft + 1);
-          LOG.warn("[{}] handing in the result failed ({}), retrying in {} ms", result.requestId(), e.getMessage(), delay);
+          run.traced(() -> LOG.warn("[{}] handing in the result failed ({}), retrying in {} ms", result.requestId(), e.getMessage(), delay));
           return vertx.timer(delay).compose(t -> handIn(run, result, attemptsLeft - 1));
         });
   }
@@ -76,7 +76,7 @@ public final class RegionReports {
   /** The typed failure of one attempt; the region's retry policy reads the type. */
   public void failure(RequestRun run, String type, String message) {
     if (FailureType.CANCELLED.equals(type)) {
-      LOG.info("[{}] stopped on worker {} after cancellation", run.id(), workerId);
+      run.traced(() -> LOG.info("[{}] stopped on worker {} after cancellation", run.id(), workerId));
     }
     var failure = new WorkerMessages.Failure(run.id(), run.assignment().attempt(), workerId, type, message);
     run.endSpan("failed: " + type);

@@ -6,6 +6,7 @@ import dev.genmesh.protocol.TraceParent;
 import dev.genmesh.protocol.WorkerMessages;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
 import java.util.Base64;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -38,6 +39,13 @@ public final class RequestRun {
 
   public Span span() {
     return span;
+  }
+
+  /** Runs {@code log} with the run's span current: its lines carry the request's trace id (docs/architecture.md, "Tracing"). */
+  public void traced(Runnable log) {
+    try (Scope ignored = span.makeCurrent()) {
+      log.run();
+    }
   }
 
   /** Ends the run's span with how the attempt ended (a second call changes nothing). */
