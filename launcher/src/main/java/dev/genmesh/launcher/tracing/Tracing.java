@@ -39,7 +39,7 @@ public final class Tracing {
         io.opentelemetry.api.common.AttributeKey.stringKey("service.name"), config.serviceName() + "-" + role)));
     SdkTracerProvider traces = SdkTracerProvider.builder()
         .setResource(resource)
-        .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.samplingRatio())))
+        .setSampler(Sampler.parentBased(new PublicApiSampler(config.samplingRatio())))
         .addSpanProcessor(BatchSpanProcessor.builder(OtlpHttpSpanExporter.builder()
             .setEndpoint(config.otlpEndpoint()).build()).build())
         .build();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.genmesh.config.integration.TracingConfig;
 import dev.genmesh.testkit.Waits;
 import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -55,6 +56,18 @@ class TracingExportTest {
     Tracing.shutdown();
 
     assertThat(posts).isEmpty();
+  }
+
+  @Test
+  void onlyPublicApiRequestsStartATrace() {
+    Tracing.start(config(1.0), "edge");
+    var tracer = GlobalOpenTelemetry.getTracer("test");
+    tracer.spanBuilder("GET").setSpanKind(SpanKind.SERVER).setAttribute("url.path", "/health/ready").startSpan().end();
+    tracer.spanBuilder("POST").setSpanKind(SpanKind.SERVER).setAttribute("url.path", "/v1/generations").startSpan().end();
+    Tracing.shutdown();
+
+    assertThat(posts).singleElement().satisfies(post -> assertThat(post).contains("/v1/generations")
+        .doesNotContain("/health/ready"));
   }
 
   private TracingConfig config(double ratio) {
