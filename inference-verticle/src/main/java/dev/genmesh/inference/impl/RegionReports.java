@@ -3,7 +3,7 @@ package dev.genmesh.inference.impl;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.FailureType;
-import dev.genmesh.protocol.TraceParent;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.protocol.WorkerMessages;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;

@@ -2,7 +2,7 @@ package dev.genmesh.inference.impl;
 
 import dev.genmesh.inference.pipeline.GenerationInput;
 import dev.genmesh.protocol.GenerationSpec;
-import dev.genmesh.protocol.TraceParent;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.protocol.WorkerMessages;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;

@@ -3,7 +3,7 @@ package dev.genmesh.region.safety;
 import dev.genmesh.images.ImageStore;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.protocol.TraceParent;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.protocol.safety.SafetyCheck;
 import dev.genmesh.protocol.safety.SafetyVerdict;

@@ -5,7 +5,7 @@ import dev.genmesh.breakers.RegionBreakers;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
-import dev.genmesh.protocol.TraceParent;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.QueueEntry;

@@ -1,4 +1,4 @@
-package dev.genmesh.protocol;
+package dev.genmesh.protocol.tracing;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.trace.Span;
