@@ -2,6 +2,8 @@ package dev.genmesh.config;
 
 import dev.genmesh.config.failover.FailoverConfig;
 import dev.genmesh.config.impl.Node;
+import dev.genmesh.config.integration.BridgeConfig;
+import dev.genmesh.config.integration.TracingConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +26,19 @@ public record GenmeshConfig(
     ImagesConfig images,
     FailoverConfig failover,
     UsersConfig users,
-    ReplicationConfig replication) {
+    ReplicationConfig replication,
+    TracingConfig tracing,
+    BridgeConfig bridge) {
+
+  /** Without {@code tracing} and {@code bridge} sections: their defaults (both off). */
+  public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
+      WorkerConfig worker, QueueConfig queue, HealthConfig health, BreakerConfig breakers,
+      AutoscalingConfig autoscaling, Map<String, GpuConfig> gpus, Map<String, List<String>> routing, DrConfig dr,
+      RegistryConfig registry, SafetyConfig safety, ImagesConfig images, FailoverConfig failover, UsersConfig users,
+      ReplicationConfig replication) {
+    this(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images,
+        failover, users, replication, TracingConfig.defaults(), BridgeConfig.defaults());
+  }
 
   /** Without a {@code replication} section: the replication defaults. */
   public GenmeshConfig(EdgeConfig edge, Map<String, RegionConfig> regions, Map<String, ModelConfig> models,
@@ -91,56 +105,60 @@ public record GenmeshConfig(
   }
 
   public GenmeshConfig withEdge(EdgeConfig newEdge) {
-    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+    return new GenmeshConfig(newEdge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withRegions(Map<String, RegionConfig> newRegions) {
-    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+    return new GenmeshConfig(edge, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRegions)), models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withWorker(WorkerConfig newWorker) {
-    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withImages(ImagesConfig newImages) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, newImages, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withSafety(SafetyConfig newSafety) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, newSafety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withUsers(UsersConfig newUsers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, newUsers, replication, tracing, bridge);
   }
 
   public GenmeshConfig withReplication(ReplicationConfig newReplication) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, newReplication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, newReplication, tracing, bridge);
+  }
+
+  public GenmeshConfig withBridge(BridgeConfig newBridge) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, newBridge);
   }
 
   public GenmeshConfig withFailover(FailoverConfig newFailover) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, newFailover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withHealth(HealthConfig newHealth) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, newHealth, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withAutoscaling(AutoscalingConfig newAutoscaling) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, newAutoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withGpus(Map<String, GpuConfig> newGpus) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling,
-        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover, users, replication);
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
-    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   /**
@@ -185,7 +203,7 @@ public record GenmeshConfig(
       resolved.put(name, model.withFamily(family));
     });
     return new GenmeshConfig(edge, regions, java.util.Collections.unmodifiableMap(resolved), worker, queue, health, breakers,
-        autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication);
+        autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
   /** A declared family is a model_mix family whose first request class (its plain one) the model serves. */
@@ -293,7 +311,9 @@ public record GenmeshConfig(
         ImagesConfig.read(root.child("images")),
         root.has("failover") ? FailoverConfig.read(root.child("failover")) : FailoverConfig.defaults(),
         UsersConfig.read(root.child("users")),
-        ReplicationConfig.read(root.child("replication")));
+        ReplicationConfig.read(root.child("replication")),
+        root.has("tracing") ? TracingConfig.read(root.child("tracing")) : TracingConfig.defaults(),
+        root.has("bridge") ? BridgeConfig.read(root.child("bridge")) : BridgeConfig.defaults());
     root.finish();
     config.failover.dns().checkRegions(regions.keySet(), "failover.dns");
     config.checkReferences();

@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
+    // Before anything logs: slf4j-simple's format plus trace ids, or JSON lines (GENMESH_LOG_FORMAT=json).
+    System.setProperty("slf4j.provider", dev.genmesh.launcher.logging.TraceLogProvider.class.getName());
+    System.setProperty("slf4j.internal.verbosity", "WARN"); // no "attempting to load provider" line at each start
     System.setProperty("hazelcast.logging.type", "slf4j");
     System.setProperty("hazelcast.phone.home.enabled", "false");
     int code = new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportFailure).execute(args);

@@ -24,6 +24,7 @@ import dev.genmesh.launcher.scaling.LocalAutoscaling;
 import dev.genmesh.launcher.scaling.LocalWorkerActuator;
 import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
 import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
+import dev.genmesh.launcher.tracing.Tracing;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.users.IssuedKey;
 import dev.genmesh.users.UserStore;
@@ -122,6 +123,7 @@ public final class Mesh implements AutoCloseable {
   }
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
+    Tracing.start(base.tracing(), "up");
     progress.accept("starting embedded PostgreSQL (one server per region), Redis and the object store (S3Proxy) in "
         + options.dataDir());
     Map<String, String> databases = new LinkedHashMap<>();
@@ -199,10 +201,8 @@ public final class Mesh implements AutoCloseable {
     }
 
     progress.accept("starting the edge router");
-    edgeVertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(meters))
-        .build();
+    edgeVertx = Tracing.apply(Vertx.builder().withMetrics(new MicrometerMetricsFactory(meters)),
+        new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true))).build();
     if (config.users().enabled()) {
       users = UserStores.open(edgeVertx, config.users());
       await(users.migrate(), "migrate the user database");

@@ -52,10 +52,9 @@ final class RoleCommands {
     public void run() {
       GenmeshConfig config = common.loadConfig();
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      Vertx vertx = Vertx.builder()
-          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-          .withMetrics(new MicrometerMetricsFactory(meters))
-          .build();
+      dev.genmesh.launcher.tracing.Tracing.start(config.tracing(), "edge");
+      Vertx vertx = dev.genmesh.launcher.tracing.Tracing.apply(Vertx.builder().withMetrics(new MicrometerMetricsFactory(meters)),
+          new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true))).build();
       UserStore users = null;
       if (config.users().enabled()) {
         users = UserStores.open(vertx, config.users());
@@ -84,6 +83,7 @@ final class RoleCommands {
       GenmeshConfig config = common.loadConfig();
       RegionConfig region = config.region(name);
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      dev.genmesh.launcher.tracing.Tracing.start(config.tracing(), "region");
       RegionCluster.Member member = Mesh.await(RegionCluster.join(region, common.bindHost, meters), "join cluster of " + name);
       Vertx vertx = member.vertx();
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, meters,
@@ -126,6 +126,7 @@ final class RoleCommands {
       RegionConfig regionConfig = config.region(region);
       Supplier<String> defaultId = () -> regionConfig.code() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      dev.genmesh.launcher.tracing.Tracing.start(config.tracing(), "worker");
       RegionCluster.Member member = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, meters),
           "join cluster of " + region);
       Vertx vertx = member.vertx();

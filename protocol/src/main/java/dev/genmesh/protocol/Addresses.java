@@ -87,6 +87,12 @@ public final class Addresses {
     return "genmesh." + region + ".scaling.warmup";
   }
 
+  /**
+   * Publish: one usage event per request that reached COMPLETED or FAILED, for billing, from the
+   * region node that committed it (docs/event-bus.md; dedupe on {@code request_id}).
+   */
+  public static final String USAGE = "genmesh.usage";
+
   /** Publish: alerts for internal services. */
   public static final String ALERTS = "genmesh.alerts";
 }

@@ -128,14 +128,27 @@ public final class WorkerMessages {
     }
   }
 
-  /** The answer to a claim: one request, its attempt number and the lease the worker holds. */
-  public record Assignment(String requestId, int attempt, long leaseMs, GenerationSpec spec) {
+  /**
+   * The answer to a claim: one request, its attempt number and the lease the worker holds.
+   *
+   * @param traceParent the W3C {@code traceparent} of the submit that created the request (null:
+   *     not traced); the worker's spans of this attempt join that trace
+   */
+  public record Assignment(String requestId, int attempt, long leaseMs, GenerationSpec spec, String traceParent) {
+    public Assignment(String requestId, int attempt, long leaseMs, GenerationSpec spec) {
+      this(requestId, attempt, leaseMs, spec, null);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject()
+      JsonObject json = new JsonObject()
           .put("request_id", requestId)
           .put("attempt", attempt)
           .put("lease_ms", leaseMs)
           .put("spec", spec.toJson());
+      if (traceParent != null) {
+        json.put("trace_parent", traceParent);
+      }
+      return json;
     }
 
     public static Assignment fromJson(JsonObject json) {
@@ -143,7 +156,8 @@ public final class WorkerMessages {
           json.getString("request_id"),
           json.getInteger("attempt"),
           json.getLong("lease_ms"),
-          GenerationSpec.fromJson(json.getJsonObject("spec")));
+          GenerationSpec.fromJson(json.getJsonObject("spec")),
+          json.getString("trace_parent"));
     }
   }
 

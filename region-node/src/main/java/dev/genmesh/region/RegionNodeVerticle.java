@@ -17,6 +17,7 @@ import dev.genmesh.region.autoscale.impl.LoggingActuator;
 import dev.genmesh.region.failover.FailoverRoutes;
 import dev.genmesh.region.failover.FailureDetection;
 import dev.genmesh.region.failover.RegionFailover;
+import dev.genmesh.region.integration.RegionIntegration;
 import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.images.ImageSweeper;
 import dev.genmesh.region.node.RegionContext;
@@ -90,6 +91,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Housekeeping housekeeping;
   private Supplier<String> primaryRegistryUrl;
   private RegistryMirror registryMirror;
+  private RegionIntegration integration;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   /** @param regionName a key of {@code config.regions()} */
@@ -141,6 +143,7 @@ public final class RegionNodeVerticle extends VerticleBase {
         .compose(v -> startSafetyGate())
         .compose(v -> registerConsumers())
         .compose(v -> startHttp())
+        .compose(v -> (integration = new RegionIntegration(ctx, stores.pool())).start()) // usage events, bridge
         .compose(v -> autoscaling.start(actuator))
         .onSuccess(v -> {
           housekeeping = new Housekeeping(ctx, machinery.watch, machinery.reaper, machinery.workers);
@@ -338,7 +341,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     if (imageCopies != null) {
       imageCopies.stop();
     }
-    Future<Void> chain = Future.succeededFuture();
+    Future<Void> chain = integration == null ? Future.succeededFuture() : integration.stop();
     if (autoscaling != null) {
       RegionAutoscaling stopping = autoscaling;
       chain = chain.transform(v -> stopping.stop());

@@ -120,7 +120,7 @@ public final class BatchExecution {
       }
       if (outcome.refused()) {
         failures.increment();
-        LOG.warn("[{}] refused by the pipeline on worker {}: {}", run.id(), workerId, outcome.refusal().getMessage());
+        run.traced(() -> LOG.warn("[{}] refused by the pipeline on worker {}: {}", run.id(), workerId, outcome.refusal().getMessage()));
         reports.failure(run, FailureType.ERROR, outcome.refusal().getMessage());
         continue;
       }
@@ -142,7 +142,7 @@ public final class BatchExecution {
         .compose(images -> {
           var result = new WorkerMessages.Result(run.id(), run.assignment().attempt(), workerId, images, run.elapsedMs(),
               gpuMs);
-          return reports.result(result).<Void>compose(taken -> {
+          return reports.result(run, result).<Void>compose(taken -> {
             contact.answered();
             if (!taken) {
               uploads.discard(images);
@@ -150,14 +150,14 @@ public final class BatchExecution {
             return Future.succeededFuture();
           }, e -> {
             failures.increment();
-            LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString());
+            run.traced(() -> LOG.error("[{}] the region did not take the result: {}", run.id(), e.toString()));
             reports.failure(run, FailureType.ERROR, "result not delivered: " + e.getMessage());
             return Future.succeededFuture();
           });
         }, e -> {
           if (!run.isCancelled() || run.isDrained()) {
             failures.increment();
-            LOG.error("[{}] images of attempt {} not stored: {}", run.id(), run.assignment().attempt(), e.getMessage());
+            run.traced(() -> LOG.error("[{}] images of attempt {} not stored: {}", run.id(), run.assignment().attempt(), e.getMessage()));
           }
           reports.failure(run, run.isCancelled() && !run.isDrained() ? FailureType.CANCELLED : FailureType.ERROR,
               "images not stored: " + e.getMessage());
@@ -175,7 +175,7 @@ public final class BatchExecution {
     }
     for (RequestRun run : batch) {
       worker.release(run.id()); // the region retries it elsewhere; no more lease renewals from here
-      LOG.error("[{}] attempt {} failed on worker {} ({}): {}", run.id(), run.assignment().attempt(), workerId, type, cause.toString());
+      run.traced(() -> LOG.error("[{}] attempt {} failed on worker {} ({}): {}", run.id(), run.assignment().attempt(), workerId, type, cause.toString()));
       reports.failure(run, type, String.valueOf(cause.getMessage()));
     }
     if (FailureType.OOM.equals(type)) {

@@ -3,7 +3,10 @@ package dev.genmesh.inference.impl;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.FailureType;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.protocol.WorkerMessages;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,6 +22,9 @@ public final class RegionReports {
   private static final Logger LOG = LoggerFactory.getLogger(RegionReports.class);
   private static final long BUS_TIMEOUT_MS = 10_000;
   private static final int RESULT_ATTEMPTS = 5;
+
+  private static final AttributeKey<Long> STEP = AttributeKey.longKey("genmesh.step");
+  private static final AttributeKey<Long> TOTAL = AttributeKey.longKey("genmesh.total");
 
   private final Vertx vertx;
   private final String region;
@@ -37,41 +43,45 @@ public final class RegionReports {
     stepTime.record(nanosInTensorFlow, TimeUnit.NANOSECONDS);
     var report = new WorkerMessages.Step(run.id(), run.assignment().attempt(), workerId, step, total, nanosTotal / 1e6,
         preview == null ? null : Base64.getEncoder().encodeToString(preview));
-    vertx.eventBus().send(Addresses.progress(region), report.toJson());
+    run.span().addEvent("step", Attributes.of(STEP, (long) step, TOTAL, (long) total));
+    vertx.eventBus().send(Addresses.progress(region), report.toJson(), TraceParent.onMessage(new DeliveryOptions(), run.span()));
   }
 
   /**
    * Hands the stored images' keys to the region, retrying with backoff. True when the region took
    * them; false when it answered that the attempt is stale (not retried: the request moved on).
    */
-  public Future<Boolean> result(WorkerMessages.Result result) {
-    return handIn(result, RESULT_ATTEMPTS);
+  public Future<Boolean> result(RequestRun run, WorkerMessages.Result result) {
+    return handIn(run, result, RESULT_ATTEMPTS).onComplete(ar -> run.endSpan(ar.succeeded() ? "handed_in" : "not_handed_in"));
   }
 
-  private Future<Boolean> handIn(WorkerMessages.Result result, int attemptsLeft) {
-    return vertx.eventBus().request(Addresses.result(region), result.toJson(), new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
+  private Future<Boolean> handIn(RequestRun run, WorkerMessages.Result result, int attemptsLeft) {
+    DeliveryOptions options = TraceParent.onMessage(new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS), run.span());
+    return vertx.eventBus().request(Addresses.result(region), result.toJson(), options)
         .map(reply -> true)
         .recover(e -> {
           if (e instanceof ReplyException re && re.failureCode() == BusFailure.STALE_ATTEMPT) {
-            LOG.info("[{}] result of attempt {} discarded by the region (request moved on)", result.requestId(), result.attempt());
+            run.traced(() -> LOG.info("[{}] result of attempt {} discarded by the region (request moved on)", result.requestId(), result.attempt()));
             return Future.succeededFuture(false);
           }
           if (attemptsLeft <= 1) {
             return Future.failedFuture(e);
           }
           long delay = 200L * (RESULT_ATTEMPTS - attemptsLeft + 1);
-          LOG.warn("[{}] handing in the result failed ({}), retrying in {} ms", result.requestId(), e.getMessage(), delay);
-          return vertx.timer(delay).compose(t -> handIn(result, attemptsLeft - 1));
+          run.traced(() -> LOG.warn("[{}] handing in the result failed ({}), retrying in {} ms", result.requestId(), e.getMessage(), delay));
+          return vertx.timer(delay).compose(t -> handIn(run, result, attemptsLeft - 1));
         });
   }
 
   /** The typed failure of one attempt; the region's retry policy reads the type. */
   public void failure(RequestRun run, String type, String message) {
     if (FailureType.CANCELLED.equals(type)) {
-      LOG.info("[{}] stopped on worker {} after cancellation", run.id(), workerId);
+      run.traced(() -> LOG.info("[{}] stopped on worker {} after cancellation", run.id(), workerId));
     }
     var failure = new WorkerMessages.Failure(run.id(), run.assignment().attempt(), workerId, type, message);
-    vertx.eventBus().request(Addresses.failure(region), failure.toJson(), new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
+    run.endSpan("failed: " + type);
+    vertx.eventBus().request(Addresses.failure(region), failure.toJson(),
+            TraceParent.onMessage(new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS), run.span()))
         .onFailure(e -> LOG.warn("[{}] region did not take the failure report: {}", run.id(), e.getMessage()));
   }
 }

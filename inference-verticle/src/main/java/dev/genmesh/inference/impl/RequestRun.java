@@ -2,7 +2,11 @@ package dev.genmesh.inference.impl;
 
 import dev.genmesh.inference.pipeline.GenerationInput;
 import dev.genmesh.protocol.GenerationSpec;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.protocol.WorkerMessages;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Scope;
 import java.util.Base64;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -18,8 +22,37 @@ public final class RequestRun {
   private volatile int stepsDone;
   private volatile int totalSteps;
 
+  /** The denoising run's span, in the submit's trace (invalid when the request is not traced). */
+  private final Span span;
+
   public RequestRun(WorkerMessages.Assignment assignment) {
     this.assignment = assignment;
+    this.span = assignment.traceParent() == null ? Span.getInvalid()
+        : TraceParent.start("denoise " + assignment.spec().model(), SpanKind.INTERNAL, assignment.traceParent())
+            .setAttribute("genmesh.request_id", assignment.requestId())
+            .setAttribute("genmesh.attempt", assignment.attempt())
+            .setAttribute("genmesh.model", assignment.spec().model())
+            .setAttribute("genmesh.steps", assignment.spec().steps())
+            .setAttribute("genmesh.size", assignment.spec().width() + "x" + assignment.spec().height())
+            .setAttribute("genmesh.batch_size", assignment.spec().batchSize());
+  }
+
+  public Span span() {
+    return span;
+  }
+
+  /** Runs {@code log} with the run's span current: its lines carry the request's trace id (docs/architecture.md, "Tracing"). */
+  public void traced(Runnable log) {
+    try (Scope ignored = span.makeCurrent()) {
+      log.run();
+    }
+  }
+
+  /** Ends the run's span with how the attempt ended (a second call changes nothing). */
+  public void endSpan(String outcome) {
+    span.setAttribute("genmesh.outcome", outcome);
+    span.setAttribute("genmesh.steps_done", stepsDone);
+    span.end();
   }
 
   public WorkerMessages.Assignment assignment() {

@@ -122,7 +122,7 @@ public final class WorkLoop {
     if (run == null) {
       return;
     }
-    LOG.info("[{}] cancel received by worker {}: stopping at the next step", run.id(), workerId);
+    run.traced(() -> LOG.info("[{}] cancel received by worker {}: stopping at the next step", run.id(), workerId));
     run.cancel();
     if (pending.remove(run)) {
       held.remove(run.id());
@@ -222,7 +222,7 @@ public final class WorkLoop {
   }
 
   private void loadFailed(RequestRun run, String reason) {
-    LOG.warn("[{}] refused by worker {} ({}): {}", run.id(), workerId, FailureType.MODEL_LOAD_FAILED, reason);
+    run.traced(() -> LOG.warn("[{}] refused by worker {} ({}): {}", run.id(), workerId, FailureType.MODEL_LOAD_FAILED, reason));
     refuse(run, FailureType.MODEL_LOAD_FAILED, reason);
   }
 
@@ -300,8 +300,9 @@ public final class WorkLoop {
     GenerationSpec spec = batch.get(0).spec();
     int images = batch.stream().mapToInt(r -> r.spec().batchSize()).sum();
     runningEstimateMb = models.estimateMb(spec.model(), spec.width(), spec.height(), images);
-    batch.forEach(r -> LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{}, batch of {} request(s), {} image(s))",
-        r.id(), workerId, r.assignment().attempt(), spec.steps(), spec.width(), spec.height(), batch.size(), images));
+    batch.forEach(r -> r.traced(() -> LOG.info("[{}] worker {} runs attempt {} ({} steps, {}x{}, batch of {} request(s),"
+        + " {} image(s))", r.id(), workerId, r.assignment().attempt(), spec.steps(), spec.width(), spec.height(), batch.size(),
+        images)));
     batches.run(batch, images).onComplete(v -> {
       // Those handing in stay held (their leases renewed) until released.
       batch.stream().filter(r -> !r.isHandingIn()).forEach(r -> held.remove(r.id()));

@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.launcher.tracing.Tracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -116,6 +117,6 @@ public final class RegionCluster {
       options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
       builder.withMetrics(new MicrometerMetricsFactory(registry));
     }
-    return builder.with(options).buildClustered().map(vertx -> new Member(vertx, cluster));
+    return Tracing.apply(builder, options).buildClustered().map(vertx -> new Member(vertx, cluster));
   }
 }

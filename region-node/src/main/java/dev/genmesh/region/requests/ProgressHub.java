@@ -25,6 +25,8 @@ public final class ProgressHub {
   private final Vertx vertx;
   private final String address;
   private final Map<String, List<Consumer<ProgressEvent>>> listeners = new HashMap<>();
+  /** Told of every event this node commits and publishes (not of other nodes' events). */
+  private final List<Consumer<ProgressEvent>> committed = new ArrayList<>();
   private MessageConsumer<JsonObject> consumer;
 
   public ProgressHub(Vertx vertx, String region) {
@@ -55,6 +57,12 @@ public final class ProgressHub {
   /** Call only after the event is committed to the log. */
   public void publish(ProgressEvent event) {
     vertx.eventBus().publish(address, event.toJson());
+    committed.forEach(listener -> listener.accept(event));
+  }
+
+  /** Listens to the events this node commits: each event once in the region (usage events). */
+  public void onCommitted(Consumer<ProgressEvent> listener) {
+    committed.add(listener);
   }
 
   /** Listens to the live events of one request; run the answer to stop. */

@@ -77,16 +77,20 @@ public final class RequestLog {
   /** As above, with what the idempotency key is for ({@code RequestHash}; null: nothing to compare a retry with). */
   public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, String user, JsonObject queuedData,
       String requestClass, String requestHash) {
-    return submit(id, spec, idempotencyKey, user, queuedData, requestClass, requestHash, 0);
+    return submit(id, spec, idempotencyKey, user, queuedData, requestClass, requestHash, 0, null);
   }
 
-  /** As above, at {@code priority} (negative: behind others of its tier; the edge's deprioritised heavy relax users). */
+  /**
+   * As above, at {@code priority} (negative: behind others of its tier; the edge's deprioritised heavy relax users) and
+   * with the W3C traceparent of the submit (null: not traced), for the worker's spans.
+   */
   public Future<Submitted> submit(String id, GenerationSpec spec, String idempotencyKey, String user, JsonObject queuedData,
-      String requestClass, String requestHash, int priority) {
+      String requestClass, String requestHash, int priority, String traceParent) {
     String sql = "WITH ins AS ("
         + " INSERT INTO requests (id, idempotency_key, tier, model, spec, status, priority, attempt, retry_count,"
-        + "   last_event_seq, created_at, queued_at, updated_at, user_id, request_class, request_hash)"
-        + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', $10, 0, 0, 1, now(), now(), now(), $7, $8, $9)"
+        + "   last_event_seq, created_at, queued_at, updated_at, user_id, request_class, request_hash,"
+        + "   trace_parent)"
+        + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', $10, 0, 0, 1, now(), now(), now(), $7, $8, $9, $11)"
         + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING *),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT id, 1, 'queued', $6::jsonb, created_at FROM ins"
@@ -94,7 +98,7 @@ public final class RequestLog {
         + " SELECT ins.*, ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
         + " FROM ins JOIN ev ON ev.request_id = ins.id";
     Tuple params = Tuple.of(id, idempotencyKey, spec.tier().wireName(), spec.model(), spec.toJson(), queuedData, user);
-    params.addString(requestClass).addString(requestHash).addInteger(priority);
+    params.addString(requestClass).addString(requestHash).addInteger(priority).addString(traceParent);
     return writes.execute(sql, params).compose(rows -> {
       if (rows.size() > 0) {
         Row row = rows.iterator().next();

@@ -16,6 +16,7 @@ import java.util.List;
  *
  * @param images the objects of the attempt that reached SAFETY_PENDING, in image order (served
  *     only once the row is COMPLETED); empty before
+ * @param traceParent the W3C traceparent of the submit (null: not traced)
  */
 public record RequestRow(
     String id,
@@ -47,7 +48,8 @@ public record RequestRow(
     String safetyReason,
     String requestHash,
     List<StoredImage> images,
-    Long gpuMs) {
+    Long gpuMs,
+    String traceParent) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -91,7 +93,8 @@ public record RequestRow(
         row.getString("safety_reason"),
         row.getString("request_hash"),
         images(row),
-        gpuMs(row));
+        gpuMs(row),
+        row.getColumnIndex("trace_parent") >= 0 ? row.getString("trace_parent") : null);
   }
 
   /** The GPU time the worker reported for the attempt that produced the images (null before, or from an older row). */

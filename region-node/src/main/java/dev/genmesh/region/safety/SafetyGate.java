@@ -3,6 +3,7 @@ package dev.genmesh.region.safety;
 import dev.genmesh.images.ImageStore;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.protocol.StoredImage;
 import dev.genmesh.protocol.safety.SafetyCheck;
 import dev.genmesh.protocol.safety.SafetyVerdict;
@@ -16,6 +17,8 @@ import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.safety.impl.SafetyLog;
 import dev.genmesh.region.safety.impl.SafetyMetrics;
 import dev.genmesh.region.safety.impl.SafetySweeper;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import java.time.Clock;
@@ -104,6 +107,17 @@ public final class SafetyGate {
    * there was no answer, or when the log could not be written: the sweeper asks again). Never fails.
    */
   public Future<RequestStatus> check(RequestRow row) {
+    // A child of the worker's result message (or, from the sweeper, of the submit's trace).
+    Span span = TraceParent.start("safety.check", SpanKind.INTERNAL, row.traceParent());
+    span.setAttribute("genmesh.request_id", row.id());
+    span.setAttribute("genmesh.images", row.images().size());
+    return checkNow(row).onComplete(ar -> {
+      span.setAttribute("genmesh.safety.status", ar.succeeded() ? ar.result().wireName() : "error");
+      span.end();
+    });
+  }
+
+  private Future<RequestStatus> checkNow(RequestRow row) {
     return Future.succeededFuture(row)
         .map(r -> {
           GenerationSpec spec = r.generationSpec();

@@ -5,6 +5,7 @@ import dev.genmesh.breakers.RegionBreakers;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.RequestIds;
 import dev.genmesh.protocol.RequestStatus;
+import dev.genmesh.protocol.tracing.TraceParent;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.queue.QueueEntry;
@@ -105,6 +106,7 @@ public final class Submissions {
   private Future<Accepted> submitNow(GenerationSpec spec, String idempotencyKey, String user, String requestHash,
       int priority) {
     String id = RequestIds.next(regionCode, clock.millis());
+    String traceParent = TraceParent.current(); // the regional API's server span: the worker's spans join it
     // Where its start tag would put it now: the place the queued event reports.
     return queue.predict(spec.tier(), user, priority).timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .map(Optional::of)
@@ -114,7 +116,8 @@ public final class Submissions {
           OptionalLong etaMs = position == null ? OptionalLong.empty() : eta.etaMs(spec, position, 0);
           Long etaValue = etaMs.isPresent() ? etaMs.getAsLong() : null;
           JsonObject queued = new JsonObject().put("position", position).put("queue_position", position).put("eta_ms", etaValue);
-          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec), requestHash, priority)
+          return log.submit(id, spec, idempotencyKey, user, queued, routing.requestClass(spec), requestHash, priority,
+                  traceParent)
               .compose(submitted -> fallbacks.atSubmit(submitted, breakers::fallbackFor)) // an open model's fallback, where allowed
               .compose(submitted -> enqueue(submitted.row()).map(v -> {
                 RequestRow row = submitted.row();

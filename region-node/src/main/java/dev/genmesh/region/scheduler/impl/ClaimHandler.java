@@ -224,7 +224,7 @@ public final class ClaimHandler {
     eta.observeDispatch(row.generationSpec());
     LOG.debug("request {} ({}, {}) assigned to worker {} (attempt {})", row.id(), item.tier().wireName(), item.via(),
         claim.workerId(), row.attempt());
-    return new Assignment(row.id(), row.attempt(), leaseMs, row.generationSpec());
+    return new Assignment(row.id(), row.attempt(), leaseMs, row.generationSpec(), row.traceParent());
   }
 
   /** The row was not assignable to this worker: put it back if it still waits (true), else drop it. */
