@@ -14,6 +14,8 @@ import dev.genmesh.simulator.impl.CheapestPools;
 import dev.genmesh.simulator.impl.SimClock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,7 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
   /** [pool][tick]: the planned target. */
   private final int[][] plan;
   private final Map<String, Integer> targets = new LinkedHashMap<>();
+  private final List<Map<String, Double>> familyTime = new ArrayList<>();
   private final double[] lastUp;
   private final double[] lastChange;
 
@@ -63,6 +66,9 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
     this.headroom = headroom;
     KnownDemand demand = new KnownDemand(genmesh, settings, traffic, headroom);
     this.pools = demand.pools();
+    for (int p = 0; p < pools.length; p++) {
+      familyTime.add(demand.familyTime(p));
+    }
     int ticks = (int) Math.ceil((end - start) / tick) + 1;
     int[][] need = new int[pools.length][ticks];
     for (int i = 0; i < ticks; i++) {
@@ -135,8 +141,9 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
         continue;
       }
       PoolState state = observation.pools().get(pools[p]);
-      ScalePlan models = planner.plan(current, to, state == null ? Map.of() : state.loadedModels(),
-          cheapest.classesOf(pools[p]));
+      ScalePlan models = familyTime.get(p).isEmpty()
+          ? planner.plan(current, to, state == null ? Map.of() : state.loadedModels(), cheapest.classesOf(pools[p]))
+          : byGpuTime(familyTime.get(p), current, to, state == null ? Map.of() : state.loadedModels());
       out.add(new ScalingDecision(time, "sim", pools[p], current, to, "clairvoyant", ScalingDecision.DRIVER_FORECAST,
           "known_demand", want, headroom, 0, Map.of(), null, models.warmModels(), models.drainModels()));
       if (to > current) {
@@ -147,6 +154,31 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
       targets.put(pools[p], to);
     }
     return out;
+  }
+
+  /**
+   * The models new workers load, or the order to drain them, by each family's share of the pool's
+   * GPU time (which it knows), rather than {@code model_mix}'s share of workers.
+   */
+  static ScalePlan byGpuTime(Map<String, Double> shares, int from, int to, Map<String, Integer> loaded) {
+    Map<String, Integer> counts = new HashMap<>();
+    shares.keySet().forEach(family -> counts.put(family, loaded.getOrDefault(family, 0)));
+    int size = counts.values().stream().mapToInt(Integer::intValue).sum();
+    if (to > from) {
+      Map<String, Integer> warm = new LinkedHashMap<>();
+      for (int k = 0; k < to - from; k++) {
+        int next = ++size;
+        String family = shares.keySet().stream()
+            .max(Comparator.comparingDouble((String f) -> shares.get(f) * next - counts.get(f))).orElseThrow();
+        counts.merge(family, 1, Integer::sum);
+        warm.merge(family, 1, Integer::sum);
+      }
+      return new ScalePlan(warm, List.of());
+    }
+    double total = Math.max(1, size);
+    List<String> drain = new ArrayList<>(loaded.keySet());
+    drain.sort(Comparator.comparingDouble((String f) -> -(loaded.get(f) / total - shares.getOrDefault(f, 0.0))));
+    return new ScalePlan(Map.of(), drain);
   }
 
   private double seconds(Instant time) {

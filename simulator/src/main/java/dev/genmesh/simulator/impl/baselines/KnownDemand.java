@@ -31,6 +31,9 @@ final class KnownDemand {
   private final TrafficShape traffic;
   private final double headroom;
 
+  /** Per pool, each model family's share of its GPU time (each class on its cheapest pool). */
+  private final List<Map<String, Double>> familyTime = new ArrayList<>();
+
   private record Share(double weight, int[] pools, double[] seconds) {}
 
   KnownDemand(GenmeshConfig config, SimulationSettings settings, TrafficShape traffic, double headroom) {
@@ -49,6 +52,9 @@ final class KnownDemand {
     regionMin = autoscaling.minWorkers();
     regionMax = autoscaling.maxWorkers();
     double[] arrivalsShare = new double[pools.length];
+    for (int p = 0; p < pools.length; p++) {
+      familyTime.add(new java.util.LinkedHashMap<>());
+    }
     settings.familyMix().forEach((family, familyShare) ->
         settings.classMix().get(family).forEach((requestClass, classShare) -> {
           List<String> order = PoolCosts.cheapestFirst(config, requestClass);
@@ -59,7 +65,12 @@ final class KnownDemand {
           }
           shares.add(new Share(familyShare * classShare, indices, seconds));
           arrivalsShare[indices[0]] += familyShare * classShare;
+          familyTime.get(indices[0]).merge(family, familyShare * classShare * seconds[0], Double::sum);
         }));
+    for (Map<String, Double> byFamily : familyTime) {
+      double total = byFamily.values().stream().mapToDouble(Double::doubleValue).sum();
+      byFamily.replaceAll((family, time) -> time / total);
+    }
     // Tier reservations spread over the pools by where the arrivals go, as the design policy spreads them.
     long reserved = autoscaling.tierMinimums().values().stream().mapToLong(Long::longValue).sum();
     reservation = new int[pools.length];
@@ -70,6 +81,11 @@ final class KnownDemand {
 
   String[] pools() {
     return pools;
+  }
+
+  /** Each model family's share of the pool's GPU time (empty: the pool is nobody's first choice). */
+  Map<String, Double> familyTime(int pool) {
+    return familyTime.get(pool);
   }
 
   /** Workers per pool (ready ones) needed at {@code t}. */
