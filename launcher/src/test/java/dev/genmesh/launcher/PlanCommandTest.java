@@ -17,13 +17,13 @@ class PlanCommandTest {
     CliRun table = CliRun.of("plan");
     assertThat(table.exit()).as(table.err()).isZero();
     assertThat(table.out()).contains("genmesh plan: bundled plan-defaults.yaml; service times: the simulator's estimates")
-        .contains("| **launch** | **all** | 3,900,000 | 60.0 |").contains("| 2 years | us-west |")
+        .contains("| **launch** | **all** | 11,700,000 | 180.0 |").contains("| 2 years | us-west |")
         .contains("Actions for 2 years:").contains("raise autoscaling.max_workers");
 
     CliRun json = CliRun.of("plan", "--json");
     assertThat(json.exit()).as(json.err()).isZero();
     JsonObject plan = new JsonObject(json.out());
-    assertThat(plan.getJsonArray("milestones")).hasSize(4);
+    assertThat(plan.getJsonArray("milestones")).hasSize(3);
     JsonObject launch = plan.getJsonArray("milestones").getJsonObject(0);
     assertThat(launch.getString("name")).isEqualTo("launch");
     assertThat(launch.getJsonArray("regions")).hasSize(3);

@@ -16,9 +16,10 @@ class PlanInputsTest {
   @Test
   void theBundledDefaultsHoldTheGrowthTableInOrder() {
     PlanInputs inputs = PlanInputs.load(null);
-    assertThat(inputs.milestones().keySet()).containsExactly("launch", "6 months", "1 year", "2 years");
-    assertThat(inputs.milestones().get("launch").peakQps()).isEqualTo(60);
-    assertThat(inputs.milestones().get("launch").dailyImages()).isEqualTo(3_900_000);
+    assertThat(inputs.milestones().keySet()).containsExactly("launch", "1 year", "2 years");
+    // launch: what the default config is sized for, three regions at forecast.peak_qps 60 each.
+    assertThat(inputs.milestones().get("launch").peakQps()).isEqualTo(180);
+    assertThat(inputs.milestones().get("launch").dailyImages()).isEqualTo(11_700_000);
     assertThat(inputs.regions().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0,
         org.assertj.core.api.Assertions.within(1e-9));
     assertThat(inputs.serviceTimesCsv()).isNull();
