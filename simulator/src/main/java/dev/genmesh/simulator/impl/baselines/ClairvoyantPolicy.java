@@ -33,7 +33,8 @@ import java.util.Map;
  *       cold_start]}, the slowest start, so a worker asked for now is ready when the need comes.
  *   <li>Steps: going backwards in time, the target at {@code t} is at least the target one up-cooldown
  *       later minus one step, so a rise steeper than the steps allow starts early enough.
- *   <li>It then follows that plan as closely as the cooldowns and steps let it, up or down.
+ *   <li>It then follows that plan as closely as the cooldowns and steps let it, up or down; at its
+ *       first evaluation (the start of the unbilled warm-up) it sets the plan's fleet at once.
  * </ol>
  *
  * {@link dev.genmesh.simulator.Simulator} searches the smallest {@code β} with which every tier meets
@@ -54,6 +55,7 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
   private final List<Map<String, Double>> familyTime = new ArrayList<>();
   private final double[] lastUp;
   private final double[] lastChange;
+  private boolean started;
 
   public ClairvoyantPolicy(GenmeshConfig genmesh, SimulationSettings settings, TrafficShape traffic, SimClock clock,
       double start, double end, double headroom) {
@@ -129,7 +131,9 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
       int want = plan[p][i];
       AutoscalingConfig.PoolBounds bounds = config.pools().get(pools[p]);
       int to = current;
-      if (current < bounds.min()) {
+      if (!started) {
+        to = Math.max(bounds.min(), want); // it knew the day was coming: the fleet is there when the run starts
+      } else if (current < bounds.min()) {
         to = bounds.min(); // a constraint holds at once, as in the design policy
       } else if (want > current && now - lastUp[p] >= config.cooldownUpMs() / 1000.0) {
         to = Math.min(want, current + config.stepUp());
@@ -153,6 +157,7 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
       total += to - current;
       targets.put(pools[p], to);
     }
+    started = true;
     return out;
   }
 
