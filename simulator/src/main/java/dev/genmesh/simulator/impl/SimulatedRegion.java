@@ -136,25 +136,8 @@ public final class SimulatedRegion implements Actuator {
   }
 
   private double interArrival(double t) {
-    double rate = Math.max(1e-6, arrivalRate(settings, traffic, t));
+    double rate = Math.max(1e-6, settings.arrivalRate(traffic, t));
     return -Math.log(1 - random.nextDouble()) / rate;
-  }
-
-  /**
-   * Requests per second the day's Poisson arrivals are drawn with at {@code t}: the scenario's
-   * shape times the peak, with the hour's noise. What a clairvoyant policy may know in advance.
-   */
-  public static double arrivalRate(SimulationSettings settings, TrafficShape traffic, double t) {
-    return settings.peakQps() * traffic.share(t) * hourNoise(settings.seed(), t);
-  }
-
-  /** +-5 % per hour, the same for every run with this seed: no day is exactly the curve. */
-  private static double hourNoise(long seed, double t) {
-    long h = ((long) Math.floor(t / 3600) + 1_000_003L) * 0x9E3779B97F4A7C15L ^ seed;
-    h ^= h >>> 31;
-    h *= 0xBF58476D1CE4E5B9L;
-    h ^= h >>> 29;
-    return 0.95 + 0.10 * ((h >>> 11) * 0x1.0p-53);
   }
 
   private void arrive() {

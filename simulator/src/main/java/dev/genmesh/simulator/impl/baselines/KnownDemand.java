@@ -5,7 +5,6 @@ import dev.genmesh.config.AutoscalingConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.simulator.SimulationSettings;
 import dev.genmesh.simulator.TrafficShape;
-import dev.genmesh.simulator.impl.SimulatedRegion;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +89,7 @@ final class KnownDemand {
 
   /** Workers per pool (ready ones) needed at {@code t}. */
   int[] need(double t) {
-    double rate = SimulatedRegion.arrivalRate(settings, traffic, t);
+    double rate = settings.arrivalRate(traffic, t);
     double[] load = new double[pools.length];
     // Demand in arrivals per second per share and pool, so a full pool can pass the rest on.
     double[][] perShare = new double[shares.size()][];
