@@ -34,6 +34,10 @@ class ClairvoyantBaselineTest {
           .isLessThanOrEqualTo(design.cost());
       // Never below the work itself: the day's GPU time at 100 % utilisation, priced at the cheapest pools.
       assertThat(clairvoyant.cost()).as(name).isGreaterThan(0.5 * design.cost());
+      // The summary gives the design policy's cost as a ratio to it.
+      assertThat(SimulationReport.summaryTable(List.of(design, clairvoyant)))
+          .contains(String.format(java.util.Locale.ROOT, "| %.2fx |", design.cost() / clairvoyant.cost()))
+          .contains("| 1.00x |").contains("headroom");
     }
   }
 

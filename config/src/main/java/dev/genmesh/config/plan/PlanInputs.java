@@ -1,10 +1,10 @@
 package dev.genmesh.config.plan;
 
 import dev.genmesh.config.ConfigException;
+import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.impl.Node;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +13,6 @@ import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * What {@code genmesh plan} plans from (docs/capacity.md): the growth table, the regions' shares
@@ -59,7 +58,7 @@ public record PlanInputs(
   public static PlanInputs load(Path file) {
     Map<String, Object> tree = bundled();
     if (file != null) {
-      tree.putAll(parse(file));
+      tree.putAll(ConfigLoader.readFile(file, "plan inputs file"));
     }
     return read(new Node("", tree), file == null ? null : file.toAbsolutePath().getParent(),
         file == null ? "bundled plan-defaults.yaml" : file.toString());
@@ -109,40 +108,16 @@ public record PlanInputs(
     return shares;
   }
 
+  @SuppressWarnings("unchecked")
   private static Map<String, Object> bundled() {
     try (InputStream in = PlanInputs.class.getResourceAsStream(DEFAULTS)) {
-      if (in == null) {
-        throw new IllegalStateException("bundled plan inputs missing: " + DEFAULTS);
+      Object parsed = in == null ? null : new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+      if (!(parsed instanceof Map)) {
+        throw new IllegalStateException("bundled plan inputs missing or not a map: " + DEFAULTS);
       }
-      return asMap(DEFAULTS, yaml().load(in));
+      return new LinkedHashMap<>((Map<String, Object>) parsed);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the bundled plan inputs", e);
     }
-  }
-
-  private static Map<String, Object> parse(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new ConfigException(file.toString(), "plan inputs file not found");
-    }
-    try {
-      Object parsed = yaml().load(Files.readString(file));
-      return parsed == null ? new LinkedHashMap<>() : asMap(file.toString(), parsed);
-    } catch (YAMLException e) {
-      throw new ConfigException(file.toString(), "is not valid YAML: " + e.getMessage());
-    } catch (IOException e) {
-      throw new ConfigException(file.toString(), "cannot be read: " + e.getMessage());
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> asMap(String where, Object parsed) {
-    if (!(parsed instanceof Map)) {
-      throw new ConfigException(where, "must hold a map of settings at the top level");
-    }
-    return new LinkedHashMap<>((Map<String, Object>) parsed);
-  }
-
-  private static Yaml yaml() {
-    return new Yaml(new SafeConstructor(new LoaderOptions()));
   }
 }
