@@ -28,7 +28,7 @@ import java.util.Map;
  *
  * <ol>
  *   <li>{@link KnownDemand} gives each pool's need per tick from the known rate (square-root staffing
- *       with a headroom {@code β}).
+ *       with a headroom {@code β}), plus what drains a backlog that the bounds leave (a fluid model).
  *   <li>Warm-up ahead: the target at {@code t} is the largest need over {@code [t, t + 1.2 ×
  *       cold_start]}, the slowest start, so a worker asked for now is ready when the need comes.
  *   <li>Steps: going backwards in time, the target at {@code t} is at least the target one up-cooldown
@@ -72,13 +72,8 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
       familyTime.add(demand.familyTime(p));
     }
     int ticks = (int) Math.ceil((end - start) / tick) + 1;
-    int[][] need = new int[pools.length][ticks];
-    for (int i = 0; i < ticks; i++) {
-      int[] at = demand.need(start + i * tick);
-      for (int p = 0; p < pools.length; p++) {
-        need[p][i] = at[p];
-      }
-    }
+    // A backlog the bounds leave (a spike) drains within half the fast tier's target, as the design policy drains it.
+    int[][] need = demand.needs(start, tick, ticks, config.waitTargetMs("fast") / 2000.0);
     int lead = (int) Math.ceil(1.2 * settings.coldStartMs() / 1000.0 / tick) + 1;
     int upCooldown = (int) Math.ceil(config.cooldownUpMs() / 1000.0 / tick);
     plan = new int[pools.length][ticks];

@@ -87,8 +87,40 @@ final class KnownDemand {
     return familyTime.get(pool);
   }
 
+  /**
+   * Workers per pool, per tick from {@code start}: {@link #need} plus, where a pool at its bounds
+   * cannot keep up (a spike against the maximums), the workers that drain the backlog this leaves
+   * within {@code drainSeconds}. The backlog is a fluid model: GPU-seconds offered minus served.
+   */
+  int[][] needs(double start, double tick, int ticks, double drainSeconds) {
+    int[][] out = new int[pools.length][ticks];
+    double[] backlog = new double[pools.length];
+    for (int i = 0; i < ticks; i++) {
+      double t = start + i * tick;
+      double[] load = load(t);
+      int[] need = need(t, load);
+      int room = regionMax;
+      for (int n : need) {
+        room -= n;
+      }
+      for (int p = 0; p < pools.length; p++) {
+        int extra = backlog[p] <= 0 ? 0 : (int) Math.ceil(backlog[p] / drainSeconds - 1e-9);
+        extra = Math.max(0, Math.min(extra, Math.min(poolMax[p] - need[p], room)));
+        room -= extra;
+        out[p][i] = need[p] + extra;
+        backlog[p] = Math.max(0, backlog[p] + (load[p] - out[p][i]) * tick);
+      }
+    }
+    return out;
+  }
+
   /** Workers per pool (ready ones) needed at {@code t}. */
   int[] need(double t) {
+    return need(t, load(t));
+  }
+
+  /** Offered load per pool at {@code t} (GPU-seconds per second), a full pool passing the rest on. */
+  double[] load(double t) {
     double rate = settings.arrivalRate(traffic, t);
     double[] load = new double[pools.length];
     // Demand in arrivals per second per share and pool, so a full pool can pass the rest on.
@@ -117,6 +149,10 @@ final class KnownDemand {
         }
       }
     }
+    return load;
+  }
+
+  private int[] need(double t, double[] load) {
     int[] need = new int[pools.length];
     int total = 0;
     for (int p = 0; p < pools.length; p++) {
