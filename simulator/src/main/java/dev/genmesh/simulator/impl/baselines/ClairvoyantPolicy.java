@@ -95,16 +95,6 @@ public final class ClairvoyantPolicy implements ScalingPolicy {
     java.util.Arrays.fill(lastChange, Double.NEGATIVE_INFINITY);
   }
 
-  /** The planned target of each pool at {@code t} (seconds of the day), before cooldowns and steps. */
-  public Map<String, Integer> plannedAt(double t) {
-    int i = index(t);
-    int[] counts = new int[pools.length];
-    for (int p = 0; p < pools.length; p++) {
-      counts[p] = plan[p][i];
-    }
-    return KnownDemand.asMap(pools, counts);
-  }
-
   private int index(double t) {
     return Math.max(0, Math.min(plan[0].length - 1, (int) Math.round((t - start) / tick)));
   }

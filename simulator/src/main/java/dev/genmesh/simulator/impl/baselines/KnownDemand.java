@@ -182,12 +182,4 @@ final class KnownDemand {
     double root = (-headroom + Math.sqrt(headroom * headroom + 4.0 * workers)) / 2;
     return root * root;
   }
-
-  static Map<String, Integer> asMap(String[] pools, int[] counts) {
-    Map<String, Integer> out = new java.util.LinkedHashMap<>();
-    for (int p = 0; p < pools.length; p++) {
-      out.put(pools[p], counts[p]);
-    }
-    return out;
-  }
 }
