@@ -47,7 +47,7 @@ public final class ConfigLoader {
   public static Map<String, Object> tree(Path file, Map<String, String> env) {
     Map<String, Object> tree = readDefaults();
     if (file != null) {
-      deepMerge(tree, readFile(file));
+      deepMerge(tree, readFile(file, "config file"));
     }
     applyEnv(tree, env);
     return tree;
@@ -64,9 +64,10 @@ public final class ConfigLoader {
     }
   }
 
-  private static Map<String, Object> readFile(Path file) {
+  /** A YAML file's map of settings ({@code what} names it in the error when it is missing). */
+  public static Map<String, Object> readFile(Path file, String what) {
     if (!Files.isRegularFile(file)) {
-      throw new ConfigException(file.toString(), "config file not found");
+      throw new ConfigException(file.toString(), what + " not found");
     }
     try {
       Object parsed = yaml().load(Files.readString(file));

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Serves text-to-image generation across regions.",
     subcommands = {UpCommand.class, RoleCommands.Edge.class, RoleCommands.Region.class, RoleCommands.Worker.class,
         RoleCommands.Safety.class, BuildModelCommand.class, ModelCommands.class, SimulateCommand.class,
+        PlanCommand.class,
         AccountCommands.Users.class, AccountCommands.Keys.class, BackupCommands.Backup.class, BackupCommands.Restore.class,
         dev.genmesh.launcher.generate.GenerateCommand.class})
 public final class Main implements Runnable {

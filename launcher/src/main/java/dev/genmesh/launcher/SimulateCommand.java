@@ -23,11 +23,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code genmesh simulate}: the real autoscaling policy against a discrete-event model of a region,
- * compared with the static fleet and a reactive HPA-like policy. See docs/autoscaling.md.
+ * compared with a clairvoyant baseline, a reactive KEDA baseline and the static fleet. See
+ * docs/autoscaling.md.
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-    description = "Simulate a region's day under the autoscaling policy, the static fleet and a reactive policy;"
-        + " write CSV timelines, decision logs, SVG charts and a summary table.")
+    description = "Simulate a region's day under the autoscaling policy, a clairvoyant baseline, a KEDA baseline and"
+        + " the static fleet; write CSV timelines, decision logs, SVG charts and a summary table.")
 final class SimulateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -36,8 +37,16 @@ final class SimulateCommand implements Callable<Integer> {
   String scenario;
 
   @Option(names = "--policy", defaultValue = "all", paramLabel = "NAME",
-      description = "design, reactive, static, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
+      description = "design, clairvoyant, keda, static, a comma-separated list, or all (default: ${DEFAULT-VALUE}).")
   String policy;
+
+  @Option(names = "--keda-list-length", paramLabel = "N",
+      description = "KEDA baseline's listLength (default: the best of a sweep on the normal day).")
+  Double kedaListLength;
+
+  @Option(names = "--clairvoyant-headroom", paramLabel = "B",
+      description = "Clairvoyant baseline's square-root staffing headroom (default: searched per scenario).")
+  Double clairvoyantHeadroom;
 
   @Option(names = "--out", defaultValue = "simulation", paramLabel = "DIR", description = "Where the report goes (default: ${DEFAULT-VALUE}).")
   Path out;
@@ -102,10 +111,31 @@ final class SimulateCommand implements Callable<Integer> {
       }
     }
     if (policies.isEmpty()) {
-      throw new ParameterException(spec.commandLine(), "--policy: unknown '" + policy + "' (known: design, reactive, static, all)");
+      throw new ParameterException(spec.commandLine(),
+          "--policy: unknown '" + policy + "' (known: design, clairvoyant, keda, static, all)");
+    }
+    if (kedaListLength != null && !(kedaListLength > 0)) {
+      throw new ParameterException(spec.commandLine(), "--keda-list-length must be positive");
+    }
+    if (clairvoyantHeadroom != null && !(clairvoyantHeadroom >= 0)) {
+      throw new ParameterException(spec.commandLine(), "--clairvoyant-headroom must be 0 or more");
     }
 
     Simulator simulator = new Simulator(config, settings);
+    if (kedaListLength != null) {
+      simulator.withKedaListLength(kedaListLength);
+    }
+    if (clairvoyantHeadroom != null) {
+      simulator.withClairvoyantHeadroom(clairvoyantHeadroom);
+    }
+    String sweep = "";
+    if (policies.contains(PolicyKind.KEDA) && kedaListLength == null) {
+      console.printf("KEDA listLength sweep on the normal day (%s)...%n", Simulator.KEDA_LIST_LENGTHS);
+      console.flush();
+      sweep = SimulationReport.sweepTable(simulator.kedaSweep());
+      console.print(sweep);
+      console.printf(Locale.ROOT, "best: listLength %s%n", simulator.kedaListLength());
+    }
     List<RunResult> results = new ArrayList<>();
     for (Scenario day : scenarios) {
       console.printf("%s: %s%n", day.name(), day.description());
@@ -116,13 +146,16 @@ final class SimulateCommand implements Callable<Integer> {
             kind.label(), result.requests(), result.cost(), 100 * result.tier("turbo").shareWithinTarget(),
             100 * result.tier("fast").shareWithinTarget(), 100 * result.tier("relax").shareWithinTarget(),
             result.wallMillis() / 1000.0);
+        if (!result.tuning().isEmpty()) {
+          console.printf("    %s%n", result.tuning());
+        }
         console.flush();
       }
     }
     String header = String.format(Locale.ROOT, "genmesh simulate (seed %d, service-time factor %.2f, cold start %.0f s%s)",
         seed, settings.serviceTimeFactor(), settings.coldStartMs() / 1000.0,
         serviceTimesFile == null ? "" : ", service times " + serviceTimesFile.getFileName());
-    String table = SimulationReport.write(out, results, header);
+    String table = SimulationReport.write(out, results, header + (sweep.isEmpty() ? "" : "\n\n" + sweep));
     console.println();
     console.print(table);
     console.println();

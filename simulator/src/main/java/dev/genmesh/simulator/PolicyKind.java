@@ -4,8 +4,10 @@ package dev.genmesh.simulator;
 public enum PolicyKind {
   /** The real {@code ScalingPolicy} (SustainedTriggerPolicy), with its forecast trained on the history. */
   DESIGN("autoscaled (design policy)"),
-  /** Queue depth only, like a default Kubernetes HPA: no forecast, no tiers, no windows but HPA's own. */
-  REACTIVE("reactive (HPA-like, queue depth)"),
+  /** Knows the day's arrival rate in advance; the same constraints as the design policy (docs/autoscaling.md). */
+  CLAIRVOYANT("clairvoyant baseline"),
+  /** KEDA's Redis Lists scaler per pool with KEDA's and the HPA's defaults, its listLength tuned on the normal day. */
+  KEDA("reactive (KEDA Redis lists)"),
   /** The design's static fleet: 100 GPUs, about $225/h. */
   STATIC("static 100 GPUs");
 

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param gpuHours per pool, GPU-hours billed during the day (starting, ready and draining workers)
  * @param cost dollars for the day
  * @param modelSwaps times a worker loaded another model family to serve a request
+ * @param tuning how a baseline was tuned (the clairvoyant's headroom, KEDA's listLength); empty for the others
  */
 public record RunResult(
     String scenario,
@@ -22,10 +23,20 @@ public record RunResult(
     List<ScalingDecision> decisions,
     long requests,
     long modelSwaps,
-    long wallMillis) {
+    long wallMillis,
+    String tuning) {
 
   public double totalGpuHours() {
     return gpuHours.values().stream().mapToDouble(Double::doubleValue).sum();
+  }
+
+  /** Every tier within its wait target for at least {@code share} of its requests. */
+  public boolean meetsTargets(double share) {
+    return tiers.stream().allMatch(t -> t.shareWithinTarget() >= share);
+  }
+
+  public RunResult withTuning(String note) {
+    return new RunResult(scenario, policy, gpuHours, cost, tiers, timeline, decisions, requests, modelSwaps, wallMillis, note);
   }
 
   public TierOutcome tier(String name) {

@@ -51,24 +51,48 @@ public final class SimulationReport {
     }
   }
 
-  /** One row per scenario and fleet: GPU-hours, cost, cost against the static fleet, and each tier's waits. */
+  /**
+   * One row per scenario and fleet: GPU-hours, cost, cost against the static fleet and against the
+   * clairvoyant baseline, and each tier's waits; then how each baseline was tuned.
+   */
   public static String summaryTable(List<RunResult> results) {
     StringBuilder out = new StringBuilder();
-    out.append("| scenario | fleet | GPU-hours | cost/day | vs static | turbo ≤ 10 s | fast ≤ 60 s | relax ≤ 10 min"
-        + " | p99 wait turbo / fast / relax |\n");
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    out.append("| scenario | fleet | GPU-hours | cost/day | vs static | vs clairvoyant | turbo ≤ 10 s | fast ≤ 60 s"
+        + " | relax ≤ 10 min | p99 wait turbo / fast / relax |\n");
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (RunResult run : results) {
-      double staticCost = results.stream()
-          .filter(r -> r.scenario().equals(run.scenario()) && r.policy() == PolicyKind.STATIC)
-          .mapToDouble(RunResult::cost).findFirst().orElse(Double.NaN);
-      out.append(String.format(Locale.ROOT, "| %s | %s | %.0f | $%,.0f | %s | %s | %s | %s | %s / %s / %s |%n",
+      out.append(String.format(Locale.ROOT, "| %s | %s | %.0f | $%,.0f | %s | %s | %s | %s | %s | %s / %s / %s |%n",
           run.scenario(), run.policy().label(), run.totalGpuHours(), run.cost(),
-          Double.isNaN(staticCost) ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * run.cost() / staticCost),
+          against(run, results, PolicyKind.STATIC, "%.0f %%", 100), against(run, results, PolicyKind.CLAIRVOYANT, "%.2fx", 1),
           share(run.tier("turbo")), share(run.tier("fast")), share(run.tier("relax")),
           seconds(run.tier("turbo").p99WaitS()), seconds(run.tier("fast").p99WaitS()),
           seconds(run.tier("relax").p99WaitS())));
     }
+    List<String> tunings = results.stream().filter(r -> !r.tuning().isEmpty())
+        .map(r -> "* " + r.scenario() + ", " + r.policy().label() + ": " + r.tuning()).toList();
+    if (!tunings.isEmpty()) {
+      out.append("\nBaselines as tuned:\n\n").append(String.join("\n", tunings)).append('\n');
+    }
     return out.toString();
+  }
+
+  /** The KEDA sweep on the normal day: one row per listLength. */
+  public static String sweepTable(List<RunResult> sweep) {
+    StringBuilder out = new StringBuilder("| KEDA listLength | GPU-hours | cost/day | turbo ≤ 10 s | fast ≤ 60 s"
+        + " | relax ≤ 10 min | every tier ≥ 99 % |\n|---|---:|---:|---:|---:|---:|---|\n");
+    for (RunResult run : sweep) {
+      out.append(String.format(Locale.ROOT, "| %s | %.0f | $%,.0f | %s | %s | %s | %s |%n",
+          run.tuning().replace("listLength ", ""), run.totalGpuHours(), run.cost(), share(run.tier("turbo")),
+          share(run.tier("fast")), share(run.tier("relax")), run.meetsTargets(Simulator.TARGET_SHARE) ? "yes" : "no"));
+    }
+    return out.toString();
+  }
+
+  /** The run's cost against the same scenario's {@code other} fleet, or "-" when it was not run. */
+  private static String against(RunResult run, List<RunResult> results, PolicyKind other, String format, double scale) {
+    double base = results.stream().filter(r -> r.scenario().equals(run.scenario()) && r.policy() == other)
+        .mapToDouble(RunResult::cost).findFirst().orElse(Double.NaN);
+    return Double.isNaN(base) ? "-" : String.format(Locale.ROOT, format, scale * run.cost() / base);
   }
 
   private static String share(TierOutcome tier) {

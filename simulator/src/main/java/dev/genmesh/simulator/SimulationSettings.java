@@ -79,6 +79,19 @@ public record SimulationSettings(
         serviceTimeFactor, historyDays, warmupHours, staticFleet, newSeed);
   }
 
+  /**
+   * Requests per second the day's Poisson arrivals are drawn with at {@code t} (seconds of the
+   * day): the shape times the peak, with +-5 % per hour that is the same for every run with this
+   * seed (no day is exactly the curve). What a clairvoyant policy may know in advance.
+   */
+  public double arrivalRate(TrafficShape traffic, double t) {
+    long h = ((long) Math.floor(t / 3600) + 1_000_003L) * 0x9E3779B97F4A7C15L ^ seed;
+    h ^= h >>> 31;
+    h *= 0xBF58476D1CE4E5B9L;
+    h ^= h >>> 29;
+    return peakQps * traffic.share(t) * (0.95 + 0.10 * ((h >>> 11) * 0x1.0p-53));
+  }
+
   private static Map<String, Double> ordered(Object... pairs) {
     Map<String, Double> map = new LinkedHashMap<>();
     for (int i = 0; i < pairs.length; i += 2) {

@@ -9,11 +9,11 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** For the baseline fleets: each request class belongs to its cheapest pool (no spill-over). */
-final class CheapestPools {
+public final class CheapestPools {
   private final Map<String, String> poolOfClass = new HashMap<>();
   private final Map<String, Set<String>> classesOfPool = new HashMap<>();
 
-  CheapestPools(GenmeshConfig config) {
+  public CheapestPools(GenmeshConfig config) {
     for (String requestClass : config.routing().keySet()) {
       List<String> pools = PoolCosts.cheapestFirst(config, requestClass);
       poolOfClass.put(requestClass, pools.get(0));
@@ -32,11 +32,11 @@ final class CheapestPools {
     }
   }
 
-  String poolOf(String requestClass) {
+  public String poolOf(String requestClass) {
     return poolOfClass.get(requestClass);
   }
 
-  Set<String> classesOf(String pool) {
+  public Set<String> classesOf(String pool) {
     return classesOfPool.getOrDefault(pool, Set.of());
   }
 }

@@ -136,17 +136,8 @@ public final class SimulatedRegion implements Actuator {
   }
 
   private double interArrival(double t) {
-    double rate = Math.max(1e-6, settings.peakQps() * traffic.share(t) * hourNoise(t));
+    double rate = Math.max(1e-6, settings.arrivalRate(traffic, t));
     return -Math.log(1 - random.nextDouble()) / rate;
-  }
-
-  /** +-5 % per hour, the same for every run with this seed: no day is exactly the curve. */
-  private double hourNoise(double t) {
-    long h = ((long) Math.floor(t / 3600) + 1_000_003L) * 0x9E3779B97F4A7C15L ^ settings.seed();
-    h ^= h >>> 31;
-    h *= 0xBF58476D1CE4E5B9L;
-    h ^= h >>> 29;
-    return 0.95 + 0.10 * ((h >>> 11) * 0x1.0p-53);
   }
 
   private void arrive() {

@@ -10,6 +10,9 @@ import dev.genmesh.simulator.RunResult.TimelineRow;
 import dev.genmesh.simulator.RunResult;
 import dev.genmesh.simulator.Scenario;
 import dev.genmesh.simulator.SimulationSettings;
+import dev.genmesh.simulator.impl.baselines.ClairvoyantPolicy;
+import dev.genmesh.simulator.impl.baselines.KedaRedisPolicy;
+import dev.genmesh.simulator.impl.baselines.StaticPolicy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +32,21 @@ public final class SimulationRun {
 
   private SimulationRun() {}
 
-  public static RunResult run(GenmeshConfig config, SimulationSettings settings, Scenario scenario, PolicyKind kind) {
+  /**
+   * @param parameter the clairvoyant baseline's headroom, or the KEDA baseline's listLength (ignored
+   *     by the others)
+   */
+  public static RunResult run(GenmeshConfig config, SimulationSettings settings, Scenario scenario, PolicyKind kind,
+      double parameter) {
     long wallStart = System.nanoTime();
     SimClock clock = new SimClock(DAY);
-    SimulatedRegion model = new SimulatedRegion(config, settings, scenario.today(), -settings.warmupHours() * 3600, DAY_SECONDS);
+    double start = -settings.warmupHours() * 3600;
+    SimulatedRegion model = new SimulatedRegion(config, settings, scenario.today(), start, DAY_SECONDS);
     ScalingPolicy policy = switch (kind) {
       case DESIGN -> ScalingPolicy.design(config, "sim", clock, trainedForecast(config, settings, scenario));
-      case REACTIVE -> new QueueDepthPolicy(config, clock);
+      case CLAIRVOYANT -> new ClairvoyantPolicy(config, settings, scenario.today(), clock, start,
+          DAY_SECONDS + TAIL_SECONDS, parameter);
+      case KEDA -> new KedaRedisPolicy(config, clock, parameter);
       case STATIC -> new StaticPolicy(config, settings.staticFleet(), clock);
     };
     double tickSeconds = config.autoscaling().evaluationIntervalMs() / 1000.0;
@@ -73,7 +84,7 @@ public final class SimulationRun {
       cost += hours * model.pricePerHour()[p++];
     }
     return new RunResult(scenario.name(), kind, gpuHours, cost, model.outcomes(), timeline, decisions,
-        model.countedArrivals(), model.swaps, (System.nanoTime() - wallStart) / 1_000_000);
+        model.countedArrivals(), model.swaps, (System.nanoTime() - wallStart) / 1_000_000, "");
   }
 
   /**

@@ -62,7 +62,7 @@ public final class SvgChart {
     yTicks(top, 0, maxQps, false, WIDTH - RIGHT + 6, "start");
     final double qpsScale = maxQps;
     polyline(runs.get(0).timeline(), top, row -> row.arrivalsQps() / qpsScale, "#bbbbbb", "1", null);
-    String[] colours = {"#2ca02c", "#9467bd", "#7f7f7f"};
+    String[] colours = {"#2ca02c", "#000000", "#9467bd", "#7f7f7f"};
     int legendX = LEFT + 10;
     for (int i = 0; i < runs.size(); i++) {
       RunResult run = runs.get(i);
@@ -70,7 +70,7 @@ public final class SvgChart {
       String colour = colours[Math.min(i, colours.length - 1)];
       polyline(run.timeline(), top, row -> total(row) / scale, colour, "1.6", null);
       legend(legendX, top + 14, colour, run.policy().label(), null);
-      legendX += 230;
+      legendX += 200;
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.genmesh.simulator.impl;
+package dev.genmesh.simulator.impl.baselines;
 
 import dev.genmesh.autoscaler.ModelPlanner;
 import dev.genmesh.autoscaler.ScalePlan;
@@ -6,6 +6,7 @@ import dev.genmesh.autoscaler.ScalingObservation;
 import dev.genmesh.autoscaler.ScalingPolicy;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.protocol.scaling.ScalingDecision;
+import dev.genmesh.simulator.impl.CheapestPools;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,14 +14,14 @@ import java.util.List;
 import java.util.Map;
 
 /** The static fleet: sets every pool once, its models in the mix's proportions, and never changes. */
-final class StaticPolicy implements ScalingPolicy {
+public final class StaticPolicy implements ScalingPolicy {
   private final Map<String, Integer> fleet;
   private final Clock clock;
   private final ModelPlanner planner;
   private final CheapestPools cheapest;
   private final Map<String, Integer> targets = new LinkedHashMap<>();
 
-  StaticPolicy(GenmeshConfig config, Map<String, Integer> fleet, Clock clock) {
+  public StaticPolicy(GenmeshConfig config, Map<String, Integer> fleet, Clock clock) {
     this.fleet = fleet;
     this.clock = clock;
     this.planner = new ModelPlanner(config.autoscaling());
