@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     description = "Serves text-to-image generation across regions.",
     subcommands = {UpCommand.class, RoleCommands.Edge.class, RoleCommands.Region.class, RoleCommands.Worker.class,
         RoleCommands.Safety.class, BuildModelCommand.class, ModelCommands.class, SimulateCommand.class,
-        AccountCommands.Users.class, AccountCommands.Keys.class, BackupCommands.Backup.class, BackupCommands.Restore.class})
+        AccountCommands.Users.class, AccountCommands.Keys.class, BackupCommands.Backup.class, BackupCommands.Restore.class,
+        ChaosCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
