@@ -50,11 +50,11 @@ final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--users", defaultValue = "3", description = "Load users (default: ${DEFAULT-VALUE}).")
   int users;
 
-  @Option(names = "--rate", defaultValue = "2", description = "Steady submits per second over all users and tiers"
+  @Option(names = "--rate", defaultValue = "0.5", description = "Steady submits per second over all users and tiers"
       + " (default: ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--steps", defaultValue = "20", description = "Denoising steps per request (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", defaultValue = "10", description = "Denoising steps per request (default: ${DEFAULT-VALUE}).")
   int steps;
 
   @Option(names = "--duration", defaultValue = "30", paramLabel = "SECONDS",
@@ -64,6 +64,10 @@ final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--warm-up", defaultValue = "10", paramLabel = "SECONDS", description = "Load before the fault"
       + " (default: ${DEFAULT-VALUE}).")
   long warmUpSeconds;
+
+  @Option(names = "--drain-timeout", defaultValue = "600", paramLabel = "SECONDS", description = "How long the"
+      + " invariant check waits for every acknowledged request to end (default: ${DEFAULT-VALUE}).")
+  long drainSeconds;
 
   @Option(names = "--runs", defaultValue = "1", description = "Runs of each experiment (default: ${DEFAULT-VALUE}).")
   int runs;
@@ -83,7 +87,7 @@ final class ChaosCommand implements Callable<Integer> {
     }
     MeshUnderTest mesh = mesh();
     var settings = new ChaosRunner.Settings(rate, steps, Duration.ofSeconds(warmUpSeconds),
-        Duration.ofSeconds(durationSeconds), Duration.ofSeconds(Math.max(5, warmUpSeconds)));
+        Duration.ofSeconds(durationSeconds), Duration.ofSeconds(Math.max(5, warmUpSeconds)), Duration.ofSeconds(drainSeconds));
     ChaosRunner runner = new ChaosRunner(mesh, settings);
     JsonArray report = new JsonArray();
     for (String name : names) {

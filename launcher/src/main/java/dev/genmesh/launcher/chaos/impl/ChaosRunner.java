@@ -23,8 +23,9 @@ public final class ChaosRunner {
    * @param warmUp load before the fault
    * @param duration how long the fault is held
    * @param settle load after the heal, before the invariant check
+   * @param drain how long the invariant check waits for the acknowledged requests to end
    */
-  public record Settings(double rate, int steps, Duration warmUp, Duration duration, Duration settle) {}
+  public record Settings(double rate, int steps, Duration warmUp, Duration duration, Duration settle, Duration drain) {}
 
   private final MeshUnderTest mesh;
   private final Settings settings;
@@ -57,7 +58,8 @@ public final class ChaosRunner {
       }
       context.hold(settings.settle());
       load.close();
-      invariants(context, load);
+      Ledger.Findings findings = invariants(context, load);
+      experiment.verify(context, findings);
     }
     boolean passed = context.checks().stream().allMatch(Experiment.Check::passed);
     return new JsonObject().put("experiment", name).put("run", run).put("passed", passed)
@@ -66,8 +68,8 @@ public final class ChaosRunner {
         .put("checks", context.checksJson()).put("measures", new JsonObject(new LinkedHashMap<>(context.measures())));
   }
 
-  private void invariants(Experiment.Run run, Load load) {
-    Ledger.Findings findings = new Ledger(mesh).check(load.submissions(), Duration.ofMinutes(5));
+  private Ledger.Findings invariants(Experiment.Run run, Load load) {
+    Ledger.Findings findings = new Ledger(mesh).check(load.submissions(), settings.drain());
     long acknowledged = load.submissions().stream().filter(Load.Submission::acknowledged).count();
     long[] latencies = findings.latenciesMs(null);
     run.measure("submitted", load.submissions().size());
@@ -77,11 +79,12 @@ public final class ChaosRunner {
     run.measure("latency_p50_ms", Percentiles.p(latencies, 50));
     run.measure("latency_p95_ms", Percentiles.p(latencies, 95));
     run.check("I1: nothing acknowledged lost", findings.lost().isEmpty(), findings.lost().isEmpty()
-        ? acknowledged + " acknowledged, all terminal" : findings.lost().size() + " not terminal in 5 min: "
+        ? acknowledged + " acknowledged, all terminal" : findings.lost().size() + " not terminal after " + settings.drain().toSeconds() + " s: "
         + findings.lost().subList(0, Math.min(5, findings.lost().size())));
     run.check("I3 and retries: completed once, images served, attempts bounded", findings.violations().isEmpty(),
         findings.violations().isEmpty() ? "held for " + findings.finals().size() + " requests"
             : findings.violations().subList(0, Math.min(5, findings.violations().size())).toString());
     run.check("no acknowledged request failed", findings.count("failed") == 0, findings.count("failed") + " failed");
+    return findings;
   }
 }

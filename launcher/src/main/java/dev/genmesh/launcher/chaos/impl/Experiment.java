@@ -22,6 +22,9 @@ public interface Experiment {
   /** Injects the fault, observes, heals; records checks and measures on {@code run}. */
   void run(Run run);
 
+  /** Checks what only the final states show, once the load stopped and every request ended ({@code all}). */
+  default void verify(Run run, Ledger.Findings all) {}
+
   /** One validation: its name, whether it held, what was seen. */
   record Check(String name, boolean passed, String detail) {
     JsonObject json() {
@@ -36,6 +39,8 @@ public interface Experiment {
     private final Duration duration;
     private final List<Check> checks = new ArrayList<>();
     private final Map<String, Double> measures = new LinkedHashMap<>();
+    private java.time.Instant faultStart;
+    private java.time.Instant faultEnd;
 
     Run(MeshUnderTest mesh, Load load, Duration duration) {
       this.mesh = mesh;
@@ -54,6 +59,19 @@ public interface Experiment {
     /** How long the fault is held (or the pressure kept up). */
     public Duration duration() {
       return duration;
+    }
+
+    /** Marks when the fault was in place. */
+    public void window(java.time.Instant start, java.time.Instant end) {
+      faultStart = start;
+      faultEnd = end;
+    }
+
+    /** The ids of the requests acknowledged while the fault was in place (none if no window was marked). */
+    public java.util.Set<String> acknowledgedDuringFault() {
+      return faultStart == null ? java.util.Set.of() : load.submissions().stream()
+          .filter(s -> s.acknowledged() && !s.at().isBefore(faultStart) && s.at().isBefore(faultEnd))
+          .map(Load.Submission::id).collect(java.util.stream.Collectors.toSet());
     }
 
     public boolean check(String name, boolean passed, String detail) {
@@ -98,7 +116,7 @@ public interface Experiment {
         for (Load.Submission s : recent.subList(Math.max(0, recent.size() - 24), recent.size())) {
           ChaosHttp.Answer view = mesh.user(s.user()).get("/v1/generations/" + s.id());
           if (view.status() == 200 && (!generatingOnly || "generating".equals(view.json().getString("status")))
-              && workers.contains(view.json().getString("worker"))) {
+              && view.json().getString("worker") != null && workers.contains(view.json().getString("worker"))) {
             return view.json();
           }
         }

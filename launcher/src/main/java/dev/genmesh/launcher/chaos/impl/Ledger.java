@@ -25,6 +25,18 @@ public final class Ledger {
 
   /** What the check found: the final views, and each violation in a line. */
   public record Findings(Map<String, JsonObject> finals, List<String> lost, List<String> violations) {
+    /** The same findings about {@code ids} only. */
+    public Findings only(java.util.Set<String> ids) {
+      Map<String, JsonObject> some = new LinkedHashMap<>();
+      finals.forEach((id, view) -> {
+        if (ids.contains(id)) {
+          some.put(id, view);
+        }
+      });
+      return new Findings(some, lost.stream().filter(ids::contains).toList(),
+          violations.stream().filter(v -> ids.stream().anyMatch(v::contains)).toList());
+    }
+
     public long count(String status) {
       return finals.values().stream().filter(v -> status.equals(v.getString("status"))).count();
     }

@@ -39,14 +39,16 @@ final class QueuePressure implements Experiment {
     } finally {
       run.load().rate(base);
     }
-    Instant end = Instant.now();
+    run.window(start, Instant.now());
     run.measure("workers_before", before);
     run.measure("workers_most", most);
     run.check("scale-up triggered", most > before, before + " worker processes before, " + most + " at most");
     run.check("the edge stays ready", notReady == 0, notReady + " readiness probes failed under pressure");
-    var during = run.load().submissions().stream().filter(s -> s.acknowledged() && s.at().isAfter(start)
-        && s.at().isBefore(end)).toList();
-    Ledger.Findings findings = new Ledger(run.mesh()).check(during, Duration.ofMinutes(10));
+  }
+
+  @Override
+  public void verify(Run run, Ledger.Findings all) {
+    Ledger.Findings findings = all.only(run.acknowledgedDuringFault());
     double turbo = Percentiles.p(findings.waitsMs("turbo"), 50);
     double relax = Percentiles.p(findings.waitsMs("relax"), 50);
     run.measure("turbo_wait_p50_ms", turbo);

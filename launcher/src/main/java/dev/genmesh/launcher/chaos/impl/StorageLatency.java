@@ -1,7 +1,6 @@
 package dev.genmesh.launcher.chaos.impl;
 
 import java.time.Instant;
-import java.util.List;
 
 /**
  * {@code storage-latency}: +500 ms on every call to the image store (the {@code objects} fault proxy)
@@ -31,10 +30,13 @@ final class StorageLatency implements Experiment {
     } finally {
       run.mesh().proxy("objects", 0, false);
     }
-    Instant end = Instant.now();
-    List<Load.Submission> during = run.load().submissions().stream()
-        .filter(s -> s.acknowledged() && !s.at().isBefore(start) && s.at().isBefore(end)).toList();
-    Ledger.Findings slow = new Ledger(run.mesh()).check(during, run.duration().plusSeconds(120));
+    run.window(start, Instant.now());
+  }
+
+  @Override
+  public void verify(Run run, Ledger.Findings all) {
+    java.util.Set<String> during = run.acknowledgedDuringFault();
+    Ledger.Findings slow = all.only(during);
     long[] latencies = slow.latenciesMs(null);
     run.measure("requests_under_delay", during.size());
     run.measure("p50_latency_under_delay_ms", Percentiles.p(latencies, 50));
