@@ -114,10 +114,7 @@ public final class Mesh implements AutoCloseable {
     return start(new Mesh(), base, options, progress);
   }
 
-  /**
-   * As {@link #start}, with the stores reached through fault proxies and the chaos control API on
-   * loopback ({@code genmesh up --chaos}, docs/chaos.md).
-   */
+  /** As {@link #start}, with fault proxies before the stores, the chaos control API, 2 warm workers (docs/chaos.md). */
   public static Mesh startWithChaos(GenmeshConfig base, Options options, Consumer<String> progress) {
     Mesh mesh = new Mesh();
     mesh.faults = FaultPoints.proxied();
@@ -151,7 +148,8 @@ public final class Mesh implements AutoCloseable {
     }
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
-    config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
+    config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base, faults.enabled() ? 2 : 1) : base,
+        options);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
     Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
