@@ -102,7 +102,8 @@ public final class ChaosControl implements AutoCloseable {
     config.regions().values().forEach(r -> regions.put(r.name(),
         new JsonObject().put("url", r.effectiveApiUrl()).put("code", r.code())));
     return new JsonObject().put("edge", targets.edgeUrl().get()).put("regions", regions).put("workers", workers).put("redis", redis.describe())
-        .put("proxies", faults.describe()).put("max_attempts", config.queue().maxRetries() + 1);
+        .put("proxies", faults.describe()).put("max_attempts", config.queue().maxRetries() + 1)
+        .put("wait_targets_ms", new JsonObject(new java.util.LinkedHashMap<>(config.autoscaling().waitTargetsMs())));
   }
 
   /** Body {@code {"delay_ms": N, "down": bool}}, either or both. */
