@@ -104,12 +104,7 @@ public interface Experiment {
       return java.util.Optional.empty();
     }
 
-    /** A request of the load generating on one of {@code workers} now (its edge view), polled for up to {@code timeout}. */
-    public java.util.Optional<JsonObject> generatingOn(java.util.Set<String> workers, Duration timeout) {
-      return workedOn(workers, true, timeout);
-    }
-
-    /** As {@link #generatingOn}, or any request that {@code workers} ran or run (its view names the worker). */
+    /** A recent request of the load that one of {@code workers} runs ({@code generatingOnly}) or ran; polled up to {@code timeout}. */
     public java.util.Optional<JsonObject> workedOn(java.util.Set<String> workers, boolean generatingOnly, Duration timeout) {
       return await(timeout, () -> {
         List<Load.Submission> recent = load.submissions().stream().filter(Load.Submission::acknowledged).toList();

@@ -65,13 +65,18 @@ public final class Load implements AutoCloseable {
   }
 
   private void submit(long n) {
-    String tier = TIERS.get((int) (n % TIERS.size()));
-    int user = (int) ((n / TIERS.size()) % mesh.users());
+    submit(TIERS.get((int) (n % TIERS.size())), (int) ((n / TIERS.size()) % mesh.users()), steps, n);
+  }
+
+  /** One submit of the experiment's own (e.g. a long request to catch mid-run), kept with the load's. */
+  public Submission submit(String tier, int user, int requestSteps, long seed) {
     Instant at = Instant.now();
-    ChaosHttp.Answer answer = mesh.user(user).post("/v1/generations", spec("chaos load " + n, tier, steps, n));
+    ChaosHttp.Answer answer = mesh.user(user).post("/v1/generations", spec("chaos load " + seed, tier, requestSteps, seed));
     String id = answer.status() == 202 ? answer.json().getString("id") : null;
-    submissions.add(new Submission(at, tier, user, answer.status(), id));
+    Submission submission = new Submission(at, tier, user, answer.status(), id);
+    submissions.add(submission);
     statuses.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
+    return submission;
   }
 
   static JsonObject spec(String prompt, String tier, int steps, long seed) {

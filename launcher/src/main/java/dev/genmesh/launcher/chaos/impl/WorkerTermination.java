@@ -16,6 +16,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class WorkerTermination implements Experiment {
   static final Duration MAX_IMPACT = Duration.ofSeconds(30);
+  /** The marker request's steps: long enough to be caught mid-run (seconds on a CPU), short next to the impact bound. */
+  static final int MARKER_STEPS = 150;
 
   @Override
   public String name() {
@@ -35,7 +37,12 @@ final class WorkerTermination implements Experiment {
         ? "none: workers must be processes ('genmesh up --autoscale --chaos')" : before.keySet().toString())) {
       return;
     }
-    Optional<JsonObject> running = run.generatingOn(before.keySet(), Duration.ofSeconds(60));
+    // A long turbo request of our own, so that the kill surely lands mid-generation (the load's are short).
+    Load.Submission marker = run.load().submit("turbo", 0, MARKER_STEPS, System.nanoTime());
+    Optional<JsonObject> running = marker.acknowledged() ? run.await(Duration.ofSeconds(60), () -> {
+      var view = run.mesh().user(0).get("/v1/generations/" + marker.id());
+      return view.status() == 200 && "generating".equals(view.json().getString("status")) ? view.json() : null;
+    }) : Optional.empty();
     String victim = running.map(v -> v.getString("worker"))
         .orElse(new ArrayList<>(before.keySet()).get(ThreadLocalRandom.current().nextInt(before.size())));
     String region = victim.substring(0, victim.indexOf('-') + 1);
@@ -43,8 +50,7 @@ final class WorkerTermination implements Experiment {
     run.mesh().signalWorker(victim, "KILL");
 
     running.ifPresent(view -> {
-      int user = userOf(run, view.getString("id"));
-      Optional<JsonObject> end = run.terminal(view.getString("id"), user, MAX_IMPACT.plusSeconds(90));
+      Optional<JsonObject> end = run.terminal(view.getString("id"), 0, MAX_IMPACT.plusSeconds(90));
       double impact = end.map(e -> Run.seconds(killed, Instant.parse(e.getString("completed_at", Instant.now().toString()))))
           .orElse(-1.0);
       run.measure("impact_s", impact);
@@ -53,7 +59,8 @@ final class WorkerTermination implements Experiment {
       run.check("impact < 30 s", impact >= 0 && impact < MAX_IMPACT.toSeconds(), impact + " s from the kill to its completion");
     });
     if (running.isEmpty()) {
-      run.check("a request was running on the victim", false, "none seen generating within 60 s: raise --rate");
+      run.check("a request was running on the victim", false, "the marker request (" + marker.status() + ") was not"
+          + " seen generating within 60 s");
     }
     Set<Long> oldPids = Set.copyOf(before.values());
     Optional<String> replacement = run.await(Duration.ofSeconds(180), () -> run.mesh().workers().entrySet().stream()
@@ -66,9 +73,5 @@ final class WorkerTermination implements Experiment {
     run.measure("warm_pool_restored_s", serving.isPresent() ? Run.seconds(killed, Instant.now()) : -1);
     run.check("the replacement serves (warm pool restored)", serving.isPresent(), serving.map(id -> id + " ran a request")
         .orElse("the replacement ran no request within 180 s"));
-  }
-
-  static int userOf(Run run, String id) {
-    return run.load().submissions().stream().filter(s -> id.equals(s.id())).findFirst().map(Load.Submission::user).orElse(0);
   }
 }
