@@ -65,13 +65,14 @@ public final class Load implements AutoCloseable {
   }
 
   private void submit(long n) {
-    submit(TIERS.get((int) (n % TIERS.size())), (int) ((n / TIERS.size()) % mesh.users()), steps, n);
+    submit(TIERS.get((int) (n % TIERS.size())), (int) ((n / TIERS.size()) % mesh.users()), steps, 512, n);
   }
 
   /** One submit of the experiment's own (e.g. a long request to catch mid-run), kept with the load's. */
-  public Submission submit(String tier, int user, int requestSteps, long seed) {
+  public Submission submit(String tier, int user, int requestSteps, int size, long seed) {
     Instant at = Instant.now();
-    ChaosHttp.Answer answer = mesh.user(user).post("/v1/generations", spec("chaos load " + seed, tier, requestSteps, seed));
+    ChaosHttp.Answer answer = mesh.user(user).post("/v1/generations",
+        spec("chaos load " + seed, tier, requestSteps, size, seed));
     String id = answer.status() == 202 ? answer.json().getString("id") : null;
     Submission submission = new Submission(at, tier, user, answer.status(), id);
     submissions.add(submission);
@@ -79,9 +80,9 @@ public final class Load implements AutoCloseable {
     return submission;
   }
 
-  static JsonObject spec(String prompt, String tier, int steps, long seed) {
+  static JsonObject spec(String prompt, String tier, int steps, int size, long seed) {
     return new JsonObject().put("prompt", prompt).put("model", "genmesh-tiny").put("tier", tier)
-        .put("width", 512).put("height", 512).put("steps", steps).put("seed", seed).put("batch_size", 1);
+        .put("width", size).put("height", size).put("steps", steps).put("seed", seed).put("batch_size", 1);
   }
 
   public List<Submission> submissions() {

@@ -16,8 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class WorkerTermination implements Experiment {
   static final Duration MAX_IMPACT = Duration.ofSeconds(30);
-  /** The marker request's steps: long enough to be caught mid-run (seconds on a CPU), short next to the impact bound. */
-  static final int MARKER_STEPS = 150;
+  /** The marker request: the bundled model's most steps at its largest size, seconds on a CPU (caught mid-run). */
+  static final int MARKER_STEPS = 50;
+  static final int MARKER_SIZE = 1024;
 
   @Override
   public String name() {
@@ -38,7 +39,7 @@ final class WorkerTermination implements Experiment {
       return;
     }
     // A long turbo request of our own, so that the kill surely lands mid-generation (the load's are short).
-    Load.Submission marker = run.load().submit("turbo", 0, MARKER_STEPS, System.nanoTime());
+    Load.Submission marker = run.load().submit("turbo", 0, MARKER_STEPS, MARKER_SIZE, System.nanoTime());
     Optional<JsonObject> running = marker.acknowledged() ? run.await(Duration.ofSeconds(60), () -> {
       var view = run.mesh().user(0).get("/v1/generations/" + marker.id());
       return view.status() == 200 && "generating".equals(view.json().getString("status")) ? view.json() : null;
