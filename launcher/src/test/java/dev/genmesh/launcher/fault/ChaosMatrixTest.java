@@ -28,30 +28,12 @@ class ChaosMatrixTest {
   @Test
   void theCheapestExperimentsPassAgainstAChaosReadyMesh() throws IOException {
     Path data = children.meshData(dir);
-    Path config = Files.writeString(dir.resolve("genmesh.yaml"), """
-        worker:
-          heartbeat_interval_ms: 500
-          claim_poll_ms: 200
-        health:
-          heartbeat_interval_ms: 500
-          heartbeat_timeout_ms: 1500
-        queue:
-          lease_ms: 5000
-          lease_reap_interval_ms: 500
-          # up's CPU workers serve none of the routing matrix's classes: without this every request
-          # waits out the 60 s hold (docs/chaos.md, "Findings")
-          routing_hold_ms: 1000
-        """);
+    // The full matrix's config: fast heartbeats and leases, a 1 s routing hold (docs/chaos.md, "Findings").
+    Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
     ChildProcess up = children.genmeshUp("up", data, config, "--autoscale", "--chaos");
     up.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
-    Path workerLog = data.resolve("workers").resolve("usw-worker-as-1.log");
-    Sleeps.until("the pool's first worker process serving", START_TIMEOUT, () -> {
-      try {
-        return Files.exists(workerLog) && Files.readString(workerLog).contains("serving region us-west") ? true : null;
-      } catch (IOException e) {
-        return null;
-      }
-    });
+    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-1", START_TIMEOUT);
+    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-2", START_TIMEOUT);
 
     Path report = dir.resolve("chaos.json");
     CliRun run = CliRun.of("chaos", "storage-latency,worker-termination", "--data-dir", data.toString(),
