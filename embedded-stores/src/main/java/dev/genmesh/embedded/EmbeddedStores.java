@@ -258,7 +258,7 @@ public final class EmbeddedStores implements AutoCloseable {
    * ({@code appendfsync always}, the design's setting) and an RDB snapshot is taken every 5 minutes
    * when anything changed.
    */
-  static RedisServer redisServer(Path redisDir, int port, boolean durable, String extraSetting) throws IOException {
+  public static RedisServer redisServer(Path redisDir, int port, boolean durable, String extraSetting) throws IOException {
     var builder = RedisServer.newRedisServer()
         .bind("127.0.0.1")
         .port(port)
@@ -273,7 +273,7 @@ public final class EmbeddedStores implements AutoCloseable {
     return builder.onShutdownForceStop(false).build();
   }
 
-  static Path redisPidFile(Path redisDir) {
+  public static Path redisPidFile(Path redisDir) {
     return redisDir.resolve("redis.pid");
   }
 

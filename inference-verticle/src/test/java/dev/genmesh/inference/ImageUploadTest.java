@@ -8,7 +8,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.Tier;
 import dev.genmesh.protocol.WorkerMessages;
-import dev.genmesh.testkit.FaultProxy;
+import dev.genmesh.embedded.FaultProxy;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -12,6 +12,9 @@ import dev.genmesh.inference.InferenceVerticle;
 import dev.genmesh.launcher.backup.BackupSchedule;
 import dev.genmesh.launcher.backup.Backups;
 import dev.genmesh.launcher.backup.LocalBackups;
+import dev.genmesh.launcher.chaos.ChaosControl;
+import dev.genmesh.launcher.chaos.FaultPoints;
+import dev.genmesh.launcher.chaos.impl.RedisNodes;
 import dev.genmesh.inference.WorkerHttp;
 import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
@@ -107,14 +110,30 @@ public final class Mesh implements AutoCloseable {
   private UserDbWatch userDbWatch;
   private IssuedKey localKey;
   private volatile GenmeshConfig config;
+  /** The stores' fault proxies of {@code --chaos} (docs/chaos.md); none otherwise. */
+  private FaultPoints faults = FaultPoints.none();
+  private ChaosControl chaosControl;
 
   private Mesh() {}
 
   /** Starts everything and returns once the edge can take requests; reports steps to {@code progress}. */
   public static Mesh start(GenmeshConfig base, Options options, Consumer<String> progress) {
+    return start(new Mesh(), base, options, progress);
+  }
+
+  /** As {@link #start}, with fault proxies before the stores, the chaos control API, 2 warm workers (docs/chaos.md). */
+  public static Mesh startWithChaos(GenmeshConfig base, Options options, Consumer<String> progress) {
     Mesh mesh = new Mesh();
+    mesh.faults = FaultPoints.proxied();
+    return start(mesh, base, options, progress);
+  }
+
+  private static Mesh start(Mesh mesh, GenmeshConfig base, Options options, Consumer<String> progress) {
     try {
       mesh.startAll(base, options, progress);
+      if (mesh.faults.enabled()) {
+        mesh.startChaosControl(options, progress);
+      }
       return mesh;
     } catch (RuntimeException e) {
       mesh.close();
@@ -140,7 +159,8 @@ public final class Mesh implements AutoCloseable {
     }
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
-    config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base) : base, options);
+    config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base, faults.enabled() ? 2 : 1) : base,
+        options);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
     Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
@@ -224,6 +244,18 @@ public final class Mesh implements AutoCloseable {
     awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
   }
 
+  private void startChaosControl(Options options, Consumer<String> progress) {
+    progress.accept("starting the chaos control API (fault proxies " + faults.describe().fieldNames() + ")");
+    var targets = new ChaosControl.Targets(() -> config, () -> "http://127.0.0.1:" + edgePort(), this::scaledWorkerPids);
+    chaosControl = await(ChaosControl.start(edgeVertx, options.dataDir(), faults, new RedisNodes(options.dataDir(),
+        stores.redisPort(), redisHa, options.durable()), targets, meters), "start the chaos control API");
+  }
+
+  /** The chaos control API's base URL ({@code --chaos}), else empty. */
+  public java.util.Optional<String> chaosControlUrl() {
+    return java.util.Optional.ofNullable(chaosControl).map(ChaosControl::url);
+  }
+
   /** A worker the autoscaler asked for: a {@code genmesh worker} process (the region judges it by heartbeats). */
   private Future<Process> startWorkerProcess(WorkerExecutor starter, String regionName, String workerId, Options options) {
     return regionsStarted.future().compose(v -> starter.executeBlocking(() ->
@@ -273,7 +305,8 @@ public final class Mesh implements AutoCloseable {
     Map<String, RegionConfig> regions = new LinkedHashMap<>();
     for (RegionConfig region : base.regions().values()) {
       RegionConfig local = region.withStores(
-          region.postgres().withEndpoint("127.0.0.1", stores.postgresPort(region.name())),
+          region.postgres().withEndpoint("127.0.0.1",
+              faults.route("postgres-" + region.name(), stores.postgresPort(region.name()))),
           new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
               .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
       if (options.randomPorts()) {
@@ -285,7 +318,7 @@ public final class Mesh implements AutoCloseable {
     }
     GenmeshConfig local = (userDb == null ? base : LocalUsers.pointedAt(base, userDb.startedPrimary(), userDb.ports()))
         .withRegions(regions).withImages(base.images().withStore(
-        stores.objectStore().endpoint(), stores.objectStore().credentialsFile().toString()));
+        faults.routeUrl("objects", stores.objectStore().endpoint()), stores.objectStore().credentialsFile().toString()));
     return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }
 
@@ -355,6 +388,10 @@ public final class Mesh implements AutoCloseable {
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
     backups.forEach(BackupSchedule::close);
+    if (chaosControl != null) {
+      chaosControl.close();
+    }
+    faults.close();
     if (redisHa != null) {
       redisHa.close();
     }

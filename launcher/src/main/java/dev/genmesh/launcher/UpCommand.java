@@ -31,12 +31,17 @@ final class UpCommand implements Runnable {
       + " queues ask (docs/autoscaling.md, \"Local actuator\").")
   boolean autoscale;
 
+  @Option(names = "--chaos", description = "Route the object store and each region's PostgreSQL through fault proxies and"
+      + " open the chaos control API on loopback, for 'genmesh chaos' (docs/chaos.md). Best with --autoscale.")
+  boolean chaos;
+
   @Override
   public void run() {
     GenmeshConfig config = onlySelectedRegions(common.loadConfig());
     long started = System.nanoTime();
     var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale, common.loadTree());
-    Mesh mesh = Mesh.start(config, options, step -> System.out.println("[genmesh] " + step + " ..."));
+    java.util.function.Consumer<String> progress = step -> System.out.println("[genmesh] " + step + " ...");
+    Mesh mesh = chaos ? Mesh.startWithChaos(config, options, progress) : Mesh.start(config, options, progress);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("[genmesh] shutting down: edge, workers, regions, stores (queued work stays in the request log)");
@@ -78,6 +83,8 @@ final class UpCommand implements Runnable {
       System.out.println("  workers       processes started by each region, output in "
           + options.dataDir().resolve("workers") + "/<id>.log");
     }
+    mesh.chaosControlUrl().ifPresent(url -> System.out.println("  chaos control " + url + " (token in "
+        + options.dataDir().resolve(dev.genmesh.launcher.chaos.ChaosControl.CONTROL_FILE) + "; genmesh chaos --help)"));
     mesh.localKey().ifPresent(key -> {
       System.out.println("  your API key  " + key.secret());
       System.out.println("                (user '" + key.key().userId() + "'; shown this once, stored only as a hash;"

@@ -31,16 +31,21 @@ public final class LocalAutoscaling {
   }
 
   public static GenmeshConfig configure(GenmeshConfig base) {
+    return configure(base, 1);
+  }
+
+  /** As {@link #configure(GenmeshConfig)}, with a warm pool of at least {@code minWorkers} per region ({@code up --chaos}: 2). */
+  public static GenmeshConfig configure(GenmeshConfig base, int minWorkers) {
     AutoscalingConfig a = base.autoscaling();
     String local = base.worker().gpuClass();
     Map<String, PoolBounds> pools = new LinkedHashMap<>();
     a.pools().keySet().forEach(gpu -> pools.put(gpu, new PoolBounds(gpu, 0, 0)));
-    pools.put(local, new PoolBounds(local, 1, MAX_WORKERS));
+    pools.put(local, new PoolBounds(local, minWorkers, MAX_WORKERS));
     Map<String, GpuConfig> gpus = new LinkedHashMap<>(base.gpus());
     gpus.putIfAbsent(local, new GpuConfig(local, (int) Math.max(1, base.worker().vramMb() / 1024), 0.0, 0.25));
     List<AutoscalingConfig.Trigger> up = a.scaleUp().stream().filter(t -> !t.signal().equals("predicted_load")).toList();
     List<AutoscalingConfig.Trigger> down = a.scaleDown().stream().filter(t -> !t.signal().equals("predicted_load")).toList();
-    AutoscalingConfig localScaling = new AutoscalingConfig(1, MAX_WORKERS, Math.min(a.cooldownUpMs(), COOLDOWN_UP_MS),
+    AutoscalingConfig localScaling = new AutoscalingConfig(minWorkers, MAX_WORKERS, Math.min(a.cooldownUpMs(), COOLDOWN_UP_MS),
         Math.min(a.cooldownDownMs(), COOLDOWN_DOWN_MS), 1, 1, Map.of("turbo", 0L, "fast", 0L, "relax", 0L), a.modelMix(),
         a.timeOfDay(), up, down, a.evaluationIntervalMs(), a.targetUtilisation(), a.waitTargetsMs(), a.baseServiceMs(),
         a.coldStartMs(), a.modelClasses(), pools, forecast(a.forecast()), a.kubernetes(), true, a.drainDeadlineMs());

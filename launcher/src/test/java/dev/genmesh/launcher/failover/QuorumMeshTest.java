@@ -16,7 +16,7 @@ import dev.genmesh.protocol.WorkerMessages.Claim;
 import dev.genmesh.protocol.failover.RegionDecision;
 import dev.genmesh.protocol.failover.RegionDecision.State;
 import dev.genmesh.region.RegionNodeVerticle;
-import dev.genmesh.testkit.FaultProxy;
+import dev.genmesh.embedded.FaultProxy;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.testkit.Waits;

@@ -33,14 +33,8 @@ class AutoscaledWorkersOrphanTest {
         """);
     ChildProcess up = children.genmeshUp("up", data, config, "--autoscale");
     up.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
+    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-1", START_TIMEOUT);
     Path workerLog = data.resolve("workers").resolve("usw-worker-as-1.log");
-    Sleeps.until("the pool's first worker process serving", START_TIMEOUT, () -> {
-      try {
-        return Files.exists(workerLog) && Files.readString(workerLog).contains("serving region us-west") ? true : null;
-      } catch (IOException e) {
-        return null;
-      }
-    });
     long workerPid = Long.parseLong(up.awaitLine(WORKER_STARTED, START_TIMEOUT).group(1));
     List<ProcessHandle> workers = up.descendants().stream().filter(p -> p.pid() == workerPid).toList();
     assertThat(workers).as("the worker process " + workerPid + " is the mesh's child").hasSize(1);

@@ -120,6 +120,18 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
     return java(name, List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", args);
   }
 
+  /** Waits until the worker process {@code workerId} of a {@code genmesh up --autoscale} on {@code data} serves us-west. */
+  static void awaitWorkerServing(Path data, String workerId, java.time.Duration timeout) {
+    Path workerLog = data.resolve("workers").resolve(workerId + ".log");
+    Sleeps.until("worker process " + workerId + " serving", timeout, () -> {
+      try {
+        return Files.exists(workerLog) && Files.readString(workerLog).contains("serving region us-west") ? true : null;
+      } catch (IOException e) {
+        return null;
+      }
+    });
+  }
+
   /** {@code java <jvmOptions> -cp <this JVM's class path> <mainClass> <args>}. */
   ChildProcess java(String name, List<String> jvmOptions, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();

@@ -3,7 +3,7 @@ package dev.genmesh.launcher.fault;
 import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
-import dev.genmesh.testkit.FaultProxy;
+import dev.genmesh.embedded.FaultProxy;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,7 +2,7 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.genmesh.testkit.FaultProxy;
+import dev.genmesh.embedded.FaultProxy;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.genmesh.testkit;
+package dev.genmesh.embedded;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,11 +11,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP proxy on a free loopback port in front of a real server, that a test makes slow or
+ * A TCP proxy on a free loopback port in front of a real server, that a test (or a chaos experiment) makes slow or
  * unavailable: {@link #delayMs} holds what a client sends after a pause (the start of a request)
  * for that long before passing it on, so every request through it takes about that much longer;
  * {@link #down} closes every
- * connection and refuses new ones until {@link #up}. Blocking I/O on daemon threads; for tests.
+ * connection and refuses new ones until {@link #up}. Blocking I/O on daemon threads: for the
+ * fault tests and for the fault points of {@code genmesh up --chaos} (docs/chaos.md).
  */
 public final class FaultProxy implements AutoCloseable {
   /** Client bytes after this much quiet are taken for a new request. */
@@ -69,6 +70,14 @@ public final class FaultProxy implements AutoCloseable {
 
   public void up() {
     down = false;
+  }
+
+  public long delayMs() {
+    return delayMs;
+  }
+
+  public boolean isDown() {
+    return down;
   }
 
   @Override

@@ -1,0 +1,203 @@
+package dev.genmesh.launcher.chaos;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.launcher.chaos.impl.RedisNodes;
+import dev.genmesh.protocol.ErrorCode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fault-injection API of {@code genmesh up --chaos} (docs/chaos.md, "Control API"): on loopback
+ * only, on a free port, behind a random bearer token; both are written to
+ * {@code <data-dir>/chaos/control.json} (owner-readable) where {@code genmesh chaos} finds them. It
+ * lists what can be hurt (regions, worker processes, the Redis pair, the fault proxies) and hurts it
+ * by real means: signals to processes, a proxy's delay or outage. A deployment elsewhere offers the
+ * same five calls from its own operator tooling (kubectl, a network policy), see docs/chaos.md.
+ */
+public final class ChaosControl implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ChaosControl.class);
+  public static final String CONTROL_FILE = "chaos/control.json";
+
+  /** What the mesh shows the control: its configuration as running, its edge's URL, its worker processes (id → pid). */
+  public record Targets(Supplier<GenmeshConfig> config, Supplier<String> edgeUrl, Supplier<Map<String, Long>> workerPids) {}
+
+  private final Vertx vertx;
+  private final FaultPoints faults;
+  private final RedisNodes redis;
+  private final Targets targets;
+  private final String token;
+  private final MeterRegistry meters;
+  private HttpServer server;
+
+  private ChaosControl(Vertx vertx, FaultPoints faults, RedisNodes redis, Targets targets, MeterRegistry meters) {
+    this.vertx = vertx;
+    this.faults = faults;
+    this.redis = redis;
+    this.targets = targets;
+    this.meters = meters;
+    byte[] secret = new byte[24];
+    new SecureRandom().nextBytes(secret);
+    this.token = HexFormat.of().formatHex(secret);
+  }
+
+  /** Listens on 127.0.0.1 and writes the control file into {@code dataDir}. */
+  public static Future<ChaosControl> start(Vertx vertx, Path dataDir, FaultPoints faults, RedisNodes redis,
+      Targets targets, MeterRegistry meters) {
+    ChaosControl control = new ChaosControl(vertx, faults, redis, targets, meters);
+    return vertx.createHttpServer().requestHandler(control.router()).listen(0, "127.0.0.1").map(server -> {
+      control.server = server;
+      control.writeControlFile(dataDir.resolve(CONTROL_FILE));
+      LOG.info("chaos control API on http://127.0.0.1:{} (token in {})", server.actualPort(), dataDir.resolve(CONTROL_FILE));
+      return control;
+    });
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.route().handler(this::authorise);
+    router.route().handler(BodyHandler.create().setBodyLimit(4096));
+    router.get("/chaos/targets").handler(ctx -> blocking(ctx, this::describe));
+    router.post("/chaos/proxies/:name").handler(this::setProxy);
+    router.post("/chaos/workers/:id/signal").handler(this::signalWorker);
+    router.post("/chaos/redis/kill-master").handler(ctx -> blocking(ctx, () -> injected("redis_kill", redis.killMaster())));
+    router.post("/chaos/redis/restart").handler(ctx -> blocking(ctx, redis::restartDead));
+    return router;
+  }
+
+  private void authorise(RoutingContext ctx) {
+    if (("Bearer " + token).equals(ctx.request().getHeader("Authorization"))) {
+      ctx.next();
+    } else {
+      fail(ctx, ErrorCode.UNAUTHORIZED, "the chaos control API needs the token of " + CONTROL_FILE);
+    }
+  }
+
+  private JsonObject describe() {
+    JsonObject workers = new JsonObject();
+    targets.workerPids().get().forEach((id, pid) -> workers.put(id, new JsonObject().put("pid", pid)));
+    GenmeshConfig config = targets.config().get();
+    JsonObject regions = new JsonObject();
+    config.regions().values().forEach(r -> regions.put(r.name(),
+        new JsonObject().put("url", r.effectiveApiUrl()).put("code", r.code())));
+    return new JsonObject().put("edge", targets.edgeUrl().get()).put("regions", regions).put("workers", workers).put("redis", redis.describe())
+        .put("proxies", faults.describe()).put("max_attempts", config.queue().maxRetries() + 1)
+        .put("wait_targets_ms", new JsonObject(new java.util.LinkedHashMap<>(config.autoscaling().waitTargetsMs())));
+  }
+
+  /** Body {@code {"delay_ms": N, "down": bool}}, either or both. */
+  private void setProxy(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    var proxy = faults.proxy(ctx.pathParam("name"));
+    if (proxy.isEmpty()) {
+      fail(ctx, ErrorCode.NOT_FOUND, "no fault proxy named " + ctx.pathParam("name") + " (see GET /chaos/targets)");
+      return;
+    }
+    if (body == null || !(body.getValue("delay_ms", 0) instanceof Number)
+        || !(body.getValue("down", false) instanceof Boolean)) {
+      fail(ctx, ErrorCode.INVALID_FIELD, "the body is {\"delay_ms\": N, \"down\": true|false}");
+      return;
+    }
+    if (body.containsKey("delay_ms")) {
+      proxy.get().delayMs(Math.max(0, body.getLong("delay_ms")));
+    }
+    if (body.containsKey("down")) {
+      if (body.getBoolean("down")) {
+        proxy.get().down();
+      } else {
+        proxy.get().up();
+      }
+    }
+    JsonObject now = faults.describe().getJsonObject(ctx.pathParam("name"));
+    reply(ctx, injected("proxy", now.put("name", ctx.pathParam("name"))));
+  }
+
+  /** Body {@code {"signal": "KILL" | "STOP" | "CONT"}} to a worker process of the mesh. */
+  private void signalWorker(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    String signal = body == null ? null : body.getString("signal");
+    Long pid = targets.workerPids().get().get(ctx.pathParam("id"));
+    if (pid == null) {
+      fail(ctx, ErrorCode.NOT_FOUND, "no worker process " + ctx.pathParam("id") + " (see GET /chaos/targets)");
+    } else if (!"KILL".equals(signal) && !"STOP".equals(signal) && !"CONT".equals(signal)) {
+      fail(ctx, ErrorCode.INVALID_FIELD, "signal must be KILL, STOP or CONT");
+    } else {
+      blocking(ctx, () -> injected("signal", Signals.send(pid, signal).put("worker", ctx.pathParam("id"))));
+    }
+  }
+
+  private JsonObject injected(String kind, JsonObject what) {
+    meters.counter("genmesh.chaos.injected", "fault", kind).increment();
+    LOG.warn("chaos: injected {} {}", kind, what.encode());
+    return what;
+  }
+
+  private void blocking(RoutingContext ctx, Callable<JsonObject> action) {
+    vertx.executeBlocking(action, false).onComplete(done -> {
+      if (done.succeeded()) {
+        reply(ctx, done.result());
+      } else {
+        LOG.warn("chaos control {} failed: {}", ctx.normalizedPath(), done.cause().toString());
+        meters.counter("genmesh.chaos.control.failures").increment();
+        fail(ctx, ErrorCode.CONFLICT, String.valueOf(done.cause().getMessage()));
+      }
+    });
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    try {
+      return ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static void reply(RoutingContext ctx, JsonObject json) {
+    ctx.response().putHeader("Content-Type", "application/json").end(json.encode());
+  }
+
+  private static void fail(RoutingContext ctx, ErrorCode code, String message) {
+    ctx.response().setStatusCode(code.httpStatus()).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("code", code.wireName()).put("message", message).encode());
+  }
+
+  private void writeControlFile(Path file) {
+    try {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, new JsonObject().put("url", url()).put("token", token).encodePrettily());
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close();
+    }
+    redis.close();
+    faults.close();
+  }
+}
