@@ -157,6 +157,11 @@ public record GenmeshConfig(
         java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newGpus)), routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
+  public GenmeshConfig withRouting(Map<String, List<String>> newRouting) {
+    return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus,
+        java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(newRouting)), dr, registry, safety, images, failover, users, replication, tracing, bridge);
+  }
+
   public GenmeshConfig withBreakers(BreakerConfig newBreakers) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, newBreakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }

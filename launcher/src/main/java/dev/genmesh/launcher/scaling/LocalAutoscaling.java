@@ -4,6 +4,7 @@ import dev.genmesh.config.AutoscalingConfig.PoolBounds;
 import dev.genmesh.config.AutoscalingConfig;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.GpuConfig;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +43,31 @@ public final class LocalAutoscaling {
     a.pools().keySet().forEach(gpu -> pools.put(gpu, new PoolBounds(gpu, 0, 0)));
     pools.put(local, new PoolBounds(local, minWorkers, MAX_WORKERS));
     Map<String, GpuConfig> gpus = new LinkedHashMap<>(base.gpus());
-    gpus.putIfAbsent(local, new GpuConfig(local, (int) Math.max(1, base.worker().vramMb() / 1024), 0.0, 0.25));
+    GenmeshConfig routed = base;
+    if (!gpus.containsKey(local)) {
+      gpus.put(local, new GpuConfig(local, (int) Math.max(1, base.worker().vramMb() / 1024), 0.0, 0.25));
+      routed = base.withRouting(servedByAll(base.routing(), local));
+    }
     List<AutoscalingConfig.Trigger> up = a.scaleUp().stream().filter(t -> !t.signal().equals("predicted_load")).toList();
     List<AutoscalingConfig.Trigger> down = a.scaleDown().stream().filter(t -> !t.signal().equals("predicted_load")).toList();
     AutoscalingConfig localScaling = new AutoscalingConfig(minWorkers, MAX_WORKERS, Math.min(a.cooldownUpMs(), COOLDOWN_UP_MS),
         Math.min(a.cooldownDownMs(), COOLDOWN_DOWN_MS), 1, 1, Map.of("turbo", 0L, "fast", 0L, "relax", 0L), a.modelMix(),
         a.timeOfDay(), up, down, a.evaluationIntervalMs(), a.targetUtilisation(), a.waitTargetsMs(), a.baseServiceMs(),
         a.coldStartMs(), a.modelClasses(), pools, forecast(a.forecast()), a.kubernetes(), true, a.drainDeadlineMs());
-    return base.withGpus(gpus).withAutoscaling(localScaling);
+    return routed.withGpus(gpus).withAutoscaling(localScaling);
+  }
+
+  /**
+   * The routing matrix with the local class allowed for every request class: in the catalog (the autoscaler needs its
+   * pool), it would otherwise serve none, and every request would wait out {@code queue.routing_hold_ms} first.
+   */
+  private static Map<String, List<String>> servedByAll(Map<String, List<String>> routing, String local) {
+    Map<String, List<String>> matrix = new LinkedHashMap<>();
+    routing.forEach((requestClass, allowed) -> {
+      List<String> withLocal = new ArrayList<>(allowed);
+      withLocal.add(local);
+      matrix.put(requestClass, List.copyOf(withLocal));
+    });
+    return matrix;
   }
 }
