@@ -44,7 +44,8 @@ public final class FailoverParticipant {
   private final String self;
   private final Clock clock;
   private final FailoverMetrics metrics;
-  private final Map<String, String> urls = new TreeMap<>();
+  /** Participant → base URL; {@link #useAddresses} may change them while polling (read on each poll). */
+  private final Map<String, String> urls = new java.util.concurrent.ConcurrentSkipListMap<>();
   private final Map<String, RegionJudge> judges = new TreeMap<>();
   private final Map<String, Polls.Report> reports = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -136,6 +137,30 @@ public final class FailoverParticipant {
 
   private boolean fresh(Polls.Report report, Instant now) {
     return report.receivedAt().plus(staleAfter).isAfter(now);
+  }
+
+  /**
+   * Where the other participants listen, once they have bound their ports: {@code genmesh up
+   * --random-ports} starts every listener on port 0, so the configured URLs name port 0 until the
+   * mesh tells each participant the real ones (participant → base URL). Names that are not
+   * participants, and this participant's own, are ignored; the next poll uses the new URLs.
+   */
+  public void useAddresses(Map<String, String> addresses) {
+    Map<String, String> changed = new TreeMap<>();
+    addresses.forEach((participant, url) -> {
+      if (!participant.equals(self) && urls.containsKey(participant) && !trim(url).equals(urls.get(participant))) {
+        urls.put(participant, trim(url));
+        changed.put(participant, trim(url));
+      }
+    });
+    if (!changed.isEmpty()) {
+      LOG.info("{}: the other participants listen at {}", self, changed);
+    }
+  }
+
+  /** The base URL this participant reaches {@code participant} at (null for an unknown name). */
+  public String urlOf(String participant) {
+    return urls.get(participant);
   }
 
   public State state(String region) {

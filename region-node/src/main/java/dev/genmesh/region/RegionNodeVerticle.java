@@ -295,7 +295,8 @@ public final class RegionNodeVerticle extends VerticleBase {
     registryMirror = RegistryMirror.forRegion(vertx, config, region.name(), registry, primaryRegistryUrl, io, meters);
     new RegistryRoutes(registry, io, registryMirror).mount(router);
     new WorkerRoutes(machinery.workers).mount(router);
-    new FailoverRoutes(config, region.name(), failover, stores.replication()).mount(router);
+    new FailoverRoutes(config, region.name(), failover, stores.replication(), detection.participant()::urlOf)
+        .mount(router);
     return router;
   }
 
