@@ -58,6 +58,10 @@ public final class FailoverParticipant {
   private Polls polls;
   private long timer = -1;
   private volatile boolean lastFenced;
+  /** Held DOWN since its last reconcile: it reconciles with its adopter before it dispatches again. */
+  private volatile boolean returning;
+  private volatile boolean reconciling;
+  private java.util.function.Supplier<io.vertx.core.Future<Void>> onReturn = io.vertx.core.Future::succeededFuture;
 
   /** @param self {@link FailoverConfig#EDGE} or a region's name */
   public FailoverParticipant(Vertx vertx, GenmeshConfig config, String self, Clock clock, MeterRegistry meters) {
@@ -114,8 +118,22 @@ public final class FailoverParticipant {
     return fenceReason() != null;
   }
 
+  /**
+   * What a region node does before it dispatches again after it was held DOWN (its adopter may
+   * have taken its open requests while it kept running, cut off): it stays fenced until the
+   * returned future succeeds, and is tried again each poll until it does.
+   */
+  public void onReturn(java.util.function.Supplier<io.vertx.core.Future<Void>> reconcile) {
+    this.onReturn = reconcile;
+  }
+
   /** Why this region node is fenced now; null when it is not. */
   public String fenceReason() {
+    String reason = quorumFenceReason();
+    return reason == null && returning ? "it was held DOWN: reconciling with its adopter before it dispatches" : reason;
+  }
+
+  private String quorumFenceReason() {
     if (lease == null || !config.enabled()) {
       return null;
     }
@@ -234,6 +252,12 @@ public final class FailoverParticipant {
     for (RegionDecision decision : quorum.evaluate(opinions, now)) {
       announce(decision, now);
     }
+    String quorumWhy = quorumFenceReason();
+    if (quorumWhy != null && quorumWhy.contains("DOWN")) {
+      returning = true;
+    } else if (quorumWhy == null && returning && !reconciling) {
+      reconcile();
+    }
     String why = fenceReason();
     boolean fenced = why != null;
     if (fenced != lastFenced) {
@@ -246,6 +270,23 @@ public final class FailoverParticipant {
             lease.validVotes(now));
       }
     }
+  }
+
+  /** Once held DOWN and no longer: the node's reconcile runs before the fence lifts (a failure: next poll). */
+  private void reconcile() {
+    reconciling = true;
+    LOG.info("region {}: held DOWN until now; reconciling with its adopter before dispatching again", self);
+    onReturn.get().onComplete(done -> {
+      reconciling = false;
+      metrics.returnReconciled(done.succeeded());
+      if (done.succeeded()) {
+        returning = false;
+        LOG.info("region {}: reconciled after being held DOWN", self);
+      } else {
+        LOG.warn("region {}: reconcile after being held DOWN failed ({}); still fenced, trying again next poll", self,
+            done.cause().toString());
+      }
+    });
   }
 
   private void announce(RegionDecision decision, Instant seenAt) {

@@ -250,6 +250,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     autoscaling = new RegionAutoscaling(ctx, stores.pool(), machinery.workers::workers);
     QueueMachinery m = machinery;
     failover = new RegionFailover(ctx, stores.pool(), stores.replication(), m.routing, m.eta, m::servedByLiveWorker);
+    detection.participant().onReturn(failover::reconcile); // a partitioned region returns without a restart
     return failover.reconcile().compose(v -> m.rebuildQueues());
   }
 

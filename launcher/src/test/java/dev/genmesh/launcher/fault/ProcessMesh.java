@@ -1,6 +1,7 @@
 package dev.genmesh.launcher.fault;
 
 import dev.genmesh.embedded.EmbeddedStores;
+import dev.genmesh.testkit.FaultProxy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -48,11 +49,22 @@ final class ProcessMesh {
   private final Map<String, List<ChildProcess>> processes = new LinkedHashMap<>();
   private final int edgePort;
   private final int workersPerRegion;
-  private final Path config;
+  /** The config file each region's processes read, and the edge's ("edge"). */
+  private final Map<String, Path> configs = new LinkedHashMap<>();
+  private final List<FaultProxy> cut = new ArrayList<>();
   private ChildProcess edge;
   private int generation;
 
   ProcessMesh(ChildProcesses children, Path dir, int workersPerRegion) {
+    this(children, dir, workersPerRegion, null);
+  }
+
+  /**
+   * @param cuttable a region whose every link to the others (its API, PostgreSQL and object store as
+   *     the others reach them, and theirs and the edge's as it reaches them) goes through a
+   *     {@link FaultProxy}, so that {@link #partition} cuts it off while it runs; null: none
+   */
+  ProcessMesh(ChildProcesses children, Path dir, int workersPerRegion, String cuttable) {
     this.children = children;
     this.dir = dir;
     this.workersPerRegion = workersPerRegion;
@@ -67,8 +79,32 @@ final class ProcessMesh {
         // Every region's store takes the same keys: the images config names one credentials file.
         Files.copy(credentials, Files.createDirectories(region.dir().resolve("s3")).resolve("credentials.properties"));
       }
-      this.config = Files.writeString(dir.resolve("genmesh.yaml"), ProcessMeshConfig.yaml(regions.values(), edgePort,
-          credentials));
+      // A killed test JVM leaves the servers its store JVMs started (they are not its descendants for long).
+      children.onCleanup(() -> regions.values().forEach(r -> RegionStoresChild.serverProcesses(r.dir())
+          .forEach(ProcessHandle::destroyForcibly)));
+      Map<String, Integer> clusterPorts = new LinkedHashMap<>();
+      REGIONS.forEach(name -> clusterPorts.put(name, ProcessRegion.freePortRange(5)));
+      String edgeUrl = "http://127.0.0.1:" + edgePort;
+      Map<String, ProcessMeshConfig.SeenAt> direct = Map.of();
+      Map<String, ProcessMeshConfig.SeenAt> intoCut = new LinkedHashMap<>();
+      Map<String, ProcessMeshConfig.SeenAt> outOfCut = new LinkedHashMap<>();
+      String cutEdgeUrl = edgeUrl;
+      if (cuttable != null) {
+        for (Region region : regions.values()) {
+          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(proxy(region.httpPort()), proxy(region.pgPort()),
+              proxy(region.s3Port()));
+          (region.name().equals(cuttable) ? intoCut : outOfCut).put(region.name(), through);
+        }
+        cutEdgeUrl = "http://127.0.0.1:" + proxy(edgePort);
+      }
+      for (String name : REGIONS) {
+        boolean isCut = name.equals(cuttable);
+        configs.put(name, Files.writeString(dir.resolve(name + ".yaml"), ProcessMeshConfig.yaml(regions.values(),
+            isCut ? cutEdgeUrl : edgeUrl, edgePort, credentials, isCut ? outOfCut : cuttable == null ? direct : intoCut,
+            clusterPorts)));
+      }
+      configs.put("edge", Files.writeString(dir.resolve("edge.yaml"), ProcessMeshConfig.yaml(regions.values(), edgeUrl,
+          edgePort, credentials, intoCut, clusterPorts)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -79,7 +115,7 @@ final class ProcessMesh {
     REGIONS.forEach(this::startStores);
     REGIONS.forEach(name -> processes.get(name).get(0).awaitLine(READY, START));
     REGIONS.forEach(this::startNodeAndWorkers);
-    edge = children.java("edge", JVM, MAIN, List.of("edge", "--config", config.toString(),
+    edge = children.java("edge", JVM, MAIN, List.of("edge", "--config", configs.get("edge").toString(),
         "--data-dir", dir.resolve("edge").toString()));
     REGIONS.forEach(this::awaitRegion);
     edge.awaitLine(Pattern.compile("\\[genmesh] edge listening on \\S+:" + edgePort), START);
@@ -103,6 +139,22 @@ final class ProcessMesh {
     awaitRegion(name);
   }
 
+  /** Cuts every link of the cuttable region (connections closed, new ones refused); it keeps running. */
+  void partition() {
+    cut.forEach(FaultProxy::down);
+  }
+
+  void heal() {
+    cut.forEach(FaultProxy::up);
+  }
+
+  private int proxy(int port) {
+    FaultProxy proxy = FaultProxy.start("127.0.0.1", port);
+    cut.add(proxy);
+    children.onCleanup(proxy::close);
+    return proxy.port();
+  }
+
   MeshClient edge() {
     return MeshClient.edge("http://127.0.0.1:" + edgePort);
   }
@@ -117,6 +169,11 @@ final class ProcessMesh {
 
   Region region(String name) {
     return regions.get(name);
+  }
+
+  /** The region's node process running now. */
+  ChildProcess node(String name) {
+    return processes.get(name).get(1);
   }
 
   ChildProcess edgeProcess() {
@@ -138,10 +195,10 @@ final class ProcessMesh {
   private void startNodeAndWorkers(String name) {
     List<ChildProcess> list = processes.get(name);
     list.add(children.java(name + "-node-" + generation, JVM, MAIN, List.of("region", "--name", name,
-        "--config", config.toString(), "--data-dir", regions.get(name).dir().resolve("node").toString())));
+        "--config", configs.get(name).toString(), "--data-dir", regions.get(name).dir().resolve("node").toString())));
     for (int i = 1; i <= workersPerRegion; i++) {
       list.add(children.java(name + "-worker-" + i + "-" + generation, JVM, MAIN, List.of("worker", "--region", name,
-          "--id", name + "-w" + i, "--config", config.toString(), "--data-dir", ModelCache.dataDir().toString())));
+          "--id", name + "-w" + i, "--config", configs.get(name).toString(), "--data-dir", ModelCache.dataDir().toString())));
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.genmesh.launcher.fault;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -27,6 +29,8 @@ final class RegionKillScenario {
   private static final Duration WAIT = Duration.ofSeconds(180);
   private static final Pattern DNS_DOWN = Pattern.compile(
       "DNS failover: " + VICTIM + " DOWN applied through .*: (\\d+) ms after the decision");
+  private static final Pattern ADOPTED = Pattern.compile(
+      "region " + ADOPTER + ": adopted (\\d+) requests of " + VICTIM + " .*all queued (\\d+) ms after the decision");
   private static final Set<String> OPEN = Set.of("queued", "assigned", "generating", "safety_pending");
 
   /**
@@ -38,7 +42,39 @@ final class RegionKillScenario {
    * @param dnsMs kill → the DNS change confirmed (the edge's DNS failover line)
    */
   record Outcome(Instant killedAt, List<String> completedBefore, List<String> adopted, List<EdgeStream> streams,
-      long detectMs, long detectionMs, long adoptedQueuedMs, long dnsMs, JsonObject decision, SteadyLoad load) {}
+      long detectMs, long detectionMs, long adoptedQueuedMs, long dnsMs, JsonObject decision, SteadyLoad load,
+      Instant fencedAt) {}
+
+  /** Polls the victim's own view (its real port, past any proxy) for the first moment it says it is fenced. */
+  private static final class FenceWatch implements AutoCloseable {
+    private volatile Instant fencedAt;
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    FenceWatch(MeshClient victim) {
+      thread = new Thread(() -> {
+        while (running && fencedAt == null) {
+          MeshClient.Answer answer = victim.get("/failover/opinions");
+          if (answer.status() == 200 && answer.json().getBoolean("fenced", false)) {
+            fencedAt = Instant.now();
+          }
+          Sleeps.pause(Duration.ofMillis(100));
+        }
+      }, "fence-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    /** When the victim first said it was fenced; null if it never did (or died first). */
+    Instant fencedAt() {
+      return fencedAt;
+    }
+
+    @Override
+    public void close() {
+      running = false;
+    }
+  }
 
   private final ProcessMesh mesh;
 
@@ -64,87 +100,126 @@ final class RegionKillScenario {
 
   /** Load, kill, adoption; returns once every adopted request is queued in the adopter and the DNS changed. */
   Outcome run(int users, int steps) {
+    return run(users, steps, 0);
+  }
+
+  /** @param earlierDowns DOWN decisions about the victim before this run (an earlier trial's) */
+  Outcome run(int users, int steps, int earlierDowns) {
+    return run(users, steps, () -> mesh.kill(VICTIM), earlierDowns);
+  }
+
+  /** The same with another fault on the victim (e.g. {@link ProcessMesh#partition}); it must leave two regions serving. */
+  Outcome run(int users, int steps, Runnable fault) {
+    return run(users, steps, fault, 0);
+  }
+
+  Outcome run(int users, int steps, Runnable fault, int earlierDowns) {
     MeshClient victim = mesh.regional(VICTIM);
-    SteadyLoad load = new SteadyLoad(mesh.edge(), users, Duration.ofMillis(500), steps);
+    SteadyLoad load = new SteadyLoad(mesh.edge(), users, Duration.ofMillis(1500), steps);
     // Some of the victim's requests complete, then their images have time to reach the copies (interval 0.5 s).
     List<String> completedBefore = Sleeps.until("3 requests completed in " + VICTIM, WAIT, () -> {
-      List<String> done = ofVictim(load.acknowledged()).stream()
+      List<String> done = latestOfVictim(load.acknowledged(), 30).stream()
           .filter(id -> "completed".equals(status(victim, id))).toList();
       return done.size() >= 3 ? done : null;
     });
     Sleeps.pause(Duration.ofSeconds(3));
     Sleeps.until(VICTIM + " holding requests queued and running", WAIT, () -> {
-      Map<String, String> states = states(victim, ofVictim(load.acknowledged()));
+      Map<String, String> states = states(victim, latestOfVictim(load.acknowledged(), 20));
       return states.containsValue("queued") && states.containsValue("generating") ? true : null;
     });
     List<EdgeStream> streams = new ArrayList<>();
-    states(victim, ofVictim(load.acknowledged())).forEach((id, state) -> {
+    states(victim, latestOfVictim(load.acknowledged(), 20)).forEach((id, state) -> {
       if (OPEN.contains(state) && streams.size() < 3) {
         streams.add(EdgeStream.open(mesh.edgeUrl(), id));
       }
     });
     Sleeps.pause(Duration.ofMillis(300)); // the streams replay their history first
     Instant killedAt = Instant.now();
-    mesh.kill(VICTIM);
+    FenceWatch fence = new FenceWatch(victim);
+    fault.run();
 
-    JsonObject decision = Sleeps.until(VICTIM + " declared DOWN", WAIT, () -> downDecision().orElse(null));
-    Instant decidedAt = Instant.parse(decision.getString("decided_at"));
-    MeshClient adopter = mesh.regional(ADOPTER);
-    List<String> adopted = Sleeps.until("the adopter to queue what it adopted", WAIT, () -> {
-      MeshClient.Answer answer = adopter.get("/failover/decisions");
-      return answer.status() == 200 ? adoptedIds(adopter, ofVictim(load.acknowledged())) : null;
+    JsonObject decision = Sleeps.until(VICTIM + " declared DOWN", WAIT, () -> {
+      List<JsonObject> downs = decisions("down");
+      return downs.size() > earlierDowns ? downs.get(earlierDowns) : null;
     });
-    long adoptedQueuedMs = adopted.stream().flatMap(id -> adopter.events(id).stream())
-        .filter(e -> "region_failover".equals(e.getString("type")))
-        .mapToLong(e -> Duration.between(killedAt, Instant.parse(e.getString("time"))).toMillis()).max().orElse(-1);
-    Matcher dns = mesh.edgeProcess().awaitLine(DNS_DOWN, WAIT);
+    Instant decidedAt = Instant.parse(decision.getString("decided_at"));
+    Matcher queued = Sleeps.until("the adopter to queue what it adopted", WAIT, () -> {
+      List<Matcher> adoptions = mesh.node(ADOPTER).lines().stream().map(ADOPTED::matcher).filter(Matcher::find).toList();
+      return adoptions.size() > earlierDowns ? adoptions.get(earlierDowns) : null;
+    });
+    long adoptedQueuedMs = Duration.between(killedAt, decidedAt).toMillis() + Long.parseLong(queued.group(2));
+    List<String> adopted = adoptedSince(killedAt);
+    assertThat(adopted).as("ids in the adopter's adoptions").hasSize(Integer.parseInt(queued.group(1)));
+    Matcher dns = Sleeps.until("the DNS change", WAIT, () -> {
+      List<Matcher> changes = mesh.edgeProcess().lines().stream().map(DNS_DOWN::matcher).filter(Matcher::find).toList();
+      return changes.size() > earlierDowns ? changes.get(earlierDowns) : null;
+    });
     long dnsMs = Duration.between(killedAt, decidedAt).toMillis() + Long.parseLong(dns.group(1));
-    Sleeps.pause(Duration.ofSeconds(5)); // submits go on while two regions live
+    Sleeps.pause(Duration.ofSeconds(3)); // submits go on while two regions live
     load.close();
+    fence.close();
     return new Outcome(killedAt, completedBefore, adopted, streams, Duration.between(killedAt, decidedAt).toMillis(),
-        decision.getLong("detection_ms"), adoptedQueuedMs, dnsMs, decision, load);
+        decision.getLong("detection_ms"), adoptedQueuedMs, dnsMs, decision, load, fence.fencedAt());
   }
 
-  /** The victim's ids in the adopter's log (it answers them as its own): what it adopted. */
-  private static List<String> adoptedIds(MeshClient adopter, List<String> victims) {
-    List<String> adopted = new ArrayList<>();
-    for (String id : victims) {
-      if (adopter.view(id).status() == 200) {
-        adopted.add(id);
+  /** The victim's requests the adopter adopted since {@code since} (its {@code adoptions}, read from its PostgreSQL). */
+  private List<String> adoptedSince(Instant since) {
+    String url = "jdbc:postgresql://127.0.0.1:" + mesh.region(ADOPTER).pgPort() + "/" + ProcessMesh.DATABASE;
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url, "postgres", "");
+        java.sql.PreparedStatement query = connection.prepareStatement("SELECT request_id FROM "
+            + ADOPTER.replace('-', '_') + ".adoptions WHERE from_region = ? AND adopted_at >= ? ORDER BY request_id")) {
+      query.setString(1, VICTIM);
+      query.setObject(2, java.time.OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC));
+      List<String> ids = new ArrayList<>();
+      try (java.sql.ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          ids.add(rows.getString(1));
+        }
       }
+      return ids;
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError("cannot read " + ADOPTER + "'s adoptions: " + e, e);
     }
-    return adopted.isEmpty() ? null : adopted;
   }
 
-  Optional<JsonObject> downDecision() {
+  /** The edge's decisions about the victim in {@code state} (down, up), oldest first. */
+  List<JsonObject> decisions(String state) {
     MeshClient.Answer answer = mesh.edge().get("/failover/decisions");
     if (answer.status() != 200) {
-      return Optional.empty();
+      return List.of();
     }
+    List<JsonObject> found = new ArrayList<>();
     JsonArray history = answer.json().getJsonArray("history");
     for (int i = 0; i < history.size(); i++) {
       JsonObject decision = history.getJsonObject(i);
-      if (VICTIM.equals(decision.getString("region")) && "down".equals(decision.getString("state"))) {
-        return Optional.of(decision);
+      if (VICTIM.equals(decision.getString("region")) && state.equals(decision.getString("state"))) {
+        found.add(decision);
       }
     }
-    return Optional.empty();
+    return found;
   }
 
-  /** The first UP decision about the victim after its DOWN, from the edge. */
+  int downDecisions() {
+    return decisions("down").size();
+  }
+
+  int upDecisions() {
+    return decisions("up").size();
+  }
+
+  /** The first UP decision about the victim, from the edge. */
   Optional<JsonObject> upDecision() {
-    JsonArray history = mesh.edge().get("/failover/decisions").json().getJsonArray("history");
-    for (int i = 0; i < history.size(); i++) {
-      JsonObject decision = history.getJsonObject(i);
-      if (VICTIM.equals(decision.getString("region")) && "up".equals(decision.getString("state"))) {
-        return Optional.of(decision);
-      }
-    }
-    return Optional.empty();
+    return decisions("up").stream().findFirst();
   }
 
   static List<String> ofVictim(List<String> ids) {
     return ids.stream().filter(id -> id.startsWith("usw_")).toList();
+  }
+
+  /** The victim's latest {@code count} requests: the ones that may still be open (each view is a call). */
+  private static List<String> latestOfVictim(List<String> ids, int count) {
+    List<String> victims = ofVictim(ids);
+    return victims.subList(Math.max(0, victims.size() - count), victims.size());
   }
 
   private static Map<String, String> states(MeshClient region, List<String> ids) {

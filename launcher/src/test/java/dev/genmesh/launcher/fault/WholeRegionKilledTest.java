@@ -45,7 +45,7 @@ class WholeRegionKilledTest {
     mesh.start();
     RegionKillScenario scenario = new RegionKillScenario(mesh);
     scenario.awaitSteady();
-    RegionKillScenario.Outcome outcome = scenario.run(Integer.getInteger("genmesh.wholeRegion.users", 3),
+    RegionKillScenario.Outcome outcome = scenario.run(Integer.getInteger("genmesh.wholeRegion.users", 2),
         Integer.getInteger("genmesh.wholeRegion.steps", 10));
     System.out.printf("[whole region] detection %d ms after the kill (quorum: %d ms), adopted %d queued %d ms after"
         + " the kill, DNS changed %d ms after the kill%n", outcome.detectMs(), outcome.detectionMs(),
