@@ -118,18 +118,18 @@ final class RegionKillScenario {
     SteadyLoad load = new SteadyLoad(mesh.edge(), users, Duration.ofMillis(1500), steps);
     // Some of the victim's requests complete, then their images have time to reach the copies (interval 0.5 s).
     List<String> completedBefore = Sleeps.until("3 requests completed in " + VICTIM, WAIT, () -> {
-      List<String> done = latestOfVictim(load.acknowledged(), 30).stream()
-          .filter(id -> "completed".equals(status(victim, id))).toList();
+      List<String> done = statesInVictim().entrySet().stream().filter(e -> e.getValue().equals("COMPLETED"))
+          .map(Map.Entry::getKey).toList();
       return done.size() >= 3 ? done : null;
     });
     Sleeps.pause(Duration.ofSeconds(3));
-    Sleeps.until(VICTIM + " holding requests queued and running", WAIT, () -> {
-      Map<String, String> states = states(victim, latestOfVictim(load.acknowledged(), 20));
-      return states.containsValue("queued") && states.containsValue("generating") ? true : null;
+    Map<String, String> open = Sleeps.until(VICTIM + " holding requests queued and running", WAIT, () -> {
+      Map<String, String> states = statesInVictim();
+      return states.containsValue("QUEUED") && states.containsValue("GENERATING") ? states : null;
     });
     List<EdgeStream> streams = new ArrayList<>();
-    states(victim, latestOfVictim(load.acknowledged(), 20)).forEach((id, state) -> {
-      if (OPEN.contains(state) && streams.size() < 3) {
+    open.forEach((id, state) -> {
+      if (OPEN.contains(state.toLowerCase(java.util.Locale.ROOT)) && streams.size() < 3) {
         streams.add(EdgeStream.open(mesh.edgeUrl(), id));
       }
     });
@@ -160,6 +160,23 @@ final class RegionKillScenario {
     fence.close();
     return new Outcome(killedAt, completedBefore, adopted, streams, Duration.between(killedAt, decidedAt).toMillis(),
         decision.getLong("detection_ms"), adoptedQueuedMs, dnsMs, decision, load, fence.fencedAt());
+  }
+
+  /** Id → status of every request in the victim's own log (one query to its PostgreSQL, not a call per id). */
+  private Map<String, String> statesInVictim() {
+    String url = "jdbc:postgresql://127.0.0.1:" + mesh.region(VICTIM).pgPort() + "/" + ProcessMesh.DATABASE;
+    Map<String, String> states = new LinkedHashMap<>();
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url, "postgres", "");
+        java.sql.Statement query = connection.createStatement();
+        java.sql.ResultSet rows = query.executeQuery("SELECT id, status FROM " + VICTIM.replace('-', '_')
+            + ".requests ORDER BY created_at")) {
+      while (rows.next()) {
+        states.put(rows.getString(1), rows.getString(2));
+      }
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError("cannot read " + VICTIM + "'s log: " + e, e);
+    }
+    return states;
   }
 
   /** The victim's requests the adopter adopted since {@code since} (its {@code adoptions}, read from its PostgreSQL). */
@@ -214,23 +231,6 @@ final class RegionKillScenario {
 
   static List<String> ofVictim(List<String> ids) {
     return ids.stream().filter(id -> id.startsWith("usw_")).toList();
-  }
-
-  /** The victim's latest {@code count} requests: the ones that may still be open (each view is a call). */
-  private static List<String> latestOfVictim(List<String> ids, int count) {
-    List<String> victims = ofVictim(ids);
-    return victims.subList(Math.max(0, victims.size() - count), victims.size());
-  }
-
-  private static Map<String, String> states(MeshClient region, List<String> ids) {
-    Map<String, String> states = new LinkedHashMap<>();
-    ids.forEach(id -> states.put(id, status(region, id)));
-    return states;
-  }
-
-  private static String status(MeshClient region, String id) {
-    MeshClient.Answer answer = region.view(id);
-    return answer.status() == 200 ? answer.json().getString("status") : null;
   }
 
   /** Which region answers for {@code id} now: its own; the one that adopted it (a 307); its adopter while it is down. */
