@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SIGKILLed whole, or cut off by its proxies), each followed by the return (a restart, or the cut
  * healed) and the UP decision. Run with
  * {@code ./mvnw -B -o -pl launcher -am test -Dtest=FailoverTrials -Dsurefire.failIfNoSpecifiedTests=false -Dgenmesh.failoverTrials=10 -Dsurefire.timeout=0};
- * rows go to {@code launcher/target/failover-trials.csv} (docs/failover-trials.csv keeps a run's).
+ * rows are appended to {@code launcher/target/failover-trials.csv} (docs/failover-trials.csv keeps this machine's).
  * {@code -Dgenmesh.failoverTrials.scenarios=kill} runs one scenario only.
  */
 @EnabledIfSystemProperty(named = "genmesh.failoverTrials", matches = "\\d+")
@@ -37,8 +37,10 @@ class FailoverTrials {
   void measureRegionLossAndPartition() throws Exception {
     int trials = Integer.getInteger("genmesh.failoverTrials");
     Path out = Path.of(System.getProperty("basedir", "."), "target", "failover-trials.csv");
-    Files.writeString(out, "scenario,trial,detect_ms,quorum_detection_ms,fenced_ms,adopted,adopted_queued_ms,dns_ms,"
-        + "acknowledged,failed_submits,lost,completed_twice\n");
+    if (!Files.exists(out)) {
+      Files.writeString(out, "scenario,trial,detect_ms,quorum_detection_ms,fenced_ms,adopted,adopted_queued_ms,dns_ms,"
+          + "acknowledged,failed_submits,lost,completed_twice\n");
+    }
     for (String scenario : System.getProperty("genmesh.failoverTrials.scenarios", "kill,partition").split(",")) {
       ProcessMesh mesh = new ProcessMesh(children, Files.createDirectories(dir.resolve(scenario)), 1,
           scenario.equals("partition") ? RegionKillScenario.VICTIM : null);
@@ -48,6 +50,7 @@ class FailoverTrials {
         System.out.println("[trial] " + row);
         Files.writeString(out, row + "\n", StandardOpenOption.APPEND); // kept if a later trial fails
       }
+      mesh.stop();
     }
     System.out.println("written to " + out);
   }

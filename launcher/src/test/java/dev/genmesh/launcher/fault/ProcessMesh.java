@@ -148,11 +148,30 @@ final class ProcessMesh {
     cut.forEach(FaultProxy::up);
   }
 
+  /**
+   * A proxy to {@code port} on a port none of the mesh's listeners was given: those are chosen
+   * free but not bound yet, and the system may hand one of them to the proxy.
+   */
   private int proxy(int port) {
+    java.util.Set<Integer> reserved = new java.util.HashSet<>(List.of(edgePort));
+    regions.values().forEach(r -> reserved.addAll(List.of(r.httpPort(), r.pgPort(), r.redisPort(), r.s3Port())));
     FaultProxy proxy = FaultProxy.start("127.0.0.1", port);
+    while (reserved.contains(proxy.port())) {
+      FaultProxy taken = proxy;
+      proxy = FaultProxy.start("127.0.0.1", port);
+      taken.close();
+    }
     cut.add(proxy);
     children.onCleanup(proxy::close);
     return proxy.port();
+  }
+
+  /** SIGKILL to every process of the mesh (a trial's next mesh starts on a quiet machine). */
+  void stop() {
+    List.copyOf(processes.keySet()).forEach(this::kill);
+    if (edge != null) {
+      edge.kill();
+    }
   }
 
   MeshClient edge() {

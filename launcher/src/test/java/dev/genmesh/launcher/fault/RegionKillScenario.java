@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -241,7 +240,16 @@ final class RegionKillScenario {
         : answer.status() == 0 ? ProcessMesh.REGIONS.get((owner + 1) % 3) : ProcessMesh.REGIONS.get(owner);
   }
 
-  static Set<String> distinct(List<String> ids) {
-    return new LinkedHashSet<>(ids);
+  /**
+   * Each request checked where it is served now (its own region, or the one that adopted it):
+   * terminal, completed, one completed event, one image set ({@link Invariants}).
+   */
+  static void awaitEveryRequestDone(ProcessMesh mesh, List<String> ids, Duration wait) {
+    Map<String, Invariants> byRegion = new LinkedHashMap<>();
+    for (String id : ids) {
+      byRegion.computeIfAbsent(servingRegion(mesh, id), r -> new Invariants()).record(new MeshClient.Answer(202,
+          new JsonObject().put("id", id).encode(), Optional.empty(), ""));
+    }
+    byRegion.forEach((region, invariants) -> invariants.awaitAllCompleted(mesh.regional(region), wait));
   }
 }

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -79,12 +78,7 @@ class RegionPartitionedTest {
       everything.add(answer.json().getString("id"));
       return answer.json().getString("id").startsWith("usw_") ? true : null;
     });
-    Map<String, Invariants> byRegion = new LinkedHashMap<>();
-    for (String id : everything) {
-      byRegion.computeIfAbsent(RegionKillScenario.servingRegion(mesh, id), r -> new Invariants())
-          .record(new MeshClient.Answer(202, new JsonObject().put("id", id).encode(), Optional.empty(), ""));
-    }
-    byRegion.forEach((region, invariants) -> invariants.awaitAllCompleted(mesh.regional(region), WAIT));
+    RegionKillScenario.awaitEveryRequestDone(mesh, everything, WAIT);
   }
 
   /** The status of each of {@code ids} in {@code region}'s own log (read from its PostgreSQL). */

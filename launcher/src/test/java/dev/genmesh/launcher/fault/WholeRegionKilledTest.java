@@ -10,10 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,7 +60,7 @@ class WholeRegionKilledTest {
     // completed before the kill: checked once it is back).
     List<String> live = new ArrayList<>(outcome.load().acknowledged().stream().filter(id -> !id.startsWith("usw_")).toList());
     live.addAll(outcome.adopted());
-    awaitEveryRequestDone(mesh, live);
+    RegionKillScenario.awaitEveryRequestDone(mesh, live, WAIT);
     for (EdgeStream stream : outcome.streams()) {
       Sleeps.until(stream.id() + "'s stream through the edge to reach completed", WAIT,
           () -> stream.completed() ? true : null);
@@ -91,22 +88,7 @@ class WholeRegionKilledTest {
     });
     List<String> everything = new ArrayList<>(outcome.load().acknowledged());
     everything.addAll(after);
-    awaitEveryRequestDone(mesh, everything);
-  }
-
-  /**
-   * Each request checked where it is served now (its own region, or the one that adopted it):
-   * terminal, completed, one completed event, one image set (Invariants).
-   */
-  private static Map<String, Invariants> awaitEveryRequestDone(ProcessMesh mesh, List<String> ids) {
-    Map<String, Invariants> byRegion = new LinkedHashMap<>();
-    for (String id : ids) {
-      String serving = RegionKillScenario.servingRegion(mesh, id);
-      byRegion.computeIfAbsent(serving, r -> new Invariants())
-          .record(new MeshClient.Answer(202, new JsonObject().put("id", id).encode(), Optional.empty(), ""));
-    }
-    byRegion.forEach((region, invariants) -> invariants.awaitAllCompleted(mesh.regional(region), WAIT));
-    return byRegion;
+    RegionKillScenario.awaitEveryRequestDone(mesh, everything, WAIT);
   }
 
   /** Of {@code ids}, those with a completed event in {@code region}'s own log (read from its PostgreSQL). */
