@@ -62,6 +62,14 @@ public final class EmbeddedObjectStore implements AutoCloseable {
 
   /** Starts the store with its data in {@code dir} and creates each of {@code buckets} that is missing. */
   public static EmbeddedObjectStore start(Path dir, Collection<String> buckets) {
+    return start(dir, buckets, 0);
+  }
+
+  /**
+   * The same on a given port (0: any free one): a store started again after a crash answers where
+   * its clients expect it.
+   */
+  public static EmbeddedObjectStore start(Path dir, Collection<String> buckets, int port) {
     BlobStoreContext context = null;
     S3Proxy proxy = null;
     try {
@@ -78,7 +86,7 @@ public final class EmbeddedObjectStore implements AutoCloseable {
           .build(BlobStoreContext.class);
       proxy = S3Proxy.builder()
           .blobStore(context.getBlobStore())
-          .endpoint(URI.create("http://127.0.0.1:0"))
+          .endpoint(URI.create("http://127.0.0.1:" + port))
           .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, credentials.accessKey(), credentials.secretKey())
           .jettyMaxThreads(JETTY_THREADS)
           // Newer SDKs send checksum headers S3Proxy does not know (x-amz-checksum-crc32 on

@@ -44,7 +44,8 @@ public final class FailoverParticipant {
   private final String self;
   private final Clock clock;
   private final FailoverMetrics metrics;
-  private final Map<String, String> urls = new TreeMap<>();
+  /** Participant → base URL; {@link #useAddresses} may change them while polling (read on each poll). */
+  private final Map<String, String> urls = new java.util.concurrent.ConcurrentSkipListMap<>();
   private final Map<String, RegionJudge> judges = new TreeMap<>();
   private final Map<String, Polls.Report> reports = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -57,6 +58,10 @@ public final class FailoverParticipant {
   private Polls polls;
   private long timer = -1;
   private volatile boolean lastFenced;
+  /** Held DOWN since its last reconcile: it reconciles with its adopter before it dispatches again. */
+  private volatile boolean returning;
+  private volatile boolean reconciling;
+  private java.util.function.Supplier<io.vertx.core.Future<Void>> onReturn = io.vertx.core.Future::succeededFuture;
 
   /** @param self {@link FailoverConfig#EDGE} or a region's name */
   public FailoverParticipant(Vertx vertx, GenmeshConfig config, String self, Clock clock, MeterRegistry meters) {
@@ -113,8 +118,22 @@ public final class FailoverParticipant {
     return fenceReason() != null;
   }
 
+  /**
+   * What a region node does before it dispatches again after it was held DOWN (its adopter may
+   * have taken its open requests while it kept running, cut off): it stays fenced until the
+   * returned future succeeds, and is tried again each poll until it does.
+   */
+  public void onReturn(java.util.function.Supplier<io.vertx.core.Future<Void>> reconcile) {
+    this.onReturn = reconcile;
+  }
+
   /** Why this region node is fenced now; null when it is not. */
   public String fenceReason() {
+    String reason = quorumFenceReason();
+    return reason == null && returning ? "it was held DOWN: reconciling with its adopter before it dispatches" : reason;
+  }
+
+  private String quorumFenceReason() {
     if (lease == null || !config.enabled()) {
       return null;
     }
@@ -136,6 +155,30 @@ public final class FailoverParticipant {
 
   private boolean fresh(Polls.Report report, Instant now) {
     return report.receivedAt().plus(staleAfter).isAfter(now);
+  }
+
+  /**
+   * Where the other participants listen, once they have bound their ports: {@code genmesh up
+   * --random-ports} starts every listener on port 0, so the configured URLs name port 0 until the
+   * mesh tells each participant the real ones (participant → base URL). Names that are not
+   * participants, and this participant's own, are ignored; the next poll uses the new URLs.
+   */
+  public void useAddresses(Map<String, String> addresses) {
+    Map<String, String> changed = new TreeMap<>();
+    addresses.forEach((participant, url) -> {
+      if (!participant.equals(self) && urls.containsKey(participant) && !trim(url).equals(urls.get(participant))) {
+        urls.put(participant, trim(url));
+        changed.put(participant, trim(url));
+      }
+    });
+    if (!changed.isEmpty()) {
+      LOG.info("{}: the other participants listen at {}", self, changed);
+    }
+  }
+
+  /** The base URL this participant reaches {@code participant} at (null for an unknown name). */
+  public String urlOf(String participant) {
+    return urls.get(participant);
   }
 
   public State state(String region) {
@@ -209,6 +252,12 @@ public final class FailoverParticipant {
     for (RegionDecision decision : quorum.evaluate(opinions, now)) {
       announce(decision, now);
     }
+    String quorumWhy = quorumFenceReason();
+    if (quorumWhy != null && quorumWhy.contains("DOWN")) {
+      returning = true;
+    } else if (quorumWhy == null && returning && !reconciling) {
+      reconcile();
+    }
     String why = fenceReason();
     boolean fenced = why != null;
     if (fenced != lastFenced) {
@@ -221,6 +270,23 @@ public final class FailoverParticipant {
             lease.validVotes(now));
       }
     }
+  }
+
+  /** Once held DOWN and no longer: the node's reconcile runs before the fence lifts (a failure: next poll). */
+  private void reconcile() {
+    reconciling = true;
+    LOG.info("region {}: held DOWN until now; reconciling with its adopter before dispatching again", self);
+    onReturn.get().onComplete(done -> {
+      reconciling = false;
+      metrics.returnReconciled(done.succeeded());
+      if (done.succeeded()) {
+        returning = false;
+        LOG.info("region {}: reconciled after being held DOWN", self);
+      } else {
+        LOG.warn("region {}: reconcile after being held DOWN failed ({}); still fenced, trying again next poll", self,
+            done.cause().toString());
+      }
+    });
   }
 
   private void announce(RegionDecision decision, Instant seenAt) {

@@ -92,6 +92,7 @@ public final class Mesh implements AutoCloseable {
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<Vertx> members = new ArrayList<>();
   private final List<Vertx> workers = new ArrayList<>();
+  private final List<RegionNodeVerticle> regionNodes = new ArrayList<>();
   private final List<LocalWorkerActuator> actuators = new ArrayList<>();
   private final Map<String, String> workerHttp = new LinkedHashMap<>();
   private final Map<String, WorkerProcesses> workerProcesses = new LinkedHashMap<>();
@@ -195,6 +196,7 @@ public final class Mesh implements AutoCloseable {
       }
       await(node.deployVerticle(verticle), "start region node " + region.name());
       member.onMemberLeft(verticle::memberLeft);
+      regionNodes.add(verticle);
       started.put(region.name(), region.withHttpPort(verticle.actualPort())
           .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
       regionUrls.put(region.name(), started.get(region.name()).apiUrl());
@@ -233,6 +235,7 @@ public final class Mesh implements AutoCloseable {
     }
     edge = new EdgeVerticle(config, meters, Clock.systemUTC(), users);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
+    tellParticipantsWhereEachListens(options);
     progress.accept("starting the GeoDNS responder for " + config.failover().dns().apiFqdn() + " and DNS failover");
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
         options.dataDir(), meters, System.getenv()),
@@ -254,6 +257,23 @@ public final class Mesh implements AutoCloseable {
   /** The chaos control API's base URL ({@code --chaos}), else empty. */
   public java.util.Optional<String> chaosControlUrl() {
     return java.util.Optional.ofNullable(chaosControl).map(ChaosControl::url);
+  }
+
+  /**
+   * Failover participants poll each other's {@code /failover/*}: each region node was made before
+   * the others (and the edge) had bound their ports, so with {@code --random-ports} it knows them
+   * only now. Told after binding rather than picked ahead: a port picked free can be taken by
+   * another process before the listener binds it.
+   */
+  private void tellParticipantsWhereEachListens(Options options) {
+    Map<String, String> addresses = new LinkedHashMap<>();
+    config.regions().forEach((name, region) -> addresses.put(name, region.effectiveApiUrl()));
+    if (options.randomPorts() && config.failover().edgeUrl().isEmpty()) {
+      String edgeUrl = "http://" + options.bindHost() + ":" + edge.actualPort();
+      config = config.withFailover(config.failover().withEdgeUrl(edgeUrl));
+      addresses.put(dev.genmesh.config.failover.FailoverConfig.EDGE, edgeUrl);
+    }
+    regionNodes.forEach(node -> node.failover().useAddresses(addresses));
   }
 
   /** A worker the autoscaler asked for: a {@code genmesh worker} process (the region judges it by heartbeats). */

@@ -254,6 +254,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     autoscaling = new RegionAutoscaling(ctx, stores.pool(), machinery.workers::workers);
     QueueMachinery m = machinery;
     failover = new RegionFailover(ctx, stores.pool(), stores.replication(), m.routing, m.eta, m::servedByLiveWorker);
+    detection.participant().onReturn(failover::reconcile); // a partitioned region returns without a restart
     return failover.reconcile().compose(v -> m.rebuildQueues());
   }
 
@@ -300,7 +301,8 @@ public final class RegionNodeVerticle extends VerticleBase {
     new RegistryRoutes(registry, io, registryMirror).mount(router);
     new WorkerRoutes(machinery.workers).mount(router);
     consumers.add(OpsRoutes.mount(router, ctx, machinery.breakers::board, machinery.workers::workers, stores.pool()));
-    new FailoverRoutes(config, region.name(), failover, stores.replication()).mount(router);
+    new FailoverRoutes(config, region.name(), failover, stores.replication(), detection.participant()::urlOf)
+        .mount(router);
     return router;
   }
 

@@ -19,6 +19,7 @@ public final class FailoverMetrics {
   public static final String REGION_UP = "genmesh.failover.region.up";
   public static final String FENCED = "genmesh.failover.fenced";
   public static final String POLL_FAILURES = "genmesh.failover.poll.failures";
+  public static final String RETURN_RECONCILES = "genmesh.failover.return.reconciles";
 
   private final MeterRegistry registry;
   private final String participant;
@@ -61,5 +62,12 @@ public final class FailoverMetrics {
   public void pollFailed(String target, String what) {
     Counter.builder(POLL_FAILURES).tag("participant", participant).tag("target", target).tag("what", what)
         .description("Failed failover polls").register(registry).increment();
+  }
+
+  /** A region node held DOWN reconciled with its adopter before dispatching again ({@code outcome} ok or failed). */
+  public void returnReconciled(boolean ok) {
+    Counter.builder(RETURN_RECONCILES).tag("region", participant).tag("outcome", ok ? "ok" : "failed")
+        .description("Reconciles of a region node that was held DOWN, before it dispatches again").register(registry)
+        .increment();
   }
 }

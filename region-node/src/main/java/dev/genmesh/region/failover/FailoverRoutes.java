@@ -31,9 +31,13 @@ public final class FailoverRoutes {
   private final RegionFailover failover;
   private final LogReplication replication;
   private final String region;
+  private final java.util.function.UnaryOperator<String> regionUrl;
 
-  public FailoverRoutes(GenmeshConfig config, String region, RegionFailover failover, LogReplication replication) {
+  /** @param regionUrl region → the base URL it listens at now (its real port, also after a start on port 0) */
+  public FailoverRoutes(GenmeshConfig config, String region, RegionFailover failover, LogReplication replication,
+      java.util.function.UnaryOperator<String> regionUrl) {
     this.config = config;
+    this.regionUrl = regionUrl;
     this.region = region;
     this.failover = failover;
     this.replication = replication;
@@ -68,7 +72,8 @@ public final class FailoverRoutes {
       ctx.next();
       return;
     }
-    String location = config.region(adopter.get()).effectiveApiUrl() + ctx.request().uri();
+    String known = regionUrl.apply(adopter.get());
+    String location = (known != null ? known : config.region(adopter.get()).effectiveApiUrl()) + ctx.request().uri();
     JsonObject body = ApiError.of(ErrorCode.ADOPTED, "request " + id + " was adopted by " + adopter.get() + " while "
         + region + " was down; " + adopter.get() + " answers for it").toJson()
         .put("region", adopter.get()).put("location", location);

@@ -109,14 +109,40 @@ public final class WorkerReports {
         LOG.warn("request {}: result of attempt {} not recorded: {}", id, result.attempt(), ar.cause().toString());
         message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
       } else if (ar.result().isEmpty()) {
-        metrics.discarded("result");
-        LOG.info("request {}: result of stale attempt {} from worker {} discarded", id, result.attempt(), result.workerId());
-        message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
+        alreadyTakenOrStale(result, message);
       } else {
         outcomes.succeeded(id, ar.result().get().row().model(), result.workerId()); // circuit breakers: a success
         checkHeld(ar.result().get(), message);
       }
     });
+  }
+
+  /**
+   * A result the compare-and-set did not take: either a repeat of one this region took (the worker's
+   * first hand-in timed out after the region had recorded it; the row holds this attempt's very
+   * keys), answered as taken, so that the worker keeps the images the request is served with; or a
+   * stale attempt, discarded (the worker deletes its objects).
+   */
+  private void alreadyTakenOrStale(Result result, Message<Object> message) {
+    String id = result.requestId();
+    log.find(id).onComplete(found -> {
+      RequestRow row = found.succeeded() ? found.result().orElse(null) : null;
+      if (row != null && row.attempt() == result.attempt() && sameKeys(row.images(), result.images())) {
+        LOG.info("request {}: result of attempt {} from worker {} handed in again; it was taken already", id,
+            result.attempt(), result.workerId());
+        message.reply(new JsonObject().put("status", row.status().wireName()).put("images",
+            row.status() == RequestStatus.COMPLETED ? SafetyGate.paths(row) : new JsonArray()));
+        return;
+      }
+      metrics.discarded("result");
+      LOG.info("request {}: result of stale attempt {} from worker {} discarded", id, result.attempt(), result.workerId());
+      message.fail(BusFailure.STALE_ATTEMPT, "attempt " + result.attempt() + " of " + id + " is not current");
+    });
+  }
+
+  private static boolean sameKeys(List<StoredImage> held, List<StoredImage> handedIn) {
+    return held != null && held.size() == handedIn.size()
+        && held.stream().map(StoredImage::key).toList().equals(handedIn.stream().map(StoredImage::key).toList());
   }
 
   /** Why a result cannot be taken; null when it can: each image under its attempt's own key, with a size and a SHA-256. */
