@@ -1,7 +1,7 @@
 package dev.genmesh.launcher.fault;
 
 import dev.genmesh.embedded.EmbeddedStores;
-import dev.genmesh.testkit.FaultProxy;
+import dev.genmesh.embedded.FaultProxy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
