@@ -77,4 +77,9 @@ public record RegistryConfig(
     n.finish();
     return config;
   }
+
+  /** The registry folder of {@code region} ({@code <dir>/<region>}); null when {@code dir} is empty (the caller's default). */
+  public java.nio.file.Path regionDir(String region) {
+    return dir.isBlank() ? null : java.nio.file.Path.of(dir).resolve(region);
+  }
 }

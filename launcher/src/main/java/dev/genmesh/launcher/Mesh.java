@@ -9,20 +9,21 @@ import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.embedded.EmbeddedUserDb;
 import dev.genmesh.inference.InferenceVerticle;
+import dev.genmesh.inference.WorkerHttp;
+import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.backup.BackupSchedule;
 import dev.genmesh.launcher.backup.Backups;
 import dev.genmesh.launcher.backup.LocalBackups;
 import dev.genmesh.launcher.chaos.ChaosControl;
 import dev.genmesh.launcher.chaos.FaultPoints;
 import dev.genmesh.launcher.chaos.impl.RedisNodes;
-import dev.genmesh.inference.WorkerHttp;
-import dev.genmesh.inference.WorkerOptions;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.LocalDns;
+import dev.genmesh.launcher.impl.LocalEndpoints;
 import dev.genmesh.launcher.impl.LocalUsers;
-import dev.genmesh.launcher.impl.UserDbMove;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
+import dev.genmesh.launcher.impl.UserDbMove;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;
 import dev.genmesh.launcher.scaling.LocalWorkerActuator;
 import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
@@ -30,8 +31,8 @@ import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
 import dev.genmesh.launcher.tracing.Tracing;
 import dev.genmesh.region.RegionNodeVerticle;
 import dev.genmesh.users.IssuedKey;
-import dev.genmesh.users.UserStore;
 import dev.genmesh.users.UserDbWatch;
+import dev.genmesh.users.UserStore;
 import dev.genmesh.users.UserStores;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -42,10 +43,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -160,8 +157,8 @@ public final class Mesh implements AutoCloseable {
     }
     progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
     redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
-    config = withLocalEndpoints(options.autoscale() ? LocalAutoscaling.configure(base, faults.enabled() ? 2 : 1) : base,
-        options);
+    config = LocalEndpoints.apply(options.autoscale() ? LocalAutoscaling.configure(base, faults.enabled() ? 2 : 1) : base,
+        options.randomPorts(), options.bindHost(), faults, stores, redisHa, userDb);
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
     Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
@@ -244,7 +241,7 @@ public final class Mesh implements AutoCloseable {
         + Backups.backupDir(config.dr(), options.dataDir()) + " (WAL archived continuously; docs/dr.md)");
     backups = LocalBackups.start(config, options.dataDir(), stores, edgeVertx, meters);
     progress.accept("waiting until the edge sees a ready region");
-    awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready");
+    LocalEndpoints.awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready", STEP_TIMEOUT_S);
   }
 
   private void startChaosControl(Options options, Consumer<String> progress) {
@@ -298,48 +295,6 @@ public final class Mesh implements AutoCloseable {
     Map<String, Long> pids = new LinkedHashMap<>();
     actuators.forEach(a -> pids.putAll(a.workerPids()));
     return pids;
-  }
-
-  /** Returns once {@code url} answers 200: the mesh can take requests. */
-  private static void awaitReady(String url) {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_TIMEOUT_S);
-    while (System.nanoTime() < deadline) {
-      try {
-        if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-        Thread.sleep(100);
-      } catch (java.io.IOException e) {
-        LOG.debug("edge not answering yet: {}", e.toString());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for the edge to be ready");
-      }
-    }
-    throw new IllegalStateException("the edge did not report ready within " + STEP_TIMEOUT_S + " s (" + url + ")");
-  }
-
-  private GenmeshConfig withLocalEndpoints(GenmeshConfig base, Options options) {
-    Map<String, RegionConfig> regions = new LinkedHashMap<>();
-    for (RegionConfig region : base.regions().values()) {
-      RegionConfig local = region.withStores(
-          region.postgres().withEndpoint("127.0.0.1",
-              faults.route("postgres-" + region.name(), stores.postgresPort(region.name()))),
-          new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
-              .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
-      if (options.randomPorts()) {
-        int clusterPort = EmbeddedStores.freePort();
-        local = local.withHttpPort(0)
-            .withCluster(clusterPort, List.of(options.bindHost() + ":" + clusterPort + "-" + (clusterPort + 4)));
-      }
-      regions.put(region.name(), local);
-    }
-    GenmeshConfig local = (userDb == null ? base : LocalUsers.pointedAt(base, userDb.startedPrimary(), userDb.ports()))
-        .withRegions(regions).withImages(base.images().withStore(
-        faults.routeUrl("objects", stores.objectStore().endpoint()), stores.objectStore().credentialsFile().toString()));
-    return options.randomPorts() ? local.withEdge(local.edge().withPort(0)) : local;
   }
 
   /** The key of the user {@code local}, issued by this start (the first on its data dir); empty otherwise. */
@@ -408,18 +363,14 @@ public final class Mesh implements AutoCloseable {
     workers.forEach(v -> closeQuietly(v, "worker"));
     members.forEach(v -> closeQuietly(v, "region node"));
     backups.forEach(BackupSchedule::close);
-    if (chaosControl != null) {
-      chaosControl.close();
-    }
-    faults.close();
-    if (redisHa != null) {
-      redisHa.close();
-    }
-    if (userDb != null) {
-      userDb.close();
-    }
-    if (stores != null) {
-      stores.close();
+    for (AutoCloseable part : java.util.Arrays.asList(chaosControl, faults, redisHa, userDb, stores)) {
+      if (part != null) {
+        try {
+          part.close();
+        } catch (Exception e) {
+          LOG.warn("{} did not stop cleanly: {}", part.getClass().getSimpleName(), e.toString());
+        }
+      }
     }
     meters.close();
   }

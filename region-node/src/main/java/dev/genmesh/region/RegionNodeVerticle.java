@@ -9,17 +9,17 @@ import dev.genmesh.images.ImageStore;
 import dev.genmesh.images.ImageStores;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.region.api.RegionalApi;
-import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.OpsRoutes;
+import dev.genmesh.region.api.impl.RegionProbes;
 import dev.genmesh.region.api.impl.WorkerRoutes;
 import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
 import dev.genmesh.region.failover.FailoverRoutes;
 import dev.genmesh.region.failover.FailureDetection;
 import dev.genmesh.region.failover.RegionFailover;
-import dev.genmesh.region.integration.RegionIntegration;
 import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.images.ImageSweeper;
+import dev.genmesh.region.integration.RegionIntegration;
 import dev.genmesh.region.node.RegionContext;
 import dev.genmesh.region.node.RegionMetrics;
 import dev.genmesh.region.requests.ProgressHub;
@@ -104,7 +104,7 @@ public final class RegionNodeVerticle extends VerticleBase {
    *     clock they move
    */
   public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Clock clock) {
-    this(config, regionName, meters, configuredRegistryDir(config, regionName), clock);
+    this(config, regionName, meters, config.registry().regionDir(regionName), clock);
   }
 
   /**
@@ -311,11 +311,6 @@ public final class RegionNodeVerticle extends VerticleBase {
         stores.replication()::status).mount(router);
     detection.mount(router);
     return router;
-  }
-
-  private static Path configuredRegistryDir(GenmeshConfig config, String regionName) {
-    String dir = config.registry().dir();
-    return dir.isBlank() ? null : Path.of(dir).resolve(regionName);
   }
 
   /** This node's failover participant (decisions, fencing); null before start. */
