@@ -20,6 +20,7 @@ import dev.genmesh.edge.impl.StreamLimits;
 import dev.genmesh.edge.openai.impl.OpenAiRoutes;
 import dev.genmesh.edge.ops.impl.OpsConsole;
 import dev.genmesh.edge.ops.impl.OpsSampler;
+import dev.genmesh.edge.regions.impl.AdoptionRedirects;
 import dev.genmesh.edge.regions.impl.RegionClient;
 import dev.genmesh.edge.regions.impl.RegionDirectory;
 import dev.genmesh.edge.regions.impl.RegionHealth;
@@ -184,7 +185,8 @@ public final class EdgeVerticle extends VerticleBase {
     webSockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(Integer.MAX_VALUE));
     failover = new FailoverParticipant(vertx, config, FailoverConfig.EDGE, clock, registry);
     RegionDirectory regions = RegionDirectory.of(config.regions(), region -> new RegionClient(region, web, webSockets, timeoutMs))
-        .following(failover::servingRegion, region -> failover.state(region) == RegionDecision.State.DOWN);
+        .following(failover::servingRegion, region -> failover.state(region) == RegionDecision.State.DOWN)
+        .followingAdoptions(new AdoptionRedirects(clock, registry));
     health = new RegionHealth(vertx, regions.all(), edge.regionHealthIntervalMs(),
         Math.min(timeoutMs, edge.regionHealthIntervalMs()), clock);
     metrics = new EdgeMetrics(registry);

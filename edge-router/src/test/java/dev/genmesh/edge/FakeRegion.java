@@ -62,6 +62,11 @@ final class FakeRegion {
   volatile boolean completeOnSubmit;
   /** The images of requests completed on submit: id → PNG per index. */
   final Map<String, List<byte[]>> pngs = new ConcurrentHashMap<>();
+  /**
+   * Ids a peer adopted while this region was down: id → {adopter's name, the base URL its 307 names}.
+   * Answered like the real returned region (region-node FailoverRoutes): 307, Location, {code: adopted, region, location}.
+   */
+  final Map<String, List<String>> adoptedBy = new ConcurrentHashMap<>();
   /** The body of {@code GET /regional/v1/models}; null answers 404 (no registry). */
   volatile JsonObject models;
 
@@ -80,6 +85,10 @@ final class FakeRegion {
       requests.incrementAndGet();
       ctx.next();
     });
+    for (String path : List.of("/regional/v1/generations/:id", "/regional/v1/generations/:id/events",
+        "/regional/v1/images/:id/*")) {
+      router.route(path).handler(this::adoptedElsewhere);
+    }
     router.post("/regional/v1/generations").handler(BodyHandler.create(false)).handler(this::submit);
     router.get("/regional/v1/generations/:id/events").handler(this::events);
     router.get("/regional/v1/generations/:id").handler(this::view);
@@ -204,6 +213,18 @@ final class FakeRegion {
     }
     views.put(id, view);
     ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(view.encode());
+  }
+
+  private void adoptedElsewhere(RoutingContext ctx) {
+    List<String> adopter = adoptedBy.get(ctx.pathParam("id"));
+    if (adopter == null) {
+      ctx.next();
+      return;
+    }
+    String location = adopter.get(1) + ctx.request().uri();
+    ctx.response().setStatusCode(307).putHeader("Location", location).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("code", "adopted").put("message", "adopted by " + adopter.get(0))
+            .put("region", adopter.get(0)).put("location", location).encode());
   }
 
   private void view(RoutingContext ctx) {

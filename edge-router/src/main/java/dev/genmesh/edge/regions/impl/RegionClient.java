@@ -4,7 +4,9 @@ import dev.genmesh.config.RegionConfig;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -14,10 +16,13 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The regional API of one region, over HTTP only (docs/architecture.md, "The shape": regions
- * never share a cluster with the edge). Every call is bounded by the edge's region timeout.
+ * never share a cluster with the edge). Every call is bounded by the edge's region timeout. No
+ * redirect is followed blindly: a {@code 307} about an id (status, cancel, images, events) is
+ * followed once, to the adopter among the regions the edge knows ({@link AdoptionRedirects}).
  */
 public final class RegionClient {
   static final String GENERATIONS = "/regional/v1/generations";
@@ -31,6 +36,7 @@ public final class RegionClient {
   private final long timeoutMs;
   private final String base;
   private final URI baseUri;
+  private volatile AdoptionRedirects adoptions;
 
   public RegionClient(RegionConfig region, WebClient web, WebSocketClient webSockets, long timeoutMs) {
     this.region = region;
@@ -50,17 +56,26 @@ public final class RegionClient {
     return region;
   }
 
+  URI baseUri() {
+    return baseUri;
+  }
+
+  void followAdoptionsWith(AdoptionRedirects redirects) {
+    this.adoptions = redirects;
+  }
+
   /** Submits a validated spec; the region answers 202 only once the request is in its log. */
   public Future<HttpResponse<Buffer>> submit(JsonObject body) {
     return bounded(request(HttpMethod.POST, GENERATIONS, timeoutMs).sendJsonObject(body), timeoutMs);
   }
 
   public Future<HttpResponse<Buffer>> view(String requestId) {
-    return bounded(request(HttpMethod.GET, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs);
+    return followed(requestId, r -> bounded(r.request(HttpMethod.GET, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs));
   }
 
   public Future<HttpResponse<Buffer>> cancel(String requestId) {
-    return bounded(request(HttpMethod.DELETE, GENERATIONS + "/" + requestId, timeoutMs).send(), timeoutMs);
+    return followed(requestId, r -> bounded(r.request(HttpMethod.DELETE, GENERATIONS + "/" + requestId, timeoutMs).send(),
+        timeoutMs));
   }
 
   /**
@@ -68,15 +83,17 @@ public final class RegionClient {
    * ({@code If-None-Match}, {@code Range}, {@code If-Range}) passed on; absent ones are null.
    */
   public Future<HttpResponse<Buffer>> image(HttpMethod method, String requestId, int index, MultiMap conditions) {
-    HttpRequest<Buffer> request = request(method, IMAGES + "/" + requestId + "/" + index + ".png", timeoutMs);
-    request.putHeaders(conditions);
-    return bounded(request.send(), timeoutMs);
+    return followed(requestId, r -> {
+      HttpRequest<Buffer> request = r.request(method, IMAGES + "/" + requestId + "/" + index + ".png", timeoutMs);
+      request.putHeaders(conditions);
+      return bounded(request.send(), timeoutMs);
+    });
   }
 
   /** Where the image can be read directly for a while: {@code {url, expires_at, etag, size, content_type}}. */
   public Future<HttpResponse<Buffer>> imageLink(String requestId, int index) {
-    return bounded(request(HttpMethod.GET, IMAGES + "/" + requestId + "/" + index + ".png/link", timeoutMs).send(),
-        timeoutMs);
+    return followed(requestId, r -> bounded(r.request(HttpMethod.GET, IMAGES + "/" + requestId + "/" + index + ".png/link",
+        timeoutMs).send(), timeoutMs));
   }
 
   /** The region's model registry: names, versions, current version, manifest summaries. */
@@ -99,6 +116,25 @@ public final class RegionClient {
    * stay quiet for minutes while a relax request waits in its queue.
    */
   public Future<WebSocket> events(String requestId, long after) {
+    AdoptionRedirects redirects = adoptions;
+    return connect(requestId, after).recover(refused -> {
+      if (redirects == null || !(refused instanceof UpgradeRejectedException rejected) || rejected.getStatus() != 307) {
+        return Future.failedFuture(refused);
+      }
+      RegionClient adopter;
+      try {
+        adopter = redirects.adopter(this, requestId, rejected.getHeaders() == null ? null
+            : rejected.getHeaders().get(HttpHeaders.LOCATION), rejected.getBody());
+      } catch (AdoptionRedirects.NotFollowed notFollowed) {
+        return Future.failedFuture(notFollowed);
+      }
+      return adopter.connect(requestId, after).recover(again -> Future.failedFuture(
+          again instanceof UpgradeRejectedException second && second.getStatus() == 307
+              ? redirects.secondHop(adopter, requestId) : again));
+    });
+  }
+
+  private Future<WebSocket> connect(String requestId, long after) {
     boolean tls = "https".equalsIgnoreCase(baseUri.getScheme());
     int port = baseUri.getPort() != -1 ? baseUri.getPort() : (tls ? 443 : 80);
     String prefix = baseUri.getRawPath() == null ? "" : baseUri.getRawPath();
@@ -118,7 +154,25 @@ public final class RegionClient {
   }
 
   private HttpRequest<Buffer> request(HttpMethod method, String path, long timeout) {
-    return web.requestAbs(method, base + path).connectTimeout(timeout).idleTimeout(timeout);
+    return web.requestAbs(method, base + path).followRedirects(false).connectTimeout(timeout).idleTimeout(timeout);
+  }
+
+  /** {@code call} here; a 307 about the id is followed once, to the adopter among the regions the edge knows. */
+  private Future<HttpResponse<Buffer>> followed(String requestId, Function<RegionClient, Future<HttpResponse<Buffer>>> call) {
+    AdoptionRedirects redirects = adoptions;
+    return call.apply(this).compose(answer -> {
+      if (redirects == null || answer.statusCode() != 307) {
+        return Future.succeededFuture(answer);
+      }
+      RegionClient adopter;
+      try {
+        adopter = redirects.adopter(this, requestId, answer.getHeader(HttpHeaders.LOCATION.toString()), answer.body());
+      } catch (AdoptionRedirects.NotFollowed notFollowed) {
+        return Future.failedFuture(notFollowed);
+      }
+      return call.apply(adopter).compose(second -> second.statusCode() == 307
+          ? Future.failedFuture(redirects.secondHop(adopter, requestId)) : Future.succeededFuture(second));
+    });
   }
 
   /** Idle and connect timeouts do not bound a slow trickle; this bounds the whole call. */

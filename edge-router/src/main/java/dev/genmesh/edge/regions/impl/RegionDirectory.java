@@ -12,21 +12,34 @@ import java.util.function.UnaryOperator;
 /**
  * Finds the client of a region by name, or of the region that serves a request id now: the region
  * whose code the id starts with, or its adopter while the failover quorum holds it DOWN
- * (docs/architecture.md, "Failover routing at the edge").
+ * (docs/architecture.md, "Failover routing at the edge"), or the adopter a returned region named in
+ * a recent 307 for the id ({@link AdoptionRedirects}).
  */
 public final class RegionDirectory {
   private final Map<String, RegionClient> byName;
   private final UnaryOperator<String> serving;
   private final Predicate<String> down;
+  private final AdoptionRedirects redirects;
 
   public RegionDirectory(Map<String, RegionClient> byName) {
-    this(byName, UnaryOperator.identity(), region -> false);
+    this(byName, UnaryOperator.identity(), region -> false, null);
   }
 
-  private RegionDirectory(Map<String, RegionClient> byName, UnaryOperator<String> serving, Predicate<String> down) {
+  private RegionDirectory(Map<String, RegionClient> byName, UnaryOperator<String> serving, Predicate<String> down,
+      AdoptionRedirects redirects) {
     this.byName = Map.copyOf(byName);
     this.serving = serving;
     this.down = down;
+    this.redirects = redirects;
+  }
+
+  /**
+   * This directory's clients following a returned region's 307 for an adopted id, once, to a region
+   * of this directory, and routing the id there while {@code redirects} remembers it.
+   */
+  public RegionDirectory followingAdoptions(AdoptionRedirects redirects) {
+    redirects.know(byName);
+    return new RegionDirectory(byName, serving, down, redirects);
   }
 
   /**
@@ -36,7 +49,7 @@ public final class RegionDirectory {
    * @param down whether the quorum holds a region DOWN (no new submits go there)
    */
   public RegionDirectory following(UnaryOperator<String> serving, Predicate<String> down) {
-    return new RegionDirectory(byName, serving, down);
+    return new RegionDirectory(byName, serving, down, redirects);
   }
 
   public Map<String, RegionClient> all() {
@@ -59,7 +72,11 @@ public final class RegionDirectory {
   /** The region serving a request now; empty for a malformed id or a code no region has. */
   public Optional<RegionClient> forRequestId(String requestId) {
     return owner(requestId).map(owner -> {
-      RegionClient now = byName.get(serving.apply(owner.name()));
+      String region = serving.apply(owner.name());
+      if (region.equals(owner.name()) && redirects != null) {
+        region = redirects.remembered(requestId).orElse(region);
+      }
+      RegionClient now = byName.get(region);
       return now == null ? owner : now;
     });
   }
