@@ -117,6 +117,11 @@ class AdoptionTest {
       assertThat(redirected.statusCode()).isEqualTo(307);
       assertThat(redirected.bodyAsJsonObject().getString("code")).isEqualTo("adopted");
       assertThat(redirected.bodyAsJsonObject().getString("region")).isEqualTo("us-east");
+      // A progress stream's upgrade gets the same 307, which the edge follows to the adopter.
+      String events = "/regional/v1/generations/" + running.requestId() + "/events?after=1";
+      io.vertx.core.http.UpgradeRejectedException refused = mesh.westWebSocketRefusal(events);
+      assertThat(refused.getStatus()).isEqualTo(307);
+      assertThat(refused.getHeaders().get("Location")).endsWith(":" + mesh.east.port() + events);
       assertThat(mesh.west.view(cancelled).getString("status")).isEqualTo("cancelled");
       // New traffic: served by us-west again.
       String fresh = accepted(await(mesh.west.submit(spec())));

@@ -65,6 +65,19 @@ final class TwoRegions implements AutoCloseable {
   }
 
   /** A GET to us-west's regional API that does not follow redirects. */
+  /** How us-west refuses a WebSocket upgrade on {@code path} (fails the test if it accepts one). */
+  io.vertx.core.http.UpgradeRejectedException westWebSocketRefusal(String path) {
+    io.vertx.core.http.WebSocketClient client = westVertx.createWebSocketClient();
+    try {
+      Throwable refused = await(client.connect(west.port(), "127.0.0.1", path).transform(ar -> ar.succeeded()
+          ? ar.result().close().compose(v -> io.vertx.core.Future.failedFuture("us-west accepted a WebSocket on " + path))
+          : io.vertx.core.Future.succeededFuture(ar.cause())));
+      return (io.vertx.core.http.UpgradeRejectedException) refused;
+    } finally {
+      client.close();
+    }
+  }
+
   HttpResponse<Buffer> westGetNoRedirect(String path) {
     WebClient client = WebClient.create(westVertx, new WebClientOptions().setFollowRedirects(false));
     try {
