@@ -121,7 +121,8 @@ class AdoptionTest {
       String events = "/regional/v1/generations/" + running.requestId() + "/events?after=1";
       io.vertx.core.http.UpgradeRejectedException refused = mesh.westWebSocketRefusal(events);
       assertThat(refused.getStatus()).isEqualTo(307);
-      assertThat(refused.getHeaders().get("Location")).endsWith(":" + mesh.east.port() + events);
+      assertThat(refused.getHeaders().get("Location")).endsWith(events);
+      assertThat(new JsonObject(refused.getBody()).getString("region")).isEqualTo("us-east");
       assertThat(mesh.west.view(cancelled).getString("status")).isEqualTo("cancelled");
       // New traffic: served by us-west again.
       String fresh = accepted(await(mesh.west.submit(spec())));
