@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
 final class ChaosCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, storage-latency,"
+  @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
       + " postgres-failover, redis-failover, queue-pressure, a comma-separated list, or all.")
   String experiment;
 

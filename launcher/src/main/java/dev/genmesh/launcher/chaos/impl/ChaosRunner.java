@@ -37,7 +37,7 @@ public final class ChaosRunner {
 
   private static Map<String, Supplier<Experiment>> experiments() {
     Map<String, Supplier<Experiment>> all = new LinkedHashMap<>();
-    List.<Supplier<Experiment>>of(WorkerTermination::new, NetworkPartition::new, StorageLatency::new,
+    List.<Supplier<Experiment>>of(WorkerTermination::new, NetworkPartition::new, ModelLoadFailure::new, StorageLatency::new,
             PostgresFailover::new, RedisFailover::new, QueuePressure::new)
         .forEach(make -> all.put(make.get().name(), make));
     return all;
