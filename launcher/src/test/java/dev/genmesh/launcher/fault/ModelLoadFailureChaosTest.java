@@ -1,0 +1,50 @@
+package dev.genmesh.launcher.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.genmesh.launcher.CliRun;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code genmesh chaos model-load-failure} against {@code genmesh up --autoscale --chaos} as a
+ * process (one region, random ports): the bundled model's weights corrupted and a worker restarted
+ * onto them. The run must pass: a breaker opened, the requests the broken worker refused completed
+ * on the other worker, none failed, the worker served the model again once the files were restored,
+ * and the invariants held.
+ */
+class ModelLoadFailureChaosTest {
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
+  @RegisterExtension final ChildProcesses children = new ChildProcesses();
+  @TempDir Path dir;
+
+  @Test
+  void aWorkerRestartedOntoCorruptedModelFilesIsRoutedAroundAndRecovers() throws IOException {
+    Path data = children.meshData(dir);
+    Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
+    ChildProcess up = children.genmeshUp("up", data, config, "--autoscale", "--chaos");
+    up.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
+    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-1", START_TIMEOUT);
+    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-2", START_TIMEOUT);
+
+    Path report = dir.resolve("chaos.json");
+    CliRun run = CliRun.of("chaos", "model-load-failure", "--data-dir", data.toString(), "--rate", "0.5",
+        "--steps", "10", "--warm-up", "5", "--duration", "10", "--drain-timeout", "120", "--json", report.toString());
+
+    JsonObject json = new JsonObject(Files.readString(report));
+    JsonObject result = json.getJsonArray("runs").getJsonObject(0);
+    assertThat(result.getBoolean("passed")).as(result.encodePrettily()).isTrue();
+    assertThat(run.exit()).as(run.err()).isZero();
+    JsonObject measures = result.getJsonObject("measures");
+    assertThat(measures.getDouble("requests_refused_model_load_failed")).as("requests the broken worker refused").isPositive();
+    assertThat(measures.getDouble("breaker_open_s")).isPositive();
+    assertThat(measures.getDouble("recovered_s")).isGreaterThanOrEqualTo(0.0);
+  }
+}
