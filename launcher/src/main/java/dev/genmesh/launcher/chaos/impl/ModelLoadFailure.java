@@ -116,7 +116,7 @@ final class ModelLoadFailure implements Experiment {
       JsonObject breakers = ops.status() == 200 ? ops.json().getJsonObject("breakers", new JsonObject()) : new JsonObject();
       String workerState = breakers.getJsonObject("workers", new JsonObject()).getString(worker);
       String modelState = breakers.getJsonObject("models", new JsonObject()).getString(MODEL);
-      if (TRIPPED.contains(workerState) || TRIPPED.contains(modelState)) {
+      if (workerState != null && TRIPPED.contains(workerState) || modelState != null && TRIPPED.contains(modelState)) {
         return region + ": worker " + worker + " " + workerState + ", model " + MODEL + " " + modelState;
       }
     }
