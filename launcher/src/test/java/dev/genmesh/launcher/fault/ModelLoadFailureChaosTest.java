@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
  * onto them. The run must pass: a breaker opened, the requests the broken worker refused completed
  * on the other worker, none failed, the worker served the model again once the files were restored,
  * and the invariants held.
+ *
+ * <p>About 115 s here (45 s of start-up, 65–80 s of experiment): too long beside
+ * {@code ChaosMatrixTest}, whose 130–155 s it would push past 3 minutes, and past the 90 s an
+ * ungated test may take; so it runs on demand (docs/chaos.md):
+ * {@code ./mvnw -B -o -pl launcher -am test -Dtest=ModelLoadFailureChaosTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dgenmesh.chaos.modelLoadFailure=true}. The report is kept
+ * in {@code launcher/target/chaos-model-load-failure.json}.
  */
+@EnabledIfSystemProperty(named = "genmesh.chaos.modelLoadFailure", matches = "true")
 class ModelLoadFailureChaosTest {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
