@@ -3,7 +3,7 @@ package dev.genmesh.launcher;
 import dev.genmesh.launcher.chaos.ChaosControl;
 import dev.genmesh.launcher.chaos.impl.ChaosHttp;
 import dev.genmesh.launcher.chaos.impl.ChaosRunner;
-import dev.genmesh.launcher.chaos.impl.LoadUsers;
+import dev.genmesh.launcher.chaos.impl.Load;
 import dev.genmesh.launcher.chaos.impl.MeshUnderTest;
 import dev.genmesh.launcher.chaos.impl.Report;
 import io.vertx.core.json.JsonArray;
@@ -121,7 +121,7 @@ final class ChaosCommand implements Callable<Integer> {
       url = controlApi.get("/chaos/targets").json().getString("edge");
     }
     ChaosHttp edge = new ChaosHttp(url, null);
-    return new MeshUnderTest(edge, adminKey == null ? anonymous() : LoadUsers.make(edge.as(adminKey), users), controlApi);
+    return new MeshUnderTest(edge, adminKey == null ? anonymous() : Load.makeUsers(edge.as(adminKey), users), controlApi);
   }
 
   private List<String> anonymous() {

@@ -27,13 +27,7 @@ class ChaosMatrixTest {
 
   @Test
   void theCheapestExperimentsPassAgainstAChaosReadyMesh() throws IOException {
-    Path data = children.meshData(dir);
-    // The full matrix's config: fast heartbeats and leases, a 1 s routing hold (docs/chaos.md, "Findings").
-    Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
-    ChildProcess up = children.genmeshUp("up", data, config, "--autoscale", "--chaos");
-    up.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
-    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-1", START_TIMEOUT);
-    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-2", START_TIMEOUT);
+    Path data = children.chaosReadyMesh(dir, START_TIMEOUT);
 
     Path report = dir.resolve("chaos.json");
     CliRun run = CliRun.of("chaos", "storage-latency,worker-termination", "--data-dir", data.toString(),

@@ -120,6 +120,21 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
     return java(name, List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", args);
   }
 
+  /**
+   * {@code genmesh up --autoscale --chaos} with the full matrix's config ({@code bench/chaos/chaos.yaml}: fast
+   * heartbeats and leases), one region, random ports; returns its data directory once the warm pool's two worker
+   * processes serve (docs/chaos.md).
+   */
+  Path chaosReadyMesh(Path dir, java.time.Duration timeout) throws IOException {
+    Path data = meshData(dir);
+    Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
+    ChildProcess up = genmeshUp("up", data, config, "--autoscale", "--chaos");
+    up.awaitLine(UP_EDGE_URL, timeout);
+    awaitWorkerServing(data, "usw-worker-as-1", timeout);
+    awaitWorkerServing(data, "usw-worker-as-2", timeout);
+    return data;
+  }
+
   /** Waits until the worker process {@code workerId} of a {@code genmesh up --autoscale} on {@code data} serves us-west. */
   static void awaitWorkerServing(Path data, String workerId, java.time.Duration timeout) {
     Path workerLog = data.resolve("workers").resolve(workerId + ".log");

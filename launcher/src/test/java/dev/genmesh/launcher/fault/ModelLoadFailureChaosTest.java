@@ -36,12 +36,7 @@ class ModelLoadFailureChaosTest {
 
   @Test
   void aWorkerRestartedOntoCorruptedModelFilesIsRoutedAroundAndRecovers() throws IOException {
-    Path data = children.meshData(dir);
-    Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
-    ChildProcess up = children.genmeshUp("up", data, config, "--autoscale", "--chaos");
-    up.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
-    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-1", START_TIMEOUT);
-    ChildProcesses.awaitWorkerServing(data, "usw-worker-as-2", START_TIMEOUT);
+    Path data = children.chaosReadyMesh(dir, START_TIMEOUT);
 
     Path report = dir.resolve("chaos.json");
     CliRun run = CliRun.of("chaos", "model-load-failure", "--data-dir", data.toString(), "--rate", "0.5",

@@ -43,9 +43,8 @@ final class ModelLoadFailure implements Experiment {
 
   @Override
   public void run(Run run) {
-    Map<String, Long> before = run.mesh().workers();
-    if (!run.check("worker processes to restart", !before.isEmpty(), before.isEmpty()
-        ? "none: workers must be processes ('genmesh up --autoscale --chaos')" : before.keySet().toString())) {
+    Map<String, Long> before = run.workerProcesses("restart");
+    if (before.isEmpty()) {
       return;
     }
     String victim = new ArrayList<>(before.keySet()).get(ThreadLocalRandom.current().nextInt(before.size()));
@@ -55,10 +54,7 @@ final class ModelLoadFailure implements Experiment {
     run.measure("corrupted_files", corrupted.getJsonArray("files").size());
     try {
       run.mesh().signalWorker(victim, "KILL");
-      Set<Long> oldPids = Set.copyOf(before.values());
-      Optional<String> replacement = run.await(START_TIMEOUT, () -> run.mesh().workers().entrySet().stream()
-          .filter(w -> w.getKey().startsWith(region) && !oldPids.contains(w.getValue())).map(Map.Entry::getKey)
-          .findFirst().orElse(null));
+      Optional<String> replacement = run.newWorker(region, before, START_TIMEOUT);
       run.measure("replacement_started_s", replacement.isPresent() ? Run.seconds(start, Instant.now()) : -1);
       if (!run.check("a worker restarts onto the corrupted files", replacement.isPresent(), victim + " killed; "
           + replacement.map(id -> id + " started").orElse("no replacement within " + START_TIMEOUT.toSeconds() + " s"))) {
