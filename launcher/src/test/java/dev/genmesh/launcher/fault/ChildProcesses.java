@@ -135,6 +135,15 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
     return data;
   }
 
+  /**
+   * {@code genmesh chaos <experiments>} against a {@link #chaosReadyMesh}, briefly as CI runs it (0.5 submits/s,
+   * 10 steps, warm-up 5 s, faults held 10 s, 120 s to drain); the JSON report goes to {@code report}.
+   */
+  static dev.genmesh.launcher.CliRun briefChaos(Path data, String experiments, Path report) {
+    return dev.genmesh.launcher.CliRun.of("chaos", experiments, "--data-dir", data.toString(), "--rate", "0.5",
+        "--steps", "10", "--warm-up", "5", "--duration", "10", "--drain-timeout", "120", "--json", report.toString());
+  }
+
   /** Waits until the worker process {@code workerId} of a {@code genmesh up --autoscale} on {@code data} serves us-west. */
   static void awaitWorkerServing(Path data, String workerId, java.time.Duration timeout) {
     Path workerLog = data.resolve("workers").resolve(workerId + ".log");
