@@ -3,7 +3,7 @@ package dev.genmesh.launcher;
 import dev.genmesh.launcher.chaos.ChaosControl;
 import dev.genmesh.launcher.chaos.impl.ChaosHttp;
 import dev.genmesh.launcher.chaos.impl.ChaosRunner;
-import dev.genmesh.launcher.chaos.impl.LoadUsers;
+import dev.genmesh.launcher.chaos.impl.Load;
 import dev.genmesh.launcher.chaos.impl.MeshUnderTest;
 import dev.genmesh.launcher.chaos.impl.Report;
 import io.vertx.core.json.JsonArray;
@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
 final class ChaosCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, storage-latency,"
+  @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
       + " postgres-failover, redis-failover, queue-pressure, a comma-separated list, or all.")
   String experiment;
 
@@ -121,7 +121,7 @@ final class ChaosCommand implements Callable<Integer> {
       url = controlApi.get("/chaos/targets").json().getString("edge");
     }
     ChaosHttp edge = new ChaosHttp(url, null);
-    return new MeshUnderTest(edge, adminKey == null ? anonymous() : LoadUsers.make(edge.as(adminKey), users), controlApi);
+    return new MeshUnderTest(edge, adminKey == null ? anonymous() : Load.makeUsers(edge.as(adminKey), users), controlApi);
   }
 
   private List<String> anonymous() {

@@ -4,6 +4,7 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.inference.registry.RegistryModelSource;
+import dev.genmesh.launcher.chaos.ModelFaults;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -42,6 +43,11 @@ final class CommonOptions {
   /** Where the region registries live: {@code registry.dir}, else {@code <data dir>/registry}; one folder per region. */
   static Path registryRoot(GenmeshConfig config, Path dataDir) {
     return config.registry().dir().isBlank() ? dataDir.resolve("registry") : Path.of(config.registry().dir()).toAbsolutePath();
+  }
+
+  /** The model files of the region registries and the workers' cache, as {@code --chaos} corrupts them. */
+  static ModelFaults modelFaults(GenmeshConfig config, Path dataDir) {
+    return new ModelFaults(registryRoot(config, dataDir), modelRoot(config.worker(), dataDir));
   }
 
   /** A worker pulls from its region's registry unless {@code registry.pull} is false. */

@@ -248,7 +248,8 @@ public final class Mesh implements AutoCloseable {
     progress.accept("starting the chaos control API (fault proxies " + faults.describe().fieldNames() + ")");
     var targets = new ChaosControl.Targets(() -> config, () -> "http://127.0.0.1:" + edgePort(), this::scaledWorkerPids);
     chaosControl = await(ChaosControl.start(edgeVertx, options.dataDir(), faults, new RedisNodes(options.dataDir(),
-        stores.redisPort(), redisHa, options.durable()), targets, meters), "start the chaos control API");
+        stores.redisPort(), redisHa, options.durable()), CommonOptions.modelFaults(config, options.dataDir()), targets,
+        meters), "start the chaos control API");
   }
 
   /** The chaos control API's base URL ({@code --chaos}), else empty. */

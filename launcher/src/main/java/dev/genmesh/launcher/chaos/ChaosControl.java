@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * The fault-injection API of {@code genmesh up --chaos} (docs/chaos.md, "Control API"): on loopback
  * only, on a free port, behind a random bearer token; both are written to
  * {@code <data-dir>/chaos/control.json} (owner-readable) where {@code genmesh chaos} finds them. It
- * lists what can be hurt (regions, worker processes, the Redis pair, the fault proxies) and hurts it
- * by real means: signals to processes, a proxy's delay or outage. A deployment elsewhere offers the
- * same five calls from its own operator tooling (kubectl, a network policy), see docs/chaos.md.
+ * lists what can be hurt (regions, worker processes, the Redis pair, the fault proxies, the model
+ * files) and hurts it by real means: signals to processes, a proxy's delay or outage, corrupted
+ * model weights. A deployment elsewhere offers the same six calls from its own operator tooling
+ * (kubectl, a network policy), see docs/chaos.md.
  */
 public final class ChaosControl implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosControl.class);
@@ -42,15 +43,18 @@ public final class ChaosControl implements AutoCloseable {
   private final Vertx vertx;
   private final FaultPoints faults;
   private final RedisNodes redis;
+  private final ModelFaults models;
   private final Targets targets;
   private final String token;
   private final MeterRegistry meters;
   private HttpServer server;
 
-  private ChaosControl(Vertx vertx, FaultPoints faults, RedisNodes redis, Targets targets, MeterRegistry meters) {
+  private ChaosControl(Vertx vertx, FaultPoints faults, RedisNodes redis, ModelFaults models, Targets targets,
+      MeterRegistry meters) {
     this.vertx = vertx;
     this.faults = faults;
     this.redis = redis;
+    this.models = models;
     this.targets = targets;
     this.meters = meters;
     byte[] secret = new byte[24];
@@ -60,8 +64,8 @@ public final class ChaosControl implements AutoCloseable {
 
   /** Listens on 127.0.0.1 and writes the control file into {@code dataDir}. */
   public static Future<ChaosControl> start(Vertx vertx, Path dataDir, FaultPoints faults, RedisNodes redis,
-      Targets targets, MeterRegistry meters) {
-    ChaosControl control = new ChaosControl(vertx, faults, redis, targets, meters);
+      ModelFaults models, Targets targets, MeterRegistry meters) {
+    ChaosControl control = new ChaosControl(vertx, faults, redis, models, targets, meters);
     return vertx.createHttpServer().requestHandler(control.router()).listen(0, "127.0.0.1").map(server -> {
       control.server = server;
       control.writeControlFile(dataDir.resolve(CONTROL_FILE));
@@ -83,6 +87,7 @@ public final class ChaosControl implements AutoCloseable {
     router.post("/chaos/workers/:id/signal").handler(this::signalWorker);
     router.post("/chaos/redis/kill-master").handler(ctx -> blocking(ctx, () -> injected("redis_kill", redis.killMaster())));
     router.post("/chaos/redis/restart").handler(ctx -> blocking(ctx, redis::restartDead));
+    router.post("/chaos/models/:name").handler(this::setModel);
     return router;
   }
 
@@ -102,7 +107,8 @@ public final class ChaosControl implements AutoCloseable {
     config.regions().values().forEach(r -> regions.put(r.name(),
         new JsonObject().put("url", r.effectiveApiUrl()).put("code", r.code())));
     return new JsonObject().put("edge", targets.edgeUrl().get()).put("regions", regions).put("workers", workers).put("redis", redis.describe())
-        .put("proxies", faults.describe()).put("max_attempts", config.queue().maxRetries() + 1)
+        .put("proxies", faults.describe()).put("corrupted_models", models.describe())
+        .put("max_attempts", config.queue().maxRetries() + 1)
         .put("wait_targets_ms", new JsonObject(new java.util.LinkedHashMap<>(config.autoscaling().waitTargetsMs())));
   }
 
@@ -131,6 +137,19 @@ public final class ChaosControl implements AutoCloseable {
     }
     JsonObject now = faults.describe().getJsonObject(ctx.pathParam("name"));
     reply(ctx, injected("proxy", now.put("name", ctx.pathParam("name"))));
+  }
+
+  /** Body {@code {"corrupt": bool}}: corrupts a configured model's files, or restores them. */
+  private void setModel(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    String name = ctx.pathParam("name");
+    if (!targets.config().get().models().containsKey(name)) {
+      fail(ctx, ErrorCode.NOT_FOUND, "no configured model " + name);
+    } else if (body == null || !(body.getValue("corrupt") instanceof Boolean corrupt)) {
+      fail(ctx, ErrorCode.INVALID_FIELD, "the body is {\"corrupt\": true|false}");
+    } else {
+      blocking(ctx, () -> corrupt ? injected("model_files", models.corrupt(name)) : models.restore(name));
+    }
   }
 
   /** Body {@code {"signal": "KILL" | "STOP" | "CONT"}} to a worker process of the mesh. */
@@ -199,5 +218,6 @@ public final class ChaosControl implements AutoCloseable {
     }
     redis.close();
     faults.close();
+    models.close();
   }
 }

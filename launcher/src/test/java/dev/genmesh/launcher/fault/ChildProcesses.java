@@ -120,6 +120,30 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
     return java(name, List.of("-Xmx768m", "-XX:+UseSerialGC"), "dev.genmesh.launcher.Main", args);
   }
 
+  /**
+   * {@code genmesh up --autoscale --chaos} with the full matrix's config ({@code bench/chaos/chaos.yaml}: fast
+   * heartbeats and leases), one region, random ports; returns its data directory once the warm pool's two worker
+   * processes serve (docs/chaos.md).
+   */
+  Path chaosReadyMesh(Path dir, java.time.Duration timeout) throws IOException {
+    Path data = meshData(dir);
+    Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
+    ChildProcess up = genmeshUp("up", data, config, "--autoscale", "--chaos");
+    up.awaitLine(UP_EDGE_URL, timeout);
+    awaitWorkerServing(data, "usw-worker-as-1", timeout);
+    awaitWorkerServing(data, "usw-worker-as-2", timeout);
+    return data;
+  }
+
+  /**
+   * {@code genmesh chaos <experiments>} against a {@link #chaosReadyMesh}, briefly as CI runs it (0.5 submits/s,
+   * 10 steps, warm-up 5 s, faults held 10 s, 120 s to drain); the JSON report goes to {@code report}.
+   */
+  static dev.genmesh.launcher.CliRun briefChaos(Path data, String experiments, Path report) {
+    return dev.genmesh.launcher.CliRun.of("chaos", experiments, "--data-dir", data.toString(), "--rate", "0.5",
+        "--steps", "10", "--warm-up", "5", "--duration", "10", "--drain-timeout", "120", "--json", report.toString());
+  }
+
   /** Waits until the worker process {@code workerId} of a {@code genmesh up --autoscale} on {@code data} serves us-west. */
   static void awaitWorkerServing(Path data, String workerId, java.time.Duration timeout) {
     Path workerLog = data.resolve("workers").resolve(workerId + ".log");

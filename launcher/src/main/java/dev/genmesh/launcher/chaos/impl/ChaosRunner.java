@@ -37,7 +37,7 @@ public final class ChaosRunner {
 
   private static Map<String, Supplier<Experiment>> experiments() {
     Map<String, Supplier<Experiment>> all = new LinkedHashMap<>();
-    List.<Supplier<Experiment>>of(WorkerTermination::new, NetworkPartition::new, StorageLatency::new,
+    List.<Supplier<Experiment>>of(WorkerTermination::new, NetworkPartition::new, ModelLoadFailure::new, StorageLatency::new,
             PostgresFailover::new, RedisFailover::new, QueuePressure::new)
         .forEach(make -> all.put(make.get().name(), make));
     return all;
@@ -76,8 +76,8 @@ public final class ChaosRunner {
     run.measure("acknowledged", acknowledged);
     run.measure("completed", findings.count("completed"));
     run.measure("refused_5xx_or_none", load.submissions().stream().filter(s -> s.status() == 0 || s.status() >= 500).count());
-    run.measure("latency_p50_ms", Percentiles.p(latencies, 50));
-    run.measure("latency_p95_ms", Percentiles.p(latencies, 95));
+    run.measure("latency_p50_ms", Ledger.percentile(latencies, 50));
+    run.measure("latency_p95_ms", Ledger.percentile(latencies, 95));
     run.check("I1: nothing acknowledged lost", findings.lost().isEmpty(), findings.lost().isEmpty()
         ? acknowledged + " acknowledged, all terminal" : findings.lost().size() + " not terminal after " + settings.drain().toSeconds() + " s: "
         + findings.lost().subList(0, Math.min(5, findings.lost().size())));

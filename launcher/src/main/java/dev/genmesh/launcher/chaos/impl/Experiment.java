@@ -74,6 +74,22 @@ public interface Experiment {
           .map(Load.Submission::id).collect(java.util.stream.Collectors.toSet());
     }
 
+    /** The mesh's worker processes (id → pid), checked to be there to {@code act} on ("kill", "isolate"...). */
+    public Map<String, Long> workerProcesses(String act) {
+      Map<String, Long> workers = mesh.workers();
+      check("worker processes to " + act, !workers.isEmpty(), workers.isEmpty()
+          ? "none: workers must be processes ('genmesh up --autoscale --chaos')" : workers.keySet().toString());
+      return workers;
+    }
+
+    /** A worker process of the region whose ids start with {@code prefix} that is none of {@code before}; polled up to {@code timeout}. */
+    public java.util.Optional<String> newWorker(String prefix, Map<String, Long> before, Duration timeout) {
+      java.util.Set<Long> oldPids = java.util.Set.copyOf(before.values());
+      return await(timeout, () -> mesh.workers().entrySet().stream()
+          .filter(w -> w.getKey().startsWith(prefix) && !oldPids.contains(w.getValue())).map(Map.Entry::getKey)
+          .findFirst().orElse(null));
+    }
+
     public boolean check(String name, boolean passed, String detail) {
       checks.add(new Check(name, passed, detail));
       return passed;

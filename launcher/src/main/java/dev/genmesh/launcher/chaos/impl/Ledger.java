@@ -135,4 +135,13 @@ public final class Ledger {
       throw new IllegalStateException("interrupted", e);
     }
   }
+
+  /** The nearest-rank percentile of a sorted sample; -1 for an empty one. */
+  static double percentile(long[] sorted, double percentile) {
+    if (sorted.length == 0) {
+      return -1;
+    }
+    int rank = (int) Math.ceil(percentile / 100.0 * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+  }
 }

@@ -1,7 +1,9 @@
 package dev.genmesh.launcher.chaos.impl;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -114,5 +116,27 @@ public final class Load implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     };
+  }
+
+  /**
+   * The load's users on a mesh with a user database: adds {@code chaos-1..count} (an existing one is
+   * kept) and issues each a key for every tier, through the admin API; the keys.
+   */
+  public static List<String> makeUsers(ChaosHttp admin, int count) {
+    JsonArray tiers = new JsonArray(TIERS);
+    List<String> keys = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      String user = "chaos-" + i;
+      ChaosHttp.Answer added = admin.post("/v1/admin/users", new JsonObject().put("id", user).put("tiers", tiers));
+      if (added.status() != 201 && added.status() != 409) {
+        throw new IllegalStateException("could not add user " + user + ": HTTP " + added.status() + " " + added.body());
+      }
+      ChaosHttp.Answer key = admin.post("/v1/admin/keys", new JsonObject().put("user", user).put("tiers", tiers));
+      if (key.status() != 201) {
+        throw new IllegalStateException("could not issue a key to " + user + ": HTTP " + key.status() + " " + key.body());
+      }
+      keys.add(key.json().getString("key"));
+    }
+    return keys;
   }
 }

@@ -73,6 +73,17 @@ public final class MeshUnderTest {
     return ok(requireControl().post("/chaos/redis/restart", new JsonObject()), "restart the killed Redis");
   }
 
+  /** Corrupts {@code model}'s files (registries and the workers' cache), or restores them. */
+  public JsonObject corruptModel(String model, boolean corrupt) {
+    return ok(requireControl().post("/chaos/models/" + model, new JsonObject().put("corrupt", corrupt)),
+        (corrupt ? "corrupt" : "restore") + " the files of " + model);
+  }
+
+  /** The names of the regions the control API lists. */
+  public java.util.Set<String> regionNames() {
+    return targets().getJsonObject("regions").fieldNames();
+  }
+
   /** The regional API of {@code region} (for a request's stored events), when the control names it. */
   public ChaosHttp region(String region) {
     if (!controllable()) {

@@ -28,9 +28,8 @@ final class NetworkPartition implements Experiment {
 
   @Override
   public void run(Run run) {
-    Map<String, Long> workers = run.mesh().workers();
-    if (!run.check("worker processes to isolate", !workers.isEmpty(), workers.isEmpty()
-        ? "none: workers must be processes ('genmesh up --autoscale --chaos')" : workers.keySet().toString())) {
+    Map<String, Long> workers = run.workerProcesses("isolate");
+    if (workers.isEmpty()) {
       return;
     }
     List<String> ids = new ArrayList<>(workers.keySet());

@@ -58,12 +58,12 @@ final class QueuePressure implements Experiment {
   @Override
   public void verify(Run run, Ledger.Findings all) {
     Ledger.Findings findings = all.only(run.acknowledgedDuringFault());
-    double turbo = Percentiles.p(findings.waitsMs("turbo"), 50);
-    double relax = Percentiles.p(findings.waitsMs("relax"), 50);
+    double turbo = Ledger.percentile(findings.waitsMs("turbo"), 50);
+    double relax = Ledger.percentile(findings.waitsMs("relax"), 50);
     JsonObject targets = run.mesh().targets().getJsonObject("wait_targets_ms", new JsonObject());
     StringBuilder over = new StringBuilder();
     for (String tier : Load.TIERS) {
-      double p95 = Percentiles.p(findings.waitsMs(tier), 95);
+      double p95 = Ledger.percentile(findings.waitsMs(tier), 95);
       run.measure(tier + "_wait_p95_ms", p95);
       if (targets.getLong(tier) != null && p95 > targets.getLong(tier)) {
         over.append(tier).append(" p95 ").append(p95).append(" ms > ").append(targets.getLong(tier)).append(" ms; ");

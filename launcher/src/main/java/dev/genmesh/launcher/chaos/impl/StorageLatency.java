@@ -39,7 +39,7 @@ final class StorageLatency implements Experiment {
     Ledger.Findings slow = all.only(during);
     long[] latencies = slow.latenciesMs(null);
     run.measure("requests_under_delay", during.size());
-    run.measure("p50_latency_under_delay_ms", Percentiles.p(latencies, 50));
+    run.measure("p50_latency_under_delay_ms", Ledger.percentile(latencies, 50));
     run.check("requests submitted under the delay completed with their images", !during.isEmpty()
         && slow.count("completed") == during.size() && slow.violations().isEmpty(),
         slow.count("completed") + " of " + during.size() + " completed; " + slow.violations());

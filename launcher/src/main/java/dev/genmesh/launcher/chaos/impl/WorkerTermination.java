@@ -33,9 +33,8 @@ final class WorkerTermination implements Experiment {
 
   @Override
   public void run(Run run) {
-    Map<String, Long> before = run.mesh().workers();
-    if (!run.check("worker processes to kill", !before.isEmpty(), before.isEmpty()
-        ? "none: workers must be processes ('genmesh up --autoscale --chaos')" : before.keySet().toString())) {
+    Map<String, Long> before = run.workerProcesses("kill");
+    if (before.isEmpty()) {
       return;
     }
     // A long turbo request of our own, so that the kill surely lands mid-generation (the load's are short).
@@ -63,10 +62,7 @@ final class WorkerTermination implements Experiment {
       run.check("a request was running on the victim", false, "the marker request (" + marker.status() + ") was not"
           + " seen generating within 60 s");
     }
-    Set<Long> oldPids = Set.copyOf(before.values());
-    Optional<String> replacement = run.await(Duration.ofSeconds(180), () -> run.mesh().workers().entrySet().stream()
-        .filter(w -> w.getKey().startsWith(region) && !oldPids.contains(w.getValue())).map(Map.Entry::getKey)
-        .findFirst().orElse(null));
+    Optional<String> replacement = run.newWorker(region, before, Duration.ofSeconds(180));
     run.measure("replacement_started_s", replacement.isPresent() ? Run.seconds(killed, Instant.now()) : -1);
     run.check("a replacement process starts", replacement.isPresent(), replacement.orElse("none within 180 s"));
     Optional<String> serving = replacement.flatMap(id -> run.await(Duration.ofSeconds(180), () ->
