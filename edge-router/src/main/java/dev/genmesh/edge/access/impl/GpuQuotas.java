@@ -49,8 +49,9 @@ public final class GpuQuotas {
       return usedMs / 1000;
     }
 
+    /** Whole seconds left, rounded down: 0.4 s used of 36000 leaves 35999, never more than is really left. */
     public long remainingSeconds() {
-      return Math.max(0, quotaSeconds - usedSeconds());
+      return Math.max(0, (quotaSeconds * 1000 - usedMs) / 1000);
     }
   }
 
