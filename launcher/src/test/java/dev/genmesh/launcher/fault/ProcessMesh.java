@@ -68,13 +68,13 @@ final class ProcessMesh {
     this.children = children;
     this.dir = dir;
     this.workersPerRegion = workersPerRegion;
-    this.edgePort = EmbeddedStores.freePort();
+    this.edgePort = stablePort();
     Path credentials = dir.resolve("s3-credentials.properties");
     try {
       Files.writeString(credentials, "access_key=GMWHOLEREGIONTEST00\nsecret_key=" + "s3cr3t".repeat(7) + "\n");
       for (String name : REGIONS) {
-        Region region = new Region(name, EmbeddedStores.freePort(), EmbeddedStores.freePort(), EmbeddedStores.freePort(),
-            EmbeddedStores.freePort(), Files.createDirectories(dir.resolve(name)));
+        Region region = new Region(name, stablePort(), stablePort(), stablePort(),
+            stablePort(), Files.createDirectories(dir.resolve(name)));
         regions.put(name, region);
         // Every region's store takes the same keys: the images config names one credentials file.
         Files.copy(credentials, Files.createDirectories(region.dir().resolve("s3")).resolve("credentials.properties"));
@@ -227,5 +227,25 @@ final class ProcessMesh {
     MeshClient client = regional(name);
     Sleeps.until(name + " ready", START, () -> client.get("/health/live").status() == 200 ? true : null);
     list.subList(2, list.size()).forEach(worker -> worker.awaitLine(SERVING, START));
+  }
+
+  /**
+   * A free port below Linux's ephemeral range (32768-60999): the mesh's processes bind theirs only
+   * seconds after it is picked, and a port from the ephemeral range can meanwhile be taken by any
+   * outgoing connection on the machine (it happened: "Address already in use").
+   */
+  private static int stablePort() {
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = random.nextInt(15_000, 32_000);
+      try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (java.io.IOException taken) {
+        // try another
+      }
+    }
+    return EmbeddedStores.freePort();
   }
 }
