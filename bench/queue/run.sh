@@ -9,6 +9,7 @@
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
+#   REDIS_EVERYSEC=0 bench/queue/run.sh   # skip the genmesh and BullMQ steps on a Redis with appendfsync everysec
 #   STEP_TIMEOUT=1200 bench/queue/run.sh  # each step, and each round of requests, may take 20 min (default 300 s)
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
@@ -138,15 +139,27 @@ if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
   touch "$WORK/safety.stop"
   wait "$SAFETY_PID" || true
 fi
-bullmq() { # result=s3|redis
-  log "BullMQ, $1"
+bullmq() { # result=s3|redis [redis_fsync=always|everysec]
+  local fsync=${2:-always} port=$REDIS_PORT pid=$REDIS_PID
+  if [[ "$fsync" == everysec ]]; then port=$REDIS_EVERYSEC_PORT; pid=$REDIS_EVERYSEC_PID; fi
+  log "BullMQ, $1, Redis appendfsync $fsync"
   (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
-    redis_port="$REDIS_PORT" redis_pid="$REDIS_PID" s3_pid="$STORES_PID" out="$RESULTS" png="$PNG_FILE" result="$1" \
-    s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1.log" 2>&1 \
-    || { cat "$RESULTS_DIR/bullmq-$1.log" >&2; exit 1; }
+    redis_port="$port" redis_pid="$pid" s3_pid="$STORES_PID" out="$RESULTS" png="$PNG_FILE" result="$1" redis_fsync="$fsync" \
+    s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1-$fsync.log" 2>&1 \
+    || { cat "$RESULTS_DIR/bullmq-$1-$fsync.log" >&2; exit 1; }
 }
 bullmq s3
 bullmq redis
+if [[ "${REDIS_EVERYSEC:-1}" == 1 ]]; then
+  # What the design's appendfsync always costs: the same steps on a Redis that fsyncs its AOF once a second.
+  log "genmesh (PG fsync on), Redis appendfsync everysec"
+  EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
+    redis_pid="$REDIS_EVERYSEC_PID" redis_fsync=everysec s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS"
+    s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
+  run_java dev.genmesh.bench.queue.QueueLoad "${EVERYSEC[@]}" "${DURABLE[@]}" w="$W" label="genmesh, Redis everysec" \
+    >"$RESULTS_DIR/genmesh-redis-everysec.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-redis-everysec.log" >&2; exit 1; }
+  bullmq s3 everysec
+fi
 log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
 run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
   >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }

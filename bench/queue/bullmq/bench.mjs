@@ -26,6 +26,7 @@ const s3Pid = Number(args.s3_pid ?? -1); // the JVM running the object store (S3
 const out = need('out');
 const RESULT = args.result ?? 'redis';
 if (RESULT !== 'redis' && RESULT !== 's3') throw new Error(`result=${RESULT}: redis or s3`);
+const REDIS_FSYNC = args.redis_fsync ?? 'always'; // what the Redis at redis_port runs: the row says it
 
 const connection = { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null };
 const prefix = `bench:bullmq-${RESULT}-${process.pid}`;
@@ -180,8 +181,9 @@ for (const [cmd, calls] of Object.entries(callsAfter)) {
 const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active');
 if (s3) counts.stored_images = await storedImages();
 const result = {
-  system: 'bullmq', result: RESULT, fsync: null,
-  label: RESULT === 'redis' ? 'BullMQ, PNG in Redis' : 'BullMQ, image in the object store',
+  system: 'bullmq', result: RESULT, fsync: null, redis_fsync: REDIS_FSYNC,
+  label: (RESULT === 'redis' ? 'BullMQ, PNG in Redis' : 'BullMQ, image in the object store')
+    + (REDIS_FSYNC === 'always' ? '' : `, Redis ${REDIS_FSYNC}`),
   png: { bytes: PNG_BYTES.length, sha256: PNG_SHA256 },
   load_before: loadBefore, load_after: loadAverage(),
   n: N, warmup: WARMUP, c: C, w: W,

@@ -14,7 +14,9 @@ import redis.embedded.RedisServer;
 /**
  * Starts the embedded Redis 6.2 and PostgreSQL 14 that every side of the benchmark shares, the
  * way {@code genmesh up} runs them (PG fsync, synchronous_commit and full_page_writes on; Redis
- * append-only file, fsync every second), plus a second PostgreSQL with those three off for the
+ * append-only file fsynced on every write, {@code appendfsync always}), a second Redis with the
+ * append-only file fsynced once a second ({@code everysec}, the cost of {@code always} is the
+ * difference), plus a second PostgreSQL with those three off for the
  * labelled non-durable runs (they are command-line settings of the server, which ALTER SYSTEM
  * cannot override, hence two servers rather than one switched), and the S3-compatible object store
  * (S3Proxy, in this JVM, bucket {@code genmesh-us-west}) the images go to. Writes ports and pids to
@@ -37,29 +39,38 @@ public final class BenchStores {
     EmbeddedPostgres pg = EmbeddedStores.startPostgres(pgDir, EmbeddedStores.freePort(), true);
     EmbeddedPostgres pgLoose = EmbeddedStores.startPostgres(pgLooseDir, EmbeddedStores.freePort(), false);
     int redisPort = EmbeddedStores.freePort();
-    RedisServer redis = EmbeddedStores.redisServer(redisDir, redisPort, true); // append-only, fsync every second
+    RedisServer redis = EmbeddedStores.redisServer(redisDir, redisPort, true); // append-only, fsync on every write
     redis.start();
+    Path redisEverysecDir = Files.createDirectories(work.resolve("redis-everysec"));
+    int redisEverysecPort = EmbeddedStores.freePort();
+    // the last appendfsync line of the configuration wins
+    RedisServer redisEverysec = EmbeddedStores.redisServer(redisEverysecDir, redisEverysecPort, true, "appendfsync everysec");
+    redisEverysec.start();
     EmbeddedObjectStore objects = EmbeddedObjectStore.start(Files.createDirectories(work.resolve("s3")),
         List.of(BUCKET));
     Path png = Files.write(work.resolve("bench.png"), BenchSpec.png());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       objects.close();
-      stop(redis, pg, pgLoose);
+      stop(redisEverysec, pg);
+      stop(redis, pgLoose);
     }, "bench-stores-stop"));
 
     long pgPid = findPid(pgDir + " ", "postgres").orElse(-1L);
     long pgLoosePid = findPid(pgLooseDir + " ", "postgres").orElse(-1L);
     long redisPid = findPid("127.0.0.1:" + redisPort, "redis").orElse(-1L);
+    long redisEverysecPid = findPid("127.0.0.1:" + redisEverysecPort, "redis").orElse(-1L);
     Path env = work.resolve("stores.env");
     Path temp = work.resolve("stores.env.tmp");
     Files.writeString(temp, "REDIS_PORT=" + redisPort + "\nPG_PORT=" + pg.getPort() + "\nREDIS_PID=" + redisPid
         + "\nPG_PID=" + pgPid + "\nPG_NOFSYNC_PORT=" + pgLoose.getPort() + "\nPG_NOFSYNC_PID=" + pgLoosePid
         + "\nS3_ENDPOINT=" + objects.endpoint() + "\nS3_CREDENTIALS=" + objects.credentialsFile()
+        + "\nREDIS_EVERYSEC_PORT=" + redisEverysecPort + "\nREDIS_EVERYSEC_PID=" + redisEverysecPid
         + "\nS3_BUCKET=" + BUCKET + "\nPNG_FILE=" + png + "\n");
     Files.move(temp, env);
-    System.out.printf("stores up: redis 127.0.0.1:%d (pid %d), postgres 127.0.0.1:%d (pid %d, fsync on),"
+    System.out.printf("stores up: redis 127.0.0.1:%d (pid %d, appendfsync always), redis 127.0.0.1:%d (pid %d,"
+        + " appendfsync everysec), postgres 127.0.0.1:%d (pid %d, fsync on),"
         + " postgres 127.0.0.1:%d (pid %d, fsync off), data in %s%n",
-        redisPort, redisPid, pg.getPort(), pgPid, pgLoose.getPort(), pgLoosePid, work);
+        redisPort, redisPid, redisEverysecPort, redisEverysecPid, pg.getPort(), pgPid, pgLoose.getPort(), pgLoosePid, work);
 
     Path stopFile = work.resolve("stop");
     while (!Files.exists(stopFile)) {

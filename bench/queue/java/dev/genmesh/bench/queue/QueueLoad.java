@@ -17,7 +17,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * a warm-up; then checks in the log that every request completed once.
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out s3_endpoint s3_credentials
- * [n=5000 warmup=500 c=16 w=16 fsync=on label=... safety_url= safety_pid= s3_pid= round_timeout_s=300]}.
+ * [n=5000 warmup=500 c=16 w=16 fsync=on redis_fsync=always label=... safety_url= safety_pid= s3_pid= round_timeout_s=300]}.
  * With {@code safety_url}, the node calls that Safety API instead of deploying the reference
  * service in this JVM, and {@code safety_pid}'s CPU is reported apart, as is {@code s3_pid}'s (the
  * object store's JVM).
@@ -62,6 +61,7 @@ public final class QueueLoad {
     Path work = Path.of(a.required("work_dir"));
     Path out = Path.of(a.required("out"));
     String label = a.string("label", "genmesh");
+    String redisFsync = a.string("redis_fsync", "always"); // what the Redis at redis_port runs: the row says it
 
     Vertx vertx = Vertx.vertx();
     // The load generator (HTTP submitters, the workers' uploads) on its own event loops, so that its CPU is told apart.
@@ -69,8 +69,8 @@ public final class QueueLoad {
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
       JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300))
           .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
-              safetyUrl, s3Endpoint, s3Credentials)
-          .put("system", "genmesh").put("label", label)
+              redisFsync.equals("always") ? "" : "_redis_" + redisFsync, safetyUrl, s3Endpoint, s3Credentials)
+          .put("system", "genmesh").put("label", label).put("redis_fsync", redisFsync)
           .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
       Blocking.appendResult(out, result);
     } finally {
@@ -80,10 +80,11 @@ public final class QueueLoad {
   }
 
   private JsonObject run(Vertx vertx, Vertx generator, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
-      int n, int warmup, int c, int w, boolean fsync, String safetyUrl, String s3Endpoint, String s3Credentials)
+      int n, int warmup, int c, int w, boolean fsync, String databaseSuffix, String safetyUrl, String s3Endpoint, String s3Credentials)
       throws Exception {
     stats.checkDurability(fsync);
-    String database = stats.createDatabase((fsync ? "genmesh" : "genmesh_nofsync") + (safetyUrl.isEmpty() ? "" : "_extsafety"));
+    String database = stats.createDatabase((fsync ? "genmesh" : "genmesh_nofsync") + (safetyUrl.isEmpty() ? "" : "_extsafety")
+        + databaseSuffix);
     GenmeshConfig config = config(pgPort, database, redisPort, "bench:" + database + ":");
     config = config.withImages(config.images().withStore(s3Endpoint, s3Credentials));
     if (!safetyUrl.isEmpty()) {
@@ -187,9 +188,9 @@ public final class QueueLoad {
         defaults.postgres().poolSize());
     RegionConfig changed = defaults.withHttpPort(0)
         .withStores(pg, new RegionConfig.RedisConfig("redis://127.0.0.1:" + redisPort, keyPrefix));
-    Map<String, RegionConfig> regions = new HashMap<>(base.regions());
-    regions.put(region, changed);
-    return base.withRegions(regions);
+    // One region, as the bench measures one region's queue path: no request-log replication to a
+    // peer and no image copies to another region's store (the defaults' ring would try both).
+    return base.withRegions(Map.of(region, changed));
   }
 
   private static String regionOf(GenmeshConfig config) {

@@ -97,6 +97,8 @@ public final class QueueReport {
     ratio(md, "genmesh, PG fsync off ÷ BullMQ, image in the object store", loose, bullmqS3);
     ratio(md, "genmesh, PG fsync off ÷ stores floor (fsync off)", loose, storesLoose);
     ratio(md, "genmesh, fsync on ÷ fsync off", genmesh, loose);
+    ratio(md, "genmesh, Redis appendfsync always ÷ everysec (what always costs)", genmesh, genmesh(rows, true, "everysec"));
+    ratio(md, "BullMQ with the object store, Redis appendfsync always ÷ everysec", bullmqS3, bullmq(rows, "s3", "everysec"));
     if (genmesh.isPresent() && bullmqS3.isPresent() && totalCpu(genmesh.get()) > 0 && totalCpu(bullmqS3.get()) > 0) {
       md.append(String.format(Locale.ROOT, "* CPU per request of all processes, BullMQ with the object store ÷ genmesh: ×%.3f"
           + " (the throughput ratio a CPU-bound machine would give, whatever else ran on it)%n",
@@ -123,7 +125,7 @@ public final class QueueReport {
   private static void targets(StringBuilder md, List<JsonObject> rows) {
     Optional<JsonObject> genmesh = genmesh(rows, true);
     Optional<JsonObject> external = find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync")
-        && r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
+        && "always".equals(r.getString("redis_fsync", "always")) && r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
     Optional<JsonObject> bullmqS3 = bullmq(rows, "s3");
     if (genmesh.isEmpty()) {
       return;
@@ -154,12 +156,23 @@ public final class QueueReport {
   }
 
   private static Optional<JsonObject> genmesh(List<JsonObject> rows, boolean fsync) {
+    return genmesh(rows, fsync, "always");
+  }
+
+  /** The genmesh row with the in-JVM safety service on PostgreSQL fsync {@code fsync} and Redis {@code appendfsync}. */
+  private static Optional<JsonObject> genmesh(List<JsonObject> rows, boolean fsync, String redisFsync) {
     return find(rows, r -> r.getString("system").equals("genmesh") && r.getBoolean("fsync") == fsync
+        && redisFsync.equals(r.getString("redis_fsync", "always"))
         && !r.getJsonObject("cpu", new JsonObject()).containsKey("safety_ms_per_req"));
   }
 
   private static Optional<JsonObject> bullmq(List<JsonObject> rows, String result) {
-    return find(rows, r -> r.getString("system").equals("bullmq") && result.equals(r.getString("result", "redis")));
+    return bullmq(rows, result, "always");
+  }
+
+  private static Optional<JsonObject> bullmq(List<JsonObject> rows, String result, String redisFsync) {
+    return find(rows, r -> r.getString("system").equals("bullmq") && result.equals(r.getString("result", "redis"))
+        && redisFsync.equals(r.getString("redis_fsync", "always")));
   }
 
   private static void ratio(StringBuilder md, String name, Optional<JsonObject> a, Optional<JsonObject> b) {
