@@ -30,7 +30,7 @@ final class ChaosCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
-      + " postgres-failover, redis-failover, queue-pressure, a comma-separated list, or all.")
+      + " postgres-failover, redis-failover, queue-pressure, region-outage, a comma-separated list, or all.")
   String experiment;
 
   @Option(names = "--url", paramLabel = "EDGE", description = "The edge's base URL (default: the one the control API names).")
@@ -103,17 +103,20 @@ final class ChaosCommand implements Callable<Integer> {
     return report.stream().allMatch(r -> ((JsonObject) r).getBoolean("passed")) ? 0 : 1;
   }
 
-  private MeshUnderTest mesh() {
-    ChaosHttp controlApi = null;
-    Path file = common.dataDir().resolve(ChaosControl.CONTROL_FILE);
+  /** The control API at {@code control}, else the one {@code <dataDir>/chaos/control.json} names; empty if neither. */
+  static java.util.Optional<ChaosHttp> controlApi(Path dataDir, String control, String controlToken) {
+    Path file = dataDir.resolve(ChaosControl.CONTROL_FILE);
     if (control == null && Files.exists(file)) {
       JsonObject saved = new JsonObject(read(file));
-      control = saved.getString("url");
-      controlToken = controlToken != null ? controlToken : saved.getString("token");
+      return java.util.Optional.of(new ChaosHttp(saved.getString("url"),
+          controlToken != null ? controlToken : saved.getString("token")));
     }
-    if (control != null) {
-      controlApi = new ChaosHttp(control, controlToken);
-    }
+    return java.util.Optional.ofNullable(control).map(url -> new ChaosHttp(url, controlToken));
+  }
+
+  private MeshUnderTest mesh() {
+    ChaosHttp controlApi = controlApi(common.dataDir(), control, controlToken).orElse(null);
+    Path file = common.dataDir().resolve(ChaosControl.CONTROL_FILE);
     if (url == null) {
       if (controlApi == null) {
         throw new IllegalArgumentException("no --url, and no control API in " + file + " to ask for the edge's");

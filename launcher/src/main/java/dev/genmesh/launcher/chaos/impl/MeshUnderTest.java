@@ -79,6 +79,16 @@ public final class MeshUnderTest {
         (corrupt ? "corrupt" : "restore") + " the files of " + model);
   }
 
+  /** SIGKILLs every process of {@code region} ({@code genmesh up --region-processes}); what was killed. */
+  public JsonObject killRegion(String region) {
+    return ok(requireControl().post("/chaos/regions/" + region + "/kill", new JsonObject()), "kill region " + region);
+  }
+
+  /** Starts {@code region}'s processes again on its data; returns once its node answers. */
+  public JsonObject startRegion(String region) {
+    return ok(requireControl().post("/chaos/regions/" + region + "/start", new JsonObject()), "start region " + region);
+  }
+
   /** The names of the regions the control API lists. */
   public java.util.Set<String> regionNames() {
     return targets().getJsonObject("regions").fieldNames();
