@@ -125,8 +125,9 @@ public final class Mesh implements AutoCloseable {
     Mesh mesh = new Mesh();
     mesh.faults = chaos ? FaultPoints.proxied() : FaultPoints.none();
     mesh.regionProcesses = regionProcesses ? new RegionProcesses(new RegionProcesses.Options(options.dataDir(),
-        options.bindHost(), options.autoscale(), chaos && options.autoscale() ? 2 : 1, options.durable(),
-        region -> LocalBackups.postgresSettings(base, options.dataDir(), region))) : null;
+        options.bindHost(), options.autoscale(), chaos && options.autoscale() ? 2 : 1, (region, log) -> mesh.stores
+        .restartPostgres(options.dataDir(), region, options.durable(), log,
+            LocalBackups.postgresSettings(base, options.dataDir(), region)))) : null;
     return start(mesh, base, options, progress);
   }
 

@@ -1,10 +1,8 @@
 package dev.genmesh.launcher.regions;
 
-import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.launcher.scaling.impl.WorkerProcesses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,14 +34,12 @@ final class RegionGroup {
    * @param workers worker processes started here per start; with {@code autoscale}, the node's warm pool instead
    */
   record Setup(Path dataDir, String bindHost, Path configFile, String code, int workers, boolean autoscale,
-      int postgresPort, boolean durable, Supplier<Map<String, String>> postgresSettings) {}
+      int postgresPort, RegionProcesses.PostgresStarter postgres) {}
 
   private final String region;
   private final Setup setup;
   private final Map<String, Process> workers = new LinkedHashMap<>();
   private Process node;
-  /** The region's PostgreSQL as started again after a kill (the first one belongs to the embedded stores). */
-  private EmbeddedPostgres restartedPostgres;
   private int starts;
 
   RegionGroup(String region, Setup setup) {
@@ -104,7 +99,6 @@ final class RegionGroup {
     victims.forEach(p -> p.onExit().join());
     node = null;
     workers.clear();
-    restartedPostgres = null; // dead with the rest; a stop would only fail
     LOG.warn("region {}: SIGKILLed {} processes {}", region, killed.size(), killed.encode());
     return new JsonObject().put("region", region).put("killed", killed);
   }
@@ -179,8 +173,7 @@ final class RegionGroup {
     }
     try {
       Path log = Files.createDirectories(setup.dataDir().resolve("regions")).resolve(region + "-postgres.log");
-      restartedPostgres = EmbeddedStores.startPostgres(postgresDir(), setup.postgresPort(), setup.durable(), log, true,
-          setup.postgresSettings().get());
+      setup.postgres().start(region, log);
       LOG.info("region {}: PostgreSQL started again on port {} (its data in {})", region, setup.postgresPort(), postgresDir());
       return true;
     } catch (IOException e) {
@@ -203,7 +196,7 @@ final class RegionGroup {
 
   /**
    * Stops the region gently: SIGTERM to the workers, then the node (each leaves its cluster; what it held stays
-   * in the request log), SIGKILL to what is left after {@link #STOP_GRACE}; then the PostgreSQL it started again.
+   * in the request log), SIGKILL to what is left after {@link #STOP_GRACE}. Its PostgreSQL stops with the stores.
    */
   synchronized void stop() {
     List<ProcessHandle> order = new ArrayList<>();
@@ -224,16 +217,5 @@ final class RegionGroup {
     }
     node = null;
     workers.clear();
-    if (restartedPostgres != null) {
-      closeQuietly(restartedPostgres);
-    }
-  }
-
-  private void closeQuietly(EmbeddedPostgres postgres) {
-    try {
-      postgres.close();
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("region {}: PostgreSQL did not stop cleanly: {}", region, e.toString());
-    }
   }
 }

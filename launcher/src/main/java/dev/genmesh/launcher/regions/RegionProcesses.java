@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * The regions of {@code genmesh up --region-processes} (docs/failover.md, "Losing a region in
@@ -30,10 +29,15 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
   /**
    * @param workersPerRegion worker processes this JVM starts per region; with {@code autoscale}, the warm pool each
    *     node's own autoscaler keeps (it starts them, as its children)
-   * @param postgresSettings region → the server settings its PostgreSQL started with (WAL archive), for a start again
+   * @param postgres starts a killed region's PostgreSQL again on its data and port
    */
-  public record Options(Path dataDir, String bindHost, boolean autoscale, int workersPerRegion, boolean durable,
-      Function<String, Map<String, String>> postgresSettings) {}
+  public record Options(Path dataDir, String bindHost, boolean autoscale, int workersPerRegion, PostgresStarter postgres) {}
+
+  /** Starts region's own PostgreSQL again after a kill, its output to {@code log}; blocking. */
+  @FunctionalInterface
+  public interface PostgresStarter {
+    void start(String region, Path log) throws java.io.IOException;
+  }
 
   private final Options options;
   private final Map<String, RegionGroup> groups = new LinkedHashMap<>();
@@ -76,7 +80,7 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
           region.name() + ".yaml", "the processes of region " + region.name() + " (genmesh up --region-processes)");
       groups.put(region.name(), new RegionGroup(region.name(), new RegionGroup.Setup(options.dataDir(),
           options.bindHost(), file, region.code(), options.workersPerRegion(), options.autoscale(),
-          postgresPorts.get(region.name()), options.durable(), () -> options.postgresSettings().apply(region.name()))));
+          postgresPorts.get(region.name()), options.postgres())));
     }
     groups.forEach((name, group) -> {
       progress.accept("starting region " + name + " as processes: its node (genmesh region, output in "
