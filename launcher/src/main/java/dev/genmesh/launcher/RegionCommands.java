@@ -41,7 +41,8 @@ final class RegionCommands {
       ChaosHttp api = ChaosCommand.controlApi(common.dataDir(), control, controlToken).orElseThrow(() ->
           new IllegalArgumentException("no control API: start 'genmesh up --region-processes' with this --data-dir ("
               + common.dataDir() + "), or give --control URL --control-token T"));
-      ChaosHttp.Answer answer = api.post("/chaos/regions/" + region + "/" + action(), new JsonObject());
+      ChaosHttp.Answer answer = api.post("/chaos/regions/" + region + "/" + action(), new JsonObject(),
+          dev.genmesh.launcher.chaos.impl.MeshUnderTest.REGION_CALL);
       if (answer.status() != 200) {
         throw new IllegalStateException("could not " + action() + " region " + region + ": " + (answer.status() == 0
             ? "the control API does not answer (" + answer.body() + ")" : answer.json().getString("message", answer.body())));
