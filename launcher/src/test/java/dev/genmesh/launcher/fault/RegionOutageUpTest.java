@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * then {@code genmesh chaos region-outage} against it, briefly: a region SIGKILLed under load is declared
  * DOWN, its peer adopts its open requests, which complete; streams opened before the kill reach
  * {@code completed}; started again, it reconciles, is declared UP and serves new submits; the invariants
- * hold. Then the commands a newcomer types: {@code genmesh region-kill} and {@code genmesh region-start}.
+ * hold. Then {@code genmesh region-kill} as a newcomer types it. About 5 minutes here (90 s of start-up with
+ * seven JVMs on two cores, 2 min of experiment), past the short matrix's 3: it is the one process-level test
+ * of the mode (docs/chaos.md, "CI matrix and the full matrix").
  */
 class RegionOutageUpTest {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(300);
@@ -53,6 +55,7 @@ class RegionOutageUpTest {
         .isBetween(0.0, 60.0);
     assertThat(measures.getDouble("failback_s")).as("start → UP decision").isPositive();
 
+    // The command a newcomer types (region-start is the same control call as the experiment's start).
     CliRun kill = CliRun.of("region-kill", "eu-west", "--data-dir", data.toString());
     assertThat(kill.exit()).as(kill.err()).isZero();
     JsonArray killed = new JsonObject(kill.out()).getJsonArray("killed");
@@ -60,10 +63,6 @@ class RegionOutageUpTest {
         .as(killed.encode()).containsAll(Set.of("node", "worker", "postgres"));
     assertThat(killed.stream().map(k -> ((JsonObject) k).getLong("pid")))
         .allSatisfy(pid -> assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("process " + pid).isEmpty());
-    CliRun start = CliRun.of("region-start", "eu-west", "--data-dir", data.toString());
-    assertThat(start.exit()).as(start.err()).isZero();
-    assertThat(new JsonObject(start.out()).getBoolean("running")).as(start.out()).isTrue();
-    assertThat(new JsonObject(start.out()).getBoolean("postgres_restarted")).isTrue();
 
     CliRun unknown = CliRun.of("region-kill", "mars", "--data-dir", data.toString());
     assertThat(unknown.exit()).isEqualTo(1);
