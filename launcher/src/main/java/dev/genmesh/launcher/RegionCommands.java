@@ -1,13 +1,11 @@
 package dev.genmesh.launcher;
 
-import dev.genmesh.launcher.chaos.ChaosControl;
 import dev.genmesh.launcher.chaos.impl.ChaosHttp;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -27,18 +25,16 @@ final class RegionCommands {
     @Parameters(paramLabel = "REGION", description = "The region, e.g. us-west.")
     String region;
 
-    @Option(names = "--control", paramLabel = "URL", description = "The control API (default: from <data-dir>/"
-        + ChaosControl.CONTROL_FILE + ").")
-    String control;
+    @Mixin ChaosCommand.ControlOptions control;
 
-    @Option(names = "--control-token", paramLabel = "TOKEN", description = "Its bearer token (default: from the same file).")
-    String controlToken;
-
-    abstract String action();
+    /** {@code kill} or {@code start}: the command's name after {@code region-}. */
+    private String action() {
+      return spec.name().substring("region-".length());
+    }
 
     @Override
     public Integer call() {
-      ChaosHttp api = ChaosCommand.controlApi(common.dataDir(), control, controlToken).orElseThrow(() ->
+      ChaosHttp api = control.api(common.dataDir()).orElseThrow(() ->
           new IllegalArgumentException("no control API: start 'genmesh up --region-processes' with this --data-dir ("
               + common.dataDir() + "), or give --control URL --control-token T"));
       ChaosHttp.Answer answer = api.post("/chaos/regions/" + region + "/" + action(), new JsonObject(),
@@ -54,19 +50,9 @@ final class RegionCommands {
 
   @Command(name = "region-kill", mixinStandardHelpOptions = true, description = "SIGKILL every process of a region of"
       + " 'genmesh up --region-processes' (its node, workers and PostgreSQL); its peer adopts its work.")
-  static final class Kill extends RegionCall {
-    @Override
-    String action() {
-      return "kill";
-    }
-  }
+  static final class Kill extends RegionCall {}
 
   @Command(name = "region-start", mixinStandardHelpOptions = true, description = "Start a killed region of"
       + " 'genmesh up --region-processes' again on its data; it reconciles, then fails back.")
-  static final class Start extends RegionCall {
-    @Override
-    String action() {
-      return "start";
-    }
-  }
+  static final class Start extends RegionCall {}
 }
