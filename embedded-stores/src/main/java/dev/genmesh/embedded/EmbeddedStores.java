@@ -149,7 +149,7 @@ public final class EmbeddedStores implements AutoCloseable {
       LOG.info("embedded stores up: postgres per region ({}), redis on 127.0.0.1:{}, object store on {}, data in {}",
           ports, port, objects.endpoint(), dataDir);
       EmbeddedPostgres first = servers.values().iterator().next();
-      return new EmbeddedStores(lock, first, java.util.Map.copyOf(servers), redisServer, port, objects);
+      return new EmbeddedStores(lock, first, java.util.Collections.synchronizedMap(servers), redisServer, port, objects);
     } catch (IOException | RuntimeException e) {
       if (objects != null) {
         objects.close();
@@ -289,6 +289,23 @@ public final class EmbeddedStores implements AutoCloseable {
   public int postgresPort(String region) {
     EmbeddedPostgres own = regional.get(region);
     return own == null ? postgres.getPort() : own.getPort();
+  }
+
+  /**
+   * Starts {@code region}'s own server ({@link #startRegional}) again on its data and port after it was killed
+   * ({@code genmesh up --region-processes}), under {@code dataDir} as {@link #startRegional} put it: the dead one is
+   * released first (its lock on the data directory; the
+   * driver logs that it could not stop it), then the new one recovers from the crash.
+   */
+  public void restartPostgres(Path dataDir, String region, boolean durable, Path logFile, Map<String, String> settings)
+      throws IOException {
+    EmbeddedPostgres dead = regional.get(region);
+    if (dead == null) {
+      throw new IllegalArgumentException("no server of its own for region " + region);
+    }
+    closeQuietly(dead);
+    regional.put(region, startPostgres(dataDir.resolve("postgres-" + region), dead.getPort(), durable, logFile, true,
+        settings));
   }
 
   /** Creates each of {@code databases} that is missing in {@code region}'s own server (else the shared one). */

@@ -30,18 +30,13 @@ final class ChaosCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
-      + " postgres-failover, redis-failover, queue-pressure, a comma-separated list, or all.")
+      + " postgres-failover, redis-failover, queue-pressure, region-outage, a comma-separated list, or all.")
   String experiment;
 
   @Option(names = "--url", paramLabel = "EDGE", description = "The edge's base URL (default: the one the control API names).")
   String url;
 
-  @Option(names = "--control", paramLabel = "URL", description = "The chaos control API (default: from <data-dir>/"
-      + ChaosControl.CONTROL_FILE + ").")
-  String control;
-
-  @Option(names = "--control-token", paramLabel = "TOKEN", description = "Its bearer token (default: from the same file).")
-  String controlToken;
+  @Mixin ControlOptions controlOptions;
 
   @Option(names = "--admin-key", paramLabel = "KEY", description = "An admin key of the edge: one user and key per load"
       + " user is made with it (default: anonymous callers, where the edge allows them).")
@@ -103,17 +98,30 @@ final class ChaosCommand implements Callable<Integer> {
     return report.stream().allMatch(r -> ((JsonObject) r).getBoolean("passed")) ? 0 : 1;
   }
 
+  /** Where the control API is: {@code --control} and its token, else what {@code <data-dir>/chaos/control.json} names. */
+  static final class ControlOptions {
+    @Option(names = "--control", paramLabel = "URL", description = "The chaos control API (default: from <data-dir>/"
+        + ChaosControl.CONTROL_FILE + ").")
+    String control;
+
+    @Option(names = "--control-token", paramLabel = "TOKEN", description = "Its bearer token (default: from the same file).")
+    String controlToken;
+
+    /** The control API; empty if neither an option nor the data directory names one. */
+    java.util.Optional<ChaosHttp> api(Path dataDir) {
+      Path file = dataDir.resolve(ChaosControl.CONTROL_FILE);
+      if (control == null && Files.exists(file)) {
+        JsonObject saved = new JsonObject(read(file));
+        return java.util.Optional.of(new ChaosHttp(saved.getString("url"),
+            controlToken != null ? controlToken : saved.getString("token")));
+      }
+      return java.util.Optional.ofNullable(control).map(url -> new ChaosHttp(url, controlToken));
+    }
+  }
+
   private MeshUnderTest mesh() {
-    ChaosHttp controlApi = null;
+    ChaosHttp controlApi = controlOptions.api(common.dataDir()).orElse(null);
     Path file = common.dataDir().resolve(ChaosControl.CONTROL_FILE);
-    if (control == null && Files.exists(file)) {
-      JsonObject saved = new JsonObject(read(file));
-      control = saved.getString("url");
-      controlToken = controlToken != null ? controlToken : saved.getString("token");
-    }
-    if (control != null) {
-      controlApi = new ChaosHttp(control, controlToken);
-    }
     if (url == null) {
       if (controlApi == null) {
         throw new IllegalArgumentException("no --url, and no control API in " + file + " to ask for the edge's");

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         RoleCommands.Safety.class, BuildModelCommand.class, ModelCommands.class, SimulateCommand.class,
         PlanCommand.class,
         AccountCommands.Users.class, AccountCommands.Keys.class, BackupCommands.Backup.class, BackupCommands.Restore.class,
-        dev.genmesh.launcher.generate.GenerateCommand.class, ChaosCommand.class})
+        dev.genmesh.launcher.generate.GenerateCommand.class, ChaosCommand.class,
+        RegionCommands.Kill.class, RegionCommands.Start.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

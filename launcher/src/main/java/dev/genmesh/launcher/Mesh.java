@@ -24,6 +24,7 @@ import dev.genmesh.launcher.impl.LocalUsers;
 import dev.genmesh.launcher.impl.ReferenceSafety;
 import dev.genmesh.launcher.impl.RegionCluster;
 import dev.genmesh.launcher.impl.UserDbMove;
+import dev.genmesh.launcher.regions.RegionProcesses;
 import dev.genmesh.launcher.scaling.LocalAutoscaling;
 import dev.genmesh.launcher.scaling.LocalWorkerActuator;
 import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
@@ -59,21 +60,18 @@ import org.slf4j.LoggerFactory;
  * The whole mesh in one process: embedded PostgreSQL, Redis and object store, one Hazelcast cluster per
  * region (a region-node member and a worker member each), and the edge router. With
  * {@link Options#autoscale} the workers are {@code genmesh worker} child processes instead, started
- * and stopped by each region's autoscaler ({@link LocalWorkerActuator}).
+ * and stopped by each region's autoscaler ({@link LocalWorkerActuator}). With {@code --region-processes}
+ * each region's node and workers are processes of their own instead ({@link RegionProcesses}).
  */
 public final class Mesh implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Mesh.class);
   private static final long STEP_TIMEOUT_S = 180;
   /** How long the sentinel waits for a silent Redis master before it promotes the replica. */
   private static final long REDIS_DOWN_AFTER_MS = 5_000;
-  /** How long a worker process has to leave its cluster after SIGTERM before it is killed. */
-  private static final Duration WORKER_STOP_GRACE = Duration.ofSeconds(20);
 
   /**
    * @param randomPorts pick free ports for every listener (tests, or a second mesh on one machine)
    * @param durable fsync on in the embedded stores
-   */
-  /**
    * @param autoscale the regions scale their CPU workers themselves ({@link LocalAutoscaling}), as
    *     {@code genmesh worker} processes
    * @param configTree the settings the mesh's config was loaded from ({@link ConfigLoader#tree}); the
@@ -87,16 +85,6 @@ public final class Mesh implements AutoCloseable {
   }
 
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final List<Vertx> members = new ArrayList<>();
-  private final List<Vertx> workers = new ArrayList<>();
-  private final List<RegionNodeVerticle> regionNodes = new ArrayList<>();
-  private final List<LocalWorkerActuator> actuators = new ArrayList<>();
-  private final Map<String, String> workerHttp = new LinkedHashMap<>();
-  private final Map<String, WorkerProcesses> workerProcesses = new LinkedHashMap<>();
-  /** Per region node, the pool that starts its worker processes (blocking: a fork and a file write). */
-  private final List<WorkerExecutor> processStarters = new ArrayList<>();
-  /** Completes once every region node listens: worker processes need their real ports. */
-  private final Promise<Void> regionsStarted = Promise.promise();
   private EmbeddedStores stores;
   private EmbeddedRedisHa redisHa;
   private Vertx edgeVertx;
@@ -111,6 +99,10 @@ public final class Mesh implements AutoCloseable {
   /** The stores' fault proxies of {@code --chaos} (docs/chaos.md); none otherwise. */
   private FaultPoints faults = FaultPoints.none();
   private ChaosControl chaosControl;
+  /** The regions in this JVM (without {@code --region-processes}). */
+  private final LocalRegions here = new LocalRegions(meters);
+  /** The regions as processes of their own ({@code --region-processes}); null: in this JVM. */
+  private RegionProcesses regionProcesses;
 
   private Mesh() {}
 
@@ -121,15 +113,28 @@ public final class Mesh implements AutoCloseable {
 
   /** As {@link #start}, with fault proxies before the stores, the chaos control API, 2 warm workers (docs/chaos.md). */
   public static Mesh startWithChaos(GenmeshConfig base, Options options, Consumer<String> progress) {
+    return start(base, options, progress, true, false);
+  }
+
+  /**
+   * As {@link #start}, with {@code chaos} as {@link #startWithChaos}; {@code regionProcesses}: each region's node and
+   * workers as processes of their own, failover on, and the control API to kill and start a region (docs/failover.md).
+   */
+  public static Mesh start(GenmeshConfig base, Options options, Consumer<String> progress, boolean chaos,
+      boolean regionProcesses) {
     Mesh mesh = new Mesh();
-    mesh.faults = FaultPoints.proxied();
+    mesh.faults = chaos ? FaultPoints.proxied() : FaultPoints.none();
+    mesh.regionProcesses = regionProcesses ? new RegionProcesses(new RegionProcesses.Options(options.dataDir(),
+        options.bindHost(), options.autoscale(), chaos && options.autoscale() ? 2 : 1, (region, log) -> mesh.stores
+        .restartPostgres(options.dataDir(), region, options.durable(), log,
+            LocalBackups.postgresSettings(base, options.dataDir(), region)))) : null;
     return start(mesh, base, options, progress);
   }
 
   private static Mesh start(Mesh mesh, GenmeshConfig base, Options options, Consumer<String> progress) {
     try {
       mesh.startAll(base, options, progress);
-      if (mesh.faults.enabled()) {
+      if (mesh.faults.enabled() || mesh.regionProcesses != null) {
         mesh.startChaosControl(options, progress);
       }
       return mesh;
@@ -166,57 +171,10 @@ public final class Mesh implements AutoCloseable {
     progress.accept("publishing the bundled models into the registry of " + String.join(", ", seeded) + " under "
         + registryRoot + (seeded.size() < config.regions().size() ? " (the other regions pull them from it)" : ""));
     BundledModels.publish(config, modelRoot, seeded.stream().map(registryRoot::resolve).toList());
-    Map<String, String> regionUrls = new java.util.concurrent.ConcurrentHashMap<>();
-    String primary = config.registry().primary();
-
-    Map<String, RegionConfig> started = new LinkedHashMap<>();
-    for (RegionConfig region : config.regions().values()) {
-      progress.accept("starting region " + region.name() + " (Hazelcast cluster genmesh-" + region.name() + ")");
-      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
-          "join cluster of " + region.name());
-      Vertx node = member.vertx();
-      members.add(node);
-      RegionNodeVerticle verticle = new RegionNodeVerticle(config, region.name(), meters,
-          registryRoot.resolve(region.name()), Clock.systemUTC())
-          .withLocalSafety(new ReferenceSafety())
-          .withPrimaryRegistryUrl(() -> regionUrls.getOrDefault(primary, "http://127.0.0.1:" + config.region(primary).httpPort()));
-      if (options.autoscale()) {
-        // Worker processes start once every region listens, with the config as running (real ports).
-        WorkerExecutor starter = node.createSharedWorkerExecutor("genmesh-worker-processes-" + region.name(), 1);
-        processStarters.add(starter);
-        LocalWorkerActuator actuator = new LocalWorkerActuator(node, region.name(), region.code() + "-worker",
-            config.worker().gpuClass(), config.autoscaling().drainDeadlineMs(), verticle::knownWorkers,
-            workerId -> startWorkerProcess(starter, region.name(), workerId, options),
-            workerId -> WorkerProcesses.logOf(options.dataDir(), workerId), Clock.systemUTC());
-        actuators.add(actuator);
-        verticle.withActuator(actuator);
-      }
-      await(node.deployVerticle(verticle), "start region node " + region.name());
-      member.onMemberLeft(verticle::memberLeft);
-      regionNodes.add(verticle);
-      started.put(region.name(), region.withHttpPort(verticle.actualPort())
-          .withApiUrl("http://" + options.bindHost() + ":" + verticle.actualPort()));
-      regionUrls.put(region.name(), started.get(region.name()).apiUrl());
-    }
-    config = config.withRegions(started);
-    regionsStarted.complete();
-
-    for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : config.regions().values()) {
-      progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
-      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
-          "join cluster of " + region.name());
-      Vertx worker = member.vertx();
-      workers.add(worker);
-      String workerId = region.code() + "-worker-1";
-      InferenceVerticle verticle = new InferenceVerticle(config, region.name(), workerId, meters,
-          CommonOptions.modelSource(config, region.name(), workerId, modelRoot, meters),
-          WorkerOptions.defaults().withClusterNodeId(member.nodeId())
-              .withSpoolDir(CommonOptions.spoolDir(config, options.dataDir(), workerId)));
-      // Any free port: the three workers share this process and its configuration.
-      WorkerHttp http = new WorkerHttp(verticle, meters, options.bindHost(), 0);
-      await(worker.deployVerticle(http), "start the HTTP probes of the worker of " + region.name());
-      await(worker.deployVerticle(verticle), "start inference worker of " + region.name());
-      workerHttp.put(region.name(), "http://" + options.bindHost() + ":" + http.actualPort());
+    if (regionProcesses == null) {
+      config = here.start(config, options, progress, modelRoot, registryRoot);
+    } else {
+      config = RegionProcesses.pinned(config, options.bindHost());
     }
 
     progress.accept("starting the edge router");
@@ -232,6 +190,12 @@ public final class Mesh implements AutoCloseable {
     }
     edge = new EdgeVerticle(config, meters, Clock.systemUTC(), users);
     await(edgeVertx.deployVerticle(edge), "start the edge router");
+    if (regionProcesses != null) {
+      Map<String, Integer> pgPorts = new LinkedHashMap<>();
+      config.regions().keySet().forEach(name -> pgPorts.put(name, stores.postgresPort(name)));
+      config = regionProcesses.start(config, options.configTree(), "http://" + options.bindHost() + ":" + edge.actualPort(),
+          pgPorts, progress);
+    }
     tellParticipantsWhereEachListens(options);
     progress.accept("starting the GeoDNS responder for " + config.failover().dns().apiFqdn() + " and DNS failover");
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
@@ -246,7 +210,8 @@ public final class Mesh implements AutoCloseable {
 
   private void startChaosControl(Options options, Consumer<String> progress) {
     progress.accept("starting the chaos control API (fault proxies " + faults.describe().fieldNames() + ")");
-    var targets = new ChaosControl.Targets(() -> config, () -> "http://127.0.0.1:" + edgePort(), this::scaledWorkerPids);
+    var targets = new ChaosControl.Targets(() -> config, () -> "http://127.0.0.1:" + edgePort(), this::scaledWorkerPids,
+        regionProcesses != null ? regionProcesses : dev.genmesh.launcher.chaos.RegionOutages.NONE);
     chaosControl = await(ChaosControl.start(edgeVertx, options.dataDir(), faults, new RedisNodes(options.dataDir(),
         stores.redisPort(), redisHa, options.durable()), CommonOptions.modelFaults(config, options.dataDir()), targets,
         meters), "start the chaos control API");
@@ -271,30 +236,18 @@ public final class Mesh implements AutoCloseable {
       config = config.withFailover(config.failover().withEdgeUrl(edgeUrl));
       addresses.put(dev.genmesh.config.failover.FailoverConfig.EDGE, edgeUrl);
     }
-    regionNodes.forEach(node -> node.failover().useAddresses(addresses));
-  }
-
-  /** A worker the autoscaler asked for: a {@code genmesh worker} process (the region judges it by heartbeats). */
-  private Future<Process> startWorkerProcess(WorkerExecutor starter, String regionName, String workerId, Options options) {
-    return regionsStarted.future().compose(v -> starter.executeBlocking(() ->
-        workerProcesses(regionName, options).start(workerId)));
-  }
-
-  /** The region's worker starter, with its config file written on first use (the mesh runs by then). */
-  private synchronized WorkerProcesses workerProcesses(String regionName, Options options) {
-    return workerProcesses.computeIfAbsent(regionName, name -> new WorkerProcesses(options.dataDir(), options.bindHost(),
-        WorkerConfigFile.write(options.dataDir().resolve("workers"), options.configTree(), config, name), name));
+    here.useAddresses(addresses);
   }
 
   /** The workers the autoscalers run now, per region (empty without {@code --autoscale}). */
   public List<String> scaledWorkers() {
-    return actuators.stream().flatMap(a -> a.workerIds().stream()).toList();
+    return here.scaledWorkers();
   }
 
   /** Worker id → process id of the autoscaled worker processes running now. */
   public Map<String, Long> scaledWorkerPids() {
-    Map<String, Long> pids = new LinkedHashMap<>();
-    actuators.forEach(a -> pids.putAll(a.workerPids()));
+    Map<String, Long> pids = new LinkedHashMap<>(regionProcesses != null ? regionProcesses.workerPids() : Map.of());
+    pids.putAll(here.workerPids());
     return pids;
   }
 
@@ -319,7 +272,7 @@ public final class Mesh implements AutoCloseable {
 
   /** Region → base URL of its worker's probes and metrics ({@code /health/live}, {@code /health/ready}, {@code /metrics}). */
   public Map<String, String> workerHttp() {
-    return Map.copyOf(workerHttp);
+    return here.workerHttp();
   }
 
   public PrometheusMeterRegistry meters() {
@@ -328,7 +281,7 @@ public final class Mesh implements AutoCloseable {
 
   /** The region nodes' Vert.x instances, in the config's region order (each a member of its region's cluster). */
   public List<Vertx> regionMembers() {
-    return List.copyOf(members);
+    return here.members();
   }
 
   public EmbeddedStores stores() {
@@ -358,13 +311,9 @@ public final class Mesh implements AutoCloseable {
     if (edgeVertx != null) {
       closeQuietly(edgeVertx, "edge"); // closes the user database's pools too
     }
-    regionsStarted.tryFail("the mesh is stopping");
-    actuators.forEach(a -> a.close(WORKER_STOP_GRACE));
-    processStarters.forEach(WorkerExecutor::close);
-    workers.forEach(v -> closeQuietly(v, "worker"));
-    members.forEach(v -> closeQuietly(v, "region node"));
+    here.close();
     backups.forEach(BackupSchedule::close);
-    for (AutoCloseable part : java.util.Arrays.asList(chaosControl, faults, redisHa, userDb, stores)) {
+    for (AutoCloseable part : java.util.Arrays.asList(regionProcesses, chaosControl, faults, redisHa, userDb, stores)) {
       if (part != null) {
         try {
           part.close();
@@ -376,7 +325,7 @@ public final class Mesh implements AutoCloseable {
     meters.close();
   }
 
-  private static void closeQuietly(Vertx vertx, String what) {
+  static void closeQuietly(Vertx vertx, String what) {
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -78,9 +78,22 @@ final class RoleCommands {
     @Option(names = "--name", required = true, description = "Region name from the config, e.g. us-west.")
     String name;
 
+    /** Set by {@code genmesh up --region-processes}: a region node it started must not outlive it. */
+    @Option(names = "--exit-with-parent", hidden = true, paramLabel = "PID", description = "Exit when process PID exits.")
+    Long parentPid;
+
+    /** Set by {@code genmesh up --region-processes --autoscale}: this node starts its own worker processes. */
+    @Option(names = "--local-workers", hidden = true, paramLabel = "MIN", description = "Scale local CPU worker"
+        + " processes (a warm pool of MIN), as 'genmesh up --autoscale' does.")
+    Integer localWorkers;
+
     @Override
     public void run() {
-      GenmeshConfig config = common.loadConfig();
+      if (parentPid != null) {
+        exitWithParent(parentPid);
+      }
+      GenmeshConfig config = localWorkers == null ? common.loadConfig()
+          : dev.genmesh.launcher.scaling.LocalAutoscaling.configure(common.loadConfig(), localWorkers);
       RegionConfig region = config.region(name);
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       dev.genmesh.launcher.tracing.Tracing.start(config.tracing(), "region");
@@ -89,7 +102,10 @@ final class RoleCommands {
       RegionNodeVerticle node = new RegionNodeVerticle(config, name, meters,
           CommonOptions.registryRoot(config, common.dataDir()).resolve(name), Clock.systemUTC())
           .withLocalSafety(new ReferenceSafety());
-      if (KubernetesScaling.attach(vertx, config, name, node, meters)) {
+      if (localWorkers != null) {
+        node.withActuator(LocalRegions.processActuator(vertx, config, region, node, common.dataDir(), common.bindHost,
+            common.configFile));
+      } else if (KubernetesScaling.attach(vertx, config, name, node, meters)) {
         System.out.println("[genmesh] region " + name + " scales worker Deployments in namespace "
             + config.autoscaling().kubernetes().namespace() + (config.autoscaling().kubernetes().dryRun() ? " (dry run)" : ""));
       }
@@ -160,7 +176,7 @@ final class RoleCommands {
    */
   private static void exitWithParent(long pid) {
     Runnable exit = () -> {
-      System.out.println("[genmesh] worker stopping: its parent process " + pid + " is gone");
+      System.out.println("[genmesh] stopping: its parent process " + pid + " is gone");
       System.exit(0);
     };
     ProcessHandle.of(pid).ifPresentOrElse(parent -> parent.onExit().thenRunAsync(exit), exit);

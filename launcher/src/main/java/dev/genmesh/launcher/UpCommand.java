@@ -35,13 +35,18 @@ final class UpCommand implements Runnable {
       + " open the chaos control API on loopback, for 'genmesh chaos' (docs/chaos.md). Best with --autoscale.")
   boolean chaos;
 
+  @Option(names = "--region-processes", description = "Run each region's node and workers as processes of their own, with"
+      + " failover on, so that a region can be lost alone: 'genmesh region-kill NAME', 'genmesh region-start NAME'"
+      + " (docs/failover.md, \"Losing a region in genmesh up\").")
+  boolean regionProcesses;
+
   @Override
   public void run() {
     GenmeshConfig config = onlySelectedRegions(common.loadConfig());
     long started = System.nanoTime();
     var options = new Mesh.Options(common.dataDir(), randomPorts, !noFsync, common.bindHost, autoscale, common.loadTree());
     java.util.function.Consumer<String> progress = step -> System.out.println("[genmesh] " + step + " ...");
-    Mesh mesh = chaos ? Mesh.startWithChaos(config, options, progress) : Mesh.start(config, options, progress);
+    Mesh mesh = Mesh.start(config, options, progress, chaos, regionProcesses);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("[genmesh] shutting down: edge, workers, regions, stores (queued work stays in the request log)");
@@ -79,9 +84,15 @@ final class UpCommand implements Runnable {
     }
     mesh.workerHttp().forEach((region, url) ->
         System.out.println("  worker        " + region + " " + url + "/health/ready"));
-    if (autoscale) {
-      System.out.println("  workers       processes started by each region, output in "
+    if (autoscale || regionProcesses) {
+      System.out.println("  workers       processes" + (autoscale ? " started by each region" : "") + ", output in "
           + options.dataDir().resolve("workers") + "/<id>.log");
+    }
+    if (regionProcesses) {
+      System.out.println("  regions       each a process group with failover on (node output in "
+          + options.dataDir().resolve("regions") + "/<region>-node.log); take one down and back:");
+      System.out.println("                genmesh region-kill " + mesh.config().regions().keySet().iterator().next()
+          + " --data-dir " + options.dataDir() + "   (then region-start; watch " + base + "/ops and /failover/decisions)");
     }
     mesh.chaosControlUrl().ifPresent(url -> System.out.println("  chaos control " + url + " (token in "
         + options.dataDir().resolve(dev.genmesh.launcher.chaos.ChaosControl.CONTROL_FILE) + "; genmesh chaos --help)"));

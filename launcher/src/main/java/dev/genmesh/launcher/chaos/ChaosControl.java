@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * only, on a free port, behind a random bearer token; both are written to
  * {@code <data-dir>/chaos/control.json} (owner-readable) where {@code genmesh chaos} finds them. It
  * lists what can be hurt (regions, worker processes, the Redis pair, the fault proxies, the model
- * files) and hurts it by real means: signals to processes, a proxy's delay or outage, corrupted
+ * files; whole regions with {@code --region-processes}) and hurts it by real means: signals to processes, a proxy's delay or outage, corrupted
  * model weights. A deployment elsewhere offers the same six calls from its own operator tooling
  * (kubectl, a network policy), see docs/chaos.md.
  */
@@ -37,8 +37,16 @@ public final class ChaosControl implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosControl.class);
   public static final String CONTROL_FILE = "chaos/control.json";
 
-  /** What the mesh shows the control: its configuration as running, its edge's URL, its worker processes (id → pid). */
-  public record Targets(Supplier<GenmeshConfig> config, Supplier<String> edgeUrl, Supplier<Map<String, Long>> workerPids) {}
+  /**
+   * What the mesh shows the control: its configuration as running, its edge's URL, its worker processes (id → pid),
+   * and the regions it can take down whole ({@code --region-processes}; {@link RegionOutages#NONE} otherwise).
+   */
+  public record Targets(Supplier<GenmeshConfig> config, Supplier<String> edgeUrl, Supplier<Map<String, Long>> workerPids,
+      RegionOutages regions) {
+    public Targets(Supplier<GenmeshConfig> config, Supplier<String> edgeUrl, Supplier<Map<String, Long>> workerPids) {
+      this(config, edgeUrl, workerPids, RegionOutages.NONE);
+    }
+  }
 
   private final Vertx vertx;
   private final FaultPoints faults;
@@ -88,6 +96,8 @@ public final class ChaosControl implements AutoCloseable {
     router.post("/chaos/redis/kill-master").handler(ctx -> blocking(ctx, () -> injected("redis_kill", redis.killMaster())));
     router.post("/chaos/redis/restart").handler(ctx -> blocking(ctx, redis::restartDead));
     router.post("/chaos/models/:name").handler(this::setModel);
+    router.post("/chaos/regions/:name/kill").handler(ctx -> region(ctx, true));
+    router.post("/chaos/regions/:name/start").handler(ctx -> region(ctx, false));
     return router;
   }
 
@@ -107,7 +117,7 @@ public final class ChaosControl implements AutoCloseable {
     config.regions().values().forEach(r -> regions.put(r.name(),
         new JsonObject().put("url", r.effectiveApiUrl()).put("code", r.code())));
     return new JsonObject().put("edge", targets.edgeUrl().get()).put("regions", regions).put("workers", workers).put("redis", redis.describe())
-        .put("proxies", faults.describe()).put("corrupted_models", models.describe())
+        .put("proxies", faults.describe()).put("region_processes", targets.regions().describe()).put("corrupted_models", models.describe())
         .put("max_attempts", config.queue().maxRetries() + 1)
         .put("wait_targets_ms", new JsonObject(new java.util.LinkedHashMap<>(config.autoscaling().waitTargetsMs())));
   }
@@ -163,6 +173,19 @@ public final class ChaosControl implements AutoCloseable {
       fail(ctx, ErrorCode.INVALID_FIELD, "signal must be KILL, STOP or CONT");
     } else {
       blocking(ctx, () -> injected("signal", Signals.send(pid, signal).put("worker", ctx.pathParam("id"))));
+    }
+  }
+
+  /** Kills every process of a region ({@code --region-processes}), or starts them again. */
+  private void region(RoutingContext ctx, boolean kill) {
+    String name = ctx.pathParam("name");
+    if (!targets.config().get().regions().containsKey(name)) {
+      fail(ctx, ErrorCode.NOT_FOUND, "no region " + name + " (see GET /chaos/targets)");
+    } else if (!targets.regions().available()) {
+      fail(ctx, ErrorCode.CONFLICT, "this mesh runs every region inside one JVM, so none can be lost alone: start it"
+          + " with 'genmesh up --region-processes'");
+    } else {
+      blocking(ctx, () -> kill ? injected("region_kill", targets.regions().kill(name)) : targets.regions().start(name));
     }
   }
 

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The short chaos matrix of CI (docs/chaos.md): {@code genmesh up --autoscale --chaos} as a process
  * (one region, random ports), then {@code genmesh chaos} with the cheapest experiments, briefly:
  * +500 ms on the image store, and a worker process SIGKILLed under load. Each must pass its
- * validations and the invariants, and the report must say so. The full matrix is
- * {@code bench/chaos/run.sh}.
+ * validations and the invariants, and the report must say so; {@code region-outage} must refuse to run
+ * there (its regions share one JVM). The full matrix is {@code bench/chaos/run.sh}.
  *
  * <p>On demand ({@code -Dgenmesh.chaos.modelLoadFailure=true}), {@code model-load-failure} the same
  * way: about 115 s here (45 s of start-up), which would push the CI matrix past 3 minutes and is past
@@ -45,6 +45,15 @@ class ChaosMatrixTest {
     assertThat(killed.getJsonObject("measures").getDouble("impact_s")).as("seconds from the kill to the completion"
         + " of the killed worker's request").isBetween(0.0, 30.0);
     assertThat(killed.getJsonObject("measures").getDouble("acknowledged")).isPositive();
+
+    // A one-JVM mesh cannot lose a region alone: region-outage says so at its first check, and fails.
+    Path outage = dir.resolve("outage.json");
+    CliRun refused = ChildProcesses.briefChaos(data, "region-outage", outage);
+    JsonObject first = new JsonObject(Files.readString(outage)).getJsonArray("runs").getJsonObject(0)
+        .getJsonArray("checks").getJsonObject(0);
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(first.getBoolean("passed")).isFalse();
+    assertThat(first.getString("detail")).contains("every region runs inside one JVM", "genmesh up --region-processes");
   }
 
   /**

@@ -47,8 +47,13 @@ public final class ChaosHttp {
   }
 
   public Answer post(String path, JsonObject body) {
+    return post(path, body, TIMEOUT);
+  }
+
+  /** As {@link #post(String, JsonObject)}, waiting up to {@code timeout} for the answer (a call that starts processes). */
+  public Answer post(String path, JsonObject body, Duration timeout) {
     return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).timeout(timeout));
   }
 
   /** The first bytes of the answer at {@code path} (a PNG's signature), empty unless 200. */
@@ -74,7 +79,11 @@ public final class ChaosHttp {
       request.header("Authorization", "Bearer " + bearer);
     }
     try {
-      HttpResponse<String> response = http.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+      HttpRequest built = request.build();
+      if (built.timeout().isEmpty()) {
+        built = request.timeout(TIMEOUT).build();
+      }
+      HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString());
       return new Answer(response.statusCode(), response.body());
     } catch (IOException e) {
       return new Answer(0, e.toString());

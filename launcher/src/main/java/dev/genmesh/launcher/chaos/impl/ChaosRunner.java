@@ -38,7 +38,7 @@ public final class ChaosRunner {
   private static Map<String, Supplier<Experiment>> experiments() {
     Map<String, Supplier<Experiment>> all = new LinkedHashMap<>();
     List.<Supplier<Experiment>>of(WorkerTermination::new, NetworkPartition::new, ModelLoadFailure::new, StorageLatency::new,
-            PostgresFailover::new, RedisFailover::new, QueuePressure::new)
+            PostgresFailover::new, RedisFailover::new, QueuePressure::new, RegionOutage::new)
         .forEach(make -> all.put(make.get().name(), make));
     return all;
   }

@@ -11,6 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * when there is one ({@code genmesh up --chaos}; docs/chaos.md says what a deployment offers instead).
  */
 public final class MeshUnderTest {
+  /** A region's kill waits for its processes to end, its start for its node to answer (minutes on a loaded machine). */
+  public static final java.time.Duration REGION_CALL = java.time.Duration.ofMinutes(5);
   private final ChaosHttp edge;
   private final List<String> userKeys;
   private final ChaosHttp control;
@@ -77,6 +79,18 @@ public final class MeshUnderTest {
   public JsonObject corruptModel(String model, boolean corrupt) {
     return ok(requireControl().post("/chaos/models/" + model, new JsonObject().put("corrupt", corrupt)),
         (corrupt ? "corrupt" : "restore") + " the files of " + model);
+  }
+
+  /** SIGKILLs every process of {@code region} ({@code genmesh up --region-processes}); what was killed. */
+  public JsonObject killRegion(String region) {
+    return ok(requireControl().post("/chaos/regions/" + region + "/kill", new JsonObject(), REGION_CALL), "kill region "
+        + region);
+  }
+
+  /** Starts {@code region}'s processes again on its data; returns once its node answers. */
+  public JsonObject startRegion(String region) {
+    return ok(requireControl().post("/chaos/regions/" + region + "/start", new JsonObject(), REGION_CALL), "start region "
+        + region);
   }
 
   /** The names of the regions the control API lists. */

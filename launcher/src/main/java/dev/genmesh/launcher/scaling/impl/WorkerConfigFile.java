@@ -36,6 +36,13 @@ public final class WorkerConfigFile {
    * @param running the configuration as running (after port and endpoint rewrites)
    */
   public static Path write(Path dir, Map<String, Object> source, GenmeshConfig running, String region) {
+    return write(dir, source, running, region, region + "-worker.yaml",
+        "genmesh up --autoscale for its worker processes of " + region);
+  }
+
+  /** As above, into {@code <dir>/<fileName>}, its first line naming {@code purpose} (e.g. a region's processes). */
+  public static Path write(Path dir, Map<String, Object> source, GenmeshConfig running, String region, String fileName,
+      String purpose) {
     Map<String, Object> tree = deepCopy(source);
     Map<String, Object> regions = new LinkedHashMap<>();
     running.regions().values().forEach(r -> regions.put(r.name(), regionTree(r, subtree(source, "regions", r.name()))));
@@ -45,12 +52,11 @@ public final class WorkerConfigFile {
     child(tree, "worker").put("http_port", 0);
     DumperOptions options = new DumperOptions();
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-    Path file = dir.resolve(region + "-worker.yaml");
+    Path file = dir.resolve(fileName);
     try {
       Files.createDirectories(dir);
       ownerOnly(file);
-      Files.writeString(file, "# Written by genmesh up --autoscale for its worker processes of " + region
-          + "; rewritten at each start.\n" + new Yaml(options).dump(tree));
+      Files.writeString(file, "# Written by " + purpose + "; rewritten at each start.\n" + new Yaml(options).dump(tree));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the worker configuration " + file, e);
     }

@@ -44,15 +44,8 @@ public final class WorkerProcesses {
 
   /** Starts worker {@code workerId} (blocking: forks a JVM); it joins the region's cluster and warms up on its own. */
   public Process start(String workerId) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(WORKER_JVM_OPTIONS);
-    command.addAll(forwardedJvmOptions());
-    command.add("-cp");
-    command.add(classPath());
-    command.add(MAIN);
-    command.addAll(List.of("worker", "--region", region, "--id", workerId, "--data-dir", dataDir.toString(),
-        "--bind", bindHost, "--config", configFile.toString(),
+    List<String> command = javaCommand(WORKER_JVM_OPTIONS, List.of("worker", "--region", region, "--id", workerId,
+        "--data-dir", dataDir.toString(), "--bind", bindHost, "--config", configFile.toString(),
         "--exit-with-parent", Long.toString(ProcessHandle.current().pid())));
     Path log = logOf(dataDir, workerId);
     try {
@@ -66,6 +59,19 @@ public final class WorkerProcesses {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start worker " + workerId + " (" + String.join(" ", command) + ")", e);
     }
+  }
+
+  /** {@code java <jvmOptions> <this JVM's forwarded flags> -cp <its class path> dev.genmesh.launcher.Main <args>}. */
+  public static List<String> javaCommand(List<String> jvmOptions, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(forwardedJvmOptions());
+    command.add("-cp");
+    command.add(classPath());
+    command.add(MAIN);
+    command.addAll(args);
+    return command;
   }
 
   /**

@@ -1,0 +1,180 @@
+package dev.genmesh.launcher.regions;
+
+import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.RegionConfig;
+import dev.genmesh.launcher.chaos.RegionOutages;
+import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The regions of {@code genmesh up --region-processes} (docs/failover.md, "Losing a region in
+ * genmesh up"): each region's node, workers and PostgreSQL are processes of their own, so that a
+ * region can be SIGKILLed alone ({@link #kill}) and started again on its data ({@link #start}) while
+ * {@code up} keeps the edge, the user database, Redis, the object store, the GeoDNS responder and the
+ * control API. Failover is on. A region keeps its HTTP port across a kill, as a real region keeps its
+ * address: the edge and its peers know it by it.
+ */
+public final class RegionProcesses implements RegionOutages, AutoCloseable {
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
+  /**
+   * @param workersPerRegion worker processes this JVM starts per region; with {@code autoscale}, the warm pool each
+   *     node's own autoscaler keeps (it starts them, as its children)
+   * @param postgres starts a killed region's PostgreSQL again on its data and port
+   */
+  public record Options(Path dataDir, String bindHost, boolean autoscale, int workersPerRegion, PostgresStarter postgres) {}
+
+  /** Starts region's own PostgreSQL again after a kill, its output to {@code log}; blocking. */
+  @FunctionalInterface
+  public interface PostgresStarter {
+    void start(String region, Path log) throws java.io.IOException;
+  }
+
+  private final Options options;
+  private final Map<String, RegionGroup> groups = new LinkedHashMap<>();
+  private volatile GenmeshConfig running;
+
+  public RegionProcesses(Options options) {
+    this.options = options;
+  }
+
+  /**
+   * The config with failover on and each region's HTTP port fixed: a port of 0 ({@code --random-ports}) becomes
+   * a free one below the ephemeral range, chosen now and kept across kills.
+   */
+  public static GenmeshConfig pinned(GenmeshConfig config, String bindHost) {
+    Map<String, RegionConfig> regions = new LinkedHashMap<>();
+    config.regions().values().forEach(r -> {
+      int port = r.httpPort() == 0 ? StablePorts.pick() : r.httpPort();
+      regions.put(r.name(), r.withHttpPort(port).withApiUrl(r.apiUrl().isBlank() ? "http://" + bindHost + ":" + port
+          : r.apiUrl()));
+    });
+    return config.withRegions(regions).withFailover(config.failover().withEnabled(true));
+  }
+
+  /**
+   * Writes each region's config file ({@code <data dir>/regions/<region>.yaml}: the settings of {@code tree} with
+   * the running ports, stores, failover on and the edge's URL) and starts every region; returns once each node answers.
+   *
+   * @param postgresPorts region → the port of its own PostgreSQL server (not a fault proxy's)
+   */
+  public GenmeshConfig start(GenmeshConfig config, Map<String, Object> tree, String edgeUrl,
+      Map<String, Integer> postgresPorts, Consumer<String> progress) {
+    running = config.withFailover(config.failover().withEdgeUrl(edgeUrl));
+    Map<String, Object> withFailover = new LinkedHashMap<>(tree);
+    Map<String, Object> failover = new LinkedHashMap<>(asMap(tree.get("failover")));
+    failover.put("enabled", true);
+    failover.put("edge_url", edgeUrl);
+    withFailover.put("failover", failover);
+    for (RegionConfig region : running.regions().values()) {
+      Path file = WorkerConfigFile.write(options.dataDir().resolve("regions"), withFailover, running, region.name(),
+          region.name() + ".yaml", "the processes of region " + region.name() + " (genmesh up --region-processes)");
+      groups.put(region.name(), new RegionGroup(region.name(), new RegionGroup.Setup(options.dataDir(),
+          options.bindHost(), file, region.code(), options.workersPerRegion(), options.autoscale(),
+          postgresPorts.get(region.name()), options.postgres())));
+    }
+    groups.forEach((name, group) -> {
+      progress.accept("starting region " + name + " as processes: its node (genmesh region, output in "
+          + RegionGroup.nodeLog(options.dataDir(), name) + ")" + (options.autoscale() ? ", whose autoscaler starts its workers"
+          : " and " + options.workersPerRegion() + " worker process(es)"));
+      group.start();
+    });
+    groups.keySet().forEach(this::awaitLive);
+    return running;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object value) {
+    return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
+  }
+
+  @Override
+  public boolean available() {
+    return true;
+  }
+
+  @Override
+  public JsonObject describe() {
+    JsonObject all = new JsonObject();
+    groups.forEach((name, group) -> all.put(name, group.describe()));
+    return all;
+  }
+
+  @Override
+  public JsonObject kill(String region) {
+    return group(region).kill();
+  }
+
+  @Override
+  public JsonObject start(String region) {
+    long started = System.nanoTime();
+    JsonObject result = group(region).start();
+    awaitLive(region);
+    return result.put("live_after_s", (System.nanoTime() - started) / 1e9);
+  }
+
+  /** Worker id → pid of every region's worker processes alive now. */
+  public Map<String, Long> workerPids() {
+    Map<String, Long> pids = new LinkedHashMap<>();
+    groups.values().forEach(g -> pids.putAll(g.workerPids()));
+    return pids;
+  }
+
+  private RegionGroup group(String region) {
+    RegionGroup group = groups.get(region);
+    if (group == null) {
+      throw new java.util.NoSuchElementException("no region " + region + " in this mesh (known: " + groups.keySet() + ")");
+    }
+    return group;
+  }
+
+  /** Waits until the region's node answers {@code /health/live} on its fixed port. */
+  private void awaitLive(String region) {
+    String url = running.region(region).effectiveApiUrl() + "/health/live";
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!group(region).running()) {
+        throw new IllegalStateException("the node of region " + region + " exited while starting; see "
+            + RegionGroup.nodeLog(options.dataDir(), region));
+      }
+      try {
+        if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for region " + region);
+      }
+      sleep(200);
+    }
+    throw new IllegalStateException("region " + region + " did not answer " + url + " within " + START_TIMEOUT.toSeconds()
+        + " s; see " + RegionGroup.nodeLog(options.dataDir(), region));
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops every region gently (workers, then the node), in parallel. */
+  @Override
+  public void close() {
+    groups.values().parallelStream().forEach(RegionGroup::stop);
+  }
+}
