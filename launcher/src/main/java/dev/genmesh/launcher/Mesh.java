@@ -203,7 +203,7 @@ public final class Mesh implements AutoCloseable {
 
     for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : config.regions().values()) {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
-      RegionCluster.Member member = await(RegionCluster.join(region, options.bindHost(), null),
+      RegionCluster.Member member = await(RegionCluster.joinAsWorker(region, options.bindHost(), null),
           "join cluster of " + region.name());
       Vertx worker = member.vertx();
       workers.add(worker);
