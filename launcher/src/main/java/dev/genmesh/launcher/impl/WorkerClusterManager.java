@@ -9,7 +9,6 @@ import com.hazelcast.core.LifecycleEvent;
 import io.vertx.core.Completable;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.spi.cluster.RegistrationListener;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Collection;
 import java.util.UUID;
@@ -35,7 +34,6 @@ final class WorkerClusterManager extends HazelcastClusterManager {
   private final String region;
   private final AtomicBoolean joined = new AtomicBoolean();
   private Vertx vertx;
-  private volatile RegistrationListener registrations;
 
   WorkerClusterManager(Config config, String region) {
     super(config.setLiteMember(true));
@@ -46,12 +44,6 @@ final class WorkerClusterManager extends HazelcastClusterManager {
   public void init(Vertx vertx) {
     super.init(vertx);
     this.vertx = vertx;
-  }
-
-  @Override
-  public void registrationListener(RegistrationListener listener) {
-    super.registrationListener(listener);
-    this.registrations = listener;
   }
 
   @Override
@@ -80,22 +72,6 @@ final class WorkerClusterManager extends HazelcastClusterManager {
         return null;
       }, false).onFailure(e -> LOG.error("could not publish this worker's subscriptions again", e));
     }
-  }
-
-  @Override
-  public synchronized void memberRemoved(MembershipEvent event) {
-    if (joined.get() && dataMembers(event.getMembers()) == 0 && registrations != null) {
-      // Cut off from every region node (it was frozen and dropped, or they all left). The event bus would
-      // go on sending to the addresses it knows, to a region that no longer knows this worker (its answers
-      // cannot find the way back); forgetting them makes sends fail here until a region node is back.
-      // Vert.x's own handling would fail: it cleans the maps, which no member holds now. The merge or the
-      // region node's return runs it (memberAdded above).
-      LOG.warn("cut off from every region node of cluster genmesh-{} (member {} left): sending nothing until one is back",
-          region, event.getMember().getAddress());
-      registrations.registrationsLost();
-      return;
-    }
-    super.memberRemoved(event);
   }
 
   /** Completes once the cluster has a data member (a region node). */
