@@ -2,7 +2,10 @@ package dev.genmesh.breakers;
 
 /**
  * How an attempt of a request ended, as far as the circuit breakers care. Only outcomes of the
- * current attempt are reported (stale duplicates are not evidence twice).
+ * current attempt are reported (stale duplicates are not evidence twice). The model and worker
+ * breakers count every attempt; the region's global breaker counts requests, by how they end: a
+ * failed attempt that is retried is not (yet) a failure of the region's service
+ * (docs/architecture.md, "Circuit breakers").
  */
 public interface AttemptOutcomes {
 
@@ -12,7 +15,7 @@ public interface AttemptOutcomes {
     public void succeeded(String requestId, String model, String workerId) {}
 
     @Override
-    public void failed(String requestId, String model, String workerId, String failureType) {}
+    public void failed(String requestId, String model, String workerId, String failureType, boolean retried) {}
   };
 
   /** The worker handed in a current result. */
@@ -20,7 +23,10 @@ public interface AttemptOutcomes {
 
   /**
    * The attempt failed on the worker ({@code failureType} as reported), or its lease lapsed
-   * ({@code lease_lost}); {@code cancelled} counts as nothing.
+   * ({@code lease_lost}), or its worker was lost for good ({@code worker_lost}); {@code cancelled}
+   * counts as nothing.
+   *
+   * @param retried the request goes back to its queue for another attempt; false when it failed for good
    */
-  void failed(String requestId, String model, String workerId, String failureType);
+  void failed(String requestId, String model, String workerId, String failureType, boolean retried);
 }

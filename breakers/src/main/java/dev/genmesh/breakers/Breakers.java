@@ -81,7 +81,7 @@ public final class Breakers implements AttemptOutcomes {
   }
 
   @Override
-  public void failed(String requestId, String model, String workerId, String failureType) {
+  public void failed(String requestId, String model, String workerId, String failureType, boolean retried) {
     String why = failureType == null || failureType.isBlank() ? "error" : failureType;
     run(() -> {
       if (model != null) {
@@ -98,7 +98,7 @@ public final class Breakers implements AttemptOutcomes {
           workers.get(workerId).onNeither(requestId);
         }
       }
-      if (FailureScope.isFailure(why)) {
+      if (FailureScope.countsForRegion(why, retried)) {
         global.record(true);
       }
     });

@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * The region's global breaker (region-node/API.md, "Circuit breakers"): the failure rate of
- * attempt outcomes over {@code window_ms}, in {@value #BUCKETS} time buckets. Above
+ * request outcomes (completed, or failed for good: {@link FailureScope#countsForRegion}) over
+ * {@code window_ms}, in {@value #BUCKETS} time buckets. Above
  * {@code failure_rate} (with at least {@code min_outcomes}) it sheds relax submits, above twice
  * that fast ones too, never turbo; no half-open state, since turbo and queued work keep measuring
  * the rate. It stays open at least {@code retry_after_ms}, which bounds flapping near the threshold.

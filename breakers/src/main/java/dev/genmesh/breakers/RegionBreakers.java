@@ -84,8 +84,8 @@ public final class RegionBreakers implements AttemptOutcomes, BreakerListener {
   }
 
   @Override
-  public void failed(String requestId, String model, String workerId, String failureType) {
-    board.failed(requestId, model, workerId, failureType);
+  public void failed(String requestId, String model, String workerId, String failureType, boolean retried) {
+    board.failed(requestId, model, workerId, failureType, retried);
   }
 
   /** See {@link Breakers#admit}. */

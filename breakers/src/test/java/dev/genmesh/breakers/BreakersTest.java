@@ -47,7 +47,7 @@ class BreakersTest {
 
   private void failModel(String model, int times, String type) {
     for (int i = 0; i < times; i++) {
-      board.failed("m" + i, model, "w-" + model + "-" + i, type); // a different worker each time
+      board.failed("m" + i, model, "w-" + model + "-" + i, type, false); // a different worker each time
     }
   }
 
@@ -88,13 +88,13 @@ class BreakersTest {
   @Test
   void oomCountsForTheWorkerOnlyAndCancelledForNothing() {
     for (int i = 0; i < 5; i++) {
-      board.failed("r" + i, TINY, "w1", FailureType.OOM);
+      board.failed("r" + i, TINY, "w1", FailureType.OOM, false);
     }
     assertThat(board.modelState(TINY)).isEqualTo(CLOSED);
     assertThat(board.workerState("w1")).isEqualTo(OPEN);
 
     for (int i = 0; i < 10; i++) {
-      board.failed("c" + i, SMALL, "w2", FailureType.CANCELLED);
+      board.failed("c" + i, SMALL, "w2", FailureType.CANCELLED, false);
     }
     assertThat(board.modelState(SMALL)).isEqualTo(CLOSED);
     assertThat(board.workerState("w2")).isEqualTo(CLOSED);
@@ -102,14 +102,14 @@ class BreakersTest {
 
   @Test
   void lostLeasesGpuErrorsAndUnknownTypesCountForModelAndWorker() {
-    board.failed("a", TINY, "w1", FailureType.LEASE_LOST);
-    board.failed("b", TINY, "w1", FailureType.GPU_ERROR);
-    board.failed("c", TINY, "w1", "model_load_failed");
+    board.failed("a", TINY, "w1", FailureType.LEASE_LOST, false);
+    board.failed("b", TINY, "w1", FailureType.GPU_ERROR, false);
+    board.failed("c", TINY, "w1", "model_load_failed", false);
 
     assertThat(board.workerState("w1")).isEqualTo(OPEN);
-    board.failed("d", TINY, "w2", FailureType.ERROR);
+    board.failed("d", TINY, "w2", FailureType.ERROR, false);
     assertThat(board.modelState(TINY)).isEqualTo(CLOSED);
-    board.failed("e", TINY, "w3", null);
+    board.failed("e", TINY, "w3", null, false);
     assertThat(board.modelState(TINY)).as("5 in a row across workers").isEqualTo(OPEN);
   }
 
@@ -180,7 +180,7 @@ class BreakersTest {
     failModel(TINY, 5, FailureType.ERROR);
     clock.advanceMs(60_000);
     board.admit(claim("w", TINY)).orElseThrow().settle(assignment("t9", TINY));
-    board.failed("t9", TINY, "w9", FailureType.ERROR);
+    board.failed("t9", TINY, "w9", FailureType.ERROR, false);
     assertThat(board.modelState(TINY)).isEqualTo(OPEN);
 
     assertThat(transitions).extracting(t -> t.from().wireName() + "->" + t.to().wireName())
@@ -191,7 +191,7 @@ class BreakersTest {
   @Test
   void anOpenWorkerGetsNoClaimsThenOneAtATimeWhileHalfOpenAndTwoSuccessesCloseIt() {
     for (int i = 0; i < 3; i++) {
-      board.failed("r" + i, i % 2 == 0 ? TINY : SMALL, "w1", FailureType.GPU_ERROR);
+      board.failed("r" + i, i % 2 == 0 ? TINY : SMALL, "w1", FailureType.GPU_ERROR, false);
     }
     assertThat(board.admit(claim("w1", TINY, SMALL))).isEmpty();
     assertThat(board.admit(claim("w2", TINY, SMALL))).as("other workers claim as before").isPresent();
@@ -215,7 +215,7 @@ class BreakersTest {
       board.succeeded("s" + i, TINY, "w" + (i % 7));
     }
     for (int i = 0; i < 15; i++) {
-      board.failed("f" + i, TINY + i, "x" + i, FailureType.OOM); // spread over models and workers
+      board.failed("f" + i, TINY + i, "x" + i, FailureType.OOM, false); // spread over models and workers
     }
     assertThat(board.globalState()).isEqualTo(OPEN);
     assertThat(board.shed(Tier.RELAX)).get().satisfies(o -> {
@@ -226,7 +226,7 @@ class BreakersTest {
     assertThat(board.shed(Tier.TURBO)).isEmpty();
 
     for (int i = 0; i < 20; i++) {
-      board.failed("g" + i, SMALL + i, "y" + i, FailureType.ERROR);
+      board.failed("g" + i, SMALL + i, "y" + i, FailureType.ERROR, false);
     }
     assertThat(board.shed(Tier.FAST)).isPresent();
     assertThat(board.shed(Tier.TURBO)).isEmpty();
@@ -236,13 +236,36 @@ class BreakersTest {
   }
 
   @Test
+  void retriedFailuresCountForTheirWorkerAndModelButNotForTheRegion() {
+    for (int i = 0; i < 17; i++) {
+      board.succeeded("s" + i, TINY, "w" + (i % 7));
+    }
+    // A worker that cannot load the model refuses three requests, each retried elsewhere; a killed worker's lease lapses.
+    for (int i = 0; i < 3; i++) {
+      board.failed("r" + i, TINY, "broken", "model_load_failed", true);
+    }
+    board.failed("k", TINY, "killed", FailureType.LEASE_LOST, true);
+
+    assertThat(board.workerState("broken")).as("the worker's own breaker sees every refusal").isEqualTo(OPEN);
+    assertThat(board.globalFailureRate()).as("no request failed").isZero();
+    assertThat(board.shed(Tier.RELAX)).isEmpty();
+
+    // The same four failing for good: 4 of 21 requests, above 10 %.
+    for (int i = 0; i < 4; i++) {
+      board.failed("x" + i, TINY, "w" + i, FailureType.ERROR, false);
+    }
+    assertThat(board.globalState()).isEqualTo(OPEN);
+    assertThat(board.shed(Tier.RELAX)).isPresent();
+  }
+
+  @Test
   void cancelledFreesATrialSlotWithoutEvidence() {
     failModel(TINY, 5, FailureType.ERROR);
     clock.advanceMs(60_000);
     board.admit(claim("w", TINY)).orElseThrow().settle(assignment("t", TINY));
     assertThat(board.admit(claim("w", TINY))).isEmpty();
 
-    board.failed("t", TINY, "w", FailureType.CANCELLED);
+    board.failed("t", TINY, "w", FailureType.CANCELLED, false);
 
     assertThat(board.modelState(TINY)).isEqualTo(HALF_OPEN);
     assertThat(board.admit(claim("w", TINY))).isPresent();
@@ -268,7 +291,7 @@ class BreakersTest {
     fresh.addListener(t -> after.add(t.name()));
 
     for (int i = 0; i < 3; i++) {
-      fresh.failed("r" + i, TINY, "w", FailureType.ERROR);
+      fresh.failed("r" + i, TINY, "w", FailureType.ERROR, false);
     }
 
     assertThat(after).containsExactly("w");
@@ -276,10 +299,10 @@ class BreakersTest {
 
   @Test
   void tickTurnsOpenBreakersHalfOpenAndForgetsHealthyWorkers() {
-    board.failed("r", TINY, "w1", FailureType.ERROR);
+    board.failed("r", TINY, "w1", FailureType.ERROR, false);
     board.succeeded("s", TINY, "w1");
     for (int i = 0; i < 3; i++) {
-      board.failed("q" + i, SMALL, "w2", FailureType.ERROR);
+      board.failed("q" + i, SMALL, "w2", FailureType.ERROR, false);
     }
     clock.advanceMs(30_000);
 

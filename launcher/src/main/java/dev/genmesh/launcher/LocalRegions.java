@@ -97,7 +97,7 @@ final class LocalRegions {
 
     for (RegionConfig region : options.autoscale() ? List.<RegionConfig>of() : running.regions().values()) {
       progress.accept("starting CPU inference worker of " + region.name() + " (loads the model, runs a warm-up)");
-      RegionCluster.Member member = Mesh.await(RegionCluster.join(region, options.bindHost(), null),
+      RegionCluster.Member member = Mesh.await(RegionCluster.joinAsWorker(region, options.bindHost(), null),
           "join cluster of " + region.name());
       Vertx worker = member.vertx();
       workers.add(worker);

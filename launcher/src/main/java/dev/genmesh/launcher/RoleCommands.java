@@ -143,7 +143,7 @@ final class RoleCommands {
       Supplier<String> defaultId = () -> regionConfig.code() + "-" + ManagementFactory.getRuntimeMXBean().getPid();
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       dev.genmesh.launcher.tracing.Tracing.start(config.tracing(), "worker");
-      RegionCluster.Member member = Mesh.await(RegionCluster.join(regionConfig, common.bindHost, meters),
+      RegionCluster.Member member = Mesh.await(RegionCluster.joinAsWorker(regionConfig, common.bindHost, meters),
           "join cluster of " + region);
       Vertx vertx = member.vertx();
       String workerId = id != null ? id : defaultId.get();

@@ -29,6 +29,13 @@ public final class RegionCluster {
   /** A dead member is dropped after this long even if its sockets stay open (default 60 s). */
   static final String MAX_NO_HEARTBEAT_SECONDS = "10";
 
+  /**
+   * How often a cluster's master looks for a split-off part of its cluster to merge (defaults 300 s
+   * first, then every 120 s): a worker frozen past {@link #MAX_NO_HEARTBEAT_SECONDS} is dropped and,
+   * once thawed, finds itself alone; it rejoins within this long instead of minutes.
+   */
+  static final String MERGE_RUN_DELAY_SECONDS = "5";
+
   /** The member attribute in which vertx-hazelcast keeps a member's Vert.x node id. */
   static final String VERTX_NODE_ID = "__vertx.nodeId";
 
@@ -43,6 +50,8 @@ public final class RegionCluster {
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.shutdownhook.enabled", "false");
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_RUN_DELAY_SECONDS);
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_RUN_DELAY_SECONDS);
     // Without it, a member whose peers are named by DNS (a Kubernetes headless Service)
     // takes that name as its own address and never joins them.
     config.setProperty("hazelcast.local.localAddress", bindHost);
@@ -107,11 +116,26 @@ public final class RegionCluster {
     }
   }
 
-  /** Starts a clustered Vert.x member of {@code region}; {@code registry} may be null (no Vert.x metrics). */
+  /**
+   * Starts a clustered Vert.x member of {@code region} that holds a share of the cluster's data (a
+   * region node); {@code registry} may be null (no Vert.x metrics).
+   */
   public static Future<Member> join(RegionConfig region, String bindHost, MeterRegistry registry) {
+    return join(new HazelcastClusterManager(hazelcastConfig(region, bindHost)), bindHost, registry);
+  }
+
+  /**
+   * Starts a worker's clustered Vert.x member of {@code region}: a lite member that holds none of the
+   * cluster's data, so that a frozen worker holds up nobody ({@link WorkerClusterManager}); completes
+   * once a region node is in the cluster.
+   */
+  public static Future<Member> joinAsWorker(RegionConfig region, String bindHost, MeterRegistry registry) {
+    return join(new WorkerClusterManager(hazelcastConfig(region, bindHost), region.name()), bindHost, registry);
+  }
+
+  private static Future<Member> join(HazelcastClusterManager cluster, String bindHost, MeterRegistry registry) {
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(bindHost).setPort(0).setClusterPublicHost(bindHost));
-    HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcastConfig(region, bindHost));
     var builder = Vertx.builder().withClusterManager(cluster);
     if (registry != null) {
       options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.BreakerConfig;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.config.QueueConfig;
 import dev.genmesh.protocol.Addresses;
 import dev.genmesh.protocol.BusFailure;
 import dev.genmesh.protocol.FailureType;
@@ -14,6 +15,7 @@ import dev.genmesh.protocol.WorkerMessages.Assignment;
 import dev.genmesh.region.NodeUnderTest;
 import dev.genmesh.region.TestRegion;
 import dev.genmesh.region.TestWorker;
+import dev.genmesh.region.queue.RetryPolicy;
 import dev.genmesh.testkit.ManualClock;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
@@ -51,6 +53,7 @@ class CircuitBreakerFlowTest {
   private String database;
   private ManualClock clock;
   private NodeUnderTest node;
+  private GenmeshConfig config;
   private final List<JsonObject> alerts = new CopyOnWriteArrayList<>();
   private final List<JsonObject> replacements = new CopyOnWriteArrayList<>();
 
@@ -61,11 +64,21 @@ class CircuitBreakerFlowTest {
 
 
   private void deploy(Vertx vertx, BreakerConfig breakers) {
+    deploy(vertx, breakers, null);
+  }
+
+  /** @param maxRetries {@code queue.max_retries} (null: the default) */
+  private void deploy(Vertx vertx, BreakerConfig breakers, Integer maxRetries) {
     this.vertx = vertx;
     database = stores.createDatabase();
     clock = new ManualClock();
-    GenmeshConfig config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, TestStores.newKeyPrefix()), 50)
+    config = TestRegion.withReapIntervalMs(TestRegion.config(stores, database, TestStores.newKeyPrefix()), 50)
         .withBreakers(breakers);
+    if (maxRetries != null) {
+      QueueConfig q = config.queue();
+      config = TestRegion.withQueue(config, new QueueConfig(q.leaseMs(), maxRetries, q.retryPriorityBoost(),
+          q.backoffCapMs(), q.relaxShare(), q.leaseReapIntervalMs(), q.routingHoldMs()));
+    }
     vertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> alerts.add(m.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.replacements(TestRegion.REGION), m -> replacements.add(m.body()));
     node = await(NodeUnderTest.deploy(vertx, config, clock));
@@ -220,8 +233,10 @@ class CircuitBreakerFlowTest {
     assertThat(alertsOf("worker")).extracting(CircuitBreakerFlowTest::change)
         .containsExactly(broken.id + " closed->open");
 
-    // Half-open after 30 s: one claim at a time; two successes close it.
+    // Half-open after 30 s: one claim at a time; two successes close it. The worker heartbeats on meanwhile
+    // (else the region's sweep, once a second, may judge its 30 s of silence first and refuse its claims).
     clock.advance(Duration.ofMillis(30_000));
+    broken.heartbeat(List.of(), List.of(TINY));
     Assignment trial = await(broken.claim());
     assertThat(failureCode(broken.claim())).isEqualTo(BusFailure.NO_WORK);
     await(broken.result(trial.requestId(), trial.attempt(), List.of(TestWorker.png(4))));
@@ -235,8 +250,9 @@ class CircuitBreakerFlowTest {
 
   @Test
   void aHighFailureRateShedsRelaxThenFastWith503AndRetryAfterButNeverTurbo(Vertx vertx) {
+    // No retries: every failure below fails its request for good, which is what the global breaker counts.
     deploy(vertx, new BreakerConfig(new BreakerConfig.Breaker(100, 3, 60_000, 1),
-        new BreakerConfig.Breaker(100, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(0.10, 60_000, 6, 7_000)));
+        new BreakerConfig.Breaker(100, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(0.10, 60_000, 6, 7_000)), 0);
     TestWorker w = worker("w", TINY);
     for (int i = 0; i < 5; i++) {
       submit(spec(TINY, Tier.TURBO, false));
@@ -292,5 +308,59 @@ class CircuitBreakerFlowTest {
     clock.advance(Duration.ofMillis(61_000));
     assertThat(await(node.submit(spec(TINY, Tier.RELAX, false))).statusCode()).isEqualTo(202);
     assertThat(node.node.breakers().globalState().wireName()).isEqualTo("closed");
+  }
+
+  @Test
+  void refusalsRetriedOnAnotherWorkerDoNotShedTheRegionButRequestsThatFailForGoodDo(Vertx vertx) {
+    deploy(vertx, new BreakerConfig(new BreakerConfig.Breaker(100, 3, 60_000, 1),
+        new BreakerConfig.Breaker(100, 2, 30_000, 1), new BreakerConfig.GlobalBreaker(0.10, 60_000, 6, 7_000)));
+    TestWorker broken = worker("broken", TINY);
+    TestWorker healthy = worker("healthy", TINY);
+    // A worker that cannot load the model refuses three requests; each is retried on the other worker and completes.
+    for (int i = 0; i < 3; i++) {
+      String id = submit(spec(TINY, Tier.TURBO, false));
+      Assignment refused = await(broken.claim());
+      assertThat(refused.requestId()).isEqualTo(id);
+      await(broken.fail(refused, FailureType.MODEL_LOAD_FAILED, "weights failed verification"));
+      Assignment retry = claimAfterBackoff(healthy, 1);
+      assertThat(retry.requestId()).isEqualTo(id);
+      assertThat(await(healthy.result(id, retry.attempt(), List.of(TestWorker.png(i)))).getString("status"))
+          .isEqualTo("completed");
+    }
+    for (int i = 0; i < 3; i++) {
+      String id = submit(spec(TINY, Tier.TURBO, false));
+      Assignment a = await(healthy.claim());
+      await(healthy.result(id, a.attempt(), List.of(TestWorker.png(10 + i))));
+    }
+    // Six requests, all completed: three refusals among nine attempts (33 %) are no failure of the region.
+    assertThat(node.node.breakers().globalFailureRate()).isZero();
+    HttpResponse<Buffer> relax = await(node.submit(spec(TINY, Tier.RELAX, false)));
+    assertThat(relax.statusCode()).as(relax.bodyAsString()).isEqualTo(202);
+    Assignment relaxRun = await(healthy.claim());
+    await(healthy.result(relaxRun.requestId(), relaxRun.attempt(), List.of(TestWorker.png(20))));
+
+    // A request that fails on every attempt fails for good: 1 of 8 requests, above 10 %, relax is shed.
+    String doomed = submit(spec(TINY, Tier.TURBO, false));
+    Assignment attempt = await(healthy.claim());
+    int maxRetries = config.queue().maxRetries();
+    for (int retry = 0; retry < maxRetries; retry++) {
+      await(healthy.fail(attempt, FailureType.ERROR, "boom"));
+      assertThat(node.node.breakers().shed(Tier.RELAX)).as("retry %d pending: no request failed yet", retry + 1).isEmpty();
+      attempt = claimAfterBackoff(healthy, retry + 1);
+      assertThat(attempt.requestId()).isEqualTo(doomed);
+    }
+    await(healthy.fail(attempt, FailureType.ERROR, "boom"));
+    Waits.eventually("the request failed for good", () -> "FAILED".equals(column(doomed, "status")));
+    HttpResponse<Buffer> shed = await(node.submit(spec(TINY, Tier.RELAX, false)));
+    assertThat(shed.statusCode()).isEqualTo(503);
+    assertThat(shed.bodyAsJsonObject().getString("code")).isEqualTo("overloaded");
+  }
+
+  /** Moves the clock past the backoff of retry number {@code retry} and claims it once the reaper has promoted it. */
+  private Assignment claimAfterBackoff(TestWorker worker, int retry) {
+    clock.advance(new RetryPolicy(config.queue(), clock).backoff(retry));
+    Assignment[] claimed = new Assignment[1];
+    Waits.eventually("the retry claimable after its backoff", () -> (claimed[0] = await(worker.claimOrNull())) != null);
+    return claimed[0];
   }
 }

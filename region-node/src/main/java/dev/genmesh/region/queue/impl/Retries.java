@@ -63,7 +63,7 @@ public final class Retries {
     return apply(row, policy.leaseLost(row.retryCount())).onSuccess(outcome -> {
       if (outcome.isPresent()) {
         metrics.leaseLost(row.tier());
-        outcomes.failed(row.id(), row.model(), row.workerId(), FailureType.LEASE_LOST); // circuit breakers
+        outcomes.failed(row.id(), row.model(), row.workerId(), FailureType.LEASE_LOST, retried(outcome.get())); // circuit breakers
       }
     });
   }
@@ -76,6 +76,10 @@ public final class Retries {
     return apply(row, policy.workerLost(row.retryCount(), row.workerId(), why)).onSuccess(outcome -> {
       if (outcome.isPresent()) {
         metrics.leaseLost(row.tier());
+        if (!retried(outcome.get())) {
+          // Failed for good: the region's global breaker counts it. A retried one is the membership's business.
+          outcomes.failed(row.id(), row.model(), row.workerId(), FailureType.WORKER_LOST, false);
+        }
       }
     });
   }
@@ -101,7 +105,12 @@ public final class Retries {
       return apply(row, policy.failed(row.retryCount(), failure.failureType(), failure.message(), failure.workerId(),
           row.assignedVramMb()));
     }).onSuccess(outcome -> outcome.ifPresent(o ->  // circuit breakers: a current failure (cancelled counts as none)
-        outcomes.failed(failure.requestId(), o.row().model(), failure.workerId(), failure.failureType())));
+        outcomes.failed(failure.requestId(), o.row().model(), failure.workerId(), failure.failureType(), retried(o))));
+  }
+
+  /** The request went back to its queue (another attempt follows), rather than failing for good. */
+  private static boolean retried(Outcome outcome) {
+    return outcome.decision().action() != RetryPolicy.Action.FAIL;
   }
 
   private Future<Optional<Outcome>> apply(RequestRow row, RetryPolicy.Decision decision) {

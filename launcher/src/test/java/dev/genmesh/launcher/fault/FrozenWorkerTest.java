@@ -1,0 +1,114 @@
+package dev.genmesh.launcher.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 15's network-partition finding, at process level: one of a region's two worker processes
+ * is frozen (SIGSTOP, sockets open) for longer than Hazelcast waits for a silent member, under a
+ * steady load, then thawed. The frozen worker must not take its region's cluster down with it: the
+ * healthy worker keeps heartbeating, claiming and handing in results (none of its attempts ends
+ * {@code worker_lost} or {@code lease_lost}), every request submitted while the other is frozen
+ * completes on it with at most the one retry that moves it off the frozen worker; once thawed, the
+ * worker rejoins the cluster and serves again, and nothing is lost or done twice. Timings of
+ * {@code bench/chaos/chaos.yaml}.
+ */
+class FrozenWorkerTest {
+  private static final int STEPS = 10;
+  /** Longer than the region clusters' {@code hazelcast.max.no.heartbeat.seconds} (RegionCluster): the member is dropped. */
+  private static final Duration FROZEN = Duration.ofSeconds(15);
+  private static final ProcessRegion.Timings TIMINGS = ProcessRegion.Timings.FAST.withLease(5000);
+  /**
+   * For the thawed worker to serve again: Hazelcast's split-brain merge (every 5 s here, RegionCluster;
+   * its defaults, 300 s then 120 s, would keep it out for minutes), its heartbeats, a claim. A wait, not a measure.
+   */
+  private static final Duration REJOIN_PATIENCE = Duration.ofSeconds(60);
+
+  @RegisterExtension final ChildProcesses children = new ChildProcesses();
+  @TempDir Path dir;
+
+  @Test
+  void aFrozenWorkerDoesNotStallTheRegionItsPeerServesEverythingAndNothingIsDoneTwice() {
+    FaultStores stores = FaultStores.start(dir.resolve("stores"), ProcessRegion.DATABASE);
+    children.onCleanup(stores::close);
+    ProcessRegion region = new ProcessRegion(children, dir, stores, TIMINGS);
+    Map<String, ChildProcess> workers = region.start(true, "w1", "w2");
+    MeshClient api = region.client();
+    Invariants invariants = new Invariants(region.imageObjects());
+
+    // Both workers serve before the fault, so the frozen one holds work and the cluster is settled.
+    Instant frozenAt;
+    Instant thawedAt;
+    List<SteadyLoad.Submit> submits;
+    try (SteadyLoad load = new SteadyLoad(api, 2, Duration.ofMillis(1500), STEPS)) {
+      Sleeps.until("both workers completed a request", Duration.ofSeconds(120), () -> {
+        long served = load.acknowledged().stream().map(api::view).filter(a -> a.status() == 200)
+            .map(a -> a.json().getString("worker")).filter(w -> w != null).distinct().count();
+        return served >= 2 ? true : null;
+      });
+      frozenAt = Instant.now();
+      workers.get("w1").pause();
+      Sleeps.pause(FROZEN);
+      workers.get("w1").resume();
+      thawedAt = Instant.now();
+      // Dropped from the cluster while frozen, the thawed worker finds itself alone: it must rejoin and serve.
+      Instant thawed = thawedAt;
+      String served = Sleeps.until("w1 completes a request again after the thaw", REJOIN_PATIENCE, () ->
+          load.acknowledged().stream().map(api::view).filter(a -> a.status() == 200).map(MeshClient.Answer::json)
+              .filter(v -> "w1".equals(v.getString("worker")) && v.getString("completed_at") != null)
+              .filter(v -> Instant.parse(v.getString("completed_at")).isAfter(thawed))
+              .map(v -> v.getString("id")).findFirst().orElse(null));
+      System.out.printf("w1 thawed and completed %s %d ms later%n", served,
+          Duration.between(thawedAt, Instant.now()).toMillis());
+      submits = load.submits();
+    }
+    submits.forEach(s -> invariants.record(s.answer()));
+    assertThat(submits).as("every submit acknowledged").allSatisfy(s -> assertThat(s.answer().status())
+        .as(s.answer().body()).isEqualTo(202));
+
+    Map<String, JsonObject> finals = invariants.awaitTerminal(api, Duration.ofSeconds(240));
+    invariants.assertHold(api, finals);
+    invariants.assertAllCompleted(finals);
+
+    SoftAssertions soft = new SoftAssertions();
+    int during = 0;
+    for (SteadyLoad.Submit submit : submits) {
+      JsonObject view = finals.get(submit.id());
+      List<JsonObject> events = api.events(submit.id());
+      Duration latency = Duration.between(submit.at(), Instant.parse(view.getString("completed_at")));
+      // An attempt on the healthy worker that ended lost: the frozen member took the cluster with it.
+      JsonObject lastAssigned = null;
+      for (JsonObject event : events) {
+        if ("assigned".equals(event.getString("type"))) {
+          lastAssigned = event;
+        } else if ("queued".equals(event.getString("type")) && lastAssigned != null) {
+          soft.assertThat(lastAssigned.getString("worker")).as("worker of attempt %s of %s, lost (%s) at %s",
+              lastAssigned.getValue("attempt"), submit.id(), event.getString("reason"), event.getString("time"))
+              .isEqualTo("w1");
+        }
+      }
+      if (submit.at().isAfter(frozenAt) && submit.at().isBefore(thawedAt)) {
+        during++;
+        System.out.printf("submitted %s while w1 was frozen: %s attempt %d on %s after %d ms%n",
+            Duration.between(frozenAt, submit.at()).toMillis() + " ms", submit.id(), view.getInteger("attempt"),
+            view.getString("worker"), latency.toMillis());
+        soft.assertThat(view.getString("worker")).as("worker that completed %s, submitted while w1 was frozen",
+            submit.id()).isEqualTo("w2");
+        soft.assertThat(view.getInteger("attempt")).as("attempt that completed %s, submitted while w1 was frozen",
+            submit.id()).isLessThanOrEqualTo(2);
+      }
+    }
+    assertThat(during).as("submits while w1 was frozen").isGreaterThanOrEqualTo(5);
+    soft.assertAll();
+  }
+}
