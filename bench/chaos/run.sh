@@ -3,6 +3,7 @@
 # random ports in a fresh data directory, runs every experiment RUNS times (default 5) with
 # `genmesh chaos all`, writes the JSON report, prints the table, stops the mesh.
 #   bench/chaos/run.sh [OUT.json]        RUNS=5 DURATION=30 RATE=0.5 by default
+# EXPERIMENTS=a,b: only those experiments (default all).
 # REGION_PROCESSES=1: `genmesh up --region-processes` with all three regions and bench/chaos/regions.yaml
 # instead, and only the experiment that needs it, region-outage (docs/chaos.md).
 # Exit code: genmesh chaos's (1 when a validation failed).
@@ -17,7 +18,7 @@ log="$data/up.log"
 if [ -n "${REGION_PROCESSES:-}" ]; then
   mode=(--region-processes --config "$here/regions.yaml"); experiments=region-outage; warm=0
 else
-  mode=(--autoscale --chaos --regions us-west --config "$here/chaos.yaml"); experiments=all; warm=20
+  mode=(--autoscale --chaos --regions us-west --config "$here/chaos.yaml"); experiments=${EXPERIMENTS:-all}; warm=20
 fi
 GENMESH_JAVA_OPTS="${GENMESH_JAVA_OPTS:--Xmx1g}" "$root/genmesh" up "${mode[@]}" --random-ports \
   --data-dir "$data" >"$log" 2>&1 &
