@@ -79,6 +79,15 @@ public final class FailBack {
         });
   }
 
+  /**
+   * Asks {@code peer}'s database once which requests it adopted from this region, and marks them
+   * ADOPTED here (held results: docs/architecture.md, "Held results"). Answers their ids; fails if
+   * the peer's database does not answer now.
+   */
+  public Future<java.util.Set<String>> settle(String peer) {
+    return adoptedByPeer(peer, clock.millis()).compose(ids -> mark(ids, peer).map(v -> java.util.Set.copyOf(ids)));
+  }
+
   private Future<List<String>> adoptedByPeer(String peer, long deadline) {
     Pool remote = PostgresPool.create(vertx, config.region(peer), 1, RegionSchemas.schemaOf(peer), null);
     Promise<List<String>> done = Promise.promise();
