@@ -259,8 +259,9 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> startSafetyGate() {
     return RegionSafety.start(ctx, stores.pool(), images, localSafety).onSuccess(started -> {
       safety = started;
-      heldResults = new HeldResults(ctx, stores.pool(), detection.participant(), stores.replication());
-      heldResults.start(started.gate(), images); // results held while fenced (docs/architecture.md, "Held results")
+      // Results held while fenced (docs/architecture.md, "Held results").
+      heldResults = new HeldResults(ctx, stores.pool(), detection.participant(), stores.replication(), failover::adopted);
+      heldResults.start(started.gate(), images);
     }).mapEmpty();
   }
 

@@ -45,14 +45,18 @@ public final class HeldResults implements ResultHold {
   private final LogReplication replication;
   private final FailBack failBack;
   private final Optional<String> peer;
+  private final java.util.function.BiConsumer<Set<String>, String> adopted;
   private SafetyGate gate;
   private ImageStore images;
   private long timer = -1;
   private boolean releasing;
   private boolean peerSilent;
 
-  public HeldResults(RegionContext ctx, Pool pool, FailoverParticipant participant, LogReplication replication) {
+  /** @param adopted told the ids the peer adopted (marked ADOPTED here) and the peer, so they are answered with a 307 */
+  public HeldResults(RegionContext ctx, Pool pool, FailoverParticipant participant, LogReplication replication,
+      java.util.function.BiConsumer<Set<String>, String> adopted) {
     this.ctx = ctx;
+    this.adopted = adopted;
     this.pool = pool;
     this.participant = participant;
     this.replication = replication;
@@ -146,7 +150,10 @@ public final class HeldResults implements ResultHold {
       return Future.succeededFuture(Set.of());
     }
     return failBack.settle(peer.get()).timeout(ASK_PEER_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .onSuccess(ids -> peerSilent = false)
+        .onSuccess(ids -> {
+          peerSilent = false;
+          adopted.accept(ids, peer.get());
+        })
         .onFailure(err -> {
           if (!peerSilent) {
             peerSilent = true;

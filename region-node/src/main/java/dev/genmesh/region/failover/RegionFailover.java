@@ -98,6 +98,11 @@ public final class RegionFailover {
     return Optional.ofNullable(adoptedHere.get(id));
   }
 
+  /** {@code ids} are ADOPTED in this log now, by {@code adopter} (held results settled after a fence): answered with a 307. */
+  public void adopted(java.util.Collection<String> ids, String adopter) {
+    ids.forEach(id -> adoptedHere.put(id, adopter));
+  }
+
   /** The region whose replica this region holds (and adopts), if any. */
   public Optional<String> ward() {
     return replication.ward();
