@@ -51,7 +51,10 @@ final class ProcessMesh {
   private final int workersPerRegion;
   /** The config file each region's processes read, and the edge's ("edge"). */
   private final Map<String, Path> configs = new LinkedHashMap<>();
-  private final List<FaultProxy> cut = new ArrayList<>();
+  /** The links between the cuttable region and the other regions (APIs, PostgreSQL, object stores, both ways). */
+  private final List<FaultProxy> betweenRegions = new ArrayList<>();
+  /** The links between the cuttable region and the edge (the edge's to its API and store, its own to the edge). */
+  private final List<FaultProxy> withEdge = new ArrayList<>();
   private ChildProcess edge;
   private int generation;
 
@@ -62,7 +65,9 @@ final class ProcessMesh {
   /**
    * @param cuttable a region whose every link to the others (its API, PostgreSQL and object store as
    *     the others reach them, and theirs and the edge's as it reaches them) goes through a
-   *     {@link FaultProxy}, so that {@link #partition} cuts it off while it runs; null: none
+   *     {@link FaultProxy}, so that {@link #partition} cuts it off while it runs; the edge reaches it
+   *     through proxies of its own, so that {@link #partitionFromRegions} cuts it from the other
+   *     regions only; null: none
    */
   ProcessMesh(ChildProcesses children, Path dir, int workersPerRegion, String cuttable) {
     this.children = children;
@@ -88,14 +93,18 @@ final class ProcessMesh {
       Map<String, ProcessMeshConfig.SeenAt> direct = Map.of();
       Map<String, ProcessMeshConfig.SeenAt> intoCut = new LinkedHashMap<>();
       Map<String, ProcessMeshConfig.SeenAt> outOfCut = new LinkedHashMap<>();
+      Map<String, ProcessMeshConfig.SeenAt> edgeSees = new LinkedHashMap<>();
       String cutEdgeUrl = edgeUrl;
       if (cuttable != null) {
         for (Region region : regions.values()) {
-          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(proxy(region.httpPort()), proxy(region.pgPort()),
-              proxy(region.s3Port()));
+          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(proxy(region.httpPort(), betweenRegions),
+              proxy(region.pgPort(), betweenRegions), proxy(region.s3Port(), betweenRegions));
           (region.name().equals(cuttable) ? intoCut : outOfCut).put(region.name(), through);
         }
-        cutEdgeUrl = "http://127.0.0.1:" + proxy(edgePort);
+        Region cutOff = regions.get(cuttable);
+        edgeSees.put(cuttable, new ProcessMeshConfig.SeenAt(proxy(cutOff.httpPort(), withEdge),
+            proxy(cutOff.pgPort(), withEdge), proxy(cutOff.s3Port(), withEdge)));
+        cutEdgeUrl = "http://127.0.0.1:" + proxy(edgePort, withEdge);
       }
       for (String name : REGIONS) {
         boolean isCut = name.equals(cuttable);
@@ -104,7 +113,7 @@ final class ProcessMesh {
             clusterPorts)));
       }
       configs.put("edge", Files.writeString(dir.resolve("edge.yaml"), ProcessMeshConfig.yaml(regions.values(), edgeUrl,
-          edgePort, credentials, intoCut, clusterPorts)));
+          edgePort, credentials, edgeSees, clusterPorts)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -141,18 +150,25 @@ final class ProcessMesh {
 
   /** Cuts every link of the cuttable region (connections closed, new ones refused); it keeps running. */
   void partition() {
-    cut.forEach(FaultProxy::down);
+    betweenRegions.forEach(FaultProxy::down);
+    withEdge.forEach(FaultProxy::down);
+  }
+
+  /** Cuts the cuttable region from the other regions only: the edge still reaches it, and it the edge. */
+  void partitionFromRegions() {
+    betweenRegions.forEach(FaultProxy::down);
   }
 
   void heal() {
-    cut.forEach(FaultProxy::up);
+    betweenRegions.forEach(FaultProxy::up);
+    withEdge.forEach(FaultProxy::up);
   }
 
   /**
    * A proxy to {@code port} on a port none of the mesh's listeners was given: those are chosen
    * free but not bound yet, and the system may hand one of them to the proxy.
    */
-  private int proxy(int port) {
+  private int proxy(int port, List<FaultProxy> cut) {
     java.util.Set<Integer> reserved = new java.util.HashSet<>(List.of(edgePort));
     regions.values().forEach(r -> reserved.addAll(List.of(r.httpPort(), r.pgPort(), r.redisPort(), r.s3Port())));
     FaultProxy proxy = FaultProxy.start("127.0.0.1", port);

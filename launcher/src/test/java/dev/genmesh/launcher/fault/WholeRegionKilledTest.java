@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * is served), us-west's queued and running ones in us-east; streams opened before the kill reach
  * {@code completed} through the edge; no submit fails; images us-west completed before the kill are
  * served by the edge from their copies. Then us-west starts again, reconciles and is declared UP:
- * what us-east adopted is never run again in us-west, and new submits return to it.
+ * what us-east adopted is never run again in us-west, the edge asked about those ids follows us-west's
+ * 307 to us-east (status, events after an id, images, cancel), and new submits return to it.
  * {@code -Dgenmesh.wholeRegion.users=N} and {@code .steps=N} make the load heavier.
  */
 class WholeRegionKilledTest {
@@ -79,6 +80,7 @@ class WholeRegionKilledTest {
       assertThat(view.json().getString("region")).isEqualTo(RegionKillScenario.ADOPTER);
     }
     assertThat(completedIn(mesh, "us-west", outcome.adopted())).as("adopted requests completed in us-west as well").isEmpty();
+    RegionKillScenario.assertEdgeAnswersAsTheAdopter(mesh, outcome.adopted(), 3);
     List<String> after = new ArrayList<>();
     Sleeps.until("a submit accepted by us-west again", WAIT, () -> {
       MeshClient.Answer answer = mesh.edge().submit(MeshClient.spec("after the fail-back", 10, 512, 99));
@@ -92,7 +94,7 @@ class WholeRegionKilledTest {
   }
 
   /** Of {@code ids}, those with a completed event in {@code region}'s own log (read from its PostgreSQL). */
-  private static List<String> completedIn(ProcessMesh mesh, String region, List<String> ids) throws Exception {
+  static List<String> completedIn(ProcessMesh mesh, String region, List<String> ids) throws Exception {
     String schema = region.replace('-', '_');
     List<String> completed = new ArrayList<>();
     String url = "jdbc:postgresql://127.0.0.1:" + mesh.region(region).pgPort() + "/" + ProcessMesh.DATABASE;
