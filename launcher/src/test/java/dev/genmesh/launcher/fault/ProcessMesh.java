@@ -18,8 +18,12 @@ import java.util.regex.Pattern;
  * its own: per region its stores ({@link RegionStoresChild}: PostgreSQL, Redis, object store), its
  * node ({@code genmesh region}) and its workers ({@code genmesh worker}); the edge ({@code genmesh
  * edge}) in front. Request logs replicate in sync mode around the ring, images are copied to the
- * next region, failover is on with short timings ({@link #DETECT_MS}). Every port is chosen once,
- * so a region killed and started again is found where it was.
+ * next region, failover is on with short timings ({@link #DETECT_MS}). Every node's API and the
+ * edge are reached through a {@link FaultProxy} this JVM binds first: the node or edge binds port 0,
+ * prints its port, and the proxies in front of it are pointed there (again at each restart), so no
+ * port picked ahead can be taken before its listener binds it. The stores' ports are picked once
+ * (below the ephemeral range, bound seconds later), so a region killed and started again finds its
+ * data where it was.
  */
 final class ProcessMesh {
   static final List<String> REGIONS = List.of("us-west", "us-east", "eu-west");
@@ -48,6 +52,8 @@ final class ProcessMesh {
   private final Map<String, Region> regions = new LinkedHashMap<>();
   private final Map<String, List<ChildProcess>> processes = new LinkedHashMap<>();
   private final int edgePort;
+  /** Listener ("edge" or a region) → the proxies in front of it, pointed at the port it binds when it starts. */
+  private final Map<String, List<FaultProxy>> fronts = new LinkedHashMap<>();
   private final int workersPerRegion;
   /** The config file each region's processes read, and the edge's ("edge"). */
   private final Map<String, Path> configs = new LinkedHashMap<>();
@@ -73,12 +79,12 @@ final class ProcessMesh {
     this.children = children;
     this.dir = dir;
     this.workersPerRegion = workersPerRegion;
-    this.edgePort = stablePort();
+    this.edgePort = front("edge", null);
     Path credentials = dir.resolve("s3-credentials.properties");
     try {
       Files.writeString(credentials, "access_key=GMWHOLEREGIONTEST00\nsecret_key=" + "s3cr3t".repeat(7) + "\n");
       for (String name : REGIONS) {
-        Region region = new Region(name, stablePort(), stablePort(), stablePort(),
+        Region region = new Region(name, front(name, null), stablePort(), stablePort(),
             stablePort(), Files.createDirectories(dir.resolve(name)));
         regions.put(name, region);
         // Every region's store takes the same keys: the images config names one credentials file.
@@ -97,14 +103,14 @@ final class ProcessMesh {
       String cutEdgeUrl = edgeUrl;
       if (cuttable != null) {
         for (Region region : regions.values()) {
-          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(proxy(region.httpPort(), betweenRegions),
+          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(front(region.name(), betweenRegions),
               proxy(region.pgPort(), betweenRegions), proxy(region.s3Port(), betweenRegions));
           (region.name().equals(cuttable) ? intoCut : outOfCut).put(region.name(), through);
         }
         Region cutOff = regions.get(cuttable);
-        edgeSees.put(cuttable, new ProcessMeshConfig.SeenAt(proxy(cutOff.httpPort(), withEdge),
+        edgeSees.put(cuttable, new ProcessMeshConfig.SeenAt(front(cuttable, withEdge),
             proxy(cutOff.pgPort(), withEdge), proxy(cutOff.s3Port(), withEdge)));
-        cutEdgeUrl = "http://127.0.0.1:" + proxy(edgePort, withEdge);
+        cutEdgeUrl = "http://127.0.0.1:" + front("edge", withEdge);
       }
       for (String name : REGIONS) {
         boolean isCut = name.equals(cuttable);
@@ -127,7 +133,7 @@ final class ProcessMesh {
     edge = children.java("edge", JVM, MAIN, List.of("edge", "--config", configs.get("edge").toString(),
         "--data-dir", dir.resolve("edge").toString()));
     REGIONS.forEach(this::awaitRegion);
-    edge.awaitLine(Pattern.compile("\\[genmesh] edge listening on \\S+:" + edgePort), START);
+    pointFronts("edge", edge.awaitLine(Pattern.compile("\\[genmesh] edge listening on \\S+:(\\d+)"), START));
   }
 
   /** SIGKILL to every process of the region: node, workers, and its stores (PostgreSQL, Redis, object store). */
@@ -162,6 +168,29 @@ final class ProcessMesh {
   void heal() {
     betweenRegions.forEach(FaultProxy::up);
     withEdge.forEach(FaultProxy::up);
+  }
+
+  /**
+   * A proxy in front of {@code listener}'s HTTP port (pointed there once it binds, {@link #pointFronts});
+   * until then it refuses (its target is the discard port, where nothing listens here).
+   *
+   * @param cut the fault list it belongs to; null: none (the listener's own front)
+   * @return the proxy's port
+   */
+  private int front(String listener, List<FaultProxy> cut) {
+    FaultProxy proxy = FaultProxy.start("127.0.0.1", 9);
+    fronts.computeIfAbsent(listener, l -> new ArrayList<>()).add(proxy);
+    if (cut != null) {
+      cut.add(proxy);
+    }
+    children.onCleanup(proxy::close);
+    return proxy.port();
+  }
+
+  /** The listener printed the port it bound ({@code line}'s first group): every proxy in front of it points there. */
+  private void pointFronts(String listener, java.util.regex.Matcher line) {
+    int port = Integer.parseInt(line.group(1));
+    fronts.get(listener).forEach(proxy -> proxy.retarget(port));
   }
 
   /**
@@ -239,7 +268,8 @@ final class ProcessMesh {
 
   private void awaitRegion(String name) {
     List<ChildProcess> list = processes.get(name);
-    list.get(1).awaitLine(Pattern.compile("\\[genmesh] region " + name + " listening on"), START);
+    pointFronts(name, list.get(1).awaitLine(Pattern.compile("\\[genmesh] region " + name + " listening on \\S+:(\\d+)"),
+        START));
     MeshClient client = regional(name);
     Sleeps.until(name + " ready", START, () -> client.get("/health/live").status() == 200 ? true : null);
     list.subList(2, list.size()).forEach(worker -> worker.awaitLine(SERVING, START));

@@ -60,7 +60,7 @@ public final class HeldResults implements ResultHold {
     this.pool = pool;
     this.participant = participant;
     this.replication = replication;
-    this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock());
+    this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock(), ctx.hub()::publish);
     this.peer = ctx.config().replication().enabled() ? ctx.config().replication().peerOf(ctx.region())
         .filter(ctx.config().regions()::containsKey) : Optional.empty();
   }

@@ -65,7 +65,7 @@ public final class RegionFailover {
     this.replication = replication;
     this.routing = routing;
     this.adoption = new Adoption(pool, ctx.region(), eta, modelServed);
-    this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock());
+    this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock(), ctx.hub()::publish);
   }
 
   /** Fail-back, at start before the queues are rebuilt: what the peer adopted is final here. */
