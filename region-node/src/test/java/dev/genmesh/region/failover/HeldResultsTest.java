@@ -25,7 +25,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -40,16 +39,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(StoresExtension.class)
 class HeldResultsTest {
-  private static final List<String> MODELS = List.of("genmesh-tiny");
-  private static TestStores stores;
-
-  @BeforeAll
-  static void shared(TestStores shared) {
-    stores = shared;
-  }
-
   @Test
-  void aResultThatArrivesWhileFencedIsHeldThenCompletedIfNotAdoptedAndDiscardedIfAdopted() throws Exception {
+  void aResultThatArrivesWhileFencedIsHeldThenCompletedIfNotAdoptedAndDiscardedIfAdopted(TestStores stores) throws Exception {
     Vertx edgeVertx = Vertx.vertx();
     HttpServer edgeServer = await(edgeVertx.createHttpServer().requestHandler(Router.router(edgeVertx)).listen(0));
     int edgePort = edgeServer.actualPort();
@@ -72,7 +63,8 @@ class HeldResultsTest {
       awaitFenced(mesh, false);
 
       // Not adopted: held while fenced, completed once the region knows.
-      TestWorker worker = new TestWorker(mesh.westVertx, TwoRegions.WEST, "w-" + UUID.randomUUID(), MODELS);
+      TestWorker worker = new TestWorker(mesh.westVertx, TwoRegions.WEST, "w-" + UUID.randomUUID(),
+          List.of("genmesh-tiny"));
       String kept = accepted(await(mesh.west.submit(spec())));
       Assignment first = await(worker.claim());
       assertThat(first.requestId()).isEqualTo(kept);
