@@ -23,7 +23,7 @@ public final class FaultProxy implements AutoCloseable {
   private static final long NEW_REQUEST_GAP_NANOS = 20_000_000;
   private final ServerSocket server;
   private final String targetHost;
-  private final int targetPort;
+  private volatile int targetPort;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile long delayMs;
   private volatile boolean down;
@@ -54,6 +54,18 @@ public final class FaultProxy implements AutoCloseable {
   /** {@code http://127.0.0.1:<port>}. */
   public String url() {
     return "http://127.0.0.1:" + port();
+  }
+
+  /**
+   * Points new connections at another port of the same host (a server that started again on
+   * another port); connections already open stay where they are.
+   */
+  public void retarget(int port) {
+    targetPort = port;
+  }
+
+  public int targetPort() {
+    return targetPort;
   }
 
   /** Holds what clients send this long before passing it on (0: no delay). */

@@ -16,6 +16,7 @@ import dev.genmesh.region.autoscale.RegionAutoscaling;
 import dev.genmesh.region.autoscale.impl.LoggingActuator;
 import dev.genmesh.region.failover.FailoverRoutes;
 import dev.genmesh.region.failover.FailureDetection;
+import dev.genmesh.region.failover.HeldResults;
 import dev.genmesh.region.failover.RegionFailover;
 import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.images.ImageSweeper;
@@ -51,6 +52,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +87,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private volatile RegionAutoscaling autoscaling;
   private volatile RegionFailover failover;
   private volatile FailureDetection detection;
+  private HeldResults heldResults;
   private volatile HttpServer server;
   private volatile Actuator actuator = new LoggingActuator();
   private LocalSafetyService localSafety;
@@ -99,10 +102,7 @@ public final class RegionNodeVerticle extends VerticleBase {
     this(config, regionName, meters, Clock.systemUTC());
   }
 
-  /**
-   * @param clock the time of the queue policies (retry backoff, routing hold, ETA); tests pass a
-   *     clock they move
-   */
+  /** @param clock the time of the queue policies (retry backoff, routing hold, ETA); tests pass a clock they move */
   public RegionNodeVerticle(GenmeshConfig config, String regionName, MeterRegistry meters, Clock clock) {
     this(config, regionName, meters, config.registry().regionDir(regionName), clock);
   }
@@ -149,14 +149,11 @@ public final class RegionNodeVerticle extends VerticleBase {
           housekeeping = new Housekeeping(ctx, machinery.watch, machinery.reaper, machinery.workers);
           housekeeping.start(config.queue().leaseReapIntervalMs(), config.health().heartbeatIntervalMs());
           safety.startSweeping();
-          imageSweeper = new ImageSweeper(ctx, stores.pool(), images);
-          imageSweeper.start();
+          (imageSweeper = new ImageSweeper(ctx, stores.pool(), images)).start();
           imageCopies.start();
           machinery.breakers.start();
           detection.start();
-          if (registryMirror != null) {
-            registryMirror.start();
-          }
+          Optional.ofNullable(registryMirror).ifPresent(RegistryMirror::start);
           LOG.info("region node {} ({}) serving on {}:{}", region.name(), region.code(), region.httpHost(), actualPort());
         })
         .recover(err -> {
@@ -229,12 +226,12 @@ public final class RegionNodeVerticle extends VerticleBase {
     return safety == null ? null : safety.checkUrl();
   }
 
-  /** This node's circuit breakers (safe from any thread); null before the node started. */
   /** The copies of images across regions (after start). */
   public ImageCopies imageCopies() {
     return imageCopies;
   }
 
+  /** This node's circuit breakers (safe from any thread); null before the node started. */
   public Breakers breakers() {
     return machinery == null ? null : machinery.breakers.board();
   }
@@ -260,9 +257,12 @@ public final class RegionNodeVerticle extends VerticleBase {
 
   /** The safety gate (region-node/SAFETY.md, {@link RegionSafety}). */
   private Future<Void> startSafetyGate() {
-    return RegionSafety.start(ctx, stores.pool(), images, localSafety)
-        .onSuccess(started -> safety = started)
-        .mapEmpty();
+    return RegionSafety.start(ctx, stores.pool(), images, localSafety).onSuccess(started -> {
+      safety = started;
+      // Results held while fenced (docs/architecture.md, "Held results").
+      heldResults = new HeldResults(ctx, stores.pool(), detection.participant(), stores.replication(), failover::adopted);
+      heldResults.start(started.gate(), images);
+    }).mapEmpty();
   }
 
   private Future<Void> registerConsumers() {
@@ -323,6 +323,9 @@ public final class RegionNodeVerticle extends VerticleBase {
     if (detection != null) {
       detection.stop();
     }
+    if (heldResults != null) {
+      heldResults.stop(); // its timer only; the gate it holds for stops below
+    }
     if (registryMirror != null) {
       registryMirror.stop();
       registryMirror = null;
@@ -335,9 +338,7 @@ public final class RegionNodeVerticle extends VerticleBase {
       imageSweeper.stop();
       imageSweeper = null;
     }
-    if (imageCopies != null) {
-      imageCopies.stop();
-    }
+    Optional.ofNullable(imageCopies).ifPresent(ImageCopies::stop);
     Future<Void> chain = integration == null ? Future.succeededFuture() : integration.stop();
     if (autoscaling != null) {
       RegionAutoscaling stopping = autoscaling;

@@ -22,10 +22,16 @@ final class EdgeStream implements WebSocket.Listener {
   }
 
   static EdgeStream open(String edgeUrl, String id) {
+    return open(edgeUrl, id, -1);
+  }
+
+  /** @param after resume after this event id ({@code ?after=}); negative: from the start */
+  static EdgeStream open(String edgeUrl, String id, long after) {
     EdgeStream stream = new EdgeStream(id);
+    String query = after < 0 ? "" : "?after=" + after;
     try {
       HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-          .buildAsync(URI.create(edgeUrl.replaceFirst("^http", "ws") + "/v1/generations/" + id + "/events"), stream)
+          .buildAsync(URI.create(edgeUrl.replaceFirst("^http", "ws") + "/v1/generations/" + id + "/events" + query), stream)
           .get(15, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new AssertionError("cannot open the stream of " + id + " through the edge: " + e, e);

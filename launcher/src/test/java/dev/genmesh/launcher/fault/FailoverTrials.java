@@ -39,7 +39,7 @@ class FailoverTrials {
     Path out = Path.of(System.getProperty("basedir", "."), "target", "failover-trials.csv");
     if (!Files.exists(out)) {
       Files.writeString(out, "scenario,trial,detect_ms,quorum_detection_ms,fenced_ms,adopted,adopted_queued_ms,dns_ms,"
-          + "acknowledged,failed_submits,lost,completed_twice\n");
+          + "acknowledged,failed_submits,lost,completed_twice,held,discarded\n");
     }
     for (String scenario : System.getProperty("genmesh.failoverTrials.scenarios", "kill,partition").split(",")) {
       ProcessMesh mesh = new ProcessMesh(children, Files.createDirectories(dir.resolve(scenario)), 1,
@@ -58,6 +58,7 @@ class FailoverTrials {
   private static String trial(ProcessMesh mesh, String scenario) throws Exception {
     RegionKillScenario run = new RegionKillScenario(mesh);
     run.awaitSteady();
+    Map<String, Double> heldBefore = scenario.equals("kill") ? Map.of() : RegionPartitionedTest.heldResults(mesh);
     int ups = run.upDecisions();
     int downs = run.downDecisions();
     RegionKillScenario.Outcome outcome = scenario.equals("kill") ? run.run(2, 10, downs)
@@ -84,11 +85,17 @@ class FailoverTrials {
     }
     Map<String, String> westRows = RegionPartitionedTest.statusIn(mesh, RegionKillScenario.VICTIM, outcome.adopted());
     twice += (int) westRows.values().stream().filter(status -> !"ADOPTED".equals(status)).count();
+    twice += WholeRegionKilledTest.completedIn(mesh, RegionKillScenario.VICTIM, outcome.adopted()).size();
+    // Held results: the victim's (partition only; a killed one's counters die with it). Discarded = GPU work done twice.
+    Map<String, Double> heldAfter = scenario.equals("kill") ? Map.of() : RegionPartitionedTest.heldResults(mesh);
+    String held = scenario.equals("kill") ? "" : String.valueOf(Math.round(heldAfter.get("held") - heldBefore.get("held")));
+    String discarded = scenario.equals("kill") ? ""
+        : String.valueOf(Math.round(heldAfter.get("discarded") - heldBefore.get("discarded")));
     Instant killed = outcome.killedAt();
     List<Object> row = new ArrayList<>(List.of(outcome.detectMs(), outcome.detectionMs(),
         outcome.fencedAt() == null ? "" : Duration.between(killed, outcome.fencedAt()).toMillis(),
         outcome.adopted().size(), outcome.adoptedQueuedMs(), outcome.dnsMs(), acknowledged.size(),
-        outcome.load().failed().size(), lost, twice));
+        outcome.load().failed().size(), lost, twice, held, discarded));
     return String.join(",", row.stream().map(String::valueOf).toList());
   }
 }

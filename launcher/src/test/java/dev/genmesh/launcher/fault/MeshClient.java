@@ -133,6 +133,11 @@ final class MeshClient {
         .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
   }
 
+  /** Cancels a request ({@code DELETE .../generations/{id}}). */
+  Answer cancel(String id) {
+    return send(HttpRequest.newBuilder(uri(prefix + "/generations/" + id)).DELETE());
+  }
+
   Answer get(String path) {
     return send(HttpRequest.newBuilder(uri(path)).GET());
   }

@@ -18,8 +18,12 @@ import java.util.regex.Pattern;
  * its own: per region its stores ({@link RegionStoresChild}: PostgreSQL, Redis, object store), its
  * node ({@code genmesh region}) and its workers ({@code genmesh worker}); the edge ({@code genmesh
  * edge}) in front. Request logs replicate in sync mode around the ring, images are copied to the
- * next region, failover is on with short timings ({@link #DETECT_MS}). Every port is chosen once,
- * so a region killed and started again is found where it was.
+ * next region, failover is on with short timings ({@link #DETECT_MS}). Every node's API and the
+ * edge are reached through a {@link FaultProxy} this JVM binds first: the node or edge binds port 0,
+ * prints its port, and the proxies in front of it are pointed there (again at each restart), so no
+ * port picked ahead can be taken before its listener binds it. The stores' ports are picked once
+ * (below the ephemeral range, bound seconds later), so a region killed and started again finds its
+ * data where it was.
  */
 final class ProcessMesh {
   static final List<String> REGIONS = List.of("us-west", "us-east", "eu-west");
@@ -48,10 +52,15 @@ final class ProcessMesh {
   private final Map<String, Region> regions = new LinkedHashMap<>();
   private final Map<String, List<ChildProcess>> processes = new LinkedHashMap<>();
   private final int edgePort;
+  /** Listener ("edge" or a region) → the proxies in front of it, pointed at the port it binds when it starts. */
+  private final Map<String, List<FaultProxy>> fronts = new LinkedHashMap<>();
   private final int workersPerRegion;
   /** The config file each region's processes read, and the edge's ("edge"). */
   private final Map<String, Path> configs = new LinkedHashMap<>();
-  private final List<FaultProxy> cut = new ArrayList<>();
+  /** The links between the cuttable region and the other regions (APIs, PostgreSQL, object stores, both ways). */
+  private final List<FaultProxy> betweenRegions = new ArrayList<>();
+  /** The links between the cuttable region and the edge (the edge's to its API and store, its own to the edge). */
+  private final List<FaultProxy> withEdge = new ArrayList<>();
   private ChildProcess edge;
   private int generation;
 
@@ -62,18 +71,20 @@ final class ProcessMesh {
   /**
    * @param cuttable a region whose every link to the others (its API, PostgreSQL and object store as
    *     the others reach them, and theirs and the edge's as it reaches them) goes through a
-   *     {@link FaultProxy}, so that {@link #partition} cuts it off while it runs; null: none
+   *     {@link FaultProxy}, so that {@link #partition} cuts it off while it runs; the edge reaches it
+   *     through proxies of its own, so that {@link #partitionFromRegions} cuts it from the other
+   *     regions only; null: none
    */
   ProcessMesh(ChildProcesses children, Path dir, int workersPerRegion, String cuttable) {
     this.children = children;
     this.dir = dir;
     this.workersPerRegion = workersPerRegion;
-    this.edgePort = stablePort();
+    this.edgePort = front("edge", null);
     Path credentials = dir.resolve("s3-credentials.properties");
     try {
       Files.writeString(credentials, "access_key=GMWHOLEREGIONTEST00\nsecret_key=" + "s3cr3t".repeat(7) + "\n");
       for (String name : REGIONS) {
-        Region region = new Region(name, stablePort(), stablePort(), stablePort(),
+        Region region = new Region(name, front(name, null), stablePort(), stablePort(),
             stablePort(), Files.createDirectories(dir.resolve(name)));
         regions.put(name, region);
         // Every region's store takes the same keys: the images config names one credentials file.
@@ -88,14 +99,18 @@ final class ProcessMesh {
       Map<String, ProcessMeshConfig.SeenAt> direct = Map.of();
       Map<String, ProcessMeshConfig.SeenAt> intoCut = new LinkedHashMap<>();
       Map<String, ProcessMeshConfig.SeenAt> outOfCut = new LinkedHashMap<>();
+      Map<String, ProcessMeshConfig.SeenAt> edgeSees = new LinkedHashMap<>();
       String cutEdgeUrl = edgeUrl;
       if (cuttable != null) {
         for (Region region : regions.values()) {
-          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(proxy(region.httpPort()), proxy(region.pgPort()),
-              proxy(region.s3Port()));
+          ProcessMeshConfig.SeenAt through = new ProcessMeshConfig.SeenAt(front(region.name(), betweenRegions),
+              proxy(region.pgPort(), betweenRegions), proxy(region.s3Port(), betweenRegions));
           (region.name().equals(cuttable) ? intoCut : outOfCut).put(region.name(), through);
         }
-        cutEdgeUrl = "http://127.0.0.1:" + proxy(edgePort);
+        Region cutOff = regions.get(cuttable);
+        edgeSees.put(cuttable, new ProcessMeshConfig.SeenAt(front(cuttable, withEdge),
+            proxy(cutOff.pgPort(), withEdge), proxy(cutOff.s3Port(), withEdge)));
+        cutEdgeUrl = "http://127.0.0.1:" + front("edge", withEdge);
       }
       for (String name : REGIONS) {
         boolean isCut = name.equals(cuttable);
@@ -104,7 +119,7 @@ final class ProcessMesh {
             clusterPorts)));
       }
       configs.put("edge", Files.writeString(dir.resolve("edge.yaml"), ProcessMeshConfig.yaml(regions.values(), edgeUrl,
-          edgePort, credentials, intoCut, clusterPorts)));
+          edgePort, credentials, edgeSees, clusterPorts)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -118,7 +133,7 @@ final class ProcessMesh {
     edge = children.java("edge", JVM, MAIN, List.of("edge", "--config", configs.get("edge").toString(),
         "--data-dir", dir.resolve("edge").toString()));
     REGIONS.forEach(this::awaitRegion);
-    edge.awaitLine(Pattern.compile("\\[genmesh] edge listening on \\S+:" + edgePort), START);
+    pointFronts("edge", edge.awaitLine(Pattern.compile("\\[genmesh] edge listening on \\S+:(\\d+)"), START));
   }
 
   /** SIGKILL to every process of the region: node, workers, and its stores (PostgreSQL, Redis, object store). */
@@ -141,18 +156,48 @@ final class ProcessMesh {
 
   /** Cuts every link of the cuttable region (connections closed, new ones refused); it keeps running. */
   void partition() {
-    cut.forEach(FaultProxy::down);
+    betweenRegions.forEach(FaultProxy::down);
+    withEdge.forEach(FaultProxy::down);
+  }
+
+  /** Cuts the cuttable region from the other regions only: the edge still reaches it, and it the edge. */
+  void partitionFromRegions() {
+    betweenRegions.forEach(FaultProxy::down);
   }
 
   void heal() {
-    cut.forEach(FaultProxy::up);
+    betweenRegions.forEach(FaultProxy::up);
+    withEdge.forEach(FaultProxy::up);
+  }
+
+  /**
+   * A proxy in front of {@code listener}'s HTTP port (pointed there once it binds, {@link #pointFronts});
+   * until then it refuses (its target is the discard port, where nothing listens here).
+   *
+   * @param cut the fault list it belongs to; null: none (the listener's own front)
+   * @return the proxy's port
+   */
+  private int front(String listener, List<FaultProxy> cut) {
+    FaultProxy proxy = FaultProxy.start("127.0.0.1", 9);
+    fronts.computeIfAbsent(listener, l -> new ArrayList<>()).add(proxy);
+    if (cut != null) {
+      cut.add(proxy);
+    }
+    children.onCleanup(proxy::close);
+    return proxy.port();
+  }
+
+  /** The listener printed the port it bound ({@code line}'s first group): every proxy in front of it points there. */
+  private void pointFronts(String listener, java.util.regex.Matcher line) {
+    int port = Integer.parseInt(line.group(1));
+    fronts.get(listener).forEach(proxy -> proxy.retarget(port));
   }
 
   /**
    * A proxy to {@code port} on a port none of the mesh's listeners was given: those are chosen
    * free but not bound yet, and the system may hand one of them to the proxy.
    */
-  private int proxy(int port) {
+  private int proxy(int port, List<FaultProxy> cut) {
     java.util.Set<Integer> reserved = new java.util.HashSet<>(List.of(edgePort));
     regions.values().forEach(r -> reserved.addAll(List.of(r.httpPort(), r.pgPort(), r.redisPort(), r.s3Port())));
     FaultProxy proxy = FaultProxy.start("127.0.0.1", port);
@@ -223,7 +268,8 @@ final class ProcessMesh {
 
   private void awaitRegion(String name) {
     List<ChildProcess> list = processes.get(name);
-    list.get(1).awaitLine(Pattern.compile("\\[genmesh] region " + name + " listening on"), START);
+    pointFronts(name, list.get(1).awaitLine(Pattern.compile("\\[genmesh] region " + name + " listening on \\S+:(\\d+)"),
+        START));
     MeshClient client = regional(name);
     Sleeps.until(name + " ready", START, () -> client.get("/health/live").status() == 200 ? true : null);
     list.subList(2, list.size()).forEach(worker -> worker.awaitLine(SERVING, START));

@@ -22,12 +22,13 @@ final class ProcessMeshConfig {
       SeenAt at = seen.getOrDefault(own.name(), new SeenAt(own.httpPort(), own.pgPort(), own.s3Port()));
       ProcessMesh.Region region = new ProcessMesh.Region(own.name(), own.httpPort(), at.pgPort(), own.redisPort(),
           at.s3Port(), own.dir());
-      String apiUrl = at.httpPort() == own.httpPort() ? "" : "http://127.0.0.1:" + at.httpPort();
+      // The node binds any port (0); everyone, the node itself included, reaches it through a proxy (ProcessMesh).
+      String apiUrl = "http://127.0.0.1:" + at.httpPort();
       int cluster = clusterPorts.get(own.name());
       yaml.append("""
             %1$s:
               http_host: 127.0.0.1
-              http_port: %2$d
+              http_port: 0
               api_url: "%8$s"
               cluster_port: %3$d
               cluster_members: ["127.0.0.1:%3$d-%4$d"]
@@ -39,7 +40,7 @@ final class ProcessMeshConfig {
     }
     yaml.append("""
         edge:
-          port: %1$d
+          port: 0
           region_health_interval_ms: 500
           region_timeout_ms: 5000
         users:

@@ -241,6 +241,34 @@ final class RegionKillScenario {
   }
 
   /**
+   * After fail-back, with the victim UP again: the edge answers status, the event stream resumed with
+   * {@code ?after=}, the first image and a cancel of (up to {@code max}) ids the adopter took over
+   * exactly as the adopter does (it follows the victim's 307), each id already completed there.
+   */
+  static void assertEdgeAnswersAsTheAdopter(ProcessMesh mesh, List<String> adopted, int max) {
+    MeshClient adopter = mesh.regional(ADOPTER);
+    MeshClient edge = mesh.edge();
+    for (String id : adopted.stream().limit(max).toList()) {
+      assertThat(mesh.regional(VICTIM).view(id).status()).as("%s on %s", id, VICTIM).isEqualTo(307);
+      MeshClient.Answer view = edge.view(id);
+      assertThat(view.status()).as("status of %s through the edge: %s", id, view.body()).isEqualTo(200);
+      assertThat(view.json().getString("status")).as(id).isEqualTo(adopter.view(id).json().getString("status"))
+          .isEqualTo("completed");
+      List<JsonObject> events = adopter.events(id);
+      long after = events.get(Math.max(0, events.size() - 3)).getLong("id");
+      EdgeStream stream = EdgeStream.open(mesh.edgeUrl(), id, after);
+      Sleeps.until(id + "'s resumed stream through the edge to complete", WAIT, () -> stream.completed() ? true : null);
+      assertThat(stream.ids()).as("stream of %s after %d through the edge", id, after)
+          .isEqualTo(events.stream().map(e -> e.getLong("id")).filter(n -> n > after).toList());
+      String image = "/v1/images/" + id + "/0.png";
+      assertThat(edge.image(image)).as("image of %s through the edge", id).isEqualTo(adopter.image(image));
+      MeshClient.Answer cancel = edge.cancel(id);
+      assertThat(cancel.status()).as("cancel of %s through the edge: %s", id, cancel.body())
+          .isEqualTo(adopter.cancel(id).status()).isEqualTo(409);
+    }
+  }
+
+  /**
    * Each request checked where it is served now (its own region, or the one that adopted it):
    * terminal, completed, one completed event, one image set ({@link Invariants}).
    */

@@ -65,7 +65,7 @@ public final class RegionFailover {
     this.replication = replication;
     this.routing = routing;
     this.adoption = new Adoption(pool, ctx.region(), eta, modelServed);
-    this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock());
+    this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock(), ctx.hub()::publish);
   }
 
   /** Fail-back, at start before the queues are rebuilt: what the peer adopted is final here. */
@@ -96,6 +96,11 @@ public final class RegionFailover {
   /** The adopter that answers for an id this region's log marks ADOPTED, if it is one. */
   public Optional<String> adopterOf(String id) {
     return Optional.ofNullable(adoptedHere.get(id));
+  }
+
+  /** {@code ids} are ADOPTED in this log now, by {@code adopter} (held results settled after a fence): answered with a 307. */
+  public void adopted(java.util.Collection<String> ids, String adopter) {
+    ids.forEach(id -> adoptedHere.put(id, adopter));
   }
 
   /** The region whose replica this region holds (and adopts), if any. */

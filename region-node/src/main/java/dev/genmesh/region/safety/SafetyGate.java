@@ -55,6 +55,7 @@ public final class SafetyGate {
   private final Duration presignTtl;
   private final long claimMs;
   private final long retryIntervalMs;
+  private volatile ResultHold holds = ResultHold.NEVER;
 
   public SafetyGate(RegionContext ctx, SafetyClient client, SafetyLog safetyLog, ImageStore images,
       SafetyMetrics safetyMetrics) {
@@ -71,6 +72,11 @@ public final class SafetyGate {
     this.presignTtl = Duration.ofMillis(ctx.config().images().presignTtlMs());
     // Long enough for the check that follows, so that no other node's sweeper takes it meanwhile.
     this.claimMs = ctx.config().safety().timeoutMs() + retryIntervalMs;
+  }
+
+  /** What keeps results unpublished while the region may be adopted (set before results arrive; default: never). */
+  public void holdWith(ResultHold holds) {
+    this.holds = holds;
   }
 
   /** How long a node holds a waiting request for the check it is about to make. */
@@ -118,6 +124,10 @@ public final class SafetyGate {
   }
 
   private Future<RequestStatus> checkNow(RequestRow row) {
+    String held = holds.reason();
+    if (held != null) {
+      return heldBack(row, held, null);
+    }
     return Future.succeededFuture(row)
         .map(r -> {
           GenerationSpec spec = r.generationSpec();
@@ -137,12 +147,24 @@ public final class SafetyGate {
   private Future<RequestStatus> apply(RequestRow row, SafetyVerdict verdict) {
     safetyMetrics.checked(verdict.wireName());
     String id = row.id();
+    String held = verdict.outcome() == SafetyVerdict.Outcome.UNAVAILABLE ? null : holds.reason();
+    if (held != null) {
+      return heldBack(row, held, null); // the verdict came while the hold began: the check runs again on release
+    }
     return switch (verdict.outcome()) {
       case ALLOW -> safetyLog.allow(id, row.attempt(), paths(row), verdict.toJson()).compose(changed -> {
+        String late = changed.isPresent() ? holds.reason() : null;
+        if (late != null) {
+          return heldBack(row, late, changed.get()); // committed while the hold began (a sync commit released by a degrade)
+        }
         changed.ifPresent(change -> finished(change, "completed"));
         return statusAfter(id, changed);
       });
       case BLOCK -> safetyLog.block(id, row.attempt(), verdict.reasons()).compose(changed -> {
+        String late = changed.isPresent() ? holds.reason() : null;
+        if (late != null) {
+          return heldBack(row, late, changed.get());
+        }
         changed.ifPresent(change -> {
           LOG.info("request {} blocked by the safety check: {}", id, verdict.reasons());
           finished(change, "blocked");
@@ -161,6 +183,17 @@ public final class SafetyGate {
             return statusAfter(id, changed);
           });
     };
+  }
+
+  /** The result stays unpublished (a hold, or a committed verdict whose event waits); SAFETY_PENDING as the worker sees it. */
+  private Future<RequestStatus> heldBack(RequestRow row, String reason, RequestLog.Change committed) {
+    return holds.hold(row, reason, committed).transform(ar -> {
+      if (ar.failed()) {
+        metrics.systemError("result_hold");
+        LOG.warn("request {}: held result not recorded ({}); the sweeper checks it again", row.id(), ar.cause().toString());
+      }
+      return Future.succeededFuture(committed == null ? RequestStatus.SAFETY_PENDING : committed.row().status());
+    });
   }
 
   private Future<RequestStatus> statusAfter(String id, Optional<RequestLog.Change> changed) {

@@ -41,12 +41,18 @@ final class TwoRegions implements AutoCloseable {
   final List<JsonObject> westAlerts = new CopyOnWriteArrayList<>();
 
   TwoRegions(TestStores stores, ReplicationConfig.Mode mode, ReplicationConfig.PeerLoss onPeerLoss) {
+    this(stores, mode, onPeerLoss, java.util.function.UnaryOperator.identity());
+  }
+
+  /** @param tweak changes the mesh's config before the nodes start (failover on, for instance) */
+  TwoRegions(TestStores stores, ReplicationConfig.Mode mode, ReplicationConfig.PeerLoss onPeerLoss,
+      java.util.function.UnaryOperator<GenmeshConfig> tweak) {
     Map<String, RegionPostgres> servers = new LinkedHashMap<>();
     servers.put(WEST, westPg);
     servers.put(EAST, eastPg);
     GenmeshConfig base = TestRegion.replicated(stores, servers);
     // Checks every 200 ms; a peer not streaming for 5 s is unreachable.
-    config = base.withReplication(base.replication().withMode(mode, onPeerLoss).withTimings(200, 5000));
+    config = tweak.apply(base.withReplication(base.replication().withMode(mode, onPeerLoss).withTimings(200, 5000)));
     westVertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> westAlerts.add(m.body()));
     west = await(NodeUnderTest.deploy(westVertx, config, WEST));
     east = await(NodeUnderTest.deploy(eastVertx, config, EAST));

@@ -121,6 +121,13 @@ public final class EventStream {
   }
 
   private void send(ProgressEvent event) {
+    if (event.type() == dev.genmesh.protocol.EventType.REGION_FAILOVER && event.data() != null
+        && event.data().getBoolean("moved", false)) {
+      // Adopted by a peer while this region was cut off (its numbering is the adopter's from here): not a
+      // normal end, so the edge resumes after the last event it relayed where the request is served now.
+      close(SERVER_ERROR, "adopted by " + event.data().getString("to") + "; resume there");
+      return;
+    }
     socket.writeTextMessage(event.toJson().encode());
     lastSent = event.seq();
     if (event.type().isFinal()) {

@@ -39,8 +39,15 @@ public final class FailBack {
   private final Pool pool;
   private final MeterRegistry meters;
   private final Clock clock;
+  private final java.util.function.Consumer<dev.genmesh.protocol.ProgressEvent> publish;
 
-  public FailBack(Vertx vertx, GenmeshConfig config, String region, Pool pool, MeterRegistry meters, Clock clock) {
+  /**
+   * @param publish publishes the {@code region_failover} event each newly ADOPTED request gets here ({@code moved: true}):
+   *     a stream still open on it ends, and the edge resumes it at the adopter
+   */
+  public FailBack(Vertx vertx, GenmeshConfig config, String region, Pool pool, MeterRegistry meters, Clock clock,
+      java.util.function.Consumer<dev.genmesh.protocol.ProgressEvent> publish) {
+    this.publish = publish;
     this.vertx = vertx;
     this.config = config;
     this.region = region;
@@ -79,6 +86,15 @@ public final class FailBack {
         });
   }
 
+  /**
+   * Asks {@code peer}'s database once which requests it adopted from this region, and marks them
+   * ADOPTED here (held results: docs/architecture.md, "Held results"). Answers their ids; fails if
+   * the peer's database does not answer now.
+   */
+  public Future<java.util.Set<String>> settle(String peer) {
+    return adoptedByPeer(peer, clock.millis()).compose(ids -> mark(ids, peer).map(v -> java.util.Set.copyOf(ids)));
+  }
+
   private Future<List<String>> adoptedByPeer(String peer, long deadline) {
     Pool remote = PostgresPool.create(vertx, config.region(peer), 1, RegionSchemas.schemaOf(peer), null);
     Promise<List<String>> done = Promise.promise();
@@ -114,9 +130,15 @@ public final class FailBack {
         + " WHERE id = ANY($1) AND status <> 'ADOPTED' RETURNING id, last_event_seq)"
         + " INSERT INTO request_events (request_id, seq, type, data)"
         + " SELECT id, last_event_seq, 'region_failover', jsonb_build_object('from', $3::text, 'to', $2::text,"
-        + "   'reason', 'adopted by ' || $2::text || ' while ' || $3::text || ' was down') FROM upd"
-        + " RETURNING request_id";
+        + "   'reason', 'adopted by ' || $2::text || ' while ' || $3::text || ' was down', 'moved', true) FROM upd"
+        + " RETURNING request_id, seq, data, created_at";
     return pool.preparedQuery(sql).execute(Tuple.of(ids.toArray(new String[0]), peer, region)).map(rows -> {
+      for (Row row : rows) {
+        Object data = row.getValue("data");
+        publish.accept(new dev.genmesh.protocol.ProgressEvent(row.getString("request_id"), row.getLong("seq"),
+            dev.genmesh.protocol.EventType.REGION_FAILOVER, row.getOffsetDateTime("created_at").toInstant(),
+            data instanceof JsonObject json ? json : new JsonObject(String.valueOf(data))));
+      }
       if (rows.size() > 0) {
         LOG.info("region {}: fail-back: {} requests adopted by {} while this region was down are marked adopted here"
             + " (never run again here; {} answers for them)", region, rows.size(), peer, peer);

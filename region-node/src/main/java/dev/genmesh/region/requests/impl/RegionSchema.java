@@ -16,7 +16,7 @@ public final class RegionSchema {
   public static final List<String> REPLICATED = List.of("requests", "request_events");
   /** Every table the migrations create, moved as a whole from {@code public}. */
   static final List<String> TABLES = List.of("schema_migrations", "requests", "request_events", "scaling_decisions",
-      "adoptions");
+      "adoptions", "held_results");
 
   private RegionSchema() {}
 

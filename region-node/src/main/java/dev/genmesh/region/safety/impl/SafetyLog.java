@@ -110,11 +110,13 @@ public final class SafetyLog {
   /**
    * Takes up to {@code limit} waiting requests that are due ({@code safety_next_check_at <= now})
    * for this node: moves their next check to {@code claimUntil} first, skipping rows another node
-   * holds, so that two nodes never check one request at once. Oldest first.
+   * holds, so that two nodes never check one request at once. Oldest first. Held results
+   * (docs/architecture.md, "Held results") are not due: their release checks them.
    */
   public Future<List<RequestRow>> takeDue(Instant now, Instant claimUntil, int limit) {
     return log.rows("UPDATE requests SET safety_next_check_at = $2 WHERE id IN ("
             + " SELECT id FROM requests WHERE status = " + PENDING + " AND (safety_next_check_at IS NULL OR safety_next_check_at <= $1)"
+            + " AND NOT EXISTS (SELECT 1 FROM held_results h WHERE h.request_id = requests.id)"
             + " ORDER BY safety_next_check_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
             + " AND status = " + PENDING + " RETURNING *",
         Tuple.of(at(now), at(claimUntil), limit));
@@ -127,6 +129,7 @@ public final class SafetyLog {
   public Future<List<Overdue>> takeOverdue(Instant cutoff, Instant now) {
     return pool.preparedQuery("UPDATE requests SET safety_alerted_at = $2"
             + " WHERE status = " + PENDING + " AND safety_alerted_at IS NULL AND safety_pending_at <= $1"
+            + " AND NOT EXISTS (SELECT 1 FROM held_results h WHERE h.request_id = requests.id)"
             + " RETURNING id, safety_pending_at")
         .execute(Tuple.of(at(cutoff), at(now)))
         .map(rows -> {
