@@ -12,8 +12,11 @@ import java.util.TreeMap;
 /**
  * An hour-of-week profile of the region's arrivals (168 slots, each the exponentially smoothed
  * mean of that hour in the weeks seen), scaled by today's level (recent arrivals over what the
- * profile expected for now). Hours never seen fall back to the time-of-day schedule times the
- * configured peak, so a new region pre-scales by the design's schedule from its first day.
+ * profile expected for now). A slot's mean stands for the middle of its hour, and between two
+ * learned middles the profile is the line joining them: a day's traffic ramps, and a step at each
+ * full hour would have the policy hold the next hour's peak from the moment it enters the horizon.
+ * Hours never seen fall back to the time-of-day schedule times the configured peak, so a new
+ * region pre-scales by the design's schedule from its first day.
  */
 public final class HourOfWeekForecast implements TrafficForecast {
   static final int SLOTS = 7 * 24;
@@ -102,9 +105,8 @@ public final class HourOfWeekForecast implements TrafficForecast {
     String source = SOURCE_SCHEDULE;
     Instant end = now.plus(horizon);
     for (Instant t = now; !t.isAfter(end); t = t.plus(SAMPLE_STEP)) {
-      int slot = slotOf(t);
-      boolean learned = seen[slot] > 0;
-      double expected = learned ? profile[slot] : scheduled(t);
+      boolean learned = seen[slotOf(t)] > 0;
+      double expected = expected(t);
       if (expected > best) {
         best = expected;
         source = learned ? SOURCE_LEARNED : SOURCE_SCHEDULE;
@@ -113,10 +115,23 @@ public final class HourOfWeekForecast implements TrafficForecast {
     return new Prediction(best * level, source, Double.isNaN(recent) ? 0 : recent, level);
   }
 
-  /** What the profile (or schedule) expects for this moment, unscaled. */
+  /**
+   * What the profile (or schedule) expects for this moment, unscaled: a learned slot's mean at
+   * the middle of its hour, the line towards the neighbouring slot's middle elsewhere (the slot's
+   * own mean when that neighbour was never learned).
+   */
   public double expected(Instant t) {
     int slot = slotOf(t);
-    return seen[slot] > 0 ? profile[slot] : scheduled(t);
+    if (seen[slot] == 0) {
+      return scheduled(t);
+    }
+    long intoHour = Math.floorMod(t.getEpochSecond(), 3600L);
+    int neighbour = Math.floorMod(slot + (intoHour < 1800 ? -1 : 1), SLOTS);
+    if (seen[neighbour] == 0) {
+      return profile[slot];
+    }
+    double weight = Math.abs(intoHour - 1800) / 3600.0;
+    return (1 - weight) * profile[slot] + weight * profile[neighbour];
   }
 
   /** How many weeks the slot of {@code t} has seen. */
