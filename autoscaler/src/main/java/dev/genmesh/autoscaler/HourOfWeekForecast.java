@@ -25,6 +25,9 @@ public final class HourOfWeekForecast implements TrafficForecast {
 
   private final double[] profile = new double[SLOTS];
   private final int[] seen = new int[SLOTS];
+  /** Per slot, its value before its latest fold, and when that fold happened (epoch second). */
+  private final double[] beforeFold = new double[SLOTS];
+  private final long[] foldedAt = new long[SLOTS];
   private final NavigableMap<Integer, Double> schedule = new TreeMap<>();
   private final double peakQps;
   private final double smoothing;
@@ -94,6 +97,8 @@ public final class HourOfWeekForecast implements TrafficForecast {
     }
     int slot = slotOf(Instant.ofEpochSecond(hour * 3600));
     double mean = hourSum / hourSamples;
+    beforeFold[slot] = profile[slot];
+    foldedAt[slot] = (hour + 1) * 3600;
     profile[slot] = seen[slot] == 0 ? mean : smoothing * mean + (1 - smoothing) * profile[slot];
     seen[slot]++;
   }
@@ -118,7 +123,7 @@ public final class HourOfWeekForecast implements TrafficForecast {
   /**
    * What the profile (or schedule) expects for this moment, unscaled: a learned slot's mean at
    * the middle of its hour, the line towards the neighbouring slot's middle elsewhere (the slot's
-   * own mean when that neighbour was never learned).
+   * own mean when that neighbour was never learned before today).
    */
   public double expected(Instant t) {
     int slot = slotOf(t);
@@ -127,11 +132,26 @@ public final class HourOfWeekForecast implements TrafficForecast {
     }
     long intoHour = Math.floorMod(t.getEpochSecond(), 3600L);
     int neighbour = Math.floorMod(slot + (intoHour < 1800 ? -1 : 1), SLOTS);
-    if (seen[neighbour] == 0) {
+    double usual = usual(neighbour, t);
+    if (Double.isNaN(usual)) {
       return profile[slot];
     }
     double weight = Math.abs(intoHour - 1800) / 3600.0;
-    return (1 - weight) * profile[slot] + weight * profile[neighbour];
+    return (1 - weight) * profile[slot] + weight * usual;
+  }
+
+  /**
+   * A neighbouring slot as it stood before the last day's traffic entered it (NaN: not learned
+   * then). The hour just past is folded in at the full hour; read as it is then, today's traffic
+   * would count twice, in the profile and again in the level.
+   */
+  private double usual(int slot, Instant t) {
+    long since = t.getEpochSecond() - foldedAt[slot];
+    boolean today = seen[slot] > 0 && since >= 0 && since < 86_400;
+    if (!today) {
+      return seen[slot] > 0 ? profile[slot] : Double.NaN;
+    }
+    return seen[slot] > 1 ? beforeFold[slot] : Double.NaN;
   }
 
   /** How many weeks the slot of {@code t} has seen. */

@@ -39,11 +39,12 @@ public final class SustainedTriggerPolicy implements ScalingPolicy {
   private static final Logger LOG = LoggerFactory.getLogger(SustainedTriggerPolicy.class);
   /**
    * A scale-down stops where the predicted load would be this share of the up-trigger's
-   * threshold (0.98 x 0.8 = 78.4 % busy): a little below it, so that noise in the prediction
-   * does not start the next scale-up at once. 0.95 held pools about 4 % larger all day
-   * (docs/autoscaling.md, "Where the design policy spends more than the clairvoyant").
+   * threshold: 1.0, at the threshold itself (the trigger needs more than it). It was 0.95, a
+   * margin against noise in the prediction; the smoothed arrivals ({@link ArrivalsNow}) took
+   * that noise out, and the margin only held pools larger (docs/autoscaling.md, "Where the design
+   * policy spends more than the clairvoyant").
    */
-  static final double SCALE_DOWN_MARGIN = 0.98;
+  static final double SCALE_DOWN_MARGIN = 1.0;
   /** What arrives now is smoothed over this long before it may raise the planned demand above the forecast. */
   static final long ARRIVALS_WINDOW_MS = 180_000;
 
@@ -205,8 +206,8 @@ public final class SustainedTriggerPolicy implements ScalingPolicy {
   }
 
   /**
-   * The smallest size at which no {@code predicted_load} scale-up trigger would hold, with a
-   * {@link #SCALE_DOWN_MARGIN} margin: a scale-down must not set up the next scale-up.
+   * The smallest size at which no {@code predicted_load} scale-up trigger would hold (times
+   * {@link #SCALE_DOWN_MARGIN}): a scale-down must not set up the next scale-up.
    */
   private int sizeThatArmsNoPrediction(PoolView view) {
     int size = 0;
