@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.config.GenmeshConfig;
+import dev.genmesh.protocol.scaling.ScalingDecision;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +36,12 @@ class DesignPolicyCostTest {
     // 1.22x before the changes of issue 15 (1.20x with the simulator measuring service times as the region does).
     assertThat(design.cost() / clairvoyant.cost()).as("design $%.0f against clairvoyant $%.0f", design.cost(),
         clairvoyant.cost()).isLessThanOrEqualTo(GOAL);
+    // Pre-scaling: on the 10:00 rise the learned forecast asks for workers ahead of the traffic.
+    assertThat(design.decisions()).anySatisfy(d -> {
+      assertThat(d.reason()).isEqualTo("predicted_high");
+      assertThat(d.driver()).isEqualTo(ScalingDecision.DRIVER_FORECAST);
+      assertThat(d.time().atZone(ZoneOffset.UTC).toLocalTime()).isBetween(LocalTime.of(9, 0), LocalTime.of(10, 0));
+    });
   }
 
   @Test

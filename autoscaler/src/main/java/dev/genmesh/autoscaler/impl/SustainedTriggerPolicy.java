@@ -94,6 +94,8 @@ public final class SustainedTriggerPolicy implements ScalingPolicy {
     final Instant now;
     final ScalingObservation observation;
     final Prediction prediction;
+    /** The arrivals now as the policy planned with them ({@link ArrivalsNow}). */
+    double arriving;
     final Map<String, PoolView> views;
     final List<ScalingDecision> decisions = new ArrayList<>();
 
@@ -147,6 +149,7 @@ public final class SustainedTriggerPolicy implements ScalingPolicy {
     double arriving = arrivals.update(observation.arrivalsPerSecond(), now);
     Round round = new Round(now, observation, prediction,
         attribution.attribute(observation, Math.max(prediction.qps(), arriving), mix.shares()));
+    round.arriving = arriving;
     if (!initialised) {
       round.views.forEach((pool, view) -> targets.put(pool, view.live()));
       initialised = true;
@@ -353,10 +356,12 @@ public final class SustainedTriggerPolicy implements ScalingPolicy {
     return fired.stream().min(Comparator.comparingInt(f -> urgency(f.trigger))).orElseThrow();
   }
 
-  /** A prediction counts as the forecast's (or the schedule's) when it is above what arrives now. */
+  /**
+   * A prediction counts as the forecast's (or the schedule's) when it, not what arrives now (as
+   * planned with: smoothed), set the planned demand.
+   */
   private String driver(Round round, Trigger trigger) {
-    if (!trigger.signal().equals("predicted_load")
-        || round.prediction.qps() < round.observation.arrivalsPerSecond()) {
+    if (!trigger.signal().equals("predicted_load") || round.prediction.qps() <= round.arriving) {
       return ScalingDecision.DRIVER_TRIGGER;
     }
     return TrafficForecast.SOURCE_LEARNED.equals(round.prediction.source())
