@@ -12,8 +12,11 @@ import java.util.TreeMap;
 /**
  * An hour-of-week profile of the region's arrivals (168 slots, each the exponentially smoothed
  * mean of that hour in the weeks seen), scaled by today's level (recent arrivals over what the
- * profile expected for now). Hours never seen fall back to the time-of-day schedule times the
- * configured peak, so a new region pre-scales by the design's schedule from its first day.
+ * profile expected for now). A slot's mean stands for the middle of its hour, and between two
+ * learned middles the profile is the line joining them: a day's traffic ramps, and a step at each
+ * full hour would have the policy hold the next hour's peak from the moment it enters the horizon.
+ * Hours never seen fall back to the time-of-day schedule times the configured peak, so a new
+ * region pre-scales by the design's schedule from its first day.
  */
 public final class HourOfWeekForecast implements TrafficForecast {
   static final int SLOTS = 7 * 24;
@@ -22,6 +25,9 @@ public final class HourOfWeekForecast implements TrafficForecast {
 
   private final double[] profile = new double[SLOTS];
   private final int[] seen = new int[SLOTS];
+  /** Per slot, its value before its latest fold, and when that fold happened (epoch second). */
+  private final double[] beforeFold = new double[SLOTS];
+  private final long[] foldedAt = new long[SLOTS];
   private final NavigableMap<Integer, Double> schedule = new TreeMap<>();
   private final double peakQps;
   private final double smoothing;
@@ -91,6 +97,8 @@ public final class HourOfWeekForecast implements TrafficForecast {
     }
     int slot = slotOf(Instant.ofEpochSecond(hour * 3600));
     double mean = hourSum / hourSamples;
+    beforeFold[slot] = profile[slot];
+    foldedAt[slot] = (hour + 1) * 3600;
     profile[slot] = seen[slot] == 0 ? mean : smoothing * mean + (1 - smoothing) * profile[slot];
     seen[slot]++;
   }
@@ -102,9 +110,8 @@ public final class HourOfWeekForecast implements TrafficForecast {
     String source = SOURCE_SCHEDULE;
     Instant end = now.plus(horizon);
     for (Instant t = now; !t.isAfter(end); t = t.plus(SAMPLE_STEP)) {
-      int slot = slotOf(t);
-      boolean learned = seen[slot] > 0;
-      double expected = learned ? profile[slot] : scheduled(t);
+      boolean learned = seen[slotOf(t)] > 0;
+      double expected = expected(t);
       if (expected > best) {
         best = expected;
         source = learned ? SOURCE_LEARNED : SOURCE_SCHEDULE;
@@ -113,10 +120,38 @@ public final class HourOfWeekForecast implements TrafficForecast {
     return new Prediction(best * level, source, Double.isNaN(recent) ? 0 : recent, level);
   }
 
-  /** What the profile (or schedule) expects for this moment, unscaled. */
+  /**
+   * What the profile (or schedule) expects for this moment, unscaled: a learned slot's mean at
+   * the middle of its hour, the line towards the neighbouring slot's middle elsewhere (the slot's
+   * own mean when that neighbour was never learned before today).
+   */
   public double expected(Instant t) {
     int slot = slotOf(t);
-    return seen[slot] > 0 ? profile[slot] : scheduled(t);
+    if (seen[slot] == 0) {
+      return scheduled(t);
+    }
+    long intoHour = Math.floorMod(t.getEpochSecond(), 3600L);
+    int neighbour = Math.floorMod(slot + (intoHour < 1800 ? -1 : 1), SLOTS);
+    double usual = usual(neighbour, t);
+    if (Double.isNaN(usual)) {
+      return profile[slot];
+    }
+    double weight = Math.abs(intoHour - 1800) / 3600.0;
+    return (1 - weight) * profile[slot] + weight * usual;
+  }
+
+  /**
+   * A neighbouring slot as it stood before the last day's traffic entered it (NaN: not learned
+   * then). The hour just past is folded in at the full hour; read as it is then, today's traffic
+   * would count twice, in the profile and again in the level.
+   */
+  private double usual(int slot, Instant t) {
+    long since = t.getEpochSecond() - foldedAt[slot];
+    boolean today = seen[slot] > 0 && since >= 0 && since < 86_400;
+    if (!today) {
+      return seen[slot] > 0 ? profile[slot] : Double.NaN;
+    }
+    return seen[slot] > 1 ? beforeFold[slot] : Double.NaN;
   }
 
   /** How many weeks the slot of {@code t} has seen. */

@@ -16,7 +16,7 @@ public interface TrafficForecast {
   Prediction predict(Instant now, Duration horizon);
 
   /**
-   * @param qps predicted arrivals per second (the busiest hour of the horizon, scaled by {@code level})
+   * @param qps predicted arrivals per second (the busiest moment of the horizon, scaled by {@code level})
    * @param source {@link #SOURCE_LEARNED} when that hour's value came from the learned profile,
    *     {@link #SOURCE_SCHEDULE} when from the time-of-day schedule
    * @param observedQps the recent arrivals (smoothed)

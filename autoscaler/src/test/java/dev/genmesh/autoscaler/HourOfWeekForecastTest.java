@@ -63,9 +63,40 @@ class HourOfWeekForecastTest {
     assertThat(morning.source()).isEqualTo(TrafficForecast.SOURCE_LEARNED);
     assertThat(morning.qps()).isCloseTo(10, within(0.01)); // the schedule would have said 30
     assertThat(noon.source()).isEqualTo(TrafficForecast.SOURCE_LEARNED);
-    assertThat(noon.qps()).isCloseTo(80, within(0.01));    // the 12:00 peak, 20 min ahead
-    assertThat(noon.level()).isCloseTo(1.0, within(1e-6));
+    // The 12:00 hour's 80 stands for 12:30; 12:10, the horizon's end, is two thirds of the way from 11:30's 10.
+    // The level compares what came with that line: a rise that comes as a step at 12:00 reads as a quieter day
+    // until it comes.
+    assertThat(noon.qps()).isCloseTo((10 + (80 - 10) * 2.0 / 3) * noon.level(), within(0.01));
+    assertThat(noon.level()).isBetween(0.5, 1.0);
     assertThat(forecast.weeksSeen(nextMonday.plus(Duration.ofHours(12)))).isEqualTo(1);
+  }
+
+  @Test
+  void betweenTheMiddlesOfTwoLearnedHoursTheProfileIsTheLineJoiningThem() {
+    Instant nextMonday = feed(MONDAY, 7, hour -> hour == 12 ? 70 : 10);
+    Instant noon = nextMonday.plus(Duration.ofHours(12));
+
+    assertThat(forecast.expected(noon.plus(Duration.ofMinutes(30)))).isCloseTo(70, within(1e-9)); // the hour's middle
+    assertThat(forecast.expected(noon)).isCloseTo(40, within(1e-9));                              // halfway from 11:30
+    assertThat(forecast.expected(noon.plus(Duration.ofMinutes(45)))).isCloseTo(55, within(1e-9)); // a quarter of the way down
+    assertThat(forecast.expected(noon.minus(Duration.ofMinutes(30)))).isCloseTo(10, within(1e-9));
+    // Ten minutes ahead from 11:40 (to 11:50, 20 min past 11:30) the rise is a third done, not the hour's full 70.
+    Prediction ahead = forecast.predict(noon.minus(Duration.ofMinutes(20)), Duration.ofMinutes(10));
+    assertThat(ahead.qps()).isCloseTo((10 + 60 * (20.0 / 60)) * ahead.level(), within(0.01));
+    assertThat(ahead.source()).isEqualTo(TrafficForecast.SOURCE_LEARNED);
+  }
+
+  @Test
+  void aLearnedHourNextToAnUnlearnedOneStaysFlat() {
+    Instant t = MONDAY.plus(Duration.ofHours(5));
+    for (Instant end = t.plus(Duration.ofHours(1)); t.isBefore(end); t = t.plusSeconds(10)) {
+      forecast.observe(t, 40); // only 05:00-06:00 of the Monday is ever seen
+    }
+    forecast.observe(t, 40); // closes the hour
+
+    assertThat(forecast.expected(MONDAY.plus(Duration.ofMinutes(5 * 60 + 5)))).isCloseTo(40, within(1e-9));
+    assertThat(forecast.expected(MONDAY.plus(Duration.ofMinutes(5 * 60 + 55)))).isCloseTo(40, within(1e-9));
+    assertThat(forecast.expected(MONDAY.plus(Duration.ofMinutes(6 * 60 + 5)))).isEqualTo(0.5 * 60); // the schedule
   }
 
   @Test

@@ -228,7 +228,7 @@ class ConfigLoaderTest {
     assertThat(autoscaling.waitTargetsMs()).containsEntry("turbo", 10_000L).containsEntry("fast", 60_000L)
         .containsEntry("relax", 600_000L);
     assertThat(autoscaling.forecast().peakQps()).isEqualTo(60.0);
-    assertThat(autoscaling.forecast().horizonMs()).isEqualTo(1_800_000L);
+    assertThat(autoscaling.forecast().horizonMs()).isEqualTo(600_000L);
     assertThat(autoscaling.modelClasses().get("flux")).containsExactly("sd3_flux");
     assertThat(ConfigLoader.defaults().gpus().get("L4").costPerUnitOfWork())
         .isLessThan(ConfigLoader.defaults().gpus().get("A10G").costPerUnitOfWork());

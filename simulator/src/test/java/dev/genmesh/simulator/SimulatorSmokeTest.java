@@ -33,12 +33,8 @@ class SimulatorSmokeTest {
     assertThat(autoscaled.requests()).isBetween(800_000L, 1_200_000L);
     assertThat(autoscaled.tiers()).allSatisfy(tier -> assertThat(tier.shareWithinTarget()).isGreaterThanOrEqualTo(0.99));
     assertThat(autoscaled.cost()).isLessThan(fixed.cost());
-    // Pre-scaling: before the 10:00 peak the learned forecast asks for workers ahead of the traffic.
-    assertThat(autoscaled.decisions()).anySatisfy(d -> {
-      assertThat(d.reason()).isEqualTo("predicted_high");
-      assertThat(d.driver()).isEqualTo(ScalingDecision.DRIVER_FORECAST);
-      assertThat(timeOf(d)).isBetween(LocalTime.of(8, 30), LocalTime.of(10, 0));
-    });
+    // (Pre-scaling by the forecast is checked at full traffic, DesignPolicyCostTest: at a quarter of it the
+    // tier reservations cover the morning, and a 10 min horizon asks for nothing before the pools pass them.)
     // And it gives them back at night.
     assertThat(autoscaled.decisions()).anySatisfy(d -> {
       assertThat(d.isUp()).isFalse();

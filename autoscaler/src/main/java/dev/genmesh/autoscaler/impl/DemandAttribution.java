@@ -52,10 +52,10 @@ final class DemandAttribution {
   }
 
   /**
-   * @param regionQps the region's predicted arrivals; each queue's planned rate is its share of
-   *     the larger of this and the region's arrivals now
+   * @param plannedQps the region's arrivals to plan for (the policy's: the prediction, or what
+   *     arrives now if that is more); each queue's planned rate is its share of it
    */
-  Map<String, PoolView> attribute(ScalingObservation observation, double regionQps, Map<String, double[]> shares) {
+  Map<String, PoolView> attribute(ScalingObservation observation, double plannedQps, Map<String, double[]> shares) {
     Map<String, PoolView> views = new LinkedHashMap<>();
     for (String pool : autoscaling.pools().keySet()) {
       PoolState state = observation.pools().get(pool);
@@ -69,9 +69,8 @@ final class DemandAttribution {
 
     TreeSet<String> classes = new TreeSet<>(shares.keySet());
     classes.addAll(observation.queues().keySet());
-    // Never plan for less than arrives now; split by the smoothed mix (one minute of one
-    // queue's arrivals is too noisy to size a pool on).
-    double planned = Math.max(regionQps, observation.arrivalsPerSecond());
+    // Split by the smoothed mix (one minute of one queue's arrivals is too noisy to size a pool on).
+    double planned = plannedQps;
     Map<String, double[]> rates = new HashMap<>();
     for (String requestClass : classes) {
       double[] share = shares.getOrDefault(requestClass, new double[PoolView.TIERS]);

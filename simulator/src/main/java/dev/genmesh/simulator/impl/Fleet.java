@@ -21,7 +21,8 @@ final class Fleet {
   final int[] idleCount;
   final int[] busy;
   final int[] draining;
-  private final double[] meanServiceSeconds;
+  /** Per pool, the generation times of the last {@link #SERVICE_WINDOW_S}, in buckets of {@link #SERVICE_BUCKET_S}. */
+  private final ServiceWindow[] serviceTimes;
   /** [pool][family]: workers (starting or ready, not draining) holding the family. */
   private final int[][] holders;
   private final double[] lastTouch;
@@ -46,7 +47,10 @@ final class Fleet {
     idleCount = new int[pools];
     busy = new int[pools];
     draining = new int[pools];
-    meanServiceSeconds = new double[pools];
+    serviceTimes = new ServiceWindow[pools];
+    for (int p = 0; p < pools; p++) {
+      serviceTimes[p] = new ServiceWindow();
+    }
     holders = new int[pools][layout.families.length];
     lastTouch = new double[pools];
     java.util.Arrays.fill(lastTouch, start);
@@ -111,8 +115,7 @@ final class Fleet {
     idleCount[worker.pool]--;
     busy[worker.pool]++;
     worker.state = SimulatedWorker.State.BUSY;
-    double mean = meanServiceSeconds[worker.pool];
-    meanServiceSeconds[worker.pool] = mean == 0 ? generationSeconds : mean + 0.02 * (generationSeconds - mean);
+    serviceTimes[worker.pool].add(now, generationSeconds);
   }
 
   /** Workers of the pool holding the family (starting or ready, not draining). */
@@ -227,7 +230,7 @@ final class Fleet {
     busyArea[pool] = 0;
     readyArea[pool] = 0;
     return new PoolState(idleCount[pool] + busy[pool] - draining[pool], starting[pool], draining[pool], utilisation,
-        Math.round(meanServiceSeconds[pool] * 1000), loaded);
+        Math.round(serviceTimes[pool].mean(now) * 1000), loaded);
   }
 
   /** Billed workers per pool now. */
