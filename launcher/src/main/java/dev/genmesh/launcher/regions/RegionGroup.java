@@ -33,8 +33,8 @@ final class RegionGroup {
    *
    * @param workers worker processes started here per start; with {@code autoscale}, the node's warm pool instead
    */
-  record Setup(Path dataDir, String bindHost, Path configFile, String code, int workers, boolean autoscale,
-      int postgresPort, RegionProcesses.PostgresStarter postgres) {}
+  record Setup(Path dataDir, String bindHost, Path configFile, List<String> meshRegions, String code, int workers,
+      boolean autoscale, int postgresPort, RegionProcesses.PostgresStarter postgres) {}
 
   private final String region;
   private final Setup setup;
@@ -65,7 +65,8 @@ final class RegionGroup {
     starts++;
     List<String> args = new ArrayList<>(List.of("region", "--name", region, "--config", setup.configFile().toString(),
         "--data-dir", setup.dataDir().toString(), "--bind", setup.bindHost(),
-        "--exit-with-parent", Long.toString(ProcessHandle.current().pid())));
+        "--exit-with-parent", Long.toString(ProcessHandle.current().pid()),
+        "--mesh-regions", String.join(",", setup.meshRegions())));
     if (setup.autoscale()) {
       args.addAll(List.of("--local-workers", Integer.toString(setup.workers())));
     }
