@@ -1,0 +1,48 @@
+package dev.genmesh.launcher.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kill -9} of {@code genmesh up --region-processes}: the region node and the worker it started
+ * as processes notice that their parent is gone and exit, instead of living on as orphans holding a
+ * CPU, a port and a cluster (the stores it started are stopped by the next start on the same data
+ * directory, as in the one-JVM mode).
+ */
+class RegionProcessesOrphanTest {
+  private static final Duration START = Duration.ofSeconds(240);
+
+  @RegisterExtension final ChildProcesses children = new ChildProcesses();
+  @TempDir Path dir;
+
+  @Test
+  void regionProcessesExitWhenTheMeshIsKilled() throws IOException {
+    Path data = children.meshData(dir);
+    Path config = Files.writeString(dir.resolve("genmesh.yaml"), """
+        worker:
+          heartbeat_interval_ms: 500
+          claim_poll_ms: 200
+        """);
+    ChildProcess up = children.genmeshUp("up", data, config, "--region-processes");
+    up.awaitLine(ChildProcesses.UP_EDGE_URL, START);
+    List<ProcessHandle> regionProcesses = up.descendants().stream().filter(p -> p.info().commandLine()
+        .filter(line -> line.contains("dev.genmesh.launcher.Main region ") || line.contains("dev.genmesh.launcher.Main worker "))
+        .isPresent()).toList();
+    assertThat(regionProcesses).as("the node and the worker of us-west, children of up").hasSize(2);
+    regionProcesses.forEach(p -> children.onCleanup(p::destroyForcibly));
+
+    up.kill();
+    Sleeps.until("the orphaned region processes exited", Duration.ofSeconds(30),
+        () -> regionProcesses.stream().noneMatch(ProcessHandle::isAlive) ? true : null);
+    assertThat(data.resolve("regions").resolve("us-west-node.log")).content()
+        .contains("its parent process " + up.pid() + " is gone");
+  }
+}
