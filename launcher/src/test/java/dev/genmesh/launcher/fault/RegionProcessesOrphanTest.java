@@ -2,6 +2,7 @@ package dev.genmesh.launcher.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,9 +34,10 @@ class RegionProcessesOrphanTest {
         """);
     ChildProcess up = children.genmeshUp("up", data, config, "--region-processes");
     up.awaitLine(ChildProcesses.UP_EDGE_URL, START);
-    List<ProcessHandle> regionProcesses = up.descendants().stream().filter(p -> p.info().commandLine()
-        .filter(line -> line.contains("dev.genmesh.launcher.Main region ") || line.contains("dev.genmesh.launcher.Main worker "))
-        .isPresent()).toList();
+    JsonObject usWest = targets(data).getJsonObject("region_processes").getJsonObject("us-west");
+    List<Long> pids = new java.util.ArrayList<>(List.of(usWest.getLong("node_pid")));
+    usWest.getJsonObject("workers").forEach(worker -> pids.add(((Number) worker.getValue()).longValue()));
+    List<ProcessHandle> regionProcesses = up.descendants().stream().filter(p -> pids.contains(p.pid())).toList();
     assertThat(regionProcesses).as("the node and the worker of us-west, children of up").hasSize(2);
     regionProcesses.forEach(p -> children.onCleanup(p::destroyForcibly));
 
@@ -44,5 +46,20 @@ class RegionProcessesOrphanTest {
         () -> regionProcesses.stream().noneMatch(ProcessHandle::isAlive) ? true : null);
     assertThat(data.resolve("regions").resolve("us-west-node.log")).content()
         .contains("its parent process " + up.pid() + " is gone");
+  }
+
+  /** {@code GET /chaos/targets} of the mesh's control API (always on with {@code --region-processes}). */
+  private static JsonObject targets(Path data) throws IOException {
+    JsonObject control = new JsonObject(Files.readString(data.resolve("chaos").resolve("control.json")));
+    try {
+      java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(control.getString("url") + "/chaos/targets"))
+              .header("Authorization", "Bearer " + control.getString("token")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return new JsonObject(answer.body());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
   }
 }
