@@ -29,6 +29,16 @@ final class CommonOptions {
     return ConfigLoader.tree(configFile, System.getenv());
   }
 
+  /** The config with only {@code names} of its regions (all when null or empty), in that order. */
+  static GenmeshConfig onlyRegions(GenmeshConfig config, java.util.List<String> names) {
+    if (names == null || names.isEmpty()) {
+      return config;
+    }
+    java.util.Map<String, dev.genmesh.config.RegionConfig> selected = new java.util.LinkedHashMap<>();
+    names.forEach(name -> selected.put(name, config.region(name)));
+    return config.withRegions(selected);
+  }
+
   /** Where a worker builds and caches models: {@code worker.model_dir}, else {@code <data dir>/models}. */
   static Path modelRoot(dev.genmesh.config.WorkerConfig worker, Path dataDir) {
     return worker.modelDir().isBlank() ? dataDir.resolve("models") : Path.of(worker.modelDir()).toAbsolutePath();

@@ -16,7 +16,7 @@ import dev.genmesh.launcher.backup.Backups;
 import dev.genmesh.launcher.backup.LocalBackups;
 import dev.genmesh.launcher.chaos.ChaosControl;
 import dev.genmesh.launcher.chaos.FaultPoints;
-import dev.genmesh.launcher.chaos.impl.RedisNodes;
+import dev.genmesh.launcher.chaos.RedisNodes;
 import dev.genmesh.launcher.impl.BundledModels;
 import dev.genmesh.launcher.impl.LocalDns;
 import dev.genmesh.launcher.impl.LocalEndpoints;

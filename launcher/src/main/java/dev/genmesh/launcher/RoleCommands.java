@@ -87,13 +87,19 @@ final class RoleCommands {
         + " processes (a warm pool of MIN), as 'genmesh up --autoscale' does.")
     Integer localWorkers;
 
+    /** Set by {@code genmesh up --region-processes --regions ...}: the regions of the mesh (its config file names all). */
+    @Option(names = "--mesh-regions", hidden = true, split = ",", paramLabel = "NAME", description = "Only these regions"
+        + " of the config make up the mesh.")
+    java.util.List<String> meshRegions;
+
     @Override
     public void run() {
       if (parentPid != null) {
         exitWithParent(parentPid);
       }
-      GenmeshConfig config = localWorkers == null ? common.loadConfig()
-          : dev.genmesh.launcher.scaling.LocalAutoscaling.configure(common.loadConfig(), localWorkers);
+      GenmeshConfig loaded = CommonOptions.onlyRegions(common.loadConfig(), meshRegions);
+      GenmeshConfig config = localWorkers == null ? loaded
+          : dev.genmesh.launcher.scaling.LocalAutoscaling.configure(loaded, localWorkers);
       RegionConfig region = config.region(name);
       PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       dev.genmesh.launcher.tracing.Tracing.start(config.tracing(), "region");

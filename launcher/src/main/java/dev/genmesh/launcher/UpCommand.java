@@ -1,10 +1,7 @@
 package dev.genmesh.launcher;
 
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.config.RegionConfig;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -114,11 +111,6 @@ final class UpCommand implements Runnable {
 
   /** Fewer regions for a small machine or a test: each costs a region node and a CPU worker. */
   private GenmeshConfig onlySelectedRegions(GenmeshConfig config) {
-    if (regions == null || regions.isEmpty()) {
-      return config;
-    }
-    Map<String, RegionConfig> selected = new LinkedHashMap<>();
-    regions.forEach(name -> selected.put(name, config.region(name)));
-    return config.withRegions(selected);
+    return CommonOptions.onlyRegions(config, regions);
   }
 }

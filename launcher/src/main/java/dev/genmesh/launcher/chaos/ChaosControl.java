@@ -1,7 +1,6 @@
 package dev.genmesh.launcher.chaos;
 
 import dev.genmesh.config.GenmeshConfig;
-import dev.genmesh.launcher.chaos.impl.RedisNodes;
 import dev.genmesh.protocol.ErrorCode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;

@@ -33,8 +33,8 @@ final class RegionGroup {
    *
    * @param workers worker processes started here per start; with {@code autoscale}, the node's warm pool instead
    */
-  record Setup(Path dataDir, String bindHost, Path configFile, String code, int workers, boolean autoscale,
-      int postgresPort, RegionProcesses.PostgresStarter postgres) {}
+  record Setup(Path dataDir, String bindHost, Path configFile, List<String> meshRegions, String code, int workers,
+      boolean autoscale, int postgresPort, RegionProcesses.PostgresStarter postgres) {}
 
   private final String region;
   private final Setup setup;
@@ -65,7 +65,8 @@ final class RegionGroup {
     starts++;
     List<String> args = new ArrayList<>(List.of("region", "--name", region, "--config", setup.configFile().toString(),
         "--data-dir", setup.dataDir().toString(), "--bind", setup.bindHost(),
-        "--exit-with-parent", Long.toString(ProcessHandle.current().pid())));
+        "--exit-with-parent", Long.toString(ProcessHandle.current().pid()),
+        "--mesh-regions", String.join(",", setup.meshRegions())));
     if (setup.autoscale()) {
       args.addAll(List.of("--local-workers", Integer.toString(setup.workers())));
     }
@@ -131,13 +132,22 @@ final class RegionGroup {
 
   /** The {@code --id} of a {@code genmesh worker} process, read from its command line. */
   private static Optional<String> workerId(ProcessHandle process) {
-    String[] args = process.info().arguments().orElse(new String[0]);
-    for (int i = 0; i + 1 < args.length; i++) {
-      if ("--id".equals(args[i])) {
-        return Optional.of(args[i + 1]);
-      }
+    List<String> args = commandLine(process);
+    int id = args.indexOf("--id");
+    return id >= 0 && id + 1 < args.size() ? Optional.of(args.get(id + 1)) : Optional.empty();
+  }
+
+  /**
+   * A process's command line: from {@code /proc} where there is one (the JDK's {@code ProcessHandle.Info} gives
+   * none for a command line as long as a Maven test class path), else from the JDK.
+   */
+  private static List<String> commandLine(ProcessHandle process) {
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
+      return List.of(new String(raw, java.nio.charset.StandardCharsets.UTF_8).split("\0"));
+    } catch (IOException | RuntimeException e) {
+      return List.of(process.info().arguments().orElse(new String[0]));
     }
-    return Optional.empty();
   }
 
   synchronized JsonObject describe() {

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -79,7 +80,8 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
       Path file = WorkerConfigFile.write(options.dataDir().resolve("regions"), withFailover, running, region.name(),
           region.name() + ".yaml", "the processes of region " + region.name() + " (genmesh up --region-processes)");
       groups.put(region.name(), new RegionGroup(region.name(), new RegionGroup.Setup(options.dataDir(),
-          options.bindHost(), file, region.code(), options.workersPerRegion(), options.autoscale(),
+          options.bindHost(), file, List.copyOf(running.regions().keySet()), region.code(), options.workersPerRegion(),
+          options.autoscale(),
           postgresPorts.get(region.name()), options.postgres())));
     }
     groups.forEach((name, group) -> {

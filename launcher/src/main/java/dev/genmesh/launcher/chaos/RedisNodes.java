@@ -1,4 +1,4 @@
-package dev.genmesh.launcher.chaos.impl;
+package dev.genmesh.launcher.chaos;
 
 import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
