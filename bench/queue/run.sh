@@ -12,6 +12,8 @@
 #   REDIS_EVERYSEC=0 bench/queue/run.sh   # skip the genmesh and BullMQ steps on a Redis with appendfsync everysec
 #   STEP_TIMEOUT=1200 bench/queue/run.sh  # each step, and each round of requests, may take 20 min (default 300 s)
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
+#   STEPS=genmesh,extsafety bench/queue/run.sh  # only these steps (default all): genmesh extsafety bullmq
+#                                         # everysec floors nofsync
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
 #                                         # repository (an empty one checks a fresh clone), -o offline
 #
@@ -41,6 +43,9 @@ RESULTS_DIR="$HERE/target/results-$(date +%Y%m%d-%H%M%S)"
 RESULTS="$RESULTS_DIR/results.jsonl"
 JAVA_OPTS=(-Xms512m -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 
+# STEPS: a comma-separated subset of the steps below (all by default), for before/after runs of one side.
+STEPS=${STEPS:-all}
+want() { [[ "$STEPS" == all || ",$STEPS," == *",$1,"* ]]; }
 log() { printf '\n== %s (load %s)\n' "$*" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2; }
 
 for tool in java javac node npm; do
@@ -123,10 +128,12 @@ COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_por
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
-log "genmesh (PG fsync on)"
-run_java $(jfr genmesh) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
-  || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
-if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
+if want genmesh; then
+  log "genmesh (PG fsync on)"
+  run_java $(jfr genmesh) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
+    || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
+fi
+if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]] && want extsafety; then
   log "genmesh (PG fsync on), reference safety service in its own JVM"
   java "${JAVA_OPTS[@]}" -cp "$CP" dev.genmesh.bench.queue.SafetyService work_dir="$WORK" >"$RESULTS_DIR/safety.log" 2>&1 &
   SAFETY_PID=$!
@@ -148,9 +155,11 @@ bullmq() { # result=s3|redis [redis_fsync=always|everysec]
     s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1-$fsync.log" 2>&1 \
     || { cat "$RESULTS_DIR/bullmq-$1-$fsync.log" >&2; exit 1; }
 }
-bullmq s3
-bullmq redis
-if [[ "${REDIS_EVERYSEC:-1}" == 1 ]]; then
+if want bullmq; then
+  bullmq s3
+  bullmq redis
+fi
+if [[ "${REDIS_EVERYSEC:-1}" == 1 ]] && want everysec; then
   # What the design's appendfsync always costs: the same steps on a Redis that fsyncs its AOF once a second.
   log "genmesh (PG fsync on), Redis appendfsync everysec"
   EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
@@ -160,18 +169,24 @@ if [[ "${REDIS_EVERYSEC:-1}" == 1 ]]; then
     >"$RESULTS_DIR/genmesh-redis-everysec.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-redis-everysec.log" >&2; exit 1; }
   bullmq s3 everysec
 fi
-log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
-run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
-  >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }
-log "genmesh (PG fsync off)"
-run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${LOOSE[@]}" w="$W" label="genmesh, PG fsync off" \
-  >"$RESULTS_DIR/genmesh-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-nofsync.log" >&2; exit 1; }
-log "floors (PG fsync off): PostgreSQL, both stores"
-run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${LOOSE[@]}" modes=pg,stores \
-  >"$RESULTS_DIR/floor-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/floor-nofsync.log" >&2; exit 1; }
-log "diagnostic: PostgreSQL floors without the client's prepared-statement cache (fsync on)"
-run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=pg,stores pg_cache=off \
-  >"$RESULTS_DIR/floor-nocache.log" 2>&1 || { cat "$RESULTS_DIR/floor-nocache.log" >&2; exit 1; }
+if want floors; then
+  log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
+  run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
+    >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }
+fi
+if want nofsync; then
+  log "genmesh (PG fsync off)"
+  run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${LOOSE[@]}" w="$W" label="genmesh, PG fsync off" \
+    >"$RESULTS_DIR/genmesh-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-nofsync.log" >&2; exit 1; }
+fi
+if want floors; then
+  log "floors (PG fsync off): PostgreSQL, both stores"
+  run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${LOOSE[@]}" modes=pg,stores \
+    >"$RESULTS_DIR/floor-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/floor-nofsync.log" >&2; exit 1; }
+  log "diagnostic: PostgreSQL floors without the client's prepared-statement cache (fsync on)"
+  run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=pg,stores pg_cache=off \
+    >"$RESULTS_DIR/floor-nocache.log" 2>&1 || { cat "$RESULTS_DIR/floor-nocache.log" >&2; exit 1; }
+fi
 
 log "done"
 GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
