@@ -118,11 +118,17 @@ public final class QueueLoad {
     long noWorkBefore = workers.noWork.get();
     long notCompletedBefore = workers.notCompleted.get();
     Round measured = new Round("m", n);
+    // For a JFR profile of the measured round alone (its samples carry their start time).
+    System.err.println("measured round starts at " + java.time.Instant.now());
     runRound(submitters, measured);
+    System.err.println("measured round ends at " + java.time.Instant.now());
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
     var nativeAfter = ThreadCpu.gcJitSnapshot();
     JsonObject statsAfter = stats.snapshot(database);
+    long claims = workers.claims.get() - claimsBefore; // before the light round's
+    long noWork = workers.noWork.get() - noWorkBefore;
+    long notCompleted = workers.notCompleted.get() - notCompletedBefore;
 
     submitters.close();
     JsonObject light = lightN > 0 ? light(generator, node.actualPort(), lightN, lightC) : null;
@@ -144,9 +150,9 @@ public final class QueueLoad {
         .put("submit_latency", measured.submitted.summary())
         .put("failed_submits", measured.failedSubmits.get())
         .put("worker_errors", workers.errors.get())
-        .put("results_not_completed", workers.notCompleted.get() - notCompletedBefore)
-        .put("claims_per_req", round((workers.claims.get() - claimsBefore) / (double) n))
-        .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
+        .put("results_not_completed", notCompleted)
+        .put("claims_per_req", round(claims / (double) n))
+        .put("no_work_per_req", round(noWork / (double) n))
         .put("cpu", perRequestCpu)
         .put("jvm_threads_ms_per_req", threads)
         .put("jvm_gc_jit_ms_per_req", ThreadCpu.gcJitPerRequest(nativeBefore, nativeAfter, n))

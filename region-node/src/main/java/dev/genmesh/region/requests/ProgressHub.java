@@ -37,6 +37,11 @@ public final class ProgressHub {
 
   public Future<Void> start() {
     consumer = vertx.eventBus().consumer(address, message -> {
+      // Most events have no stream on this node: look the request up before parsing anything.
+      if (!(message.body() != null && message.body().getValue("request_id") instanceof String requestId)
+          || !listeners.containsKey(requestId)) {
+        return;
+      }
       ProgressEvent event;
       try {
         event = ProgressEvent.fromJson(message.body());
