@@ -12,6 +12,8 @@
 #   REDIS_EVERYSEC=0 bench/queue/run.sh   # skip the genmesh and BullMQ steps on a Redis with appendfsync everysec
 #   STEP_TIMEOUT=1200 bench/queue/run.sh  # each step, and each round of requests, may take 20 min (default 300 s)
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
+#   LIGHT_N=0 bench/queue/run.sh       # no light rounds (default: 1000 requests from LIGHT_C=2 submitters after each
+#                                         # genmesh and BullMQ step: the submit path's latency on an unsaturated machine)
 #   STEPS=genmesh,extsafety bench/queue/run.sh  # only these steps (default all): genmesh extsafety bullmq
 #                                         # everysec floors nofsync
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
@@ -37,6 +39,8 @@ N=${N:-5000}
 WARMUP=${WARMUP:-500}
 C=${C:-16}
 W=${W:-16}
+LIGHT_N=${LIGHT_N:-1000} # the light round after each genmesh and BullMQ step: requests (0: none)
+LIGHT_C=${LIGHT_C:-2}    # and its closed-loop submitters (docs/benchmarks.md, "What runs")
 STEP_TIMEOUT=${STEP_TIMEOUT:-300}
 BUILD="$HERE/target/build"
 RESULTS_DIR="$HERE/target/results-$(date +%Y%m%d-%H%M%S)"
@@ -123,7 +127,7 @@ done
 source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
-COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
+COMMON=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
   s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
@@ -162,7 +166,7 @@ fi
 if [[ "${REDIS_EVERYSEC:-1}" == 1 ]] && want everysec; then
   # What the design's appendfsync always costs: the same steps on a Redis that fsyncs its AOF once a second.
   log "genmesh (PG fsync on), Redis appendfsync everysec"
-  EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
+  EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
     redis_pid="$REDIS_EVERYSEC_PID" redis_fsync=everysec s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS"
     s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
   run_java dev.genmesh.bench.queue.QueueLoad "${EVERYSEC[@]}" "${DURABLE[@]}" w="$W" label="genmesh, Redis everysec" \
