@@ -154,7 +154,7 @@ bullmq() { # result=s3|redis [redis_fsync=always|everysec]
   local fsync=${2:-always} port=$REDIS_PORT pid=$REDIS_PID
   if [[ "$fsync" == everysec ]]; then port=$REDIS_EVERYSEC_PORT; pid=$REDIS_EVERYSEC_PID; fi
   log "BullMQ, $1, Redis appendfsync $fsync"
-  (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
+  (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" light_n="$LIGHT_N" light_c="$LIGHT_C" \
     redis_port="$port" redis_pid="$pid" s3_pid="$STORES_PID" out="$RESULTS" png="$PNG_FILE" result="$1" redis_fsync="$fsync" \
     s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1-$fsync.log" 2>&1 \
     || { cat "$RESULTS_DIR/bullmq-$1-$fsync.log" >&2; exit 1; }
