@@ -12,6 +12,10 @@
 #   REDIS_EVERYSEC=0 bench/queue/run.sh   # skip the genmesh and BullMQ steps on a Redis with appendfsync everysec
 #   STEP_TIMEOUT=1200 bench/queue/run.sh  # each step, and each round of requests, may take 20 min (default 300 s)
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
+#   LIGHT_N=0 bench/queue/run.sh       # no light rounds (default: 1000 requests from LIGHT_C=2 submitters after each
+#                                         # genmesh and BullMQ step: the submit path's latency on an unsaturated machine)
+#   STEPS=genmesh,extsafety bench/queue/run.sh  # only these steps (default all): genmesh extsafety bullmq
+#                                         # everysec floors nofsync
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
 #                                         # repository (an empty one checks a fresh clone), -o offline
 #
@@ -35,12 +39,17 @@ N=${N:-5000}
 WARMUP=${WARMUP:-500}
 C=${C:-16}
 W=${W:-16}
+LIGHT_N=${LIGHT_N:-1000} # the light round after each genmesh and BullMQ step: requests (0: none)
+LIGHT_C=${LIGHT_C:-2}    # and its closed-loop submitters (docs/benchmarks.md, "What runs")
 STEP_TIMEOUT=${STEP_TIMEOUT:-300}
 BUILD="$HERE/target/build"
 RESULTS_DIR="$HERE/target/results-$(date +%Y%m%d-%H%M%S)"
 RESULTS="$RESULTS_DIR/results.jsonl"
 JAVA_OPTS=(-Xms512m -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 
+# STEPS: a comma-separated subset of the steps below (all by default), for before/after runs of one side.
+STEPS=${STEPS:-all}
+want() { [[ "$STEPS" == all || ",$STEPS," == *",$1,"* ]]; }
 log() { printf '\n== %s (load %s)\n' "$*" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2; }
 
 for tool in java javac node npm; do
@@ -118,15 +127,17 @@ done
 source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
-COMMON=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
+COMMON=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
   s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
-log "genmesh (PG fsync on)"
-run_java $(jfr genmesh) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
-  || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
-if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]]; then
+if want genmesh; then
+  log "genmesh (PG fsync on)"
+  run_java $(jfr genmesh) dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${DURABLE[@]}" w="$W" label="genmesh" >"$RESULTS_DIR/genmesh.log" 2>&1 \
+    || { cat "$RESULTS_DIR/genmesh.log" >&2; exit 1; }
+fi
+if [[ "${EXTERNAL_SAFETY:-1}" == 1 ]] && want extsafety; then
   log "genmesh (PG fsync on), reference safety service in its own JVM"
   java "${JAVA_OPTS[@]}" -cp "$CP" dev.genmesh.bench.queue.SafetyService work_dir="$WORK" >"$RESULTS_DIR/safety.log" 2>&1 &
   SAFETY_PID=$!
@@ -143,35 +154,43 @@ bullmq() { # result=s3|redis [redis_fsync=always|everysec]
   local fsync=${2:-always} port=$REDIS_PORT pid=$REDIS_PID
   if [[ "$fsync" == everysec ]]; then port=$REDIS_EVERYSEC_PORT; pid=$REDIS_EVERYSEC_PID; fi
   log "BullMQ, $1, Redis appendfsync $fsync"
-  (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" \
+  (cd "$HERE/bullmq" && timeout "$STEP_TIMEOUT" node bench.mjs n="$N" warmup="$WARMUP" c="$C" w="$W" light_n="$LIGHT_N" light_c="$LIGHT_C" \
     redis_port="$port" redis_pid="$pid" s3_pid="$STORES_PID" out="$RESULTS" png="$PNG_FILE" result="$1" redis_fsync="$fsync" \
     s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_bucket="$S3_BUCKET") >"$RESULTS_DIR/bullmq-$1-$fsync.log" 2>&1 \
     || { cat "$RESULTS_DIR/bullmq-$1-$fsync.log" >&2; exit 1; }
 }
-bullmq s3
-bullmq redis
-if [[ "${REDIS_EVERYSEC:-1}" == 1 ]]; then
+if want bullmq; then
+  bullmq s3
+  bullmq redis
+fi
+if [[ "${REDIS_EVERYSEC:-1}" == 1 ]] && want everysec; then
   # What the design's appendfsync always costs: the same steps on a Redis that fsyncs its AOF once a second.
   log "genmesh (PG fsync on), Redis appendfsync everysec"
-  EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
+  EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
     redis_pid="$REDIS_EVERYSEC_PID" redis_fsync=everysec s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS"
     s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
   run_java dev.genmesh.bench.queue.QueueLoad "${EVERYSEC[@]}" "${DURABLE[@]}" w="$W" label="genmesh, Redis everysec" \
     >"$RESULTS_DIR/genmesh-redis-everysec.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-redis-everysec.log" >&2; exit 1; }
   bullmq s3 everysec
 fi
-log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
-run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
-  >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }
-log "genmesh (PG fsync off)"
-run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${LOOSE[@]}" w="$W" label="genmesh, PG fsync off" \
-  >"$RESULTS_DIR/genmesh-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-nofsync.log" >&2; exit 1; }
-log "floors (PG fsync off): PostgreSQL, both stores"
-run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${LOOSE[@]}" modes=pg,stores \
-  >"$RESULTS_DIR/floor-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/floor-nofsync.log" >&2; exit 1; }
-log "diagnostic: PostgreSQL floors without the client's prepared-statement cache (fsync on)"
-run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=pg,stores pg_cache=off \
-  >"$RESULTS_DIR/floor-nocache.log" 2>&1 || { cat "$RESULTS_DIR/floor-nocache.log" >&2; exit 1; }
+if want floors; then
+  log "floors (PG fsync on): Redis, PostgreSQL, both stores, image writes"
+  run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=redis,pg,stores,images \
+    >"$RESULTS_DIR/floor.log" 2>&1 || { cat "$RESULTS_DIR/floor.log" >&2; exit 1; }
+fi
+if want nofsync; then
+  log "genmesh (PG fsync off)"
+  run_java dev.genmesh.bench.queue.QueueLoad "${COMMON[@]}" "${LOOSE[@]}" w="$W" label="genmesh, PG fsync off" \
+    >"$RESULTS_DIR/genmesh-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-nofsync.log" >&2; exit 1; }
+fi
+if want floors; then
+  log "floors (PG fsync off): PostgreSQL, both stores"
+  run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${LOOSE[@]}" modes=pg,stores \
+    >"$RESULTS_DIR/floor-nofsync.log" 2>&1 || { cat "$RESULTS_DIR/floor-nofsync.log" >&2; exit 1; }
+  log "diagnostic: PostgreSQL floors without the client's prepared-statement cache (fsync on)"
+  run_java dev.genmesh.bench.queue.QueueFloor "${COMMON[@]}" "${DURABLE[@]}" modes=pg,stores pg_cache=off \
+    >"$RESULTS_DIR/floor-nocache.log" 2>&1 || { cat "$RESULTS_DIR/floor-nocache.log" >&2; exit 1; }
+fi
 
 log "done"
 GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -7,7 +7,9 @@
 //   result=s3     the processor uploads the PNG to the object store genmesh uses (same bucket, a key of
 //                 its own) and returns the reference {key, size, sha256}, as genmesh's workers hand in.
 // Latency: add() called -> the worker's "completed" event (BullMQ has committed the completion to
-// Redis). Prints and appends one JSON line in the format the Java sides write.
+// Redis). Prints and appends one JSON line in the format the Java sides write. After the measured
+// round, a light round (light_n jobs from light_c closed-loop producers, 0 skips it) measures add()
+// at a load that does not saturate the machine, as genmesh's light round does its submit.
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -20,6 +22,8 @@ const N = Number(args.n ?? 5000);
 const WARMUP = Number(args.warmup ?? 500);
 const C = Number(args.c ?? 16);
 const W = Number(args.w ?? 16);
+const LIGHT_N = Number(args.light_n ?? 1000);
+const LIGHT_C = Number(args.light_c ?? 2);
 const redisPort = Number(need('redis_port'));
 const redisPid = Number(args.redis_pid ?? -1);
 const s3Pid = Number(args.s3_pid ?? -1); // the JVM running the object store (S3Proxy), for its CPU
@@ -99,7 +103,7 @@ function ticks(pid) {
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ');
 
 /** One closed-loop round of `count` jobs; resolves with per-job latencies once all completed. */
-function runRound(queue, worker, round, count) {
+function runRound(queue, worker, round, count, concurrency = C) {
   const started = new Array(count);
   const endToEnd = [];
   const added = [];
@@ -125,7 +129,7 @@ function runRound(queue, worker, round, count) {
         finished++;
       }
     };
-    Promise.all(Array.from({ length: C }, producer)).then(() => {
+    Promise.all(Array.from({ length: concurrency }, producer)).then(() => {
       worker.off('completed', onCompleted);
       resolve({ endToEnd, added, finished });
     }, reject);
@@ -165,6 +169,16 @@ const cpu = process.cpuUsage(cpuBefore);
 const redisAfter = ticks(redisPid);
 const s3After = ticks(s3Pid);
 const callsAfter = await redisCalls(stats);
+let light = null;
+if (LIGHT_N > 0) {
+  const lightLoad = loadAverage();
+  const l0 = process.hrtime.bigint();
+  const round = await runRound(queue, worker, 'l', LIGHT_N, LIGHT_C);
+  const lightNanos = process.hrtime.bigint() - l0;
+  light = { n: LIGHT_N, c: LIGHT_C, load_before: lightLoad, load_after: loadAverage(),
+    throughput_rps: Math.round(LIGHT_N / (Number(lightNanos) / 1e9)),
+    latency: percentiles(round.endToEnd), submit_latency: percentiles(round.added) };
+}
 
 const byCommand = {};
 let total = 0;
@@ -202,6 +216,7 @@ const result = {
   redis_scripts_per_req: Math.round(scripts * 100) / 100,
   redis_by_command: byCommand,
   queue_check: counts,
+  light,
 };
 appendFileSync(out, JSON.stringify(result) + '\n');
 console.log(JSON.stringify(result, null, 2));

@@ -30,10 +30,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * a warm-up; then checks in the log that every request completed once.
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out s3_endpoint s3_credentials
- * [n=5000 warmup=500 c=16 w=16 fsync=on redis_fsync=always label=... safety_url= safety_pid= s3_pid= round_timeout_s=300]}.
+ * [n=5000 warmup=500 c=16 w=16 fsync=on redis_fsync=always label=... safety_url= safety_pid= s3_pid= round_timeout_s=300
+ * light_n=1000 light_c=2]}.
  * With {@code safety_url}, the node calls that Safety API instead of deploying the reference
  * service in this JVM, and {@code safety_pid}'s CPU is reported apart, as is {@code s3_pid}'s (the
  * object store's JVM).
+ *
+ * <p>After the measured round, a light round ({@code light_n} requests from {@code light_c}
+ * closed-loop submitters, 0 skips it) measures the submit path's own latency at a load that does
+ * not saturate the machine: with C=16 the p99 is mostly waiting for a CPU (docs/benchmarks.md).
  */
 public final class QueueLoad {
   private volatile Round current;
@@ -50,6 +55,8 @@ public final class QueueLoad {
     int warmup = a.integer("warmup", 500);
     int c = a.integer("c", 16);
     int w = a.integer("w", 16);
+    int lightN = a.integer("light_n", 1000);
+    int lightC = a.integer("light_c", 2);
     boolean fsync = a.onOff("fsync", true);
     int redisPort = Integer.parseInt(a.required("redis_port"));
     int pgPort = Integer.parseInt(a.required("pg_port"));
@@ -68,7 +75,7 @@ public final class QueueLoad {
     Vertx generator = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
       JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300))
-          .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, fsync,
+          .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, lightN, lightC, fsync,
               redisFsync.equals("always") ? "" : "_redis_" + redisFsync, safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label).put("redis_fsync", redisFsync)
           .put("safety", safetyUrl.isEmpty() ? "in-process reference service" : "external reference service");
@@ -80,7 +87,7 @@ public final class QueueLoad {
   }
 
   private JsonObject run(Vertx vertx, Vertx generator, StoreStats stats, ProcCpu cpu, Path work, int redisPort, int pgPort,
-      int n, int warmup, int c, int w, boolean fsync, String databaseSuffix, String safetyUrl, String s3Endpoint, String s3Credentials)
+      int n, int warmup, int c, int w, int lightN, int lightC, boolean fsync, String databaseSuffix, String safetyUrl, String s3Endpoint, String s3Credentials)
       throws Exception {
     stats.checkDurability(fsync);
     String database = stats.createDatabase((fsync ? "genmesh" : "genmesh_nofsync") + (safetyUrl.isEmpty() ? "" : "_extsafety")
@@ -111,13 +118,20 @@ public final class QueueLoad {
     long noWorkBefore = workers.noWork.get();
     long notCompletedBefore = workers.notCompleted.get();
     Round measured = new Round("m", n);
+    // For a JFR profile of the measured round alone (its samples carry their start time).
+    System.err.println("measured round starts at " + java.time.Instant.now());
     runRound(submitters, measured);
+    System.err.println("measured round ends at " + java.time.Instant.now());
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
     var nativeAfter = ThreadCpu.gcJitSnapshot();
     JsonObject statsAfter = stats.snapshot(database);
+    long claims = workers.claims.get() - claimsBefore; // before the light round's
+    long noWork = workers.noWork.get() - noWorkBefore;
+    long notCompleted = workers.notCompleted.get() - notCompletedBefore;
 
     submitters.close();
+    JsonObject light = lightN > 0 ? light(generator, node.actualPort(), lightN, lightC) : null;
     JsonObject check = verify(vertx, pgPort, database);
     JsonObject threads = ThreadCpu.perRequest(threadsBefore, threadsAfter, n, generatorThreads);
     JsonObject perRequestCpu = ProcCpu.perOperation(cpuBefore, cpuAfter, n);
@@ -136,15 +150,29 @@ public final class QueueLoad {
         .put("submit_latency", measured.submitted.summary())
         .put("failed_submits", measured.failedSubmits.get())
         .put("worker_errors", workers.errors.get())
-        .put("results_not_completed", workers.notCompleted.get() - notCompletedBefore)
-        .put("claims_per_req", round((workers.claims.get() - claimsBefore) / (double) n))
-        .put("no_work_per_req", round((workers.noWork.get() - noWorkBefore) / (double) n))
+        .put("results_not_completed", notCompleted)
+        .put("claims_per_req", round(claims / (double) n))
+        .put("no_work_per_req", round(noWork / (double) n))
         .put("cpu", perRequestCpu)
         .put("jvm_threads_ms_per_req", threads)
         .put("jvm_gc_jit_ms_per_req", ThreadCpu.gcJitPerRequest(nativeBefore, nativeAfter, n))
-        .put("log_check", check);
+        .put("log_check", check)
+        .put("light", light);
     result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
     return result; // closing Vert.x undeploys the node and the workers
+  }
+
+  /** The light round: {@code n} requests from {@code c} closed-loop submitters (its own requests, checked with the rest). */
+  private JsonObject light(Vertx generator, int port, int n, int c) throws Exception {
+    HttpSubmitters few = new HttpSubmitters(generator, port, c);
+    String load = ProcCpu.loadAverage();
+    Round round = new Round("l", n);
+    runRound(few, round);
+    few.close();
+    return new JsonObject().put("n", n).put("c", c).put("load_before", load).put("load_after", ProcCpu.loadAverage())
+        .put("throughput_rps", Math.round(round.count / (round.endToEnd.spanNanos() / 1e9)))
+        .put("latency", round.endToEnd.summary()).put("submit_latency", round.submitted.summary())
+        .put("failed_submits", round.failedSubmits.get());
   }
 
   private void runRound(HttpSubmitters submitters, Round round) throws Exception {

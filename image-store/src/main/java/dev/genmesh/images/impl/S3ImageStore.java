@@ -53,12 +53,15 @@ public final class S3ImageStore implements ImageStore {
   private final String bucket;
   private final S3AsyncClient client;
   private final S3Presigner presigner;
+  /** Presigns at a configured endpoint without the presigner's pipeline; null: AWS's own endpoints, the presigner. */
+  private final S3UrlSigner urls;
 
-  private S3ImageStore(Vertx vertx, String bucket, S3AsyncClient client, S3Presigner presigner) {
+  private S3ImageStore(Vertx vertx, String bucket, S3AsyncClient client, S3Presigner presigner, S3UrlSigner urls) {
     this.vertx = vertx;
     this.bucket = bucket;
     this.client = client;
     this.presigner = presigner;
+    this.urls = urls;
   }
 
   public static S3ImageStore open(Vertx vertx, ImagesConfig.Bucket config) {
@@ -92,12 +95,14 @@ public final class S3ImageStore implements ImageStore {
         .disableS3ExpressSessionAuth(true)
         .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle())
             .useArnRegionEnabled(false).multiRegionEnabled(false).build());
+    S3UrlSigner urls = null;
     if (!config.endpoint().isBlank()) {
       URI endpoint = URI.create(config.endpoint().replaceAll("/+$", ""));
       builder.endpointOverride(endpoint);
       presignerBuilder.endpointOverride(endpoint);
+      urls = new S3UrlSigner(credentials, config.signingRegion(), endpoint, config.pathStyle(), config.bucket());
     }
-    return new S3ImageStore(vertx, config.bucket(), builder.build(), presignerBuilder.build());
+    return new S3ImageStore(vertx, config.bucket(), builder.build(), presignerBuilder.build(), urls);
   }
 
   @Override
@@ -183,6 +188,9 @@ public final class S3ImageStore implements ImageStore {
 
   @Override
   public String presignGet(String key, Duration ttl) {
+    if (urls != null) {
+      return urls.presignGet(key, ttl);
+    }
     return presigner.presignGetObject(p -> p.signatureDuration(ttl).getObjectRequest(g -> g.bucket(bucket).key(key)))
         .url().toString();
   }

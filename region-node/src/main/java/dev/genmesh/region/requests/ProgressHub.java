@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +26,8 @@ public final class ProgressHub {
   private final Vertx vertx;
   private final String address;
   private final Map<String, List<Consumer<ProgressEvent>>> listeners = new HashMap<>();
-  /** Told of every event this node commits and publishes (not of other nodes' events). */
-  private final List<Consumer<ProgressEvent>> committed = new ArrayList<>();
+  /** Told of every event this node commits and publishes (not of other nodes' events), with its row when known. */
+  private final List<BiConsumer<ProgressEvent, RequestRow>> committed = new ArrayList<>();
   private MessageConsumer<JsonObject> consumer;
 
   public ProgressHub(Vertx vertx, String region) {
@@ -36,6 +37,11 @@ public final class ProgressHub {
 
   public Future<Void> start() {
     consumer = vertx.eventBus().consumer(address, message -> {
+      // Most events have no stream on this node: look the request up before parsing anything.
+      if (!(message.body() != null && message.body().getValue("request_id") instanceof String requestId)
+          || !listeners.containsKey(requestId)) {
+        return;
+      }
       ProgressEvent event;
       try {
         event = ProgressEvent.fromJson(message.body());
@@ -56,12 +62,27 @@ public final class ProgressHub {
 
   /** Call only after the event is committed to the log. */
   public void publish(ProgressEvent event) {
-    vertx.eventBus().publish(address, event.toJson());
-    committed.forEach(listener -> listener.accept(event));
+    publish(event, null);
   }
 
-  /** Listens to the events this node commits: each event once in the region (usage events). */
-  public void onCommitted(Consumer<ProgressEvent> listener) {
+  /**
+   * Call only after the change is committed to the log. The row the change wrote goes to the
+   * {@link #onCommitted} listeners, so that they need not read it again (usage events).
+   */
+  public void publish(RequestLog.Change change) {
+    publish(change.event(), change.row());
+  }
+
+  private void publish(ProgressEvent event, RequestRow row) {
+    vertx.eventBus().publish(address, event.toJson());
+    committed.forEach(listener -> listener.accept(event, row));
+  }
+
+  /**
+   * Listens to the events this node commits: each event once in the region (usage events), with the
+   * row as the change left it, or null when the publisher had only the event.
+   */
+  public void onCommitted(BiConsumer<ProgressEvent, RequestRow> listener) {
     committed.add(listener);
   }
 

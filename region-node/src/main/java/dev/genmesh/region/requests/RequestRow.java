@@ -17,6 +17,7 @@ import java.util.List;
  * @param images the objects of the attempt that reached SAFETY_PENDING, in image order (served
  *     only once the row is COMPLETED); empty before
  * @param traceParent the W3C traceparent of the submit (null: not traced)
+ * @param gpuClass the GPU class of the worker that holds or held the current attempt (null before the first claim)
  */
 public record RequestRow(
     String id,
@@ -49,7 +50,8 @@ public record RequestRow(
     String requestHash,
     List<StoredImage> images,
     Long gpuMs,
-    String traceParent) {
+    String traceParent,
+    String gpuClass) {
 
   public static final String ANONYMOUS = "anonymous";
 
@@ -94,7 +96,8 @@ public record RequestRow(
         row.getString("request_hash"),
         images(row),
         gpuMs(row),
-        row.getColumnIndex("trace_parent") >= 0 ? row.getString("trace_parent") : null);
+        row.getColumnIndex("trace_parent") >= 0 ? row.getString("trace_parent") : null,
+        row.getColumnIndex("gpu_class") >= 0 ? row.getString("gpu_class") : null);
   }
 
   /** The GPU time the worker reported for the attempt that produced the images (null before, or from an older row). */

@@ -205,7 +205,7 @@ public final class SafetyGate {
   }
 
   private void finished(RequestLog.Change change, String what) {
-    hub.publish(change.event());
+    hub.publish(change);
     metrics.request(change.row().tier(), change.row().status());
     LOG.debug("request {} {} by the safety gate", change.row().id(), what);
   }

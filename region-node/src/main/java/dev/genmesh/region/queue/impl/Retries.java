@@ -118,7 +118,7 @@ public final class Retries {
       case NONE -> Future.succeededFuture(Optional.of(new Outcome(row, decision)));
       case FAIL -> log.fail(row.id(), row.attempt(), decision.code(), decision.message()).map(change -> change.map(c -> {
         LOG.info("[{}] failed after {} retries: {} {}", row.id(), row.retryCount(), decision.code(), decision.message());
-        hub.publish(c.event());
+        hub.publish(c);
         metrics.request(c.row().tier(), RequestStatus.FAILED);
         queue.deleteLease(row.id()).onFailure(err -> LOG.debug("[{}] lease not deleted (it expires): {}", row.id(), err.toString()));
         return new Outcome(c.row(), decision);
