@@ -178,6 +178,19 @@ public record ImagesConfig(
         edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, buckets, copies);
   }
 
+  /**
+   * With {@code region}'s bucket (and the copies bucket it holds) on a store of its own at {@code newEndpoint}
+   * ({@code images.regions.<region>.endpoint}), its other overrides kept.
+   */
+  public ImagesConfig withRegionEndpoint(String region, String newEndpoint) {
+    Map<String, RegionBucket> buckets = new java.util.LinkedHashMap<>(regions);
+    RegionBucket own = regions.getOrDefault(region, new RegionBucket(null, null, null));
+    buckets.put(region, new RegionBucket(newEndpoint, own.signingRegion(), own.bucket()));
+    return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, keys, callTimeoutMs,
+        presignTtlMs, edgeDelivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, buckets,
+        copies);
+  }
+
   public ImagesConfig withEdgeDelivery(EdgeDelivery delivery) {
     return new ImagesConfig(endpoint, signingRegion, pathStyle, bucket, credentialsFile, keys, callTimeoutMs,
         presignTtlMs, delivery, spoolDir, spoolMaxBytes, uploadGiveUpMs, orphanGraceMs, sweepIntervalMs, regions, copies);

@@ -59,6 +59,18 @@ class ImagesConfigTest {
   }
 
   @Test
+  void aRegionsOwnStoreCarriesItsBucketAndTheCopiesItHolds() {
+    ImagesConfig shared = ImagesConfig.defaults().withStore("http://127.0.0.1:9000", "/keys.properties");
+    ImagesConfig own = shared.withRegionEndpoint("us-east", "http://127.0.0.1:9100");
+    assertThat(own.forRegion("us-east").endpoint()).isEqualTo("http://127.0.0.1:9100");
+    assertThat(own.forRegion("us-east").bucket()).isEqualTo("genmesh-us-east");
+    assertThat(own.copiesOf("us-east")).extracting(ImagesConfig.Bucket::endpoint, ImagesConfig.Bucket::bucket)
+        .containsExactly("http://127.0.0.1:9100", "genmesh-us-east-copies");
+    assertThat(own.forRegion("us-west").endpoint()).as("the others keep the shared one").isEqualTo("http://127.0.0.1:9000");
+    assertThat(own.forRegion("us-east").credentialsFile()).isEqualTo("/keys.properties");
+  }
+
+  @Test
   void copiesGoAroundTheRingOfRegionsOrToTheRegionNamedOrNowhere() {
     GenmeshConfig config = ConfigLoader.defaults();
     List<String> regions = List.copyOf(config.regions().keySet());

@@ -29,7 +29,8 @@ public final class StaleStoreProcesses {
 
   /**
    * Stops the leftovers of {@code <dataDir>/postgres}, {@code <dataDir>/postgres-<region>},
-   * {@code <dataDir>/redis} and the Redis replica and sentinel beside it ({@link EmbeddedRedisHa});
+   * {@code <dataDir>/redis} and the Redis replica and sentinel beside it ({@link EmbeddedRedisHa}), and each
+   * region's own Redis of {@code genmesh up --region-processes} ({@code <dataDir>/regions/<region>/redis});
    * returns what was stopped.
    */
   public static List<String> stop(Path dataDir) {
@@ -42,6 +43,16 @@ public final class StaleStoreProcesses {
       stopOne("Redis (" + ha + ")", "redis-server", dir, EmbeddedStores.redisPidFile(dir)).ifPresent(stopped::add);
     }
     stopOne("Redis", "redis-server", redisDir, EmbeddedStores.redisPidFile(redisDir)).ifPresent(stopped::add);
+    try (var dirs = Files.list(dataDir.resolve("regions"))) {
+      for (Path own : dirs.map(d -> d.resolve("redis")).filter(Files::isDirectory).toList()) {
+        stopOne("Redis (" + own.getParent().getFileName() + ")", "redis-server", own, EmbeddedStores.redisPidFile(own))
+            .ifPresent(stopped::add);
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // never run with --region-processes
+    } catch (IOException e) {
+      LOG.debug("cannot list {}: {}", dataDir.resolve("regions"), e.toString());
+    }
     stopOne("PostgreSQL", "postgres", pgDir, pgDir.resolve("postmaster.pid")).ifPresent(stopped::add);
     // One server per region (EmbeddedStores.startRegional): <dataDir>/postgres-<region>.
     try (var dirs = java.nio.file.Files.list(dataDir)) {

@@ -127,7 +127,7 @@ public final class Mesh implements AutoCloseable {
     mesh.regionProcesses = regionProcesses ? new RegionProcesses(new RegionProcesses.Options(options.dataDir(),
         options.bindHost(), options.autoscale(), chaos && options.autoscale() ? 2 : 1, (region, log) -> mesh.stores
         .restartPostgres(options.dataDir(), region, options.durable(), log,
-            LocalBackups.postgresSettings(base, options.dataDir(), region)))) : null;
+            LocalBackups.postgresSettings(base, options.dataDir(), region)), options.durable())) : null;
     return start(mesh, base, options, progress);
   }
 
@@ -174,7 +174,8 @@ public final class Mesh implements AutoCloseable {
     if (regionProcesses == null) {
       config = here.start(config, options, progress, modelRoot, registryRoot);
     } else {
-      config = RegionProcesses.pinned(config, options.bindHost());
+      config = RegionProcesses.pinned(regionProcesses.startStores(config, stores.objectStore().credentialsFile(), progress),
+          options.bindHost());
     }
 
     progress.accept("starting the edge router");

@@ -87,7 +87,8 @@ final class UpCommand implements Runnable {
     }
     if (regionProcesses) {
       System.out.println("  regions       each a process group with failover on (node output in "
-          + options.dataDir().resolve("regions") + "/<region>-node.log); take one down and back:");
+          + options.dataDir().resolve("regions") + "/<region>-node.log), each with its own Redis and object store"
+          + " (not the shared ones above; ports in GET /chaos/targets); take one down and back:");
       System.out.println("                genmesh region-kill " + mesh.config().regions().keySet().iterator().next()
           + " --data-dir " + options.dataDir() + "   (then region-start; watch " + base + "/ops and /failover/decisions)");
     }

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One region of {@code genmesh up --region-processes}: its node as a {@code genmesh region} process,
  * its workers as {@code genmesh worker} processes (started by this JVM, or by the node's own
- * autoscaler with {@code --autoscale}: then they are the node's children), and its own PostgreSQL
- * server (started by the embedded stores; after a kill, started again here on its data and port).
+ * autoscaler with {@code --autoscale}: then they are the node's children), its own PostgreSQL
+ * server (started by the embedded stores; after a kill, started again here on its data and port), and its own
+ * Redis server and object store ({@link RegionStores}).
  * Every process gets {@code --exit-with-parent}, so none outlives {@code up}.
  */
 final class RegionGroup {
@@ -34,7 +35,7 @@ final class RegionGroup {
    * @param workers worker processes started here per start; with {@code autoscale}, the node's warm pool instead
    */
   record Setup(Path dataDir, String bindHost, Path configFile, List<String> meshRegions, String code, int workers,
-      boolean autoscale, int postgresPort, RegionProcesses.PostgresStarter postgres) {}
+      boolean autoscale, int postgresPort, RegionProcesses.PostgresStarter postgres, RegionStores stores) {}
 
   private final String region;
   private final Setup setup;
@@ -56,12 +57,13 @@ final class RegionGroup {
     return setup.dataDir().resolve("postgres-" + region);
   }
 
-  /** Starts what is not running: its PostgreSQL (after a kill), the node, the workers (blocking: forks JVMs). */
+  /** Starts what is not running: its stores (after a kill), the node, the workers (blocking: forks JVMs). */
   synchronized JsonObject start() {
     if (running()) {
       throw new IllegalStateException("region " + region + " is running (node pid " + node.pid() + "); kill it first");
     }
     boolean postgresStarted = startPostgresIfDead();
+    boolean storesStarted = setup.stores().startIfDead();
     starts++;
     List<String> args = new ArrayList<>(List.of("region", "--name", region, "--config", setup.configFile().toString(),
         "--data-dir", setup.dataDir().toString(), "--bind", setup.bindHost(),
@@ -79,10 +81,14 @@ final class RegionGroup {
         workers.put(id, starter.start(id));
       }
     }
-    return describe().put("postgres_restarted", postgresStarted).put("start", starts);
+    return describe().put("postgres_restarted", postgresStarted).put("stores_restarted", storesStarted)
+        .put("start", starts);
   }
 
-  /** SIGKILL to every process of the region at once: the node, its workers, its PostgreSQL server; waits until gone. */
+  /**
+   * SIGKILL to every process of the region at once: the node, its workers, its PostgreSQL and Redis servers; waits
+   * until gone, then stops its object store.
+   */
   synchronized JsonObject kill() {
     List<ProcessHandle> victims = new ArrayList<>();
     JsonArray killed = new JsonArray();
@@ -93,15 +99,19 @@ final class RegionGroup {
     workers.values().forEach(w -> victims.add(w.toHandle()));
     List<ProcessHandle> postgres = postgresProcesses();
     victims.addAll(postgres);
+    Optional<ProcessHandle> redis = setup.stores().redisProcess();
+    redis.ifPresent(victims::add);
     victims.stream().filter(ProcessHandle::isAlive).forEach(p -> {
       p.destroyForcibly();
-      killed.add(new JsonObject().put("pid", p.pid()).put("role", role(p, postgres)));
+      String role = redis.filter(r -> r.pid() == p.pid()).isPresent() ? "redis" : role(p, postgres);
+      killed.add(new JsonObject().put("pid", p.pid()).put("role", role));
     });
     victims.forEach(p -> p.onExit().join());
+    JsonArray stopped = setup.stores().stopObjects();
     node = null;
     workers.clear();
     LOG.warn("region {}: SIGKILLed {} processes {}", region, killed.size(), killed.encode());
-    return new JsonObject().put("region", region).put("killed", killed);
+    return new JsonObject().put("region", region).put("killed", killed).put("stopped", stopped);
   }
 
   private String role(ProcessHandle p, List<ProcessHandle> postgres) {
@@ -158,7 +168,7 @@ final class RegionGroup {
     return new JsonObject().put("region", region).put("running", running())
         .put("node_pid", node != null && node.isAlive() ? node.pid() : null).put("workers", workerJson)
         .put("postgres_pid", pg.isEmpty() ? null : pg.getLong(0)).put("postgres_port", setup.postgresPort())
-        .put("node_log", nodeLog(setup.dataDir(), region).toString());
+        .put("node_log", nodeLog(setup.dataDir(), region).toString()).mergeIn(setup.stores().describe());
   }
 
   /** The postmaster (from its pid file) and its backends, while alive. */
@@ -206,7 +216,8 @@ final class RegionGroup {
 
   /**
    * Stops the region gently: SIGTERM to the workers, then the node (each leaves its cluster; what it held stays
-   * in the request log), SIGKILL to what is left after {@link #STOP_GRACE}. Its PostgreSQL stops with the stores.
+   * in the request log), SIGKILL to what is left after {@link #STOP_GRACE}; then its Redis and object store. Its
+   * PostgreSQL stops with the mesh's stores.
    */
   synchronized void stop() {
     List<ProcessHandle> order = new ArrayList<>();
@@ -227,5 +238,6 @@ final class RegionGroup {
     }
     node = null;
     workers.clear();
+    setup.stores().close();
   }
 }

@@ -18,10 +18,10 @@ import java.util.function.Consumer;
 
 /**
  * The regions of {@code genmesh up --region-processes} (docs/failover.md, "Losing a region in
- * genmesh up"): each region's node, workers and PostgreSQL are processes of their own, so that a
- * region can be SIGKILLed alone ({@link #kill}) and started again on its data ({@link #start}) while
- * {@code up} keeps the edge, the user database, Redis, the object store, the GeoDNS responder and the
- * control API. Failover is on. A region keeps its HTTP port across a kill, as a real region keeps its
+ * genmesh up"): each region's node, workers, PostgreSQL and Redis are processes of their own and it has an
+ * object store of its own ({@link RegionStores}), so that a region can be SIGKILLed alone ({@link #kill}), its queues
+ * and images out of reach, and started again on its data ({@link #start}) while {@code up} keeps the edge, the user
+ * database, the GeoDNS responder and the control API. Failover is on. A region keeps its HTTP port across a kill, as a real region keeps its
  * address: the edge and its peers know it by it.
  */
 public final class RegionProcesses implements RegionOutages, AutoCloseable {
@@ -32,7 +32,8 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
    *     node's own autoscaler keeps (it starts them, as its children)
    * @param postgres starts a killed region's PostgreSQL again on its data and port
    */
-  public record Options(Path dataDir, String bindHost, boolean autoscale, int workersPerRegion, PostgresStarter postgres) {}
+  public record Options(Path dataDir, String bindHost, boolean autoscale, int workersPerRegion, PostgresStarter postgres,
+      boolean durable) {}
 
   /** Starts region's own PostgreSQL again after a kill, its output to {@code log}; blocking. */
   @FunctionalInterface
@@ -42,6 +43,7 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
 
   private final Options options;
   private final Map<String, RegionGroup> groups = new LinkedHashMap<>();
+  private final Map<String, RegionStores> stores = new LinkedHashMap<>();
   private volatile GenmeshConfig running;
 
   public RegionProcesses(Options options) {
@@ -60,6 +62,23 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
           : r.apiUrl()));
     });
     return config.withRegions(regions).withFailover(config.failover().withEnabled(true));
+  }
+
+  /**
+   * Starts each region's own Redis and object store ({@link RegionStores}) and returns {@code config} pointed at them:
+   * each region's {@code redis.url} (no sentinel) and {@code images.regions.<region>.endpoint}, which the edge, the
+   * image copier and the workers follow. Their stores sign with the keys in {@code credentialsFile}.
+   */
+  public GenmeshConfig startStores(GenmeshConfig config, Path credentialsFile, Consumer<String> progress) {
+    progress.accept("starting each region's own Redis and object store (S3Proxy) under "
+        + options.dataDir().resolve("regions") + "/<region>");
+    GenmeshConfig pointed = config;
+    for (String region : config.regions().keySet()) {
+      RegionStores own = RegionStores.start(region, options.dataDir(), options.durable(), config, credentialsFile);
+      stores.put(region, own);
+      pointed = own.applyTo(pointed);
+    }
+    return pointed;
   }
 
   /**
@@ -82,7 +101,7 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
       groups.put(region.name(), new RegionGroup(region.name(), new RegionGroup.Setup(options.dataDir(),
           options.bindHost(), file, List.copyOf(running.regions().keySet()), region.code(), options.workersPerRegion(),
           options.autoscale(),
-          postgresPorts.get(region.name()), options.postgres())));
+          postgresPorts.get(region.name()), options.postgres(), stores.get(region.name()))));
     }
     groups.forEach((name, group) -> {
       progress.accept("starting region " + name + " as processes: its node (genmesh region, output in "
@@ -174,9 +193,10 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
     }
   }
 
-  /** Stops every region gently (workers, then the node), in parallel. */
+  /** Stops every region gently (workers, then the node, then its Redis and object store), in parallel. */
   @Override
   public void close() {
     groups.values().parallelStream().forEach(RegionGroup::stop);
+    stores.values().forEach(RegionStores::close); // those of a start that failed before its groups existed
   }
 }

@@ -60,12 +60,24 @@ class RegionOutageUpTest {
     assertThat(kill.exit()).as(kill.err()).isZero();
     JsonArray killed = new JsonObject(kill.out()).getJsonArray("killed");
     assertThat(killed.stream().map(k -> ((JsonObject) k).getString("role")).collect(Collectors.toSet()))
-        .as(killed.encode()).containsAll(Set.of("node", "worker", "postgres"));
+        .as(killed.encode()).containsAll(Set.of("node", "worker", "postgres", "redis"));
     assertThat(killed.stream().map(k -> ((JsonObject) k).getLong("pid")))
         .allSatisfy(pid -> assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("process " + pid).isEmpty());
+    JsonObject objectStore = new JsonObject(kill.out()).getJsonArray("stopped").getJsonObject(0);
+    assertThat(objectStore.getString("role")).isEqualTo("object-store");
+    assertThat(refuses(objectStore.getInteger("port"))).as("the object store of eu-west, stopped").isTrue();
 
     CliRun unknown = CliRun.of("region-kill", "mars", "--data-dir", data.toString());
     assertThat(unknown.exit()).isEqualTo(1);
     assertThat(unknown.err()).contains("no region mars");
+  }
+
+  private static boolean refuses(int port) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2_000);
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
   }
 }
