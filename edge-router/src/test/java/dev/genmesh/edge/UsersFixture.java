@@ -23,6 +23,7 @@ import java.util.function.UnaryOperator;
  */
 final class UsersFixture {
   private static final long S = 10;
+  private static final long CLOSE_S = 60;
 
   final GenmeshConfig config;
   final UserStore users;
@@ -47,10 +48,13 @@ final class UsersFixture {
     return edge;
   }
 
-  /** Closes the user database, then {@code vertx}. */
+  /**
+   * Closes the user database, then {@code vertx}; more patient than the other steps (a pool's close
+   * waits for its connections, which took over 10 s once in a full run on a loaded machine).
+   */
   void close(Vertx vertx) {
-    Waits.await(S, users.close());
-    Waits.await(S, vertx.close());
+    Waits.await(CLOSE_S, users.close());
+    Waits.await(CLOSE_S, vertx.close());
   }
 
   /** A new user allowed every tier, and a key of theirs. */
