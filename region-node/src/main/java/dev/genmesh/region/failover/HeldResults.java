@@ -179,10 +179,15 @@ public final class HeldResults implements ResultHold {
       LOG.info("request {}: held result of attempt {} discarded: {} adopted it and answers for it", id, row.attempt(),
           peer.orElse("the peer"));
       List<String> keys = row.images() == null ? List.of() : row.images().stream().map(StoredImage::key).toList();
-      return keys.isEmpty() ? Future.succeededFuture() : images.delete(keys).recover(err -> {
+      // A verdict committed as the hold began left a completed event nobody was shown: the region
+      // disowns that result, so its log must not say it completed here (the adopter's is the one).
+      Future<Void> unsaid = seq == null ? Future.succeededFuture()
+          : pool.preparedQuery("DELETE FROM request_events WHERE request_id = $1 AND seq >= $2 AND type = 'completed'")
+              .execute(Tuple.of(id, seq)).mapEmpty();
+      return unsaid.compose(v -> keys.isEmpty() ? Future.succeededFuture() : images.delete(keys).recover(err -> {
         LOG.warn("request {}: images of a discarded result not deleted (the image sweeper will): {}", id, err.toString());
         return Future.succeededFuture();
-      });
+      }));
     }
     if (seq != null) {
       count("released");
