@@ -63,10 +63,19 @@ final class TwoRegions implements AutoCloseable {
     return await(west.get("/internal/replication")).bodyAsJsonObject();
   }
 
+  /**
+   * Waits until us-west's peer streams in {@code mode} and us-east's subscription has copied every
+   * table (each relation {@code ready}): until then a sync commit can return before the table's own
+   * copy holds it (its changes go through the table-sync worker), and an adoption may miss it.
+   */
   void awaitStreaming(String mode) {
     eventually("us-west's peer streams, mode " + mode, () -> {
       JsonObject state = westReplication();
       return state.getBoolean("peer_streaming") && mode.equals(state.getString("mode"));
+    });
+    eventually("us-east's subscription copied every table of us-west's log", () -> {
+      List<Map<String, Object>> states = eastPg.query("SELECT srsubstate FROM pg_subscription_rel");
+      return !states.isEmpty() && states.stream().allMatch(row -> "r".equals(String.valueOf(row.get("srsubstate"))));
     });
   }
 
