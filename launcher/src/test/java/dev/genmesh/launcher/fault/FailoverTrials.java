@@ -73,13 +73,16 @@ class FailoverTrials {
     int lost = 0;
     int twice = 0;
     for (String id : acknowledged) {
-      String serving = RegionKillScenario.servingRegion(mesh, id);
-      MeshClient region = mesh.regional(serving);
+      // Asked again on every poll: right after the UP decision the returned region may still answer 200 for
+      // a request it is about to mark ADOPTED in its reconciliation (then 307 to the adopter).
+      String[] serving = new String[1];
       JsonObject view = Sleeps.until(id + " terminal", WAIT, () -> {
-        MeshClient.Answer answer = region.view(id);
+        serving[0] = RegionKillScenario.servingRegion(mesh, id);
+        MeshClient.Answer answer = mesh.regional(serving[0]).view(id);
         return answer.status() == 200 && List.of("completed", "failed", "cancelled")
             .contains(answer.json().getString("status")) ? answer.json() : null;
       });
+      MeshClient region = mesh.regional(serving[0]);
       lost += "completed".equals(view.getString("status")) ? 0 : 1;
       twice += region.events(id).stream().filter(e -> "completed".equals(e.getString("type"))).count() > 1 ? 1 : 0;
     }
