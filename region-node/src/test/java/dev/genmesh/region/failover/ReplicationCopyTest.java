@@ -94,10 +94,17 @@ class ReplicationCopyTest {
     }
   }
 
-  /** us-west's replication state once it has read us-east's copy while us-east streams. */
+  /**
+   * us-west's replication state once it has read us-east's copy while us-east streams; fails at once
+   * if us-west says sync meanwhile (us-east's tables are all in their stalled copy).
+   */
   private static JsonObject awaitCopyRead(TwoRegions mesh) {
     mesh.eventually("us-west reads the copy of its streaming peer", () -> {
       JsonObject state = mesh.westReplication();
+      if ("sync".equals(state.getString("mode"))) {
+        throw new AssertionError("us-west says sync while us-east's subscription copies: " + state.encode() + ", "
+            + mesh.eastPg.query("SELECT srsubstate FROM pg_subscription_rel"));
+      }
       return state.getBoolean("peer_streaming") && state.containsKey("peer_tables");
     });
     return mesh.westReplication();
