@@ -87,10 +87,13 @@ final class TwoRegions implements AutoCloseable {
   }
 
   /**
-   * Waits until us-west's peer streams in {@code mode}. In sync mode us-west says {@code sync} only
-   * once us-east's subscription has copied every table (before, a sync commit can return while a
-   * table's copy does not hold it, and an adoption would miss it): checked here, each relation
-   * {@code ready} the moment it says so.
+   * Waits until us-west's peer streams in {@code mode} and us-east's subscription has copied every
+   * table (each relation {@code ready}). In sync mode us-west says {@code sync} only once it has
+   * (before, a sync commit can return while a table's copy does not hold it, and an adoption would
+   * miss it): checked here, every relation ready the moment it says so. In async mode nothing says
+   * it, so the test waits for it: a copy cut by killing us-east's server can stall for good
+   * (PostgreSQL 14: "replication slot pg_..._sync_... does not exist"), which a test that kills it
+   * must not start with.
    */
   void awaitStreaming(String mode) {
     eventually("us-west's peer streams, mode " + mode, () -> {
@@ -99,10 +102,17 @@ final class TwoRegions implements AutoCloseable {
     });
     if ("sync".equals(mode)) {
       List<Map<String, Object>> states = eastPg.query("SELECT srsubstate FROM pg_subscription_rel");
-      if (states.isEmpty() || !states.stream().allMatch(row -> "r".equals(String.valueOf(row.get("srsubstate"))))) {
+      if (!allReady(states)) {
         throw new AssertionError("us-west says sync while us-east's subscription is still copying: " + states);
       }
+    } else {
+      eventually("us-east's subscription copied every table of us-west's log",
+          () -> allReady(eastPg.query("SELECT srsubstate FROM pg_subscription_rel")));
     }
+  }
+
+  private static boolean allReady(List<Map<String, Object>> states) {
+    return !states.isEmpty() && states.stream().allMatch(row -> "r".equals(String.valueOf(row.get("srsubstate"))));
   }
 
   /** A GET to us-west's regional API that does not follow redirects. */
