@@ -13,7 +13,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,16 +26,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(StoresExtension.class)
 class ReplicationCopyTest {
-  private static TestStores stores;
-
-  @BeforeAll
-  static void shared(TestStores shared) {
-    stores = shared;
-  }
-
   @Test
-  void whileThePeerCopiesTheInitialLogTheModeIsDegradedAndSyncOnlyOnceTheReplicaHoldsWhatWasAcknowledged()
-      throws Exception {
+  void whileThePeerCopiesTheInitialLogTheModeIsDegradedAndSyncOnlyOnceTheReplicaHoldsWhatWasAcknowledged(
+      TestStores stores) throws Exception {
     try (TwoRegions mesh = new TwoRegions(stores, Mode.SYNC, PeerLoss.DEGRADE, UnaryOperator.identity(),
         TwoRegions::stallCopy)) {
       JsonObject copying = awaitCopyRead(mesh);
@@ -75,7 +67,7 @@ class ReplicationCopyTest {
   }
 
   @Test
-  void withRefuseSubmitsAreRefusedWhileThePeerCopiesAndTakenOnceItIsDone() throws Exception {
+  void withRefuseSubmitsAreRefusedWhileThePeerCopiesAndTakenOnceItIsDone(TestStores stores) throws Exception {
     try (TwoRegions mesh = new TwoRegions(stores, Mode.SYNC, PeerLoss.REFUSE, UnaryOperator.identity(),
         TwoRegions::stallCopy)) {
       JsonObject copying = awaitCopyRead(mesh);

@@ -92,9 +92,7 @@ public final class Catalog {
 
   /** The tables of a publication in this database, as {@code schema.table}. */
   public static Future<Set<String>> publishedTables(Pool pool, String publication) {
-    return pool.preparedQuery("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1")
-        .execute(Tuple.of(publication))
-        .map(Catalog::names);
+    return names(pool, "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1", publication);
   }
 
   /**
@@ -104,19 +102,19 @@ public final class Catalog {
    * what the apply worker confirms for it.
    */
   public static Future<Set<String>> readyTables(Pool pool, String subscription) {
-    return pool.preparedQuery("SELECT n.nspname || '.' || c.relname FROM pg_subscription s"
-            + " JOIN pg_subscription_rel r ON r.srsubid = s.oid JOIN pg_class c ON c.oid = r.srrelid"
-            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE s.subname = $1 AND r.srsubstate = 'r'"
-            + " AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())")
-        .execute(Tuple.of(subscription))
-        .map(Catalog::names);
+    return names(pool, "SELECT n.nspname || '.' || c.relname FROM pg_subscription s"
+        + " JOIN pg_subscription_rel r ON r.srsubid = s.oid JOIN pg_class c ON c.oid = r.srrelid"
+        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.subname = $1 AND r.srsubstate = 'r'"
+        + " AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", subscription);
   }
 
-  private static Set<String> names(RowSet<Row> rows) {
-    Set<String> names = new HashSet<>();
-    rows.forEach(row -> names.add(row.getString(0)));
-    return names;
+  /** The first column of {@code sql}'s rows, {@code $1} being {@code name}. */
+  private static Future<Set<String>> names(Pool pool, String sql, String name) {
+    return pool.preparedQuery(sql).execute(Tuple.of(name)).map(rows -> {
+      Set<String> names = new HashSet<>();
+      rows.forEach(row -> names.add(row.getString(0)));
+      return names;
+    });
   }
 
   /** The subscription's state in this database: absent, enabled or disabled, its connection, its tables. */
