@@ -5,6 +5,7 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.config.ReplicationConfig;
 import dev.genmesh.replication.ReplicationStatus.Mode;
 import dev.genmesh.replication.impl.Catalog;
+import dev.genmesh.replication.impl.PeerCopy;
 import dev.genmesh.replication.impl.PeerWatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -36,6 +37,7 @@ public final class LogReplication {
   private final ReplicationConfig config;
   private final String region;
   private final Optional<String> peer;
+  private final Optional<RegionConfig.PostgresConfig> peerPostgres;
   private final Optional<RegionConfig> ward;
   private final Pool pool;
   private final List<String> tables;
@@ -63,6 +65,7 @@ public final class LogReplication {
     this.clock = clock;
     boolean on = this.config.enabled();
     this.peer = on ? this.config.peerOf(region).filter(config.regions()::containsKey) : Optional.empty();
+    this.peerPostgres = peer.map(p -> config.regions().get(p).postgres());
     this.ward = on ? this.config.wardOf(region).map(config.regions()::get) : Optional.empty();
     String why = !on ? "replication.enabled is false" : "no peer region for " + region + " among "
         + config.regions().keySet() + " (replication.peers)";
@@ -134,7 +137,9 @@ public final class LogReplication {
       }
       return Catalog.ensurePublication(pool, RegionSchemas.channelOf(region), schema, tables)
           .onSuccess(v -> {
-            watch = new PeerWatch(vertx, config, region, peer.get(), RegionSchemas.channelOf(region), pool, meters, clock);
+            String channel = RegionSchemas.channelOf(region);
+            watch = new PeerWatch(vertx, config, region, peer.get(), channel, pool,
+                new PeerCopy(vertx, pool, channel, peerPostgres.orElseThrow()), meters, clock);
             LOG.info("region {}: request log published to {} ({} mode)", region, peer.get(),
                 config.mode().name().toLowerCase(java.util.Locale.ROOT));
           })

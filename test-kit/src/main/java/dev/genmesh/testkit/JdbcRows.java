@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import javax.sql.DataSource;
 
-/** Rows of a query as maps of lowercase column labels (blocking JDBC; for tests' own checks). */
+/** Rows of a query as maps of lowercase column labels, and statements (blocking JDBC; for tests' own checks). */
 final class JdbcRows {
   private JdbcRows() {}
 
@@ -35,6 +35,15 @@ final class JdbcRows {
       return rows;
     } catch (SQLException e) {
       throw new IllegalStateException("query failed: " + sql, e);
+    }
+  }
+
+  /** Runs a statement that returns no rows (outside a transaction: {@code ALTER SYSTEM} too). */
+  static void execute(DataSource source, String sql) {
+    try (Connection conn = source.getConnection(); java.sql.Statement st = conn.createStatement()) {
+      st.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("statement failed: " + sql, e);
     }
   }
 }

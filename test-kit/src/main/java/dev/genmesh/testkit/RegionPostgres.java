@@ -114,6 +114,11 @@ public final class RegionPostgres implements AutoCloseable {
     return JdbcRows.query(server.getDatabase("postgres", database), sql, params);
   }
 
+  /** Runs a statement that returns no rows, such as {@code ALTER SYSTEM} (blocking; from the test thread). */
+  public void execute(String sql) {
+    JdbcRows.execute(server.getDatabase("postgres", database), sql);
+  }
+
   @Override
   public void close() throws IOException {
     releaseDead();

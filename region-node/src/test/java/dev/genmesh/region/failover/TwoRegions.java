@@ -47,6 +47,12 @@ final class TwoRegions implements AutoCloseable {
   /** @param tweak changes the mesh's config before the nodes start (failover on, for instance) */
   TwoRegions(TestStores stores, ReplicationConfig.Mode mode, ReplicationConfig.PeerLoss onPeerLoss,
       java.util.function.UnaryOperator<GenmeshConfig> tweak) {
+    this(stores, mode, onPeerLoss, tweak, server -> { });
+  }
+
+  /** @param beforeEast runs against us-east's server before its node (and so its subscription) starts */
+  TwoRegions(TestStores stores, ReplicationConfig.Mode mode, ReplicationConfig.PeerLoss onPeerLoss,
+      java.util.function.UnaryOperator<GenmeshConfig> tweak, java.util.function.Consumer<RegionPostgres> beforeEast) {
     Map<String, RegionPostgres> servers = new LinkedHashMap<>();
     servers.put(WEST, westPg);
     servers.put(EAST, eastPg);
@@ -55,7 +61,24 @@ final class TwoRegions implements AutoCloseable {
     config = tweak.apply(base.withReplication(base.replication().withMode(mode, onPeerLoss).withTimings(200, 5000)));
     westVertx.eventBus().<JsonObject>consumer(Addresses.ALERTS, m -> westAlerts.add(m.body()));
     west = await(NodeUnderTest.deploy(westVertx, config, WEST));
+    beforeEast.accept(eastPg);
     east = await(NodeUnderTest.deploy(eastVertx, config, EAST));
+  }
+
+  /**
+   * Keeps a subscription made on {@code server} in its initial copy: no table-sync worker runs, so
+   * every table stays in state {@code i} (the apply worker streams, skips their changes and
+   * confirms them anyway) until {@link #resumeCopy}.
+   */
+  static void stallCopy(RegionPostgres server) {
+    server.execute("ALTER SYSTEM SET max_sync_workers_per_subscription = 0");
+    server.execute("SELECT pg_reload_conf()");
+  }
+
+  /** Lets us-east's subscription copy its tables again (PostgreSQL's default, 2 table-sync workers). */
+  void resumeCopy() {
+    eastPg.execute("ALTER SYSTEM SET max_sync_workers_per_subscription = 2");
+    eastPg.execute("SELECT pg_reload_conf()");
   }
 
   /** us-west's replication state (GET /internal/replication). */
@@ -65,18 +88,31 @@ final class TwoRegions implements AutoCloseable {
 
   /**
    * Waits until us-west's peer streams in {@code mode} and us-east's subscription has copied every
-   * table (each relation {@code ready}): until then a sync commit can return before the table's own
-   * copy holds it (its changes go through the table-sync worker), and an adoption may miss it.
+   * table (each relation {@code ready}). In sync mode us-west says {@code sync} only once it has
+   * (before, a sync commit can return while a table's copy does not hold it, and an adoption would
+   * miss it): checked here, every relation ready the moment it says so. In async mode nothing says
+   * it, so the test waits for it: a copy cut by killing us-east's server can stall for good
+   * (PostgreSQL 14: "replication slot pg_..._sync_... does not exist"), which a test that kills it
+   * must not start with.
    */
   void awaitStreaming(String mode) {
     eventually("us-west's peer streams, mode " + mode, () -> {
       JsonObject state = westReplication();
       return state.getBoolean("peer_streaming") && mode.equals(state.getString("mode"));
     });
-    eventually("us-east's subscription copied every table of us-west's log", () -> {
+    if ("sync".equals(mode)) {
       List<Map<String, Object>> states = eastPg.query("SELECT srsubstate FROM pg_subscription_rel");
-      return !states.isEmpty() && states.stream().allMatch(row -> "r".equals(String.valueOf(row.get("srsubstate"))));
-    });
+      if (!allReady(states)) {
+        throw new AssertionError("us-west says sync while us-east's subscription is still copying: " + states);
+      }
+    } else {
+      eventually("us-east's subscription copied every table of us-west's log",
+          () -> allReady(eastPg.query("SELECT srsubstate FROM pg_subscription_rel")));
+    }
+  }
+
+  private static boolean allReady(List<Map<String, Object>> states) {
+    return !states.isEmpty() && states.stream().allMatch(row -> "r".equals(String.valueOf(row.get("srsubstate"))));
   }
 
   /** A GET to us-west's regional API that does not follow redirects. */

@@ -19,8 +19,11 @@ import java.util.Set;
 public final class Catalog {
   private Catalog() {}
 
-  /** The peer's walsender as PostgreSQL sees it: its state and how far behind it confirmed. */
-  public record Stream(String state, long lagBytes, long lagMs) {
+  /**
+   * The peer's walsender as PostgreSQL sees it: its state and how far behind it confirmed; and how
+   * many tables the publication of the same name holds now.
+   */
+  public record Stream(String state, long lagBytes, long lagMs, int published) {
     public boolean streaming() {
       return "streaming".equals(state);
     }
@@ -70,7 +73,8 @@ public final class Catalog {
   public static Future<Optional<Stream>> stream(Pool pool, String slot) {
     return pool.preparedQuery("SELECT coalesce(r.state, 'disconnected') AS state,"
             + " pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS lag_bytes,"
-            + " (extract(epoch FROM r.replay_lag) * 1000)::bigint AS lag_ms"
+            + " (extract(epoch FROM r.replay_lag) * 1000)::bigint AS lag_ms,"
+            + " (SELECT count(*) FROM pg_publication_tables p WHERE p.pubname = s.slot_name)::int AS published"
             + " FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.application_name = s.slot_name"
             + " WHERE s.slot_name = $1 ORDER BY r.state = 'streaming' DESC NULLS LAST LIMIT 1")
         .execute(Tuple.of(slot))
@@ -81,8 +85,36 @@ public final class Catalog {
           Row row = rows.iterator().next();
           Long bytes = row.getLong("lag_bytes");
           Long ms = row.getLong("lag_ms");
-          return Optional.of(new Stream(row.getString("state"), bytes == null ? -1 : Math.max(0, bytes), ms == null ? -1 : ms));
+          return Optional.of(new Stream(row.getString("state"), bytes == null ? -1 : Math.max(0, bytes), ms == null ? -1 : ms,
+              row.getInteger("published")));
         });
+  }
+
+  /** The tables of a publication in this database, as {@code schema.table}. */
+  public static Future<Set<String>> publishedTables(Pool pool, String publication) {
+    return names(pool, "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1", publication);
+  }
+
+  /**
+   * The tables of a subscription in this database (the subscriber's) that are {@code ready}
+   * ({@code srsubstate = 'r'}: copied, their changes applied as they stream), as {@code schema.table}.
+   * A table still in its initial copy ({@code i}, {@code d}, {@code f}, {@code s}) does not hold
+   * what the apply worker confirms for it.
+   */
+  public static Future<Set<String>> readyTables(Pool pool, String subscription) {
+    return names(pool, "SELECT n.nspname || '.' || c.relname FROM pg_subscription s"
+        + " JOIN pg_subscription_rel r ON r.srsubid = s.oid JOIN pg_class c ON c.oid = r.srrelid"
+        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.subname = $1 AND r.srsubstate = 'r'"
+        + " AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", subscription);
+  }
+
+  /** The first column of {@code sql}'s rows, {@code $1} being {@code name}. */
+  private static Future<Set<String>> names(Pool pool, String sql, String name) {
+    return pool.preparedQuery(sql).execute(Tuple.of(name)).map(rows -> {
+      Set<String> names = new HashSet<>();
+      rows.forEach(row -> names.add(row.getString(0)));
+      return names;
+    });
   }
 
   /** The subscription's state in this database: absent, enabled or disabled, its connection, its tables. */
