@@ -163,7 +163,13 @@ final class RegionStores implements AutoCloseable {
   @Override
   public synchronized void close() {
     stopObjects();
-    redisProcess().ifPresent(p -> Signals.send(p.pid(), "CONT"));
+    redisProcess().ifPresent(p -> {
+      try {
+        Signals.send(p.pid(), "CONT");
+      } catch (RuntimeException gone) {
+        LOG.debug("region {}: its Redis could not be resumed before stopping: {}", region, gone.toString());
+      }
+    });
     if (redis != null && redisProcess().isPresent()) {
       try {
         redis.stop();
