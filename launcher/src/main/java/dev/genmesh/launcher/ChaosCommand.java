@@ -28,6 +28,7 @@ import picocli.CommandLine.Parameters;
         + " validation fails.")
 final class ChaosCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Parameters(paramLabel = "EXPERIMENT", arity = "0..1", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
       + " postgres-failover, redis-failover, queue-pressure, region-outage, a comma-separated list, or all.")
@@ -109,16 +110,17 @@ final class ChaosCommand implements Callable<Integer> {
   }
 
   private int listExperiments() {
+    java.io.PrintWriter out = spec.commandLine().getOut();
     JsonObject unavailable = controlOptions.api(common.dataDir())
         .map(api -> ChaosRunner.unavailable(new MeshUnderTest(null, List.of(), api))).orElse(null);
     ChaosRunner.EXPERIMENTS.forEach((name, make) -> {
-      System.out.printf("%-20s %s%n", name, make.get().expected());
+      out.printf("%-20s %s%n", name, make.get().expected());
       if (unavailable != null && unavailable.containsKey(name)) {
-        System.out.printf("%-20s not here: %s%n", "", unavailable.getString(name));
+        out.printf("%-20s not here: %s%n", "", unavailable.getString(name));
       }
     });
     if (unavailable == null) {
-      System.out.println("(no control API in " + common.dataDir().resolve(ChaosControl.CONTROL_FILE)
+      out.println("(no control API in " + common.dataDir().resolve(ChaosControl.CONTROL_FILE)
           + ": which of them the mesh can run is not known)");
     }
     return 0;
