@@ -191,12 +191,18 @@ public final class ChaosControl implements AutoCloseable {
   }
 
   private void regionRedis(RoutingContext ctx, java.util.function.Function<String, JsonObject> action) {
+    inRegionProcesses(ctx, "the regions of this mesh share one Redis (with a replica and a sentinel): use"
+        + " POST /chaos/redis/kill-master, or start the mesh with 'genmesh up --region-processes'", action);
+  }
+
+  /** {@code action} on the region of the path ({@code --region-processes} only: else 409 with {@code unavailable}). */
+  private void inRegionProcesses(RoutingContext ctx, String unavailable,
+      java.util.function.Function<String, JsonObject> action) {
     String name = ctx.pathParam("name");
     if (!targets.config().get().regions().containsKey(name)) {
       fail(ctx, ErrorCode.NOT_FOUND, "no region " + name + " (see GET /chaos/targets)");
     } else if (!targets.regions().available()) {
-      fail(ctx, ErrorCode.CONFLICT, "the regions of this mesh share one Redis (with a replica and a sentinel): use"
-          + " POST /chaos/redis/kill-master, or start the mesh with 'genmesh up --region-processes'");
+      fail(ctx, ErrorCode.CONFLICT, unavailable);
     } else {
       blocking(ctx, () -> action.apply(name));
     }
@@ -258,15 +264,9 @@ public final class ChaosControl implements AutoCloseable {
 
   /** Kills every process of a region ({@code --region-processes}), or starts them again. */
   private void region(RoutingContext ctx, boolean kill) {
-    String name = ctx.pathParam("name");
-    if (!targets.config().get().regions().containsKey(name)) {
-      fail(ctx, ErrorCode.NOT_FOUND, "no region " + name + " (see GET /chaos/targets)");
-    } else if (!targets.regions().available()) {
-      fail(ctx, ErrorCode.CONFLICT, "this mesh runs every region inside one JVM, so none can be lost alone: start it"
-          + " with 'genmesh up --region-processes'");
-    } else {
-      blocking(ctx, () -> kill ? injected("region_kill", targets.regions().kill(name)) : targets.regions().start(name));
-    }
+    inRegionProcesses(ctx, "this mesh runs every region inside one JVM, so none can be lost alone: start it"
+        + " with 'genmesh up --region-processes'",
+        name -> kill ? injected("region_kill", targets.regions().kill(name)) : targets.regions().start(name));
   }
 
   private JsonObject injected(String kind, JsonObject what) {
