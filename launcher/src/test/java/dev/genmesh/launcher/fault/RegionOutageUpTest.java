@@ -27,9 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Redis (nor its replica and sentinel) and no shared object store run, only each region's own; {@code genmesh backup}
  * copies each region's own Redis into that region's set, and {@code up}'s schedule copies each set into the next
  * region's own store; the chaos control's Redis calls hit one region's own Redis (SIGKILL, then started again on its
- * port), and {@code redis-failover}, which needs the shared pair's sentinel, is refused with the reason. About 5
- * minutes here (90 s of start-up with seven JVMs on two cores, 2 min of experiment), past the short matrix's 3: it
- * is the one process-level test of the mode (docs/chaos.md, "CI matrix and the full matrix").
+ * port), and {@code redis-failover}, which needs the shared pair's sentinel, is refused with the reason. About 6
+ * minutes here (90 s of start-up with seven JVMs on two cores, 30-45 s of backups, 3 min of experiment; 354 s in its
+ * last run), past the short matrix's 3: it is the one process-level test of the mode (docs/chaos.md, "CI matrix and
+ * the full matrix").
  */
 class RegionOutageUpTest {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(300);
