@@ -146,6 +146,20 @@ public final class EmbeddedObjectStore implements AutoCloseable {
     return read(file);
   }
 
+  /**
+   * {@code <dir>/credentials.properties}, with new random keys when it does not exist yet: the keys of stores started
+   * elsewhere with a copy of it (each region's own store in {@code genmesh up --region-processes}), without a store here.
+   */
+  public static Path ensureCredentials(Path dir) {
+    try {
+      Path file = Files.createDirectories(dir).resolve(CREDENTIALS_FILE);
+      credentials(file);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the object store's keys in " + dir, e);
+    }
+  }
+
   /** Reads {@code access_key} and {@code secret_key} from a properties file. */
   public static Credentials read(Path file) throws IOException {
     Properties properties = new Properties();

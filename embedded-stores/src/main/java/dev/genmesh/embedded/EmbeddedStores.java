@@ -4,12 +4,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -32,7 +29,6 @@ import redis.embedded.RedisServer;
 public final class EmbeddedStores implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStores.class);
 
-  static final String LOCK_FILE = "stores.lock";
   /** The object store's folder under the data directory. */
   public static final String OBJECTS_DIR = "s3";
 
@@ -89,7 +85,7 @@ public final class EmbeddedStores implements AutoCloseable {
     try {
       Path pgDir = Files.createDirectories(dataDir.resolve("postgres"));
       Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
-      lock = lockDataDir(dataDir);
+      lock = DataDirLock.lock(dataDir);
       StaleStoreProcesses.stop(dataDir);
       pg = startPostgres(pgDir, freePort(), durable, null, postgresSettings);
       createDatabases(pg, databases);
@@ -105,7 +101,7 @@ public final class EmbeddedStores implements AutoCloseable {
         objects.close();
       }
       closeQuietly(pg);
-      release(lock);
+      DataDirLock.release(lock);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
   }
@@ -125,12 +121,28 @@ public final class EmbeddedStores implements AutoCloseable {
   /** As above, with more server settings for each region's server (e.g. its {@link WalArchive}'s). */
   public static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
       Collection<String> buckets, boolean durable, java.util.function.Function<String, Map<String, String>> settingsOf) {
+    return startRegional(dataDir, databases, buckets, durable, settingsOf, true);
+  }
+
+  /**
+   * Only each region's own PostgreSQL server, as {@link #startRegional}: no shared Redis and no shared object store
+   * ({@code genmesh up --region-processes}, where each region has its own). {@link #redisPort()}, {@link #redisUrl()},
+   * {@link #redisServer()} and {@link #objectStore()} then fail.
+   */
+  public static EmbeddedStores startRegionalPostgres(Path dataDir, java.util.Map<String, String> databases,
+      boolean durable, java.util.function.Function<String, Map<String, String>> settingsOf) {
+    return startRegional(dataDir, databases, List.of(), durable, settingsOf, false);
+  }
+
+  private static EmbeddedStores startRegional(Path dataDir, java.util.Map<String, String> databases,
+      Collection<String> buckets, boolean durable, java.util.function.Function<String, Map<String, String>> settingsOf,
+      boolean shared) {
     FileLock lock = null;
     java.util.Map<String, EmbeddedPostgres> servers = new java.util.LinkedHashMap<>();
     EmbeddedObjectStore objects = null;
     try {
-      Path redisDir = Files.createDirectories(dataDir.resolve("redis"));
-      lock = lockDataDir(dataDir);
+      Files.createDirectories(dataDir);
+      lock = DataDirLock.lock(dataDir);
       StaleStoreProcesses.stop(dataDir);
       SharedServerSplit.split(dataDir, databases.keySet());
       for (java.util.Map.Entry<String, String> region : databases.entrySet()) {
@@ -139,54 +151,29 @@ public final class EmbeddedStores implements AutoCloseable {
         servers.put(region.getKey(), pg);
         createDatabases(pg, List.of(region.getValue()));
       }
-      objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
-      int port = freePort();
-      RedisServer redisServer = redisServer(redisDir, port, durable);
-      redisServer.start();
       StringBuilder ports = new StringBuilder();
       servers.forEach((region, pg) -> ports.append(ports.length() == 0 ? "" : ", ").append(region).append(" on 127.0.0.1:")
           .append(pg.getPort()));
+      EmbeddedPostgres first = servers.values().iterator().next();
+      if (!shared) {
+        LOG.info("embedded stores up: postgres per region ({}), no shared redis or object store, data in {}", ports,
+            dataDir);
+        return new EmbeddedStores(lock, first, java.util.Collections.synchronizedMap(servers), null, 0, null);
+      }
+      objects = EmbeddedObjectStore.start(Files.createDirectories(dataDir.resolve(OBJECTS_DIR)), buckets);
+      int port = freePort();
+      RedisServer redisServer = redisServer(Files.createDirectories(dataDir.resolve("redis")), port, durable);
+      redisServer.start();
       LOG.info("embedded stores up: postgres per region ({}), redis on 127.0.0.1:{}, object store on {}, data in {}",
           ports, port, objects.endpoint(), dataDir);
-      EmbeddedPostgres first = servers.values().iterator().next();
       return new EmbeddedStores(lock, first, java.util.Collections.synchronizedMap(servers), redisServer, port, objects);
     } catch (IOException | RuntimeException e) {
       if (objects != null) {
         objects.close();
       }
       servers.values().forEach(EmbeddedStores::closeQuietly);
-      release(lock);
+      DataDirLock.release(lock);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
-    }
-  }
-
-  /**
-   * Held while the stores run. The OS drops it when the JVM dies, however it dies, so a store
-   * process found running while we hold it is a leftover, not a live mesh's.
-   */
-  private static FileLock lockDataDir(Path dataDir) throws IOException {
-    FileChannel channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    try {
-      FileLock lock = channel.tryLock();
-      if (lock != null) {
-        return lock;
-      }
-    } catch (OverlappingFileLockException e) {
-      // this JVM holds it already
-    }
-    channel.close();
-    throw new IllegalStateException("data directory " + dataDir + " is in use by another running genmesh;"
-        + " stop that one or choose another --data-dir");
-  }
-
-  private static void release(FileLock lock) {
-    if (lock == null) {
-      return;
-    }
-    try {
-      lock.channel().close(); // releases the lock
-    } catch (IOException e) {
-      LOG.warn("cannot release {}: {}", LOCK_FILE, e.toString());
     }
   }
 
@@ -314,20 +301,27 @@ public final class EmbeddedStores implements AutoCloseable {
   }
 
   public int redisPort() {
-    return redisPort;
+    return shared(redisPort);
   }
 
   public String redisUrl() {
-    return "redis://127.0.0.1:" + redisPort;
+    return "redis://127.0.0.1:" + redisPort();
   }
 
   public RedisServer redisServer() {
-    return redis;
+    return shared(redis);
   }
 
   /** The S3-compatible object store (endpoint, keys, buckets). */
   public EmbeddedObjectStore objectStore() {
-    return objects;
+    return shared(objects);
+  }
+
+  private <T> T shared(T part) {
+    if (redis == null) {
+      throw new IllegalStateException("no shared Redis or object store runs here (startRegionalPostgres)");
+    }
+    return part;
   }
 
   /** Creates each of {@code databases} that does not exist yet. */
@@ -360,9 +354,13 @@ public final class EmbeddedStores implements AutoCloseable {
 
   @Override
   public void close() {
-    objects.close();
+    if (objects != null) {
+      objects.close();
+    }
     try {
-      redis.stop();
+      if (redis != null) {
+        redis.stop();
+      }
     } catch (IOException | RuntimeException e) {
       LOG.warn("redis did not stop cleanly: {}", e.toString());
     }
@@ -371,7 +369,7 @@ public final class EmbeddedStores implements AutoCloseable {
     } else {
       regional.values().forEach(EmbeddedStores::closeQuietly);
     }
-    release(dataDirLock);
+    DataDirLock.release(dataDirLock);
   }
 
   private static void closeQuietly(EmbeddedPostgres pg) {

@@ -69,8 +69,12 @@ final class BackupCommands {
         System.out.println("region " + folder.set() + ": skipped (no PostgreSQL of its own runs on " + common.dataDir() + ")");
         return;
       }
-      Backups backups = new Backups(folder, config.dr(), LocalBackups.source(config, common.dataDir(), folder.set(),
-          Backups.runningPort(pgData)), Optional.empty(), Clock.systemUTC());
+      // up --region-processes: the region's own Redis (the shared pair does not run then), else the shared one
+      Path ownRedis = dev.genmesh.launcher.regions.RegionProcesses.redisDir(common.dataDir(), folder.set());
+      Backups.Source source = LocalBackups.ownRedisInUse(common.dataDir(), ownRedis)
+          ? LocalBackups.source(common.dataDir(), folder.set(), Backups.runningPort(pgData), ownRedis)
+          : LocalBackups.source(config, common.dataDir(), folder.set(), Backups.runningPort(pgData));
+      Backups backups = new Backups(folder, config.dr(), source, Optional.empty(), Clock.systemUTC());
       Backups.Report report = backups.takeNow();
       System.out.println("base backup " + report.base().id() + " of " + folder.set() + " (" + report.base().bytes()
           + " bytes): restorable to any time from " + report.base().consistentAt());
@@ -117,7 +121,8 @@ final class BackupCommands {
     @Option(names = "--into", required = true, paramLabel = "DIR", description = "A new, empty folder for the data directory.")
     Path into;
     @Option(names = "--region", paramLabel = "R", description = "The region whose PostgreSQL is restored (default: the"
-        + " first region, whose set also holds Redis's copies).")
+        + " first region, whose set also holds the shared Redis's copies; with up --region-processes each region's set"
+        + " holds its own Redis's).")
     String region;
     @Option(names = "--from-copy", description = "Fetch the backups from the other region's object store first.")
     boolean fromCopy;

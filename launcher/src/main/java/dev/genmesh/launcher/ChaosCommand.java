@@ -28,10 +28,15 @@ import picocli.CommandLine.Parameters;
         + " validation fails.")
 final class ChaosCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(paramLabel = "EXPERIMENT", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
+  @Parameters(paramLabel = "EXPERIMENT", arity = "0..1", description = "worker-termination, network-partition, model-load-failure, storage-latency,"
       + " postgres-failover, redis-failover, queue-pressure, region-outage, a comma-separated list, or all.")
   String experiment;
+
+  @Option(names = "--list", description = "List the experiments with their expected outcome, and those the mesh of"
+      + " --data-dir (or --control) cannot run, with the reason (e.g. redis-failover with --region-processes).")
+  boolean list;
 
   @Option(names = "--url", paramLabel = "EDGE", description = "The edge's base URL (default: the one the control API names).")
   String url;
@@ -72,6 +77,12 @@ final class ChaosCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (list) {
+      return listExperiments();
+    }
+    if (experiment == null) {
+      throw new IllegalArgumentException("name an experiment (or a comma-separated list, or all), or --list");
+    }
     List<String> names = "all".equals(experiment) ? List.copyOf(ChaosRunner.EXPERIMENTS.keySet())
         : List.of(experiment.split(","));
     for (String name : names) {
@@ -96,6 +107,23 @@ final class ChaosCommand implements Callable<Integer> {
       write(json, new JsonObject().put("runs", report).encodePrettily());
     }
     return report.stream().allMatch(r -> ((JsonObject) r).getBoolean("passed")) ? 0 : 1;
+  }
+
+  private int listExperiments() {
+    java.io.PrintWriter out = spec.commandLine().getOut();
+    JsonObject unavailable = controlOptions.api(common.dataDir())
+        .map(api -> ChaosRunner.unavailable(new MeshUnderTest(null, List.of(), api))).orElse(null);
+    ChaosRunner.EXPERIMENTS.forEach((name, make) -> {
+      out.printf("%-20s %s%n", name, make.get().expected());
+      if (unavailable != null && unavailable.containsKey(name)) {
+        out.printf("%-20s not here: %s%n", "", unavailable.getString(name));
+      }
+    });
+    if (unavailable == null) {
+      out.println("(no control API in " + common.dataDir().resolve(ChaosControl.CONTROL_FILE)
+          + ": which of them the mesh can run is not known)");
+    }
+    return 0;
   }
 
   /** Where the control API is: {@code --control} and its token, else what {@code <data-dir>/chaos/control.json} names. */

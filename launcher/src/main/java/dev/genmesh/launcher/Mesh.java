@@ -5,6 +5,7 @@ import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.config.UsersConfig;
 import dev.genmesh.edge.EdgeVerticle;
+import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedRedisHa;
 import dev.genmesh.embedded.EmbeddedStores;
 import dev.genmesh.embedded.EmbeddedUserDb;
@@ -146,13 +147,19 @@ public final class Mesh implements AutoCloseable {
 
   private void startAll(GenmeshConfig base, Options options, Consumer<String> progress) {
     Tracing.start(base.tracing(), "up");
-    progress.accept("starting embedded PostgreSQL (one server per region), Redis and the object store (S3Proxy) in "
-        + options.dataDir());
     Map<String, String> databases = new LinkedHashMap<>();
     base.regions().values().forEach(r -> databases.put(r.name(), r.postgres().database()));
-    List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
-    stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable(),
-        region -> LocalBackups.postgresSettings(base, options.dataDir(), region));
+    if (regionProcesses == null) {
+      progress.accept("starting embedded PostgreSQL (one server per region), Redis and the object store (S3Proxy) in "
+          + options.dataDir());
+      List<String> buckets = base.images().allBuckets(List.copyOf(base.regions().keySet()));
+      stores = EmbeddedStores.startRegional(options.dataDir(), databases, buckets, options.durable(),
+          region -> LocalBackups.postgresSettings(base, options.dataDir(), region));
+    } else { // each region gets its own Redis and object store below (RegionProcesses.startStores)
+      progress.accept("starting embedded PostgreSQL (one server per region) in " + options.dataDir());
+      stores = EmbeddedStores.startRegionalPostgres(options.dataDir(), databases, options.durable(),
+          region -> LocalBackups.postgresSettings(base, options.dataDir(), region));
+    }
     progress.accept(ReplicationPlan.describe(base));
     if (base.users().enabled()) {
       progress.accept("starting the user database: its primary in " + LocalUsers.primaryRegion(base)
@@ -160,10 +167,15 @@ public final class Mesh implements AutoCloseable {
       userDb = EmbeddedUserDb.start(options.dataDir(), List.copyOf(base.regions().keySet()), LocalUsers.primaryRegion(base),
           LocalUsers.DATABASE, UsersConfig::standbyName, options.durable());
     }
-    progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
-    redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
-    config = LocalEndpoints.apply(options.autoscale() ? LocalAutoscaling.configure(base, faults.enabled() ? 2 : 1) : base,
-        options.randomPorts(), options.bindHost(), faults, stores, redisHa, userDb);
+    GenmeshConfig scaled = options.autoscale() ? LocalAutoscaling.configure(base, faults.enabled() ? 2 : 1) : base;
+    if (regionProcesses == null) {
+      progress.accept("starting a Redis replica and a Redis Sentinel (the regions reach Redis through it)");
+      redisHa = EmbeddedRedisHa.start(options.dataDir(), stores.redisPort(), options.durable(), REDIS_DOWN_AFTER_MS);
+      config = LocalEndpoints.apply(scaled, options.randomPorts(), options.bindHost(), faults, stores, redisHa, userDb);
+    } else {
+      config = LocalEndpoints.applyPostgresOnly(scaled, options.randomPorts(), options.bindHost(), faults, stores, userDb,
+          EmbeddedObjectStore.ensureCredentials(options.dataDir().resolve(EmbeddedStores.OBJECTS_DIR)));
+    }
 
     Path modelRoot = CommonOptions.modelRoot(config.worker(), options.dataDir());
     Path registryRoot = CommonOptions.registryRoot(config, options.dataDir());
@@ -174,8 +186,8 @@ public final class Mesh implements AutoCloseable {
     if (regionProcesses == null) {
       config = here.start(config, options, progress, modelRoot, registryRoot);
     } else {
-      config = RegionProcesses.pinned(regionProcesses.startStores(config, stores.objectStore().credentialsFile(), progress),
-          options.bindHost());
+      config = RegionProcesses.pinned(regionProcesses.startStores(config, Path.of(config.images().credentialsFile()),
+          faults, progress), options.bindHost());
     }
 
     progress.accept("starting the edge router");
@@ -202,9 +214,11 @@ public final class Mesh implements AutoCloseable {
     dns = await(LocalDns.startEmbedded(edgeVertx, config.failover().dns().withEdgesOf(config.regions().keySet()),
         options.dataDir(), meters, System.getenv()),
         "start the GeoDNS responder");
-    progress.accept("backing up each region's PostgreSQL, and Redis, into "
-        + Backups.backupDir(config.dr(), options.dataDir()) + " (WAL archived continuously; docs/dr.md)");
-    backups = LocalBackups.start(config, options.dataDir(), stores, edgeVertx, meters);
+    progress.accept("backing up each region's PostgreSQL, and " + (regionProcesses == null ? "Redis" : "its own Redis")
+        + ", into " + Backups.backupDir(config.dr(), options.dataDir()) + " (WAL archived continuously; docs/dr.md)");
+    backups = regionProcesses == null ? LocalBackups.start(config, options.dataDir(), stores, edgeVertx, meters)
+        : LocalBackups.startForOwnRedis(config, options.dataDir(), stores,
+            region -> RegionProcesses.redisDir(options.dataDir(), region), edgeVertx, meters);
     progress.accept("waiting until the edge sees a ready region");
     LocalEndpoints.awaitReady("http://127.0.0.1:" + edge.actualPort() + "/health/ready", STEP_TIMEOUT_S);
   }
@@ -213,9 +227,10 @@ public final class Mesh implements AutoCloseable {
     progress.accept("starting the chaos control API (fault proxies " + faults.describe().fieldNames() + ")");
     var targets = new ChaosControl.Targets(() -> config, () -> "http://127.0.0.1:" + edgePort(), this::scaledWorkerPids,
         regionProcesses != null ? regionProcesses : dev.genmesh.launcher.chaos.RegionOutages.NONE);
-    chaosControl = await(ChaosControl.start(edgeVertx, options.dataDir(), faults, new RedisNodes(options.dataDir(),
-        stores.redisPort(), redisHa, options.durable()), CommonOptions.modelFaults(config, options.dataDir()), targets,
-        meters), "start the chaos control API");
+    RedisNodes sharedRedis = redisHa == null ? null // each region's own Redis: through targets.regions()
+        : new RedisNodes(options.dataDir(), stores.redisPort(), redisHa, options.durable());
+    chaosControl = await(ChaosControl.start(edgeVertx, options.dataDir(), faults, sharedRedis,
+        CommonOptions.modelFaults(config, options.dataDir()), targets, meters), "start the chaos control API");
   }
 
   /** The chaos control API's base URL ({@code --chaos}), else empty. */
@@ -294,9 +309,14 @@ public final class Mesh implements AutoCloseable {
     return userDb;
   }
 
-  /** The Redis replica and sentinel the regions reach their queues through. */
+  /** The Redis replica and sentinel the regions reach their queues through; null with {@code --region-processes}. */
   public EmbeddedRedisHa redisHa() {
     return redisHa;
+  }
+
+  /** The regions as processes with their own stores ({@code --region-processes}); empty when they run in this JVM. */
+  public java.util.Optional<RegionProcesses> regionProcesses() {
+    return java.util.Optional.ofNullable(regionProcesses);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.genmesh.launcher;
 
 import dev.genmesh.config.GenmeshConfig;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,14 +62,11 @@ final class UpCommand implements Runnable {
             + r.postgres().port() + "/" + r.postgres().database() + ", replication: " + r.effectiveApiUrl()
             + "/internal/replication)"));
     System.out.println("  replication   " + ReplicationPlan.describe(mesh.config()));
-    System.out.println("  redis         " + mesh.stores().redisUrl() + " (master), replica on port "
-        + mesh.redisHa().replicaPort() + ", sentinel " + mesh.redisHa().sentinelUrls().get(0) + " (master name '"
-        + dev.genmesh.embedded.EmbeddedRedisHa.MASTER_NAME + "')");
-    System.out.println("  object store  " + mesh.stores().objectStore().endpoint() + " (S3 API, keys in "
-        + mesh.stores().objectStore().credentialsFile() + "), buckets "
-        + mesh.config().images().allBuckets(List.copyOf(mesh.config().regions().keySet())));
+    mesh.regionProcesses().ifPresentOrElse(regions -> printOwnStores(mesh, regions), () -> printSharedStores(mesh));
     System.out.println("  images        served by the edge (" + mesh.config().images().edgeDelivery().wireName()
-        + "), stored under " + options.dataDir().resolve(dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR));
+        + "), stored under " + (regionProcesses ? options.dataDir().resolve("regions") + "/<region>/"
+        + dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR : options.dataDir().resolve(
+        dev.genmesh.embedded.EmbeddedStores.OBJECTS_DIR)));
     if (mesh.dns().responder() != null) {
       var dns = mesh.config().failover().dns();
       System.out.println("  GeoDNS        " + mesh.dns().responder().address() + " (UDP and TCP) for " + dns.apiFqdn()
@@ -88,7 +86,7 @@ final class UpCommand implements Runnable {
     if (regionProcesses) {
       System.out.println("  regions       each a process group with failover on (node output in "
           + options.dataDir().resolve("regions") + "/<region>-node.log), each with its own Redis and object store"
-          + " (not the shared ones above; ports in GET /chaos/targets); take one down and back:");
+          + " (above; also in GET /chaos/targets); take one down and back:");
       System.out.println("                genmesh region-kill " + mesh.config().regions().keySet().iterator().next()
           + " --data-dir " + options.dataDir() + "   (then region-start; watch " + base + "/ops and /failover/decisions)");
     }
@@ -108,6 +106,24 @@ final class UpCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static void printSharedStores(Mesh mesh) {
+    System.out.println("  redis         " + mesh.stores().redisUrl() + " (master), replica on port "
+        + mesh.redisHa().replicaPort() + ", sentinel " + mesh.redisHa().sentinelUrls().get(0) + " (master name '"
+        + dev.genmesh.embedded.EmbeddedRedisHa.MASTER_NAME + "')");
+    System.out.println("  object store  " + mesh.stores().objectStore().endpoint() + " (S3 API, keys in "
+        + mesh.stores().objectStore().credentialsFile() + "), buckets "
+        + mesh.config().images().allBuckets(List.copyOf(mesh.config().regions().keySet())));
+  }
+
+  /** {@code --region-processes}: no shared Redis or object store runs; each region's own, by region. */
+  private static void printOwnStores(Mesh mesh, dev.genmesh.launcher.regions.RegionProcesses regions) {
+    Map<String, String> objects = regions.objectStores();
+    regions.redisAddresses().forEach((region, redis) -> System.out.println("  stores        " + region + ": redis "
+        + redis + " (no replica or sentinel), object store " + objects.get(region) + " (S3 API, buckets "
+        + mesh.config().images().forRegion(region).bucket() + " and the copies it holds)"));
+    System.out.println("                object stores' keys in " + mesh.config().images().credentialsFile());
   }
 
   /** Fewer regions for a small machine or a test: each costs a region node and a CPU worker. */

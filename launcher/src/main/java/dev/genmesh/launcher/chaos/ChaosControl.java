@@ -28,13 +28,17 @@ import org.slf4j.LoggerFactory;
  * only, on a free port, behind a random bearer token; both are written to
  * {@code <data-dir>/chaos/control.json} (owner-readable) where {@code genmesh chaos} finds them. It
  * lists what can be hurt (regions, worker processes, the Redis pair, the fault proxies, the model
- * files; whole regions with {@code --region-processes}) and hurts it by real means: signals to processes, a proxy's delay or outage, corrupted
+ * files; with {@code --region-processes} whole regions and each region's own Redis instead of the pair) and the
+ * experiments the mesh cannot run, and hurts by real means: signals to processes, a proxy's delay or outage, corrupted
  * model weights. A deployment elsewhere offers the same six calls from its own operator tooling
  * (kubectl, a network policy), see docs/chaos.md.
  */
 public final class ChaosControl implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosControl.class);
   public static final String CONTROL_FILE = "chaos/control.json";
+  private static final String NO_SHARED_REDIS = "each region of 'genmesh up --region-processes' has its own Redis"
+      + " without a replica or sentinel, so there is no master to fail over: POST /chaos/redis/regions/{region}/signal"
+      + " ({\"signal\": \"KILL\"}) and .../start hurt and restore one region's Redis";
 
   /**
    * What the mesh shows the control: its configuration as running, its edge's URL, its worker processes (id → pid),
@@ -69,7 +73,10 @@ public final class ChaosControl implements AutoCloseable {
     this.token = HexFormat.of().formatHex(secret);
   }
 
-  /** Listens on 127.0.0.1 and writes the control file into {@code dataDir}. */
+  /**
+   * Listens on 127.0.0.1 and writes the control file into {@code dataDir}; {@code redis} is the shared Redis pair, null
+   * where each region has its own ({@code --region-processes}: {@link RegionOutages#redis}).
+   */
   public static Future<ChaosControl> start(Vertx vertx, Path dataDir, FaultPoints faults, RedisNodes redis,
       ModelFaults models, Targets targets, MeterRegistry meters) {
     ChaosControl control = new ChaosControl(vertx, faults, redis, models, targets, meters);
@@ -92,8 +99,11 @@ public final class ChaosControl implements AutoCloseable {
     router.get("/chaos/targets").handler(ctx -> blocking(ctx, this::describe));
     router.post("/chaos/proxies/:name").handler(this::setProxy);
     router.post("/chaos/workers/:id/signal").handler(this::signalWorker);
-    router.post("/chaos/redis/kill-master").handler(ctx -> blocking(ctx, () -> injected("redis_kill", redis.killMaster())));
-    router.post("/chaos/redis/restart").handler(ctx -> blocking(ctx, redis::restartDead));
+    router.post("/chaos/redis/kill-master").handler(this::killRedisMaster);
+    router.post("/chaos/redis/restart").handler(ctx -> blocking(ctx, this::restartRedis));
+    router.post("/chaos/redis/regions/:name/signal").handler(this::signalRegionRedis);
+    router.post("/chaos/redis/regions/:name/start").handler(ctx -> regionRedis(ctx,
+        name -> targets.regions().startRedis(name)));
     router.post("/chaos/models/:name").handler(this::setModel);
     router.post("/chaos/regions/:name/kill").handler(ctx -> region(ctx, true));
     router.post("/chaos/regions/:name/start").handler(ctx -> region(ctx, false));
@@ -115,10 +125,87 @@ public final class ChaosControl implements AutoCloseable {
     JsonObject regions = new JsonObject();
     config.regions().values().forEach(r -> regions.put(r.name(),
         new JsonObject().put("url", r.effectiveApiUrl()).put("code", r.code())));
-    return new JsonObject().put("edge", targets.edgeUrl().get()).put("regions", regions).put("workers", workers).put("redis", redis.describe())
-        .put("proxies", faults.describe()).put("region_processes", targets.regions().describe()).put("corrupted_models", models.describe())
+    return new JsonObject().put("edge", targets.edgeUrl().get()).put("regions", regions).put("workers", workers)
+        .put("redis", redis != null ? redis.describe() : new JsonObject().put("regions", targets.regions().redis()))
+        .put("unavailable", unavailable()).put("proxies", faults.describe()).put("region_processes", targets.regions().describe()).put("corrupted_models", models.describe())
         .put("max_attempts", config.queue().maxRetries() + 1)
         .put("wait_targets_ms", new JsonObject(new java.util.LinkedHashMap<>(config.autoscaling().waitTargetsMs())));
+  }
+
+  /** Experiments this mesh cannot run, with the reason (docs/chaos.md); {@code genmesh chaos --list} shows them. */
+  private JsonObject unavailable() {
+    JsonObject out = new JsonObject();
+    if (redis == null) {
+      out.put("redis-failover", NO_SHARED_REDIS);
+    }
+    if (!faults.enabled()) {
+      String why = "no fault proxies: start the mesh with 'genmesh up --chaos'";
+      out.put("storage-latency", why).put("postgres-failover", why);
+    }
+    if (!targets.regions().available()) {
+      out.put("region-outage", "every region runs inside one JVM; start the mesh with 'genmesh up --region-processes'");
+    }
+    return out;
+  }
+
+  private void killRedisMaster(RoutingContext ctx) {
+    if (redis == null) {
+      fail(ctx, ErrorCode.CONFLICT, NO_SHARED_REDIS);
+    } else {
+      blocking(ctx, () -> injected("redis_kill", redis.killMaster()));
+    }
+  }
+
+  /** The shared pair's dead server as a replica, else each running region's own Redis that is down. */
+  private JsonObject restartRedis() {
+    if (redis != null) {
+      return redis.restartDead();
+    }
+    JsonObject started = new JsonObject();
+    targets.regions().redis().fieldNames().forEach(region -> {
+      if (targets.regions().redisPid(region).isEmpty()) {
+        try {
+          started.put(region, targets.regions().startRedis(region));
+        } catch (IllegalStateException down) {
+          started.put(region, new JsonObject().put("started", false).put("reason", down.getMessage()));
+        }
+      }
+    });
+    return started;
+  }
+
+  /** Body {@code {"signal": "KILL" | "STOP" | "CONT"}} to a region's own Redis server ({@code --region-processes}). */
+  private void signalRegionRedis(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    String signal = body == null ? null : body.getString("signal");
+    if (!"KILL".equals(signal) && !"STOP".equals(signal) && !"CONT".equals(signal)) {
+      fail(ctx, ErrorCode.INVALID_FIELD, "signal must be KILL, STOP or CONT");
+      return;
+    }
+    regionRedis(ctx, name -> {
+      long pid = targets.regions().redisPid(name).orElseThrow(() -> new IllegalStateException("the Redis of region "
+          + name + " is not running (POST /chaos/redis/regions/" + name + "/start starts it)"));
+      return injected("redis_signal", Signals.send(pid, signal).put("region", name)
+          .put("port", targets.regions().redis().getJsonObject(name).getInteger("port")));
+    });
+  }
+
+  private void regionRedis(RoutingContext ctx, java.util.function.Function<String, JsonObject> action) {
+    inRegionProcesses(ctx, "the regions of this mesh share one Redis (with a replica and a sentinel): use"
+        + " POST /chaos/redis/kill-master, or start the mesh with 'genmesh up --region-processes'", action);
+  }
+
+  /** {@code action} on the region of the path ({@code --region-processes} only: else 409 with {@code unavailable}). */
+  private void inRegionProcesses(RoutingContext ctx, String unavailable,
+      java.util.function.Function<String, JsonObject> action) {
+    String name = ctx.pathParam("name");
+    if (!targets.config().get().regions().containsKey(name)) {
+      fail(ctx, ErrorCode.NOT_FOUND, "no region " + name + " (see GET /chaos/targets)");
+    } else if (!targets.regions().available()) {
+      fail(ctx, ErrorCode.CONFLICT, unavailable);
+    } else {
+      blocking(ctx, () -> action.apply(name));
+    }
   }
 
   /** Body {@code {"delay_ms": N, "down": bool}}, either or both. */
@@ -177,15 +264,9 @@ public final class ChaosControl implements AutoCloseable {
 
   /** Kills every process of a region ({@code --region-processes}), or starts them again. */
   private void region(RoutingContext ctx, boolean kill) {
-    String name = ctx.pathParam("name");
-    if (!targets.config().get().regions().containsKey(name)) {
-      fail(ctx, ErrorCode.NOT_FOUND, "no region " + name + " (see GET /chaos/targets)");
-    } else if (!targets.regions().available()) {
-      fail(ctx, ErrorCode.CONFLICT, "this mesh runs every region inside one JVM, so none can be lost alone: start it"
-          + " with 'genmesh up --region-processes'");
-    } else {
-      blocking(ctx, () -> kill ? injected("region_kill", targets.regions().kill(name)) : targets.regions().start(name));
-    }
+    inRegionProcesses(ctx, "this mesh runs every region inside one JVM, so none can be lost alone: start it"
+        + " with 'genmesh up --region-processes'",
+        name -> kill ? injected("region_kill", targets.regions().kill(name)) : targets.regions().start(name));
   }
 
   private JsonObject injected(String kind, JsonObject what) {
@@ -238,7 +319,9 @@ public final class ChaosControl implements AutoCloseable {
     if (server != null) {
       server.close();
     }
-    redis.close();
+    if (redis != null) {
+      redis.close();
+    }
     faults.close();
     models.close();
   }

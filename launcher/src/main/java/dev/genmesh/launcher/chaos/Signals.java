@@ -5,11 +5,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** POSIX signals to a process: SIGKILL through the JDK, SIGSTOP and SIGCONT through {@code kill(1)}. */
-final class Signals {
+public final class Signals {
   private Signals() {}
 
   /** Sends {@code signal} (KILL, STOP or CONT) to {@code pid}; blocking. */
-  static JsonObject send(long pid, String signal) {
+  public static JsonObject send(long pid, String signal) {
     if ("KILL".equals(signal)) {
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     } else {

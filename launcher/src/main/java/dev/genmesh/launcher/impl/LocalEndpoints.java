@@ -30,13 +30,35 @@ public final class LocalEndpoints {
    */
   public static GenmeshConfig apply(GenmeshConfig base, boolean randomPorts, String bindHost, FaultPoints faults,
       EmbeddedStores stores, EmbeddedRedisHa redisHa, EmbeddedUserDb userDb) {
+    GenmeshConfig local = pointed(base, randomPorts, bindHost, faults, stores, userDb, region ->
+        new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
+            .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME))
+        .withImages(base.images().withStore(faults.routeUrl("objects", stores.objectStore().endpoint()),
+            stores.objectStore().credentialsFile().toString()));
+    return randomPorts ? local.withEdge(local.edge().withPort(0)) : local;
+  }
+
+  /**
+   * As {@link #apply}, for {@code up --region-processes}: only the regions' PostgreSQL servers run here
+   * ({@link EmbeddedStores#startRegionalPostgres}); each region's own Redis and object store are named later
+   * ({@code RegionProcesses.startStores}), so the images keep no endpoint of their own, only {@code credentialsFile}.
+   */
+  public static GenmeshConfig applyPostgresOnly(GenmeshConfig base, boolean randomPorts, String bindHost,
+      FaultPoints faults, EmbeddedStores stores, EmbeddedUserDb userDb, java.nio.file.Path credentialsFile) {
+    GenmeshConfig local = pointed(base, randomPorts, bindHost, faults, stores, userDb, RegionConfig::redis)
+        .withImages(base.images().withStore("", credentialsFile.toString()));
+    return randomPorts ? local.withEdge(local.edge().withPort(0)) : local;
+  }
+
+  private static GenmeshConfig pointed(GenmeshConfig base, boolean randomPorts, String bindHost, FaultPoints faults,
+      EmbeddedStores stores, EmbeddedUserDb userDb,
+      java.util.function.Function<RegionConfig, RegionConfig.RedisConfig> redisOf) {
     Map<String, RegionConfig> regions = new LinkedHashMap<>();
     for (RegionConfig region : base.regions().values()) {
       RegionConfig local = region.withStores(
           region.postgres().withEndpoint("127.0.0.1",
               faults.route("postgres-" + region.name(), stores.postgresPort(region.name()))),
-          new RegionConfig.RedisConfig(stores.redisUrl(), region.redis().keyPrefix())
-              .withSentinels(redisHa.sentinelUrls(), EmbeddedRedisHa.MASTER_NAME));
+          redisOf.apply(region));
       if (randomPorts) {
         int clusterPort = EmbeddedStores.freePort();
         local = local.withHttpPort(0)
@@ -44,10 +66,8 @@ public final class LocalEndpoints {
       }
       regions.put(region.name(), local);
     }
-    GenmeshConfig local = (userDb == null ? base : LocalUsers.pointedAt(base, userDb.startedPrimary(), userDb.ports()))
-        .withRegions(regions).withImages(base.images().withStore(
-        faults.routeUrl("objects", stores.objectStore().endpoint()), stores.objectStore().credentialsFile().toString()));
-    return randomPorts ? local.withEdge(local.edge().withPort(0)) : local;
+    return (userDb == null ? base : LocalUsers.pointedAt(base, userDb.startedPrimary(), userDb.ports()))
+        .withRegions(regions);
   }
 
   /** Returns once {@code url} answers 200 (the mesh can take requests); fails after {@code timeoutS}. */

@@ -2,6 +2,7 @@ package dev.genmesh.launcher.regions;
 
 import dev.genmesh.config.GenmeshConfig;
 import dev.genmesh.config.RegionConfig;
+import dev.genmesh.launcher.chaos.FaultPoints;
 import dev.genmesh.launcher.chaos.RegionOutages;
 import dev.genmesh.launcher.scaling.impl.WorkerConfigFile;
 import io.vertx.core.json.JsonObject;
@@ -66,19 +67,40 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
 
   /**
    * Starts each region's own Redis and object store ({@link RegionStores}) and returns {@code config} pointed at them:
-   * each region's {@code redis.url} (no sentinel) and {@code images.regions.<region>.endpoint}, which the edge, the
-   * image copier and the workers follow. Their stores sign with the keys in {@code credentialsFile}.
+   * each region's {@code redis.url} (no sentinel) and {@code images.regions.<region>.endpoint} (through {@code faults}'
+   * {@code objects-<region>} proxy with {@code --chaos}), which the edge, the image copier, the backups' copies and the
+   * workers follow. Their stores sign with the keys in {@code credentialsFile}.
    */
-  public GenmeshConfig startStores(GenmeshConfig config, Path credentialsFile, Consumer<String> progress) {
+  public GenmeshConfig startStores(GenmeshConfig config, Path credentialsFile, FaultPoints faults,
+      Consumer<String> progress) {
     progress.accept("starting each region's own Redis and object store (S3Proxy) under "
         + options.dataDir().resolve("regions") + "/<region>");
     GenmeshConfig pointed = config;
     for (String region : config.regions().keySet()) {
       RegionStores own = RegionStores.start(region, options.dataDir(), options.durable(), config, credentialsFile);
       stores.put(region, own);
-      pointed = own.applyTo(pointed);
+      pointed = own.applyTo(pointed, faults);
     }
     return pointed;
+  }
+
+  /** The folder of {@code region}'s own Redis server (what its backups copy). */
+  public static Path redisDir(Path dataDir, String region) {
+    return RegionStores.redisDir(dataDir, region);
+  }
+
+  /** Region → {@code 127.0.0.1:<port>} of its own Redis server. */
+  public Map<String, String> redisAddresses() {
+    Map<String, String> out = new LinkedHashMap<>();
+    stores.forEach((region, own) -> out.put(region, "127.0.0.1:" + own.redisPort()));
+    return out;
+  }
+
+  /** Region → the endpoint of its own object store (not a fault proxy's). */
+  public Map<String, String> objectStores() {
+    Map<String, String> out = new LinkedHashMap<>();
+    stores.forEach((region, own) -> out.put(region, own.describe().getString("object_store")));
+    return out;
   }
 
   /**
@@ -141,6 +163,33 @@ public final class RegionProcesses implements RegionOutages, AutoCloseable {
     JsonObject result = group(region).start();
     awaitLive(region);
     return result.put("live_after_s", (System.nanoTime() - started) / 1e9);
+  }
+
+  @Override
+  public JsonObject redis() {
+    JsonObject all = new JsonObject();
+    stores.forEach((region, own) -> all.put(region, new JsonObject().put("port", own.redisPort())
+        .put("pid", own.redisProcess().map(ProcessHandle::pid).orElse(null))
+        .put("running", own.redisProcess().isPresent())));
+    return all;
+  }
+
+  @Override
+  public java.util.Optional<Long> redisPid(String region) {
+    group(region);
+    return stores.get(region).redisProcess().map(ProcessHandle::pid);
+  }
+
+  @Override
+  public JsonObject startRedis(String region) {
+    if (!group(region).running()) {
+      throw new IllegalStateException("region " + region + " is down whole: 'genmesh region-start " + region
+          + "' starts it with its Redis");
+    }
+    RegionStores own = stores.get(region);
+    boolean started = own.startRedisIfDead();
+    return new JsonObject().put("region", region).put("started", started).put("port", own.redisPort())
+        .put("pid", own.redisProcess().map(ProcessHandle::pid).orElse(null));
   }
 
   /** Worker id → pid of every region's worker processes alive now. */

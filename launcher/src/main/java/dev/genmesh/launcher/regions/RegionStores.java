@@ -5,6 +5,8 @@ import dev.genmesh.config.ImagesConfig;
 import dev.genmesh.config.RegionConfig;
 import dev.genmesh.embedded.EmbeddedObjectStore;
 import dev.genmesh.embedded.EmbeddedStores;
+import dev.genmesh.launcher.chaos.FaultPoints;
+import dev.genmesh.launcher.chaos.Signals;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -23,9 +25,11 @@ import redis.embedded.RedisServer;
  * A region's own Redis and object store in {@code genmesh up --region-processes}: a Redis server (a process; no
  * replica or sentinel of its own) with its data in {@code <data dir>/regions/<region>/redis}, and an
  * {@link EmbeddedObjectStore} in the {@code up} JVM with its objects in {@code <data dir>/regions/<region>/s3}
- * holding the region's bucket and the copies bucket it keeps for its ring predecessor. Both keep their ports across
- * a kill (the region's config names them); a kill SIGKILLs the Redis server and stops the store, so what they hold
- * is out of reach until the region is started again on their data.
+ * holding the region's bucket, the copies bucket it keeps for its ring predecessor and the bucket of the backup copies
+ * it holds ({@code dr.copy_to}). Both keep their ports across a kill (the region's config names them); a kill SIGKILLs
+ * the Redis server and stops the store, so what they hold is out of reach until the region is started again on their
+ * data. They replace {@code up}'s shared Redis and object store, which this mode does not start. With {@code --chaos}
+ * the region's clients reach its store through a fault proxy named {@code objects-<region>}.
  */
 final class RegionStores implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RegionStores.class);
@@ -42,15 +46,16 @@ final class RegionStores implements AutoCloseable {
 
   private RegionStores(String region, Path dataDir, boolean durable, List<String> buckets, Path sharedCredentials) {
     this.region = region;
-    this.dir = dataDir.resolve("regions").resolve(region);
+    this.dir = redisDir(dataDir, region).getParent();
     this.durable = durable;
     this.buckets = buckets;
     this.sharedCredentials = sharedCredentials;
   }
 
   /**
-   * Starts {@code region}'s stores. The store signs with the keys of {@code sharedCredentials} (the mesh's store's
-   * file, copied in), so one {@code images.credentials_file} serves every region's store.
+   * Starts {@code region}'s stores. The store signs with the keys of {@code sharedCredentials} (the mesh's keys file,
+   * {@code <data dir>/s3/credentials.properties}, copied in), so one {@code images.credentials_file} serves every
+   * region's store.
    */
   static RegionStores start(String region, Path dataDir, boolean durable, GenmeshConfig config, Path sharedCredentials) {
     ImagesConfig images = config.images();
@@ -59,50 +64,72 @@ final class RegionStores implements AutoCloseable {
     if (!images.copiesHeldFor(region, names).isEmpty()) {
       buckets.add(images.copiesOf(region).bucket());
     }
+    names.stream().filter(set -> config.dr().copyHolder(set, names).filter(region::equals).isPresent())
+        .forEach(set -> buckets.add(config.dr().copyBucketOf(set)));
     RegionStores stores = new RegionStores(region, dataDir, durable, List.copyOf(buckets), sharedCredentials);
     stores.startIfDead();
     return stores;
   }
 
-  /** {@code config} with {@code region}'s Redis (direct, no sentinel) and image endpoint pointed at these stores. */
-  GenmeshConfig applyTo(GenmeshConfig config) {
+  /**
+   * {@code config} with {@code region}'s Redis (direct, no sentinel) and image endpoint pointed at these stores (the
+   * latter through {@code faults}' proxy {@code objects-<region>} with {@code --chaos}).
+   */
+  GenmeshConfig applyTo(GenmeshConfig config, FaultPoints faults) {
     RegionConfig own = config.region(region);
     var regions = new java.util.LinkedHashMap<>(config.regions());
     regions.put(region, own.withStores(own.postgres(),
         new RegionConfig.RedisConfig("redis://127.0.0.1:" + redisPort, own.redis().keyPrefix())));
-    return config.withRegions(regions).withImages(config.images().withRegionEndpoint(region, objectsEndpoint()));
+    return config.withRegions(regions).withImages(config.images().withRegionEndpoint(region,
+        faults.routeUrl("objects-" + region, objectsEndpoint())));
   }
 
   private String objectsEndpoint() {
     return "http://127.0.0.1:" + objectsPort;
   }
 
+  /** The folder its Redis server works in ({@code dir}: its snapshot and append-only file, its pid file). */
+  static Path redisDir(Path dataDir, String region) {
+    return dataDir.resolve("regions").resolve(region).resolve("redis");
+  }
+
+  /** Starts its Redis server again on its data and port when it is not running; true if it was started. */
+  synchronized boolean startRedisIfDead() {
+    if (redisProcess().isPresent()) {
+      return false;
+    }
+    try {
+      redis = EmbeddedStores.redisServer(Files.createDirectories(dir.resolve("redis")), redisPort, durable);
+      redis.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the Redis of region " + region, e);
+    }
+    LOG.info("region {}: its Redis on 127.0.0.1:{}, data in {}", region, redisPort, dir.resolve("redis"));
+    return true;
+  }
+
+  int redisPort() {
+    return redisPort;
+  }
+
   /** Starts what is not running (after a kill: on its data and ports); true if anything was started. */
   synchronized boolean startIfDead() {
-    boolean started = false;
+    boolean redisStarted = startRedisIfDead();
+    if (objects != null) {
+      return redisStarted;
+    }
     try {
-      if (redisProcess().isEmpty()) {
-        Path redisDir = Files.createDirectories(dir.resolve("redis"));
-        redis = EmbeddedStores.redisServer(redisDir, redisPort, durable);
-        redis.start();
-        started = true;
-      }
-      if (objects == null) {
-        Path objectsDir = Files.createDirectories(dir.resolve(EmbeddedStores.OBJECTS_DIR));
-        Files.copy(sharedCredentials, objectsDir.resolve(EmbeddedObjectStore.CREDENTIALS_FILE),
-            StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
-        objects = EmbeddedObjectStore.start(objectsDir, buckets, objectsPort);
-        objectsPort = objects.port();
-        started = true;
-      }
+      Path objectsDir = Files.createDirectories(dir.resolve(EmbeddedStores.OBJECTS_DIR));
+      Files.copy(sharedCredentials, objectsDir.resolve(EmbeddedObjectStore.CREDENTIALS_FILE),
+          StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+      objects = EmbeddedObjectStore.start(objectsDir, buckets, objectsPort);
+      objectsPort = objects.port();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the Redis and object store of region " + region, e);
+      throw new UncheckedIOException("cannot start the object store of region " + region, e);
     }
-    if (started) {
-      LOG.info("region {}: its Redis on 127.0.0.1:{}, its object store on {} (buckets {}), data in {}", region,
-          redisPort, objectsEndpoint(), buckets, dir);
-    }
-    return started;
+    LOG.info("region {}: its object store on {} (buckets {}), data in {}", region, objectsEndpoint(), buckets,
+        dir.resolve(EmbeddedStores.OBJECTS_DIR));
+    return true;
   }
 
   /** The Redis server process, from its pid file, while alive. */
@@ -132,10 +159,17 @@ final class RegionStores implements AutoCloseable {
         .put("object_store_port", objectsPort);
   }
 
-  /** Stops both gently (Redis writes its snapshot). */
+  /** Stops both gently (Redis writes its snapshot; one a chaos experiment stopped is resumed first). */
   @Override
   public synchronized void close() {
     stopObjects();
+    redisProcess().ifPresent(p -> {
+      try {
+        Signals.send(p.pid(), "CONT");
+      } catch (RuntimeException gone) {
+        LOG.debug("region {}: its Redis could not be resumed before stopping: {}", region, gone.toString());
+      }
+    });
     if (redis != null && redisProcess().isPresent()) {
       try {
         redis.stop();

@@ -47,6 +47,14 @@ public final class ChaosRunner {
   public JsonObject run(String name, int run) {
     Experiment experiment = EXPERIMENTS.get(name).get();
     Instant started = Instant.now();
+    String unavailable = unavailable(mesh).getString(name);
+    if (unavailable != null) { // the control API says this mesh cannot run it: no load, one failed check saying why
+      return new JsonObject().put("experiment", name).put("run", run).put("passed", false)
+          .put("expected", experiment.expected()).put("started_at", started.toString()).put("elapsed_s", 0.0)
+          .put("checks", new io.vertx.core.json.JsonArray().add(
+              new Experiment.Check("the experiment can run against this mesh", false, unavailable).json()))
+          .put("measures", new JsonObject());
+    }
     Experiment.Run context;
     try (Load load = new Load(mesh, settings.rate(), settings.steps())) {
       context = new Experiment.Run(mesh, load, settings.duration());
@@ -66,6 +74,14 @@ public final class ChaosRunner {
         .put("expected", experiment.expected()).put("started_at", started.toString())
         .put("elapsed_s", Duration.between(started, Instant.now()).toMillis() / 1000.0)
         .put("checks", context.checksJson()).put("measures", new JsonObject(new LinkedHashMap<>(context.measures())));
+  }
+
+  /**
+   * Experiment → why the mesh cannot run it, as its control API says ({@code unavailable} of {@code GET /chaos/targets},
+   * e.g. {@code redis-failover} where each region has its own Redis); empty without a control API.
+   */
+  public static JsonObject unavailable(MeshUnderTest mesh) {
+    return mesh.controllable() ? mesh.targets().getJsonObject("unavailable", new JsonObject()) : new JsonObject();
   }
 
   private Ledger.Findings invariants(Experiment.Run run, Load load) {

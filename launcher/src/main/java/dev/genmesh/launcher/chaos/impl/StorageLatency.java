@@ -3,8 +3,8 @@ package dev.genmesh.launcher.chaos.impl;
 import java.time.Instant;
 
 /**
- * {@code storage-latency}: +500 ms on every call to the image store (the {@code objects} fault proxy)
- * for the experiment's duration. Generation is not blocked by uploads (workers take their next
+ * {@code storage-latency}: +500 ms on every call to the image store (the {@code objects} fault proxy, or every
+ * region's {@code objects-<region>} with {@code --region-processes}) for the experiment's duration. Generation is not blocked by uploads (workers take their next
  * request while images upload), every image is delivered; the measure is the added end-to-end
  * latency of the requests submitted under the delay.
  */
@@ -23,12 +23,18 @@ final class StorageLatency implements Experiment {
 
   @Override
   public void run(Run run) {
+    // the shared store's proxy, or each region's own store's with --region-processes (objects-<region>)
+    java.util.List<String> stores = run.mesh().targets().getJsonObject("proxies").fieldNames().stream()
+        .filter(name -> name.equals("objects") || name.startsWith("objects-")).sorted().toList();
+    if (!run.check("an object store fault proxy", !stores.isEmpty(), "proxies " + stores)) {
+      return;
+    }
     Instant start = Instant.now();
-    run.mesh().proxy("objects", DELAY_MS, false);
+    stores.forEach(name -> run.mesh().proxy(name, DELAY_MS, false));
     try {
       run.hold(run.duration());
     } finally {
-      run.mesh().proxy("objects", 0, false);
+      stores.forEach(name -> run.mesh().proxy(name, 0, false));
     }
     run.window(start, Instant.now());
   }
