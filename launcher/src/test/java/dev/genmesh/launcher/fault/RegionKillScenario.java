@@ -268,6 +268,60 @@ final class RegionKillScenario {
     }
   }
 
+  /** Of {@code ids}, those with a completed event in {@code region}'s own log (read from its PostgreSQL). */
+  static List<String> completedIn(ProcessMesh mesh, String region, List<String> ids) throws java.sql.SQLException {
+    List<String> completed = new ArrayList<>();
+    try (java.sql.Connection connection = connect(mesh, region);
+        java.sql.PreparedStatement query = connection.prepareStatement("SELECT count(*) FROM " + schema(region)
+            + ".request_events WHERE request_id = ? AND type = 'completed'")) {
+      for (String id : ids) {
+        query.setString(1, id);
+        try (java.sql.ResultSet rows = query.executeQuery()) {
+          rows.next();
+          if (rows.getLong(1) > 0) {
+            completed.add(id);
+          }
+        }
+      }
+    }
+    return completed;
+  }
+
+  /** The status of each of {@code ids} in {@code region}'s own log (read from its PostgreSQL). */
+  static Map<String, String> statusIn(ProcessMesh mesh, String region, List<String> ids) throws java.sql.SQLException {
+    Map<String, String> statuses = new LinkedHashMap<>();
+    try (java.sql.Connection connection = connect(mesh, region);
+        java.sql.PreparedStatement query = connection.prepareStatement("SELECT status FROM " + schema(region)
+            + ".requests WHERE id = ?")) {
+      for (String id : ids) {
+        query.setString(1, id);
+        try (java.sql.ResultSet rows = query.executeQuery()) {
+          statuses.put(id, rows.next() ? rows.getString(1) : null);
+        }
+      }
+    }
+    return statuses;
+  }
+
+  /** The victim's held results by outcome (held, released, discarded), from its metrics. */
+  static Map<String, Double> heldResults(ProcessMesh mesh) {
+    String page = mesh.regional(VICTIM).get("/metrics").body();
+    Map<String, Double> counts = new LinkedHashMap<>();
+    for (String outcome : List.of("held", "released", "discarded")) {
+      counts.put(outcome, Metrics.sum(page, "genmesh_failover_results_total", Map.of("outcome", outcome)));
+    }
+    return counts;
+  }
+
+  private static java.sql.Connection connect(ProcessMesh mesh, String region) throws java.sql.SQLException {
+    return java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + mesh.region(region).pgPort() + "/"
+        + ProcessMesh.DATABASE, "postgres", "");
+  }
+
+  private static String schema(String region) {
+    return region.replace('-', '_');
+  }
+
   /**
    * Each request checked where it is served now (its own region, or the one that adopted it):
    * terminal, completed, one completed event, one image set ({@link Invariants}).
