@@ -197,7 +197,7 @@ class GenerateCommandTest {
     Vertx vertx = Vertx.vertx();
     try {
       CutProxy proxy = new CutProxy(vertx, mesh.edgePort()).start();
-      proxy.delayDeleteAnswers(2000);
+      proxy.delayDeleteAnswers(3000);
       List<Thread> hooks = new CopyOnWriteArrayList<>();
       GenerateCommand.Hooks captured = new GenerateCommand.Hooks() {
         @Override
