@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dgenmesh.wholeRegion.users=N} and {@code .steps=N} make the first phase's load heavier.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 15, unit = TimeUnit.MINUTES) // each phase
 class RegionKilledAndCutOffTest {
   private static final Duration WAIT = Duration.ofSeconds(240);
   private static final String VICTIM = RegionKillScenario.VICTIM;
@@ -67,10 +68,8 @@ class RegionKilledAndCutOffTest {
    */
   @Test
   @Order(1)
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
   void everyAcknowledgedRequestCompletesOnceThroughTheLossOfAWholeRegionAndItsReturn() throws Exception {
-    startPhase();
-    int ups = scenario.upDecisions();
+    int ups = startPhase();
     RegionKillScenario.Outcome outcome = scenario.run(Integer.getInteger("genmesh.wholeRegion.users", 2),
         Integer.getInteger("genmesh.wholeRegion.steps", 10), scenario.downDecisions());
     System.out.printf("[whole region] detection %d ms after the kill (quorum: %d ms), adopted %d queued %d ms after"
@@ -149,27 +148,13 @@ class RegionKilledAndCutOffTest {
    */
   @Test
   @Order(2)
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
   void aRegionCutOffFencesBeforeItsWorkIsAdoptedHoldsItsResultsAndRunsNothingAgainWhenTheCutHeals() throws Exception {
-    startPhase();
-    int ups = scenario.upDecisions();
-    RegionKillScenario.Outcome outcome = scenario.run(2, 10, mesh::partition, scenario.downDecisions());
-    System.out.printf("[partition] fenced %s ms after the cut, DOWN %d ms after it (quorum: %d ms), adopted %d queued %d ms"
-        + " after it, DNS changed %d ms after it%n", outcome.fencedAt() == null ? "never"
-        : Duration.between(outcome.killedAt(), outcome.fencedAt()).toMillis(), outcome.detectMs(), outcome.detectionMs(),
-        outcome.adopted().size(), outcome.adoptedQueuedMs(), outcome.dnsMs());
-
-    assertThat(outcome.load().failed()).as("submits that failed while two regions lived").isEmpty();
-    assertThat(outcome.fencedAt()).as("us-west fenced itself").isNotNull();
-    Instant decidedAt = Instant.parse(outcome.decision().getString("decided_at"));
-    assertThat(outcome.fencedAt()).as("us-west fenced before the quorum declared it DOWN").isBefore(decidedAt);
+    int ups = startPhase();
+    RegionKillScenario.Outcome outcome = cutUnderLoad("partition", mesh::partition);
     assertThat(outcome.adopted()).as("us-west's open requests adopted by us-east").isNotEmpty();
 
-    Sleeps.pause(Duration.ofSeconds(3)); // cut off a while longer, still running
-    mesh.heal();
-    JsonObject up = awaitUpDecision(ups);
+    JsonObject up = healAndAwaitUpAndUnfenced(ups);
     System.out.println("[partition] UP again: " + up.encode());
-    awaitUnfenced();
     assertThat(RegionKillScenario.statusIn(mesh, VICTIM, outcome.adopted())).as("us-west's rows of what us-east adopted")
         .allSatisfy((id, status) -> assertThat(status).as(id).isEqualTo("ADOPTED"));
     for (String id : outcome.adopted()) {
@@ -197,26 +182,15 @@ class RegionKilledAndCutOffTest {
    */
   @Test
   @Order(3)
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
   void aRegionCutFromTheOtherRegionsOnlyFencesHoldsItsResultsAndTheEdgeFollowsTheDecisions() throws Exception {
-    startPhase();
-    int ups = scenario.upDecisions();
-    RegionKillScenario.Outcome outcome = scenario.run(2, 10, mesh::partitionFromRegions, scenario.downDecisions());
-    System.out.printf("[partial partition] fenced %s ms after the cut, DOWN %d ms after it, adopted %d%n",
-        outcome.fencedAt() == null ? "never" : Duration.between(outcome.killedAt(), outcome.fencedAt()).toMillis(),
-        outcome.detectMs(), outcome.adopted().size());
-    assertThat(outcome.load().failed()).as("submits that failed during the partial partition").isEmpty();
-    assertThat(outcome.fencedAt()).as("us-west fenced itself before the DOWN").isNotNull()
-        .isBefore(Instant.parse(outcome.decision().getString("decided_at")));
+    int ups = startPhase();
+    RegionKillScenario.Outcome outcome = cutUnderLoad("partial partition", mesh::partitionFromRegions);
     for (String id : outcome.adopted()) {
       MeshClient.Answer view = mesh.edge().view(id);
       assertThat(view.status()).as("the edge on %s during the cut, after the DOWN: %s", id, view.body()).isEqualTo(200);
       assertThat(view.json().getString("status")).as(id).isNotEqualTo("adopted");
     }
-    Sleeps.pause(Duration.ofSeconds(3));
-    mesh.heal();
-    awaitUpDecision(ups);
-    awaitUnfenced();
+    healAndAwaitUpAndUnfenced(ups);
     List<String> acknowledged = outcome.load().acknowledged();
     RegionKillScenario.awaitEveryRequestDone(mesh, acknowledged, WAIT);
     for (EdgeStream stream : outcome.streams()) {
@@ -233,11 +207,41 @@ class RegionKilledAndCutOffTest {
     healthy = true;
   }
 
-  /** Skips the phase if an earlier one failed; else waits until the mesh is steady (no region fenced, logs streaming). */
-  private static void startPhase() {
+  /**
+   * Skips the phase if an earlier one failed; else waits until the mesh is steady (no region fenced,
+   * logs streaming) and returns the number of UP decisions about us-west so far.
+   */
+  private static int startPhase() {
     assumeTrue(healthy, "an earlier phase failed and may have left the shared mesh broken (see its failure)");
     healthy = false;
     scenario.awaitSteady();
+    return scenario.upDecisions();
+  }
+
+  /** Keeps us-west cut off a while longer (still running), heals the cut, waits for its UP and its unfencing. */
+  private static JsonObject healAndAwaitUpAndUnfenced(int ups) {
+    Sleeps.pause(Duration.ofSeconds(3));
+    mesh.heal();
+    JsonObject up = awaitUpDecision(ups);
+    awaitUnfenced();
+    return up;
+  }
+
+  /**
+   * Cuts us-west with {@code cut} under load ({@link RegionKillScenario#run}); checks that no submit failed
+   * while two regions lived and that us-west fenced itself before the quorum declared it DOWN.
+   */
+  private static RegionKillScenario.Outcome cutUnderLoad(String name, Runnable cut) {
+    RegionKillScenario.Outcome outcome = scenario.run(2, 10, cut, scenario.downDecisions());
+    System.out.printf("[%s] fenced %s ms after the cut, DOWN %d ms after it (quorum: %d ms), adopted %d queued %d ms"
+        + " after it, DNS changed %d ms after it%n", name, outcome.fencedAt() == null ? "never"
+        : Duration.between(outcome.killedAt(), outcome.fencedAt()).toMillis(), outcome.detectMs(), outcome.detectionMs(),
+        outcome.adopted().size(), outcome.adoptedQueuedMs(), outcome.dnsMs());
+    assertThat(outcome.load().failed()).as("submits that failed during the %s (two regions lived)", name).isEmpty();
+    assertThat(outcome.fencedAt()).as("us-west fenced itself").isNotNull();
+    assertThat(outcome.fencedAt()).as("us-west fenced before the quorum declared it DOWN")
+        .isBefore(Instant.parse(outcome.decision().getString("decided_at")));
+    return outcome;
   }
 
   /** The UP decision about us-west after the {@code ups} earlier ones. */
