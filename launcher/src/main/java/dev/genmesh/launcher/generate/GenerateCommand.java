@@ -91,9 +91,35 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON object per line: accepted, each event, then the result (or error).")
   boolean json;
 
+  /** Where the Ctrl-C hook goes: the JVM's shutdown hooks; a test hands its own to play a Ctrl-C. */
+  interface Hooks {
+    void add(Thread hook);
+
+    /** Throws IllegalStateException when the JVM is shutting down (the hook runs, or ran). */
+    void remove(Thread hook);
+  }
+
+  private static final Hooks JVM_HOOKS = new Hooks() {
+    @Override
+    public void add(Thread hook) {
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    @Override
+    public void remove(Thread hook) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+  };
+  /** How long the command waits, before it closes its client, for a Ctrl-C's cancel (that has its own 10 s + 10 s). */
+  private static final long CANCEL_WAIT_S = 30;
+
   private final Map<String, String> env;
+  private final Hooks hooks;
   private final CompletableFuture<String> submitted = new CompletableFuture<>();
   private final AtomicBoolean finished = new AtomicBoolean();
+  /** Set first thing by the Ctrl-C hook; {@link #cancelDone} completes when it is through with the client. */
+  private final AtomicBoolean hookStarted = new AtomicBoolean();
+  private final CompletableFuture<Void> cancelDone = new CompletableFuture<>();
 
   public GenerateCommand() {
     this(System.getenv());
@@ -101,7 +127,12 @@ public final class GenerateCommand implements Callable<Integer> {
 
   /** @param env where GENMESH_URL and GENMESH_API_KEY come from (tests hand their own) */
   public GenerateCommand(Map<String, String> env) {
+    this(env, JVM_HOOKS);
+  }
+
+  GenerateCommand(Map<String, String> env, Hooks hooks) {
     this.env = env;
+    this.hooks = hooks;
   }
 
   @Override
@@ -122,17 +153,37 @@ public final class GenerateCommand implements Callable<Integer> {
       client.onRetry((what, attempts, failure, delayMs) ->
           view.note(what + ": " + failure.status() + " " + failure.code() + ", trying again in " + delayMs + " ms"));
       Thread hook = new Thread(() -> cancelOnInterrupt(client, view), "genmesh-generate-cancel");
-      Runtime.getRuntime().addShutdownHook(hook);
+      hooks.add(hook);
       try {
         return run(client, request, view);
       } finally {
         finished.set(true);
         try {
-          Runtime.getRuntime().removeShutdownHook(hook);
+          hooks.remove(hook);
         } catch (IllegalStateException shuttingDown) {
           // the hook runs (or ran): it cancels
         }
+        awaitCancel();
       }
+    }
+  }
+
+  /**
+   * A Ctrl-C's cancel may still be on its way when the stream already says cancelled: the client
+   * closes only once the hook is through with it, else the cancel fails and says so. The hook marks
+   * its start before it looks at {@link #finished}, which is set before this looks at the mark: a
+   * hook that started unseen here sees the command finished and leaves the client alone.
+   */
+  private void awaitCancel() {
+    if (!hookStarted.get()) {
+      return;
+    }
+    try {
+      cancelDone.get(CANCEL_WAIT_S, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // the hook reports its own failure
     }
   }
 
@@ -219,9 +270,17 @@ public final class GenerateCommand implements Callable<Integer> {
 
   /** Ctrl-C (or SIGTERM): cancel the generation if it has not ended, then let the JVM exit (130 after SIGINT). */
   private void cancelOnInterrupt(GenmeshClient client, ProgressView view) {
-    if (finished.get()) {
-      return;
+    hookStarted.set(true);
+    try {
+      if (!finished.get()) {
+        cancel(client, view);
+      }
+    } finally {
+      cancelDone.complete(null);
     }
+  }
+
+  private void cancel(GenmeshClient client, ProgressView view) {
     try {
       String id = submitted.get(10, TimeUnit.SECONDS);
       if (id != null && !finished.get()) {

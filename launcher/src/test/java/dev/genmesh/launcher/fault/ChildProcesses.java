@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -21,8 +23,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * shutdown hook does the same if the test JVM is stopped mid-test. Output goes to
  * {@code target/fault-logs/<test class>/<test>/<name>.log}; a failed test prints the end of
  * each log.
+ *
+ * <p>{@link #perClass()} (in a static field) keeps the processes for the whole test class instead,
+ * for tests that play phases on one expensive mesh: they are killed after the last test, and
+ * their output goes to {@code target/fault-logs/<test class>/all-tests/}.
  */
-final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
+final class ChildProcesses implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
   private static final Set<ChildProcess> EVERY_CHILD = ConcurrentHashMap.newKeySet();
   private static final Set<Runnable> PENDING_CLEANUPS = ConcurrentHashMap.newKeySet();
   private static final Path LOG_ROOT = Path.of(System.getProperty("basedir", "."), "target", "fault-logs");
@@ -36,11 +42,56 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
 
   private final List<ChildProcess> started = new CopyOnWriteArrayList<>();
   private final List<Runnable> cleanups = new CopyOnWriteArrayList<>();
+  private final boolean perClass;
   private Path logDir = LOG_ROOT.resolve("unnamed");
+
+  /** Processes kept for one test (the usual: an instance field). */
+  ChildProcesses() {
+    this(false);
+  }
+
+  private ChildProcesses(boolean perClass) {
+    this.perClass = perClass;
+  }
+
+  /** Processes kept until the test class ends: register it in a static field. */
+  static ChildProcesses perClass() {
+    return new ChildProcesses(true);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws IOException {
+    if (perClass) {
+      useLogDir(LOG_ROOT.resolve(context.getRequiredTestClass().getSimpleName()).resolve("all-tests"));
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (perClass) {
+      stopAll(context);
+    }
+  }
 
   @Override
   public void beforeEach(ExtensionContext context) throws IOException {
-    logDir = LOG_ROOT.resolve(context.getRequiredTestClass().getSimpleName()).resolve(context.getRequiredTestMethod().getName());
+    if (!perClass) {
+      useLogDir(LOG_ROOT.resolve(context.getRequiredTestClass().getSimpleName())
+          .resolve(context.getRequiredTestMethod().getName()));
+    }
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (perClass) {
+      printTailsIfFailed(context); // the processes live on for the next test
+    } else {
+      stopAll(context);
+    }
+  }
+
+  private void useLogDir(Path dir) throws IOException {
+    logDir = dir;
     if (Files.isDirectory(logDir)) {
       try (var old = Files.list(logDir)) {
         for (Path file : old.toList()) {
@@ -51,11 +102,14 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
     Files.createDirectories(logDir);
   }
 
-  @Override
-  public void afterEach(ExtensionContext context) {
+  private void printTailsIfFailed(ExtensionContext context) {
     if (context.getExecutionException().isPresent()) {
       started.forEach(child -> System.err.printf("%n----- %s, end of %s -----%n%s%n", child, child.log(), child.tail(60)));
     }
+  }
+
+  private void stopAll(ExtensionContext context) {
+    printTailsIfFailed(context);
     List<ChildProcess> reversed = new ArrayList<>(started);
     Collections.reverse(reversed);
     reversed.forEach(child -> {
@@ -125,15 +179,18 @@ final class ChildProcesses implements BeforeEachCallback, AfterEachCallback {
    * heartbeats and leases), one region, random ports; returns its data directory once the warm pool's two worker
    * processes serve (docs/chaos.md).
    */
-  Path chaosReadyMesh(Path dir, java.time.Duration timeout) throws IOException {
+  UpMesh chaosReadyMesh(Path dir, java.time.Duration timeout) throws IOException {
     Path data = meshData(dir);
     Path config = Path.of(System.getProperty("basedir", "."), "..", "bench", "chaos", "chaos.yaml").normalize();
     ChildProcess up = genmeshUp("up", data, config, "--autoscale", "--chaos");
     up.awaitLine(UP_EDGE_URL, timeout);
     awaitWorkerServing(data, "usw-worker-as-1", timeout);
     awaitWorkerServing(data, "usw-worker-as-2", timeout);
-    return data;
+    return new UpMesh(up, data);
   }
+
+  /** A {@code genmesh up} process and its data directory. */
+  record UpMesh(ChildProcess up, Path data) {}
 
   /**
    * {@code genmesh chaos <experiments>} against a {@link #chaosReadyMesh}, briefly as CI runs it (0.5 submits/s,

@@ -58,7 +58,7 @@ class FailoverTrials {
   private static String trial(ProcessMesh mesh, String scenario) throws Exception {
     RegionKillScenario run = new RegionKillScenario(mesh);
     run.awaitSteady();
-    Map<String, Double> heldBefore = scenario.equals("kill") ? Map.of() : RegionPartitionedTest.heldResults(mesh);
+    Map<String, Double> heldBefore = scenario.equals("kill") ? Map.of() : RegionKillScenario.heldResults(mesh);
     int ups = run.upDecisions();
     int downs = run.downDecisions();
     RegionKillScenario.Outcome outcome = scenario.equals("kill") ? run.run(2, 10, downs)
@@ -86,11 +86,11 @@ class FailoverTrials {
       lost += "completed".equals(view.getString("status")) ? 0 : 1;
       twice += region.events(id).stream().filter(e -> "completed".equals(e.getString("type"))).count() > 1 ? 1 : 0;
     }
-    Map<String, String> westRows = RegionPartitionedTest.statusIn(mesh, RegionKillScenario.VICTIM, outcome.adopted());
+    Map<String, String> westRows = RegionKillScenario.statusIn(mesh, RegionKillScenario.VICTIM, outcome.adopted());
     twice += (int) westRows.values().stream().filter(status -> !"ADOPTED".equals(status)).count();
-    twice += WholeRegionKilledTest.completedIn(mesh, RegionKillScenario.VICTIM, outcome.adopted()).size();
+    twice += RegionKillScenario.completedIn(mesh, RegionKillScenario.VICTIM, outcome.adopted()).size();
     // Held results: the victim's (partition only; a killed one's counters die with it). Discarded = GPU work done twice.
-    Map<String, Double> heldAfter = scenario.equals("kill") ? Map.of() : RegionPartitionedTest.heldResults(mesh);
+    Map<String, Double> heldAfter = scenario.equals("kill") ? Map.of() : RegionKillScenario.heldResults(mesh);
     String held = scenario.equals("kill") ? "" : String.valueOf(Math.round(heldAfter.get("held") - heldBefore.get("held")));
     String discarded = scenario.equals("kill") ? ""
         : String.valueOf(Math.round(heldAfter.get("discarded") - heldBefore.get("discarded")));

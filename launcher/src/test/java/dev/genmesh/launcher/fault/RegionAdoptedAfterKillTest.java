@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.embedded.RedisServer;
@@ -26,7 +27,14 @@ import redis.embedded.RedisServer;
  * requests from its replica; A starts again and fails back: what B adopted is final in A, never
  * dispatched there, and answered with a 307 to B (docs/architecture.md, "Replication and adoption").
  * Completing each adopted request once is AdoptionTest's (region-node), with a test worker.
+ *
+ * <p>Not in the suite: {@link RegionKilledAndCutOffTest}'s first phase shows the same on three
+ * regions under load (us-west's node, worker and stores SIGKILLed, us-east adopts from its sync
+ * replica, us-west back: the adopted rows ADOPTED in its log, its 307 naming us-east, a new submit
+ * accepted). Run it with {@code -Dgenmesh.faultRepeats=true} (README, "Tests").
  */
+@EnabledIfSystemProperty(named = "genmesh.faultRepeats", matches = "true",
+    disabledReason = "RegionKilledAndCutOffTest shows it; -Dgenmesh.faultRepeats=true runs it")
 class RegionAdoptedAfterKillTest {
   private static final Pattern LISTENING = Pattern.compile("\\[genmesh] region \\S+ listening on ([\\d.]+):(\\d+)");
   private static final Duration START = Duration.ofSeconds(120);

@@ -268,6 +268,55 @@ final class RegionKillScenario {
     }
   }
 
+  /** Of {@code ids}, those with a completed event in {@code region}'s own log (read from its PostgreSQL). */
+  static List<String> completedIn(ProcessMesh mesh, String region, List<String> ids) throws java.sql.SQLException {
+    Map<String, Boolean> completed = perId(mesh, region, ids, "SELECT count(*) FROM " + schema(region)
+        + ".request_events WHERE request_id = ? AND type = 'completed'", rows -> rows.next() && rows.getLong(1) > 0);
+    return completed.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList();
+  }
+
+  /** The status of each of {@code ids} in {@code region}'s own log (read from its PostgreSQL). */
+  static Map<String, String> statusIn(ProcessMesh mesh, String region, List<String> ids) throws java.sql.SQLException {
+    return perId(mesh, region, ids, "SELECT status FROM " + schema(region) + ".requests WHERE id = ?",
+        rows -> rows.next() ? rows.getString(1) : null);
+  }
+
+  /** Reads one value from a query's rows. */
+  private interface RowsReader<T> {
+    T read(java.sql.ResultSet rows) throws java.sql.SQLException;
+  }
+
+  /** {@code sql} (one {@code ?}: the id) run for each of {@code ids} in {@code region}'s PostgreSQL. */
+  private static <T> Map<String, T> perId(ProcessMesh mesh, String region, List<String> ids, String sql,
+      RowsReader<T> reader) throws java.sql.SQLException {
+    Map<String, T> values = new LinkedHashMap<>();
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+            + mesh.region(region).pgPort() + "/" + ProcessMesh.DATABASE, "postgres", "");
+        java.sql.PreparedStatement query = connection.prepareStatement(sql)) {
+      for (String id : ids) {
+        query.setString(1, id);
+        try (java.sql.ResultSet rows = query.executeQuery()) {
+          values.put(id, reader.read(rows));
+        }
+      }
+    }
+    return values;
+  }
+
+  /** The victim's held results by outcome (held, released, discarded), from its metrics. */
+  static Map<String, Double> heldResults(ProcessMesh mesh) {
+    String page = mesh.regional(VICTIM).get("/metrics").body();
+    Map<String, Double> counts = new LinkedHashMap<>();
+    for (String outcome : List.of("held", "released", "discarded")) {
+      counts.put(outcome, Metrics.sum(page, "genmesh_failover_results_total", Map.of("outcome", outcome)));
+    }
+    return counts;
+  }
+
+  private static String schema(String region) {
+    return region.replace('-', '_');
+  }
+
   /**
    * Each request checked where it is served now (its own region, or the one that adopted it):
    * terminal, completed, one completed event, one image set ({@link Invariants}).

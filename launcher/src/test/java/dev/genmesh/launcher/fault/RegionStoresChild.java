@@ -11,7 +11,7 @@ import redis.embedded.RedisServer;
 
 /**
  * One region's own stores in a JVM of their own, so that a test can SIGKILL them with the rest of
- * the region ({@link WholeRegionKilledTest}): PostgreSQL with logical WAL (its log is replicated to
+ * the region ({@link RegionKilledAndCutOffTest}): PostgreSQL with logical WAL (its log is replicated to
  * the peer region), Redis and the S3-compatible object store, each on the port it is given and
  * with its data in {@code dir}, so that a start after a kill finds both where the region expects
  * them. Arguments: {@code dir pgPort redisPort s3Port database bucket...}. Prints {@code READY}.

@@ -23,11 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kill -9} of the whole {@code genmesh up} with requests in flight, then a restart on
- * the same data directory. Killed alone, the JVM leaves its stores running: the restart stops
- * them, comes back on their data, and every request it had acknowledged completes. Killed with
- * its stores (the whole process tree at once, as a crash would), with fsync on as {@code up}
- * runs by default: PostgreSQL recovers from its log, and nothing acknowledged is lost, not even
- * the requests acknowledged a moment before the kill.
+ * the same data directory, twice on one data directory (one test: each {@code up} start costs).
+ * Killed alone, the JVM leaves its stores running: the restart stops them, comes back on their
+ * data, and every request it had acknowledged completes. Killed with its stores (the whole process
+ * tree at once, as a crash would), with fsync on as {@code up} runs by default: PostgreSQL recovers
+ * from its log, and nothing acknowledged is lost, not even the requests acknowledged a moment
+ * before the kill.
  */
 class WholeMeshKilledTest {
   private static final Pattern REGION_URL = Pattern.compile("region\\s+us-west\\s+(http://\\S+)");
@@ -40,22 +41,23 @@ class WholeMeshKilledTest {
   @TempDir Path dir;
 
   @Test
-  void everyAcknowledgedRequestCompletesAfterAKill9AndARestart() throws IOException {
+  void everyAcknowledgedRequestCompletesAfterAKill9AloneAndAfterAKill9WithItsStoresAndFsyncOn() throws Exception {
     Path data = children.meshData(dir);
     Path config = config();
-    ChildProcess first = children.genmeshUp("up-1", data, config);
+    ChildProcess first = children.genmeshUp("up-1", data, config, true);
     MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
     Invariants invariants = new Invariants(imageObjects(data));
     submit(edge, invariants, 6, 800);
     awaitOneGenerating(region, invariants);
 
+    // 1. The JVM killed alone.
     long postmaster = pidIn(data.resolve(US_WEST_POSTGRES));
     first.kill();
     assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive)).as("PostgreSQL outlives the killed mesh")
         .contains(true);
 
-    ChildProcess second = children.genmeshUp("up-2", data, config);
+    ChildProcess second = children.genmeshUp("up-2", data, config, true);
     MeshClient edgeAgain = MeshClient.edge(second.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
     MeshClient regionAgain = MeshClient.regional(second.awaitLine(REGION_URL, START_TIMEOUT).group(1));
     assertThat(second.printed(Pattern.compile("stopped PostgreSQL \\(pid " + postmaster + "\\)")))
@@ -67,48 +69,42 @@ class WholeMeshKilledTest {
     String someId = invariants.acknowledged().get(0);
     assertThat(edgeAgain.view(someId).json().getString("status")).as("the public API agrees").isEqualTo("completed");
 
-    second.stop(Duration.ofSeconds(60));
-    assertThat(second.printed(Pattern.compile("shutting down"))).as("a clean stop after the restart").isTrue();
-  }
-
-  @Test
-  void withFsyncOnNothingAcknowledgedIsLostWhenTheMeshAndItsStoresAreKilledTogether() throws Exception {
-    Path data = children.meshData(dir);
-    Path config = config();
-    ChildProcess first = children.genmeshUp("up-1", data, config, true);
-    MeshClient edge = MeshClient.edge(first.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT).group(1));
-    MeshClient region = MeshClient.regional(first.awaitLine(REGION_URL, START_TIMEOUT).group(1));
+    // 2. A crash: the JVM and its stores killed together.
     List<String> pgPidFile = Files.readAllLines(data.resolve(US_WEST_POSTGRES));
-    long postmaster = Long.parseLong(pgPidFile.get(0).trim());
+    postmaster = Long.parseLong(pgPidFile.get(0).trim());
     int pgPort = Integer.parseInt(pgPidFile.get(3).trim());
     assertThat(setting(pgPort, "fsync")).as("PostgreSQL of genmesh up without --no-fsync").isEqualTo("on");
     assertThat(setting(pgPort, "synchronous_commit")).isEqualTo("on");
 
-    Invariants invariants = new Invariants(imageObjects(data));
-    submit(edge, invariants, 4, 900);
-    awaitOneGenerating(region, invariants);
+    Invariants crashed = new Invariants(imageObjects(data));
+    submit(edgeAgain, crashed, 4, 900);
+    awaitOneGenerating(regionAgain, crashed);
     // Acknowledged a moment before the crash: without a synchronous commit these would be the first to go.
-    submit(edge, invariants, 4, 950);
+    submit(edgeAgain, crashed, 4, 950);
     // The stores run detached from the JVM (they outlive it): a crash takes them down too.
     List<ProcessHandle> stores = storeProcesses(data);
+    long crashedPostmaster = postmaster;
     assertThat(stores).as("PostgreSQL and its backends, and Redis").hasSizeGreaterThan(2)
-        .anyMatch(p -> p.pid() == postmaster);
+        .anyMatch(p -> p.pid() == crashedPostmaster);
     stores.forEach(ProcessHandle::destroyForcibly);
-    first.killTree();
+    second.killTree();
     for (ProcessHandle store : stores) {
       store.onExit().get(30, TimeUnit.SECONDS);
     }
 
-    ChildProcess second = children.genmeshUp("up-2", data, config, true);
-    MeshClient regionAgain = MeshClient.regional(second.awaitLine(REGION_URL, START_TIMEOUT).group(1));
-    second.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
+    ChildProcess third = children.genmeshUp("up-3", data, config, true);
+    MeshClient regionThird = MeshClient.regional(third.awaitLine(REGION_URL, START_TIMEOUT).group(1));
+    third.awaitLine(ChildProcesses.UP_EDGE_URL, START_TIMEOUT);
 
-    for (String id : invariants.acknowledged()) {
-      assertThat(regionAgain.view(id).status()).as("acknowledged request %s after the crash", id).isEqualTo(200);
+    for (String id : crashed.acknowledged()) {
+      assertThat(regionThird.view(id).status()).as("acknowledged request %s after the crash", id).isEqualTo(200);
     }
-    Map<String, JsonObject> finals = invariants.awaitTerminal(regionAgain, Duration.ofSeconds(240));
-    invariants.assertHold(regionAgain, finals);
-    invariants.assertAllCompleted(finals);
+    Map<String, JsonObject> afterCrash = crashed.awaitTerminal(regionThird, Duration.ofSeconds(240));
+    crashed.assertHold(regionThird, afterCrash);
+    crashed.assertAllCompleted(afterCrash);
+
+    third.stop(Duration.ofSeconds(60));
+    assertThat(third.printed(Pattern.compile("shutting down"))).as("a clean stop after the restart").isTrue();
   }
 
   private Path config() throws IOException {

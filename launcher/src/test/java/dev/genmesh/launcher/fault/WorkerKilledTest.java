@@ -8,13 +8,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A worker process is SIGKILLed while it generates: its lease lapses, the region puts the
- * request back in its queue, and the other worker completes it, once.
+ * A worker process is SIGKILLed while it generates: the region notices (it leaves the cluster, or
+ * its lease lapses), puts the request back in its queue, and the other worker completes it, once.
+ *
+ * <p>Not in the suite: {@link WorkerLostTest}'s killed worker shows the same (the survivor completes
+ * it once, the killed worker's attempt leaves no objects) with a bound on the time it takes. Run it
+ * with {@code -Dgenmesh.faultRepeats=true} (README, "Tests").
  */
+@EnabledIfSystemProperty(named = "genmesh.faultRepeats", matches = "true",
+    disabledReason = "WorkerLostTest shows it; -Dgenmesh.faultRepeats=true runs it")
 class WorkerKilledTest {
   private static final int STEPS = 50;
 

@@ -122,7 +122,11 @@ class WorkerLostTest {
       assertThat(view.getString("worker")).isEqualTo(survivor());
       assertThat(view.getInteger("attempt")).isGreaterThan(victimAttempt);
       List<JsonObject> events = api.events(victimRequest);
+      assertThat(events).filteredOn(e -> "assigned".equals(e.getString("type")))
+          .extracting(e -> e.getString("worker")).startsWith(victimWorker).endsWith(survivor());
       assertThat(events).filteredOn(e -> "completed".equals(e.getString("type"))).hasSize(1);
+      assertThat(events.get(events.size() - 1).getString("type")).as("last event of %s", victimRequest)
+          .isEqualTo("completed");
       assertThat(events).filteredOn(e -> "queued".equals(e.getString("type"))).last()
           .satisfies(e -> assertThat(e.getString("reason")).isEqualTo("worker_lost"));
       assertThat(region.imageObjects().attempts(victimRequest)).as("attempts of %s with objects: the survivor's",

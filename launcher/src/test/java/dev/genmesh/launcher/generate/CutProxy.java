@@ -12,13 +12,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A TCP proxy on loopback in front of the edge that a test can break: {@link #cutAll()} resets
  * every connection through it (a lost network under a WebSocket), {@link #dropNextPostAnswer()}
  * lets the next POST reach the edge and closes its connection before the answer comes back (a
- * submit the edge committed whose 202 the client never saw).
+ * submit the edge committed whose 202 the client never saw), {@link #delayDeleteAnswers} holds
+ * back what the edge answers on a connection that carried a DELETE (a cancel's answer still on
+ * its way).
  */
 final class CutProxy {
   private final Vertx vertx;
   private final NetServer server;
   private final Set<NetSocket> open = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean dropPostAnswer = new AtomicBoolean();
+  private volatile long deleteAnswerDelayMs;
   final AtomicInteger connections = new AtomicInteger();
   final AtomicInteger answersDropped = new AtomicInteger();
 
@@ -38,9 +41,13 @@ final class CutProxy {
         open.add(outbound);
         AtomicBoolean dropAnswer = new AtomicBoolean();
         AtomicBoolean first = new AtomicBoolean(true);
+        AtomicBoolean carriedDelete = new AtomicBoolean();
         inbound.handler(data -> {
           if (first.getAndSet(false) && data.toString().startsWith("POST ") && dropPostAnswer.getAndSet(false)) {
             dropAnswer.set(true);
+          }
+          if (data.toString().startsWith("DELETE ")) {
+            carriedDelete.set(true);
           }
           outbound.write(data);
         });
@@ -51,7 +58,12 @@ final class CutProxy {
             inbound.close();
             return;
           }
-          inbound.write(data);
+          long delay = deleteAnswerDelayMs;
+          if (carriedDelete.get() && delay > 0) {
+            vertx.setTimer(delay, t -> inbound.write(data)); // equal delays: the bytes keep their order
+          } else {
+            inbound.write(data);
+          }
         });
         inbound.closeHandler(v -> {
           open.remove(inbound);
@@ -81,6 +93,11 @@ final class CutProxy {
 
   void dropNextPostAnswer() {
     dropPostAnswer.set(true);
+  }
+
+  /** From now on, the edge's answers on a connection that carried a DELETE reach the client {@code ms} late. */
+  void delayDeleteAnswers(long ms) {
+    deleteAnswerDelayMs = ms;
   }
 
   void close() {

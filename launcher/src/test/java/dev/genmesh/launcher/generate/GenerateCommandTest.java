@@ -7,6 +7,7 @@ import dev.genmesh.client.GenmeshClient;
 import dev.genmesh.launcher.Main;
 import dev.genmesh.launcher.Mesh;
 import dev.genmesh.testkit.Waits;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -61,12 +64,17 @@ class GenerateCommandTest {
   }
 
   private Run generate(Map<String, String> env, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
+    return generate(env, null, new StringWriter(), new StringWriter(), args);
+  }
+
+  /** @param hooks where the command's Ctrl-C hook goes (null: the JVM's); {@code out} and {@code err} stay readable */
+  private Run generate(Map<String, String> env, GenerateCommand.Hooks hooks, StringWriter out, StringWriter err,
+      String... args) {
     CommandLine.IFactory factory = new CommandLine.IFactory() {
       @Override
       public <K> K create(Class<K> cls) throws Exception {
-        return cls == GenerateCommand.class ? cls.cast(new GenerateCommand(env)) : CommandLine.defaultFactory().create(cls);
+        return cls != GenerateCommand.class ? CommandLine.defaultFactory().create(cls)
+            : cls.cast(hooks == null ? new GenerateCommand(env) : new GenerateCommand(env, hooks));
       }
     };
     List<String> all = new ArrayList<>(List.of("generate"));
@@ -143,11 +151,17 @@ class GenerateCommandTest {
     assertThat(nowhere.err).contains("unreachable");
   }
 
-  /** Ctrl-C is a signal to a process: {@code genmesh generate} runs as one, and gets SIGINT while its request waits. */
+  /**
+   * Ctrl-C is a signal to a process: {@code genmesh generate} runs as one, and gets SIGINT while its
+   * request waits. It starts with SIGINT's default action, as a shell gives its foreground job: a
+   * test JVM run in the background of a script (e.g. {@code .ci/run > log &}) ignores SIGINT, its
+   * children inherit that, and a JVM leaves an ignored SIGINT ignored (the child would never exit).
+   */
   @Test
   void ctrlCCancelsTheGenerationAndExits130() throws Exception {
     Path log = work.resolve("generate.log");
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC", "-cp", classPath(), Main.class.getName(),
         "generate", "waits in the queue", "--model", OneRegionMesh.UNSERVED, "--json", "--url", edge));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -169,6 +183,51 @@ class GenerateCommandTest {
       }
     } finally {
       process.destroyForcibly().waitFor();
+    }
+  }
+
+  /**
+   * Ctrl-C's hook cancels through the client while the stream, seeing {@code cancelled}, lets the
+   * command end: the command closes the client only after the cancel's answer (held back here by a
+   * proxy), so the cancel neither fails nor reports a failure. The hook runs as the JVM would run
+   * it on SIGINT, without ending this JVM.
+   */
+  @Test
+  void aCtrlCsCancelStillOnItsWayKeepsTheClientOpenUntilItIsAnswered() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      CutProxy proxy = new CutProxy(vertx, mesh.edgePort()).start();
+      proxy.delayDeleteAnswers(3000);
+      List<Thread> hooks = new CopyOnWriteArrayList<>();
+      GenerateCommand.Hooks captured = new GenerateCommand.Hooks() {
+        @Override
+        public void add(Thread hook) {
+          hooks.add(hook);
+        }
+
+        @Override
+        public void remove(Thread hook) {
+          hooks.remove(hook);
+        }
+      };
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      CompletableFuture<Run> running = CompletableFuture.supplyAsync(() -> generate(Map.of("GENMESH_API_KEY", key),
+          captured, out, err, "waits in the queue", "--model", OneRegionMesh.UNSERVED, "--json", "--url", proxy.url()));
+      Waits.eventually(60, () -> out.toString().contains("\"queued\""), "the request queued");
+      Thread hook = hooks.get(0);
+      hook.start(); // Ctrl-C
+
+      Run run = running.get(60, TimeUnit.SECONDS);
+      hook.join(30_000);
+      assertThat(hook.isAlive()).as("the hook ended").isFalse();
+      assertThat(run.exit).as(run.out + run.err).isEqualTo(GenerateCommand.Exit.CANCELLED);
+      assertThat(err.toString()).as("what the command and its hook said").doesNotContain("could not cancel");
+      List<JsonObject> lines = run.jsonLines();
+      assertThat(lines.stream().filter(l -> l.containsKey("result"))).as(run.out).singleElement()
+          .satisfies(l -> assertThat(l.getString("result")).isEqualTo("cancelled"));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().join();
     }
   }
 
