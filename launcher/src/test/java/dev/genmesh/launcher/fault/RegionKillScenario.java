@@ -89,7 +89,8 @@ final class RegionKillScenario {
         MeshClient.Answer opinions = client.get("/failover/opinions");
         MeshClient.Answer replication = client.get("/internal/replication");
         return opinions.status() == 200 && !opinions.json().getBoolean("fenced", true)
-            && replication.status() == 200 && replication.json().getBoolean("peer_streaming", false) ? true : null;
+            && replication.status() == 200 && replication.json().getBoolean("peer_streaming", false)
+            && "sync".equals(replication.json().getString("mode")) ? true : null; // sync: the peer's copy is done too
       });
     }
     Sleeps.until("the edge to hold every region ready", WAIT, () -> mesh.edge().get("/health/ready").status() == 200
@@ -324,7 +325,15 @@ final class RegionKillScenario {
   static void awaitEveryRequestDone(ProcessMesh mesh, List<String> ids, Duration wait) {
     Map<String, Invariants> byRegion = new LinkedHashMap<>();
     for (String id : ids) {
-      byRegion.computeIfAbsent(servingRegion(mesh, id), r -> new Invariants()).record(new MeshClient.Answer(202,
+      // Where it is served, asked until it answers terminal there: right after the UP decision the returned
+      // region may answer 200 for a request its reconciliation marks ADOPTED (then 307) a moment later.
+      String serving = Sleeps.until(id + " terminal where it is served", wait, () -> {
+        String region = servingRegion(mesh, id);
+        MeshClient.Answer answer = mesh.regional(region).view(id);
+        return answer.status() == 200 && List.of("completed", "failed", "cancelled")
+            .contains(answer.json().getString("status")) ? region : null;
+      });
+      byRegion.computeIfAbsent(serving, r -> new Invariants()).record(new MeshClient.Answer(202,
           new JsonObject().put("id", id).encode(), Optional.empty(), ""));
     }
     byRegion.forEach((region, invariants) -> invariants.awaitAllCompleted(mesh.regional(region), wait));
