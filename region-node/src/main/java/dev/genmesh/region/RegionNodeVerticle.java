@@ -285,7 +285,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> startHttp() {
     QueueMachinery m = machinery;
     Submissions submissions = new Submissions(ctx, m.routing, m.eta, m.breakers, m.fallbacks);
-    RegionalApi api = new RegionalApi(ctx, submissions, images, imageCopies, new Cancellations(ctx), m.eta);
+    RegionalApi api = new RegionalApi(ctx, submissions, images, imageCopies, new Cancellations(ctx), m.eta, failover.replicaReads());
     return vertx.createHttpServer(new HttpServerOptions().setHost(region.httpHost()).setPort(region.httpPort()))
         .requestHandler(withProbes(withRegistry(api.router())))
         .listen()

@@ -14,6 +14,7 @@ import dev.genmesh.region.api.impl.LiveView;
 import dev.genmesh.region.api.impl.SubmitRoute;
 import dev.genmesh.region.images.ImageCopies;
 import dev.genmesh.region.node.RegionContext;
+import dev.genmesh.region.requests.ReplicaReads;
 import dev.genmesh.region.requests.impl.Cancellations;
 import dev.genmesh.region.requests.impl.Submissions;
 import dev.genmesh.region.scheduler.EtaEstimator;
@@ -43,15 +44,16 @@ public final class RegionalApi {
   private final EventRoutes events;
   private final ImageRoutes images;
 
+  /** @param replica answers for the ended requests of this region's ward that its log does not hold */
   public RegionalApi(RegionContext ctx, Submissions submissions, ImageStore images, ImageCopies copies,
-      Cancellations cancellations, EtaEstimator eta) {
+      Cancellations cancellations, EtaEstimator eta, ReplicaReads replica) {
     this.vertx = ctx.vertx();
     this.meters = ctx.meters();
     this.failures = new ApiFailures(ctx.region(), ctx.metrics());
     LiveView views = new LiveView(ctx, eta);
     this.submit = new SubmitRoute(ctx.region(), submissions, views, failures);
-    this.generations = new GenerationRoutes(ctx.region(), ctx.log(), cancellations, views, failures);
-    this.events = new EventRoutes(ctx.log(), ctx.hub(), failures);
+    this.generations = new GenerationRoutes(ctx.region(), ctx.log(), cancellations, views, failures, replica);
+    this.events = new EventRoutes(ctx.log(), ctx.hub(), failures, replica);
     this.images = new ImageRoutes(ctx.log(), images, copies, failures, ctx.metrics(),
         java.time.Duration.ofMillis(ctx.config().images().presignTtlMs()), ctx.clock());
   }

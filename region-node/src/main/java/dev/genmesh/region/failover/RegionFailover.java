@@ -55,6 +55,7 @@ public final class RegionFailover {
   private final Routing routing;
   private final Adoption adoption;
   private final FailBack failBack;
+  private final WardReads wardReads;
   private final Map<String, String> adoptedHere = new ConcurrentHashMap<>();
   private MessageConsumer<JsonObject> consumer;
 
@@ -65,6 +66,7 @@ public final class RegionFailover {
     this.replication = replication;
     this.routing = routing;
     this.adoption = new Adoption(pool, ctx.region(), eta, modelServed);
+    this.wardReads = new WardReads(pool, ctx.config(), replication);
     this.failBack = new FailBack(ctx.vertx(), ctx.config(), ctx.region(), pool, ctx.meters(), ctx.clock(), ctx.hub()::publish);
   }
 
@@ -101,6 +103,11 @@ public final class RegionFailover {
   /** {@code ids} are ADOPTED in this log now, by {@code adopter} (held results settled after a fence): answered with a 307. */
   public void adopted(java.util.Collection<String> ids, String adopter) {
     ids.forEach(id -> adoptedHere.put(id, adopter));
+  }
+
+  /** The ward's ended requests, read-only from its replica (the regional API's answers for ids not in this log). */
+  public dev.genmesh.region.requests.ReplicaReads replicaReads() {
+    return wardReads;
   }
 
   /** The region whose replica this region holds (and adopts), if any. */

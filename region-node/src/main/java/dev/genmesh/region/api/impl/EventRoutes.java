@@ -6,8 +6,11 @@ import static dev.genmesh.region.api.impl.JsonReplies.json;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.RequestIds;
+import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.region.requests.ProgressHub;
+import dev.genmesh.region.requests.ReplicaReads;
 import dev.genmesh.region.requests.RequestLog;
+import dev.genmesh.region.requests.RequestRow;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.ServerWebSocket;
@@ -27,8 +30,10 @@ public final class EventRoutes {
   private final RequestLog log;
   private final ProgressHub hub;
   private final ApiFailures failures;
+  private final ReplicaReads replica;
 
-  public EventRoutes(RequestLog log, ProgressHub hub, ApiFailures failures) {
+  public EventRoutes(RequestLog log, ProgressHub hub, ApiFailures failures, ReplicaReads replica) {
+    this.replica = replica;
     this.log = log;
     this.hub = hub;
     this.failures = failures;
@@ -62,23 +67,45 @@ public final class EventRoutes {
       if (ar.failed()) {
         failures.storageError(ctx, "events", id, ar.cause());
       } else if (ar.result().isEmpty()) {
-        failures.notFound(ctx, id);
-      } else if (webSocket) {
-        EventStream stream = new EventStream(id, from, ar.result().get().status().isTerminal(), log, hub);
-        upgrade(ctx).onSuccess(stream::attach).onFailure(err -> {
-          stream.cancel();
-          LOG.debug("request {}: WebSocket upgrade failed: {}", id, err.toString());
-          error(ctx, ApiError.of(ErrorCode.INVALID_FIELD, "WebSocket upgrade failed: " + err.getMessage()));
-        });
+        fromReplica(ctx, id, from, webSocket);
       } else {
-        // Plain GET: the stored events after N, for callers that poll.
-        log.eventsAfter(id, from).onSuccess(events -> {
-          JsonArray list = new JsonArray();
-          events.forEach(event -> list.add(event.toJson()));
-          json(ctx, 200, new JsonObject().put("id", id).put("status", ar.result().get().status().wireName()).put("events", list));
-        }).onFailure(err -> failures.storageError(ctx, "events", id, err));
+        RequestRow row = ar.result().get();
+        answer(ctx, id, from, webSocket, row.status(), row.status().isTerminal(), log::eventsAfter);
       }
     });
+  }
+
+  /** An id not in this log: the ward's replica answers if the request ended there, else 404. */
+  private void fromReplica(RoutingContext ctx, String id, long from, boolean webSocket) {
+    replica.ended(id).onComplete(ar -> {
+      if (ar.failed()) {
+        failures.storageError(ctx, "events", id, ar.cause());
+      } else if (ar.result().isEmpty()) {
+        failures.notFound(ctx, id);
+      } else {
+        ReplicaReads.Ended ended = ar.result().get();
+        answer(ctx, id, from, webSocket, ended.row().status(), true, (rid, after) -> replica.eventsAfter(ended, after));
+      }
+    });
+  }
+
+  private void answer(RoutingContext ctx, String id, long from, boolean webSocket, RequestStatus status, boolean terminal,
+      EventStream.Source source) {
+    if (webSocket) {
+      EventStream stream = new EventStream(id, from, terminal, source, hub);
+      upgrade(ctx).onSuccess(stream::attach).onFailure(err -> {
+        stream.cancel();
+        LOG.debug("request {}: WebSocket upgrade failed: {}", id, err.toString());
+        error(ctx, ApiError.of(ErrorCode.INVALID_FIELD, "WebSocket upgrade failed: " + err.getMessage()));
+      });
+      return;
+    }
+    // Plain GET: the stored events after N, for callers that poll.
+    source.eventsAfter(id, from).onSuccess(events -> {
+      JsonArray list = new JsonArray();
+      events.forEach(event -> list.add(event.toJson()));
+      json(ctx, 200, new JsonObject().put("id", id).put("status", status.wireName()).put("events", list));
+    }).onFailure(err -> failures.storageError(ctx, "events", id, err));
   }
 
   private static Future<ServerWebSocket> upgrade(RoutingContext ctx) {

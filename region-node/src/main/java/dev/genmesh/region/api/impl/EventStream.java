@@ -2,8 +2,9 @@ package dev.genmesh.region.api.impl;
 
 import dev.genmesh.protocol.ProgressEvent;
 import dev.genmesh.region.requests.ProgressHub;
-import dev.genmesh.region.requests.RequestLog;
+import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
+import java.util.List;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +23,7 @@ public final class EventStream {
   private static final short SERVER_ERROR = 1011;
 
   private final String requestId;
-  private final RequestLog log;
+  private final Source log;
   private final boolean terminalAtStart;
   private final TreeMap<Long, ProgressEvent> pending = new TreeMap<>();
   private final Runnable unsubscribe;
@@ -31,8 +32,14 @@ public final class EventStream {
   private boolean readingLog;
   private boolean closed;
 
+  /** Where the stored events come from: this region's log, or the ward's replica for a request that ended there. */
+  @FunctionalInterface
+  public interface Source {
+    Future<List<ProgressEvent>> eventsAfter(String requestId, long afterSeq);
+  }
+
   /** Subscribes at once; call {@link #attach} when the socket is open, or {@link #cancel}. */
-  public EventStream(String requestId, long after, boolean terminalAtStart, RequestLog log, ProgressHub hub) {
+  public EventStream(String requestId, long after, boolean terminalAtStart, Source log, ProgressHub hub) {
     this.requestId = requestId;
     this.lastSent = after;
     this.terminalAtStart = terminalAtStart;

@@ -6,6 +6,7 @@ import static dev.genmesh.region.api.impl.JsonReplies.json;
 import dev.genmesh.protocol.ApiError;
 import dev.genmesh.protocol.ErrorCode;
 import dev.genmesh.protocol.RequestIds;
+import dev.genmesh.region.requests.ReplicaReads;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.impl.Cancellations;
 import io.vertx.core.Future;
@@ -20,9 +21,11 @@ public final class GenerationRoutes {
   private final Cancellations cancellations;
   private final LiveView views;
   private final ApiFailures failures;
+  private final ReplicaReads replica;
 
   public GenerationRoutes(String region, RequestLog log, Cancellations cancellations, LiveView views,
-      ApiFailures failures) {
+      ApiFailures failures, ReplicaReads replica) {
+    this.replica = replica;
     this.region = region;
     this.log = log;
     this.cancellations = cancellations;
@@ -37,6 +40,7 @@ public final class GenerationRoutes {
       return;
     }
     log.find(id).compose(row -> row.isEmpty() ? Future.succeededFuture(Optional.<JsonObject>empty()) : views.of(row.get()).map(Optional::of))
+        .compose(view -> view.isPresent() ? Future.succeededFuture(view) : replica.ended(id).map(ended -> ended.map(this::fromReplica)))
         .onSuccess(view -> {
           if (view.isEmpty()) {
             failures.notFound(ctx, id);
@@ -57,7 +61,7 @@ public final class GenerationRoutes {
     cancellations.cancel(id)
         .onSuccess(outcome -> {
           if (outcome.isEmpty()) {
-            failures.notFound(ctx, id);
+            endedInWard(ctx, id);
           } else if (!outcome.get().cancelled()) {
             error(ctx, ApiError.of(ErrorCode.ALREADY_TERMINAL,
                 "request " + id + " is already " + outcome.get().row().status().wireName()));
@@ -66,5 +70,22 @@ public final class GenerationRoutes {
           }
         })
         .onFailure(err -> failures.storageError(ctx, "cancel", id, err));
+  }
+
+  /** The ward's view of a request that ended there, as the ward would answer, marked as read from the replica here. */
+  private JsonObject fromReplica(ReplicaReads.Ended ended) {
+    return RequestView.of(ended.row(), ended.ward(), null, null).put("served_from", "replica").put("served_by", region);
+  }
+
+  /** Cancel of an id not in this log: 409 if it ended in the ward (the replica is read-only), else 404. */
+  private void endedInWard(RoutingContext ctx, String id) {
+    replica.ended(id).onSuccess(ended -> {
+      if (ended.isEmpty()) {
+        failures.notFound(ctx, id);
+      } else {
+        error(ctx, ApiError.of(ErrorCode.ALREADY_TERMINAL, "request " + id + " is already "
+            + ended.get().row().status().wireName() + " (in " + ended.get().ward() + ", read from its replica here)"));
+      }
+    }).onFailure(err -> failures.storageError(ctx, "cancel", id, err));
   }
 }
