@@ -83,6 +83,10 @@ class RegionKilledAndCutOffTest {
       MeshClient.Answer image = mesh.edge().imageAt(id, 0);
       assertThat(image.status()).as("image of %s (completed before the kill) through the edge, from its copy", id)
           .isEqualTo(200);
+      MeshClient.Answer view = mesh.edge().view(id);
+      assertThat(view.status()).as("status of %s (completed before the kill) through the edge: %s", id, view.body())
+          .isEqualTo(200);
+      assertThat(view.json().getString("status")).as("%s read from us-east's replica", id).isEqualTo("completed");
     }
     // While us-west is down: every other region's requests, and what us-east adopted (the rest is us-west's,
     // completed before the kill: checked once it is back).
@@ -272,9 +276,13 @@ class RegionKilledAndCutOffTest {
     return acknowledged;
   }
 
-  /** Whether {@code id} (of us-west) was adopted by us-east: it then answers its stream, the edge never gives it up. */
+  /**
+   * Whether {@code id} (of us-west) was adopted by us-east: it then answers its stream, the edge never gives it up.
+   * (A request us-west had finished is answered from us-east's replica, {@code served_from: replica}: not adopted.)
+   */
   private static boolean adoptedByTheAdopter(String id) {
-    return mesh.regional(RegionKillScenario.ADOPTER).view(id).status() == 200;
+    MeshClient.Answer view = mesh.regional(RegionKillScenario.ADOPTER).view(id);
+    return view.status() == 200 && !view.json().containsKey("served_from");
   }
 
   /** True when none of {@code adopted} has a completed event in us-west's own log, else null (to poll). */
