@@ -14,6 +14,8 @@
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
 #   LIGHT_N=0 bench/queue/run.sh       # no light rounds (default: 1000 requests from LIGHT_C=2 submitters after each
 #                                         # genmesh and BullMQ step: the submit path's latency on an unsaturated machine)
+#   NODE_JAVA_OPTS="-XX:+PrintCompilation" bench/queue/run.sh  # more JVM options for the genmesh steps' JVMs (diagnostics)
+#   COMMIT_LINGER_US=0 bench/queue/run.sh  # the group commit's linger (queue.commit_linger_us) of the genmesh steps
 #   STEPS=genmesh,extsafety bench/queue/run.sh  # only these steps (default all): genmesh extsafety bullmq
 #                                         # everysec floors nofsync
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
@@ -92,7 +94,10 @@ javac -nowarn -Xlint:none -d "$BUILD/classes" -cp "$CP" "$HERE"/java/dev/genmesh
 [[ -f "$BUILD/classes/dev/genmesh/bench/queue/QueueLoad.class" ]] || { echo "bench sources did not compile" >&2; exit 1; }
 run_java() { timeout "$STEP_TIMEOUT" java "${JAVA_OPTS[@]}" -cp "$CP" "$@"; }
 # JFR=1: the genmesh steps record JFR (a few % of their CPU) into the results folder, NAME.jfr.
-jfr() { if [[ "${JFR:-0}" == 1 ]]; then echo "-XX:StartFlightRecording=settings=profile,filename=$RESULTS_DIR/$1.jfr"; fi; }
+jfr() {
+  if [[ "${JFR:-0}" == 1 ]]; then echo "-XX:StartFlightRecording=settings=profile,filename=$RESULTS_DIR/$1.jfr"; fi
+  echo "${NODE_JAVA_OPTS:-}"
+}
 
 # --- stores ------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/genmesh-queue-bench.XXXXXX)
@@ -127,8 +132,10 @@ done
 source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
+LINGER=()
+if [[ -n "${COMMIT_LINGER_US:-}" ]]; then LINGER=(commit_linger_us="$COMMIT_LINGER_US"); fi
 COMMON=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
-  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
+  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT" "${LINGER[@]}")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
