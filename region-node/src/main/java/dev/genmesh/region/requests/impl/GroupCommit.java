@@ -140,7 +140,7 @@ public final class GroupCommit {
         return;
       }
       if (lingerMicros > 0 && waiting.size() < FULL_BATCH && context != null) {
-        Timer timer = context.timer(lingerMicros, TimeUnit.MICROSECONDS);
+        Timer timer = context.owner().timer(lingerMicros, TimeUnit.MICROSECONDS); // on this context
         linger = timer;
         lingered.incrementAndGet();
         timer.onSuccess(v -> lingerEnded(timer));
