@@ -31,7 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out s3_endpoint s3_credentials
  * [n=5000 warmup=500 c=16 w=16 fsync=on redis_fsync=always label=... safety_url= safety_pid= s3_pid= round_timeout_s=300
- * light_n=1000 light_c=2 commit_linger_us=]} ({@code commit_linger_us}: the group commit's linger, default the
+ * light_n=1000 light_c=2 commit_linger_us= uploader_port= uploader_pid=]} ({@code commit_linger_us}: the group commit's linger, default the
  * configuration's).
  * With {@code safety_url}, the node calls that Safety API instead of deploying the reference
  * service in this JVM, and {@code safety_pid}'s CPU is reported apart, as is {@code s3_pid}'s (the
@@ -47,8 +47,11 @@ public final class QueueLoad {
   private final long roundTimeoutSeconds;
   /** The group commit's linger in microseconds; negative: the configuration's default. */
   private final long commitLingerUs;
+  /** The Uploader's port (the workers' uploads in a JVM of their own), or 0: from this JVM. */
+  private final int uploaderPort;
 
-  private QueueLoad(long roundTimeoutSeconds, long commitLingerUs) {
+  private QueueLoad(long roundTimeoutSeconds, long commitLingerUs, int uploaderPort) {
+    this.uploaderPort = uploaderPort;
     this.roundTimeoutSeconds = roundTimeoutSeconds;
     this.commitLingerUs = commitLingerUs;
   }
@@ -68,7 +71,8 @@ public final class QueueLoad {
     String s3Endpoint = a.required("s3_endpoint");
     String s3Credentials = a.required("s3_credentials");
     ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")),
-        Long.parseLong(a.string("safety_pid", "-1")), Long.parseLong(a.string("s3_pid", "-1")));
+        Long.parseLong(a.string("safety_pid", "-1")), Long.parseLong(a.string("s3_pid", "-1")))
+        .withUploader(Long.parseLong(a.string("uploader_pid", "-1")));
     Path work = Path.of(a.required("work_dir"));
     Path out = Path.of(a.required("out"));
     String label = a.string("label", "genmesh");
@@ -78,7 +82,8 @@ public final class QueueLoad {
     // The load generator (HTTP submitters, the workers' uploads) on its own event loops, so that its CPU is told apart.
     Vertx generator = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
-      JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300), a.integer("commit_linger_us", -1))
+      JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300), a.integer("commit_linger_us", -1),
+          a.integer("uploader_port", 0))
           .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, lightN, lightC, fsync,
               redisFsync.equals("always") ? "" : "_redis_" + redisFsync, safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label).put("redis_fsync", redisFsync)
@@ -111,7 +116,7 @@ public final class QueueLoad {
         .withLocalSafety(new ReferenceSafety());
     Blocking.await(vertx.deployVerticle(node));
     VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(),
-        config.images().forRegion(region), generator.getOrCreateContext(), this::completed);
+        config.images().forRegion(region), generator.getOrCreateContext(), uploaderPort, this::completed);
     Blocking.await(vertx.deployVerticle(workers));
     HttpSubmitters submitters = new HttpSubmitters(generator, node.actualPort(), c);
     Set<Long> generatorThreads = eventLoopThreads(generator);
