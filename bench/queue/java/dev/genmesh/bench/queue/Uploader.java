@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * {@code ImageStores.s3} client a worker uses, and answers 204 once it is stored (500 otherwise).
  * Without it the S3 client ran in the region node's JVM, and its JIT compilation (the SDK's request
  * pipeline, thousands of methods) counted in the node's CPU (docs/benchmarks.md, "Node CPU, JIT and
- * commits on a quiet machine"). Writes its port to {@code <work_dir>/uploader.port} and runs until
+ * the group commit's linger"). Writes its port to {@code <work_dir>/uploader.port} and runs until
  * {@code <work_dir>/uploader.stop} appears.
  *
  * <p>Arguments: {@code work_dir s3_endpoint s3_credentials [region=us-west]}.
