@@ -7,7 +7,6 @@ import dev.genmesh.images.ImageStores;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -46,14 +45,7 @@ public final class Uploader {
       });
     });
     Blocking.await(server.listen(0, "127.0.0.1"));
-    Path temp = work.resolve("uploader.port.tmp");
-    Files.writeString(temp, Integer.toString(server.actualPort()));
-    Files.move(temp, work.resolve("uploader.port"));
-    System.err.println("uploader up on 127.0.0.1:" + server.actualPort() + " (pid " + ProcessHandle.current().pid() + ")");
-    Path stop = work.resolve("uploader.stop");
-    while (!Files.exists(stop)) {
-      Thread.sleep(200);
-    }
+    Blocking.announceAndWait(work, "uploader", server.actualPort());
     Blocking.await(store.close());
     Blocking.await(vertx.close());
   }
