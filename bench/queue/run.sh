@@ -14,6 +14,10 @@
 #   JFR=1 bench/queue/run.sh           # a JFR recording (settings=profile) of each genmesh step's JVM, in the results
 #   LIGHT_N=0 bench/queue/run.sh       # no light rounds (default: 1000 requests from LIGHT_C=2 submitters after each
 #                                         # genmesh and BullMQ step: the submit path's latency on an unsaturated machine)
+#   NODE_JAVA_OPTS="-XX:+PrintCompilation" bench/queue/run.sh  # more JVM options for the genmesh steps' JVMs (diagnostics)
+#   UPLOADER=0 bench/queue/run.sh      # the virtual workers upload from the node's JVM (before 2026-12-07), not from
+#                                         # an Uploader JVM of their own (their S3 client's JIT counted in the node's CPU)
+#   COMMIT_LINGER_US=0 bench/queue/run.sh  # the group commit's linger (queue.commit_linger_us) of the genmesh steps
 #   STEPS=genmesh,extsafety bench/queue/run.sh  # only these steps (default all): genmesh extsafety bullmq
 #                                         # everysec floors nofsync
 #   MAVEN_ARGS=-Dmaven.repo.local=/tmp/m2 bench/queue/run.sh  # Maven 3.9 reads MAVEN_ARGS: another local
@@ -92,13 +96,23 @@ javac -nowarn -Xlint:none -d "$BUILD/classes" -cp "$CP" "$HERE"/java/dev/genmesh
 [[ -f "$BUILD/classes/dev/genmesh/bench/queue/QueueLoad.class" ]] || { echo "bench sources did not compile" >&2; exit 1; }
 run_java() { timeout "$STEP_TIMEOUT" java "${JAVA_OPTS[@]}" -cp "$CP" "$@"; }
 # JFR=1: the genmesh steps record JFR (a few % of their CPU) into the results folder, NAME.jfr.
-jfr() { if [[ "${JFR:-0}" == 1 ]]; then echo "-XX:StartFlightRecording=settings=profile,filename=$RESULTS_DIR/$1.jfr"; fi; }
+jfr() {
+  if [[ "${JFR:-0}" == 1 ]]; then echo "-XX:StartFlightRecording=settings=profile,filename=$RESULTS_DIR/$1.jfr"; fi
+  echo "${NODE_JAVA_OPTS:-}"
+}
 
 # --- stores ------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/genmesh-queue-bench.XXXXXX)
 STORES_PID=""
 SAFETY_PID=""
+UPLOADER_PID=""
 cleanup() {
+  if [[ -n "$UPLOADER_PID" ]] && kill -0 "$UPLOADER_PID" 2>/dev/null; then
+    touch "$WORK/uploader.stop"
+    for _ in $(seq 50); do kill -0 "$UPLOADER_PID" 2>/dev/null || break; sleep 0.2; done
+    kill "$UPLOADER_PID" 2>/dev/null || true
+    wait "$UPLOADER_PID" 2>/dev/null || true
+  fi
   if [[ -n "$SAFETY_PID" ]] && kill -0 "$SAFETY_PID" 2>/dev/null; then
     kill "$SAFETY_PID" 2>/dev/null || true
     wait "$SAFETY_PID" 2>/dev/null || true
@@ -127,8 +141,20 @@ done
 source "$WORK/stores.env"
 cat "$RESULTS_DIR/stores.log" >&2
 
+EXTRA=()
+if [[ -n "${COMMIT_LINGER_US:-}" ]]; then EXTRA=(commit_linger_us="$COMMIT_LINGER_US"); fi
+# The virtual workers' uploads in a JVM of their own (Uploader), as a real worker's are (UPLOADER=0: in the node's JVM).
+if [[ "${UPLOADER:-1}" == 1 ]] && { want genmesh || want extsafety || want everysec || want nofsync; }; then
+  log "starting the workers' uploader"
+  java "${JAVA_OPTS[@]}" -cp "$CP" dev.genmesh.bench.queue.Uploader work_dir="$WORK" s3_endpoint="$S3_ENDPOINT" \
+    s3_credentials="$S3_CREDENTIALS" >"$RESULTS_DIR/uploader.log" 2>&1 &
+  UPLOADER_PID=$!
+  for _ in $(seq 120); do [[ -f "$WORK/uploader.port" ]] && break; sleep 0.5; done
+  [[ -f "$WORK/uploader.port" ]] || { cat "$RESULTS_DIR/uploader.log" >&2; exit 1; }
+  EXTRA+=(uploader_port="$(cat "$WORK/uploader.port")" uploader_pid="$UPLOADER_PID")
+fi
 COMMON=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_PORT" redis_pid="$REDIS_PID"
-  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
+  s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS" s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT" "${EXTRA[@]}")
 DURABLE=(pg_port="$PG_PORT" pg_pid="$PG_PID" fsync=on)
 LOOSE=(pg_port="$PG_NOFSYNC_PORT" pg_pid="$PG_NOFSYNC_PID" fsync=off)
 
@@ -168,7 +194,7 @@ if [[ "${REDIS_EVERYSEC:-1}" == 1 ]] && want everysec; then
   log "genmesh (PG fsync on), Redis appendfsync everysec"
   EVERYSEC=(n="$N" warmup="$WARMUP" c="$C" light_n="$LIGHT_N" light_c="$LIGHT_C" work_dir="$WORK" out="$RESULTS" redis_port="$REDIS_EVERYSEC_PORT"
     redis_pid="$REDIS_EVERYSEC_PID" redis_fsync=everysec s3_endpoint="$S3_ENDPOINT" s3_credentials="$S3_CREDENTIALS"
-    s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT")
+    s3_pid="$STORES_PID" round_timeout_s="$STEP_TIMEOUT" "${EXTRA[@]}")
   run_java dev.genmesh.bench.queue.QueueLoad "${EVERYSEC[@]}" "${DURABLE[@]}" w="$W" label="genmesh, Redis everysec" \
     >"$RESULTS_DIR/genmesh-redis-everysec.log" 2>&1 || { cat "$RESULTS_DIR/genmesh-redis-everysec.log" >&2; exit 1; }
   bullmq s3 everysec

@@ -27,6 +27,22 @@ final class Blocking {
     }
   }
 
+  /**
+   * For a helper JVM run.sh starts beside the steps ({@code SafetyService}, {@code Uploader}): writes
+   * {@code port} to {@code <work>/<name>.port} (atomically: run.sh polls for it), then blocks until
+   * {@code <work>/<name>.stop} appears.
+   */
+  static void announceAndWait(Path work, String name, int port) throws Exception {
+    Path temp = work.resolve(name + ".port.tmp");
+    Files.writeString(temp, Integer.toString(port));
+    Files.move(temp, work.resolve(name + ".port"));
+    System.err.println(name + " up on 127.0.0.1:" + port + " (pid " + ProcessHandle.current().pid() + ")");
+    Path stop = work.resolve(name + ".stop");
+    while (!Files.exists(stop)) {
+      Thread.sleep(200);
+    }
+  }
+
   /** One JSON object per line; run.sh collects every side's results in one file. */
   static void appendResult(Path file, JsonObject result) throws Exception {
     Files.writeString(file, result.encode() + "\n", StandardCharsets.UTF_8,

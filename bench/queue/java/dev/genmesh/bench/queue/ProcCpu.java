@@ -17,6 +17,7 @@ final class ProcCpu {
   private final long redisPid;
   private final long safetyPid;
   private final long objectStorePid;
+  private long uploaderPid = -1;
 
   /**
    * @param safetyPid an external safety service's process, or -1
@@ -28,6 +29,12 @@ final class ProcCpu {
     this.redisPid = redisPid;
     this.safetyPid = safetyPid;
     this.objectStorePid = objectStorePid;
+  }
+
+  /** Also reports the CPU of the workers' {@link Uploader} JVM ({@code uploader_s}), if {@code pid} > 0. */
+  ProcCpu withUploader(long pid) {
+    this.uploaderPid = pid;
+    return this;
   }
 
   ProcCpu(long pgPid, long redisPid) {
@@ -42,6 +49,9 @@ final class ProcCpu {
         .put("redis_s", ticks(redisPid) / TICKS_PER_SECOND);
     if (objectStorePid > 0) {
       cpu.put("s3_s", ticks(objectStorePid) / TICKS_PER_SECOND);
+    }
+    if (uploaderPid > 0) {
+      cpu.put("uploader_s", ticks(uploaderPid) / TICKS_PER_SECOND);
     }
     return safetyPid > 0 ? cpu.put("safety_s", ticks(safetyPid) / TICKS_PER_SECOND) : cpu;
   }

@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Arguments: {@code redis_port pg_port pg_pid redis_pid work_dir out s3_endpoint s3_credentials
  * [n=5000 warmup=500 c=16 w=16 fsync=on redis_fsync=always label=... safety_url= safety_pid= s3_pid= round_timeout_s=300
- * light_n=1000 light_c=2]}.
+ * light_n=1000 light_c=2 commit_linger_us= uploader_port= uploader_pid=]} ({@code commit_linger_us}: the group commit's linger, default the
+ * configuration's).
  * With {@code safety_url}, the node calls that Safety API instead of deploying the reference
  * service in this JVM, and {@code safety_pid}'s CPU is reported apart, as is {@code s3_pid}'s (the
  * object store's JVM).
@@ -44,9 +45,15 @@ public final class QueueLoad {
   private volatile Round current;
   /** How long one round (the warm-up, the measured run) may take: run.sh passes its STEP_TIMEOUT. */
   private final long roundTimeoutSeconds;
+  /** The group commit's linger in microseconds; negative: the configuration's default. */
+  private final long commitLingerUs;
+  /** The Uploader's port (the workers' uploads in a JVM of their own), or 0: from this JVM. */
+  private final int uploaderPort;
 
-  private QueueLoad(long roundTimeoutSeconds) {
+  private QueueLoad(long roundTimeoutSeconds, long commitLingerUs, int uploaderPort) {
+    this.uploaderPort = uploaderPort;
     this.roundTimeoutSeconds = roundTimeoutSeconds;
+    this.commitLingerUs = commitLingerUs;
   }
 
   public static void main(String[] args) throws Exception {
@@ -64,7 +71,8 @@ public final class QueueLoad {
     String s3Endpoint = a.required("s3_endpoint");
     String s3Credentials = a.required("s3_credentials");
     ProcCpu cpu = new ProcCpu(Long.parseLong(a.string("pg_pid", "-1")), Long.parseLong(a.string("redis_pid", "-1")),
-        Long.parseLong(a.string("safety_pid", "-1")), Long.parseLong(a.string("s3_pid", "-1")));
+        Long.parseLong(a.string("safety_pid", "-1")), Long.parseLong(a.string("s3_pid", "-1")))
+        .withUploader(Long.parseLong(a.string("uploader_pid", "-1")));
     Path work = Path.of(a.required("work_dir"));
     Path out = Path.of(a.required("out"));
     String label = a.string("label", "genmesh");
@@ -74,7 +82,8 @@ public final class QueueLoad {
     // The load generator (HTTP submitters, the workers' uploads) on its own event loops, so that its CPU is told apart.
     Vertx generator = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try (StoreStats stats = new StoreStats(vertx, pgPort, redisPort)) {
-      JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300))
+      JsonObject result = new QueueLoad(a.integer("round_timeout_s", 300), a.integer("commit_linger_us", -1),
+          a.integer("uploader_port", 0))
           .run(vertx, generator, stats, cpu, work, redisPort, pgPort, n, warmup, c, w, lightN, lightC, fsync,
               redisFsync.equals("always") ? "" : "_redis_" + redisFsync, safetyUrl, s3Endpoint, s3Credentials)
           .put("system", "genmesh").put("label", label).put("redis_fsync", redisFsync)
@@ -98,12 +107,16 @@ public final class QueueLoad {
       config = config.withSafety(config.safety().withUrl(safetyUrl));
     }
     String region = regionOf(config);
+    if (commitLingerUs >= 0) { // the group commit's linger (queue.commit_linger_us), for runs side by side
+      config = config.withQueue(config.queue().withCommitLingerUs(commitLingerUs));
+    }
 
-    RegionNodeVerticle node = new RegionNodeVerticle(config, region, new SimpleMeterRegistry())
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    RegionNodeVerticle node = new RegionNodeVerticle(config, region, meters)
         .withLocalSafety(new ReferenceSafety());
     Blocking.await(vertx.deployVerticle(node));
     VirtualWorkers workers = new VirtualWorkers(region, w, config.worker().claimPollMs(),
-        config.images().forRegion(region), generator.getOrCreateContext(), this::completed);
+        config.images().forRegion(region), generator.getOrCreateContext(), uploaderPort, this::completed);
     Blocking.await(vertx.deployVerticle(workers));
     HttpSubmitters submitters = new HttpSubmitters(generator, node.actualPort(), c);
     Set<Long> generatorThreads = eventLoopThreads(generator);
@@ -114,17 +127,19 @@ public final class QueueLoad {
     JsonObject cpuBefore = cpu.snapshot();
     var threadsBefore = ThreadCpu.snapshot();
     var nativeBefore = ThreadCpu.gcJitSnapshot();
+    var commitsBefore = GroupCommitStats.snapshot(meters);
     long claimsBefore = workers.claims.get();
     long noWorkBefore = workers.noWork.get();
     long notCompletedBefore = workers.notCompleted.get();
     Round measured = new Round("m", n);
     // For a JFR profile of the measured round alone (its samples carry their start time).
-    System.err.println("measured round starts at " + java.time.Instant.now());
+    System.err.println("measured round starts at " + java.time.Instant.now() + ", JVM uptime " + uptimeMs() + " ms");
     runRound(submitters, measured);
-    System.err.println("measured round ends at " + java.time.Instant.now());
+    System.err.println("measured round ends at " + java.time.Instant.now() + ", JVM uptime " + uptimeMs() + " ms");
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
     var nativeAfter = ThreadCpu.gcJitSnapshot();
+    var commitsAfter = GroupCommitStats.snapshot(meters);
     JsonObject statsAfter = stats.snapshot(database);
     long claims = workers.claims.get() - claimsBefore; // before the light round's
     long noWork = workers.noWork.get() - noWorkBefore;
@@ -157,6 +172,7 @@ public final class QueueLoad {
         .put("jvm_threads_ms_per_req", threads)
         .put("jvm_gc_jit_ms_per_req", ThreadCpu.gcJitPerRequest(nativeBefore, nativeAfter, n))
         .put("log_check", check)
+        .put("group_commit", GroupCommitStats.perRequest(commitsBefore, commitsAfter, n))
         .put("light", light);
     result.mergeIn(StoreStats.perRequest(statsBefore, statsAfter, n));
     return result; // closing Vert.x undeploys the node and the workers
@@ -237,6 +253,11 @@ public final class QueueLoad {
     }, new DeploymentOptions().setInstances(4 * VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
     Blocking.await(vertx.undeploy(deployment));
     return ids;
+  }
+
+  /** The JVM's uptime: -XX:+PrintCompilation stamps its lines with it (a diagnostic run, run.sh's NODE_JAVA_OPTS). */
+  private static long uptimeMs() {
+    return java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
   }
 
   private static double round3(double value) {

@@ -4,7 +4,6 @@ import dev.genmesh.config.ConfigLoader;
 import dev.genmesh.safety.SafetyVerticle;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -23,14 +22,7 @@ public final class SafetyService {
     Vertx vertx = Vertx.vertx();
     SafetyVerticle service = new SafetyVerticle(ConfigLoader.defaults().safety(), "127.0.0.1", 0, new SimpleMeterRegistry());
     Blocking.await(vertx.deployVerticle(service));
-    Path temp = work.resolve("safety.port.tmp");
-    Files.writeString(temp, Integer.toString(service.actualPort()));
-    Files.move(temp, work.resolve("safety.port"));
-    System.err.println("safety service up on 127.0.0.1:" + service.actualPort() + " (pid " + ProcessHandle.current().pid() + ")");
-    Path stop = work.resolve("safety.stop");
-    while (!Files.exists(stop)) {
-      Thread.sleep(200);
-    }
+    Blocking.announceAndWait(work, "safety", service.actualPort());
     Blocking.await(vertx.close());
   }
 }

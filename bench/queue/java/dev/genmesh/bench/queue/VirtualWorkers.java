@@ -19,6 +19,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +35,11 @@ import java.util.function.Consumer;
  * wait_ms}, and is acknowledged when the region asks; empty after waiting, it claims again at once;
  * and, for a region that does not hold claims, on every {@code workAvailable} publish while idle
  * and on a poll timer) and hands in one 512×512 PNG as soon as it gets an assignment, then claims
- * again. The uploads run on the load generator's own Vert.x instance ({@code uploads}), so their
- * CPU (request signing, which hashes the PNG, and the S3 client's I/O threads) is told apart from
- * the region node's, as a real worker's is in its own process.
+ * again. The uploads run in the {@link Uploader}'s JVM when there is one (the S3 client, its CPU and
+ * its JIT compilation outside the node's JVM, as a real worker's are in its own process; this JVM
+ * sends it the key over loopback HTTP from the load generator's Vert.x instance), else on the load
+ * generator's own Vert.x instance ({@code uploads}), so that their threads' CPU (request signing,
+ * which hashes the PNG, and the S3 client's I/O threads) is told apart from the region node's.
  */
 final class VirtualWorkers extends VerticleBase {
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
@@ -56,15 +62,19 @@ final class VirtualWorkers extends VerticleBase {
   private final ImagesConfig.Bucket bucket;
   private final Context uploads;
   private ImageStore store;
+  /** The Uploader's port, or 0: upload from this JVM. */
+  private final int uploaderPort;
+  private HttpClient uploader;
   private final Consumer<String> completedPrompt;
   private final List<Worker> workers = new ArrayList<>();
   private MessageConsumer<String> wakeUps;
   private long pollTimer;
 
   /** @param completedPrompt told the prompt of each request whose result the region acknowledged */
-  VirtualWorkers(String region, int count, long pollMs, ImagesConfig.Bucket bucket, Context uploads,
+  VirtualWorkers(String region, int count, long pollMs, ImagesConfig.Bucket bucket, Context uploads, int uploaderPort,
       Consumer<String> completedPrompt) {
     this.region = region;
+    this.uploaderPort = uploaderPort;
     this.bucket = bucket;
     this.uploads = uploads;
     this.count = count;
@@ -75,7 +85,12 @@ final class VirtualWorkers extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = ImageStores.s3(uploads.owner(), bucket);
+    if (uploaderPort > 0) {
+      uploader = uploads.owner().createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
+          .setDefaultPort(uploaderPort).setKeepAlive(true), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(count));
+    } else {
+      store = ImageStores.s3(uploads.owner(), bucket);
+    }
     for (int i = 0; i < count; i++) {
       workers.add(new Worker("bench-worker-" + i));
     }
@@ -88,14 +103,14 @@ final class VirtualWorkers extends VerticleBase {
   public Future<?> stop() {
     workers.forEach(worker -> worker.stopped = true);
     vertx.cancelTimer(pollTimer);
-    return wakeUps.unregister().eventually(store::close);
+    return wakeUps.unregister().eventually(() -> store != null ? store.close() : uploader.close());
   }
 
   /** Puts the PNG from the uploads context; completes back on the caller's context. */
   private Future<Void> upload(String key) {
     Context here = vertx.getOrCreateContext();
     Promise<Void> done = Promise.promise();
-    uploads.runOnContext(v -> store.put(key, png, ImageStores.PNG, ImageStores.IMMUTABLE)
+    uploads.runOnContext(v -> put(key)
         .onComplete(ar -> here.runOnContext(w -> {
           if (ar.succeeded()) {
             done.complete();
@@ -104,6 +119,16 @@ final class VirtualWorkers extends VerticleBase {
           }
         })));
     return done.future();
+  }
+
+  private Future<Void> put(String key) {
+    if (uploader == null) {
+      return store.put(key, png, ImageStores.PNG, ImageStores.IMMUTABLE).mapEmpty();
+    }
+    RequestOptions put = new RequestOptions().setMethod(HttpMethod.POST)
+        .setURI("/put?key=" + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8));
+    return uploader.request(put).compose(request -> request.send()).compose(response -> response.statusCode() == 204
+        ? Future.succeededFuture() : Future.failedFuture("uploader answered " + response.statusCode()));
   }
 
   private final class Worker {

@@ -116,6 +116,10 @@ public record GenmeshConfig(
     return new GenmeshConfig(edge, regions, models, newWorker, queue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
   }
 
+  public GenmeshConfig withQueue(QueueConfig newQueue) {
+    return new GenmeshConfig(edge, regions, models, worker, newQueue, health, breakers, autoscaling, gpus, routing, dr, registry, safety, images, failover, users, replication, tracing, bridge);
+  }
+
   public GenmeshConfig withRegistry(RegistryConfig newRegistry) {
     return new GenmeshConfig(edge, regions, models, worker, queue, health, breakers, autoscaling, gpus, routing, dr, newRegistry, safety, images, failover, users, replication, tracing, bridge);
   }

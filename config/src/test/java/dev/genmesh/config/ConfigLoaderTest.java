@@ -48,6 +48,7 @@ class ConfigLoaderTest {
     assertThat(config.queue().retryPriorityBoost()).isEqualTo(50);
     assertThat(config.queue().backoffCapMs()).isEqualTo(30_000);
     assertThat(config.queue().routingHoldMs()).isEqualTo(60_000);
+    assertThat(config.queue().commitLingerUs()).isEqualTo(1_000);
     assertThat(config.models().get("genmesh-tiny").vramEstimateMb(512, 512, 2)).isEqualTo(256 + 269);
     assertThat(config.gpus()).containsOnlyKeys("A10G", "L4", "A100-40", "A100-80", "H100");
     assertThat(config.gpus().get("A100-80").vramGb()).isEqualTo(80);

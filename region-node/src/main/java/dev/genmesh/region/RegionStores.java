@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  */
 final class RegionStores {
   private static final Logger LOG = LoggerFactory.getLogger(RegionStores.class);
+  /** The kinds of statement the group commit counts apart when one commits alone (the transitions' event types and the rest). */
+  private static final List<String> STATEMENT_KINDS = List.of("submit", "assigned", "step", "safety_pending", "completed",
+      "failed", "queued", "cancelled", "fallback", "read", "usage_mark", GroupCommit.UNNAMED);
 
   private final Vertx vertx;
   private final GenmeshConfig config;
@@ -56,6 +59,7 @@ final class RegionStores {
     return connectPostgres()
         .onSuccess(v -> metrics.groupCommit(log.writes(), GroupCommit::transactions, GroupCommit::statements,
             GroupCommit::retriedAlone, GroupCommit::waiting))
+        .onSuccess(v -> metrics.groupCommitDetail(log.writes(), GroupCommit::lingered, STATEMENT_KINDS, GroupCommit::alone))
         .compose(v -> LogReplication.beforeFirstCommit(pool, config, region.name()))
         .compose(v -> RegionSchema.prepare(pool, RegionSchemas.schemaOf(region.name())))
         .compose(v -> migrate(io))
@@ -116,7 +120,7 @@ final class RegionStores {
     RegionConfig.PostgresConfig pg = region.postgres();
     pool = PostgresPool.create(vertx, region, pg.poolSize(), RegionSchemas.schemaOf(region.name()),
         LogReplication.sessionSynchronousCommit(config.replication()));
-    log = new RequestLog(pool);
+    log = new RequestLog(pool, config.queue().commitLingerUs());
     return log.ping().recover(err -> Future.failedFuture(new IllegalStateException(
         "PostgreSQL at " + pg.host() + ":" + pg.port() + "/" + pg.database() + " is unreachable: " + err.getMessage(), err)));
   }

@@ -101,7 +101,7 @@ public final class UsageEvents {
     String id = event.requestId();
     // The row as the terminal change returned it, else read (through the group commit: no transaction of its own).
     Future<RequestRow> row = changed != null && finished(changed) ? Future.succeededFuture(changed)
-        : writes.execute("SELECT * FROM requests WHERE id = $1", Tuple.of(id)).compose(rows -> rows.size() == 0
+        : writes.execute("read", "SELECT * FROM requests WHERE id = $1", Tuple.of(id)).compose(rows -> rows.size() == 0
             ? Future.failedFuture(new IllegalStateException("no row in the request log"))
             : Future.succeededFuture(RequestRow.from(rows.iterator().next())));
     row.onSuccess(r -> {
@@ -139,7 +139,7 @@ public final class UsageEvents {
       ids = unmarked.toArray(String[]::new);
       unmarked.clear();
     }
-    writes.execute(MARK, Tuple.of((Object) ids)).onComplete(ar -> {
+    writes.execute("usage_mark", MARK, Tuple.of((Object) ids)).onComplete(ar -> {
       if (ar.failed()) {
         failed.increment();
         LOG.warn("usage events of {} requests published but not marked (the sweep sends them again): {}", ids.length,

@@ -40,6 +40,9 @@ public final class RegionMetrics {
   public static final String LOG_STATEMENTS = "genmesh.log.statements";
   public static final String LOG_RETRIED_ALONE = "genmesh.log.retried.alone";
   public static final String LOG_WAITING = "genmesh.log.waiting";
+  /** Transactions of the group commit that held one statement, tagged with its kind. */
+  public static final String LOG_ALONE = "genmesh.log.transactions.alone";
+  public static final String LOG_LINGERED = "genmesh.log.lingered";
   public static final String CLAIMS_WAITING = "genmesh.claims.waiting";
   public static final String CLAIMS = "genmesh.claims";
   /** 1 while the region's PostgreSQL (store=postgres) or Redis (store=redis) answers its ping, else 0. */
@@ -113,6 +116,22 @@ public final class RegionMetrics {
     gauges.add(Gauge.builder(LOG_WAITING, writer, waiting)
         .description("Statements waiting for the request log's next transaction").tags("region", region)
         .register(meters));
+  }
+
+  /**
+   * The group commit's detail: the transactions that waited for its linger, and those that held one
+   * statement, by the statement's kind (each of {@code kinds}): which state changes commit alone.
+   */
+  public <T> void groupCommitDetail(T writer, ToDoubleFunction<T> lingered, List<String> kinds,
+      java.util.function.BiFunction<T, String, Long> alone) {
+    gauges.add(FunctionCounter.builder(LOG_LINGERED, writer, lingered)
+        .description("Transactions of the request log that waited for the group commit's linger").tags("region", region)
+        .register(meters));
+    for (String kind : kinds) {
+      gauges.add(FunctionCounter.builder(LOG_ALONE, writer, w -> alone.apply(w, kind))
+          .description("Transactions of the request log that held a single statement, by its kind")
+          .tags("region", region, "kind", kind).register(meters));
+    }
   }
 
   /**

@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Postgres request log. Every status change and its event are written by one statement
@@ -31,6 +32,12 @@ import java.util.Optional;
  */
 public final class RequestLog {
   private static final String RUNNING = "('ASSIGNED', 'GENERATING')";
+  /** Distinct transition statements kept built; the log has a few dozen. */
+  private static final int SHAPES_KEPT = 256;
+  /** Each transition's SQL, built once: one string per statement, so the statement cache finds it by identity. */
+  private static final Map<Shape, String> SHAPES = new ConcurrentHashMap<>();
+
+  private record Shape(String update, EventType type, String dataSql) {}
 
   /** A status change and the event it appended. */
   public record Change(RequestRow row, ProgressEvent event) {}
@@ -46,8 +53,13 @@ public final class RequestLog {
   private final GroupCommit writes;
 
   public RequestLog(Pool pool) {
+    this(pool, 0);
+  }
+
+  /** @param lingerMicros the group commit's linger ({@code queue.commit_linger_us}; 0: none) */
+  public RequestLog(Pool pool, long lingerMicros) {
     this.pool = pool;
-    this.writes = new GroupCommit(pool);
+    this.writes = new GroupCommit(pool, lingerMicros);
   }
 
   /** The batching writer every status change goes through (its counters feed the metrics). */
@@ -99,7 +111,7 @@ public final class RequestLog {
         + " FROM ins JOIN ev ON ev.request_id = ins.id";
     Tuple params = Tuple.of(id, idempotencyKey, spec.tier().wireName(), spec.model(), spec.toJson(), queuedData, user);
     params.addString(requestClass).addString(requestHash).addInteger(priority).addString(traceParent);
-    return writes.execute(sql, params).compose(rows -> {
+    return writes.execute("submit", sql, params).compose(rows -> {
       if (rows.size() > 0) {
         Row row = rows.iterator().next();
         return Future.succeededFuture(new Submitted(RequestRow.from(row), Optional.of(event(row))));
@@ -125,7 +137,7 @@ public final class RequestLog {
    * asked, and joins the writes of that transaction instead of a transaction of its own.
    */
   public Future<Optional<RequestRow>> find(String id) {
-    return writes.execute("SELECT * FROM requests WHERE id = $1", Tuple.of(id)).map(RequestLog::first);
+    return writes.execute("read", "SELECT * FROM requests WHERE id = $1", Tuple.of(id)).map(RequestLog::first);
   }
 
   /**
@@ -215,7 +227,7 @@ public final class RequestLog {
         + " SELECT upd.*, (SELECT previous FROM old) AS previous,"
         + "   ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
         + " FROM upd JOIN ev ON ev.request_id = upd.id";
-    return writes.execute(sql, Tuple.of(id)).map(rows -> {
+    return writes.execute("cancelled", sql, Tuple.of(id)).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
@@ -336,19 +348,30 @@ public final class RequestLog {
    * new last_event_seq, in one statement. {@code dataSql} may use the updated row as {@code upd}.
    */
   public Future<Optional<Change>> transition(String update, Tuple params, EventType type, String dataSql) {
-    String sql = "WITH upd AS (" + update + " RETURNING *),"
-        + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
-        + "   SELECT upd.id, upd.last_event_seq, '" + type.wireName() + "', " + dataSql + ", now() FROM upd"
-        + "   RETURNING request_id, seq, type, data, created_at)"
-        + " SELECT upd.*, ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
-        + " FROM upd JOIN ev ON ev.request_id = upd.id";
-    return writes.execute(sql, params).map(rows -> {
+    Shape shape = new Shape(update, type, dataSql);
+    String sql = SHAPES.get(shape);
+    if (sql == null) {
+      sql = transitionSql(shape);
+      if (SHAPES.size() < SHAPES_KEPT) {
+        sql = SHAPES.computeIfAbsent(shape, RequestLog::transitionSql);
+      }
+    }
+    return writes.execute(type.wireName(), sql, params).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
       Row row = rows.iterator().next();
       return Optional.of(new Change(RequestRow.from(row), event(row)));
     });
+  }
+
+  private static String transitionSql(Shape shape) {
+    return "WITH upd AS (" + shape.update() + " RETURNING *),"
+        + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
+        + "   SELECT upd.id, upd.last_event_seq, '" + shape.type().wireName() + "', " + shape.dataSql() + ", now() FROM upd"
+        + "   RETURNING request_id, seq, type, data, created_at)"
+        + " SELECT upd.*, ev.seq AS ev_seq, ev.type AS ev_type, ev.data AS ev_data, ev.created_at AS ev_time"
+        + " FROM upd JOIN ev ON ev.request_id = upd.id";
   }
 
   private static Optional<RequestRow> first(RowSet<Row> rows) {

@@ -90,6 +90,43 @@ class GroupCommitTest {
     assertThat(fresh.log().writes().retriedAlone()).isZero();
   }
 
+  /**
+   * The linger: a statement that finds the writer idle commits alone at once; one that waited for it
+   * waits a little more after that commit, and a statement sent meanwhile (here 1 ms after the first
+   * commit, on the same event loop as the linger's 20 ms timer, so always before it ends) shares its
+   * transaction. Without the linger the waiting one would have started alone at the first commit.
+   */
+  @Test
+  void afterACommitOthersWaitedForTheNextOneLingersForStatementsSentMeanwhile(Vertx vertx) throws Exception {
+    String database = stores.createDatabase();
+    Pool pool = stores.pool(vertx, database);
+    Waits.await(new Migrations(vertx.createSharedWorkerExecutor("migrations"), pool).apply());
+    RequestLog log = new RequestLog(pool, 20_000);
+    Promise<List<Future<RequestLog.Submitted>>> started = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<RequestLog.Submitted>> all = new ArrayList<>();
+      Promise<RequestLog.Submitted> late = Promise.promise();
+      all.add(log.submit("usw_idle", spec("a lighthouse"), null, "u", new JsonObject())
+          .onSuccess(first -> vertx.setTimer(1, t -> log.submit("usw_late", spec("a harbour"), null, "u", new JsonObject())
+              .onComplete(late))));
+      all.add(log.submit("usw_waited", spec("a pier"), null, "u", new JsonObject()));
+      all.add(late.future());
+      started.complete(all);
+    });
+    for (Future<RequestLog.Submitted> submit : Waits.await(started.future())) {
+      Waits.await(submit);
+    }
+    List<Map<String, Object>> rows = stores.query(database, "SELECT id, xmin::text AS tx FROM requests ORDER BY id");
+    Map<String, Object> txOf = new java.util.HashMap<>();
+    rows.forEach(row -> txOf.put((String) row.get("id"), row.get("tx")));
+    assertThat(txOf).hasSize(3);
+    assertThat(txOf.get("usw_waited")).as("the waiting statement shares the late one's commit").isEqualTo(txOf.get("usw_late"));
+    assertThat(txOf.get("usw_idle")).isNotEqualTo(txOf.get("usw_waited"));
+    assertThat(log.writes().transactions()).isEqualTo(2);
+    assertThat(log.writes().alone("submit")).as("only the first, which found the writer idle").isEqualTo(1);
+    assertThat(log.writes().lingered()).isEqualTo(1);
+  }
+
   @Test
   void twoSubmitsWithOneIdempotencyKeyInOneBatchMakeOneRowAndBothGetIt(Vertx vertx) throws Exception {
     Log fresh = freshLog(vertx);

@@ -4,6 +4,7 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Timer;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -14,7 +15,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The request log's batching writer (docs/architecture.md, "What is committed when"): statements
@@ -24,6 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * row by id join too: they see what was committed before they were asked, and cost no
  * transaction of their own.
  *
+ * <p>The linger: when statements waited for the transaction in flight, the next one starts up to
+ * {@code linger} after that commit (at once when {@value #FULL_BATCH} wait), so that the statements
+ * the commit's own callers send next can share it. Only under load: a statement that finds the
+ * writer idle runs at once. A statement waits at most the transaction in flight and the linger.
+ *
  * <p>A caller's future completes only after the commit that holds its statement, with its own
  * result (I1: the 202 follows the commit). If the batch fails, its statements run again one by one,
  * each in its own transaction, so a statement that cannot commit fails alone and its neighbours
@@ -32,29 +42,53 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class GroupCommit {
   /** Statements per transaction at most, so that one transaction stays short under a burst. */
   static final int MAX_BATCH = 256;
+  /** Statements waiting that end a linger at once: such a batch is worth its commit already. */
+  static final int FULL_BATCH = 8;
+  /** The kind of a statement its caller did not name. */
+  public static final String UNNAMED = "other";
 
   private final Pool pool;
+  private final long lingerMicros;
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private final AtomicLong transactions = new AtomicLong();
   private final AtomicLong statements = new AtomicLong();
   private final AtomicLong retriedAlone = new AtomicLong();
+  private final AtomicLong lingered = new AtomicLong();
+  private final Map<String, LongAdder> aloneByKind = new ConcurrentHashMap<>();
   private boolean running;
+  /** A linger's timer, while one runs (guarded by {@code this}). */
+  private Timer linger;
 
+  /** No linger: every transaction starts as soon as the one before it ends. */
   public GroupCommit(Pool pool) {
+    this(pool, 0);
+  }
+
+  /** @param lingerMicros how long the next transaction may wait for more statements after a commit others waited for */
+  public GroupCommit(Pool pool, long lingerMicros) {
     this.pool = pool;
+    this.lingerMicros = Math.max(0, lingerMicros);
   }
 
   /** Runs {@code sql} with {@code params} in the next transaction; completes after its commit. */
   public Future<RowSet<Row>> execute(String sql, Tuple params) {
-    Pending pending = new Pending(sql, params, Promise.promise(), Vertx.currentContext());
+    return execute(UNNAMED, sql, params);
+  }
+
+  /** As above; {@code kind} names the statement in the counters (a status, {@code read}, {@code usage_mark}). */
+  public Future<RowSet<Row>> execute(String kind, String sql, Tuple params) {
+    Pending pending = new Pending(kind, sql, params, Promise.promise(), Vertx.currentContext());
     boolean start;
     synchronized (this) {
       waiting.add(pending);
-      start = !running;
+      start = !running || (linger != null && waiting.size() >= FULL_BATCH && linger.cancel());
+      if (start) {
+        linger = null;
+      }
       running = true;
     }
     if (start) {
-      next();
+      runWaiting();
     }
     return pending.promise.future();
   }
@@ -74,12 +108,59 @@ public final class GroupCommit {
     return retriedAlone.get();
   }
 
+  /** Transactions that waited for a linger before they started. */
+  public long lingered() {
+    return lingered.get();
+  }
+
+  /** Transactions that held a single statement, by the statement's kind (which state changes commit alone). */
+  public Map<String, Long> aloneByKind() {
+    Map<String, Long> out = new TreeMap<>();
+    aloneByKind.forEach((kind, count) -> out.put(kind, count.sum()));
+    return out;
+  }
+
+  /** Transactions that held a single statement of {@code kind}. */
+  public long alone(String kind) {
+    LongAdder count = aloneByKind.get(kind);
+    return count == null ? 0 : count.sum();
+  }
+
   /** Statements waiting for the next transaction now. */
   public synchronized int waiting() {
     return waiting.size();
   }
 
+  /** After a transaction: the next one at once, after a linger, or none (nothing waits). */
   private void next() {
+    Context context = Vertx.currentContext();
+    synchronized (this) {
+      if (waiting.isEmpty()) {
+        running = false;
+        return;
+      }
+      if (lingerMicros > 0 && waiting.size() < FULL_BATCH && context != null) {
+        Timer timer = context.owner().timer(lingerMicros, TimeUnit.MICROSECONDS); // on this context
+        linger = timer;
+        lingered.incrementAndGet();
+        timer.onSuccess(v -> lingerEnded(timer));
+        return;
+      }
+    }
+    runWaiting();
+  }
+
+  private void lingerEnded(Timer timer) {
+    synchronized (this) {
+      if (linger != timer) {
+        return; // a full batch started the transaction already
+      }
+      linger = null;
+    }
+    runWaiting();
+  }
+
+  private void runWaiting() {
     List<Pending> batch = new ArrayList<>();
     synchronized (this) {
       while (!waiting.isEmpty() && batch.size() < MAX_BATCH) {
@@ -97,6 +178,7 @@ public final class GroupCommit {
   private Future<Void> run(List<Pending> batch) {
     transactions.incrementAndGet();
     if (batch.size() == 1) {
+      aloneByKind.computeIfAbsent(batch.get(0).kind, k -> new LongAdder()).increment();
       return alone(batch.get(0));
     }
     Map<String, List<Pending>> bySql = new LinkedHashMap<>();
@@ -136,7 +218,7 @@ public final class GroupCommit {
     });
   }
 
-  private record Pending(String sql, Tuple params, Promise<RowSet<Row>> promise, Context context) {
+  private record Pending(String kind, String sql, Tuple params, Promise<RowSet<Row>> promise, Context context) {
     void settle(AsyncResult<RowSet<Row>> outcome) {
       if (context == null || context == Vertx.currentContext()) {
         promise.handle(outcome);
