@@ -7,6 +7,11 @@
 # Markdown table, and stops what it started. See docs/benchmarks.md.
 #
 #   bench/queue/run.sh                 # N=5000 after 500 warm-up, C=16 submitters, W=16 workers
+#                                         # Disk: every request stores its 290 KB PNG and nothing is deleted
+#                                         # until the run ends: (WARMUP + N) x 0.3 MB per step in the object
+#                                         # store, plus the PNG-in-Redis row in Redis's AOF. WARMUP=20000 with
+#                                         # all steps filled 60 GB once; use STEPS= for long warm-ups, and a
+#                                         # STEP_TIMEOUT that fits them (about 4 min per 25,000 requests quiet).
 #   N=2000 C=8 W=8 bench/queue/run.sh  # smaller
 #   EXTERNAL_SAFETY=0 bench/queue/run.sh  # skip the genmesh step with the safety service in its own JVM
 #   REDIS_EVERYSEC=0 bench/queue/run.sh   # skip the genmesh and BullMQ steps on a Redis with appendfsync everysec
