@@ -43,8 +43,9 @@ class WorkerClusterTest {
     RegionCluster.Member worker = Waits.await(WAIT_S, joining);
     members.add(worker);
     assertThat(worker.cluster().getHazelcastInstance().getCluster().getLocalMember().isLiteMember()).isTrue();
-    worker.vertx().eventBus().<String>consumer("wc.ping", m -> m.reply("pong from the worker"));
-    assertThat(ask(first)).isEqualTo("pong from the worker");
+    // The subscription is in the cluster's map once registered; the node learns of it through a listener, a moment later.
+    Waits.await(WAIT_S, worker.vertx().eventBus().<String>consumer("wc.ping", m -> m.reply("pong from the worker")).completion());
+    awaitReachable(first, "the worker reachable from the first node");
     assertThat(first.cluster().getHazelcastInstance().getPartitionService().getPartitions())
         .as("every partition on the region node").allSatisfy(p -> assertThat(p.getOwner() == null || !p.getOwner().isLiteMember()).isTrue());
 
@@ -53,13 +54,17 @@ class WorkerClusterTest {
     Waits.await(WAIT_S, first.vertx().close());
     Waits.eventually("the first node gone and the second the only data member", () ->
         worker.cluster().getHazelcastInstance().getCluster().getMembers().stream().filter(m -> !m.isLiteMember()).count() == 1);
-    assertThat(ask(second)).isEqualTo("pong from the worker");
+    awaitReachable(second, "the worker reachable from the second node");
 
     // Every region node gone, then a new one: the worker's subscriptions died with the nodes; it publishes them again.
     members.remove(second);
     Waits.await(WAIT_S, second.vertx().close());
     RegionCluster.Member third = node(region);
-    Waits.eventually(WAIT_S, () -> "pong from the worker".equals(tryAsk(third)), "the worker reachable from a new node");
+    awaitReachable(third, "the worker reachable from a new node");
+  }
+
+  private static void awaitReachable(RegionCluster.Member from, String what) {
+    Waits.eventually(WAIT_S, 200, () -> "pong from the worker".equals(tryAsk(from)), what);
   }
 
   private RegionCluster.Member node(RegionConfig region) {

@@ -32,7 +32,7 @@ class FrozenWorkerTest {
    * For the thawed worker to serve again: Hazelcast's split-brain merge (every 5 s here, RegionCluster;
    * its defaults, 300 s then 120 s, would keep it out for minutes), its heartbeats, a claim. A wait, not a measure.
    */
-  private static final Duration REJOIN_PATIENCE = Duration.ofSeconds(60);
+  private static final Duration REJOIN_PATIENCE = Duration.ofSeconds(120);
 
   @RegisterExtension final ChildProcesses children = new ChildProcesses();
   @TempDir Path dir;
@@ -63,11 +63,16 @@ class FrozenWorkerTest {
       thawedAt = Instant.now();
       // Dropped from the cluster while frozen, the thawed worker finds itself alone: it must rejoin and serve.
       Instant thawed = thawedAt;
-      String served = Sleeps.until("w1 completes a request again after the thaw", REJOIN_PATIENCE, () ->
-          load.acknowledged().stream().map(api::view).filter(a -> a.status() == 200).map(MeshClient.Answer::json)
-              .filter(v -> "w1".equals(v.getString("worker")) && v.getString("completed_at") != null)
-              .filter(v -> Instant.parse(v.getString("completed_at")).isAfter(thawed))
-              .map(v -> v.getString("id")).findFirst().orElse(null));
+      String served;
+      try {
+        served = Sleeps.until("w1 completes a request again after the thaw", REJOIN_PATIENCE, () ->
+            load.acknowledged().stream().map(api::view).filter(a -> a.status() == 200).map(MeshClient.Answer::json)
+                .filter(v -> "w1".equals(v.getString("worker")) && v.getString("completed_at") != null)
+                .filter(v -> Instant.parse(v.getString("completed_at")).isAfter(thawed))
+                .map(v -> v.getString("id")).findFirst().orElse(null));
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "; " + rejoinStory(workers.get("w1")), e);
+      }
       System.out.printf("w1 thawed and completed %s %d ms later%n", served,
           Duration.between(thawedAt, Instant.now()).toMillis());
       submits = load.submits();
@@ -110,5 +115,27 @@ class FrozenWorkerTest {
     }
     assertThat(during).as("submits while w1 was frozen").isGreaterThanOrEqualTo(5);
     soft.assertAll();
+  }
+
+  /**
+   * What w1's log says of its way back, on one line (a CI summary shows a failure's first line
+   * only): whether it was dropped and merged back, whether it published again, its hand-ins that
+   * failed and the attempts it ran after the thaw.
+   */
+  private static String rejoinStory(ChildProcess w1) {
+    List<String> lines;
+    try {
+      lines = java.nio.file.Files.readAllLines(w1.log());
+    } catch (java.io.IOException e) {
+      return "w1's log unreadable: " + e;
+    }
+    java.util.function.Function<String, String> last = marker -> lines.stream().filter(l -> l.contains(marker))
+        .reduce((a, b) -> b).map(l -> l.length() > 160 ? l.substring(0, 160) : l).orElse("none");
+    java.util.function.Function<String, Long> count = marker -> lines.stream().filter(l -> l.contains(marker)).count();
+    return "w1's log: suspected the node " + count.apply("is suspected to be dead") + "x, merges "
+        + count.apply("is merging to") + " (last: " + last.apply("is merging to") + "), published again "
+        + count.apply("publishing this worker's subscriptions again") + "x, failed hand-ins "
+        + count.apply("handing in the result failed") + " (last: " + last.apply("handing in the result failed")
+        + "), attempts run " + count.apply("runs attempt") + ", last line: " + last.apply("");
   }
 }
