@@ -1,53 +1,162 @@
 package dev.genmesh.images.impl;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.http.SdkHttpMethod;
-import software.amazon.awssdk.http.SdkHttpRequest;
-import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
-import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
-import software.amazon.awssdk.utils.http.SdkHttpUtils;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 
 /**
- * Presigned GET URLs for a bucket at a configured endpoint, signed by the SDK's SigV4 signer
- * directly. The SDK's {@code S3Presigner} runs its whole request pipeline per URL (marshalling,
- * endpoint rules, auth-scheme resolution, interceptors): in the queue benchmark that was the largest
- * share of the region node's event loop, one presign per safety check (docs/benchmarks.md, "Node
- * CPU, commits and the submit's own latency"). The URL is the same request S3Presigner signs for a
- * named general-purpose bucket at an endpoint override: {@code GET} of {@code <endpoint>/<bucket>/<key>}
- * (path style) or {@code <scheme>://<bucket>.<host>/<key>}, the key URL-encoded but its slashes kept,
- * signed for {@code s3} in the query string with an unsigned payload. The store checks the
- * signature, so a URL it serves is a URL it signed (S3ImageStoreTest, against S3Proxy).
+ * Presigned GET URLs for a bucket at a configured endpoint: AWS Signature Version 4 in the query
+ * string, for {@code s3}, with an unsigned payload and {@code host} the only signed header. The
+ * region node presigns each image of every safety check on its event loop; the SDK's own signer
+ * (and before it {@code S3Presigner}, which runs its whole request pipeline per URL) was the
+ * largest single share of that loop in the queue benchmark (docs/benchmarks.md). This one builds
+ * the canonical request as a string, reuses the day's signing key, and hashes once per URL.
+ *
+ * <p>The URL is the request the SDK signs for a named general-purpose bucket at an endpoint
+ * override: {@code GET} of {@code <endpoint>/<bucket>/<key>} (path style) or
+ * {@code <scheme>://<bucket>.<host>/<key>}, the key URL-encoded but its slashes kept, no double
+ * encoding, no path normalisation. {@code S3UrlSignerTest} checks that the SDK's
+ * {@code AwsV4HttpSigner} signs the same parameters at the same instant; S3ImageStoreTest that the
+ * store (S3Proxy) serves what it signs and refuses it tampered or expired.
  */
 final class S3UrlSigner {
-  private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
+  private static final String ALGORITHM = "AWS4-HMAC-SHA256";
+  private static final String SERVICE = "s3";
+  private static final Duration MAX_TTL = Duration.ofDays(7);
+  private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+  private static final HexFormat HEX = HexFormat.of();
+  private static final ThreadLocal<Mac> HMAC = ThreadLocal.withInitial(() -> {
+    try {
+      return Mac.getInstance("HmacSHA256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("no HmacSHA256 in this JDK", e);
+    }
+  });
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("no SHA-256 in this JDK", e);
+    }
+  });
+
   private final AwsCredentialsProvider credentials;
   private final String region;
+  private final Clock clock;
+  /** Scheme, host (and port when not the scheme's own) and the path up to the key, without the key. */
   private final String prefix;
+  /** The canonical URI of the path up to the key (the prefix's path part). */
+  private final String pathPrefix;
+  private final String host;
+  /** The signing key of one day, secret and region: derived again when any of them changes. */
+  private volatile SigningKey key;
+
+  private record SigningKey(String secret, String date, byte[] bytes) {}
 
   /** @param endpoint scheme, host, port and any path, without a trailing slash */
   S3UrlSigner(AwsCredentialsProvider credentials, String region, URI endpoint, boolean pathStyle, String bucket) {
-    this.credentials = credentials;
-    this.region = region;
-    String port = endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort();
-    String path = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
-    this.prefix = pathStyle
-        ? endpoint.getScheme() + "://" + endpoint.getHost() + port + path + "/" + SdkHttpUtils.urlEncode(bucket) + "/"
-        : endpoint.getScheme() + "://" + bucket + "." + endpoint.getHost() + port + path + "/";
+    this(credentials, region, endpoint, pathStyle, bucket, Clock.systemUTC());
   }
 
-  String presignGet(String key, Duration ttl) {
-    SdkHttpRequest request = SdkHttpRequest.builder().method(SdkHttpMethod.GET)
-        .uri(URI.create(prefix + SdkHttpUtils.urlEncodeIgnoreSlashes(key))).build();
-    return signer.sign(r -> r.identity(credentials.resolveCredentials()).request(request)
-            .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
-            .putProperty(AwsV4HttpSigner.REGION_NAME, region)
-            .putProperty(AwsV4HttpSigner.AUTH_LOCATION, AwsV4FamilyHttpSigner.AuthLocation.QUERY_STRING)
-            .putProperty(AwsV4HttpSigner.EXPIRATION_DURATION, ttl)
-            .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false)
-            .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
-            .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false))
-        .request().getUri().toString();
+  S3UrlSigner(AwsCredentialsProvider credentials, String region, URI endpoint, boolean pathStyle, String bucket, Clock clock) {
+    this.credentials = credentials;
+    this.region = region;
+    this.clock = clock;
+    String scheme = endpoint.getScheme();
+    int port = endpoint.getPort();
+    boolean standardPort = port < 0 || ("http".equals(scheme) && port == 80) || ("https".equals(scheme) && port == 443);
+    String hostName = pathStyle ? endpoint.getHost() : bucket + "." + endpoint.getHost();
+    this.host = standardPort ? hostName : hostName + ":" + port;
+    String path = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
+    this.pathPrefix = pathStyle ? path + "/" + encode(bucket, false) + "/" : path + "/";
+    this.prefix = scheme + "://" + host + pathPrefix;
+  }
+
+  String presignGet(String objectKey, Duration ttl) {
+    if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(MAX_TTL) > 0) {
+      throw new IllegalArgumentException("a presigned URL lives more than 0 s and at most 7 days, not " + ttl);
+    }
+    AwsCredentials identity = credentials.resolveCredentials();
+    String amzDate = AMZ_DATE.format(clock.instant());
+    String date = amzDate.substring(0, 8);
+    String scope = date + "/" + region + "/" + SERVICE + "/aws4_request";
+    String encodedKey = encode(objectKey, true);
+
+    // Query parameters in code-point order of their names, as the canonical request wants them.
+    StringBuilder query = new StringBuilder(256)
+        .append("X-Amz-Algorithm=").append(ALGORITHM)
+        .append("&X-Amz-Credential=").append(encode(identity.accessKeyId() + "/" + scope, false))
+        .append("&X-Amz-Date=").append(amzDate)
+        .append("&X-Amz-Expires=").append(ttl.getSeconds());
+    if (identity instanceof AwsSessionCredentials session) {
+      query.append("&X-Amz-Security-Token=").append(encode(session.sessionToken(), false));
+    }
+    query.append("&X-Amz-SignedHeaders=host");
+
+    String canonicalRequest = "GET\n" + pathPrefix + encodedKey + "\n" + query + "\nhost:" + host + "\n\nhost\nUNSIGNED-PAYLOAD";
+    String stringToSign = ALGORITHM + "\n" + amzDate + "\n" + scope + "\n"
+        + HEX.formatHex(SHA256.get().digest(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
+    String signature = HEX.formatHex(hmac(signingKey(identity.secretAccessKey(), date), stringToSign));
+    return prefix + encodedKey + "?" + query + "&X-Amz-Signature=" + signature;
+  }
+
+  private byte[] signingKey(String secret, String date) {
+    SigningKey current = key;
+    if (current != null && current.date.equals(date) && current.secret.equals(secret)) {
+      return current.bytes;
+    }
+    byte[] k = hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), date);
+    k = hmac(k, region);
+    k = hmac(k, SERVICE);
+    k = hmac(k, "aws4_request");
+    key = new SigningKey(secret, date, k);
+    return k;
+  }
+
+  private static byte[] hmac(byte[] key, String data) {
+    Mac mac = HMAC.get();
+    try {
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 refused a key", e);
+    }
+    return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** RFC 3986 percent-encoding of UTF-8 bytes: unreserved characters stay, and slashes when {@code keepSlashes}. */
+  static String encode(String value, boolean keepSlashes) {
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    StringBuilder out = null;
+    for (int i = 0; i < bytes.length; i++) {
+      int b = bytes[i] & 0xff;
+      boolean keep = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')
+          || b == '-' || b == '_' || b == '.' || b == '~' || (keepSlashes && b == '/');
+      if (keep) {
+        if (out != null) {
+          out.append((char) b);
+        }
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(bytes.length + 16);
+        for (int j = 0; j < i; j++) {
+          out.append((char) bytes[j]);
+        }
+      }
+      out.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+          .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+    }
+    return out == null ? value : out.toString();
   }
 }
