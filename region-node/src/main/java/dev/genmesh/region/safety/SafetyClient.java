@@ -14,8 +14,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +43,12 @@ public final class SafetyClient {
   private final String checkUrl;
   private final long timeoutMs;
   private final MeterRegistry meters;
-  private final WebClient http;
+  /** Vert.x core's client, not the web client: one check per result, and the web client's pipeline was a visible share of the node's event loop (bench/queue). */
+  private final HttpClient http;
+  private final String host;
+  private final int port;
+  private final boolean ssl;
+  private final String path;
   private final CircuitBreaker breaker;
   private String state = "closed";
 
@@ -50,7 +59,12 @@ public final class SafetyClient {
     this.checkUrl = baseUrl.replaceAll("/+$", "") + "/v1/check";
     this.timeoutMs = config.timeoutMs();
     this.meters = meters;
-    this.http = WebClient.create(vertx);
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    URI uri = URI.create(checkUrl);
+    this.ssl = "https".equalsIgnoreCase(uri.getScheme());
+    this.host = uri.getHost();
+    this.port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
+    this.path = uri.getRawPath();
     this.breaker = CircuitBreaker.create("genmesh-safety-" + region, vertx, new CircuitBreakerOptions()
             .setMaxFailures(config.breakerFailures())
             .setTimeout(config.timeoutMs())
@@ -66,9 +80,12 @@ public final class SafetyClient {
   /** The verdict of the Safety API on one request; {@code UNAVAILABLE} when there is none. */
   public Future<SafetyVerdict> check(SafetyCheck check) {
     // A few hundred bytes: the images go by key and presigned URL, not by content.
-    return breaker.<SafetyVerdict>execute(() -> http.postAbs(checkUrl).timeout(timeoutMs)
-            .sendJsonObject(check.toJson())
-            .compose(SafetyClient::verdict))
+    RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setSsl(ssl)
+        .setURI(path).setConnectTimeout(timeoutMs).setIdleTimeout(timeoutMs)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    return breaker.<SafetyVerdict>execute(() -> http.request(post)
+            .compose(request -> request.send(check.toJson().toBuffer()))
+            .compose(response -> response.body().compose(body -> verdict(response.statusCode(), body))))
         .recover(err -> {
           String detail = describe(err);
           LOG.debug("request {}: safety check unavailable: {}", check.requestId(), detail);
@@ -96,13 +113,13 @@ public final class SafetyClient {
     http.close();
   }
 
-  private static Future<SafetyVerdict> verdict(HttpResponse<Buffer> response) {
-    if (response.statusCode() != 200) {
-      return Future.failedFuture("the safety service answered HTTP " + response.statusCode());
+  private static Future<SafetyVerdict> verdict(int status, Buffer answer) {
+    if (status != 200) {
+      return Future.failedFuture("the safety service answered HTTP " + status);
     }
     JsonObject body;
     try {
-      body = response.bodyAsJsonObject();
+      body = answer.length() == 0 ? null : answer.toJsonObject();
     } catch (RuntimeException e) {
       body = null;
     }
