@@ -31,24 +31,22 @@ public final class JsonColumn<T> {
 
   /** The column read as an object: a JsonObject as it is, text parsed (a malformed text throws, each time asked). */
   public static JsonObject object(Object column) {
-    if (column == null || column instanceof JsonObject) {
-      return (JsonObject) column;
-    }
-    if (column instanceof String text) {
-      return new JsonObject(text);
-    }
-    throw new ClassCastException("not a JSON object column: " + column.getClass().getName());
+    return parsed(column, JsonObject.class, JsonObject::new);
   }
 
   /** The column read as an array: a JsonArray as it is, text parsed; null stays null. */
   public static JsonArray array(Object column) {
-    if (column == null || column instanceof JsonArray) {
-      return (JsonArray) column;
+    return parsed(column, JsonArray.class, JsonArray::new);
+  }
+
+  private static <J> J parsed(Object column, Class<J> type, Function<String, J> parse) {
+    if (column == null || type.isInstance(column)) {
+      return type.cast(column);
     }
     if (column instanceof String text) {
-      return new JsonArray(text);
+      return parse.apply(text);
     }
-    throw new ClassCastException("not a JSON array column: " + column.getClass().getName());
+    throw new ClassCastException("not a " + type.getSimpleName() + " column: " + column.getClass().getName());
   }
 
   public T get() {
