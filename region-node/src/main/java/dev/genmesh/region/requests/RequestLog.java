@@ -383,8 +383,9 @@ public final class RequestLog {
 
   private static ProgressEvent event(Row row) {
     JsonObject data = row.getJsonObject("ev_data");
+    int requestId = row.getColumnIndex("request_id");
     return new ProgressEvent(
-        row.getString(row.getColumnIndex("request_id") >= 0 ? "request_id" : "id"),
+        requestId >= 0 ? row.getString(requestId) : row.getString("id"),
         row.getLong("ev_seq"),
         EventType.fromWire(row.getString("ev_type")),
         RequestRow.instant(row, "ev_time"),
