@@ -119,8 +119,7 @@ public final class Breakers implements AttemptOutcomes {
       if (workerPermit == null) {
         return Optional.empty();
       }
-      boolean allClosed = models.values().stream().allMatch(b -> b.state() == BreakerState.CLOSED);
-      if (allClosed) {
+      if (allModelsClosed()) {
         return Optional.of(new ClaimAdmission(this, claim, workerPermit, Map.of()));
       }
       List<String> allowed = new ArrayList<>();
@@ -140,6 +139,15 @@ public final class Breakers implements AttemptOutcomes {
       Claim narrowed = claim.withModels(List.copyOf(allowed));
       return Optional.of(new ClaimAdmission(this, narrowed, workerPermit, permits));
     });
+  }
+
+  private boolean allModelsClosed() {
+    for (CountingBreaker breaker : models.values()) {
+      if (breaker.state() != BreakerState.CLOSED) {
+        return false;
+      }
+    }
+    return true;
   }
 
   void settle(ClaimAdmission admission, String requestId, String model) {
@@ -248,6 +256,9 @@ public final class Breakers implements AttemptOutcomes {
     List<Runnable> toDeliver;
     synchronized (this) {
       result = action.get();
+      if (raised.isEmpty()) {
+        return result; // the usual case: nothing changed state, nothing to deliver
+      }
       toDeliver = raised;
       raised = new ArrayList<>();
     }

@@ -13,11 +13,21 @@ public enum EventType {
    */
   REGION_FAILOVER;
 
+  private static final EventType[] ALL = values();
+
+  /** Lower-cased once: every event written, published and streamed asks for it. */
+  private final String wire = name().toLowerCase(Locale.ROOT);
+
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wire;
   }
 
   public static EventType fromWire(String text) {
+    for (EventType type : ALL) {
+      if (type.wire.equals(text)) {
+        return type;
+      }
+    }
     return valueOf(text.trim().toUpperCase(Locale.ROOT));
   }
 

@@ -35,6 +35,7 @@ public record GenerationSpec(
 
   public static final double DEFAULT_ADAPTER_SCALE = 1.0;
   public static final double DEFAULT_CONTROL_SCALE = 1.0;
+  private static final long NEGATIVE_ZERO = Double.doubleToRawLongBits(-0.0);
 
   /** A plain text-to-image spec: no adapter, no conditioning, no previews. */
   public GenerationSpec(String prompt, String negativePrompt, String model, Tier tier, int width, int height,
@@ -91,6 +92,19 @@ public record GenerationSpec(
       json.put("allow_fallback", true);
     }
     return json;
+  }
+
+  /**
+   * {@code Double.toString(value)}, without its cost for the usual spec numbers (whole ones and
+   * those of one decimal, such as 7.5): batch keys are built per request and compared as text.
+   */
+  static String decimal(double value) {
+    double tenths = Math.rint(value * 10);
+    if (value >= 0 && tenths < 1e6 && tenths / 10 == value && Double.doubleToRawLongBits(value) != NEGATIVE_ZERO) {
+      long whole = (long) tenths;
+      return (whole / 10) + "." + (whole % 10);
+    }
+    return Double.toString(value);
   }
 
   /** Reads a spec that was validated before it was written (region log, event bus). */

@@ -37,7 +37,21 @@ public final class RequestHash {
 
   /** True for what {@link #of} returns: 64 lowercase hex digits. */
   public static boolean isWellFormed(String hash) {
-    return hash != null && hash.matches("[0-9a-f]{64}");
+    return hash != null && isHex64(hash);
+  }
+
+  /** 64 lowercase hex digits (a SHA-256 as text), checked without a regular expression. */
+  static boolean isHex64(String text) {
+    if (text.length() != 64) {
+      return false;
+    }
+    for (int i = 0; i < 64; i++) {
+      char c = text.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Keys sorted, no spaces, numbers by value, strings escaped only where JSON requires it. */

@@ -1,5 +1,6 @@
 package dev.genmesh.protocol;
 
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -11,7 +12,11 @@ import java.util.regex.Pattern;
 public final class RequestIds {
   private static final char[] ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
   private static final Pattern FORMAT = Pattern.compile("[a-z0-9]{2,8}_[0-9a-z]{26}");
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * One DRBG per thread, seeded once from the system's entropy: as unguessable as the default
+   * {@code SecureRandom} (NativePRNG), without its global lock and its read of /dev/urandom per call.
+   */
+  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(RequestIds::newRandom);
 
   private RequestIds() {}
 
@@ -21,10 +26,30 @@ public final class RequestIds {
     for (int shift = 45; shift >= 0; shift -= 5) {
       id.append(ALPHABET[(int) ((nowMs >>> shift) & 31)]);
     }
-    for (int i = 0; i < 16; i++) {
-      id.append(ALPHABET[RANDOM.nextInt(32)]);
-    }
+    byte[] random = new byte[10]; // 80 bits: 16 characters of 5 bits
+    RANDOM.get().nextBytes(random);
+    appendBase32(id, random, 0);
+    appendBase32(id, random, 5);
     return id.toString();
+  }
+
+  /** Eight characters from the 40 bits of {@code bytes[from..from+4]}. */
+  private static void appendBase32(StringBuilder id, byte[] bytes, int from) {
+    long bits = 0;
+    for (int i = from; i < from + 5; i++) {
+      bits = (bits << 8) | (bytes[i] & 0xff);
+    }
+    for (int shift = 35; shift >= 0; shift -= 5) {
+      id.append(ALPHABET[(int) ((bits >>> shift) & 31)]);
+    }
+  }
+
+  private static SecureRandom newRandom() {
+    try {
+      return SecureRandom.getInstance("DRBG");
+    } catch (NoSuchAlgorithmException e) {
+      return new SecureRandom(); // a JDK without the SUN provider's DRBG
+    }
   }
 
   public static boolean isWellFormed(String id) {

@@ -20,7 +20,7 @@ public record StoredImage(String key, long size, String sha256) {
 
   /** A well-formed entry: a key, a positive size and 64 lowercase hex digits. */
   public boolean isWellFormed() {
-    return !key.isBlank() && size > 0 && sha256.matches("[0-9a-f]{64}");
+    return !key.isBlank() && size > 0 && RequestHash.isHex64(sha256);
   }
 
   public JsonObject toJson() {

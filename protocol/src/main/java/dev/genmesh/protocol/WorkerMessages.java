@@ -84,8 +84,9 @@ public final class WorkerMessages {
      * with each queued id and claims only ids with the worker's key).
      */
     public String key() {
-      return model + '|' + width + 'x' + height + '|' + steps + '|' + guidance + '|' + (adapter == null ? "" : adapter)
-          + '|' + adapterScale + '|' + control + '|' + controlScale;
+      return model + '|' + width + 'x' + height + '|' + steps + '|' + GenerationSpec.decimal(guidance) + '|'
+          + (adapter == null ? "" : adapter) + '|' + GenerationSpec.decimal(adapterScale) + '|' + control + '|'
+          + GenerationSpec.decimal(controlScale);
     }
 
     /** The batch key of a spec (see {@link #key()}). */

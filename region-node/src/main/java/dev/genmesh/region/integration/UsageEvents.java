@@ -191,7 +191,8 @@ public final class UsageEvents {
         : Math.max(0, Duration.between(started, generated).toMillis()) / 1000.0;
     boolean completed = row.status() == RequestStatus.COMPLETED;
     Integer images = row.imageCount();
-    Integer batchSize = row.spec() == null ? null : row.spec().getInteger("batch_size");
+    // The spec only when the row has no image count (the spec is read from its column when first asked).
+    Integer batchSize = !completed || images != null || row.spec() == null ? null : row.spec().getInteger("batch_size");
     return new JsonObject()
         .put("request_id", row.id())
         .put("dedupe_key", row.id())

@@ -32,6 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RequestLog {
   private static final String RUNNING = "('ASSIGNED', 'GENERATING')";
+  /** Reads rows of the table as {@link RequestRow#from} wants them (the jsonb columns as text). */
+  private static final String SELECT_ROWS = "SELECT " + RequestRow.COLUMNS + " FROM requests";
   /** Distinct transition statements kept built; the log has a few dozen. */
   private static final int SHAPES_KEPT = 256;
   /** Each transition's SQL, built once: one string per statement, so the statement cache finds it by identity. */
@@ -103,7 +105,7 @@ public final class RequestLog {
         + "   last_event_seq, created_at, queued_at, updated_at, user_id, request_class, request_hash,"
         + "   trace_parent)"
         + " VALUES ($1, $2, $3, $4, $5::jsonb, 'QUEUED', $10, 0, 0, 1, now(), now(), now(), $7, $8, $9, $11)"
-        + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING *),"
+        + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + RequestRow.COLUMNS + "),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT id, 1, 'queued', $6::jsonb, created_at FROM ins"
         + "   RETURNING request_id, seq, type, data, created_at)"
@@ -116,7 +118,7 @@ public final class RequestLog {
         Row row = rows.iterator().next();
         return Future.succeededFuture(new Submitted(RequestRow.from(row), Optional.of(event(row))));
       }
-      return pool.preparedQuery("SELECT * FROM requests WHERE idempotency_key = $1").execute(Tuple.of(idempotencyKey))
+      return pool.preparedQuery(SELECT_ROWS + " WHERE idempotency_key = $1").execute(Tuple.of(idempotencyKey))
           .map(existing -> {
             if (existing.size() == 0) {
               throw new IllegalStateException("idempotency key conflict without a row for request " + id);
@@ -128,7 +130,7 @@ public final class RequestLog {
 
   /** The request first submitted with this idempotency key, if any. */
   public Future<Optional<RequestRow>> findByIdempotencyKey(String idempotencyKey) {
-    return pool.preparedQuery("SELECT * FROM requests WHERE idempotency_key = $1").execute(Tuple.of(idempotencyKey))
+    return pool.preparedQuery(SELECT_ROWS + " WHERE idempotency_key = $1").execute(Tuple.of(idempotencyKey))
         .map(RequestLog::first);
   }
 
@@ -137,7 +139,7 @@ public final class RequestLog {
    * asked, and joins the writes of that transaction instead of a transaction of its own.
    */
   public Future<Optional<RequestRow>> find(String id) {
-    return writes.execute("read", "SELECT * FROM requests WHERE id = $1", Tuple.of(id)).map(RequestLog::first);
+    return writes.execute("read", SELECT_ROWS + " WHERE id = $1", Tuple.of(id)).map(RequestLog::first);
   }
 
   /**
@@ -219,7 +221,8 @@ public final class RequestLog {
     String sql = "WITH old AS (SELECT id, status AS previous FROM requests WHERE id = $1 FOR UPDATE),"
         + " upd AS (UPDATE requests SET status = 'CANCELLED', completed_at = now(), updated_at = now(),"
         + "   last_event_seq = last_event_seq + 1"
-        + "   WHERE id = (SELECT id FROM old) AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'ADOPTED') RETURNING *),"
+        + "   WHERE id = (SELECT id FROM old) AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'ADOPTED')"
+        + "   RETURNING " + RequestRow.COLUMNS + "),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT upd.id, upd.last_event_seq, 'cancelled',"
         + "     jsonb_build_object('previous', lower((SELECT previous FROM old))), now() FROM upd"
@@ -244,7 +247,7 @@ public final class RequestLog {
    * moves them while the model's breaker is open.
    */
   public Future<List<RequestRow>> queuedWithFallback(String model, int limit) {
-    return rows("SELECT * FROM requests WHERE status = 'QUEUED' AND model = $1"
+    return rows(SELECT_ROWS + " WHERE status = 'QUEUED' AND model = $1"
             + " AND spec @> '{\"allow_fallback\": true}'::jsonb ORDER BY queued_at, id LIMIT $2",
         Tuple.of(model, limit));
   }
@@ -270,7 +273,7 @@ public final class RequestLog {
 
   /** The requests assigned to this worker that it has not started yet (no step reported). */
   public Future<List<RequestRow>> assignedNotStarted(String workerId) {
-    return rows("SELECT * FROM requests WHERE status = 'ASSIGNED' AND worker_id = $1 ORDER BY id", Tuple.of(workerId));
+    return rows(SELECT_ROWS + " WHERE status = 'ASSIGNED' AND worker_id = $1 ORDER BY id", Tuple.of(workerId));
   }
 
   /**
@@ -303,7 +306,7 @@ public final class RequestLog {
    * a null {@code afterQueuedAt} starts at the beginning.
    */
   public Future<List<RequestRow>> queuedPage(Tier tier, Instant afterQueuedAt, String afterId, int limit) {
-    return rows("SELECT * FROM requests WHERE status = 'QUEUED' AND tier = $1"
+    return rows(SELECT_ROWS + " WHERE status = 'QUEUED' AND tier = $1"
             + " AND ($2::timestamptz IS NULL OR (queued_at, id) > ($2::timestamptz, $3))"
             + " ORDER BY queued_at, id LIMIT $4",
         Tuple.of(tier.wireName(), afterQueuedAt == null ? null : afterQueuedAt.atOffset(ZoneOffset.UTC), afterId, limit));
@@ -332,7 +335,7 @@ public final class RequestLog {
 
   /** Every request a worker holds (or held before a crash). */
   public Future<List<RequestRow>> running() {
-    return rows("SELECT * FROM requests WHERE status IN " + RUNNING + " ORDER BY id", Tuple.tuple());
+    return rows(SELECT_ROWS + " WHERE status IN " + RUNNING + " ORDER BY id", Tuple.tuple());
   }
 
   public Future<List<RequestRow>> rows(String sql, Tuple params) {
@@ -366,7 +369,7 @@ public final class RequestLog {
   }
 
   private static String transitionSql(Shape shape) {
-    return "WITH upd AS (" + shape.update() + " RETURNING *),"
+    return "WITH upd AS (" + shape.update() + " RETURNING " + RequestRow.COLUMNS + "),"
         + " ev AS (INSERT INTO request_events (request_id, seq, type, data, created_at)"
         + "   SELECT upd.id, upd.last_event_seq, '" + shape.type().wireName() + "', " + shape.dataSql() + ", now() FROM upd"
         + "   RETURNING request_id, seq, type, data, created_at)"
@@ -380,8 +383,9 @@ public final class RequestLog {
 
   private static ProgressEvent event(Row row) {
     JsonObject data = row.getJsonObject("ev_data");
+    int requestId = row.getColumnIndex("request_id");
     return new ProgressEvent(
-        row.getString(row.getColumnIndex("request_id") >= 0 ? "request_id" : "id"),
+        requestId >= 0 ? row.getString(requestId) : row.getString("id"),
         row.getLong("ev_seq"),
         EventType.fromWire(row.getString("ev_type")),
         RequestRow.instant(row, "ev_time"),

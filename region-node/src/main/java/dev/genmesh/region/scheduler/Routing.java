@@ -6,6 +6,7 @@ import dev.genmesh.protocol.GenerationSpec;
 import dev.genmesh.protocol.WorkerMessages;
 import dev.genmesh.region.queue.QueueEntry;
 import dev.genmesh.region.requests.RequestRow;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,14 +25,20 @@ public final class Routing {
   /** Above this width or height a request is {@code high_res}. */
   static final int HIGH_RES_ABOVE = 1024;
 
+  private static final Set<String> SPECIAL = Set.of(HIGH_RES, BATCH, SDXL_LORA, SDXL_CONTROLNET);
+
   private final Map<String, ModelConfig> models;
   private final Set<String> gpus;
   private final Map<String, List<String>> matrix;
+  /** Each model's first plain request class, found once (absent: none). */
+  private final Map<String, String> plainClasses = new HashMap<>();
 
   public Routing(GenmeshConfig config) {
     this.models = config.models();
     this.gpus = config.gpus().keySet();
     this.matrix = config.routing();
+    models.forEach((name, model) -> model.requestClasses().stream().filter(c -> !SPECIAL.contains(c)).findFirst()
+        .ifPresent(plain -> plainClasses.put(name, plain)));
   }
 
   /**
@@ -41,7 +48,8 @@ public final class Routing {
    * when that class is not in the routing matrix (then any GPU may serve it).
    */
   public String requestClass(GenerationSpec spec) {
-    ModelConfig model = models.get(spec.model());
+    String name = spec.model();
+    ModelConfig model = models.get(name);
     String requestClass;
     if (spec.width() > HIGH_RES_ABOVE || spec.height() > HIGH_RES_ABOVE) {
       requestClass = HIGH_RES;
@@ -54,8 +62,7 @@ public final class Routing {
     } else if (spec.hasAdapter() && model.requestClasses().contains(SDXL_LORA)) {
       requestClass = SDXL_LORA;
     } else {
-      requestClass = model.requestClasses().stream()
-          .filter(c -> !Set.of(HIGH_RES, BATCH, SDXL_LORA, SDXL_CONTROLNET).contains(c)).findFirst().orElse(null);
+      requestClass = plainClasses.get(name);
     }
     return requestClass != null && matrix.containsKey(requestClass) ? requestClass : null;
   }

@@ -118,7 +118,7 @@ public final class SafetyLog {
             + " SELECT id FROM requests WHERE status = " + PENDING + " AND (safety_next_check_at IS NULL OR safety_next_check_at <= $1)"
             + " AND NOT EXISTS (SELECT 1 FROM held_results h WHERE h.request_id = requests.id)"
             + " ORDER BY safety_next_check_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
-            + " AND status = " + PENDING + " RETURNING *",
+            + " AND status = " + PENDING + " RETURNING " + RequestRow.COLUMNS,
         Tuple.of(at(now), at(claimUntil), limit));
   }
 
