@@ -3,9 +3,11 @@ package dev.genmesh.region.requests;
 import static dev.genmesh.testkit.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.genmesh.embedded.FaultProxy;
 import dev.genmesh.region.requests.impl.GroupCommit;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
+import dev.genmesh.testkit.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -17,6 +19,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -208,6 +211,46 @@ class PipelinedGroupCommitTest {
       assertThat(writer.retriedAlone()).as("the notes of the batch (2, 4, 6, 8), not the marks").isEqualTo(4);
       assertThat(db.count("SELECT count(*) AS n FROM marks WHERE id > 0")).isEqualTo(4);
       assertThat(db.count("SELECT count(*) AS n FROM notes WHERE mark > 0")).isEqualTo(3);
+      assertThat(db.idleInTransaction()).isZero();
+    }
+  }
+
+  /**
+   * The connection dies mid-transaction (its statement waits for a row another transaction holds):
+   * every caller fails, and the pool of one, its connection gone, serves the next batches on a new
+   * one. What was sent stays all or nothing: the whole transaction, COMMIT included, had reached
+   * PostgreSQL, which may still commit it once the row is free, as after a COMMIT whose reply was
+   * lost (docs/architecture.md, "What is committed when").
+   */
+  @Test
+  void aConnectionLostMidTransactionFailsItsCallersAndThePoolOfOneRecovers(Vertx vertx, TestStores stores) {
+    try (FaultProxy proxy = FaultProxy.start("127.0.0.1", stores.postgresPort()); Db db = Db.fresh(vertx, stores)) {
+      GroupCommit writer = new GroupCommit(db.poolOfOne(proxy.port()));
+      SqlConnection holder = await(db.opened(stores.pool(vertx, db.name())).getConnection());
+      await(holder.query("BEGIN").execute().compose(v -> holder.query("INSERT INTO marks VALUES (7, 'held')").execute()));
+
+      List<Future<RowSet<Row>>> all = new ArrayList<>();
+      vertx.runOnContext(v -> {
+        for (int i = 0; i < 6; i++) {
+          all.add(writer.execute(INSERT, Tuple.of(i == 3 ? 7 : 10 + i, "take " + i)));
+        }
+      });
+      Waits.eventually("the batch waits for the held row",
+          () -> db.count("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted") == 1);
+      proxy.down();
+      await(Future.join(all).otherwiseEmpty());
+      for (int i = 1; i < all.size(); i++) {
+        assertThat(all.get(i).failed()).as("statement %d, its connection lost, and PostgreSQL out of reach", i).isTrue();
+      }
+      await(holder.query("ROLLBACK").execute());
+      // The first alone, before the cut; the batch of five all or nothing (whenever its backend gets to the COMMIT).
+      assertThat(db.count("SELECT count(*) AS n FROM marks WHERE id >= 10") + db.count("SELECT count(*) AS n FROM marks WHERE id = 7"))
+          .isIn(1L, 6L);
+
+      proxy.up();
+      List<Future<RowSet<Row>>> next = db.together(5, i -> writer.execute(INSERT, Tuple.of(100 + i, "later")));
+      assertThat(next).allMatch(Future::succeeded);
+      assertThat(db.count("SELECT count(*) AS n FROM marks WHERE id >= 100")).isEqualTo(5);
       assertThat(db.idleInTransaction()).isZero();
     }
   }

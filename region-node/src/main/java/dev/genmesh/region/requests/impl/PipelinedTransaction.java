@@ -23,6 +23,11 @@ import java.util.List;
  * statement the client refused before sending it (its parameters do not fit) aborts nothing: the
  * others commit. The connection goes back to the pool outside any transaction: after a COMMIT that
  * did not succeed (an error, or a connection that closed before it went out) a ROLLBACK goes first.
+ *
+ * <p>What it costs: the COMMIT is with PostgreSQL as soon as the statements are. If the connection
+ * is lost meanwhile, the callers fail, but PostgreSQL may still commit the whole transaction (all
+ * or nothing) when it gets to it: the window in which a caller told of a failure may find its
+ * statement committed, the COMMIT's round trip before, now spans the transaction.
  */
 final class PipelinedTransaction {
   private PipelinedTransaction() {}
