@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The request log's batching writer (docs/architecture.md, "What is committed when"): statements
  * that arrive while a transaction is in flight wait for it, then run together in the next one,
- * each kind of statement as one pipelined batch, under one commit. One transaction at a time per
+ * each kind of statement as one pipelined batch, under one commit. The whole transaction (BEGIN,
+ * the batches, COMMIT) goes to PostgreSQL at once and costs one round trip
+ * ({@link PipelinedTransaction}). One transaction at a time per
  * pool, so the batch grows with the load and a lone statement runs at once, as before. Reads of a
  * row by id join too: they see what was committed before they were asked, and cost no
  * transaction of their own.
@@ -35,9 +37,11 @@ import java.util.concurrent.atomic.LongAdder;
  * writer idle runs at once. A statement waits at most the transaction in flight and the linger.
  *
  * <p>A caller's future completes only after the commit that holds its statement, with its own
- * result (I1: the 202 follows the commit). If the batch fails, its statements run again one by one,
- * each in its own transaction, so a statement that cannot commit fails alone and its neighbours
- * commit. Futures complete on the caller's context.
+ * result (I1: the 202 follows the commit), never on its statement's own reply. If the batch fails
+ * (a statement failed, so PostgreSQL rolled the transaction back, or the COMMIT failed), its
+ * statements run again one by one, each in its own transaction, so a statement that cannot commit
+ * fails alone and its neighbours commit. A lone statement runs alone, in autocommit, without
+ * BEGIN and COMMIT. Futures complete on the caller's context.
  */
 public final class GroupCommit {
   /** Statements per transaction at most, so that one transaction stays short under a burst. */
@@ -175,6 +179,7 @@ public final class GroupCommit {
     run(batch).onComplete(done -> next());
   }
 
+  /** A lone statement alone, in autocommit; more in one pipelined transaction (PipelinedTransaction). */
   private Future<Void> run(List<Pending> batch) {
     transactions.incrementAndGet();
     if (batch.size() == 1) {
@@ -183,24 +188,26 @@ public final class GroupCommit {
     }
     Map<String, List<Pending>> bySql = new LinkedHashMap<>();
     batch.forEach(p -> bySql.computeIfAbsent(p.sql, sql -> new ArrayList<>()).add(p));
-    return pool.withTransaction(conn -> {
-      List<Future<RowSet<Row>>> runs = new ArrayList<>(bySql.size());
-      bySql.forEach((sql, group) -> runs.add(conn.preparedQuery(sql).executeBatch(group.stream().map(p -> p.params).toList())));
-      return Future.all(runs).map(all -> runs);
-    }).transform(committed -> {
-      if (committed.failed()) {
+    List<List<Pending>> groups = List.copyOf(bySql.values());
+    List<List<Tuple>> params = groups.stream().map(group -> group.stream().map(Pending::params).toList()).toList();
+    return PipelinedTransaction.run(pool, List.copyOf(bySql.keySet()), params).transform(ran -> {
+      if (ran.failed() || !ran.result().committed()) {
         return retryAlone(batch);
       }
-      List<Future<RowSet<Row>>> runs = committed.result();
-      int i = 0;
-      for (List<Pending> group : bySql.values()) {
-        RowSet<Row> rows = runs.get(i++).result();
-        for (Pending p : group) {
+      List<Pending> refused = new ArrayList<>();
+      List<AsyncResult<RowSet<Row>>> replies = ran.result().batches();
+      for (int i = 0; i < groups.size(); i++) {
+        if (replies.get(i).failed()) {
+          refused.addAll(groups.get(i)); // never sent (the client refused a parameter): alone, to find which
+          continue;
+        }
+        RowSet<Row> rows = replies.get(i).result();
+        for (Pending p : groups.get(i)) {
           p.settle(Future.succeededFuture(rows));
           rows = rows.next();
         }
       }
-      return Future.succeededFuture();
+      return refused.isEmpty() ? Future.succeededFuture() : retryAlone(refused);
     });
   }
 
