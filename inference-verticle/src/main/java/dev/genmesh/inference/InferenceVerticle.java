@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +84,10 @@ public final class InferenceVerticle extends VerticleBase {
   private volatile Context workerContext;
   private Counter failures;
   private Counter restarts;
+  /** Times the worker found its region out of its cluster view and stopped claiming ({@link WorkerOptions#regionInView}). */
+  private Counter cutOffs;
+  private final BooleanSupplier regionInView;
+  private boolean cutOff;
 
   /** Models built locally (bundled) or read from their configured path; no registry. */
   public InferenceVerticle(GenmeshConfig config, String region, String workerId, MeterRegistry registry, Path modelRoot) {
@@ -118,6 +123,7 @@ public final class InferenceVerticle extends VerticleBase {
     this.registry = registry;
     this.modelSource = modelSource;
     this.clusterNodeId = options.clusterNodeId();
+    this.regionInView = options.regionInView();
     this.models = new ModelSet(config, modelSource, options.faultHook(), new ModelLoadFailures(options.clock()));
     this.health = new WorkerHealth(worker.maxBatchImages(), worker.maxConsecutiveGpuErrors());
     this.admission = new Admission(models, health, workerId);
@@ -158,6 +164,9 @@ public final class InferenceVerticle extends VerticleBase {
     Timer stepTime = Timer.builder("genmesh.worker.step.time").description("TensorFlow time of one denoising step of a request")
         .tags("region", region, "worker", workerId).register(registry);
     failures = Counter.builder("genmesh.worker.failures").tags("region", region, "worker", workerId).register(registry);
+    cutOffs = Counter.builder("genmesh.worker.region_out_of_view")
+        .description("Times the worker's cluster view lost every region node and it stopped claiming")
+        .tags("region", region, "worker", workerId).register(registry);
     restarts = Counter.builder("genmesh.worker.session.restarts").description("TensorFlow sessions restarted after device errors")
         .tags("region", region, "worker", workerId).register(registry);
     reports = new RegionReports(vertx, region, workerId, stepTime);
@@ -194,7 +203,7 @@ public final class InferenceVerticle extends VerticleBase {
         failures, new WorkLoop.ClaimGate() {
           @Override
           public boolean mayClaim() {
-            return ready && health.live() && !stopping && !drain.draining() && uploads.hasRoom();
+            return ready && health.live() && !stopping && !drain.draining() && uploads.hasRoom() && regionInView();
           }
 
           @Override
@@ -356,5 +365,21 @@ public final class InferenceVerticle extends VerticleBase {
         .transform(v -> decoding == null ? Future.<Void>succeededFuture() : decoding.close())
         .transform(v -> tf == null ? Future.<Void>succeededFuture() : tf.close())
         .onComplete(v -> models.close());
+  }
+
+  /** Whether a region node is in the worker's cluster view; logs and counts each change (event loop). */
+  private boolean regionInView() {
+    boolean inView = regionInView.getAsBoolean();
+    if (inView == cutOff) {
+      cutOff = !inView;
+      if (cutOff) {
+        cutOffs.increment();
+        LOG.warn("worker {}: no region node of {} in its cluster view (dropped from the cluster, or every node gone):"
+            + " it claims nothing until one is back", workerId, region);
+      } else {
+        LOG.info("worker {}: a region node of {} is in view again; claiming", workerId, region);
+      }
+    }
+    return inView;
   }
 }

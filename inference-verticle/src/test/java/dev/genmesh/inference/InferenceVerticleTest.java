@@ -5,6 +5,7 @@ import static dev.genmesh.inference.RegionDouble.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.genmesh.config.ConfigLoader;
+import dev.genmesh.inference.registry.ModelSource;
 import dev.genmesh.testkit.StoresExtension;
 import dev.genmesh.testkit.TestStores;
 import dev.genmesh.config.GenmeshConfig;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -106,6 +108,29 @@ class InferenceVerticleTest {
     assertThat(region.claims).filteredOn(c -> c.batchWith() != null).as("a batch's claims never wait")
         .allSatisfy(c -> assertThat(c.waitMs()).isZero());
     await("the next claim waiting", WAIT, () -> !region.held.isEmpty());
+  }
+
+  /**
+   * A worker cut off from its region (dropped from the cluster after a freeze, every region node
+   * gone) could hand in nothing it ran: it claims nothing until a region node is in its view again,
+   * says so once in its log and counts it.
+   */
+  @Test
+  void aWorkerWithNoRegionNodeInViewClaimsNothingUntilOneIsBack() {
+    AtomicBoolean inView = new AtomicBoolean(false);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    region.queue(new WorkerMessages.Assignment("usw_view1", 1, 30_000, spec("a quiet harbour", 5L, 3)));
+    deploy("usw-test-worker", Map.of(), WorkerOptions.defaults().withRegionInView(inView::get), meters);
+    await("a ready heartbeat", WAIT, () -> region.heartbeatsOf("usw-test-worker").stream().anyMatch(WorkerMessages.Heartbeat::ready));
+    int readyAt = region.heartbeatsOf("usw-test-worker").size();
+    // Five heartbeats (200 ms apart) span twenty claim polls (50 ms).
+    await("five more heartbeats", WAIT, () -> region.heartbeatsOf("usw-test-worker").size() >= readyAt + 5);
+    assertThat(region.claims).as("claims while no region node is in view").isEmpty();
+    assertThat(meters.get("genmesh.worker.region_out_of_view").counter().count()).isEqualTo(1.0);
+
+    inView.set(true);
+    await("the result", WAIT, () -> region.results.containsKey("usw_view1"));
+    assertThat(meters.get("genmesh.worker.region_out_of_view").counter().count()).isEqualTo(1.0);
   }
 
   @Test
@@ -211,6 +236,10 @@ class InferenceVerticleTest {
   }
 
   private InferenceVerticle deploy(String workerId, Map<String, String> env) {
+    return deploy(workerId, env, null, new SimpleMeterRegistry());
+  }
+
+  private InferenceVerticle deploy(String workerId, Map<String, String> env, WorkerOptions options, SimpleMeterRegistry meters) {
     Map<String, String> all = new HashMap<>(Map.of(
         "GENMESH_WORKER__CLAIM_POLL_MS", "50",
         "GENMESH_WORKER__HEARTBEAT_INTERVAL_MS", "200",
@@ -218,7 +247,8 @@ class InferenceVerticleTest {
     all.putAll(region.imagesEnv());
     all.putAll(env);
     GenmeshConfig config = ConfigLoader.load(null, all);
-    var worker = new InferenceVerticle(config, REGION, workerId, new SimpleMeterRegistry(), TestModels.root());
+    var worker = options == null ? new InferenceVerticle(config, REGION, workerId, meters, TestModels.root())
+        : new InferenceVerticle(config, REGION, workerId, meters, ModelSource.local(config.models(), TestModels.root()), options);
     try {
       vertx.deployVerticle(worker).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -104,7 +104,7 @@ final class LocalRegions {
       String workerId = region.code() + "-worker-1";
       InferenceVerticle verticle = new InferenceVerticle(running, region.name(), workerId, meters,
           CommonOptions.modelSource(running, region.name(), workerId, modelRoot, meters),
-          WorkerOptions.defaults().withClusterNodeId(member.nodeId())
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId()).withRegionInView(member::regionInView)
               .withSpoolDir(CommonOptions.spoolDir(running, options.dataDir(), workerId)));
       // Any free port: the three workers share this process and its configuration.
       WorkerHttp http = new WorkerHttp(verticle, meters, options.bindHost(), 0);

@@ -156,7 +156,7 @@ final class RoleCommands {
       Path modelRoot = CommonOptions.modelRoot(config.worker(), common.dataDir());
       InferenceVerticle worker = new InferenceVerticle(config, region, workerId, meters,
           CommonOptions.modelSource(config, region, workerId, modelRoot, meters),
-          WorkerOptions.defaults().withClusterNodeId(member.nodeId())
+          WorkerOptions.defaults().withClusterNodeId(member.nodeId()).withRegionInView(member::regionInView)
               .withSpoolDir(CommonOptions.spoolDir(config, common.dataDir(), workerId)));
       // Probes first: live (and not ready) while the models load and warm up.
       WorkerHttp http = new WorkerHttp(worker, meters, common.bindHost, config.worker().httpPort());

@@ -43,6 +43,8 @@ class WorkerClusterTest {
     RegionCluster.Member worker = Waits.await(WAIT_S, joining);
     members.add(worker);
     assertThat(worker.cluster().getHazelcastInstance().getCluster().getLocalMember().isLiteMember()).isTrue();
+    assertThat(worker.regionInView()).as("a region node in the worker's view: it may claim").isTrue();
+    assertThat(first.regionInView()).as("a region node's own member").isTrue();
     // The subscription is in the cluster's map once registered; the node learns of it through a listener, a moment later.
     Waits.await(WAIT_S, worker.vertx().eventBus().<String>consumer("wc.ping", m -> m.reply("pong from the worker")).completion());
     awaitReachable(first, "the worker reachable from the first node");
@@ -59,7 +61,9 @@ class WorkerClusterTest {
     // Every region node gone, then a new one: the worker's subscriptions died with the nodes; it publishes them again.
     members.remove(second);
     Waits.await(WAIT_S, second.vertx().close());
+    Waits.eventually(WAIT_S, () -> !worker.regionInView(), "no region node in the worker's view (it claims nothing)");
     RegionCluster.Member third = node(region);
+    Waits.eventually(WAIT_S, worker::regionInView, "the new node in the worker's view");
     awaitReachable(third, "the worker reachable from a new node");
   }
 

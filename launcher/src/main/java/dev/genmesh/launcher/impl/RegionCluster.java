@@ -96,6 +96,11 @@ public final class RegionCluster {
       return cluster.getNodeId();
     }
 
+    /** For a worker's member: whether a region node is in its view of the cluster now; always true for a region node's. */
+    public boolean regionInView() {
+      return !(cluster instanceof WorkerClusterManager worker) || worker.seesRegionNode();
+    }
+
     /**
      * Calls {@code left} with the member id (Vert.x node id) of every member that leaves the
      * cluster, so the region node learns at once that a worker process died. Hazelcast's own

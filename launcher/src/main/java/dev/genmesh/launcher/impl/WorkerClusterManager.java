@@ -74,6 +74,21 @@ final class WorkerClusterManager extends HazelcastClusterManager {
     }
   }
 
+  /**
+   * Whether this worker's view of the cluster holds a region node now: false after it was dropped
+   * (frozen past the heartbeat timeout) until it merges back, and while every region node is gone.
+   * The worker claims nothing meanwhile (WorkerOptions.regionInView).
+   */
+  boolean seesRegionNode() {
+    HazelcastInstance hazelcast = getHazelcastInstance();
+    try {
+      return hazelcast != null && hazelcast.getLifecycleService().isRunning()
+          && dataMembers(hazelcast.getCluster().getMembers()) > 0;
+    } catch (RuntimeException e) {
+      return false; // shutting down, or between clusters in a merge
+    }
+  }
+
   /** Completes once the cluster has a data member (a region node). */
   private io.vertx.core.Future<Void> awaitRegionNode() {
     HazelcastInstance hazelcast = getHazelcastInstance();
