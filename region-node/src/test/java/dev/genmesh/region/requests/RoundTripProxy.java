@@ -73,12 +73,12 @@ final class RoundTripProxy implements Closeable {
         }
         if (!fromClient) {
           Thread.sleep(replyDelayMs);
+          // Before the answer goes on, not after: the client may read it and send its next round
+          // trip before this thread would have got past the write.
+          answered = true;
         }
         out.write(buffer, 0, n);
         out.flush();
-        if (!fromClient) {
-          answered = true; // only once the answer is on its way to the client
-        }
       }
     } catch (IOException | InterruptedException e) {
       // a side closed: close the other
