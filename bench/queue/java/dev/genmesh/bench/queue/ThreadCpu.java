@@ -17,11 +17,13 @@ import java.util.stream.Stream;
  * node; a saturated one would show about 1000 ÷ req/s ms per request), other threads grouped by
  * name without the trailing number. The load generator's threads (its own Vert.x instance's event
  * loops, given by id, and the S3 client's threads, which only its uploads use) are grouped under
- * {@value #GENERATOR}. JIT compiler and GC threads are not Java threads: {@link #gcJitSnapshot}
- * reads them from /proc.
+ * {@value #GENERATOR}; the virtual workers' own thread (the {@value VirtualWorkers#POOL} worker
+ * pool: in production each worker is a process of its own) under {@value #WORKERS}. JIT compiler
+ * and GC threads are not Java threads: {@link #gcJitSnapshot} reads them from /proc.
  */
 final class ThreadCpu {
   static final String GENERATOR = "load generator: ";
+  static final String WORKERS = "virtual workers: ";
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
   private static final double TICKS_PER_SECOND = 100.0; // getconf CLK_TCK on Linux x86-64
 
@@ -51,6 +53,8 @@ final class ThreadCpu {
       String group = name.startsWith("vert.x-eventloop") ? name : name.replaceAll("[-#\\s]*\\d+$", "");
       if (generator.contains(id) || name.startsWith("aws-java-sdk") || name.startsWith("sdk-")) {
         group = GENERATOR + group;
+      } else if (name.startsWith(VirtualWorkers.POOL)) {
+        group = WORKERS + group;
       }
       byGroup.merge(group, named.getValue() - start, Long::sum);
     });
@@ -64,7 +68,16 @@ final class ThreadCpu {
 
   /** The milliseconds per request of the groups {@link #perRequest} put under {@value #GENERATOR}. */
   static double generatorMs(JsonObject perRequest) {
-    return perRequest.fieldNames().stream().filter(k -> k.startsWith(GENERATOR)).mapToDouble(perRequest::getDouble).sum();
+    return groupMs(perRequest, GENERATOR);
+  }
+
+  /** The milliseconds per request of the groups {@link #perRequest} put under {@value #WORKERS}. */
+  static double workersMs(JsonObject perRequest) {
+    return groupMs(perRequest, WORKERS);
+  }
+
+  private static double groupMs(JsonObject perRequest, String prefix) {
+    return perRequest.fieldNames().stream().filter(k -> k.startsWith(prefix)).mapToDouble(perRequest::getDouble).sum();
   }
 
   /**

@@ -13,7 +13,9 @@ import dev.genmesh.protocol.WorkerMessages.Result;
 import dev.genmesh.registry.Sha256;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -42,6 +44,11 @@ import java.util.function.Consumer;
  * which hashes the PNG, and the S3 client's I/O threads) is told apart from the region node's.
  */
 final class VirtualWorkers extends VerticleBase {
+  /**
+   * The worker pool the virtual workers run on, one thread of their own (see {@link #deploymentOptions}):
+   * no region-node code runs there, so its CPU is told apart from the node's.
+   */
+  static final String POOL = "bench-virtual-workers";
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
 
   final AtomicLong claims = new AtomicLong();
@@ -81,6 +88,15 @@ final class VirtualWorkers extends VerticleBase {
     this.pollMs = pollMs;
     this.waitMs = Math.max(3 * pollMs, 5000) / 2;
     this.completedPrompt = completedPrompt;
+  }
+
+  /**
+   * Deploy with these: the workers' own thread, not one of the node's event loops. A message they
+   * send is copied on the receiver's thread (the node's, as a real worker's message is decoded on
+   * the node's), their replies on theirs.
+   */
+  static DeploymentOptions deploymentOptions() {
+    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName(POOL).setWorkerPoolSize(1);
   }
 
   @Override
