@@ -91,12 +91,12 @@ class MeshEndToEndTest {
 
     List<JsonObject> events = followEvents(id, 0);
     assertThat(events).extracting(e -> e.getString("type"))
-        .containsExactly("queued", "assigned", "step", "step", "step", "step", "safety_pending", "completed");
+        .containsExactly("queued", "assigned", "step", "step", "step", "step", "completed");
     assertThat(events).extracting(e -> e.getLong("id")).isSorted().doesNotHaveDuplicates();
     assertThat(events.subList(2, 6)).extracting(e -> e.getInteger("step")).containsExactly(1, 2, 3, 4);
     assertThat(events.get(2).getInteger("total")).isEqualTo(4);
     assertThat(events.get(1).getString("worker")).isEqualTo("usw-worker-1");
-    assertThat(events.get(7).getJsonObject("safety").getString("verdict")).as("checked by the reference safety service")
+    assertThat(events.get(6).getJsonObject("safety").getString("verdict")).as("checked by the reference safety service")
         .isEqualTo("allow");
 
     HttpResponse<Buffer> image = get(accepted.getJsonObject("links").getJsonArray("images").getString(0));

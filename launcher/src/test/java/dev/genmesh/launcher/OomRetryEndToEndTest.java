@@ -142,7 +142,7 @@ class OomRetryEndToEndTest {
     Waits.eventually(WAIT_S, () -> "completed".equals(view(id).getString("status")), "the retry to complete");
 
     List<JsonObject> all = events(id);
-    assertThat(types(all)).containsExactly("queued", "assigned", "queued", "assigned", "safety_pending", "completed");
+    assertThat(types(all)).containsExactly("queued", "assigned", "queued", "assigned", "completed");
     JsonObject secondAssigned = ofType(all, "assigned").get(1);
     assertThat(secondAssigned.getString("worker")).isEqualTo("usw-big");
     assertThat(secondAssigned.getInteger("attempt")).isEqualTo(2);

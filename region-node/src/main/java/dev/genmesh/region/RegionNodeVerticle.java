@@ -29,6 +29,7 @@ import dev.genmesh.region.requests.impl.Submissions;
 import dev.genmesh.region.safety.LocalSafetyService;
 import dev.genmesh.region.safety.RegionSafety;
 import dev.genmesh.region.scheduler.Routing;
+import dev.genmesh.region.scheduler.AssignedRows;
 import dev.genmesh.region.scheduler.impl.ClaimHandler;
 import dev.genmesh.region.scheduler.impl.ParkedClaims;
 import dev.genmesh.region.workers.KnownWorker;
@@ -268,9 +269,10 @@ public final class RegionNodeVerticle extends VerticleBase {
   private Future<Void> registerConsumers() {
     String name = region.name();
     QueueMachinery m = machinery;
+    AssignedRows assigned = new AssignedRows(); // a result of a row this node assigned is checked before it is written
     ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board(), parked,
-        m.handBacks, detection::fenced);
-    WorkerReports reports = new WorkerReports(ctx, m.retries, m.eta, safety.gate(), m.breakers);
+        m.handBacks, detection::fenced).remembering(assigned);
+    WorkerReports reports = new WorkerReports(ctx, m.retries, m.eta, safety.gate(), m.breakers, assigned);
     EventBus bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
     consumers.add(bus.consumer(Addresses.progress(name), reports::step));

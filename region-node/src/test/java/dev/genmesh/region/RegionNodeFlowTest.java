@@ -137,11 +137,12 @@ class RegionNodeFlowTest {
     assertThat(etag).isEqualTo("\"" + Sha256.of(png) + "\"");
     assertThat(await(node.get("/regional/v1/images/" + id + "/0.png", "If-None-Match", etag)).statusCode()).isEqualTo(304);
 
-    // The whole story from the start, in order, then the server closes the stream.
+    // The whole story from the start, in order, then the server closes the stream. The check answered at once, before
+    // the result was written: no safety_pending (region-node/SAFETY.md, "Checked before it is written").
     List<JsonObject> events = await(node.stream("/regional/v1/generations/" + id + "/events?after=0"));
     assertThat(events).extracting(e -> e.getString("type"))
-        .containsExactly("queued", "assigned", "step", "step", "step", "safety_pending", "completed");
-    assertThat(events).extracting(e -> e.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        .containsExactly("queued", "assigned", "step", "step", "step", "completed");
+    assertThat(events).extracting(e -> e.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
     assertThat(events).allSatisfy(e -> assertThat(e.getString("request_id")).isEqualTo(id));
     assertThat(events.get(0).getLong("position")).isEqualTo(0L);
     assertThat(events.get(1).getString("worker")).isEqualTo(worker.id);
@@ -149,13 +150,12 @@ class RegionNodeFlowTest {
     assertThat(events.get(2).getInteger("step")).isEqualTo(1);
     assertThat(events.get(2).getInteger("total")).isEqualTo(3);
     assertThat(events.get(2).getDouble("step_ms")).isEqualTo(10.0);
-    assertThat(events.get(5).getString("reason")).isEqualTo("waiting for the safety check");
-    assertThat(events.get(6).getJsonArray("images")).containsExactly("/v1/images/" + id + "/0.png");
-    assertThat(events.get(6).getJsonObject("safety").getString("verdict")).isEqualTo("allow");
+    assertThat(events.get(5).getJsonArray("images")).containsExactly("/v1/images/" + id + "/0.png");
+    assertThat(events.get(5).getJsonObject("safety").getString("verdict")).isEqualTo("allow");
 
     // Resuming after event 2 gives only what came later.
     List<JsonObject> resumed = await(node.stream("/regional/v1/generations/" + id + "/events?after=2"));
-    assertThat(resumed).extracting(e -> e.getLong("id")).containsExactly(3L, 4L, 5L, 6L, 7L);
+    assertThat(resumed).extracting(e -> e.getLong("id")).containsExactly(3L, 4L, 5L, 6L);
 
     assertThat(node.meters.get("genmesh.requests").tags("region", "us-west", "tier", "fast", "status", "completed")
         .counter().count()).isEqualTo(1.0);
@@ -175,10 +175,9 @@ class RegionNodeFlowTest {
     await(worker.result(id, assignment.attempt(), List.of(TestWorker.png(2), TestWorker.png(3))));
 
     List<JsonObject> events = await(stream);
-    assertThat(events).extracting(e -> e.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
-    assertThat(events.get(5).getString("type")).isEqualTo("safety_pending");
-    assertThat(events.get(6).getString("type")).isEqualTo("completed");
-    assertThat(events.get(6).getJsonArray("images")).hasSize(2);
+    assertThat(events).extracting(e -> e.getLong("id")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertThat(events.get(5).getString("type")).isEqualTo("completed");
+    assertThat(events.get(5).getJsonArray("images")).hasSize(2);
   }
 
   @Test

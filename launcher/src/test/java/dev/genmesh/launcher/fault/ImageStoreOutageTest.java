@@ -87,7 +87,8 @@ class ImageStoreOutageTest {
 
   /**
    * How many requests were assigned before the request run just before them on the same worker
-   * had reported its images (its {@code safety_pending} event comes once its upload is done).
+   * had reported its images (its {@code safety_pending} event, or its {@code completed} when the check came before the
+   * write, comes once its upload is done).
    */
   private static long overlaps(MeshClient api, List<String> ids) {
     record Run(Instant assigned, Optional<Instant> reported) {}
@@ -96,7 +97,8 @@ class ImageStoreOutageTest {
       List<JsonObject> events = api.events(id);
       Instant assigned = events.stream().filter(e -> "assigned".equals(e.getString("type"))).reduce((a, b) -> b)
           .map(e -> Instant.parse(e.getString("time"))).orElseThrow();
-      Optional<Instant> reported = events.stream().filter(e -> "safety_pending".equals(e.getString("type")))
+      Optional<Instant> reported = events.stream()
+          .filter(e -> "safety_pending".equals(e.getString("type")) || "completed".equals(e.getString("type")))
           .findFirst().map(e -> Instant.parse(e.getString("time")));
       runs.add(new Run(assigned, reported));
     }

@@ -81,7 +81,7 @@ class ClientMeshTest {
 
     assertThat(last).isInstanceOf(GenerationEvent.Completed.class);
     assertThat(events).extracting(GenerationEvent::type)
-        .containsExactly("queued", "assigned", "step", "step", "step", "step", "safety_pending", "completed");
+        .containsExactly("queued", "assigned", "step", "step", "step", "step", "completed");
     assertThat(events).extracting(GenerationEvent::id).containsExactlyElementsOf(ids(1, events.size()));
     assertThat(events.get(0)).isInstanceOfSatisfying(GenerationEvent.Queued.class, q -> assertThat(q.position()).isNotNull());
     assertThat(events.get(1)).isInstanceOfSatisfying(GenerationEvent.Started.class,

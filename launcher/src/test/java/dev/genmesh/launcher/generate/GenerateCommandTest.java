@@ -112,7 +112,7 @@ class GenerateCommandTest {
     List<JsonObject> lines = run.jsonLines();
     assertThat(lines.get(0).getJsonObject("accepted").getString("id")).startsWith("usw_");
     assertThat(lines.subList(1, lines.size() - 1)).extracting(l -> l.getJsonObject("event").getString("type"))
-        .containsExactly("queued", "assigned", "step", "step", "safety_pending", "completed");
+        .containsExactly("queued", "assigned", "step", "step", "completed");
     JsonObject result = lines.get(lines.size() - 1);
     assertThat(result.getString("result")).isEqualTo("completed");
     assertThat(result.getJsonArray("files").getList()).containsExactly(png.toString());

@@ -24,8 +24,10 @@ import io.vertx.core.json.JsonArray;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +57,12 @@ public final class SafetyGate {
   private final Duration presignTtl;
   private final long claimMs;
   private final long retryIntervalMs;
+  /** Whether a result may be checked before it is written: only while a hung check cannot outlast the lease. */
+  private final boolean checkFirst;
   private volatile ResultHold holds = ResultHold.NEVER;
+
+  /** A worker's result the log took: the row after the change, and the status the worker is answered. */
+  public record Taken(RequestRow row, RequestStatus status) {}
 
   public SafetyGate(RegionContext ctx, SafetyClient client, SafetyLog safetyLog, ImageStore images,
       SafetyMetrics safetyMetrics) {
@@ -72,6 +79,7 @@ public final class SafetyGate {
     this.presignTtl = Duration.ofMillis(ctx.config().images().presignTtlMs());
     // Long enough for the check that follows, so that no other node's sweeper takes it meanwhile.
     this.claimMs = ctx.config().safety().timeoutMs() + retryIntervalMs;
+    this.checkFirst = ctx.config().queue().leaseMs() >= 2L * ctx.config().safety().timeoutMs();
   }
 
   /** What keeps results unpublished while the region may be adopted (set before results arrive; default: never). */
@@ -99,12 +107,74 @@ public final class SafetyGate {
     return safetyLog.hold(id, attempt, stored, CHECKING, now, now.plusMillis(claimMs), gpuMs);
   }
 
+  /**
+   * Takes a worker's result (region-node/SAFETY.md): its images are in the object store under the
+   * attempt's keys. With {@code assigned}, the row this node assigned for that attempt, and nothing
+   * against it (no hold, the circuit not open), the check runs first and an {@code allow} is
+   * written in one statement, RUNNING → COMPLETED; any other answer, or no {@code assigned}, goes
+   * through SAFETY_PENDING ({@link #hold}, then the check, or the verdict already had). Answers the
+   * status for the worker; empty when the attempt is not current (stale, cancelled, or taken
+   * already). Fails when the log could not be written.
+   */
+  public Future<Optional<Taken>> take(String id, int attempt, List<StoredImage> stored, long gpuMs, RequestRow assigned) {
+    if (assigned == null || !checkFirst || holds.reason() != null || !client.acceptsCalls()) {
+      return holdThen(id, attempt, stored, gpuMs, this::check);
+    }
+    Span span = TraceParent.start("safety.check", SpanKind.INTERNAL, assigned.traceParent());
+    span.setAttribute("genmesh.request_id", id);
+    span.setAttribute("genmesh.images", stored.size());
+    span.setAttribute("genmesh.safety.before_hold", true);
+    return Future.succeededFuture(assigned)
+        .map(row -> checkOf(id, row.generationSpec(), stored))
+        .compose(client::check)
+        .recover(err -> Future.succeededFuture(SafetyVerdict.unavailable(String.valueOf(err.getMessage()))))
+        .compose(verdict -> {
+          span.setAttribute("genmesh.safety.verdict", verdict.wireName());
+          if (verdict.outcome() != SafetyVerdict.Outcome.ALLOW || holds.reason() != null) {
+            // Not allowed, no answer, or a hold began: the result waits in SAFETY_PENDING like any other, this verdict applied.
+            return holdThen(id, attempt, stored, gpuMs, held -> apply(held, verdict).recover(err -> notRecorded(held, err)));
+          }
+          safetyMetrics.checked(verdict.wireName());
+          return safetyLog.complete(id, attempt, stored, gpuMs, paths(id, stored.size()), verdict.toJson())
+              .compose(changed -> changed.isEmpty() ? Future.succeededFuture(Optional.<Taken>empty())
+                  : completedAtOnce(changed.get()).map(Optional::of));
+        })
+        .onComplete(ar -> span.end());
+  }
+
+  private Future<Taken> completedAtOnce(RequestLog.Change change) {
+    RequestRow row = change.row();
+    dropLease(row.id());
+    String late = holds.reason();
+    if (late != null) {
+      return heldBack(row, late, change).map(status -> new Taken(row, status)); // committed while the hold began
+    }
+    finished(change, "completed");
+    return Future.succeededFuture(new Taken(row, RequestStatus.COMPLETED));
+  }
+
+  /** RUNNING → SAFETY_PENDING (stale: empty), then {@code next} on the held row for the worker's answer. */
+  private Future<Optional<Taken>> holdThen(String id, int attempt, List<StoredImage> stored, long gpuMs,
+      Function<RequestRow, Future<RequestStatus>> next) {
+    return hold(id, attempt, stored, gpuMs).compose(changed -> {
+      if (changed.isEmpty()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      held(changed.get());
+      RequestRow row = changed.get().row();
+      return next.apply(row).map(status -> Optional.of(new Taken(row, status)));
+    });
+  }
+
   /** Tells the stream the request waits for its check, and drops the lease (no worker holds it now). */
   public void held(RequestLog.Change change) {
     hub.publish(change.event());
-    String id = change.row().id();
+    dropLease(change.row().id());
+  }
+
+  private void dropLease(String id) {
     queue.deleteLease(id).onFailure(err ->
-        LOG.debug("request {} safety_pending, lease key not deleted (it expires): {}", id, err.toString()));
+        LOG.debug("request {} taken from its worker, lease key not deleted (it expires): {}", id, err.toString()));
   }
 
   /**
@@ -129,19 +199,25 @@ public final class SafetyGate {
       return heldBack(row, held, null);
     }
     return Future.succeededFuture(row)
-        .map(r -> {
-          GenerationSpec spec = r.generationSpec();
-          List<SafetyCheck.Image> toCheck = r.images().stream().map(image -> new SafetyCheck.Image(image.key(),
-              images.presignGet(image.key(), presignTtl), image.size(), image.sha256())).toList();
-          return new SafetyCheck(r.id(), spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), toCheck);
-        })
+        .map(r -> checkOf(r.id(), r.generationSpec(), r.images()))
         .compose(client::check)
         .compose(verdict -> apply(row, verdict))
-        .recover(err -> {
-          metrics.systemError("safety");
-          LOG.warn("request {}: safety verdict not recorded, it stays safety_pending: {}", row.id(), err.toString());
-          return Future.succeededFuture(RequestStatus.SAFETY_PENDING);
-        });
+        .recover(err -> notRecorded(row, err));
+  }
+
+  private Future<RequestStatus> notRecorded(RequestRow row, Throwable err) {
+    metrics.systemError("safety");
+    LOG.warn("request {}: safety verdict not recorded, it stays safety_pending: {}", row.id(), err.toString());
+    return Future.succeededFuture(RequestStatus.SAFETY_PENDING);
+  }
+
+  /** What the Safety API is asked: the images by key and a presigned URL, never their bytes. */
+  private SafetyCheck checkOf(String id, GenerationSpec spec, List<StoredImage> stored) {
+    List<SafetyCheck.Image> toCheck = new ArrayList<>(stored.size());
+    for (StoredImage image : stored) {
+      toCheck.add(new SafetyCheck.Image(image.key(), images.presignGet(image.key(), presignTtl), image.size(), image.sha256()));
+    }
+    return new SafetyCheck(id, spec.prompt(), spec.negativePrompt(), spec.width(), spec.height(), toCheck);
   }
 
   private Future<RequestStatus> apply(RequestRow row, SafetyVerdict verdict) {
@@ -211,10 +287,13 @@ public final class SafetyGate {
   }
 
   public static JsonArray paths(RequestRow row) {
+    return paths(row.id(), row.imageCount() == null ? 0 : row.imageCount());
+  }
+
+  private static JsonArray paths(String id, int count) {
     JsonArray paths = new JsonArray();
-    int count = row.imageCount() == null ? 0 : row.imageCount();
     for (int i = 0; i < count; i++) {
-      paths.add(ImagePaths.publicPath(row.id(), i));
+      paths.add(ImagePaths.publicPath(id, i));
     }
     return paths;
   }

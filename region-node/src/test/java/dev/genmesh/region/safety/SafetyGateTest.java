@@ -123,6 +123,46 @@ class SafetyGateTest {
     return node.events(id).stream().map(e -> e.getString("type")).toList();
   }
 
+  /**
+   * A result of a row this node assigned is checked before anything is written (SAFETY.md, "Checked
+   * before it is written"): allowed, it completes in one statement, with no safety_pending; a cancel
+   * that lands while that check runs wins, and the worker is told its attempt is stale.
+   */
+  @Test
+  void aResultIsCheckedBeforeItIsWrittenAndACancelDuringTheCheckWins() {
+    String quick = submit("a lighthouse at dusk");
+    JsonObject reply = runToResult(quick, TestWorker.png(1));
+    assertThat(reply.getString("status")).isEqualTo("completed");
+    assertThat(types(quick)).containsExactly("queued", "assigned", "completed");
+    assertThat(node.view(quick).getJsonObject("timings").getLong("gpu_ms")).as("the GPU time, recorded with the keys")
+        .isNotNull();
+    assertThat(imageStatus(quick)).isEqualTo(200);
+
+    // A safety service that answers allow only when the test says so.
+    stopSafety();
+    List<io.vertx.core.http.HttpServerRequest> asked = new CopyOnWriteArrayList<>();
+    io.vertx.core.http.HttpServer held = await(vertx.createHttpServer().requestHandler(asked::add).listen(safetyPort));
+    try {
+      String cancelled = submit("a kite over dunes");
+      Assignment assignment = await(worker.claim());
+      io.vertx.core.Future<JsonObject> result = worker.result(cancelled, assignment.attempt(), List.of(TestWorker.png(2)));
+      Waits.eventually("the check to be asked", () -> !asked.isEmpty());
+      assertThat(node.view(cancelled).getString("status")).as("nothing written while the check runs")
+          .isIn("assigned", "generating");
+      assertThat(await(node.delete("/regional/v1/generations/" + cancelled)).statusCode()).isBetween(200, 299);
+      asked.get(0).response().putHeader("content-type", "application/json")
+          .end(new JsonObject().put("verdict", "allow").put("reasons", new io.vertx.core.json.JsonArray())
+              .put("request_id", cancelled).encode());
+
+      assertThat(((ReplyException) Waits.failure(result)).failureCode()).isEqualTo(BusFailure.STALE_ATTEMPT);
+      assertThat(node.view(cancelled).getString("status")).isEqualTo("cancelled");
+      assertThat(types(cancelled)).doesNotContain("completed", "safety_pending").endsWith("cancelled");
+      assertThat(imageStatus(cancelled)).isEqualTo(404);
+    } finally {
+      await(held.close());
+    }
+  }
+
   @Test
   void aBlockedPromptFailsWithTheReasonAndItsImagesAreNeverServed() {
     String id = submit("a quiet g.o.r.e scene at dawn");

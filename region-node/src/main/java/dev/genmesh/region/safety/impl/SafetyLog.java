@@ -64,6 +64,26 @@ public final class SafetyLog {
         params, EventType.SAFETY_PENDING, "jsonb_build_object('reason', upd.safety_reason, 'images', upd.image_count)");
   }
 
+  /**
+   * The current attempt finished with {@code images} and the check, made before anything was
+   * written, allowed them: RUNNING → COMPLETED in one statement, recording their keys and the GPU
+   * time as {@link #hold} does, with the {@code completed} event {@link #allow} writes (no
+   * {@code safety_pending} event: the request never waited). Empty if the attempt is not current.
+   */
+  public Future<Optional<RequestLog.Change>> complete(String id, int attempt, List<StoredImage> images, long gpuMs,
+      JsonArray paths, JsonObject safety) {
+    JsonObject data = new JsonObject().put("images", paths).put("safety", safety);
+    Tuple params = Tuple.of(id, attempt, images.size(), StoredImage.toJson(images), data);
+    params.addLong(gpuMs);
+    return log.transition(
+        "UPDATE requests SET status = 'COMPLETED', image_count = $3, images = $4::jsonb, gpu_ms = $6,"
+            + " started_at = coalesce(started_at, assigned_at), completed_at = now(), updated_at = now(),"
+            + " error_code = NULL, error_message = NULL, safety_reason = NULL, safety_pending_at = NULL,"
+            + " safety_next_check_at = NULL, safety_alerted_at = NULL, last_event_seq = last_event_seq + 1"
+            + " WHERE id = $1 AND attempt = $2 AND status IN ('ASSIGNED', 'GENERATING')",
+        params, EventType.COMPLETED, "$5::jsonb");
+  }
+
   /** The check allowed the images: COMPLETED, with a {@code completed} event carrying the images and the verdict. */
   public Future<Optional<RequestLog.Change>> allow(String id, int attempt, JsonArray images, JsonObject safety) {
     JsonObject data = new JsonObject().put("images", images).put("safety", safety);

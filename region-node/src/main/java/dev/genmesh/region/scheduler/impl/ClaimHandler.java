@@ -14,6 +14,7 @@ import dev.genmesh.region.queue.impl.WorkerHandBack;
 import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
+import dev.genmesh.region.scheduler.AssignedRows;
 import dev.genmesh.region.scheduler.EtaEstimator;
 import dev.genmesh.region.scheduler.Routing;
 import dev.genmesh.region.workers.KnownWorker;
@@ -66,6 +67,7 @@ public final class ClaimHandler {
   private final ParkedClaims parked;
   private final WorkerHandBack handBacks;
   private final BooleanSupplier fenced;
+  private AssignedRows assignedRows = new AssignedRows();
 
   /**
    * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
@@ -91,6 +93,12 @@ public final class ClaimHandler {
     this.keysLost = keysLost;
     this.clock = ctx.clock();
     this.leaseMs = ctx.config().queue().leaseMs();
+  }
+
+  /** Remembers each row this node assigns in {@code rows} (for its result's check: {@link AssignedRows}); this. */
+  public ClaimHandler remembering(AssignedRows rows) {
+    this.assignedRows = rows;
+    return this;
   }
 
   public void handle(Message<Object> message) {
@@ -216,6 +224,7 @@ public final class ClaimHandler {
 
   private Assignment assigned(RequestLog.Change change, TierQueue.Popped item, Claim claim) {
     RequestRow row = change.row();
+    assignedRows.put(row);
     hub.publish(change.event());
     metrics.dispatched(item.tier(), item.via());
     if (row.queuedAt() != null && row.assignedAt() != null) {

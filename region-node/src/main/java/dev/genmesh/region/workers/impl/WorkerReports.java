@@ -19,13 +19,12 @@ import dev.genmesh.region.requests.ProgressHub;
 import dev.genmesh.region.requests.RequestLog;
 import dev.genmesh.region.requests.RequestRow;
 import dev.genmesh.region.safety.SafetyGate;
+import dev.genmesh.region.scheduler.AssignedRows;
 import dev.genmesh.region.scheduler.EtaEstimator;
-import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,10 +45,17 @@ public final class WorkerReports {
   private final SafetyGate gate;
   private final KeyedSequencer sequencer = new KeyedSequencer();
   private final AttemptOutcomes outcomes;
+  private final AssignedRows assigned;
 
-  /** @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries}) */
-  public WorkerReports(RegionContext ctx, Retries retries, EtaEstimator eta, SafetyGate gate, AttemptOutcomes outcomes) {
+  /**
+   * @param outcomes the circuit breakers, told of each current result (failures reach them through {@link Retries})
+   * @param assigned the rows this node assigned (the claims' {@link AssignedRows}): a result of one is checked before
+   *     it is written
+   */
+  public WorkerReports(RegionContext ctx, Retries retries, EtaEstimator eta, SafetyGate gate, AttemptOutcomes outcomes,
+      AssignedRows assigned) {
     this.outcomes = outcomes;
+    this.assigned = assigned;
     this.log = ctx.log();
     this.queue = ctx.queue();
     this.hub = ctx.hub();
@@ -90,7 +96,7 @@ public final class WorkerReports {
 
   /**
    * {@code request}: the images (already in the region's object store, named by attempt-scoped
-   * keys) go through the safety gate ({@link SafetyGate}) before anyone sees them. Answers
+   * keys) go through the safety gate ({@link SafetyGate#take}) before anyone sees them. Answers
    * {@code {status, images}} once the first check is over: {@code completed} (with the image paths),
    * {@code failed} (blocked) or {@code safety_pending} (no answer yet; the sweeper asks again). Fails
    * STALE_ATTEMPT / BAD_MESSAGE / UNAVAILABLE. The node never reads the images' bytes.
@@ -103,18 +109,22 @@ public final class WorkerReports {
       return;
     }
     String id = result.requestId();
-    sequencer.run(id, () -> holdIfCurrent(result)).onComplete(ar -> {
-      if (ar.failed()) {
-        metrics.systemError("result");
-        LOG.warn("request {}: result of attempt {} not recorded: {}", id, result.attempt(), ar.cause().toString());
-        message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
-      } else if (ar.result().isEmpty()) {
-        alreadyTakenOrStale(result, message);
-      } else {
-        outcomes.succeeded(id, ar.result().get().row().model(), result.workerId()); // circuit breakers: a success
-        checkHeld(ar.result().get(), message);
-      }
-    });
+    RequestRow row = assigned.take(id, result.attempt()).orElse(null);
+    sequencer.run(id, () -> gate.take(id, result.attempt(), result.images(), Math.round(result.gpuMs()), row))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            metrics.systemError("result");
+            LOG.warn("request {}: result of attempt {} not recorded: {}", id, result.attempt(), ar.cause().toString());
+            message.fail(BusFailure.UNAVAILABLE, "region storage unavailable: " + ar.cause().getMessage());
+          } else if (ar.result().isEmpty()) {
+            alreadyTakenOrStale(result, message);
+          } else {
+            SafetyGate.Taken taken = ar.result().get();
+            outcomes.succeeded(id, taken.row().model(), result.workerId()); // circuit breakers: a success
+            message.reply(new JsonObject().put("status", taken.status().wireName())
+                .put("images", taken.status() == RequestStatus.COMPLETED ? SafetyGate.paths(taken.row()) : new JsonArray()));
+          }
+        });
   }
 
   /**
@@ -161,17 +171,6 @@ public final class WorkerReports {
     return null;
   }
 
-  /** The first safety check of a held result, outside the sequencer: later reports of this attempt are stale anyway. */
-  private void checkHeld(RequestLog.Change held, Message<Object> message) {
-    gate.held(held);
-    RequestRow row = held.row();
-    gate.check(row).onComplete(ar -> {
-      RequestStatus status = ar.succeeded() ? ar.result() : RequestStatus.SAFETY_PENDING;
-      message.reply(new JsonObject().put("status", status.wireName())
-          .put("images", status == RequestStatus.COMPLETED ? SafetyGate.paths(row) : new JsonArray()));
-    });
-  }
-
   /**
    * {@code request}: the attempt failed on the worker; the {@link RetryPolicy} retries it or fails
    * it. Answers {@code {status, retry_count}} (status {@code queued} for a retry) or fails
@@ -200,13 +199,5 @@ public final class WorkerReports {
         message.reply(new JsonObject().put("status", row.status().wireName()).put("retry_count", row.retryCount()));
       }
     });
-  }
-
-  /**
-   * Records the attempt's keys with the move to SAFETY_PENDING, a compare-and-set on the attempt:
-   * a stale result records nothing, so the keys of the attempt that is held or completed stay.
-   */
-  private Future<Optional<RequestLog.Change>> holdIfCurrent(Result result) {
-    return gate.hold(result.requestId(), result.attempt(), result.images(), Math.round(result.gpuMs()));
   }
 }
