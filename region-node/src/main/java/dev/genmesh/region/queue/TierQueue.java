@@ -2,7 +2,6 @@ package dev.genmesh.region.queue;
 
 import dev.genmesh.protocol.Tier;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
@@ -111,10 +110,10 @@ public final class TierQueue {
 
   /**
    * Takes and leases the next request for a worker. {@code worker} is the claim script's worker
-   * JSON (see {@code lua/claim.lua}).
+   * JSON, encoded (see {@code lua/claim.lua}).
    */
-  public Future<Claimed> claim(JsonObject worker, long leaseMs, long nowMs) {
-    List<String> args = List.of(prefix, Long.toString(nowMs), worker.encode(), Long.toString(leaseMs),
+  public Future<Claimed> claim(String worker, long leaseMs, long nowMs) {
+    List<String> args = List.of(prefix, Long.toString(nowMs), worker, Long.toString(leaseMs),
         Long.toString(relaxSharePpm), Long.toString(routingHoldMs), Integer.toString(CLAIM_WINDOW),
         Integer.toString(DISPATCH_LOG_LENGTH));
     return counted("claim", CLAIM.run(api, args)).map(response -> {

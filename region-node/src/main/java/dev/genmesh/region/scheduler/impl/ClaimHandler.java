@@ -28,8 +28,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +56,12 @@ public final class ClaimHandler {
   /** An assignment with the row it came from. */
   private record Given(Assignment assignment, RequestRow row) {}
 
+  /** A worker's claim script view, encoded, with what it was made of (a worker claims with the same view again and again). */
+  private record EncodedView(String gpuClass, long vram, List<String> models, List<String> held, String json) {}
+
+  /** Bounds {@link #views}: more workers than this in one region are not expected; past it the cache starts over. */
+  static final int MAX_VIEWS = 4096;
+
   private final RequestLog log;
   private final TierQueue queue;
   private final ProgressHub hub;
@@ -68,6 +77,7 @@ public final class ClaimHandler {
   private final WorkerHandBack handBacks;
   private final BooleanSupplier fenced;
   private AssignedRows assignedRows = new AssignedRows();
+  private final Map<String, EncodedView> views = new ConcurrentHashMap<>();
 
   /**
    * @param keysLost asks for a rebuild (a claim found delayed retries without their data)
@@ -177,10 +187,36 @@ public final class ClaimHandler {
         });
   }
 
-  /** The claim script's view of the worker (see {@code lua/claim.lua}). */
-  JsonObject workerJson(Claim claim, Set<String> skipped) {
-    List<String> held = workers.worker(claim.workerId()).map(KnownWorker::loadedModels)
+  /**
+   * The claim script's view of the worker, encoded: the last one of this worker when it was made of
+   * the same claim and loaded models (nothing skipped, no batch), else a new one.
+   */
+  String workerView(Claim claim, Set<String> skipped) {
+    List<String> held = heldModels(claim);
+    if (!skipped.isEmpty() || claim.batchWith() != null) {
+      return workerJson(claim, skipped, held).encode();
+    }
+    long vram = Math.max(0, claim.freeVramMb());
+    EncodedView last = views.get(claim.workerId());
+    if (last != null && last.vram() == vram && Objects.equals(last.gpuClass(), claim.gpuClass())
+        && last.models().equals(claim.models()) && last.held().equals(held)) {
+      return last.json();
+    }
+    String json = workerJson(claim, skipped, held).encode();
+    if (views.size() >= MAX_VIEWS) {
+      views.clear();
+    }
+    views.put(claim.workerId(), new EncodedView(claim.gpuClass(), vram, List.copyOf(claim.models()), List.copyOf(held), json));
+    return json;
+  }
+
+  private List<String> heldModels(Claim claim) {
+    return workers.worker(claim.workerId()).map(KnownWorker::loadedModels)
         .filter(models -> !models.isEmpty()).orElse(claim.models());
+  }
+
+  /** The claim script's view of the worker (see {@code lua/claim.lua}). */
+  private JsonObject workerJson(Claim claim, Set<String> skipped, List<String> held) {
     JsonObject worker = new JsonObject()
         .put("w", claim.workerId())
         .put("vram", Math.max(0, claim.freeVramMb()))
@@ -198,7 +234,7 @@ public final class ClaimHandler {
     if (round >= MAX_ROUNDS || fenced.getAsBoolean()) {
       return Future.succeededFuture(Optional.empty());
     }
-    return queue.claim(workerJson(claim, skipped), leaseMs, clock.millis()).compose(claimed -> {
+    return queue.claim(workerView(claim, skipped), leaseMs, clock.millis()).compose(claimed -> {
       if (claimed.orphans() > 0) {
         keysLost.run();
       }
