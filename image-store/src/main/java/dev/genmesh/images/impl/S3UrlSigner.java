@@ -6,6 +6,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
@@ -61,8 +62,16 @@ final class S3UrlSigner {
   private final String host;
   /** The signing key of one day, secret and region: derived again when any of them changes. */
   private volatile SigningKey key;
+  /** The last second's X-Amz-Date (formatting one costs more than the URL's hashing). */
+  private volatile Stamp stamp = new Stamp(Long.MIN_VALUE, "");
+  /** Per thread, a Mac initialised with the current signing key (doFinal leaves it so); set up again when the key changes. */
+  private final ThreadLocal<KeyedMac> signingMac = new ThreadLocal<>();
 
   private record SigningKey(String secret, String date, byte[] bytes) {}
+
+  private record Stamp(long epochSecond, String amzDate) {}
+
+  private record KeyedMac(byte[] key, Mac mac) {}
 
   /** @param endpoint scheme, host, port and any path, without a trailing slash */
   S3UrlSigner(AwsCredentialsProvider credentials, String region, URI endpoint, boolean pathStyle, String bucket) {
@@ -88,7 +97,7 @@ final class S3UrlSigner {
       throw new IllegalArgumentException("a presigned URL lives more than 0 s and at most 7 days, not " + ttl);
     }
     AwsCredentials identity = credentials.resolveCredentials();
-    String amzDate = AMZ_DATE.format(clock.instant());
+    String amzDate = amzDate(clock.instant());
     String date = amzDate.substring(0, 8);
     String scope = date + "/" + region + "/" + SERVICE + "/aws4_request";
     String encodedKey = encode(objectKey, true);
@@ -107,8 +116,34 @@ final class S3UrlSigner {
     String canonicalRequest = "GET\n" + pathPrefix + encodedKey + "\n" + query + "\nhost:" + host + "\n\nhost\nUNSIGNED-PAYLOAD";
     String stringToSign = ALGORITHM + "\n" + amzDate + "\n" + scope + "\n"
         + HEX.formatHex(SHA256.get().digest(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
-    String signature = HEX.formatHex(hmac(signingKey(identity.secretAccessKey(), date), stringToSign));
+    String signature = HEX.formatHex(sign(signingKey(identity.secretAccessKey(), date), stringToSign));
     return prefix + encodedKey + "?" + query + "&X-Amz-Signature=" + signature;
+  }
+
+  private String amzDate(Instant now) {
+    Stamp last = stamp;
+    if (last.epochSecond() == now.getEpochSecond()) {
+      return last.amzDate();
+    }
+    String formatted = AMZ_DATE.format(now);
+    stamp = new Stamp(now.getEpochSecond(), formatted);
+    return formatted;
+  }
+
+  /** HMAC-SHA256 of {@code data} with the signing key, on this thread's Mac already set up with it. */
+  private byte[] sign(byte[] signingKey, String data) {
+    KeyedMac keyed = signingMac.get();
+    if (keyed == null || keyed.key() != signingKey) {
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(signingKey, "HmacSHA256"));
+        keyed = new KeyedMac(signingKey, mac);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 refused the signing key", e);
+      }
+      signingMac.set(keyed);
+    }
+    return keyed.mac().doFinal(data.getBytes(StandardCharsets.UTF_8));
   }
 
   private byte[] signingKey(String secret, String date) {

@@ -2,6 +2,7 @@ package dev.genmesh.region.node;
 
 import dev.genmesh.protocol.RequestStatus;
 import dev.genmesh.protocol.Tier;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
@@ -53,6 +55,9 @@ public final class RegionMetrics {
   private final Map<Tier, AtomicLong> depths = new EnumMap<>(Tier.class);
   private final Map<Tier, AtomicLong> oldestAgeMs = new EnumMap<>(Tier.class);
   private final List<Meter> gauges = new ArrayList<>();
+  /** The meters counted per request, found once (a registry lookup builds and sorts the tags each time). */
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
   public RegionMetrics(MeterRegistry meters, String region) {
     this.meters = meters;
@@ -75,15 +80,16 @@ public final class RegionMetrics {
 
   /** A dispatch by the claim script; {@code via} is {@code order} or {@code relax_share}. */
   public void dispatched(Tier tier, String via) {
-    meters.counter(DISPATCHES, "region", region, "tier", tier.wireName(), "via", via).increment();
+    counters.computeIfAbsent(DISPATCHES + '|' + tier.wireName() + '|' + via,
+        k -> meters.counter(DISPATCHES, "region", region, "tier", tier.wireName(), "via", via)).increment();
   }
 
   /** From (first) queued to assigned; the timer's mean is the tier's average wait. */
   public void queueWait(Tier tier, Duration wait) {
-    Timer.builder(QUEUE_WAIT)
-        .description("Time from queued to assigned, per dispatch")
-        .tags("region", region, "tier", tier.wireName())
-        .register(meters)
+    timers.computeIfAbsent(QUEUE_WAIT + '|' + tier.wireName(), k -> Timer.builder(QUEUE_WAIT)
+            .description("Time from queued to assigned, per dispatch")
+            .tags("region", region, "tier", tier.wireName())
+            .register(meters))
         .record(wait.isNegative() ? Duration.ZERO : wait);
   }
 
@@ -139,7 +145,8 @@ public final class RegionMetrics {
    * {@code none} (nothing it could take) or {@code refused} (the worker or its models may not claim now).
    */
   public void claim(String outcome) {
-    meters.counter(CLAIMS, "region", region, "outcome", outcome).increment();
+    counters.computeIfAbsent(CLAIMS + '|' + outcome, k -> meters.counter(CLAIMS, "region", region, "outcome", outcome))
+        .increment();
   }
 
   /** Claims of idle workers that wait for work on this node, read from {@code claims} at scrape time. */
@@ -194,14 +201,15 @@ public final class RegionMetrics {
 
   /** Counts a submit (status queued) or a terminal transition. */
   public void request(Tier tier, RequestStatus status) {
-    meters.counter(REQUESTS, "region", region, "tier", tier.wireName(), "status", status.wireName()).increment();
+    counters.computeIfAbsent(REQUESTS + '|' + tier.wireName() + '|' + status.wireName(),
+        k -> meters.counter(REQUESTS, "region", region, "tier", tier.wireName(), "status", status.wireName())).increment();
   }
 
   public void stepTime(String model, double stepMs) {
-    Timer.builder(STEP_TIME)
-        .description("Duration of one denoising step, as reported by the worker")
-        .tags("region", region, "model", model)
-        .register(meters)
+    timers.computeIfAbsent(STEP_TIME + '|' + model, k -> Timer.builder(STEP_TIME)
+            .description("Duration of one denoising step, as reported by the worker")
+            .tags("region", region, "model", model)
+            .register(meters))
         .record(Duration.ofNanos((long) (Math.max(0, stepMs) * 1_000_000)));
   }
 

@@ -1,8 +1,11 @@
 package dev.genmesh.region.safety.impl;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The safety gate's meters, tagged with the region (the breaker's are the client's). */
@@ -18,6 +21,8 @@ public final class SafetyMetrics {
   private final String region;
   private final AtomicLong pending = new AtomicLong();
   private final Meter pendingGauge;
+  /** The checks' counters by verdict, found once (one per request). */
+  private final Map<String, Counter> checks = new ConcurrentHashMap<>();
 
   public SafetyMetrics(MeterRegistry meters, String region) {
     this.meters = meters;
@@ -29,7 +34,7 @@ public final class SafetyMetrics {
   }
 
   public void checked(String verdict) {
-    meters.counter(CHECKS, "region", region, "verdict", verdict).increment();
+    checks.computeIfAbsent(verdict, v -> meters.counter(CHECKS, "region", region, "verdict", v)).increment();
   }
 
   public void pending(long count) {
