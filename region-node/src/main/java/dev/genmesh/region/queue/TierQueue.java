@@ -189,6 +189,15 @@ public final class TierQueue {
     return counted("del", api.del(List.of(leaseKey(id)))).mapEmpty();
   }
 
+  /** Deletes the leases of these requests in one command. */
+  public Future<Void> deleteLeases(List<String> ids) {
+    List<String> keys = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      keys.add(leaseKey(id));
+    }
+    return counted("del", api.del(keys)).mapEmpty();
+  }
+
   /** Re-creates a lost lease for the worker that still runs the request; false if one exists. */
   public Future<Boolean> restoreLease(String id, String workerId, long leaseMs) {
     return counted("restore", api.set(List.of(leaseKey(id), workerId, "NX", "PX", Long.toString(leaseMs))))

@@ -20,6 +20,7 @@ import dev.genmesh.region.safety.impl.SafetySweeper;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,6 +60,9 @@ public final class SafetyGate {
   private final long retryIntervalMs;
   /** Whether a result may be checked before it is written: only while a hung check cannot outlast the lease. */
   private final boolean checkFirst;
+  private final Vertx vertx;
+  /** Leases to delete at the end of this event-loop turn, in one command (a commit completes several results at once). */
+  private List<String> leasesToDrop = new ArrayList<>();
   private volatile ResultHold holds = ResultHold.NEVER;
 
   /** A worker's result the log took: the row after the change, and the status the worker is answered. */
@@ -69,6 +73,7 @@ public final class SafetyGate {
     this.client = client;
     this.safetyLog = safetyLog;
     this.log = ctx.log();
+    this.vertx = ctx.vertx();
     this.images = images;
     this.queue = ctx.queue();
     this.hub = ctx.hub();
@@ -172,9 +177,23 @@ public final class SafetyGate {
     dropLease(change.row().id());
   }
 
+  /** Drops the lease (no worker holds the request now) with the others dropped in the same event-loop turn. */
   private void dropLease(String id) {
-    queue.deleteLease(id).onFailure(err ->
-        LOG.debug("request {} taken from its worker, lease key not deleted (it expires): {}", id, err.toString()));
+    synchronized (this) {
+      leasesToDrop.add(id);
+      if (leasesToDrop.size() > 1) {
+        return;
+      }
+    }
+    vertx.getOrCreateContext().runOnContext(v -> {
+      List<String> ids;
+      synchronized (this) {
+        ids = leasesToDrop;
+        leasesToDrop = new ArrayList<>();
+      }
+      queue.deleteLeases(ids).onFailure(err ->
+          LOG.debug("requests {} taken from their workers, lease keys not deleted (they expire): {}", ids, err.toString()));
+    });
   }
 
   /**

@@ -16,7 +16,7 @@ public final class JsonReplies {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.encode());
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(body.toBuffer());
   }
 
   public static void error(RoutingContext ctx, ApiError error) {
