@@ -102,8 +102,13 @@ public final class RegionProbes {
     Future.join(postgres, redis).onComplete(done -> pinging = false);
   }
 
-  private static void reachable(Future<?> ping, Promise<Status> promise) {
-    ping.onComplete(ar -> promise.complete(ar.succeeded() ? Status.OK()
+  /**
+   * A store's readiness from its ping. The health check may have given up on the ping already
+   * (its timeout answered KO, as when a store is slow at start-up): a late answer is dropped, not
+   * thrown ("Result is already complete", unhandled on the event loop).
+   */
+  static void reachable(Future<?> ping, Promise<Status> promise) {
+    ping.onComplete(ar -> promise.tryComplete(ar.succeeded() ? Status.OK()
         : Status.KO(new JsonObject().put("error", String.valueOf(ar.cause().getMessage())))));
   }
 }
