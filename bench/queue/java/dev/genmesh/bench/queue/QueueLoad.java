@@ -126,6 +126,7 @@ public final class QueueLoad {
     JsonObject statsBefore = stats.snapshot(database);
     JsonObject cpuBefore = cpu.snapshot();
     var threadsBefore = ThreadCpu.snapshot();
+    var allocatedBefore = ThreadCpu.allocated();
     var nativeBefore = ThreadCpu.gcJitSnapshot();
     var commitsBefore = GroupCommitStats.snapshot(meters);
     long claimsBefore = workers.claims.get();
@@ -138,6 +139,7 @@ public final class QueueLoad {
     System.err.println("measured round ends at " + java.time.Instant.now() + ", JVM uptime " + uptimeMs() + " ms");
     JsonObject cpuAfter = cpu.snapshot();
     var threadsAfter = ThreadCpu.snapshot();
+    var allocatedAfter = ThreadCpu.allocated();
     var nativeAfter = ThreadCpu.gcJitSnapshot();
     var commitsAfter = GroupCommitStats.snapshot(meters);
     JsonObject statsAfter = stats.snapshot(database);
@@ -172,6 +174,8 @@ public final class QueueLoad {
         .put("no_work_per_req", round(noWork / (double) n))
         .put("cpu", perRequestCpu)
         .put("jvm_threads_ms_per_req", threads)
+        .put("region_node_kb_allocated_per_req",
+            ThreadCpu.nodeKilobytesPerRequest(allocatedBefore, allocatedAfter, threadsAfter, n, generatorThreads))
         .put("jvm_gc_jit_ms_per_req", ThreadCpu.gcJitPerRequest(nativeBefore, nativeAfter, n))
         .put("log_check", check)
         .put("group_commit", GroupCommitStats.perRequest(commitsBefore, commitsAfter, n))

@@ -233,10 +233,11 @@ public final class QueueReport {
         if (r.containsKey("jvm_threads_ms_per_req")) {
           md.append(String.format(Locale.ROOT, "  * %s: JVM CPU ms per request by thread (busiest): %s; GC and JIT"
                   + " threads: %s; region node (JVM less the load generator and the virtual workers): %.2f (%.2f with"
-                  + " the workers' thread)%n", r.getString("label"),
+                  + " the workers' thread); region node heap allocated per request: %.1f KB%n", r.getString("label"),
               r.getJsonObject("jvm_threads_ms_per_req").encode(), r.getJsonObject("jvm_gc_jit_ms_per_req", new JsonObject()).encode(),
               r.getJsonObject("cpu").getDouble("region_node_ms_per_req", Double.NaN),
-              r.getJsonObject("cpu").getDouble("region_node_with_workers_ms_per_req", Double.NaN)));
+              r.getJsonObject("cpu").getDouble("region_node_with_workers_ms_per_req", Double.NaN),
+              r.getDouble("region_node_kb_allocated_per_req", Double.NaN)));
         }
       } else if (r.containsKey("queue_check")) {
         md.append(String.format(Locale.ROOT, "* %s: queue counts after the run %s; %d worker errors%n",

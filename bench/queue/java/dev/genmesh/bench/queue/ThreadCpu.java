@@ -43,6 +43,41 @@ final class ThreadCpu {
     return out;
   }
 
+  /** Bytes allocated so far per thread id (HotSpot's per-thread allocation counter). */
+  static Map<Long, Long> allocated() {
+    Map<Long, Long> out = new HashMap<>();
+    if (THREADS instanceof com.sun.management.ThreadMXBean hotspot) {
+      long[] ids = THREADS.getAllThreadIds();
+      long[] bytes = hotspot.getThreadAllocatedBytes(ids);
+      for (int i = 0; i < ids.length; i++) {
+        if (bytes[i] >= 0) {
+          out.put(ids[i], bytes[i]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Kilobytes allocated per request by the threads that are neither the load generator's nor the
+   * virtual workers': the region node's heap work, which, unlike its CPU time, does not move with
+   * the machine's speed or the JIT's luck (a before/after of the node's work per request).
+   */
+  static double nodeKilobytesPerRequest(Map<Long, Long> before, Map<Long, Long> after,
+      Map<Long, Map.Entry<String, Long>> names, int requests, Set<Long> generator) {
+    long total = 0;
+    for (Map.Entry<Long, Long> e : after.entrySet()) {
+      Map.Entry<String, Long> named = names.get(e.getKey());
+      String name = named == null ? "" : named.getKey();
+      if (generator.contains(e.getKey()) || name.startsWith(VirtualWorkers.POOL) || name.startsWith("aws-java-sdk")
+          || name.startsWith("sdk-")) {
+        continue;
+      }
+      total += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+    }
+    return Math.round(total / 1024.0 / requests * 10.0) / 10.0;
+  }
+
   /** Milliseconds of CPU per request by thread group, largest first, groups under 0.05 ms left out. */
   static JsonObject perRequest(Map<Long, Map.Entry<String, Long>> before, Map<Long, Map.Entry<String, Long>> after,
       int requests, Set<Long> generator) {
