@@ -38,8 +38,9 @@
 # (on by default) starts the same service alone in another JVM (`SafetyService`, like
 # `genmesh safety`) and points the node at it with safety.url: its "app" CPU is the node's (and
 # the load generator's), and the service's own CPU is reported next to it. The load generator
-# (HTTP submitters, the workers' uploads) runs on its own Vert.x instance in the same JVM; the
-# report gives the region node's CPU as the JVM less the generator's threads.
+# (HTTP submitters, the workers' uploads) runs on its own Vert.x instance in the same JVM, the
+# virtual workers on a thread of their own; the report gives the region node's CPU as the JVM less
+# the generator's and the workers' threads, and the heap the node allocates per request.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
