@@ -7,7 +7,6 @@ import dev.genmesh.config.RegionConfig;
 import dev.genmesh.failover.FailoverParticipant;
 import dev.genmesh.images.ImageStore;
 import dev.genmesh.images.ImageStores;
-import dev.genmesh.protocol.Addresses;
 import dev.genmesh.region.api.RegionalApi;
 import dev.genmesh.region.api.impl.OpsRoutes;
 import dev.genmesh.region.api.impl.RegionProbes;
@@ -29,11 +28,8 @@ import dev.genmesh.region.requests.impl.Submissions;
 import dev.genmesh.region.safety.LocalSafetyService;
 import dev.genmesh.region.safety.RegionSafety;
 import dev.genmesh.region.scheduler.Routing;
-import dev.genmesh.region.scheduler.AssignedRows;
-import dev.genmesh.region.scheduler.impl.ClaimHandler;
 import dev.genmesh.region.scheduler.impl.ParkedClaims;
 import dev.genmesh.region.workers.KnownWorker;
-import dev.genmesh.region.workers.impl.WorkerReports;
 import dev.genmesh.registry.ModelRegistry;
 import dev.genmesh.registry.RegistryMirror;
 import dev.genmesh.registry.RegistryRoutes;
@@ -41,7 +37,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -267,19 +262,7 @@ public final class RegionNodeVerticle extends VerticleBase {
   }
 
   private Future<Void> registerConsumers() {
-    String name = region.name();
-    QueueMachinery m = machinery;
-    AssignedRows assigned = new AssignedRows(); // a result of a row this node assigned is checked before it is written
-    ClaimHandler claims = new ClaimHandler(ctx, m.routing, m.workers, m.eta, m.watch::keysLost, m.breakers.board(), parked,
-        m.handBacks, detection::fenced).remembering(assigned);
-    WorkerReports reports = new WorkerReports(ctx, m.retries, m.eta, safety.gate(), m.breakers, assigned);
-    EventBus bus = vertx.eventBus();
-    consumers.add(bus.consumer(Addresses.claim(name), claims::handle));
-    consumers.add(bus.consumer(Addresses.progress(name), reports::step));
-    consumers.add(bus.consumer(Addresses.result(name), reports::result));
-    consumers.add(bus.consumer(Addresses.failure(name), reports::failure));
-    consumers.add(bus.consumer(Addresses.heartbeat(name), m.workers::heartbeat));
-    consumers.add(bus.consumer(Addresses.workAvailable(name), parked::published)); // other nodes' work
+    consumers.addAll(WorkerConsumers.register(ctx, machinery, parked, safety.gate(), detection::fenced));
     consumers.addAll(autoscaling.warmupConsumers());
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> failover.listen());
   }
